@@ -1,0 +1,292 @@
+"""``ov.conf``: the server and embedded-store configuration.
+
+The file is JSON and is found in this order: an explicit path (``--config``), the environment
+variable ``OPENVIKING_CONFIG_FILE``, then ``~/.openviking/ov.conf``; with none, defaults are used,
+and every default works offline with no API keys.
+
+Unknown keys are errors that name the key. Any value can be overridden from the environment with
+``OPENVIKING__{SECTION}__{KEY}=value`` (value parsed as JSON when it parses, else a string), e.g.
+``OPENVIKING__SERVER__PORT=2000`` or ``OPENVIKING__STORAGE__WORKSPACE=/srv/ov``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_PATH",
+    "ENV_PREFIX",
+    "EmbeddingConfig",
+    "EmbeddingModelConfig",
+    "MemoryConfig",
+    "OpenVikingConfig",
+    "RerankConfig",
+    "RetrievalConfig",
+    "SemanticConfig",
+    "ServerConfig",
+    "StorageConfig",
+    "VLMConfig",
+    "find_config_file",
+    "is_loopback_host",
+    "load_config",
+]
+
+CONFIG_ENV = "OPENVIKING_CONFIG_FILE"
+ENV_PREFIX = "OPENVIKING__"
+DEFAULT_CONFIG_PATH = Path("~/.openviking/ov.conf")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StorageConfig(_Section):
+    workspace: str = "./data"
+    """Root folder: content files, LanceDB index and the metadata database live under it."""
+
+
+class EmbeddingModelConfig(_Section):
+    """One embedding model (seed 000's shape)."""
+
+    provider: str = "local"
+    """``local`` (bundled ONNX MiniLM), ``hashing`` (numpy fallback) or any litellm provider."""
+    model: str = "all-MiniLM-L6-v2"
+    api_base: str | None = None
+    api_key: str | None = None
+    dimension: int | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+
+class EmbeddingConfig(_Section):
+    dense: EmbeddingModelConfig = Field(default_factory=EmbeddingModelConfig)
+    max_concurrent: int = Field(default=4, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+
+
+class VLMConfig(_Section):
+    """The LLM used for summaries and memory extraction, reached through litellm.
+
+    Empty ``model`` means no LLM: summaries are extractive and everything still works.
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    api_base: str | None = None
+    api_key: str | None = None
+    temperature: float = 0.0
+    max_retries: int = Field(default=3, ge=0)
+    timeout: float = Field(default=120.0, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model)
+
+
+class RerankConfig(_Section):
+    provider: str | None = None
+    model: str | None = None
+    api_base: str | None = None
+    api_key: str | None = None
+    threshold: float = 0.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1933, ge=0, le=65535)
+    root_api_key: str | None = None
+    auth_mode: Literal["dev", "api_key", "trusted"] | None = None
+    """``None`` picks ``api_key`` when a root key is set, else ``dev``."""
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    public_base_url: str | None = None
+
+    @field_validator("root_api_key")
+    @classmethod
+    def _non_empty_key(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("root_api_key must not be an empty string (omit it for dev mode)")
+        return value
+
+    @property
+    def effective_auth_mode(self) -> Literal["dev", "api_key", "trusted"]:
+        if self.auth_mode:
+            return self.auth_mode
+        return "api_key" if self.root_api_key else "dev"
+
+
+class RetrievalConfig(_Section):
+    default_limit: int = Field(default=10, gt=0)
+    score_threshold: float = 0.0
+    hybrid_vector_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    hotness_alpha: float = Field(default=0.0, ge=0.0, le=1.0)
+    score_propagation_alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class SemanticConfig(_Section):
+    abstract_max_chars: int = Field(default=256, gt=0)
+    overview_max_chars: int = Field(default=4000, gt=0)
+    max_file_content_chars: int = Field(default=30000, gt=0)
+
+
+class MemoryConfig(_Section):
+    extraction_enabled: bool = True
+    custom_templates_dir: str = ""
+    keep_recent_count: int = Field(default=0, ge=0)
+
+
+class OpenVikingConfig(_Section):
+    """The whole ``ov.conf``. Every field has an offline default."""
+
+    default_account: str = "default"
+    default_user: str = "default"
+    allow_private_networks: bool = False
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    vlm: VLMConfig = Field(default_factory=VLMConfig)
+    rerank: RerankConfig = Field(default_factory=RerankConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    semantic: SemanticConfig = Field(default_factory=SemanticConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+
+    source_path: str | None = Field(default=None, exclude=True)
+    """Where this configuration was read from (``None`` for defaults)."""
+
+    @property
+    def workspace(self) -> Path:
+        return Path(self.storage.workspace).expanduser().resolve()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "ov.conf") -> OpenVikingConfig:
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, source), {"source": source}) from exc
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    problems: list[str] = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{key}'")
+        else:
+            problems.append(f"'{key}': {err['msg']}")
+    return f"Invalid configuration in {source}: " + "; ".join(problems)
+
+
+def find_config_file(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The config file to use: ``explicit``, then ``$OPENVIKING_CONFIG_FILE``, then the home file.
+
+    An explicitly named file (argument or environment) that does not exist is an error; a
+    missing home file just means defaults.
+    """
+    env = os.environ if environ is None else environ
+    for candidate, origin in ((explicit, "--config"), (env.get(CONFIG_ENV), CONFIG_ENV)):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"Config file from {origin} not found: {path}", {"path": str(path)}
+                )
+            return path
+    home = DEFAULT_CONFIG_PATH.expanduser()
+    return home if home.is_file() else None
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        node = overrides
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"Conflicting environment overrides at {name}")
+        node[keys[-1]] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> OpenVikingConfig:
+    """Find, read and validate the configuration.
+
+    Precedence, lowest first: defaults, the file, ``OPENVIKING__*`` environment variables,
+    ``overrides`` (command-line flags).
+    """
+    env = os.environ if environ is None else environ
+    file = find_config_file(path, env)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if file is not None:
+        source = str(file)
+        try:
+            loaded = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Cannot read config file {file}: {exc}", {"path": source}) from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"Config file {file} is not valid JSON: line {exc.lineno} column {exc.colno}: "
+                f"{exc.msg}",
+                {"path": source},
+            ) from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"Config file {file} must hold a JSON object", {"path": source})
+        data = loaded
+    env_data = _env_overrides(env)
+    if env_data:
+        data = _merge(data, env_data)
+        source += " + environment"
+    if overrides:
+        data = _merge(data, overrides)
+    config = OpenVikingConfig.from_dict(data, source=source)
+    config.source_path = str(file) if file else None
+    return config
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (dev mode may bind only to these)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,51 @@
+"""Shared fixtures: a temporary workspace per test, embedded clients and a service on it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from openviking_mcp import ContextService, OpenViking, OpenVikingConfig
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's ~/.openviking/ov.conf or OPENVIKING_* variables."""
+    for name in list(os.environ):
+        if name.startswith("OPENVIKING"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def config(workspace: Path) -> OpenVikingConfig:
+    return OpenVikingConfig.from_dict({"storage": {"workspace": str(workspace)}})
+
+
+@pytest.fixture
+def ov(workspace: Path) -> Iterator[OpenViking]:
+    with OpenViking(path=workspace) as client:
+        yield client
+
+
+@pytest.fixture
+async def service(config: OpenVikingConfig) -> AsyncIterator[ContextService]:
+    svc = ContextService(config)
+    await svc.initialize()
+    try:
+        yield svc
+    finally:
+        await svc.close()
