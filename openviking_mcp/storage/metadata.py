@@ -1,0 +1,140 @@
+"""The metadata database: one SQLite file for accounts, users, keys (and later tasks, sessions).
+
+Schema changes are numbered migrations, applied in order on open and recorded in
+``PRAGMA user_version``; a database newer than this code is refused rather than guessed at.
+WAL mode and a busy timeout let several processes share the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import FailedPreconditionError, NotInitializedError
+
+__all__ = ["MIGRATIONS", "MetadataDB"]
+
+T = TypeVar("T")
+
+#: Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit.
+MIGRATIONS: list[str] = [
+    # 1: accounts, users and their keys (only salted scrypt hashes are stored)
+    """
+    CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        key_salt TEXT,
+        key_digest TEXT,
+        key_prefix TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, user_id)
+    );
+    """,
+]
+
+
+class MetadataDB:
+    """A small synchronous SQLite core with async wrappers (work runs in a thread)."""
+
+    def __init__(self, path: Path, migrations: Sequence[str] = MIGRATIONS) -> None:
+        self.path = path
+        self._migrations = list(migrations)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._connection().execute("PRAGMA user_version").fetchone()[0])
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise NotInitializedError("Metadata database is not open")
+        return self._conn
+
+    def open(self) -> None:
+        if self._conn is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, check_same_thread=False, isolation_level=None
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = conn
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _migrate(self) -> None:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
+        try:
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > len(self._migrations):
+                raise FailedPreconditionError(
+                    f"Metadata database {self.path} has schema version {current}, newer than this "
+                    f"version of openviking-mcp supports ({len(self._migrations)}). Upgrade it.",
+                    {"schema_version": current, "supported": len(self._migrations)},
+                )
+            for version in range(current + 1, len(self._migrations) + 1):
+                for statement in _statements(self._migrations[version - 1]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one transaction (synchronously)."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one transaction, in a worker thread."""
+        return await asyncio.to_thread(self.run, fn)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        def query() -> list[sqlite3.Row]:
+            with self._lock:
+                return self._connection().execute(sql, params).fetchall()
+
+        return await asyncio.to_thread(query)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def ping(self) -> None:
+        await self.fetchone("SELECT 1")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
