@@ -1,0 +1,54 @@
+"""Who may read or change which ``viking://`` paths.
+
+Reading: the root, ``resources`` and ``agent`` are account-wide; ``viking://user/{uid}/...`` is
+only for that user (ADMIN is not exempt; only ROOT is).
+
+Changing (write, mkdir, rm, mv) through the filesystem and content APIs is refused at the root,
+the scope roots, ``viking://user/{uid}`` itself, ``viking://agent`` outside ``agent/skills/``,
+and the managed areas of a user space (``sessions``, ``privacy``, ``peers``, ``skills``), which
+their own APIs maintain.
+"""
+
+from __future__ import annotations
+
+from .errors import PermissionDeniedError
+from .identity import RequestContext
+from .uri import VikingURI
+
+__all__ = ["MANAGED_USER_AREAS", "check_access", "is_structural", "visible_user_ids"]
+
+MANAGED_USER_AREAS = frozenset({"sessions", "privacy", "peers", "skills"})
+
+
+def _deny(uri: VikingURI, reason: str) -> PermissionDeniedError:
+    return PermissionDeniedError(f"Access denied for {uri.uri}: {reason}", {"resource": uri.uri})
+
+
+def is_structural(uri: VikingURI) -> bool:
+    """The root, a scope root, a user root or ``agent/skills``: never removed or moved by hand."""
+    parts = uri.parts
+    return (
+        len(parts) <= 1
+        or (parts[0] == "user" and len(parts) == 2)
+        or (parts[0] == "agent" and parts[1:] == ("skills",))
+    )
+
+
+def check_access(ctx: RequestContext, uri: VikingURI, *, mutate: bool = False) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``ctx`` may read (or ``mutate``) ``uri``."""
+    parts = uri.parts
+    if len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id and not ctx.is_root:
+        raise _deny(uri, "another user's space")
+    if not mutate:
+        return
+    if is_structural(uri):
+        raise _deny(uri, "namespace roots cannot be changed")
+    if parts[0] == "agent" and parts[1] != "skills":
+        raise _deny(uri, "only viking://agent/skills/ is writable under agent")
+    if parts[0] == "user" and len(parts) >= 3 and parts[2] in MANAGED_USER_AREAS:
+        raise _deny(uri, f"'{parts[2]}' is managed by its own API")
+
+
+def visible_user_ids(ctx: RequestContext, user_ids: list[str]) -> list[str]:
+    """Which entries of ``viking://user`` the caller may see listed."""
+    return list(user_ids) if ctx.is_root else [u for u in user_ids if u == ctx.user_id]

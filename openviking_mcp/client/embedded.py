@@ -1,0 +1,228 @@
+"""Embedded clients: the whole store in this process, no server.
+
+``AsyncOpenViking`` is the async client, ``OpenViking`` the sync one (it drives the async client
+on a private loop thread). Both mirror :class:`~openviking_mcp.service.ContextService` without
+the identity argument: they act as one user of one account (``default``/``default`` unless told).
+
+    with OpenViking(path="./data") as ov:
+        ov.write("viking://resources/notes/todo.md", "- ship it", mode="create")
+        print(ov.read("viking://resources/notes/todo.md"))
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from ..config import OpenVikingConfig, load_config
+from ..errors import NotInitializedError
+from ..identity import RequestContext
+from ..ops.filesystem import ListOutput, WriteMode
+from ..service import ContextService
+from ._loop import LoopThread
+
+__all__ = ["AsyncOpenViking", "OpenViking"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class AsyncOpenViking:
+    """Async embedded client.
+
+    ``path`` is the workspace folder (overrides ``storage.workspace``); ``config`` an
+    already-built configuration; ``config_file`` a path to ``ov.conf`` (else the usual lookup).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        config: OpenVikingConfig | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        account: str | None = None,
+        user: str | None = None,
+    ) -> None:
+        overrides = {"storage": {"workspace": str(path)}} if path is not None else None
+        if config is None:
+            config = load_config(config_file, overrides=overrides)
+        elif overrides:
+            config = config.model_copy(
+                update={"storage": config.storage.model_copy(update={"workspace": str(path)})}
+            )
+        self.config = config
+        self.service = ContextService(config)
+        self._account, self._user = account, user
+        self._ctx: RequestContext | None = None
+
+    @property
+    def context(self) -> RequestContext:
+        if self._ctx is None:
+            raise NotInitializedError()
+        return self._ctx
+
+    async def initialize(self) -> None:
+        await self.service.initialize()
+        self._ctx = await self.service.local_context(self._account, self._user)
+
+    async def close(self) -> None:
+        await self.service.close()
+        self._ctx = None
+
+    async def __aenter__(self) -> AsyncOpenViking:
+        await self.initialize()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- filesystem ------------------------------------------------------------------------
+
+    async def ls(
+        self,
+        uri: str = "viking://",
+        *,
+        simple: bool = False,
+        recursive: bool = False,
+        output: ListOutput = "original",
+        abs_limit: int = 256,
+        show_all_hidden: bool = False,
+        node_limit: int = 1000,
+    ) -> list[Any]:
+        return await self.service.ls(
+            self.context,
+            uri,
+            simple=simple,
+            recursive=recursive,
+            output=output,
+            abs_limit=abs_limit,
+            show_all_hidden=show_all_hidden,
+            node_limit=node_limit,
+        )
+
+    async def tree(
+        self,
+        uri: str = "viking://",
+        *,
+        output: ListOutput = "original",
+        abs_limit: int = 256,
+        show_all_hidden: bool = False,
+        node_limit: int = 1000,
+        level_limit: int = 3,
+    ) -> list[dict[str, Any]]:
+        return await self.service.tree(
+            self.context,
+            uri,
+            output=output,
+            abs_limit=abs_limit,
+            show_all_hidden=show_all_hidden,
+            node_limit=node_limit,
+            level_limit=level_limit,
+        )
+
+    async def stat(self, uri: str) -> dict[str, Any]:
+        return await self.service.stat(self.context, uri)
+
+    async def mkdir(self, uri: str, description: str | None = None) -> dict[str, Any]:
+        return await self.service.mkdir(self.context, uri, description)
+
+    async def rm(self, uri: str, *, recursive: bool = False) -> dict[str, Any]:
+        return await self.service.rm(self.context, uri, recursive=recursive)
+
+    async def mv(self, from_uri: str, to_uri: str) -> dict[str, Any]:
+        return await self.service.mv(self.context, from_uri, to_uri)
+
+    # -- content ---------------------------------------------------------------------------
+
+    async def read(self, uri: str, *, offset: int = 0, limit: int = -1) -> str:
+        return await self.service.read(self.context, uri, offset=offset, limit=limit)
+
+    async def read_bytes(self, uri: str) -> bytes:
+        return await self.service.read_bytes(self.context, uri)
+
+    async def abstract(self, uri: str) -> str:
+        return await self.service.abstract(self.context, uri)
+
+    async def overview(self, uri: str) -> str:
+        return await self.service.overview(self.context, uri)
+
+    async def write(self, uri: str, content: str, *, mode: WriteMode = "replace") -> dict[str, Any]:
+        return await self.service.write(self.context, uri, content, mode=mode)
+
+
+def _blocking(
+    method: Callable[Concatenate[AsyncOpenViking, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[OpenViking, P], T]:
+    """The sync twin of an ``AsyncOpenViking`` method (same signature and docs)."""
+
+    @functools.wraps(method)
+    def call(self: OpenViking, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._loop.run(method(self._async, *args, **kwargs))
+
+    return call
+
+
+class OpenViking:
+    """Sync embedded client; same arguments and methods as :class:`AsyncOpenViking`."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        config: OpenVikingConfig | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        account: str | None = None,
+        user: str | None = None,
+    ) -> None:
+        self._async = AsyncOpenViking(
+            path, config=config, config_file=config_file, account=account, user=user
+        )
+        self._loop = LoopThread()
+
+    @property
+    def config(self) -> OpenVikingConfig:
+        return self._async.config
+
+    @property
+    def service(self) -> ContextService:
+        return self._async.service
+
+    @property
+    def context(self) -> RequestContext:
+        return self._async.context
+
+    def initialize(self) -> None:
+        self._loop.run(self._async.initialize())
+
+    def close(self) -> None:
+        """Close the store and stop the loop thread; the client cannot be used afterwards."""
+        try:
+            self._loop.run(self._async.close())
+        finally:
+            self._loop.stop()
+
+    def __enter__(self) -> OpenViking:
+        self.initialize()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    ls = _blocking(AsyncOpenViking.ls)
+    tree = _blocking(AsyncOpenViking.tree)
+    stat = _blocking(AsyncOpenViking.stat)
+    mkdir = _blocking(AsyncOpenViking.mkdir)
+    rm = _blocking(AsyncOpenViking.rm)
+    mv = _blocking(AsyncOpenViking.mv)
+    read = _blocking(AsyncOpenViking.read)
+    read_bytes = _blocking(AsyncOpenViking.read_bytes)
+    abstract = _blocking(AsyncOpenViking.abstract)
+    overview = _blocking(AsyncOpenViking.overview)
+    write = _blocking(AsyncOpenViking.write)

@@ -1,0 +1,1 @@
+"""Operation groups that make up ``ContextService``."""

@@ -1,0 +1,354 @@
+"""Filesystem and content operations: ls, tree, stat, mkdir, rm, mv, read, abstract, overview,
+write, read_bytes.
+
+Listing rules follow the original: names starting with ``.`` are hidden unless they are
+directories or ``show_all_hidden`` is set; directories come first. Entries in ``original`` form
+are ``{name, size, mode, modTime, isDir, uri}``; ``agent`` form is
+``{uri, size, isDir, modTime, abstract}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ..access import visible_user_ids
+from ..errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from ..identity import RequestContext
+from ..storage import Entry
+from ..storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    SIDECAR_FILES,
+    render_sidecar,
+    sidecar_body,
+)
+from ..uri import VikingURI, context_type_of
+from .base import ServiceCore, iso_time
+
+__all__ = ["FilesystemOps", "ListOutput", "WriteMode"]
+
+ListOutput = Literal["original", "agent"]
+WriteMode = Literal["replace", "append", "create"]
+_WRITE_MODES = ("replace", "append", "create")
+_MAX_NODE_LIMIT = 100_000
+
+
+def _positive(name: str, value: int, maximum: int = _MAX_NODE_LIMIT) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > maximum:
+        raise InvalidArgumentError(
+            f"{name} must be an integer between 1 and {maximum}", {"field": name, "value": value}
+        )
+    return value
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
+
+
+class FilesystemOps(ServiceCore):
+    # -- listing ---------------------------------------------------------------------------
+
+    def _visible(
+        self, ctx: RequestContext, parent: VikingURI, entries: list[Entry], show_all_hidden: bool
+    ) -> list[Entry]:
+        shown = [e for e in entries if show_all_hidden or e.is_dir or not e.name.startswith(".")]
+        if parent.parts == ("user",):
+            allowed = set(visible_user_ids(ctx, [e.name for e in shown]))
+            shown = [e for e in shown if e.name in allowed]
+        return shown
+
+    async def _dir_abstract(self, ctx: RequestContext, uri: VikingURI, limit: int) -> str:
+        try:
+            raw = await self.store.read_bytes(f"{self._key(ctx, uri)}/{ABSTRACT_FILE}")
+        except FileNotFoundError:
+            return f"[{ABSTRACT_FILE} is not ready]"
+        return _truncate(sidecar_body(raw.decode("utf-8", errors="replace")), limit)
+
+    async def _render(
+        self, ctx: RequestContext, uri: VikingURI, entry: Entry, output: ListOutput, abs_limit: int
+    ) -> dict[str, Any]:
+        if output == "agent":
+            abstract = await self._dir_abstract(ctx, uri, abs_limit) if entry.is_dir else ""
+            return {
+                "uri": uri.uri,
+                "size": entry.size,
+                "isDir": entry.is_dir,
+                "modTime": iso_time(entry.mtime),
+                "abstract": abstract,
+            }
+        return {
+            "name": entry.name,
+            "size": entry.size,
+            "mode": entry.mode,
+            "modTime": iso_time(entry.mtime),
+            "isDir": entry.is_dir,
+            "uri": uri.uri,
+        }
+
+    async def _require_dir(self, ctx: RequestContext, uri: VikingURI) -> None:
+        with self._fs_errors(uri, "directory"):
+            entry = await self.store.stat(self._key(ctx, uri))
+        if not entry.is_dir:
+            raise FailedPreconditionError(
+                f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
+            )
+
+    async def ls(
+        self,
+        ctx: RequestContext,
+        uri: str = "viking://",
+        *,
+        simple: bool = False,
+        recursive: bool = False,
+        output: ListOutput = "original",
+        abs_limit: int = 256,
+        show_all_hidden: bool = False,
+        node_limit: int = 1000,
+        sort_by: Literal["name", "mtime"] = "name",
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> list[Any]:
+        """Children of a directory (``recursive``: the whole tree, like :meth:`tree`)."""
+        if output not in ("original", "agent"):
+            raise InvalidArgumentError("output must be 'original' or 'agent'", {"output": output})
+        if sort_by not in ("name", "mtime") or sort_order not in ("asc", "desc"):
+            raise InvalidArgumentError("sort_by must be name|mtime and sort_order asc|desc")
+        _positive("node_limit", node_limit)
+        if recursive:
+            items = await self.tree(
+                ctx,
+                uri,
+                output=output,
+                abs_limit=abs_limit,
+                show_all_hidden=show_all_hidden,
+                node_limit=node_limit,
+            )
+            return [item["uri"] for item in items] if simple else items
+        base = self._resolve(ctx, uri)
+        await self._require_dir(ctx, base)
+        with self._fs_errors(base, "directory"):
+            entries = self._visible(
+                ctx, base, await self.store.listdir(self._key(ctx, base)), show_all_hidden
+            )
+
+        def order(e: Entry) -> tuple[bool, Any]:
+            return (not e.is_dir, e.mtime if sort_by == "mtime" else e.name)
+
+        entries.sort(key=order, reverse=sort_order == "desc")
+        if sort_order == "desc":  # directories stay first
+            entries.sort(key=lambda e: not e.is_dir)
+        entries = entries[:node_limit]
+        if simple:
+            return [base.join(e.name).uri for e in entries]
+        return [await self._render(ctx, base.join(e.name), e, output, abs_limit) for e in entries]
+
+    async def tree(
+        self,
+        ctx: RequestContext,
+        uri: str = "viking://",
+        *,
+        output: ListOutput = "original",
+        abs_limit: int = 256,
+        show_all_hidden: bool = False,
+        node_limit: int = 1000,
+        level_limit: int = 3,
+    ) -> list[dict[str, Any]]:
+        """Descendants depth-first, each with ``rel_path`` (directories end with ``/``)."""
+        _positive("node_limit", node_limit)
+        _positive("level_limit", level_limit, 100)
+        base = self._resolve(ctx, uri)
+        await self._require_dir(ctx, base)
+        base_key = self._key(ctx, base)
+        with self._fs_errors(base, "directory"):
+            walked = await self.store.walk(base_key, level_limit, _MAX_NODE_LIMIT)
+        result: list[dict[str, Any]] = []
+        hidden_prefixes: list[str] = []
+        for entry in walked:
+            rel = entry.key[len(base_key) + 1 :]
+            if any(rel.startswith(p) for p in hidden_prefixes):
+                continue
+            child = base.join(rel)
+            parent = child.parent or base
+            if not self._visible(ctx, parent, [entry], show_all_hidden):
+                if entry.is_dir:
+                    hidden_prefixes.append(rel + "/")
+                continue
+            item = await self._render(ctx, child, entry, output, abs_limit)
+            item["rel_path"] = rel + "/" if entry.is_dir else rel
+            result.append(item)
+            if len(result) >= node_limit:
+                break
+        return result
+
+    async def stat(self, ctx: RequestContext, uri: str) -> dict[str, Any]:
+        target = self._resolve(ctx, uri)
+        with self._fs_errors(target):
+            entry = await self.store.stat(self._key(ctx, target))
+        return {
+            "name": target.name,
+            "size": entry.size,
+            "mode": entry.mode,
+            "modTime": iso_time(entry.mtime),
+            "isDir": entry.is_dir,
+            "isLocked": self.locks.is_locked(self._lock_path(ctx, target)),
+            "uri": target.uri,
+            "context_type": context_type_of(target),
+        }
+
+    # -- structure -------------------------------------------------------------------------
+
+    async def mkdir(
+        self, ctx: RequestContext, uri: str, description: str | None = None
+    ) -> dict[str, Any]:
+        """Create a directory (and its parents). ``description`` becomes its L0 abstract."""
+        target = self._resolve(ctx, uri, mutate=True)
+        key = self._key(ctx, target)
+        async with self.locks.lock(self._lock_path(ctx, target)):
+            if await self.store.exists(key):
+                raise AlreadyExistsError(target.uri, "directory")
+            with self._fs_errors(target, "directory"):
+                await self.store.mkdir(key)
+                if description and description.strip():
+                    text = render_sidecar(
+                        target.uri, description, component="user", trigger="mkdir"
+                    )
+                    await self.store.write_bytes(f"{key}/{ABSTRACT_FILE}", text.encode("utf-8"))
+        return {"uri": target.uri}
+
+    async def rm(self, ctx: RequestContext, uri: str, *, recursive: bool = False) -> dict[str, Any]:
+        """Remove a file or directory. A directory with content needs ``recursive=True``."""
+        target = self._resolve(ctx, uri, mutate=True)
+        key = self._key(ctx, target)
+        async with self.locks.lock(self._lock_path(ctx, target)):
+            with self._fs_errors(target):
+                entry = await self.store.stat(key)
+                if entry.is_dir and not recursive:
+                    children = await self.store.listdir(key)
+                    if any(c.name not in SIDECAR_FILES for c in children):
+                        raise FailedPreconditionError(
+                            f"Cannot remove non-empty directory without recursive: {target.uri}",
+                            {"uri": target.uri, "expected_flag": "recursive"},
+                        )
+                await self.store.remove(key, recursive=entry.is_dir)
+        return {"uri": target.uri, "isDir": entry.is_dir}
+
+    async def mv(self, ctx: RequestContext, from_uri: str, to_uri: str) -> dict[str, Any]:
+        """Move or rename. The destination must not exist; its parents are created."""
+        source = self._resolve(ctx, from_uri, field="from_uri", mutate=True)
+        dest = self._resolve(ctx, to_uri, field="to_uri", mutate=True)
+        if source.is_ancestor_of(dest):
+            raise InvalidArgumentError(
+                f"Cannot move {source.uri} into itself ({dest.uri})",
+                {"from": source.uri, "to": dest.uri},
+            )
+        src_key, dst_key = self._key(ctx, source), self._key(ctx, dest)
+        async with self.locks.lock(self._lock_path(ctx, source), self._lock_path(ctx, dest)):
+            with self._fs_errors(source):
+                entry = await self.store.stat(src_key)
+            if not entry.is_dir and to_uri.strip().endswith("/"):
+                raise InvalidArgumentError(
+                    "Moving a file needs a destination that names the file (no trailing '/')",
+                    {"from": source.uri, "to": to_uri},
+                )
+            if await self.store.exists(dst_key):
+                raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+            with self._fs_errors(dest):
+                await self.store.move(src_key, dst_key)
+        return {"from": source.uri, "to": dest.uri}
+
+    # -- content ---------------------------------------------------------------------------
+
+    async def read_bytes(self, ctx: RequestContext, uri: str) -> bytes:
+        """Raw bytes of a file (``download``)."""
+        target = self._resolve(ctx, uri)
+        with self._fs_errors(target):
+            return await self.store.read_bytes(self._key(ctx, target))
+
+    async def read(self, ctx: RequestContext, uri: str, *, offset: int = 0, limit: int = -1) -> str:
+        """Text of a file (L2). ``offset``/``limit`` select lines (``limit=-1``: to the end)."""
+        if offset < 0 or limit < -1:
+            raise InvalidArgumentError(
+                "offset must be >= 0 and limit >= -1", {"offset": offset, "limit": limit}
+            )
+        data = await self.read_bytes(ctx, uri)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(
+                f"Not a UTF-8 text file: {uri}; use download (read_bytes) for binary content",
+                {"uri": uri, "reason": "binary"},
+            ) from None
+        if offset == 0 and limit == -1:
+            return text
+        lines = text.splitlines(keepends=True)
+        end = None if limit == -1 else offset + limit
+        return "".join(lines[offset:end])
+
+    async def _sidecar(self, ctx: RequestContext, uri: str, name: str, placeholder: str) -> str:
+        target = self._resolve(ctx, uri)
+        with self._fs_errors(target):
+            entry = await self.store.stat(self._key(ctx, target))
+        directory = target if entry.is_dir else (target.parent or target)
+        try:
+            raw = await self.store.read_bytes(f"{self._key(ctx, directory)}/{name}")
+        except FileNotFoundError:
+            return placeholder.format(uri=directory.uri)
+        return sidecar_body(raw.decode("utf-8", errors="replace"))
+
+    async def abstract(self, ctx: RequestContext, uri: str) -> str:
+        """L0 of a directory (a file's parent directory), body only."""
+        return await self._sidecar(
+            ctx, uri, ABSTRACT_FILE, "# {uri} [Directory abstract is not ready]"
+        )
+
+    async def overview(self, ctx: RequestContext, uri: str) -> str:
+        """L1 of a directory (a file's parent directory), body only."""
+        return await self._sidecar(
+            ctx, uri, OVERVIEW_FILE, "# {uri}\n\n[Directory overview is not ready]"
+        )
+
+    async def write(
+        self, ctx: RequestContext, uri: str, content: str, *, mode: WriteMode = "replace"
+    ) -> dict[str, Any]:
+        """Write a text file atomically.
+
+        ``replace`` and ``append`` need an existing file; ``create`` needs a new path and makes
+        its parent directories.
+        """
+        if mode not in _WRITE_MODES:
+            raise InvalidArgumentError(
+                f"mode must be one of {', '.join(_WRITE_MODES)}", {"mode": mode}
+            )
+        if not isinstance(content, str):
+            raise InvalidArgumentError("content must be a string", {"field": "content"})
+        target = self._resolve(ctx, uri, mutate=True)
+        key = self._key(ctx, target)
+        async with self.locks.lock(self._lock_path(ctx, target)):
+            try:
+                entry: Entry | None = await self.store.stat(key)
+            except FileNotFoundError:
+                entry = None
+            if entry is not None and entry.is_dir:
+                raise InvalidArgumentError(
+                    f"Cannot write to a directory: {target.uri}",
+                    {"uri": target.uri, "reason": "is_directory"},
+                )
+            if mode == "create" and entry is not None:
+                raise AlreadyExistsError(target.uri, "file")
+            if mode != "create" and entry is None:
+                raise NotFoundError(target.uri, "file")
+            with self._fs_errors(target):
+                written = await self.store.write_bytes(
+                    key, content.encode("utf-8"), append=mode == "append"
+                )
+        return {
+            "uri": target.uri,
+            "context_type": context_type_of(target),
+            "mode": mode,
+            "written_bytes": written,
+            "content_updated": True,
+        }

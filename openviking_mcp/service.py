@@ -1,0 +1,126 @@
+"""``ContextService``: the one facade that every surface (MCP, HTTP, CLI, Python) calls.
+
+It owns the parts (content store, metadata database, key store, path locks) and exposes async
+methods that each take the caller's :class:`~openviking_mcp.identity.RequestContext`. The
+operations themselves live in the ``ops`` mixins, one group per module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from . import __version__
+from .accounts import AccountStore
+from .config import OpenVikingConfig
+from .identity import RequestContext, Role, validate_identifier
+from .ops.admin import AdminOps
+from .ops.filesystem import FilesystemOps
+from .storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
+
+__all__ = ["ContextService"]
+
+
+class ContextService(FilesystemOps, AdminOps):
+    """The store. Call :meth:`initialize` before use and :meth:`close` after."""
+
+    def __init__(
+        self, config: OpenVikingConfig | None = None, *, store: ContentStore | None = None
+    ) -> None:
+        self.config = config or OpenVikingConfig()
+        workspace = self.config.workspace
+        self.store = store or LocalContentStore(workspace)
+        self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
+        self.accounts = AccountStore(self.db)
+        self.locks = PathLocks()
+        self._opened = False
+        self._init_lock = asyncio.Lock()
+
+    @property
+    def initialized(self) -> bool:
+        return self._opened
+
+    async def initialize(self) -> None:
+        """Open storage, apply migrations and create the default account's preset tree."""
+        async with self._init_lock:
+            if self._opened:
+                return
+            self.config.workspace.mkdir(parents=True, exist_ok=True)
+            await self.store.open()
+            await asyncio.to_thread(self.db.open)
+            try:
+                account, user = self.config.default_account, self.config.default_user
+                await self.accounts.ensure_user(account, user, Role.ADMIN)
+                await self._ensure_layout(account, user)
+            except BaseException:
+                await asyncio.to_thread(self.db.close)
+                raise
+            self._opened = True
+
+    async def close(self) -> None:
+        async with self._init_lock:
+            if not self._opened:
+                return
+            self._opened = False
+            await self.store.close()
+            await asyncio.to_thread(self.db.close)
+
+    # -- identities ------------------------------------------------------------------------
+
+    def dev_context(self) -> RequestContext:
+        """Identity of dev mode: the default user (ADMIN of the default account), never ROOT."""
+        return RequestContext(self.config.default_account, self.config.default_user, Role.ADMIN)
+
+    async def local_context(
+        self, account_id: str | None = None, user_id: str | None = None
+    ) -> RequestContext:
+        """Identity of an embedded client: the user is created on first use with its space.
+
+        The first user of an account becomes its ADMIN; later ones are USERs.
+        """
+        self._require_open()
+        account = validate_identifier(account_id or self.config.default_account, "account_id")
+        user = validate_identifier(user_id or self.config.default_user, "user_id")
+        await self.accounts.ensure_account(account)
+        users = await self.accounts.list_users(account)
+        role = Role.ADMIN if not users else Role.USER
+        await self.accounts.ensure_user(account, user, role)
+        await self._ensure_layout(account, user)
+        record = await self.accounts.get_user(account, user)
+        return RequestContext(account, user, record.role)
+
+    # -- health ----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "healthy": True,
+            "version": __version__,
+            "auth_mode": self.config.server.effective_auth_mode,
+        }
+
+    async def ready(self) -> dict[str, Any]:
+        """Readiness checks: each is ``ok`` or an error text; ready only if all are ``ok``."""
+        checks: dict[str, Any] = {}
+        if not self._opened:
+            return {"status": "not_ready", "reason": "initializing", "checks": checks}
+        probe = f"_system/ready-{uuid.uuid4().hex}"  # "_" never starts an account id
+        try:
+            await self.store.write_bytes(probe, b"ok")
+            await self.store.remove(probe)
+            checks["filesystem"] = "ok"
+        except OSError as exc:
+            checks["filesystem"] = f"error: {exc.strerror or exc}"
+        try:
+            await self.db.ping()
+            checks["metadata_db"] = "ok"
+        except Exception as exc:
+            checks["metadata_db"] = f"error: {type(exc).__name__}"
+        try:
+            usage = await self.store.disk_usage()
+            checks["disk"] = "ok" if usage["free"] > 64 * 1024 * 1024 else "error: disk almost full"
+        except OSError as exc:
+            checks["disk"] = f"error: {exc.strerror or exc}"
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ok else "not_ready", "checks": checks}

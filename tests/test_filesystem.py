@@ -1,0 +1,335 @@
+"""The filesystem and content operations, through the embedded sync client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openviking_mcp import OpenViking
+from openviking_mcp.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    InvalidURIError,
+    NotFoundError,
+    NotInitializedError,
+    PermissionDeniedError,
+)
+
+
+def test_fresh_store_has_the_preset_tree(ov: OpenViking) -> None:
+    assert ov.ls("viking://", simple=True) == [
+        "viking://agent",
+        "viking://resources",
+        "viking://user",
+    ]
+    assert ov.ls("viking://user", simple=True) == ["viking://user/default"]
+    assert ov.ls("viking://~", simple=True) == [
+        f"viking://user/default/{name}"
+        for name in ("memories", "peers", "privacy", "resources", "sessions", "skills")
+    ]
+    assert "memories" in ov.abstract("viking://~/memories").lower()
+    assert ov.overview("viking://~/memories").startswith("# Memories")
+
+
+def test_write_create_read_append_replace(ov: OpenViking) -> None:
+    uri = "viking://resources/notes/todo.md"
+    result = ov.write(uri, "line 1\n", mode="create")
+    assert result == {
+        "uri": uri,
+        "context_type": "resource",
+        "mode": "create",
+        "written_bytes": 7,
+        "content_updated": True,
+    }
+    ov.write(uri, "line 2\n", mode="append")
+    assert ov.read(uri) == "line 1\nline 2\n"
+    ov.write(uri, "fresh\n")
+    assert ov.read(uri) == "fresh\n"
+    assert ov.read_bytes(uri) == b"fresh\n"
+
+
+def test_read_offset_and_limit_are_lines(ov: OpenViking) -> None:
+    uri = "viking://resources/lines.txt"
+    ov.write(uri, "".join(f"l{i}\n" for i in range(10)), mode="create")
+    assert ov.read(uri, offset=2, limit=3) == "l2\nl3\nl4\n"
+    assert ov.read(uri, offset=8) == "l8\nl9\n"
+    assert ov.read(uri, offset=50) == ""
+    with pytest.raises(InvalidArgumentError):
+        ov.read(uri, offset=-1)
+
+
+def test_write_modes_check_existence(ov: OpenViking) -> None:
+    uri = "viking://resources/x.md"
+    with pytest.raises(NotFoundError):
+        ov.write(uri, "a")
+    with pytest.raises(NotFoundError):
+        ov.write(uri, "a", mode="append")
+    ov.write(uri, "a", mode="create")
+    with pytest.raises(AlreadyExistsError):
+        ov.write(uri, "b", mode="create")
+    with pytest.raises(InvalidArgumentError, match="mode"):
+        ov.write(uri, "b", mode="upsert")  # type: ignore[arg-type]
+    assert ov.read(uri) == "a"
+
+
+def test_writing_to_a_directory_is_refused(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/proj")
+    for mode in ("replace", "append", "create"):
+        with pytest.raises((InvalidArgumentError, AlreadyExistsError)):
+            ov.write("viking://resources/proj", "x", mode=mode)  # type: ignore[arg-type]
+    assert ov.stat("viking://resources/proj")["isDir"] is True
+
+
+def test_create_through_a_file_is_a_failed_precondition(ov: OpenViking) -> None:
+    ov.write("viking://resources/f.md", "x", mode="create")
+    with pytest.raises(FailedPreconditionError):
+        ov.write("viking://resources/f.md/child.md", "y", mode="create")
+
+
+def test_mkdir_with_description_sets_the_abstract(ov: OpenViking) -> None:
+    assert ov.mkdir("viking://resources/a/b", "Project B docs") == {"uri": "viking://resources/a/b"}
+    assert ov.abstract("viking://resources/a/b") == "Project B docs"
+    assert ov.stat("viking://resources/a")["isDir"] is True
+    with pytest.raises(AlreadyExistsError):
+        ov.mkdir("viking://resources/a/b")
+
+
+def test_abstract_of_a_file_falls_back_to_its_directory(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/d", "Dir abstract")
+    ov.write("viking://resources/d/f.md", "x", mode="create")
+    assert ov.abstract("viking://resources/d/f.md") == "Dir abstract"
+    assert ov.overview("viking://resources/d") == (
+        "# viking://resources/d\n\n[Directory overview is not ready]"
+    )
+    ov.mkdir("viking://resources/e")
+    assert ov.abstract("viking://resources/e") == (
+        "# viking://resources/e [Directory abstract is not ready]"
+    )
+
+
+def test_listing_hides_dot_files_but_shows_dot_dirs(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/p", "desc")
+    ov.write("viking://resources/p/.hidden.md", "h", mode="create")
+    ov.mkdir("viking://resources/p/.git")
+    ov.write("viking://resources/p/visible.md", "v", mode="create")
+    names = [e["name"] for e in ov.ls("viking://resources/p")]
+    assert names == [".git", "visible.md"]
+    everything = [e["name"] for e in ov.ls("viking://resources/p", show_all_hidden=True)]
+    assert everything == [".git", ".abstract.md", ".hidden.md", "visible.md"]
+
+
+def test_ls_entry_shapes(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/p", "The P project")
+    ov.write("viking://resources/p/a.md", "abc", mode="create")
+    original = ov.ls("viking://resources")[0]
+    assert set(original) == {"name", "size", "mode", "modTime", "isDir", "uri"}
+    assert original["uri"] == "viking://resources/p"
+    agent = ov.ls("viking://resources", output="agent", abs_limit=8)[0]
+    assert set(agent) == {"uri", "size", "isDir", "modTime", "abstract"}
+    assert agent["abstract"] == "The P..."
+    files = ov.ls("viking://resources/p", output="agent")
+    assert files == [
+        {
+            "uri": "viking://resources/p/a.md",
+            "size": 3,
+            "isDir": False,
+            "modTime": files[0]["modTime"],
+            "abstract": "",
+        }
+    ]
+    assert files[0]["modTime"].endswith("Z")
+
+
+def test_ls_sorting_and_limit(ov: OpenViking) -> None:
+    for name in ("b.md", "a.md", "c.md"):
+        ov.write(f"viking://resources/{name}", name, mode="create")
+    ov.mkdir("viking://resources/zdir")
+    assert [e["name"] for e in ov.ls("viking://resources")] == ["zdir", "a.md", "b.md", "c.md"]
+    desc = ov._loop.run(ov.service.ls(ov.context, "viking://resources", sort_order="desc"))
+    assert [e["name"] for e in desc] == ["zdir", "c.md", "b.md", "a.md"]
+    assert ov.ls("viking://resources", simple=True, node_limit=2) == [
+        "viking://resources/zdir",
+        "viking://resources/a.md",
+    ]
+    with pytest.raises(InvalidArgumentError):
+        ov.ls("viking://resources", node_limit=0)
+
+
+def test_tree_has_rel_paths_and_respects_limits(ov: OpenViking) -> None:
+    ov.write("viking://resources/t/a/deep/x.md", "x", mode="create")
+    ov.write("viking://resources/t/b.md", "b", mode="create")
+    ov.write("viking://resources/t/.secret", "s", mode="create")
+    tree = ov.tree("viking://resources/t")
+    assert [i["rel_path"] for i in tree] == ["a/", "a/deep/", "a/deep/x.md", "b.md"]
+    assert tree[2]["uri"] == "viking://resources/t/a/deep/x.md"
+    assert [i["rel_path"] for i in ov.tree("viking://resources/t", level_limit=1)] == ["a/", "b.md"]
+    assert len(ov.tree("viking://resources/t", node_limit=2)) == 2
+    assert ".secret" in [
+        i["rel_path"] for i in ov.tree("viking://resources/t", show_all_hidden=True)
+    ]
+    assert ov.ls("viking://resources/t", recursive=True, simple=True)[0] == "viking://resources/t/a"
+
+
+def test_stat(ov: OpenViking) -> None:
+    ov.write("viking://resources/s.md", "12345", mode="create")
+    info = ov.stat("viking://resources/s.md")
+    assert info["name"] == "s.md"
+    assert info["size"] == 5
+    assert info["isDir"] is False
+    assert info["isLocked"] is False
+    assert info["context_type"] == "resource"
+    assert ov.stat("viking://~/memories")["context_type"] == "memory"
+
+
+def test_rm_rules(ov: OpenViking) -> None:
+    ov.write("viking://resources/r/f.md", "x", mode="create")
+    with pytest.raises(FailedPreconditionError) as info:
+        ov.rm("viking://resources/r")
+    assert info.value.details["expected_flag"] == "recursive"
+    assert ov.read("viking://resources/r/f.md") == "x"
+    ov.rm("viking://resources/r/f.md")
+    ov.rm("viking://resources/r")  # empty now
+    ov.mkdir("viking://resources/s", "only sidecars inside")
+    ov.rm("viking://resources/s")
+    ov.write("viking://resources/t/u/v.md", "x", mode="create")
+    assert ov.rm("viking://resources/t", recursive=True) == {
+        "uri": "viking://resources/t",
+        "isDir": True,
+    }
+    with pytest.raises(NotFoundError):
+        ov.stat("viking://resources/t")
+    with pytest.raises(NotFoundError):
+        ov.rm("viking://resources/t")
+
+
+def test_mv_renames_files_and_directories(ov: OpenViking) -> None:
+    ov.write("viking://resources/m/a.md", "A", mode="create")
+    assert ov.mv("viking://resources/m/a.md", "viking://resources/m/b.md") == {
+        "from": "viking://resources/m/a.md",
+        "to": "viking://resources/m/b.md",
+    }
+    ov.mv("viking://resources/m", "viking://resources/new/place")
+    assert ov.read("viking://resources/new/place/b.md") == "A"
+    with pytest.raises(NotFoundError):
+        ov.stat("viking://resources/m")
+
+
+def test_mv_bad_input(ov: OpenViking) -> None:
+    ov.write("viking://resources/a/x.md", "x", mode="create")
+    ov.write("viking://resources/b.md", "b", mode="create")
+    with pytest.raises(NotFoundError):
+        ov.mv("viking://resources/nope", "viking://resources/other")
+    with pytest.raises(AlreadyExistsError):
+        ov.mv("viking://resources/a/x.md", "viking://resources/b.md")
+    with pytest.raises(InvalidArgumentError, match="into itself"):
+        ov.mv("viking://resources/a", "viking://resources/a/sub")
+    with pytest.raises(InvalidArgumentError, match="names the file"):
+        ov.mv("viking://resources/a/x.md", "viking://resources/c/")
+    assert ov.read("viking://resources/a/x.md") == "x"
+    assert ov.read("viking://resources/b.md") == "b"
+
+
+def test_missing_paths_are_not_found(ov: OpenViking) -> None:
+    for call in (
+        lambda: ov.read("viking://resources/none.md"),
+        lambda: ov.ls("viking://resources/none"),
+        lambda: ov.tree("viking://resources/none"),
+        lambda: ov.stat("viking://resources/none"),
+        lambda: ov.abstract("viking://resources/none"),
+    ):
+        with pytest.raises(NotFoundError):
+            call()
+
+
+def test_ls_of_a_file_and_read_of_a_directory(ov: OpenViking) -> None:
+    ov.write("viking://resources/f.md", "x", mode="create")
+    with pytest.raises(FailedPreconditionError, match="Not a directory"):
+        ov.ls("viking://resources/f.md")
+    with pytest.raises(InvalidArgumentError, match="directory"):
+        ov.read("viking://resources")
+
+
+def test_binary_files_are_not_read_as_text(ov: OpenViking, workspace: Path) -> None:
+    target = workspace / "accounts" / "default" / "resources" / "img.bin"
+    target.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(InvalidArgumentError, match="download"):
+        ov.read("viking://resources/img.bin")
+    assert ov.read_bytes("viking://resources/img.bin") == b"\xff\xfe\x00binary"
+
+
+@pytest.mark.parametrize(
+    ("uri", "error"),
+    [
+        ("viking://nope/x", InvalidURIError),
+        ("resources/x", InvalidURIError),
+        ("viking://resources/../../etc/passwd", PermissionDeniedError),
+        ("viking://resources/a\\b", PermissionDeniedError),
+    ],
+)
+def test_bad_uris_on_every_entry_point(ov: OpenViking, uri: str, error: type[Exception]) -> None:
+    calls = [
+        lambda: ov.ls(uri),
+        lambda: ov.tree(uri),
+        lambda: ov.stat(uri),
+        lambda: ov.mkdir(uri),
+        lambda: ov.rm(uri),
+        lambda: ov.read(uri),
+        lambda: ov.abstract(uri),
+        lambda: ov.overview(uri),
+        lambda: ov.write(uri, "x", mode="create"),
+        lambda: ov.mv(uri, "viking://resources/y"),
+        lambda: ov.mv("viking://resources/y", uri),
+    ]
+    for call in calls:
+        with pytest.raises(error):
+            call()
+
+
+def test_structural_and_managed_paths_are_protected(ov: OpenViking) -> None:
+    for uri in (
+        "viking://",
+        "viking://resources",
+        "viking://user",
+        "viking://~",
+        "viking://agent",
+        "viking://agent/skills",
+    ):
+        with pytest.raises(PermissionDeniedError):
+            ov.rm(uri, recursive=True)
+    with pytest.raises(PermissionDeniedError):
+        ov.write("viking://agent/notes.md", "x", mode="create")
+    with pytest.raises(PermissionDeniedError):
+        ov.write("viking://~/sessions/s1/messages.jsonl", "x", mode="create")
+    with pytest.raises(PermissionDeniedError):
+        ov.mkdir("viking://session/s2")
+    with pytest.raises(PermissionDeniedError):
+        ov.mv("viking://~/resources", "viking://~/skills/x")
+    ov.write("viking://agent/skills/demo/SKILL.md", "# demo", mode="create")
+    ov.write("viking://~/memories/profile.md", "likes tea", mode="create")
+    assert ov.read("viking://user/default/memories/profile.md") == "likes tea"
+
+
+def test_data_persists_across_clients(workspace: Path) -> None:
+    with OpenViking(path=workspace) as first:
+        first.write("viking://resources/keep.md", "kept", mode="create")
+    with OpenViking(path=workspace) as second:
+        assert second.read("viking://resources/keep.md") == "kept"
+
+
+def test_methods_before_initialize_raise_not_initialized(workspace: Path) -> None:
+    client = OpenViking(path=workspace)
+    try:
+        with pytest.raises(NotInitializedError):
+            client.ls()
+    finally:
+        client.close()
+
+
+def test_closed_client_refuses_calls(workspace: Path) -> None:
+    client = OpenViking(path=workspace)
+    client.initialize()
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        client.ls()

@@ -1,0 +1,143 @@
+"""Identity and isolation: users, accounts, keys and who sees what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openviking_mcp import ContextService, OpenViking, RequestContext, Role
+from openviking_mcp.errors import (
+    AlreadyExistsError,
+    InvalidURIError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def test_two_users_never_see_each_others_space(workspace: Path) -> None:
+    with OpenViking(path=workspace, user="alice") as alice:
+        alice.write("viking://~/memories/secret.md", "alice secret", mode="create")
+        alice.write("viking://resources/shared.md", "shared", mode="create")
+    with OpenViking(path=workspace, user="bob") as bob:
+        assert bob.context.role is Role.USER
+        assert bob.ls("viking://user", simple=True) == ["viking://user/bob"]
+        assert bob.read("viking://resources/shared.md") == "shared"
+        for call in (
+            lambda: bob.read("viking://user/alice/memories/secret.md"),
+            lambda: bob.ls("viking://user/alice"),
+            lambda: bob.stat("viking://user/alice/memories/secret.md"),
+            lambda: bob.write("viking://user/alice/memories/x.md", "x", mode="create"),
+            lambda: bob.rm("viking://user/alice/memories/secret.md"),
+            lambda: bob.mv("viking://user/alice/memories/secret.md", "viking://~/stolen.md"),
+            lambda: bob.abstract("viking://user/alice"),
+        ):
+            with pytest.raises(PermissionDeniedError):
+                call()
+        with pytest.raises(InvalidURIError, match="viking://~"):
+            bob.ls("viking://user/memories")
+
+
+def test_first_user_of_an_account_is_admin(workspace: Path) -> None:
+    with OpenViking(path=workspace, account="acme", user="carol") as carol:
+        assert carol.context == RequestContext("acme", "carol", Role.ADMIN)
+        carol.write("viking://resources/acme.md", "acme only", mode="create")
+    with OpenViking(path=workspace) as default, pytest.raises(NotFoundError):
+        default.read("viking://resources/acme.md")
+
+
+async def test_admin_flow_and_api_keys(service: ContextService) -> None:
+    root = RequestContext.root()
+    created = await service.create_account(root, "acme", "ann")
+    ann_key = created["user_key"]
+    ann = await service.resolve_api_key(ann_key)
+    assert ann == RequestContext("acme", "ann", Role.ADMIN)
+    assert await service.ls(ann, "viking://~", simple=True)
+
+    with pytest.raises(AlreadyExistsError):
+        await service.create_account(root, "acme", "x")
+    user = await service.create_user(ann, "acme", "ben")
+    ben = await service.resolve_api_key(user["user_key"])
+    assert ben.role is Role.USER
+    with pytest.raises(PermissionDeniedError):
+        await service.create_user(ben, "acme", "eve")
+    with pytest.raises(PermissionDeniedError):
+        await service.create_user(ann, "default", "eve")
+    with pytest.raises(PermissionDeniedError):
+        await service.set_user_role(ann, "acme", "ben", "admin")
+    with pytest.raises(PermissionDeniedError):
+        await service.set_user_role(root, "acme", "ben", "root")
+    assert (await service.set_user_role(root, "acme", "ben", "admin"))["role"] == "admin"
+
+    users = await service.list_users(ann, "acme")
+    assert [u["user_id"] for u in users] == ["ann", "ben"]
+    assert all(ann_key not in str(u) for u in users)
+
+    new = await service.regenerate_user_key(ann, "acme", "ben")
+    with pytest.raises(UnauthenticatedError):
+        await service.resolve_api_key(user["user_key"])
+    assert (await service.resolve_api_key(new["user_key"])).user_id == "ben"
+
+    await service.write(ben, "viking://~/memories/m.md", "ben's", mode="create")
+    await service.delete_user(ann, "acme", "ben")
+    with pytest.raises(UnauthenticatedError):
+        await service.resolve_api_key(new["user_key"])
+    assert not (service.config.workspace / "accounts" / "acme" / "user" / "ben").exists()
+
+    accounts = {a["account_id"]: a for a in await service.list_accounts(root)}
+    assert accounts["acme"]["user_count"] == 1
+    with pytest.raises(PermissionDeniedError):
+        await service.list_accounts(ann)
+    await service.delete_account(root, "acme")
+    with pytest.raises(UnauthenticatedError):
+        await service.resolve_api_key(ann_key)
+    assert not (service.config.workspace / "accounts" / "acme").exists()
+
+
+async def test_keys_are_never_stored_in_plain_text(service: ContextService) -> None:
+    created = await service.create_account(RequestContext.root(), "acme", "ann")
+    secret = created["user_key"].split(".")[2]
+    raw = (service.config.workspace / "meta" / "openviking.sqlite3").read_bytes()
+    assert created["user_key"].encode() not in raw
+    assert secret.encode() not in raw
+
+
+@pytest.mark.parametrize("bad", ["", "garbage", "a.b.c", "YQ.Yg.Yw"])
+async def test_bad_keys_are_unauthenticated(service: ContextService, bad: str) -> None:
+    with pytest.raises(UnauthenticatedError):
+        await service.resolve_api_key(bad)
+
+
+async def test_forged_key_for_a_real_user_is_rejected(service: ContextService) -> None:
+    from openviking_mcp.identity import format_key
+
+    await service.create_account(RequestContext.root(), "acme", "ann")
+    with pytest.raises(UnauthenticatedError):
+        await service.resolve_api_key(format_key("acme", "ann", "0" * 64))
+
+
+async def test_root_key_gives_root(workspace: Path) -> None:
+    from openviking_mcp import OpenVikingConfig
+
+    config = OpenVikingConfig.from_dict(
+        {"storage": {"workspace": str(workspace)}, "server": {"root_api_key": "rk-123"}}
+    )
+    svc = ContextService(config)
+    await svc.initialize()
+    try:
+        assert (await svc.resolve_api_key("rk-123")).is_root
+        with pytest.raises(UnauthenticatedError):
+            await svc.resolve_api_key("rk-1234")
+    finally:
+        await svc.close()
+
+
+async def test_dev_context_is_the_default_user_not_root(service: ContextService) -> None:
+    ctx = service.dev_context()
+    assert ctx == RequestContext("default", "default", Role.ADMIN)
+    assert not ctx.is_root
+    uri = await service.mkdir(ctx, "viking://~/resources/dev")
+    assert uri == {"uri": "viking://user/default/resources/dev"}
