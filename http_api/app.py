@@ -1,0 +1,67 @@
+"""The FastAPI application: health probes now; the full ``/api/v1`` surface and ``/mcp`` join
+it as their issues land.
+
+``create_app(config)`` builds an app that opens a :class:`ContextService` in its lifespan;
+``create_app(service=...)`` serves an already-built service (tests, embedding in another app).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from openviking_mcp import __version__
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.service import ContextService
+
+from . import envelope
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    config: OpenVikingConfig | None = None, *, service: ContextService | None = None
+) -> FastAPI:
+    """Build the app. The service is initialised on startup and closed on shutdown."""
+    svc = service or ContextService(config)
+    owns_service = service is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await svc.initialize()
+        try:
+            yield
+        finally:
+            if owns_service:
+                await svc.close()
+
+    app = FastAPI(
+        title="openviking-mcp",
+        version=__version__,
+        description="Context database for AI agents: the OpenViking HTTP API and MCP.",
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    envelope.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=svc.config.server.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[envelope.REQUEST_ID_HEADER, "X-Process-Time"],
+    )
+
+    @app.get("/health", tags=["system"], summary="Liveness probe (no auth)")
+    async def health() -> dict[str, object]:
+        return svc.health()
+
+    @app.get("/ready", tags=["system"], summary="Readiness probe (no auth)")
+    async def ready(request: Request) -> JSONResponse:
+        report = await svc.ready()
+        return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+
+    return app

@@ -1,0 +1,128 @@
+"""The response envelope and error handling shared by every route.
+
+Success: ``{"status": "ok", "result": ..., "time": seconds}``. Error:
+``{"status": "error", "error": {"code", "message", "details"}, "time": seconds}`` with the HTTP
+status of the code. Every response carries ``X-Process-Time`` and ``X-Request-ID``. Validation
+failures are 400 ``INVALID_ARGUMENT`` with ``details.validation_errors``; framework errors
+(404, 405...) are wrapped too, never FastAPI's raw ``{"detail": ...}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from openviking_mcp.errors import error_to_envelope
+
+__all__ = ["REQUEST_ID_HEADER", "error_response", "install", "ok"]
+
+logger = logging.getLogger("openviking_mcp.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+PROCESS_TIME_HEADER = "X-Process-Time"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+_HTTP_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    410: "SESSION_EXPIRED",
+    412: "FAILED_PRECONDITION",
+    413: "INVALID_ARGUMENT",
+    422: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def _elapsed(request: Request) -> float:
+    start = getattr(request.state, "start_time", None)
+    return round(time.perf_counter() - start, 6) if start else 0.0
+
+
+def ok(request: Request, result: Any, status_code: int = 200) -> JSONResponse:
+    """A success envelope."""
+    body = {"status": "ok", "result": result, "time": _elapsed(request)}
+    return JSONResponse(body, status_code=status_code)
+
+
+def error_response(request: Request, status: int, error: dict[str, Any]) -> JSONResponse:
+    body = {"status": "error", "error": error, "result": None, "time": _elapsed(request)}
+    return JSONResponse(body, status_code=status)
+
+
+async def _openviking_error(request: Request, exc: Exception) -> JSONResponse:
+    status, error = error_to_envelope(exc)
+    if status >= 500:
+        logger.exception("request failed: %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, status, error)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = [
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "message": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in exc.errors()
+    ]
+    first = items[0] if items else {"loc": [], "message": "invalid request"}
+    message = f"Invalid request parameters: {'.'.join(first['loc'])}: {first['message']}"
+    error = {
+        "code": "INVALID_ARGUMENT",
+        "message": message,
+        "details": {"validation_errors": items},
+    }
+    return error_response(request, 400, error)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    original = exc.status_code
+    code = _HTTP_CODES.get(original) or ("INTERNAL" if original >= 500 else "UNKNOWN")
+    status = 400 if original == 422 else 503 if original == 502 else original
+    details: dict[str, Any] = {}
+    if status != original:
+        details["original_http_status_code"] = original
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    return error_response(request, status, {"code": code, "message": message, "details": details})
+
+
+def install(app: FastAPI) -> None:
+    """Add the timing/request-id middleware and the error handlers to ``app``."""
+
+    @app.middleware("http")
+    async def _timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.start_time = time.perf_counter()
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # errors escaping the exception handlers
+            response = await _openviking_error(request, exc)
+        response.headers[PROCESS_TIME_HEADER] = f"{_elapsed(request):.6f}"
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _openviking_error)
