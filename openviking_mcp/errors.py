@@ -84,24 +84,28 @@ class InvalidURIError(OpenVikingError):
         super().__init__(f"Invalid URI: {uri} ({reason})", {"uri": uri, "reason": reason})
 
 
-class NotFoundError(OpenVikingError):
+class _ResourceError(OpenVikingError):
+    """An error about one named resource: message ``"{Type} {phrase}: {resource}"``."""
+
+    phrase: ClassVar[str] = ""
+
+    def __init__(self, resource: str = "", type: str = "resource", message: str | None = None):
+        text = message or (f"{type.capitalize()} {self.phrase}: {resource}" if resource else None)
+        super().__init__(text, {"type": type, "resource": resource})
+
+
+class NotFoundError(_ResourceError):
     code = "NOT_FOUND"
     http_status = 404
     default_message = "Resource not found"
-
-    def __init__(self, resource: str = "", type: str = "resource", message: str | None = None):
-        text = message or (f"{type.capitalize()} not found: {resource}" if resource else None)
-        super().__init__(text, {"type": type, "resource": resource})
+    phrase = "not found"
 
 
-class AlreadyExistsError(OpenVikingError):
+class AlreadyExistsError(_ResourceError):
     code = "ALREADY_EXISTS"
     http_status = 409
     default_message = "Resource already exists"
-
-    def __init__(self, resource: str = "", type: str = "resource", message: str | None = None):
-        text = message or (f"{type.capitalize()} already exists: {resource}" if resource else None)
-        super().__init__(text, {"type": type, "resource": resource})
+    phrase = "already exists"
 
 
 class UnauthenticatedError(OpenVikingError):

@@ -147,7 +147,7 @@ def test_ls_sorting_and_limit(ov: OpenViking) -> None:
         ov.write(f"viking://resources/{name}", name, mode="create")
     ov.mkdir("viking://resources/zdir")
     assert [e["name"] for e in ov.ls("viking://resources")] == ["zdir", "a.md", "b.md", "c.md"]
-    desc = ov._loop.run(ov.service.ls(ov.context, "viking://resources", sort_order="desc"))
+    desc = ov.ls("viking://resources", sort_order="desc")
     assert [e["name"] for e in desc] == ["zdir", "c.md", "b.md", "a.md"]
     assert ov.ls("viking://resources", simple=True, node_limit=2) == [
         "viking://resources/zdir",

@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from ..config import OpenVikingConfig, load_config
 from ..errors import NotInitializedError
 from ..identity import RequestContext
-from ..ops.filesystem import ListOutput, WriteMode
+from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
 from ..service import ContextService
 from ._loop import LoopThread
 
@@ -93,6 +93,8 @@ class AsyncOpenViking:
         abs_limit: int = 256,
         show_all_hidden: bool = False,
         node_limit: int = 1000,
+        sort_by: SortBy = "name",
+        sort_order: SortOrder = "asc",
     ) -> list[Any]:
         return await self.service.ls(
             self.context,
@@ -103,6 +105,8 @@ class AsyncOpenViking:
             abs_limit=abs_limit,
             show_all_hidden=show_all_hidden,
             node_limit=node_limit,
+            sort_by=sort_by,
+            sort_order=sort_order,
         )
 
     async def tree(

@@ -30,10 +30,12 @@ from ..storage.sidecar import (
 from ..uri import VikingURI, context_type_of
 from .base import ServiceCore, iso_time
 
-__all__ = ["FilesystemOps", "ListOutput", "WriteMode"]
+__all__ = ["FilesystemOps", "ListOutput", "SortBy", "SortOrder", "WriteMode"]
 
 ListOutput = Literal["original", "agent"]
 WriteMode = Literal["replace", "append", "create"]
+SortBy = Literal["name", "mtime"]
+SortOrder = Literal["asc", "desc"]
 _WRITE_MODES = ("replace", "append", "create")
 _MAX_NODE_LIMIT = 100_000
 
@@ -109,8 +111,8 @@ class FilesystemOps(ServiceCore):
         abs_limit: int = 256,
         show_all_hidden: bool = False,
         node_limit: int = 1000,
-        sort_by: Literal["name", "mtime"] = "name",
-        sort_order: Literal["asc", "desc"] = "asc",
+        sort_by: SortBy = "name",
+        sort_order: SortOrder = "asc",
     ) -> list[Any]:
         """Children of a directory (``recursive``: the whole tree, like :meth:`tree`)."""
         if output not in ("original", "agent"):

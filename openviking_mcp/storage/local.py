@@ -96,6 +96,13 @@ class LocalContentStore(ContentStore):
             os.close(fd)
 
     @staticmethod
+    def _require_dir(path: Path, key: str) -> None:
+        if not path.is_dir():
+            if path.exists():
+                raise NotADirectoryError(errno.ENOTDIR, "not a directory", key)
+            raise FileNotFoundError(errno.ENOENT, "no such directory", key)
+
+    @staticmethod
     def _ensure_parent_dirs(path: Path) -> None:
         """``mkdir -p`` of the parent, with a clear error when a file sits in the way."""
         try:
@@ -133,10 +140,7 @@ class LocalContentStore(ContentStore):
         path = self.path_for(key)
 
         def scan() -> list[Entry]:
-            if not path.is_dir():
-                if path.exists():
-                    raise NotADirectoryError(errno.ENOTDIR, "not a directory", key)
-                raise FileNotFoundError(errno.ENOENT, "no such directory", key)
+            self._require_dir(path, key)
             out: list[Entry] = []
             for child in path.iterdir():
                 try:
@@ -151,10 +155,7 @@ class LocalContentStore(ContentStore):
         base = self.path_for(key)
 
         def scan() -> list[Entry]:
-            if not base.is_dir():
-                if base.exists():
-                    raise NotADirectoryError(errno.ENOTDIR, "not a directory", key)
-                raise FileNotFoundError(errno.ENOENT, "no such directory", key)
+            self._require_dir(base, key)
             out: list[Entry] = []
 
             def visit(path: Path, prefix: str, depth: int) -> None:
