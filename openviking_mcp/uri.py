@@ -163,6 +163,8 @@ def _check_segment(seg: str, raw: str) -> None:
         )
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in seg):
         raise InvalidURIError(raw, "control characters are not allowed")
+    if seg != seg.strip():
+        raise InvalidURIError(raw, "path segments may not start or end with whitespace")
     if len(seg.encode("utf-8")) > _MAX_SEGMENT_BYTES:
         raise InvalidURIError(raw, f"path segment longer than {_MAX_SEGMENT_BYTES} bytes")
 
