@@ -39,6 +39,36 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account_id, user_id)
     );
     """,
+    # 2: durable background tasks (ingestion, refreshes, reindex, later session commits)
+    """
+    CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY,
+        task_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 10,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        resource_id TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL DEFAULT '{}',
+        stage TEXT NOT NULL DEFAULT 'queued',
+        progress TEXT NOT NULL DEFAULT '{}',
+        result TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL DEFAULT 4,
+        run_after REAL NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until REAL,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX tasks_claim ON tasks(status, priority, run_after, created_at);
+    CREATE INDEX tasks_owner ON tasks(account_id, user_id, created_at);
+    CREATE INDEX tasks_resource ON tasks(resource_id)
+    """,
 ]
 
 

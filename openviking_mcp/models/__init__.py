@@ -1,0 +1,1 @@
+"""Models: embedders (local ONNX, litellm, hashing) and the LLM used for summaries."""

@@ -1,0 +1,1 @@
+"""Retrieval: find, search, grep, glob and context assembly."""
