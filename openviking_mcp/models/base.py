@@ -21,7 +21,8 @@ class Embedder(ABC):
 
     ``model_id`` names the model *and* anything that changes its vectors (provider, variant), so
     an index built with one embedder is never queried with another: e.g.
-    ``"local:all-MiniLM-L6-v2-int8"``, ``"hashing:v1"``, ``"litellm:openai/text-embedding-3-small"``.
+    ``"local:all-MiniLM-L6-v2-int8"``, ``"hashing:v1-384"`` or
+    ``"litellm:openai/text-embedding-3-small"``.
     """
 
     model_id: str
