@@ -30,6 +30,7 @@ __all__ = [
     "EmbeddingModelConfig",
     "MemoryConfig",
     "OpenVikingConfig",
+    "ProcessingConfig",
     "RerankConfig",
     "RetrievalConfig",
     "SemanticConfig",
@@ -136,12 +137,20 @@ class RetrievalConfig(_Section):
     hybrid_vector_weight: float = Field(default=0.7, ge=0.0, le=1.0)
     hotness_alpha: float = Field(default=0.0, ge=0.0, le=1.0)
     score_propagation_alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    directory_score_weight: float = Field(default=0.9, ge=0.0, le=1.0)
+    """Final scores of directory (L0/L1) hits are multiplied by this: a directory summary
+    restates its children, so the file that holds the match should rank first."""
 
 
 class SemanticConfig(_Section):
     abstract_max_chars: int = Field(default=256, gt=0)
     overview_max_chars: int = Field(default=4000, gt=0)
     max_file_content_chars: int = Field(default=30000, gt=0)
+
+
+class ProcessingConfig(_Section):
+    workers: int = Field(default=2, ge=1, le=64)
+    """Background workers; one is kept for interactive work when there are two or more."""
 
 
 class MemoryConfig(_Section):
@@ -164,6 +173,7 @@ class OpenVikingConfig(_Section):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

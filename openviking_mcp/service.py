@@ -14,19 +14,36 @@ from typing import Any
 from . import __version__
 from .accounts import AccountStore
 from .config import OpenVikingConfig
+from .errors import OpenVikingError
 from .identity import RequestContext, Role, validate_identifier
+from .models.base import Embedder
+from .models.llm import LLM
 from .ops.admin import AdminOps
 from .ops.filesystem import FilesystemOps
+from .ops.resources import ResourceOps
+from .ops.search import SearchOps
+from .processing.llm_summary import LLMSummarizer
+from .processing.semantic import SemanticBuilder
+from .processing.tasks import TaskQueue
 from .storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
+from .storage.index import VectorIndex
 
 __all__ = ["ContextService"]
 
 
-class ContextService(FilesystemOps, AdminOps):
-    """The store. Call :meth:`initialize` before use and :meth:`close` after."""
+class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
+    """The store. Call :meth:`initialize` before use and :meth:`close` after.
+
+    ``store`` replaces the local content filesystem and ``embedder`` the configured embedder
+    (tests inject fakes here, as pydantic-ai's ``TestModel``).
+    """
 
     def __init__(
-        self, config: OpenVikingConfig | None = None, *, store: ContentStore | None = None
+        self,
+        config: OpenVikingConfig | None = None,
+        *,
+        store: ContentStore | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.config = config or OpenVikingConfig()
         workspace = self.config.workspace
@@ -34,8 +51,17 @@ class ContextService(FilesystemOps, AdminOps):
         self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
         self.accounts = AccountStore(self.db)
         self.locks = PathLocks()
+        self.index = VectorIndex(workspace / "index")
+        self.tasks = TaskQueue(self.db, workers=self.config.processing.workers)
+        self.llm = LLM(self.config.vlm) if self.config.vlm.configured else None
+        summarizer = LLMSummarizer(self.llm.complete) if self.llm is not None else None
+        self.semantic = SemanticBuilder(self.config.semantic, summarizer)
+        self._embedder = embedder
+        self._index_error: OpenVikingError | None = None
         self._opened = False
         self._init_lock = asyncio.Lock()
+        self.tasks.register("add_resource", self._task_add_resource)
+        self.tasks.register("refresh", self._task_refresh)
 
     @property
     def initialized(self) -> bool:
@@ -50,19 +76,34 @@ class ContextService(FilesystemOps, AdminOps):
             await self.store.open()
             await asyncio.to_thread(self.db.open)
             try:
+                await self._open_index()
                 account, user = self.config.default_account, self.config.default_user
                 await self.accounts.ensure_user(account, user, Role.ADMIN)
                 await self._ensure_layout(account, user)
+                await self.tasks.start()
             except BaseException:
+                await self.index.close()
                 await asyncio.to_thread(self.db.close)
                 raise
             self._opened = True
+
+    async def _open_index(self) -> None:
+        """Open the index for the configured embedder. A mismatch (index built with another
+        model) is kept as the reason search is unavailable; files still work."""
+        embedder = self.embedder
+        self._index_error = None
+        try:
+            await self.index.open(embedder.model_id, embedder.dimension)
+        except OpenVikingError as exc:
+            self._index_error = exc
 
     async def close(self) -> None:
         async with self._init_lock:
             if not self._opened:
                 return
             self._opened = False
+            await self.tasks.stop()
+            await self.index.close()
             await self.store.close()
             await asyncio.to_thread(self.db.close)
 
@@ -122,5 +163,6 @@ class ContextService(FilesystemOps, AdminOps):
             checks["disk"] = "ok" if usage["free"] > 64 * 1024 * 1024 else "error: disk almost full"
         except OSError as exc:
             checks["disk"] = f"error: {exc.strerror or exc}"
+        checks["index"] = "ok" if self._index_error is None else f"error: {self._index_error}"
         ok = all(v == "ok" for v in checks.values())
         return {"status": "ready" if ok else "not_ready", "checks": checks}

@@ -36,13 +36,11 @@ def test_fresh_store_has_the_preset_tree(ov: OpenViking) -> None:
 def test_write_create_read_append_replace(ov: OpenViking) -> None:
     uri = "viking://resources/notes/todo.md"
     result = ov.write(uri, "line 1\n", mode="create")
-    assert result == {
-        "uri": uri,
-        "context_type": "resource",
-        "mode": "create",
-        "written_bytes": 7,
-        "content_updated": True,
-    }
+    core = {k: result[k] for k in ("uri", "context_type", "mode", "written_bytes")}
+    assert core == {"uri": uri, "context_type": "resource", "mode": "create", "written_bytes": 7}
+    assert result["content_updated"] is True
+    assert result["vector_status"] == "queued"
+    assert len(result["task_id"]) == 32
     ov.write(uri, "line 2\n", mode="append")
     assert ov.read(uri) == "line 1\nline 2\n"
     ov.write(uri, "fresh\n")
@@ -100,12 +98,15 @@ def test_abstract_of_a_file_falls_back_to_its_directory(ov: OpenViking) -> None:
     ov.mkdir("viking://resources/d", "Dir abstract")
     ov.write("viking://resources/d/f.md", "x", mode="create")
     assert ov.abstract("viking://resources/d/f.md") == "Dir abstract"
-    assert ov.overview("viking://resources/d") == (
-        "# viking://resources/d\n\n[Directory overview is not ready]"
-    )
-    ov.mkdir("viking://resources/e")
+
+
+def test_missing_tiers_read_as_placeholders(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/e")  # nothing written inside: no refresh runs
     assert ov.abstract("viking://resources/e") == (
         "# viking://resources/e [Directory abstract is not ready]"
+    )
+    assert ov.overview("viking://resources/e") == (
+        "# viking://resources/e\n\n[Directory overview is not ready]"
     )
 
 
@@ -117,7 +118,9 @@ def test_listing_hides_dot_files_but_shows_dot_dirs(ov: OpenViking) -> None:
     names = [e["name"] for e in ov.ls("viking://resources/p")]
     assert names == [".git", "visible.md"]
     everything = [e["name"] for e in ov.ls("viking://resources/p", show_all_hidden=True)]
-    assert everything == [".git", ".abstract.md", ".hidden.md", "visible.md"]
+    assert everything[0] == ".git"
+    # .overview.md may appear too: the background refresh regenerates it after the writes.
+    assert {".abstract.md", ".hidden.md", "visible.md"} <= set(everything)
 
 
 def test_ls_entry_shapes(ov: OpenViking) -> None:

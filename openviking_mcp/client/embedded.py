@@ -21,6 +21,7 @@ from ..config import OpenVikingConfig, load_config
 from ..errors import NotInitializedError
 from ..identity import RequestContext
 from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
+from ..ops.resources import ProcessingMode
 from ..service import ContextService
 from ._loop import LoopThread
 
@@ -155,8 +156,133 @@ class AsyncOpenViking:
     async def overview(self, uri: str) -> str:
         return await self.service.overview(self.context, uri)
 
-    async def write(self, uri: str, content: str, *, mode: WriteMode = "replace") -> dict[str, Any]:
-        return await self.service.write(self.context, uri, content, mode=mode)
+    async def write(
+        self,
+        uri: str,
+        content: str,
+        *,
+        mode: WriteMode = "replace",
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return await self.service.write(
+            self.context, uri, content, mode=mode, wait=wait, timeout=timeout
+        )
+
+    # -- resources and search --------------------------------------------------------------
+
+    async def add_resource(
+        self,
+        path: str,
+        *,
+        to: str | None = None,
+        parent: str | None = None,
+        create_parent: bool = False,
+        reason: str = "",
+        instruction: str = "",
+        wait: bool = False,
+        timeout: float | None = None,
+        processing_mode: ProcessingMode = "semantic_and_vectors",
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        ignore_dirs: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Import a URL or a local file, folder or zip (see ``ContextService.add_resource``)."""
+        return await self.service.add_resource(
+            self.context,
+            path,
+            to=to,
+            parent=parent,
+            create_parent=create_parent,
+            reason=reason,
+            instruction=instruction,
+            wait=wait,
+            timeout=timeout,
+            processing_mode=processing_mode,
+            include=include,
+            exclude=exclude,
+            ignore_dirs=ignore_dirs,
+        )
+
+    async def find(
+        self,
+        query: str,
+        *,
+        target_uri: str | list[str] | None = None,
+        limit: int = 10,
+        score_threshold: float | None = None,
+        level: int | str | list[int] | None = None,
+        context_type: str | list[str] | None = None,
+        include_provenance: bool = False,
+    ) -> dict[str, Any]:
+        return await self.service.find(
+            self.context,
+            query,
+            target_uri=target_uri,
+            limit=limit,
+            score_threshold=score_threshold,
+            level=level,
+            context_type=context_type,
+            include_provenance=include_provenance,
+        )
+
+    async def search(
+        self,
+        query: str,
+        *,
+        session_id: str | None = None,
+        target_uri: str | list[str] | None = None,
+        limit: int = 10,
+        score_threshold: float | None = None,
+        context_type: str | list[str] | None = None,
+    ) -> dict[str, Any]:
+        return await self.service.search(
+            self.context,
+            query,
+            session_id=session_id,
+            target_uri=target_uri,
+            limit=limit,
+            score_threshold=score_threshold,
+            context_type=context_type,
+        )
+
+    async def grep(
+        self, uri: str, pattern: str, *, case_insensitive: bool = False, node_limit: int = 256
+    ) -> dict[str, Any]:
+        return await self.service.grep(
+            self.context, uri, pattern, case_insensitive=case_insensitive, node_limit=node_limit
+        )
+
+    async def glob(
+        self, pattern: str, *, uri: str = "viking://", node_limit: int = 256
+    ) -> dict[str, Any]:
+        return await self.service.glob(self.context, pattern, uri=uri, node_limit=node_limit)
+
+    async def reindex(
+        self,
+        uri: str = "viking://",
+        *,
+        mode: ProcessingMode = "vectors_only",
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return await self.service.reindex(self.context, uri, mode=mode, wait=wait, timeout=timeout)
+
+    async def consistency(self, uri: str = "viking://") -> dict[str, Any]:
+        return await self.service.consistency(self.context, uri)
+
+    async def get_task(self, task_id: str) -> dict[str, Any]:
+        return await self.service.get_task(self.context, task_id)
+
+    async def list_tasks(
+        self, *, task_type: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        return await self.service.list_tasks(
+            self.context, task_type=task_type, status=status, limit=limit
+        )
+
+    async def wait_processing(self, timeout: float | None = None) -> dict[str, Any]:
+        return await self.service.wait_processing(self.context, timeout)
 
 
 def _blocking(
@@ -230,3 +356,13 @@ class OpenViking:
     abstract = _blocking(AsyncOpenViking.abstract)
     overview = _blocking(AsyncOpenViking.overview)
     write = _blocking(AsyncOpenViking.write)
+    add_resource = _blocking(AsyncOpenViking.add_resource)
+    find = _blocking(AsyncOpenViking.find)
+    search = _blocking(AsyncOpenViking.search)
+    grep = _blocking(AsyncOpenViking.grep)
+    glob = _blocking(AsyncOpenViking.glob)
+    reindex = _blocking(AsyncOpenViking.reindex)
+    consistency = _blocking(AsyncOpenViking.consistency)
+    get_task = _blocking(AsyncOpenViking.get_task)
+    list_tasks = _blocking(AsyncOpenViking.list_tasks)
+    wait_processing = _blocking(AsyncOpenViking.wait_processing)

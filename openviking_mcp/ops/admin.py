@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import NotFoundError, PermissionDeniedError, UnauthenticatedError
 from ..identity import RequestContext, Role, validate_identifier
+from ..storage.index import IndexFilter
 from .base import ServiceCore
 
 __all__ = ["AdminOps"]
@@ -70,6 +71,8 @@ class AdminOps(ServiceCore):
         async with self.locks.lock((account_id,)):
             if await self.store.exists(account_id):
                 await self.store.remove(account_id, recursive=True)
+            if self._index_error is None:
+                await self.index.delete(IndexFilter(account_id=account_id))
             await self.accounts.delete_account(account_id)
         return {"account_id": account_id, "deleted": True}
 
@@ -99,6 +102,10 @@ class AdminOps(ServiceCore):
             key = "/".join(space)
             if await self.store.exists(key):
                 await self.store.remove(key, recursive=True)
+            if self._index_error is None:
+                await self.index.delete(
+                    IndexFilter(account_id=account_id, uri_prefixes=(f"viking://user/{user_id}",))
+                )
             await self.accounts.delete_user(account_id, user_id)
         return {"account_id": account_id, "user_id": user_id, "deleted": True}
 

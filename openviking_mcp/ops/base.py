@@ -21,15 +21,22 @@ from ..errors import (
     InvalidArgumentError,
     NotFoundError,
     NotInitializedError,
+    OpenVikingError,
     PermissionDeniedError,
 )
 from ..identity import RequestContext
+from ..models.base import Embedder
 from ..presets import PresetDir, account_presets, user_presets
+from ..processing.semantic import SemanticBuilder
+from ..processing.tasks import TaskQueue
 from ..storage import ContentStore, MetadataDB, PathLocks
+from ..storage.index import VectorIndex
 from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar
 from ..uri import VikingURI, resolve_uri
 
 __all__ = ["ServiceCore", "iso_time"]
+
+_SHARED_EMBEDDERS: dict[str, Embedder] = {}
 
 
 def iso_time(epoch: float) -> str:
@@ -42,7 +49,33 @@ class ServiceCore:
     db: MetadataDB
     accounts: AccountStore
     locks: PathLocks
+    index: VectorIndex
+    tasks: TaskQueue
+    semantic: SemanticBuilder
     _opened: bool
+    _embedder: Embedder | None
+    _index_error: OpenVikingError | None
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder, built on first use and shared by every service of this
+        process with the same embedding configuration (a local model loads once)."""
+        if self._embedder is None:
+            from ..models.factory import build_embedder
+
+            key = self.config.embedding.model_dump_json()
+            shared = _SHARED_EMBEDDERS.get(key)
+            if shared is None:
+                shared = _SHARED_EMBEDDERS[key] = build_embedder(self.config)
+            self._embedder = shared
+        return self._embedder
+
+    def _require_index(self) -> VectorIndex:
+        """The vector index, or the reason it cannot be used (e.g. built with another model)."""
+        self._require_open()
+        if self._index_error is not None:
+            raise self._index_error
+        return self.index
 
     # -- guards and mapping ----------------------------------------------------------------
 
@@ -97,9 +130,19 @@ class ServiceCore:
                 ) from None
             raise
 
+    async def _require_dir(self, ctx: RequestContext, uri: VikingURI) -> None:
+        with self._fs_errors(uri, "directory"):
+            entry = await self.store.stat(self._key(ctx, uri))
+        if not entry.is_dir:
+            raise FailedPreconditionError(
+                f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
+            )
+
     # -- preset layout ---------------------------------------------------------------------
 
-    async def _ensure_dirs(self, account_id: str, presets: list[PresetDir]) -> None:
+    async def _ensure_dirs(self, account_id: str, presets: list[PresetDir]) -> list[VikingURI]:
+        """Create missing preset folders and sidecars; returns the folders that changed."""
+        created: list[VikingURI] = []
         for preset in presets:
             uri = VikingURI(preset.parts[0], preset.parts[1:])
             key = "/".join((account_id, *preset.parts))
@@ -109,9 +152,34 @@ class ServiceCore:
                 if not await self.store.exists(sidecar):
                     text = render_sidecar(uri.uri, body, component="preset", trigger="init")
                     await self.store.write_bytes(sidecar, text.encode("utf-8"))
+                    if not created or created[-1] != uri:
+                        created.append(uri)
+        return created
 
     async def _ensure_layout(self, account_id: str, user_id: str | None = None) -> None:
-        """Create the account's preset folders and, if given, the user's space."""
-        await self._ensure_dirs(account_id, account_presets())
+        """Create the account's preset folders and, if given, the user's space; new preset
+        folders are queued for indexing."""
+        created = await self._ensure_dirs(account_id, account_presets())
         if user_id is not None:
-            await self._ensure_dirs(account_id, user_presets(user_id))
+            created += await self._ensure_dirs(account_id, user_presets(user_id))
+        if created:
+            await self._index_presets(account_id, user_id, created)
+
+    async def _index_presets(
+        self, account_id: str, user_id: str | None, dirs: list[VikingURI]
+    ) -> None:
+        """Queue indexing of preset folders (the indexing mixin implements it)."""
+
+    # -- hooks the indexing mixin implements -----------------------------------------------
+
+    async def _after_write(
+        self, ctx: RequestContext, uri: VikingURI, *, wait: bool, timeout: float | None
+    ) -> dict[str, object]:
+        """Refresh tiers and vectors after a content change; returns status fields."""
+        return {}
+
+    async def _after_remove(self, ctx: RequestContext, uri: VikingURI) -> None:
+        """Drop index rows under ``uri`` and refresh its parent."""
+
+    async def _after_move(self, ctx: RequestContext, source: VikingURI, dest: VikingURI) -> None:
+        """Re-key index rows from ``source`` to ``dest`` and refresh both parents."""

@@ -92,14 +92,6 @@ class FilesystemOps(ServiceCore):
             "uri": uri.uri,
         }
 
-    async def _require_dir(self, ctx: RequestContext, uri: VikingURI) -> None:
-        with self._fs_errors(uri, "directory"):
-            entry = await self.store.stat(self._key(ctx, uri))
-        if not entry.is_dir:
-            raise FailedPreconditionError(
-                f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
-            )
-
     async def ls(
         self,
         ctx: RequestContext,
@@ -219,6 +211,8 @@ class FilesystemOps(ServiceCore):
                         target.uri, description, component="user", trigger="mkdir"
                     )
                     await self.store.write_bytes(f"{key}/{ABSTRACT_FILE}", text.encode("utf-8"))
+        if description and description.strip():
+            await self._after_write(ctx, target, wait=False, timeout=None)
         return {"uri": target.uri}
 
     async def rm(self, ctx: RequestContext, uri: str, *, recursive: bool = False) -> dict[str, Any]:
@@ -236,6 +230,7 @@ class FilesystemOps(ServiceCore):
                             {"uri": target.uri, "expected_flag": "recursive"},
                         )
                 await self.store.remove(key, recursive=entry.is_dir)
+        await self._after_remove(ctx, target)
         return {"uri": target.uri, "isDir": entry.is_dir}
 
     async def mv(self, ctx: RequestContext, from_uri: str, to_uri: str) -> dict[str, Any]:
@@ -260,6 +255,7 @@ class FilesystemOps(ServiceCore):
                 raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
             with self._fs_errors(dest):
                 await self.store.move(src_key, dst_key)
+        await self._after_move(ctx, source, dest)
         return {"from": source.uri, "to": dest.uri}
 
     # -- content ---------------------------------------------------------------------------
@@ -314,12 +310,20 @@ class FilesystemOps(ServiceCore):
         )
 
     async def write(
-        self, ctx: RequestContext, uri: str, content: str, *, mode: WriteMode = "replace"
+        self,
+        ctx: RequestContext,
+        uri: str,
+        content: str,
+        *,
+        mode: WriteMode = "replace",
+        wait: bool = False,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Write a text file atomically.
+        """Write a text file atomically, then refresh its tiers and vectors.
 
         ``replace`` and ``append`` need an existing file; ``create`` needs a new path and makes
-        its parent directories.
+        its parent directories. With ``wait`` the call returns once the file is re-embedded and
+        its directory's L0/L1 regenerated; otherwise that work is queued (``task_id``).
         """
         if mode not in _WRITE_MODES:
             raise InvalidArgumentError(
@@ -353,4 +357,5 @@ class FilesystemOps(ServiceCore):
             "mode": mode,
             "written_bytes": written,
             "content_updated": True,
+            **await self._after_write(ctx, target, wait=wait, timeout=timeout),
         }

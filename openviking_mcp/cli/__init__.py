@@ -1,0 +1,30 @@
+"""The ``openviking-mcp`` command.
+
+``serve`` starts the HTTP server (``openviking-server`` is an alias); the store commands (ls,
+tree, read, write, ...) and ``admin`` work directly on a local workspace (``--path`` or
+``storage.workspace`` from ``ov.conf``).
+
+Output follows seed 000: ``-o table`` (default) renders lists as tables and other results as
+JSON, strings are printed as they are, empty results print nothing; ``-o json`` prints JSON and
+``--compact`` wraps it as ``{"ok": true, "result": ...}``. Exit codes: 0 success, 1 error,
+2 configuration error, 3 connection error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import _admin, _search, _server, _store  # noqa: F401  (register the commands)
+from ._core import app
+
+__all__ = ["app", "main", "server_main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``openviking-mcp``."""
+    app(args=argv, prog_name="openviking-mcp")
+
+
+def server_main() -> None:
+    """Entry point of ``openviking-server``: the same as ``openviking-mcp serve``."""
+    app(args=["serve", *sys.argv[1:]], prog_name="openviking-server")

@@ -1,0 +1,68 @@
+"""`admin` commands: accounts, users and keys (ROOT on the local store)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ._core import admin_app, emit, run
+
+# -- admin -------------------------------------------------------------------------------
+
+
+@admin_app.command("create-account")
+def create_account(
+    account_id: str,
+    admin_user: Annotated[
+        str, typer.Option("--admin", help="User id of the account's first admin.")
+    ],
+) -> None:
+    """Create an account and its first ADMIN; prints that user's key once."""
+    emit(run(lambda s, c: s.create_account(c, account_id, admin_user), as_root=True))
+
+
+@admin_app.command("list-accounts")
+def list_accounts() -> None:
+    """List accounts."""
+    emit(run(lambda s, c: s.list_accounts(c), as_root=True))
+
+
+@admin_app.command("delete-account")
+def delete_account(account_id: str) -> None:
+    """Delete an account with all its users and data."""
+    emit(run(lambda s, c: s.delete_account(c, account_id), as_root=True))
+
+
+@admin_app.command("create-user")
+def create_user(
+    account_id: str,
+    user_id: str,
+    role: Annotated[str, typer.Option(help="user or admin.")] = "user",
+) -> None:
+    """Register a user; prints the user's key once."""
+    emit(run(lambda s, c: s.create_user(c, account_id, user_id, role), as_root=True))
+
+
+@admin_app.command("list-users")
+def list_users(account_id: str) -> None:
+    """List the users of an account."""
+    emit(run(lambda s, c: s.list_users(c, account_id), as_root=True))
+
+
+@admin_app.command("delete-user")
+def delete_user(account_id: str, user_id: str) -> None:
+    """Remove a user and their private space."""
+    emit(run(lambda s, c: s.delete_user(c, account_id, user_id), as_root=True))
+
+
+@admin_app.command("set-role")
+def set_role(account_id: str, user_id: str, role: str) -> None:
+    """Change a user's role (user or admin)."""
+    emit(run(lambda s, c: s.set_user_role(c, account_id, user_id, role), as_root=True))
+
+
+@admin_app.command("regenerate-key")
+def regenerate_key(account_id: str, user_id: str) -> None:
+    """Issue a new key for a user; the old key stops working."""
+    emit(run(lambda s, c: s.regenerate_user_key(c, account_id, user_id), as_root=True))

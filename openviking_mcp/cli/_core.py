@@ -1,0 +1,176 @@
+"""Shared pieces of the ``openviking-mcp`` command: the app, global options, output, running.
+
+``serve`` starts the HTTP server (``openviking-server`` is an alias); the store commands (ls,
+tree, read, write, ...) and ``admin`` work directly on a local workspace (``--path`` or
+``storage.workspace`` from ``ov.conf``).
+
+Output follows seed 000: ``-o table`` (default) renders lists as tables and other results as
+JSON, strings are printed as they are, empty results print nothing; ``-o json`` prints JSON and
+``--compact`` wraps it as ``{"ok": true, "result": ...}``. Exit codes: 0 success, 1 error,
+2 configuration error, 3 connection error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import __version__
+from ..config import OpenVikingConfig, load_config
+from ..errors import OpenVikingError, error_to_envelope, exit_code_for
+from ..identity import RequestContext
+from ..service import ContextService
+
+__all__ = ["T", "UriArg", "admin_app", "app", "emit", "err", "fail", "opts", "out", "run"]
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="openviking-mcp",
+    help="Context database for AI agents: a viking:// filesystem over MCP, HTTP and this CLI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+admin_app = typer.Typer(
+    help="Accounts, users and API keys (runs as ROOT on the local store).", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+@dataclass
+class _Options:
+    config: str | None = None
+    path: str | None = None
+    output: str = "table"
+    compact: bool = False
+    account: str | None = None
+    user: str | None = None
+
+    def load(self, extra: dict[str, Any] | None = None) -> OpenVikingConfig:
+        overrides: dict[str, Any] = dict(extra or {})
+        if self.path:
+            overrides.setdefault("storage", {})["workspace"] = self.path
+        return load_config(self.config, overrides=overrides)
+
+
+opts = _Options()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"openviking-mcp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    config: Annotated[str | None, typer.Option("--config", "-c", help="Path to ov.conf.")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Workspace folder (data dir).")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
+    compact: Annotated[bool, typer.Option("--compact", help="Compact output.")] = False,
+    account: Annotated[str | None, typer.Option("--account", help="Act as this account.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Act as this user.")] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    if output not in ("table", "json"):
+        raise typer.BadParameter("must be 'table' or 'json'", param_hint="--output")
+    opts.config, opts.path, opts.output, opts.compact = config, path, output, compact
+    opts.account, opts.user = account, user
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def _print_table(rows: list[Any]) -> None:
+    if not rows:
+        return
+    if not all(isinstance(r, dict) for r in rows):
+        for row in rows:
+            out.print(
+                row if isinstance(row, str) else json.dumps(row, ensure_ascii=False),
+                markup=False,
+                highlight=False,
+            )
+        return
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    if opts.compact:
+        columns = [c for c in columns if any(r.get(c) not in (None, "", [], {}) for r in rows)]
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    out.print(table)
+
+
+def emit(result: Any) -> None:
+    if opts.output == "json":
+        payload = {"ok": True, "result": result} if opts.compact else result
+        text = json.dumps(payload, ensure_ascii=False, indent=None if opts.compact else 2)
+        out.print(text, markup=False, highlight=False)
+    elif result is None:
+        return
+    elif isinstance(result, str):
+        sys.stdout.write(result if result.endswith("\n") or not result else result + "\n")
+    elif isinstance(result, list):
+        _print_table(result)
+    else:
+        out.print(json.dumps(result, ensure_ascii=False, indent=2), markup=False, highlight=False)
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    _, error = error_to_envelope(exc)
+    if opts.output == "json":
+        payload = {"ok": False, "error": error}
+        out.print(json.dumps(payload, ensure_ascii=False), markup=False, highlight=False)
+    else:
+        err.print(f"Error [{error['code']}]: {error['message']}", markup=False, highlight=False)
+    return typer.Exit(exit_code_for(exc))
+
+
+def run(
+    fn: Callable[[ContextService, RequestContext], Awaitable[T]], *, as_root: bool = False
+) -> T:
+    """Open the local store, run one operation as the chosen identity, close the store."""
+
+    async def go() -> T:
+        service = ContextService(opts.load())
+        await service.initialize()
+        try:
+            ctx = (
+                RequestContext.root(service.config.default_account)
+                if as_root
+                else await service.local_context(opts.account, opts.user)
+            )
+            return await fn(service, ctx)
+        finally:
+            await service.close()
+
+    try:
+        return asyncio.run(go())
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        raise fail(exc) from None
+
+
+UriArg = Annotated[str, typer.Argument(help="A viking:// URI.")]

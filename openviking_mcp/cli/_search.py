@@ -1,0 +1,203 @@
+"""Import, search, reindex and task commands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ProcessingError
+from ..identity import RequestContext
+from ..ops.resources import ProcessingMode
+from ..service import ContextService
+from ._core import app, emit, err, opts, run
+
+# -- resources and search ----------------------------------------------------------------
+
+
+async def _follow(service: ContextService, ctx: RequestContext, task_id: str) -> dict[str, Any]:
+    """Show a task's stage and counters until it ends; returns its final record."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(
+        *columns,
+        console=err,
+        transient=True,
+        disable=opts.output == "json" or not err.is_terminal,
+    ) as progress:
+        bar = progress.add_task("queued", total=None)
+        while True:
+            record = await service.get_task(ctx, task_id)
+            counters = ", ".join(
+                f"{k.replace('_', ' ')} {v}" for k, v in record["progress"].items()
+            )
+            progress.update(bar, description=f"{record['stage']}  {counters}".strip())
+            if record["status"] in ("completed", "failed", "cancelled"):
+                return record
+            await asyncio.sleep(0.3)
+
+
+@app.command("add-resource")
+def add_resource(
+    source: Annotated[str, typer.Argument(help="URL, local file, folder or .zip.")],
+    to: Annotated[str | None, typer.Option(help="Exact target URI.")] = None,
+    parent: Annotated[str | None, typer.Option(help="Parent folder URI.")] = None,
+    create_parent: Annotated[bool, typer.Option("--create-parent")] = False,
+    include: Annotated[list[str] | None, typer.Option(help="Glob of files to include.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip.")] = None,
+    vectors_only: Annotated[
+        bool, typer.Option("--vectors-only", help="Skip L0/L1 generation.")
+    ] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return the task id at once.")] = False,
+) -> None:
+    """Import a resource; waits and shows progress unless --no-wait."""
+
+    async def go(service: ContextService, ctx: RequestContext) -> dict[str, Any]:
+        planned = await service.add_resource(
+            ctx,
+            source,
+            to=to,
+            parent=parent,
+            create_parent=create_parent,
+            include=include,
+            exclude=exclude,
+            processing_mode="vectors_only" if vectors_only else "semantic_and_vectors",
+        )
+        if no_wait:
+            return planned
+        record = await _follow(service, ctx, planned["task_id"])
+        if record["status"] == "failed":
+            raise ProcessingError(
+                record["error"] or "import failed", {"task_id": planned["task_id"]}
+            )
+        return dict(record["result"] or {"status": record["status"]})
+
+    emit(run(go))
+
+
+def _hits_table(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [*result.get("memories", []), *result.get("resources", []), *result.get("skills", [])]
+    rows.sort(key=lambda h: -h["score"])
+    return [
+        {
+            "score": f"{h['score'] * 100:.0f}%",
+            "type": h["context_type"],
+            "uri": h["uri"],
+            "abstract": (h.get("abstract") or "")[:120],
+        }
+        for h in rows
+    ]
+
+
+@app.command()
+def find(
+    query: str,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Limit to these URIs.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 10,
+    context_type: Annotated[
+        str | None, typer.Option("--type", help="memory, resource or skill.")
+    ] = None,
+) -> None:
+    """Semantic + keyword search."""
+    result = run(
+        lambda s, c: s.find(c, query, target_uri=target, limit=limit, context_type=context_type)
+    )
+    emit(_hits_table(result) if opts.output == "table" else result)
+
+
+@app.command()
+def search(
+    query: str,
+    session: Annotated[str | None, typer.Option("--session", help="Session id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 10,
+) -> None:
+    """Find, expanded with a session's recent messages."""
+    result = run(lambda s, c: s.search(c, query, session_id=session, limit=limit))
+    emit(_hits_table(result) if opts.output == "table" else result)
+
+
+@app.command()
+def grep(
+    pattern: str,
+    uri: Annotated[str, typer.Argument(help="Where to search.")] = "viking://resources",
+    ignore_case: Annotated[bool, typer.Option("--ignore-case", "-i")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 256,
+) -> None:
+    """Regex search over file lines."""
+    result = run(
+        lambda s, c: s.grep(c, uri, pattern, case_insensitive=ignore_case, node_limit=limit)
+    )
+    emit(result["matches"] if opts.output == "table" else result)
+
+
+@app.command("glob")
+def glob_(
+    pattern: str,
+    uri: Annotated[str, typer.Argument(help="Base URI.")] = "viking://",
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 256,
+) -> None:
+    """Find files by path pattern (*, ?, **, [])."""
+    result = run(lambda s, c: s.glob(c, pattern, uri=uri, node_limit=limit))
+    emit(result["matches"] if opts.output == "table" else result)
+
+
+@app.command()
+def reindex(
+    uri: Annotated[str, typer.Argument(help="What to re-embed.")] = "viking://",
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Drop the whole index and rebuild it "
+            "with the configured embedder (after a model change).",
+        ),
+    ] = False,
+    semantic: Annotated[bool, typer.Option("--semantic", help="Also regenerate L0/L1.")] = False,
+) -> None:
+    """Rebuild index rows from the content tree."""
+    if all_:
+        emit(run(lambda s, c: s.rebuild_index(c), as_root=True))
+        return
+    mode: ProcessingMode = "semantic_and_vectors" if semantic else "vectors_only"
+    emit(run(lambda s, c: s.reindex(c, uri, mode=mode)))
+
+
+@app.command()
+def consistency(uri: Annotated[str, typer.Argument()] = "viking://") -> None:
+    """Report content that has no index rows."""
+    emit(run(lambda s, c: s.consistency(c, uri)))
+
+
+@app.command()
+def tasks(
+    task_id: Annotated[str | None, typer.Argument(help="Show one task.")] = None,
+    status: Annotated[str | None, typer.Option(help="Filter by status.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 50,
+) -> None:
+    """List background tasks, or show one."""
+    if task_id:
+        emit(run(lambda s, c: s.get_task(c, task_id)))
+        return
+    rows = run(lambda s, c: s.list_tasks(c, status=status, limit=limit))
+    emit(
+        [
+            {
+                k: r[k]
+                for k in (
+                    "task_id",
+                    "task_type",
+                    "status",
+                    "stage",
+                    "resource_id",
+                    "updated_at_iso",
+                )
+            }
+            for r in rows
+        ]
+        if opts.output == "table"
+        else rows
+    )

@@ -1,0 +1,82 @@
+"""`serve` and `config`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from .. import __version__
+from ..config import is_loopback_host
+from ..errors import ConfigError, OpenVikingError
+from ._core import app, emit, err, fail, opts
+
+# -- server ------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 1933).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    config_file: Annotated[
+        str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
+    ] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
+) -> None:
+    """Start the HTTP server (REST API; MCP at /mcp as it lands) on embedded defaults."""
+    opts.config = config_file or opts.config
+    opts.path = path or opts.path
+    import uvicorn
+
+    from http_api.app import create_app
+
+    server: dict[str, Any] = {}
+    if host is not None:
+        server["host"] = host
+    if port is not None:
+        server["port"] = port
+    try:
+        config = opts.load({"server": server} if server else None)
+        mode = config.server.effective_auth_mode
+        if mode == "dev" and not is_loopback_host(config.server.host):
+            raise ConfigError(
+                f"Refusing to bind dev mode (no root_api_key) to {config.server.host}: dev mode "
+                "has no authentication and may only listen on loopback. Set server.root_api_key "
+                "or bind to 127.0.0.1."
+            )
+        if mode == "api_key" and not config.server.root_api_key:
+            raise ConfigError("auth_mode 'api_key' needs server.root_api_key")
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    err.print(
+        f"openviking-mcp {__version__} serving http://{config.server.host}:{config.server.port} "
+        f"(auth: {mode}, workspace: {config.workspace})",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(
+        create_app(config), host=config.server.host, port=config.server.port, log_level=log_level
+    )
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective configuration (secrets masked) and where it came from."""
+    try:
+        config = opts.load()
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    data = config.model_dump(mode="json")
+    for section in ("embedding", "vlm", "rerank", "server"):
+        _mask(data.get(section))
+    emit({"source": config.source_path, "config": data})
+
+
+def _mask(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if "key" in key and isinstance(value, str) and value:
+                node[key] = "***"
+            else:
+                _mask(value)

@@ -1,0 +1,137 @@
+"""Filesystem and content commands on the local store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ._core import UriArg, app, emit, opts, out, run
+
+# -- store commands ----------------------------------------------------------------------
+
+
+@app.command()
+def ls(
+    uri: Annotated[str, typer.Argument(help="Directory URI.")] = "viking://",
+    simple: Annotated[bool, typer.Option("--simple", "-s", help="URIs only.")] = False,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r")] = False,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show hidden files.")] = False,
+    agent: Annotated[bool, typer.Option("--agent", help="Agent output with abstracts.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 1000,
+) -> None:
+    """List a directory."""
+    emit(
+        run(
+            lambda s, c: s.ls(
+                c,
+                uri,
+                simple=simple,
+                recursive=recursive,
+                show_all_hidden=all_,
+                node_limit=limit,
+                output="agent" if agent else "original",
+            )
+        )
+    )
+
+
+@app.command()
+def tree(
+    uri: Annotated[str, typer.Argument(help="Directory URI.")] = "viking://",
+    level: Annotated[int, typer.Option("--level", "-L", help="Depth limit.")] = 3,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show hidden files.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 1000,
+) -> None:
+    """Show a directory tree."""
+    items = run(
+        lambda s, c: s.tree(c, uri, level_limit=level, show_all_hidden=all_, node_limit=limit)
+    )
+    if opts.output == "json":
+        emit(items)
+        return
+    for item in items:
+        depth = item["rel_path"].rstrip("/").count("/")
+        out.print(
+            "  " * depth
+            + item["rel_path"].rstrip("/").split("/")[-1]
+            + ("/" if item["isDir"] else ""),
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def stat(uri: UriArg) -> None:
+    """Show a file's or directory's status."""
+    emit(run(lambda s, c: s.stat(c, uri)))
+
+
+@app.command()
+def mkdir(
+    uri: UriArg,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="Becomes the L0 abstract.")
+    ] = None,
+) -> None:
+    """Create a directory and its parents."""
+    run(lambda s, c: s.mkdir(c, uri, description))
+    emit(None)
+
+
+@app.command()
+def rm(uri: UriArg, recursive: Annotated[bool, typer.Option("--recursive", "-r")] = False) -> None:
+    """Remove a file or directory."""
+    run(lambda s, c: s.rm(c, uri, recursive=recursive))
+    emit(None)
+
+
+@app.command()
+def mv(from_uri: UriArg, to_uri: UriArg) -> None:
+    """Move or rename a file or directory."""
+    run(lambda s, c: s.mv(c, from_uri, to_uri))
+    emit(None)
+
+
+@app.command()
+def read(
+    uri: UriArg,
+    offset: Annotated[int, typer.Option(help="First line (0-based).")] = 0,
+    limit: Annotated[int, typer.Option(help="Number of lines (-1: all).")] = -1,
+) -> None:
+    """Print a file's content (L2)."""
+    emit(run(lambda s, c: s.read(c, uri, offset=offset, limit=limit)))
+
+
+@app.command()
+def abstract(uri: UriArg) -> None:
+    """Print a directory's L0 abstract."""
+    emit(run(lambda s, c: s.abstract(c, uri)))
+
+
+@app.command()
+def overview(uri: UriArg) -> None:
+    """Print a directory's L1 overview."""
+    emit(run(lambda s, c: s.overview(c, uri)))
+
+
+@app.command()
+def write(
+    uri: UriArg,
+    content: Annotated[
+        str | None, typer.Argument(help="Text; omit to read standard input.")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="replace, append or create.")] = "replace",
+    from_file: Annotated[
+        str | None, typer.Option("--from-file", "-f", help="Read the text from this file.")
+    ] = None,
+) -> None:
+    """Write a text file (replace, append or create)."""
+    if from_file is not None:
+        with open(from_file, encoding="utf-8") as handle:
+            content = handle.read()
+    elif content is None:
+        content = sys.stdin.read()
+    text = content
+    emit(run(lambda s, c: s.write(c, uri, text, mode=mode)))  # type: ignore[arg-type]

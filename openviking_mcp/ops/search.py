@@ -1,0 +1,351 @@
+"""Search operations: find, search (session-aware find), grep and glob."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from ..identity import RequestContext
+from ..retrieval.find import FindQuery, Retriever, bucket_hits
+from ..retrieval.patterns import compile_glob, compile_grep
+from ..storage.index import IndexFilter
+from ..uri import VikingURI
+from .base import ServiceCore
+
+__all__ = ["SearchOps"]
+
+_CONTEXT_TYPES = ("memory", "resource", "skill")
+_DURATION_RE = re.compile(r"^(\d+)\s*([smhdw])$")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "can",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "thanks",
+        "hi",
+        "hello",
+    ]
+)
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        out.extend(p.strip() for p in str(item).split(",") if p.strip())
+    return out
+
+
+def _levels(level: int | str | list[int] | None) -> tuple[int, ...]:
+    if level is None or level == "":
+        return ()
+    raw = level if isinstance(level, list) else str(level).split(",")
+    try:
+        levels = tuple(int(v) for v in raw)
+    except ValueError as exc:
+        raise InvalidArgumentError("level must be 0, 1, 2 or a list of them") from exc
+    if any(v not in (0, 1, 2) for v in levels):
+        raise InvalidArgumentError("level must be 0, 1, 2 or a list of them")
+    return levels
+
+
+def _when(value: str | None, field: str) -> float | None:
+    """``30m``/``2h``/``7d``/``1w`` ago, or an ISO date/time (tz-less means UTC)."""
+    if not value:
+        return None
+    match = _DURATION_RE.match(value.strip())
+    if match:
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
+        return time.time() - int(match.group(1)) * unit
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            f"{field} must be a duration (30m, 2h, 7d, 1w) or an ISO date", {field: value}
+        ) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _keywords(texts: list[str], limit: int = 8) -> list[str]:
+    words = Counter(
+        w for t in texts for w in re.findall(r"[\w][\w.-]{2,}", t.lower()) if w not in _STOP
+    )
+    return [w for w, _ in words.most_common(limit)]
+
+
+class SearchOps(ServiceCore):
+    def _targets(self, ctx: RequestContext, target_uri: str | list[str] | None) -> tuple[str, ...]:
+        targets = [t for t in _as_list(target_uri) if t not in ("", "/", "viking://")]
+        if targets:
+            return tuple(self._resolve(ctx, t, field="target_uri").uri for t in targets)
+        if ctx.is_root:
+            return ()
+        return ("viking://resources", "viking://agent", f"viking://user/{ctx.user_id}")
+
+    async def find(
+        self,
+        ctx: RequestContext,
+        query: str,
+        *,
+        target_uri: str | list[str] | None = None,
+        limit: int = 10,
+        score_threshold: float | None = None,
+        level: int | str | list[int] | None = None,
+        context_type: str | list[str] | None = None,
+        tags: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        time_field: str = "updated_at",
+        include_provenance: bool = False,
+    ) -> dict[str, Any]:
+        """Hybrid, directory-recursive search. Result: ``{memories, resources, skills, total}``."""
+        if not query or not query.strip():
+            raise InvalidArgumentError("Search query must not be empty.")
+        if not 1 <= limit <= 1000:
+            raise InvalidArgumentError("limit must be between 1 and 1000", {"limit": limit})
+        types = tuple(_as_list(context_type))
+        if any(t not in _CONTEXT_TYPES for t in types):
+            raise InvalidArgumentError(
+                "context_type must be memory, resource or skill", {"context_type": context_type}
+            )
+        if time_field != "updated_at":
+            raise InvalidArgumentError("time_field must be updated_at")
+        index = self._require_index()
+        targets = self._targets(ctx, target_uri)
+        base = IndexFilter(
+            account_id=ctx.account_id,
+            uri_prefixes=targets,
+            context_types=types,
+            tags_all=tuple(t.lower() for t in (tags or [])),
+            updated_after=_when(since, "since"),
+            updated_before=_when(until, "until"),
+        )
+        threshold = (
+            self.config.retrieval.score_threshold if score_threshold is None else score_threshold
+        )
+        retriever = Retriever(index, self.embedder, self.config.retrieval)
+        hits = await retriever.find(
+            FindQuery(
+                query=query.strip(),
+                base=base,
+                limit=limit,
+                score_threshold=threshold,
+                levels=_levels(level),
+                include_provenance=include_provenance,
+            )
+        )
+        return bucket_hits(hits)
+
+    async def search(
+        self,
+        ctx: RequestContext,
+        query: str,
+        *,
+        session_id: str | None = None,
+        target_uri: str | list[str] | None = None,
+        limit: int = 10,
+        score_threshold: float | None = None,
+        level: int | str | list[int] | None = None,
+        context_type: str | list[str] | None = None,
+        tags: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """``find`` plus expansion from the session's recent messages (keywords without an LLM).
+
+        The result adds ``query_plan`` describing the queries that ran.
+        """
+        recent = await self._recent_messages(ctx, session_id) if session_id else []
+        extra = [k for k in _keywords(recent) if k not in query.lower()] if recent else []
+        expanded = f"{query} {' '.join(extra)}".strip() if extra else query
+        result = await self.find(
+            ctx,
+            expanded,
+            target_uri=target_uri,
+            limit=limit,
+            score_threshold=score_threshold,
+            level=level,
+            context_type=context_type,
+            tags=tags,
+        )
+        result["query_plan"] = {
+            "reasoning": (
+                "expanded with keywords from the session's recent messages"
+                if extra
+                else "no session context; plain find"
+            ),
+            "queries": [{"query": expanded, "context_type": None, "intent": "find", "priority": 1}],
+        }
+        return result
+
+    async def _recent_messages(self, ctx: RequestContext, session_id: str, n: int = 5) -> list[str]:
+        uri = self._resolve(ctx, f"viking://~/sessions/{session_id}/messages.jsonl")
+        try:
+            raw = await self.store.read_bytes(self._key(ctx, uri))
+        except FileNotFoundError:
+            return []
+        texts: list[str] = []
+        for line in raw.decode("utf-8", errors="replace").splitlines()[-n:]:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                texts.append(content)
+        return texts
+
+    async def grep(
+        self,
+        ctx: RequestContext,
+        uri: str,
+        pattern: str,
+        *,
+        case_insensitive: bool = False,
+        exclude_uri: str | None = None,
+        node_limit: int = 256,
+        level_limit: int = 10,
+    ) -> dict[str, Any]:
+        """Regex over the lines of text files under ``uri``; ``node_limit`` caps matching lines."""
+        regex = compile_grep(pattern, case_insensitive)
+        base = self._resolve(ctx, uri)
+        excluded = self._resolve(ctx, exclude_uri, field="exclude_uri") if exclude_uri else None
+        files = await self._files_under(ctx, base, level_limit)
+        matches: list[dict[str, Any]] = []
+        scanned = 0
+        for child in files:
+            if excluded is not None and excluded.is_ancestor_of(child):
+                continue
+            try:
+                data = await self.store.read_bytes(self._key(ctx, child))
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            if b"\x00" in data[:8192]:
+                continue
+            scanned += 1
+            for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+                if regex.search(line[:10_000]):
+                    matches.append({"uri": child.uri, "line": number, "content": line[:1000]})
+                    if len(matches) >= node_limit:
+                        return {
+                            "matches": matches,
+                            "count": len(matches),
+                            "files_scanned": scanned,
+                            "truncated": True,
+                        }
+        return {
+            "matches": matches,
+            "count": len(matches),
+            "files_scanned": scanned,
+            "truncated": False,
+        }
+
+    async def glob(
+        self, ctx: RequestContext, pattern: str, *, uri: str = "viking://", node_limit: int = 256
+    ) -> dict[str, Any]:
+        """URIs under ``uri`` whose relative path matches ``pattern`` (hidden entries never)."""
+        regex = compile_glob(pattern)
+        base = self._resolve(ctx, uri)
+        key = self._key(ctx, base)
+        await self._require_dir(ctx, base)
+        walked = await self.store.walk(key, 10_000, 1_000_000)
+        out: list[str] = []
+        for entry in walked:
+            rel = entry.key[len(key) + 1 :]
+            if any(p.startswith(".") for p in rel.split("/")):
+                continue
+            child = base.join(rel)
+            if not self._visible_to(ctx, child):
+                continue
+            if regex.match(rel):
+                out.append(child.uri)
+                if len(out) >= node_limit:
+                    break
+        return {"matches": out, "count": len(out)}
+
+    @staticmethod
+    def _visible_to(ctx: RequestContext, uri: VikingURI) -> bool:
+        parts = uri.parts
+        return ctx.is_root or not (
+            len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id
+        )
+
+    async def _files_under(
+        self, ctx: RequestContext, base: VikingURI, depth: int
+    ) -> list[VikingURI]:
+        key = self._key(ctx, base)
+        with self._fs_errors(base):
+            entry = await self.store.stat(key)
+        if not entry.is_dir:
+            return [base]
+        walked = await self.store.walk(key, depth, 1_000_000)
+        files: list[VikingURI] = []
+        for item in walked:
+            rel = item.key[len(key) + 1 :]
+            if item.is_dir or any(p.startswith(".") for p in rel.split("/")):
+                continue
+            child = base.join(rel)
+            if self._visible_to(ctx, child):
+                files.append(child)
+        return files
