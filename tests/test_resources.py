@@ -138,7 +138,20 @@ def test_converted_names_never_overwrite_each_other(hov: OpenViking, tmp_path: P
     names = hov.ls("viking://resources/site", simple=True)
     assert names == ["viking://resources/site/page.md", "viking://resources/site/page_1.md"]
     texts = {hov.read(u) for u in names}
-    assert any("lynx" in t for t in texts) and any("ocelot" in t for t in texts)
+    assert any("lynx" in t for t in texts)
+    assert any("ocelot" in t for t in texts)
+
+
+def test_a_large_folder_arrives_whole(hov: OpenViking, tmp_path: Path) -> None:
+    """Regression: the source is fully staged before a worker can start the import."""
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(300):
+        (src / f"{i}.txt").write_text(f"Document {i}.")
+    result = hov.add_resource(str(src), wait=True)
+    assert result["meta"]["files"] == 300
+    assert len(hov.ls("viking://resources/many", node_limit=1000)) == 300
+    assert hov.consistency("viking://resources/many")["ok"] is True
 
 
 def test_import_a_zip(hov: OpenViking, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,22 +147,19 @@ class ResourceOps(IndexingOps):
                 "ignore_dirs": list(flt.ignore_dirs),
             },
         }
-        bulk = is_dir
+        # Stage before the task exists: a worker may pick the task up at once.
+        staging_id = uuid.uuid4().hex
+        payload["staging_id"] = staging_id
+        if source_kind in ("local", "upload"):
+            await asyncio.to_thread(self._stage, staging_id, source_kind, source_ref, name, flt)
         task_id = await self.tasks.submit(
             "add_resource",
             ctx,
             payload,
-            priority=BULK if bulk else NORMAL,
+            priority=BULK if is_dir else NORMAL,
             resource_id=target.uri,
             max_attempts=3,
         )
-        if source_kind in ("local", "upload"):
-            staging = self._staging(task_id)
-            src = Path(source_ref) if source_kind == "local" else self._upload_path(source_ref)
-            await asyncio.to_thread(stage_local, src, staging / "source", flt)
-            if source_kind == "upload":
-                staged = staging / "source" / src.name
-                staged.rename(staged.with_name(name))
         if not wait:
             return {"status": "success", "task_id": task_id, "root_uri": target.uri}
         record = await self.tasks.wait(task_id, timeout)
@@ -188,6 +186,14 @@ class ResourceOps(IndexingOps):
         if not local.exists():
             raise NotFoundError(path, "path")
         return local.name, "local", str(local.resolve()), local.is_dir()
+
+    def _stage(self, staging_id: str, kind: str, ref: str, name: str, flt: SourceFilter) -> None:
+        """Copy a local or uploaded source into the import's staging folder (blocking)."""
+        staging = self._staging(staging_id) / "source"
+        src = Path(ref) if kind == "local" else self._upload_path(ref)
+        staged, _ = stage_local(src, staging, flt)
+        if kind == "upload" and staged.name != name:
+            staged.rename(staged.with_name(name))
 
     @staticmethod
     def _task_outcome(record: TaskRecord) -> dict[str, Any]:
@@ -250,7 +256,7 @@ class ResourceOps(IndexingOps):
     async def _task_add_resource(self, task: TaskHandle) -> dict[str, Any]:
         ctx, payload = task.context, task.payload
         target = self._resolve(ctx, payload["target"], mutate=True)
-        staging = self._staging(task.record.task_id)
+        staging = self._staging(payload.get("staging_id") or task.record.task_id)
         warnings: list[str] = []
         if not task.state.get("finalized"):
             source = await self._stage_source(task, staging)
