@@ -18,6 +18,7 @@ from .errors import OpenVikingError
 from .identity import RequestContext, Role, validate_identifier
 from .models.base import Embedder
 from .models.llm import LLM
+from .models.rerank import Reranker
 from .ops.admin import AdminOps
 from .ops.filesystem import FilesystemOps
 from .ops.resources import ResourceOps
@@ -54,6 +55,7 @@ class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
         self.index = VectorIndex(workspace / "index")
         self.tasks = TaskQueue(self.db, workers=self.config.processing.workers)
         self.llm = LLM(self.config.vlm) if self.config.vlm.configured else None
+        self.reranker = Reranker(self.config.rerank) if self.config.rerank.configured else None
         summarizer = LLMSummarizer(self.llm.complete) if self.llm is not None else None
         self.semantic = SemanticBuilder(self.config.semantic, summarizer)
         self._embedder = embedder

@@ -26,6 +26,8 @@ from ..errors import (
 )
 from ..identity import RequestContext
 from ..models.base import Embedder
+from ..models.llm import LLM
+from ..models.rerank import Reranker
 from ..presets import PresetDir, account_presets, user_presets
 from ..processing.semantic import SemanticBuilder
 from ..processing.tasks import TaskQueue
@@ -52,6 +54,8 @@ class ServiceCore:
     index: VectorIndex
     tasks: TaskQueue
     semantic: SemanticBuilder
+    llm: LLM | None
+    reranker: Reranker | None
     _opened: bool
     _embedder: Embedder | None
     _index_error: OpenVikingError | None

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, OpenVikingError
 from ..identity import RequestContext
 from ..retrieval.find import FindQuery, Retriever, bucket_hits
 from ..retrieval.patterns import compile_glob, compile_grep
@@ -186,7 +186,7 @@ class SearchOps(ServiceCore):
         threshold = (
             self.config.retrieval.score_threshold if score_threshold is None else score_threshold
         )
-        retriever = Retriever(index, self.embedder, self.config.retrieval)
+        retriever = Retriever(index, self.embedder, self.config.retrieval, self.reranker)
         hits = await retriever.find(
             FindQuery(
                 query=query.strip(),
@@ -217,18 +217,35 @@ class SearchOps(ServiceCore):
         The result adds ``query_plan`` describing the queries that ran.
         """
         recent = await self._recent_messages(ctx, session_id) if session_id else []
+        options: dict[str, Any] = {
+            "target_uri": target_uri,
+            "limit": limit,
+            "score_threshold": score_threshold,
+            "level": level,
+            "context_type": context_type,
+            "tags": tags,
+        }
+        planned = await self._plan_queries(query, recent) if recent and self.llm else None
+        if planned:
+            merged: dict[str, dict[str, Any]] = {}
+            for text in [query, *planned]:
+                found = await self.find(ctx, text, **options)
+                for hit in (*found["memories"], *found["resources"], *found["skills"]):
+                    if hit["uri"] not in merged or hit["score"] > merged[hit["uri"]]["score"]:
+                        merged[hit["uri"]] = hit
+            best = sorted(merged.values(), key=lambda h: -h["score"])[:limit]
+            result = bucket_hits(best)
+            result["query_plan"] = {
+                "reasoning": "queries rewritten by the LLM from the session's recent messages",
+                "queries": [
+                    {"query": t, "context_type": None, "intent": "find", "priority": i + 1}
+                    for i, t in enumerate([query, *planned])
+                ],
+            }
+            return result
         extra = [k for k in _keywords(recent) if k not in query.lower()] if recent else []
         expanded = f"{query} {' '.join(extra)}".strip() if extra else query
-        result = await self.find(
-            ctx,
-            expanded,
-            target_uri=target_uri,
-            limit=limit,
-            score_threshold=score_threshold,
-            level=level,
-            context_type=context_type,
-            tags=tags,
-        )
+        result = await self.find(ctx, expanded, **options)
         result["query_plan"] = {
             "reasoning": (
                 "expanded with keywords from the session's recent messages"
@@ -238,6 +255,26 @@ class SearchOps(ServiceCore):
             "queries": [{"query": expanded, "context_type": None, "intent": "find", "priority": 1}],
         }
         return result
+
+    async def _plan_queries(self, query: str, recent: list[str]) -> list[str]:
+        """Up to 3 standalone search queries from the LLM; ``[]`` if it fails or declines."""
+        assert self.llm is not None
+        history = "\n".join(f"- {m[:500]}" for m in recent)
+        prompt = (
+            "Recent conversation messages:\n"
+            + history
+            + "\n\nCurrent request: "
+            + query
+            + "\n\nWrite up to 3 standalone search queries that would find the context needed "
+            'to answer the request. Reply with JSON only: {"queries": ["...", "..."]}'
+        )
+        try:
+            answer = await self.llm.complete(prompt, json_mode=True, max_tokens=300)
+            data = json.loads(answer.strip().removeprefix("```json").strip("`\n "))
+            queries = [str(q).strip() for q in data.get("queries", []) if str(q).strip()]
+        except (OpenVikingError, ValueError, AttributeError):
+            return []
+        return [q for q in queries if q.lower() != query.lower()][:3]
 
     async def _recent_messages(self, ctx: RequestContext, session_id: str, n: int = 5) -> list[str]:
         uri = self._resolve(ctx, f"viking://~/sessions/{session_id}/messages.jsonl")

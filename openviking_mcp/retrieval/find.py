@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import RetrievalConfig
 from ..models.base import Embedder, Vector
+from ..models.rerank import Reranker
 from ..storage.index import IndexFilter, IndexRecord, VectorIndex
 
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
@@ -65,10 +66,17 @@ def _cosine(query: Vector, vector: np.ndarray) -> float:
 
 
 class Retriever:
-    def __init__(self, index: VectorIndex, embedder: Embedder, config: RetrievalConfig) -> None:
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder,
+        config: RetrievalConfig,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config
+        self.reranker = reranker
 
     async def _hybrid(self, query: str, qvec: Vector, flt: IndexFilter, k: int) -> list[_Scored]:
         vec_hits, fts_hits = await asyncio.gather(
@@ -145,10 +153,26 @@ class Retriever:
             previous_top = top
             if stable_rounds >= 1 and len(top) >= q.limit:
                 break
-        return self._collapse(pool.values(), q, searched)
+        hits = self._collapse(pool.values(), q, searched, keep=max(q.limit * 3, 30))
+        if self.reranker is not None and hits:
+            hits = await self._rerank(q, hits)
+        return hits[: q.limit]
+
+    async def _rerank(self, q: FindQuery, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Blend reranker relevance into the hybrid scores (0.3 hybrid + 0.7 rerank)."""
+        assert self.reranker is not None
+        texts = [h.get("match") or h.get("abstract") or h["uri"] for h in hits]
+        scores = await self.reranker.scores(q.query, texts)
+        if scores is None:
+            return hits
+        for hit, score in zip(hits, scores, strict=True):
+            hit["score"] = round(0.3 * hit["score"] + 0.7 * score, 6)
+            hit["match_reason"] = (hit["match_reason"] + " + rerank").lstrip(" +")
+        ranked = sorted(hits, key=lambda h: -h["score"])
+        return [h for h in ranked if h["score"] > q.score_threshold]
 
     def _collapse(
-        self, items: Any, q: FindQuery, searched: list[dict[str, Any]]
+        self, items: Any, q: FindQuery, searched: list[dict[str, Any]], keep: int
     ) -> list[dict[str, Any]]:
         best: dict[tuple[str, bool], _Scored] = {}
         dir_weight = self.config.directory_score_weight
@@ -185,7 +209,7 @@ class Retriever:
             if q.include_provenance:
                 hit["trajectory"] = searched
             hits.append(hit)
-            if len(hits) >= q.limit:
+            if len(hits) >= keep:
                 break
         return hits
 
