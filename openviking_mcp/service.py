@@ -95,6 +95,8 @@ class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
         embedder = self.embedder
         self._index_error = None
         try:
+            if not embedder.dimension and hasattr(embedder, "probe"):
+                await embedder.probe()  # a remote model without a configured dimension
             await self.index.open(embedder.model_id, embedder.dimension)
         except OpenVikingError as exc:
             self._index_error = exc

@@ -29,17 +29,24 @@ def _chat(body: dict[str, Any]) -> str:
 
 
 def _config(workspace: Path, server: FakeOpenAIServer, **sections: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict({
-        "storage": {"workspace": str(workspace)},
-        "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-        **sections,
-    })
+    return OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
+            **sections,
+        }
+    )
 
 
 async def test_llm_writes_the_tiers(workspace: Path, tmp_path: Path) -> None:
     with FakeOpenAIServer(_chat) as server:
-        vlm = {"provider": "openai", "model": "fake-chat", "api_base": server.base_url,
-               "api_key": "sk-test", "max_retries": 0}
+        vlm = {
+            "provider": "openai",
+            "model": "fake-chat",
+            "api_base": server.base_url,
+            "api_key": "sk-test",
+            "max_retries": 0,
+        }
         src = tmp_path / "zoo"
         src.mkdir()
         (src / "notes.md").write_text("# Notes\n\nGiraffes eat acacia leaves at 9am.")
@@ -50,17 +57,27 @@ async def test_llm_writes_the_tiers(workspace: Path, tmp_path: Path) -> None:
                 "LLM-WRITTEN overview of the zoo notes."
             )
         chats = server.paths("/chat/completions")
-        assert chats and all(b["model"] == "fake-chat" for b in chats)
+        assert chats
+        assert all(b["model"] == "fake-chat" for b in chats)
         assert any("Giraffes eat acacia" in _prompt(b) for b in chats)
 
 
 async def test_search_plans_queries_with_the_llm(workspace: Path) -> None:
     with FakeOpenAIServer(_chat) as server:
-        vlm = {"provider": "openai", "model": "fake-chat", "api_base": server.base_url,
-               "api_key": "sk-test", "max_retries": 0}
+        vlm = {
+            "provider": "openai",
+            "model": "fake-chat",
+            "api_base": server.base_url,
+            "api_key": "sk-test",
+            "max_retries": 0,
+        }
         async with AsyncOpenViking(config=_config(workspace, server, vlm=vlm)) as aov:
-            await aov.write("viking://resources/feeding.md",
-                            "Giraffe feeding schedule: 9am and 4pm.", mode="create", wait=True)
+            await aov.write(
+                "viking://resources/feeding.md",
+                "Giraffe feeding schedule: 9am and 4pm.",
+                mode="create",
+                wait=True,
+            )
             messages = [{"role": "user", "content": "We were talking about the giraffes."}]
             await aov.service.store.write_bytes(
                 "default/user/default/sessions/s1/messages.jsonl",
@@ -75,13 +92,19 @@ async def test_search_plans_queries_with_the_llm(workspace: Path) -> None:
 
 
 async def test_search_without_llm_expands_with_session_keywords(workspace: Path) -> None:
-    config = OpenVikingConfig.from_dict({
-        "storage": {"workspace": str(workspace)},
-        "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-    })
+    config = OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
+        }
+    )
     async with AsyncOpenViking(config=config) as aov:
-        await aov.write("viking://resources/okapi.md", "Okapi enclosure cleaning rota.",
-                        mode="create", wait=True)
+        await aov.write(
+            "viking://resources/okapi.md",
+            "Okapi enclosure cleaning rota.",
+            mode="create",
+            wait=True,
+        )
         await aov.service.store.write_bytes(
             "default/user/default/sessions/s2/messages.jsonl",
             json.dumps({"role": "user", "content": "Tell me about the okapi enclosure"}).encode(),
@@ -93,13 +116,17 @@ async def test_search_without_llm_expands_with_session_keywords(workspace: Path)
 
 async def test_rerank_reorders_and_survives_failure(workspace: Path) -> None:
     with FakeOpenAIServer(_chat) as server:
-        rerank = {"provider": "cohere", "model": "rerank-fake", "api_base":
-                  server.base_url.removesuffix("/v1"), "api_key": "k"}
+        rerank = {
+            "provider": "cohere",
+            "model": "rerank-fake",
+            "api_base": server.base_url.removesuffix("/v1"),
+            "api_key": "k",
+        }
         async with AsyncOpenViking(config=_config(workspace, server, rerank=rerank)) as aov:
-            await aov.write("viking://resources/a.md", "lion pride hunting at dusk",
-                            mode="create")
-            await aov.write("viking://resources/b.md", "zebra herd migration routes",
-                            mode="create", wait=True)
+            await aov.write("viking://resources/a.md", "lion pride hunting at dusk", mode="create")
+            await aov.write(
+                "viking://resources/b.md", "zebra herd migration routes", mode="create", wait=True
+            )
             await aov.wait_processing(timeout=60)
             found = await aov.find("zebra migration")
             top = max(found["resources"], key=lambda h: h["score"])

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from ..config import EmbeddingModelConfig
 from ..errors import EmbeddingFailedError
+from ._litellm import import_litellm
 from .base import Embedder, Vectors
 
 __all__ = ["LiteLLMEmbedder"]
@@ -41,15 +41,6 @@ def _model_string(provider: str | None, model: str) -> str:
     if provider and "/" not in model:
         return f"{provider}/{model}"
     return model
-
-
-def _import_litellm() -> Any:
-    """litellm, imported on first use with offline-safe defaults."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on stdout
-    return litellm
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -118,7 +109,7 @@ class LiteLLMEmbedder(Embedder):
 
     async def _call(self, texts: list[str]) -> Any:
         """One batch through litellm, retried on transient errors with exponential backoff."""
-        litellm = _import_litellm()
+        litellm = import_litellm()
         kwargs = self._call_kwargs(texts)
         for attempt in range(self.max_retries + 1):
             try:

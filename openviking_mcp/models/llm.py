@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import VLMConfig
 from ..errors import VLMFailedError
+from ._litellm import import_litellm
 
 __all__ = ["LLM", "model_string"]
 
@@ -45,7 +46,7 @@ class LLM:
         json_mode: bool = False,
     ) -> str:
         """One chat completion; transient failures retry, then :class:`VLMFailedError`."""
-        import litellm
+        litellm = import_litellm()
 
         messages: list[dict[str, str]] = []
         if system:

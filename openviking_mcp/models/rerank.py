@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config import RerankConfig
+from ._litellm import import_litellm
 from .llm import model_string
 
 __all__ = ["Reranker"]
@@ -28,7 +29,7 @@ class Reranker:
         """Relevance in [0, 1] per document (input order), or ``None`` if reranking failed."""
         if not documents:
             return []
-        import litellm
+        litellm = import_litellm()
 
         kwargs: dict[str, Any] = {
             "model": self.model,
