@@ -76,6 +76,8 @@ def _load(
     ]
     if max_docs:
         docs = docs[:max_docs]
+    _ID_BY_STEM.clear()
+    _ID_BY_STEM.update({_stem(i): d["_id"] for i, d in enumerate(docs)})
     ids = {d["_id"] for d in docs}
     queries = {
         q["_id"]: q["text"]
@@ -108,8 +110,17 @@ def _recall(ranked: list[str], rels: dict[str, int], k: int = 10) -> float:
     return len(set(ranked[:k]) & set(rels)) / len(rels) if rels else 0.0
 
 
+_ID_BY_STEM: dict[str, str] = {}
+"""File stem -> corpus id (ids such as DBpedia's contain '/' and '<>')."""
+
+
+def _stem(position: int) -> str:
+    return f"d{position:05d}"
+
+
 def _doc_id(uri: str) -> str:
-    return uri.rsplit("/", 1)[-1].removesuffix(".txt")
+    stem = uri.rsplit("/", 1)[-1].removesuffix(".txt")
+    return _ID_BY_STEM.get(stem, stem)
 
 
 def _build_embedder(kind: str, url: str | None) -> tuple[Embedder | None, dict[str, Any]]:
@@ -132,8 +143,8 @@ async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="ovbench-"))
     corpus = work / "corpus"
     corpus.mkdir()
-    for d in docs:
-        (corpus / f"{d['_id']}.txt").write_text(
+    for i, d in enumerate(docs):
+        (corpus / f"{_stem(i)}.txt").write_text(
             (d.get("title", "") + "\n" + d["text"]).strip(), encoding="utf-8"
         )
     injected, dense = _build_embedder(args.embedder, args.url)
