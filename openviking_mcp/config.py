@@ -134,7 +134,11 @@ class ServerConfig(_Section):
 class RetrievalConfig(_Section):
     default_limit: int = Field(default=10, gt=0)
     score_threshold: float = 0.0
-    hybrid_vector_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    hybrid_vector_weight: float = Field(default=0.9, ge=0.0, le=1.0)
+    """Vector share of the hybrid score for natural-language queries (the rest is BM25)."""
+    identifier_vector_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Vector share when the query holds identifiers (codenames, acronyms, snake_case, numbers
+    with letters), which embeddings blur and keyword search finds exactly."""
     hotness_alpha: float = Field(default=0.0, ge=0.0, le=1.0)
     score_propagation_alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     directory_score_weight: float = Field(default=0.9, ge=0.0, le=1.0)

@@ -1,9 +1,12 @@
 """``find``: hybrid, directory-recursive semantic search.
 
 1. **Hybrid scoring.** Each search runs a vector query (cosine) and a full-text query (BM25)
-   with the same filters and fuses them linearly: ``w·cosine + (1-w)·bm25/max_bm25`` with
-   ``w = retrieval.hybrid_vector_weight`` (0.7). Exact codenames and acronyms, which embeddings
-   blur, are carried by the BM25 half.
+   with the same filters and fuses them linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The
+   weight depends on the query: natural language uses ``retrieval.hybrid_vector_weight`` (0.9;
+   on MS MARCO and DBpedia more BM25 only diluted good vector rankings, see
+   benchmarks/RESULTS.md), while a query holding identifiers (``XJ-9000``, ``GPU``,
+   ``parse_config``) uses ``retrieval.identifier_vector_weight`` (0.5), because embeddings blur
+   exact codenames that keyword search finds.
 2. **Directory recursion**, always on (the original only did it with a reranker): the best
    directories (by their L0/L1 rows) are expanded best-first; each child's score is
    ``alpha*child + (1-alpha)*parent`` (``retrieval.score_propagation_alpha``) and
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,6 +37,9 @@ from ..storage.index import IndexFilter, IndexRecord, VectorIndex
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
 
 _SUFFIX = {0: "/.abstract.md", 1: "/.overview.md"}
+_IDENTIFIER_RE = re.compile(
+    r"\b(?:[A-Za-z]+[-_]?\d[\w-]*|\d+[A-Za-z][\w-]*|[A-Z]{2,}\d*|\w+_\w+)\b"
+)
 _BUCKETS = {"memory": "memories", "resource": "resources", "skill": "skills"}
 _MAX_ROUNDS = 4
 _DIRS_PER_ROUND = 3
@@ -78,11 +85,17 @@ class Retriever:
         self.config = config
         self.reranker = reranker
 
+    def vector_weight(self, query: str) -> float:
+        """The vector share of the hybrid score for ``query`` (see the module docstring)."""
+        if _IDENTIFIER_RE.search(query):
+            return self.config.identifier_vector_weight
+        return self.config.hybrid_vector_weight
+
     async def _hybrid(self, query: str, qvec: Vector, flt: IndexFilter, k: int) -> list[_Scored]:
         vec_hits, fts_hits = await asyncio.gather(
             self.index.vector_search(qvec, flt, k), self.index.fts_search(query, flt, k)
         )
-        w = self.config.hybrid_vector_weight
+        w = self.vector_weight(query)
         top_bm25 = max((h.score for h in fts_hits), default=0.0) or 1.0
         merged: dict[str, _Scored] = {}
         for hit in vec_hits:
