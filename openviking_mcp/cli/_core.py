@@ -1,14 +1,5 @@
-"""Shared pieces of the ``openviking-mcp`` command: the app, global options, output, running.
-
-``serve`` starts the HTTP server (``openviking-server`` is an alias); the store commands (ls,
-tree, read, write, ...) and ``admin`` work directly on a local workspace (``--path`` or
-``storage.workspace`` from ``ov.conf``).
-
-Output follows seed 000: ``-o table`` (default) renders lists as tables and other results as
-JSON, strings are printed as they are, empty results print nothing; ``-o json`` prints JSON and
-``--compact`` wraps it as ``{"ok": true, "result": ...}``. Exit codes: 0 success, 1 error,
-2 configuration error, 3 connection error.
-"""
+"""Shared pieces of the ``openviking-mcp`` command: the app, global options, output (seed 000's
+rules, see the package docstring) and running an operation on the local store."""
 
 from __future__ import annotations
 

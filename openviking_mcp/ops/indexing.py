@@ -23,7 +23,7 @@ from ..processing.indexer import RecordBuffer, directory_rows, file_rows
 from ..processing.semantic import FileInfo
 from ..processing.summarize import ChildInfo
 from ..processing.tasks import BULK, INTERACTIVE, TaskHandle
-from ..storage.index import IndexFilter
+from ..storage.index import IndexFilter, record_id
 from ..storage.sidecar import (
     ABSTRACT_FILE,
     OVERVIEW_FILE,
@@ -63,6 +63,23 @@ class _Refresh:
 
 
 class IndexingOps(ServiceCore):
+    async def _queue_refresh(
+        self,
+        ctx: RequestContext,
+        uris: list[str],
+        *,
+        recursive: bool,
+        bubble: bool = True,
+        semantic: bool = True,
+        priority: int = INTERACTIVE,
+        resource_id: str | None = None,
+    ) -> str:
+        """Queue a ``refresh`` task (see :meth:`_task_refresh`); returns its id."""
+        payload = {"uris": uris, "recursive": recursive, "bubble": bubble, "semantic": semantic}
+        return await self.tasks.submit(
+            "refresh", ctx, payload, priority=priority, resource_id=resource_id
+        )
+
     # -- hooks from the filesystem operations ----------------------------------------------
 
     async def _after_write(
@@ -70,13 +87,7 @@ class IndexingOps(ServiceCore):
     ) -> dict[str, object]:
         if not indexable(uri) or self._index_error is not None:
             return {"semantic_status": "skipped", "vector_status": "skipped"}
-        task_id = await self.tasks.submit(
-            "refresh",
-            ctx,
-            {"uris": [uri.uri], "recursive": False, "bubble": True},
-            priority=INTERACTIVE,
-            resource_id=uri.uri,
-        )
+        task_id = await self._queue_refresh(ctx, [uri.uri], recursive=False, resource_id=uri.uri)
         if wait:
             record = await self.tasks.wait(task_id, timeout)
             status = "complete" if record.status == "completed" else record.status
@@ -95,24 +106,12 @@ class IndexingOps(ServiceCore):
         await self.index.delete(IndexFilter(account_id=ctx.account_id, uri_prefixes=(source.uri,)))
         await self._queue_parent_refresh(ctx, source)
         if indexable(dest):
-            await self.tasks.submit(
-                "refresh",
-                ctx,
-                {"uris": [dest.uri], "recursive": True, "bubble": True},
-                priority=INTERACTIVE,
-                resource_id=dest.uri,
-            )
+            await self._queue_refresh(ctx, [dest.uri], recursive=True, resource_id=dest.uri)
 
     async def _queue_parent_refresh(self, ctx: RequestContext, uri: VikingURI) -> None:
         parent = uri.parent
         if parent is not None and indexable(parent):
-            await self.tasks.submit(
-                "refresh",
-                ctx,
-                {"uris": [parent.uri], "recursive": False, "bubble": True},
-                priority=INTERACTIVE,
-                resource_id=parent.uri,
-            )
+            await self._queue_refresh(ctx, [parent.uri], recursive=False, resource_id=parent.uri)
 
     async def _index_presets(
         self, account_id: str, user_id: str | None, dirs: list[VikingURI]
@@ -121,11 +120,8 @@ class IndexingOps(ServiceCore):
         if not uris:
             return
         owner = RequestContext.root(account_id)
-        await self.tasks.submit(
-            "refresh",
-            owner,
-            {"uris": uris, "recursive": False, "bubble": False, "semantic": False},
-            priority=BULK,
+        await self._queue_refresh(
+            owner, uris, recursive=False, bubble=False, semantic=False, priority=BULK
         )
 
     # -- the refresh task ------------------------------------------------------------------
@@ -219,7 +215,7 @@ class IndexingOps(ServiceCore):
         known = job.infos.get(uri.uri)
         if known is not None:
             return known.summary
-        rows = await self.index.get([_p0_id(job.ctx.account_id, uri)])
+        rows = await self.index.get([record_id(job.ctx.account_id, uri.uri, 2, "p0")])
         if rows and rows[0].abstract:
             return rows[0].abstract
         info = await self._file_info(job, uri)
@@ -279,18 +275,3 @@ class IndexingOps(ServiceCore):
     async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:
         text = render_sidecar(uri.uri, body, component="semantic", trigger="refresh")
         await self.store.write_bytes(f"{key}/{name}", text.encode("utf-8"))
-
-
-def _p0_id(account_id: str, uri: VikingURI) -> str:
-    import numpy as np
-
-    from ..storage.index import IndexRecord
-
-    return IndexRecord(
-        uri=uri.uri,
-        level=2,
-        account_id=account_id,
-        context_type="",
-        vector=np.zeros(0, dtype=np.float32),
-        anchor="p0",
-    ).id

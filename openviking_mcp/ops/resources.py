@@ -416,15 +416,12 @@ class ResourceOps(IndexingOps):
                 VikingURI("user", (ctx.user_id,)),
             ]
         )
-        task_id = await self.tasks.submit(
-            "refresh",
+        task_id = await self._queue_refresh(
             ctx,
-            {
-                "uris": [r.uri for r in roots if indexable(r)],
-                "recursive": True,
-                "bubble": False,
-                "semantic": mode == "semantic_and_vectors",
-            },
+            [r.uri for r in roots if indexable(r)],
+            recursive=True,
+            bubble=False,
+            semantic=mode == "semantic_and_vectors",
             priority=BULK,
             resource_id=target.uri,
         )
@@ -453,15 +450,12 @@ class ResourceOps(IndexingOps):
         for account in await self.accounts.list_accounts():
             owner = RequestContext.root(account["account_id"])
             task_ids.append(
-                await self.tasks.submit(
-                    "refresh",
+                await self._queue_refresh(
                     owner,
-                    {
-                        "uris": ["viking://resources", "viking://agent", "viking://user"],
-                        "recursive": True,
-                        "bubble": False,
-                        "semantic": False,
-                    },
+                    ["viking://resources", "viking://agent", "viking://user"],
+                    recursive=True,
+                    bubble=False,
+                    semantic=False,
                     priority=BULK,
                 )
             )
