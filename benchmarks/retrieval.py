@@ -234,6 +234,7 @@ async def run(args: argparse.Namespace) -> None:
         f"# retrieval benchmark: {args.dataset}, {len(docs)} docs, {len(queries)} judged "
         f"queries, embedder {embedder.model_id}"
     )
+    print(f"# workspace, kept for benchmarks/fusion_sweep.py: {work}")
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}"
