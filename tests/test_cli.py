@@ -25,6 +25,7 @@ def test_write_read_ls_round_trip(workspace: Path) -> None:
     code, out, _ = run(workspace, "write", "viking://resources/a.md", "hello", "--mode", "create")
     assert code == 0
     assert json.loads(out)["written_bytes"] == 5
+    assert json.loads(out)["vector_status"] == "complete"  # indexed before the command exits
     code, out, _ = run(workspace, "read", "viking://resources/a.md")
     assert (code, out) == (0, "hello\n")
     code, out, _ = run(workspace, "ls", "viking://resources")
@@ -143,3 +144,44 @@ def test_real_entry_point(workspace: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2
+
+
+def test_reindex_all_repairs_a_model_change(workspace: Path, tmp_path: Path) -> None:
+    def conf(dim: int) -> str:
+        path = tmp_path / f"ov{dim}.conf"
+        path.write_text(
+            json.dumps(
+                {
+                    "storage": {"workspace": str(workspace)},
+                    "embedding": {"dense": {"provider": "hashing", "dimension": dim}},
+                }
+            )
+        )
+        return str(path)
+
+    old, new = conf(256), conf(128)
+    assert (
+        runner.invoke(
+            app,
+            [
+                "--config",
+                old,
+                "write",
+                "viking://resources/w.md",
+                "wombat burrows",
+                "--mode",
+                "create",
+            ],
+        ).exit_code
+        == 0
+    )
+    broken = runner.invoke(app, ["--config", new, "find", "wombat"])
+    assert broken.exit_code == 1
+    assert "FAILED_PRECONDITION" in broken.stderr
+    assert "reindex --all" in broken.stderr
+    fixed = runner.invoke(app, ["--config", new, "-o", "json", "reindex", "--all"])
+    assert fixed.exit_code == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["model_id"] == "hashing:v1-128"
+    found = runner.invoke(app, ["--config", new, "-o", "json", "find", "wombat burrows"])
+    assert found.exit_code == 0
+    assert json.loads(found.stdout)["resources"][0]["uri"] == "viking://resources/w.md"

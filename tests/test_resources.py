@@ -352,7 +352,7 @@ async def test_model_change_is_a_failed_precondition_until_rebuild(workspace: Pa
         assert await second.read("viking://resources/m.md") == "Marmot hibernation."
         with pytest.raises(FailedPreconditionError, match="reindex") as info:
             await second.find("marmot")
-        assert info.value.details["fix"] == "openviking-mcp reindex"
+        assert info.value.details["fix"] == "openviking-mcp reindex --all"
         rebuilt = await second.service.rebuild_index(RequestContext.root("default"))
         assert rebuilt["model_id"] == "hashing:v1-128"
         assert _uris(await second.find("marmot hibernation"))[0] == "viking://resources/m.md"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
+from ..ops.filesystem import WriteMode
 from ._core import UriArg, app, emit, opts, out, run
 
 # -- store commands ----------------------------------------------------------------------
@@ -134,4 +135,5 @@ def write(
     elif content is None:
         content = sys.stdin.read()
     text = content
-    emit(run(lambda s, c: s.write(c, uri, text, mode=mode)))  # type: ignore[arg-type]
+    write_mode = cast(WriteMode, mode)  # the service rejects anything else with a clear error
+    emit(run(lambda s, c: s.write(c, uri, text, mode=write_mode, wait=True)))

@@ -136,13 +136,13 @@ async def test_model_mismatch_then_reset(tmp_path: Path) -> None:
             await other.open(model, dim)
         assert MODEL in err.value.message
         assert model in err.value.message
-        assert "openviking-mcp reindex" in err.value.message
+        assert "openviking-mcp reindex --all" in err.value.message
         assert err.value.details == {
             "index_model": MODEL,
             "index_dimension": DIM,
             "configured_model": model,
             "configured_dimension": dim,
-            "fix": "openviking-mcp reindex",
+            "fix": "openviking-mcp reindex --all",
         }
         with pytest.raises(FailedPreconditionError):  # unusable until reset
             await other.count()

@@ -8,7 +8,8 @@ filters use (account, URI, parent, level, type, tags, times).
 **Model safety.** The embedding model id and dimension the table was built with are stored in
 the table's schema metadata (committed atomically with the table, no side file).
 :meth:`VectorIndex.open` with another model or dimension raises ``FailedPreconditionError``
-asking for ``openviking-mcp reindex``; :meth:`VectorIndex.reset` drops and recreates the table.
+asking for ``openviking-mcp reindex --all``; :meth:`VectorIndex.reset` drops and recreates
+the table.
 Vectors of different models are never mixed.
 
 **Write discipline.** Every LanceDB write is a commit that adds a data fragment (and a table

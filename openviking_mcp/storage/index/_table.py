@@ -134,13 +134,13 @@ def _mismatch(
     return FailedPreconditionError(
         f"The search index was built with embedding model {built}, but the configured model "
         f"is {model_id!r} ({dimension} dimensions). Vectors of different models cannot be "
-        "mixed: run `openviking-mcp reindex` to rebuild the index.",
+        "mixed: run `openviking-mcp reindex --all` to rebuild the index.",
         {
             "index_model": index_model,
             "index_dimension": index_dim,
             "configured_model": model_id,
             "configured_dimension": dimension,
-            "fix": "openviking-mcp reindex",
+            "fix": "openviking-mcp reindex --all",
         },
     )
 
