@@ -15,7 +15,13 @@ from .errors import PermissionDeniedError
 from .identity import RequestContext
 from .uri import VikingURI
 
-__all__ = ["MANAGED_USER_AREAS", "check_access", "is_structural", "visible_user_ids"]
+__all__ = [
+    "MANAGED_USER_AREAS",
+    "can_read",
+    "check_access",
+    "is_structural",
+    "visible_user_ids",
+]
 
 MANAGED_USER_AREAS = frozenset({"sessions", "privacy", "peers", "skills"})
 
@@ -34,10 +40,16 @@ def is_structural(uri: VikingURI) -> bool:
     )
 
 
+def can_read(ctx: RequestContext, uri: VikingURI) -> bool:
+    """Whether ``ctx`` may read ``uri``: everything but other users' spaces (ROOT reads all)."""
+    parts = uri.parts
+    return ctx.is_root or not (len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id)
+
+
 def check_access(ctx: RequestContext, uri: VikingURI, *, mutate: bool = False) -> None:
     """Raise :class:`PermissionDeniedError` unless ``ctx`` may read (or ``mutate``) ``uri``."""
     parts = uri.parts
-    if len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id and not ctx.is_root:
+    if not can_read(ctx, uri):
         raise _deny(uri, "another user's space")
     if not mutate:
         return
@@ -51,4 +63,4 @@ def check_access(ctx: RequestContext, uri: VikingURI, *, mutate: bool = False) -
 
 def visible_user_ids(ctx: RequestContext, user_ids: list[str]) -> list[str]:
     """Which entries of ``viking://user`` the caller may see listed."""
-    return list(user_ids) if ctx.is_root else [u for u in user_ids if u == ctx.user_id]
+    return [u for u in user_ids if can_read(ctx, VikingURI("user", (u,)))]

@@ -33,7 +33,7 @@ from ..processing.semantic import SemanticBuilder
 from ..processing.tasks import TaskQueue
 from ..storage import ContentStore, MetadataDB, PathLocks
 from ..storage.index import VectorIndex
-from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar
+from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar, sidecar_body
 from ..uri import VikingURI, resolve_uri
 
 __all__ = ["ServiceCore", "iso_time"]
@@ -141,6 +141,18 @@ class ServiceCore:
             raise FailedPreconditionError(
                 f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
             )
+
+    async def _read_text(self, key: str) -> str | None:
+        """A stored file as text (undecodable bytes replaced), ``None`` if it is not a file."""
+        try:
+            return (await self.store.read_bytes(key)).decode("utf-8", errors="replace")
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    async def _sidecar_body(self, dir_key: str, name: str) -> str | None:
+        """Body of a directory's ``.abstract.md``/``.overview.md``, ``None`` if missing."""
+        raw = await self._read_text(f"{dir_key}/{name}")
+        return sidecar_body(raw) if raw is not None else None
 
     # -- preset layout ---------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ from ..storage.sidecar import (
     OVERVIEW_FILE,
     SIDECAR_FILES,
     render_sidecar,
-    sidecar_body,
 )
 from ..uri import VikingURI, context_type_of
 from .base import ServiceCore, iso_time
@@ -65,11 +64,8 @@ class FilesystemOps(ServiceCore):
         return shown
 
     async def _dir_abstract(self, ctx: RequestContext, uri: VikingURI, limit: int) -> str:
-        try:
-            raw = await self.store.read_bytes(f"{self._key(ctx, uri)}/{ABSTRACT_FILE}")
-        except FileNotFoundError:
-            return f"[{ABSTRACT_FILE} is not ready]"
-        return _truncate(sidecar_body(raw.decode("utf-8", errors="replace")), limit)
+        body = await self._sidecar_body(self._key(ctx, uri), ABSTRACT_FILE)
+        return f"[{ABSTRACT_FILE} is not ready]" if body is None else _truncate(body, limit)
 
     async def _render(
         self, ctx: RequestContext, uri: VikingURI, entry: Entry, output: ListOutput, abs_limit: int
@@ -291,11 +287,8 @@ class FilesystemOps(ServiceCore):
         with self._fs_errors(target):
             entry = await self.store.stat(self._key(ctx, target))
         directory = target if entry.is_dir else (target.parent or target)
-        try:
-            raw = await self.store.read_bytes(f"{self._key(ctx, directory)}/{name}")
-        except FileNotFoundError:
-            return placeholder.format(uri=directory.uri)
-        return sidecar_body(raw.decode("utf-8", errors="replace"))
+        body = await self._sidecar_body(self._key(ctx, directory), name)
+        return placeholder.format(uri=directory.uri) if body is None else body
 
     async def abstract(self, ctx: RequestContext, uri: str) -> str:
         """L0 of a directory (a file's parent directory), body only."""

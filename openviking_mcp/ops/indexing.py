@@ -195,8 +195,7 @@ class IndexingOps(ServiceCore):
             return
         text = info.text
         if text is None and info.kind != "binary":
-            raw = await self._raw(self._key(job.ctx, uri))
-            text = raw if raw is not None else None
+            text = await self._read_text(self._key(job.ctx, uri))
         await job.buffer.add(
             file_rows(
                 job.ctx.account_id,
@@ -236,7 +235,7 @@ class IndexingOps(ServiceCore):
             for i, entry in enumerate(visible):
                 child = uri.join(entry.name)
                 if entry.is_dir:
-                    summary = await self._sidecar_text(key, entry.name, ABSTRACT_FILE)
+                    summary = await self._sidecar_body(f"{key}/{entry.name}", ABSTRACT_FILE)
                     children.append(ChildInfo(entry.name, True, summary or entry.name))
                 elif i < _MAX_DESCRIBED_CHILDREN:
                     summary = await self._child_summary(job, child)
@@ -246,7 +245,7 @@ class IndexingOps(ServiceCore):
                     )
                 else:
                     children.append(ChildInfo(entry.name, False, entry.name))
-            raw_abstract = await self._raw(f"{key}/{ABSTRACT_FILE}")
+            raw_abstract = await self._read_text(f"{key}/{ABSTRACT_FILE}")
             keep = raw_abstract is not None and (
                 sidecar_meta(raw_abstract).get("generated_by", {}).get("component")
                 in _KEEP_ABSTRACT_FROM
@@ -258,19 +257,9 @@ class IndexingOps(ServiceCore):
                     await self._write_sidecar(key, uri, ABSTRACT_FILE, abstract)
                 await self._write_sidecar(key, uri, OVERVIEW_FILE, overview)
             else:
-                abstract = intro or await self._sidecar_text(key, "", ABSTRACT_FILE)
-                overview = await self._sidecar_text(key, "", OVERVIEW_FILE)
+                abstract = intro or await self._sidecar_body(key, ABSTRACT_FILE) or ""
+                overview = await self._sidecar_body(key, OVERVIEW_FILE) or ""
         await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview))
-
-    async def _raw(self, key: str) -> str | None:
-        try:
-            return (await self.store.read_bytes(key)).decode("utf-8", errors="replace")
-        except (FileNotFoundError, IsADirectoryError):
-            return None
-
-    async def _sidecar_text(self, key: str, child: str, name: str) -> str:
-        raw = await self._raw(f"{key}/{child}/{name}" if child else f"{key}/{name}")
-        return sidecar_body(raw) if raw else ""
 
     async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:
         text = render_sidecar(uri.uri, body, component="semantic", trigger="refresh")

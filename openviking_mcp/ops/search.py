@@ -9,10 +9,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from ..access import can_read
 from ..errors import InvalidArgumentError, OpenVikingError
 from ..identity import RequestContext
 from ..retrieval.find import FindQuery, Retriever, bucket_hits
 from ..retrieval.patterns import compile_glob, compile_grep
+from ..storage import Entry
 from ..storage.index import IndexFilter
 from ..uri import VikingURI
 from .base import ServiceCore
@@ -344,45 +346,40 @@ class SearchOps(ServiceCore):
         """URIs under ``uri`` whose relative path matches ``pattern`` (hidden entries never)."""
         regex = compile_glob(pattern)
         base = self._resolve(ctx, uri)
-        key = self._key(ctx, base)
         await self._require_dir(ctx, base)
-        walked = await self.store.walk(key, 10_000, 1_000_000)
         out: list[str] = []
-        for entry in walked:
-            rel = entry.key[len(key) + 1 :]
-            if any(p.startswith(".") for p in rel.split("/")):
-                continue
-            child = base.join(rel)
-            if not self._visible_to(ctx, child):
-                continue
+        for rel, _, child in await self._walk_visible(ctx, base, 10_000):
             if regex.match(rel):
                 out.append(child.uri)
                 if len(out) >= node_limit:
                     break
         return {"matches": out, "count": len(out)}
 
-    @staticmethod
-    def _visible_to(ctx: RequestContext, uri: VikingURI) -> bool:
-        parts = uri.parts
-        return ctx.is_root or not (
-            len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id
-        )
+    async def _walk_visible(
+        self, ctx: RequestContext, base: VikingURI, depth: int
+    ) -> list[tuple[str, Entry, VikingURI]]:
+        """``(relative path, entry, uri)`` below ``base``, without dot-paths and without what
+        the caller may not read (other users' spaces)."""
+        key = self._key(ctx, base)
+        out: list[tuple[str, Entry, VikingURI]] = []
+        for entry in await self.store.walk(key, depth, 1_000_000):
+            rel = entry.key[len(key) + 1 :]
+            if any(p.startswith(".") for p in rel.split("/")):
+                continue
+            child = base.join(rel)
+            if can_read(ctx, child):
+                out.append((rel, entry, child))
+        return out
 
     async def _files_under(
         self, ctx: RequestContext, base: VikingURI, depth: int
     ) -> list[VikingURI]:
-        key = self._key(ctx, base)
         with self._fs_errors(base):
-            entry = await self.store.stat(key)
+            entry = await self.store.stat(self._key(ctx, base))
         if not entry.is_dir:
             return [base]
-        walked = await self.store.walk(key, depth, 1_000_000)
-        files: list[VikingURI] = []
-        for item in walked:
-            rel = item.key[len(key) + 1 :]
-            if item.is_dir or any(p.startswith(".") for p in rel.split("/")):
-                continue
-            child = base.join(rel)
-            if self._visible_to(ctx, child):
-                files.append(child)
-        return files
+        return [
+            child
+            for _, item, child in await self._walk_visible(ctx, base, depth)
+            if not item.is_dir
+        ]
