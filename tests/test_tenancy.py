@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from openviking_mcp import ContextService, OpenViking, RequestContext, Role
+from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, RequestContext, Role
 from openviking_mcp.errors import (
     AlreadyExistsError,
     InvalidURIError,
@@ -141,3 +141,27 @@ async def test_dev_context_is_the_default_user_not_root(service: ContextService)
     assert not ctx.is_root
     uri = await service.mkdir(ctx, "viking://~/resources/dev")
     assert uri == {"uri": "viking://user/default/resources/dev"}
+
+
+def test_import_names_are_reserved_across_users(workspace: Path, tmp_path: Path) -> None:
+    """Two users importing the same name into shared resources get distinct targets."""
+    doc = tmp_path / "guide.md"
+    doc.write_text("# Guide")
+    config = OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
+            "processing": {"workers": 1},
+        }
+    )
+    with (
+        OpenViking(config=config, user="alice") as alice,
+        OpenViking(config=config, user="bob") as bob,
+    ):
+        # No worker runs: alice's import stays pending (nothing on disk) while bob plans his.
+        alice._loop.run(alice.service.tasks.stop())
+        bob._loop.run(bob.service.tasks.stop())
+        first = alice.add_resource(str(doc))
+        second = bob.add_resource(str(doc))
+        assert first["root_uri"] == "viking://resources/guide"
+        assert second["root_uri"] == "viking://resources/guide_1"

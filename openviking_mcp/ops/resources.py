@@ -234,18 +234,7 @@ class ResourceOps(IndexingOps):
                     ),
                 )
             await self.store.mkdir(base_key, exist_ok=True)
-        in_flight = {
-            t.resource_id
-            for t in await self.tasks.list(
-                ctx, task_type="add_resource", status="pending", limit=200
-            )
-        }
-        in_flight |= {
-            t.resource_id
-            for t in await self.tasks.list(
-                ctx, task_type="add_resource", status="running", limit=200
-            )
-        }
+        in_flight = await self.tasks.active_resources(ctx.account_id, "add_resource")
         candidate = base.join(name)
         n = 0
         while await self.store.exists(self._key(ctx, candidate)) or candidate.uri in in_flight:

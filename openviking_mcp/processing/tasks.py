@@ -376,6 +376,16 @@ class TaskQueue:
         params.append(limit)
         return [_record(r) for r in await self._db.fetchall(sql, params)]
 
+    async def active_resources(self, account_id: str, task_type: str) -> set[str]:
+        """Resource ids of an account's pending or running tasks of one type, whoever owns them
+        (imports reserve targets in shared folders)."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT resource_id FROM tasks WHERE account_id=? AND task_type=? "
+            "AND status IN ('pending','running') AND resource_id IS NOT NULL",
+            (account_id, task_type),
+        )
+        return {r["resource_id"] for r in rows}
+
     async def wait(self, task_id: str, timeout: float | None = None) -> TaskRecord:
         """Wait until the task is terminal; :class:`DeadlineExceededError` after ``timeout``."""
         deadline = None if timeout is None else time.monotonic() + timeout
