@@ -116,6 +116,13 @@ class ServerConfig(_Section):
     """``None`` picks ``api_key`` when a root key is set, else ``dev``."""
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     public_base_url: str | None = None
+    max_upload_mb: int = Field(default=512, gt=0)
+    """Largest file ``POST /api/v1/resources/temp_upload`` accepts, in MiB."""
+    upload_ttl_seconds: int = Field(default=3600, gt=0)
+    """Temp uploads older than this are deleted (and can no longer be imported)."""
+    allow_local_paths: bool = False
+    """Let HTTP callers import paths of the server's own filesystem with ``add_resource``.
+    Off by default: remote callers send files through ``temp_upload`` instead."""
 
     @field_validator("root_api_key")
     @classmethod

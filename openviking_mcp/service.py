@@ -20,9 +20,12 @@ from .models.base import Embedder
 from .models.llm import LLM
 from .models.rerank import Reranker
 from .ops.admin import AdminOps
-from .ops.filesystem import FilesystemOps
+from .ops.auth import AuthOps
+from .ops.context import ContextOps
 from .ops.resources import ResourceOps
-from .ops.search import SearchOps
+from .ops.skills import SkillOps
+from .ops.tiers import TierOps
+from .ops.uploads import UploadOps
 from .processing.llm_summary import LLMSummarizer
 from .processing.semantic import SemanticBuilder
 from .processing.tasks import TaskQueue
@@ -32,7 +35,7 @@ from .storage.index import VectorIndex
 __all__ = ["ContextService"]
 
 
-class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
+class ContextService(TierOps, AdminOps, AuthOps, ResourceOps, ContextOps, SkillOps, UploadOps):
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
     ``store`` replaces the local content filesystem and ``embedder`` the configured embedder
@@ -62,6 +65,7 @@ class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
         self._index_error: OpenVikingError | None = None
         self._opened = False
         self._init_lock = asyncio.Lock()
+        self._known_users: set[tuple[str, str]] = set()
         self.tasks.register("add_resource", self._task_add_resource)
         self.tasks.register("refresh", self._task_refresh)
 
@@ -82,6 +86,7 @@ class ContextService(FilesystemOps, AdminOps, ResourceOps, SearchOps):
                 account, user = self.config.default_account, self.config.default_user
                 await self.accounts.ensure_user(account, user, Role.ADMIN)
                 await self._ensure_layout(account, user)
+                await self.purge_uploads()
                 await self.tasks.start()
             except BaseException:
                 await self.index.close()

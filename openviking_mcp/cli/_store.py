@@ -137,3 +137,19 @@ def write(
     text = content
     write_mode = cast(WriteMode, mode)  # the service rejects anything else with a clear error
     emit(run(lambda s, c: s.write(c, uri, text, mode=write_mode, wait=True)))
+
+
+@app.command()
+def edit(
+    uri: UriArg,
+    old: Annotated[str, typer.Argument(help="Exact text to replace.")],
+    new: Annotated[str, typer.Argument(help="Replacement text.")],
+    replace_all: Annotated[
+        bool, typer.Option("--replace-all", help="Replace every occurrence.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Return once the file is re-indexed.")
+    ] = False,
+) -> None:
+    """Replace an exact substring of a text file (once, or everywhere with --replace-all)."""
+    emit(run(lambda s, c: s.edit(c, uri, old, new, replace_all=replace_all, wait=wait)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -169,6 +169,27 @@ class AsyncOpenViking:
             self.context, uri, content, mode=mode, wait=wait, timeout=timeout
         )
 
+    async def edit(
+        self,
+        uri: str,
+        old_string: str,
+        new_string: str,
+        *,
+        replace_all: bool = False,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Replace an exact substring of a text file (see ``ContextService.edit``)."""
+        return await self.service.edit(
+            self.context,
+            uri,
+            old_string,
+            new_string,
+            replace_all=replace_all,
+            wait=wait,
+            timeout=timeout,
+        )
+
     # -- resources and search --------------------------------------------------------------
 
     async def add_resource(
@@ -235,7 +256,17 @@ class AsyncOpenViking:
         limit: int = 10,
         score_threshold: float | None = None,
         context_type: str | list[str] | None = None,
+        mode: str = "list",
+        max_tokens: int | None = None,
+        quotas: Mapping[str, int] | None = None,
+        purpose: str | None = None,
+        detail: str | Mapping[str, str] | None = None,
+        exclude_uris: list[str] | None = None,
+        rewrite: str | bool | None = None,
+        rewrite_max_bullets: int | None = None,
     ) -> dict[str, Any]:
+        """``find`` with session expansion; ``mode="context"`` assembles a budgeted context
+        block (see :meth:`assemble_context`)."""
         return await self.service.search(
             self.context,
             query,
@@ -244,6 +275,47 @@ class AsyncOpenViking:
             limit=limit,
             score_threshold=score_threshold,
             context_type=context_type,
+            mode=mode,
+            max_tokens=max_tokens,
+            quotas=quotas,
+            purpose=purpose,
+            detail=detail,
+            exclude_uris=exclude_uris,
+            rewrite=rewrite,
+            rewrite_max_bullets=rewrite_max_bullets,
+        )
+
+    async def assemble_context(
+        self,
+        query: str,
+        *,
+        session_id: str | None = None,
+        limit: int = 10,
+        max_tokens: int = 1600,
+        quotas: Mapping[str, int] | None = None,
+        purpose: str | None = None,
+        detail: str | Mapping[str, str] = "auto",
+        exclude_uris: list[str] | None = None,
+        context_type: str | list[str] | None = None,
+        score_threshold: float | None = None,
+        rewrite: str | bool = "off",
+        rewrite_max_bullets: int = 6,
+    ) -> dict[str, Any]:
+        """Injection-ready, token-budgeted context (see ``ContextService.assemble_context``)."""
+        return await self.service.assemble_context(
+            self.context,
+            query,
+            session_id=session_id,
+            limit=limit,
+            max_tokens=max_tokens,
+            quotas=quotas,
+            purpose=purpose,
+            detail=detail,
+            exclude_uris=exclude_uris,
+            context_type=context_type,
+            score_threshold=score_threshold,
+            rewrite=rewrite,
+            rewrite_max_bullets=rewrite_max_bullets,
         )
 
     async def grep(
@@ -356,9 +428,11 @@ class OpenViking:
     abstract = _blocking(AsyncOpenViking.abstract)
     overview = _blocking(AsyncOpenViking.overview)
     write = _blocking(AsyncOpenViking.write)
+    edit = _blocking(AsyncOpenViking.edit)
     add_resource = _blocking(AsyncOpenViking.add_resource)
     find = _blocking(AsyncOpenViking.find)
     search = _blocking(AsyncOpenViking.search)
+    assemble_context = _blocking(AsyncOpenViking.assemble_context)
     grep = _blocking(AsyncOpenViking.grep)
     glob = _blocking(AsyncOpenViking.glob)
     reindex = _blocking(AsyncOpenViking.reindex)

@@ -6,10 +6,9 @@ change roles, which is ROOT's, as in seed 000). Deleting an account or a user re
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
-from ..errors import NotFoundError, PermissionDeniedError, UnauthenticatedError
+from ..errors import NotFoundError, PermissionDeniedError
 from ..identity import RequestContext, Role, validate_identifier
 from ..storage.index import IndexFilter
 from .base import ServiceCore
@@ -34,16 +33,6 @@ def _require_admin_of(ctx: RequestContext, account_id: str) -> None:
 
 
 class AdminOps(ServiceCore):
-    async def resolve_api_key(self, key: str) -> RequestContext:
-        """The identity behind an API key: the root key gives ROOT, user keys their user."""
-        self._require_open()
-        if not key or not key.strip():
-            raise UnauthenticatedError("Missing API Key")
-        root = self.config.server.root_api_key
-        if root and hmac.compare_digest(key.strip().encode(), root.encode()):
-            return RequestContext.root(self.config.default_account)
-        return await self.accounts.resolve_key(key.strip())
-
     async def create_account(
         self, ctx: RequestContext, account_id: str, admin_user_id: str
     ) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Filesystem and content operations: ls, tree, stat, mkdir, rm, mv, read, abstract, overview,
-write, read_bytes.
+write, edit, read_bytes.
 
 Listing rules follow the original: names starting with ``.`` are hidden unless they are
 directories or ``show_all_hidden`` is set; directories come first. Entries in ``original`` form
@@ -9,6 +9,7 @@ are ``{name, size, mode, modTime, isDir, uri}``; ``agent`` form is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ..access import visible_user_ids
@@ -38,6 +39,9 @@ SortOrder = Literal["asc", "desc"]
 _WRITE_MODES = ("replace", "append", "create")
 _MAX_NODE_LIMIT = 100_000
 
+#: ``change(entry, current_bytes) -> (bytes, append) | None`` of :meth:`_write_locked`.
+_Change = Callable[[Entry | None, bytes | None], tuple[bytes, bool] | None]
+
 
 def _positive(name: str, value: int, maximum: int = _MAX_NODE_LIMIT) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > maximum:
@@ -45,6 +49,16 @@ def _positive(name: str, value: int, maximum: int = _MAX_NODE_LIMIT) -> int:
             f"{name} must be an integer between 1 and {maximum}", {"field": name, "value": value}
         )
     return value
+
+
+def _decode_text(uri: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidArgumentError(
+            f"Not a UTF-8 text file: {uri}; use download (read_bytes) for binary content",
+            {"uri": uri, "reason": "binary"},
+        ) from None
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -268,14 +282,7 @@ class FilesystemOps(ServiceCore):
             raise InvalidArgumentError(
                 "offset must be >= 0 and limit >= -1", {"offset": offset, "limit": limit}
             )
-        data = await self.read_bytes(ctx, uri)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidArgumentError(
-                f"Not a UTF-8 text file: {uri}; use download (read_bytes) for binary content",
-                {"uri": uri, "reason": "binary"},
-            ) from None
+        text = _decode_text(uri, await self.read_bytes(ctx, uri))
         if offset == 0 and limit == -1:
             return text
         lines = text.splitlines(keepends=True)
@@ -302,6 +309,43 @@ class FilesystemOps(ServiceCore):
             ctx, uri, OVERVIEW_FILE, "# {uri}\n\n[Directory overview is not ready]"
         )
 
+    async def _write_locked(
+        self,
+        ctx: RequestContext,
+        target: VikingURI,
+        change: _Change,
+        *,
+        read: bool = False,
+    ) -> int | None:
+        """Read-modify-write of one file under its path lock.
+
+        ``change(entry, data)`` gets the file's entry (``None`` if missing) and, with ``read``,
+        its current bytes; it returns ``(bytes, append)`` to write or ``None`` to leave the file
+        alone, and raises to refuse. Returns the bytes written (``None``: nothing written).
+        The lock covers the read and the write, so no concurrent write is lost in between.
+        """
+        key = self._key(ctx, target)
+        async with self.locks.lock(self._lock_path(ctx, target)):
+            try:
+                entry: Entry | None = await self.store.stat(key)
+            except FileNotFoundError:
+                entry = None
+            if entry is not None and entry.is_dir:
+                raise InvalidArgumentError(
+                    f"Cannot write to a directory: {target.uri}",
+                    {"uri": target.uri, "reason": "is_directory"},
+                )
+            current: bytes | None = None
+            if read and entry is not None:
+                with self._fs_errors(target):
+                    current = await self.store.read_bytes(key)
+            planned = change(entry, current)
+            if planned is None:
+                return None
+            data, append = planned
+            with self._fs_errors(target):
+                return await self.store.write_bytes(key, data, append=append)
+
     async def write(
         self,
         ctx: RequestContext,
@@ -325,30 +369,83 @@ class FilesystemOps(ServiceCore):
         if not isinstance(content, str):
             raise InvalidArgumentError("content must be a string", {"field": "content"})
         target = self._resolve(ctx, uri, mutate=True)
-        key = self._key(ctx, target)
-        async with self.locks.lock(self._lock_path(ctx, target)):
-            try:
-                entry: Entry | None = await self.store.stat(key)
-            except FileNotFoundError:
-                entry = None
-            if entry is not None and entry.is_dir:
-                raise InvalidArgumentError(
-                    f"Cannot write to a directory: {target.uri}",
-                    {"uri": target.uri, "reason": "is_directory"},
-                )
+
+        def change(entry: Entry | None, _: bytes | None) -> tuple[bytes, bool]:
             if mode == "create" and entry is not None:
                 raise AlreadyExistsError(target.uri, "file")
             if mode != "create" and entry is None:
                 raise NotFoundError(target.uri, "file")
-            with self._fs_errors(target):
-                written = await self.store.write_bytes(
-                    key, content.encode("utf-8"), append=mode == "append"
-                )
+            return content.encode("utf-8"), mode == "append"
+
+        written = await self._write_locked(ctx, target, change)
         return {
             "uri": target.uri,
             "context_type": context_type_of(target),
             "mode": mode,
-            "written_bytes": written,
+            "written_bytes": written or 0,
             "content_updated": True,
             **await self._after_write(ctx, target, wait=wait, timeout=timeout),
         }
+
+    async def edit(
+        self,
+        ctx: RequestContext,
+        uri: str,
+        old_string: str,
+        new_string: str,
+        *,
+        replace_all: bool = False,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Replace an exact substring of a UTF-8 text file, then refresh its tiers and vectors.
+
+        ``old_string`` must occur exactly once, or ``replace_all`` must be set. The file is read
+        and rewritten under the same path lock as :meth:`write`, so a concurrent append is never
+        lost. ``old_string == new_string`` writes nothing (``changed: False``).
+        """
+        for name, value in (("old_string", old_string), ("new_string", new_string)):
+            if not isinstance(value, str):
+                raise InvalidArgumentError(f"{name} must be a string", {"field": name})
+        if not old_string:
+            raise InvalidArgumentError(
+                "old_string must not be empty (use write to create or replace a whole file)",
+                {"field": "old_string"},
+            )
+        target = self._resolve(ctx, uri, mutate=True)
+        identical = old_string == new_string
+        outcome = {"replacements": 0}
+
+        def change(entry: Entry | None, data: bytes | None) -> tuple[bytes, bool] | None:
+            if entry is None or data is None:
+                raise NotFoundError(target.uri, "file")
+            text = _decode_text(target.uri, data)
+            matches = text.count(old_string)
+            if matches == 0:
+                raise InvalidArgumentError(
+                    f"old_string not found in {target.uri}", {"uri": target.uri, "matches": 0}
+                )
+            if identical:
+                return None
+            if matches > 1 and not replace_all:
+                raise InvalidArgumentError(
+                    f"old_string occurs {matches} times in {target.uri}; pass replace_all=true "
+                    "to replace every occurrence, or include more surrounding context to make "
+                    "it unique",
+                    {"uri": target.uri, "matches": matches},
+                )
+            outcome["replacements"] = matches if replace_all else 1
+            return text.replace(old_string, new_string, -1 if replace_all else 1).encode(), False
+
+        written = await self._write_locked(ctx, target, change, read=True)
+        result: dict[str, Any] = {
+            "uri": target.uri,
+            "context_type": context_type_of(target),
+            "replacements": outcome["replacements"],
+            "written_bytes": written or 0,
+            "changed": written is not None,
+        }
+        if written is None:
+            result.update(semantic_status="skipped", vector_status="skipped")
+            return result
+        return {**result, **await self._after_write(ctx, target, wait=wait, timeout=timeout)}

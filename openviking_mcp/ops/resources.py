@@ -10,7 +10,6 @@ summarised, embedded); ``wait=True`` waits for this request's own task only.
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import uuid
 from pathlib import Path
@@ -40,6 +39,7 @@ from ..processing.tasks import BULK, NORMAL, TaskHandle, TaskRecord
 from ..storage.index import IndexFilter
 from ..uri import VikingURI
 from .indexing import IndexingOps, _Refresh, indexable
+from .uploads import UploadOps
 
 __all__ = ["ProcessingMode", "ResourceOps"]
 
@@ -75,18 +75,9 @@ def _unique(rel: str, taken: dict[str, Any]) -> str:
         n += 1
 
 
-class ResourceOps(IndexingOps):
+class ResourceOps(IndexingOps, UploadOps):
     def _staging(self, task_key: str) -> Path:
         return self.config.workspace / "tmp" / "staging" / task_key
-
-    def _upload_path(self, temp_file_id: str) -> Path:
-        uploads = self.config.workspace / "tmp" / "upload"
-        if "/" in temp_file_id or "\\" in temp_file_id or temp_file_id.startswith("."):
-            raise PermissionDeniedError("Invalid temp_file_id", {"temp_file_id": temp_file_id})
-        path = uploads / temp_file_id
-        if path.is_symlink() or not path.is_file():
-            raise NotFoundError(temp_file_id, "temp upload")
-        return path
 
     # -- add_resource ----------------------------------------------------------------------
 
@@ -125,7 +116,7 @@ class ResourceOps(IndexingOps):
             )
         flt = SourceFilter(tuple(include or ()), tuple(exclude or ()), tuple(ignore_dirs or ()))
         name, source_kind, source_ref, is_dir = await asyncio.to_thread(
-            self._inspect_source, path, temp_file_id, allow_local_paths
+            self._inspect_source, ctx, path, temp_file_id, allow_local_paths
         )
         stem = name if is_dir else Path(name).stem
         target, existed = await self._plan_target(
@@ -151,7 +142,9 @@ class ResourceOps(IndexingOps):
         staging_id = uuid.uuid4().hex
         payload["staging_id"] = staging_id
         if source_kind in ("local", "upload"):
-            await asyncio.to_thread(self._stage, staging_id, source_kind, source_ref, name, flt)
+            await asyncio.to_thread(
+                self._stage, ctx, staging_id, source_kind, source_ref, name, flt
+            )
         task_id = await self.tasks.submit(
             "add_resource",
             ctx,
@@ -166,14 +159,16 @@ class ResourceOps(IndexingOps):
         return self._task_outcome(record)
 
     def _inspect_source(
-        self, path: str | None, temp_file_id: str | None, allow_local_paths: bool
+        self,
+        ctx: RequestContext,
+        path: str | None,
+        temp_file_id: str | None,
+        allow_local_paths: bool,
     ) -> tuple[str, str, str, bool]:
         """``(name, kind, reference, is_directory)`` of a source (blocking: run in a thread)."""
         if temp_file_id:
-            local = self._upload_path(temp_file_id)
-            meta = local.with_name(local.name + ".meta")
-            name = json.loads(meta.read_text())["filename"] if meta.is_file() else local.name
-            return str(name), "upload", temp_file_id, False
+            _, name = self._upload_path(ctx, temp_file_id)
+            return name, "upload", temp_file_id, False
         assert path is not None
         if is_url(path):
             return name_from_url(path), "url", path, False
@@ -187,10 +182,18 @@ class ResourceOps(IndexingOps):
             raise NotFoundError(path, "path")
         return local.name, "local", str(local.resolve()), local.is_dir()
 
-    def _stage(self, staging_id: str, kind: str, ref: str, name: str, flt: SourceFilter) -> None:
+    def _stage(
+        self,
+        ctx: RequestContext,
+        staging_id: str,
+        kind: str,
+        ref: str,
+        name: str,
+        flt: SourceFilter,
+    ) -> None:
         """Copy a local or uploaded source into the import's staging folder (blocking)."""
         staging = self._staging(staging_id) / "source"
-        src = Path(ref) if kind == "local" else self._upload_path(ref)
+        src = Path(ref) if kind == "local" else self._upload_path(ctx, ref)[0]
         staged, _ = stage_local(src, staging, flt)
         if kind == "upload" and staged.name != name:
             staged.rename(staged.with_name(name))

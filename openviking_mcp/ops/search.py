@@ -6,11 +6,12 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ..access import can_read
-from ..errors import InvalidArgumentError, OpenVikingError
+from ..errors import InvalidArgumentError, OpenVikingError, UnimplementedError
 from ..identity import RequestContext
 from ..retrieval.find import FindQuery, Retriever, bucket_hits
 from ..retrieval.patterns import compile_glob, compile_grep
@@ -213,12 +214,54 @@ class SearchOps(ServiceCore):
         level: int | str | list[int] | None = None,
         context_type: str | list[str] | None = None,
         tags: list[str] | None = None,
+        mode: str = "list",
+        max_tokens: int | None = None,
+        quotas: Mapping[str, int] | None = None,
+        purpose: str | None = None,
+        detail: str | Mapping[str, str] | None = None,
+        exclude_uris: list[str] | None = None,
+        rewrite: str | bool | None = None,
+        rewrite_max_bullets: int | None = None,
     ) -> dict[str, Any]:
         """``find`` plus expansion from the session's recent messages (keywords without an LLM).
 
-        The result adds ``query_plan`` describing the queries that ran.
+        ``mode="list"`` (default) returns find's buckets plus ``query_plan`` describing the
+        queries that ran. ``mode="context"`` assembles an injection-ready, token-budgeted block
+        instead (``assemble_context``); the fields from ``max_tokens`` on belong to that mode
+        only, and ``target_uri`` is refused there.
         """
-        recent = await self._recent_messages(ctx, session_id) if session_id else []
+        context_only = {
+            "max_tokens": max_tokens,
+            "quotas": quotas,
+            "purpose": purpose,
+            "detail": detail,
+            "exclude_uris": exclude_uris,
+            "rewrite": rewrite,
+            "rewrite_max_bullets": rewrite_max_bullets,
+        }
+        sent: dict[str, Any] = {k: v for k, v in context_only.items() if v is not None}
+        if mode == "context":
+            if _as_list(target_uri):
+                raise InvalidArgumentError(
+                    "target_uri is not supported with mode='context'", {"field": "target_uri"}
+                )
+            context_options: dict[str, Any] = {
+                **sent,
+                "limit": limit,
+                "score_threshold": score_threshold,
+                "context_type": context_type,
+                "tags": tags,
+            }
+            result = await self._context_search(ctx, query, session_id, context_options)
+            if level is not None and level != "":
+                result["stats"]["ignored"] = ["level"]  # detail chooses the tiers
+            return result
+        if mode != "list":
+            raise InvalidArgumentError("mode must be 'list' or 'context'", {"mode": mode})
+        if sent:
+            raise InvalidArgumentError(
+                f"Only valid with mode='context': {', '.join(sent)}", {"fields": list(sent)}
+            )
         options: dict[str, Any] = {
             "target_uri": target_uri,
             "limit": limit,
@@ -227,10 +270,10 @@ class SearchOps(ServiceCore):
             "context_type": context_type,
             "tags": tags,
         }
-        planned = await self._plan_queries(query, recent) if recent and self.llm else None
-        if planned:
+        queries, how = await self._session_queries(ctx, query, session_id)
+        if how == "llm":
             merged: dict[str, dict[str, Any]] = {}
-            for text in [query, *planned]:
+            for text in queries:
                 found = await self.find(ctx, text, **options)
                 for hit in (*found["memories"], *found["resources"], *found["skills"]):
                     if hit["uri"] not in merged or hit["score"] > merged[hit["uri"]]["score"]:
@@ -241,22 +284,48 @@ class SearchOps(ServiceCore):
                 "reasoning": "queries rewritten by the LLM from the session's recent messages",
                 "queries": [
                     {"query": t, "context_type": None, "intent": "find", "priority": i + 1}
-                    for i, t in enumerate([query, *planned])
+                    for i, t in enumerate(queries)
                 ],
             }
             return result
-        extra = [k for k in _keywords(recent) if k not in query.lower()] if recent else []
-        expanded = f"{query} {' '.join(extra)}".strip() if extra else query
-        result = await self.find(ctx, expanded, **options)
+        result = await self.find(ctx, queries[0], **options)
         result["query_plan"] = {
             "reasoning": (
                 "expanded with keywords from the session's recent messages"
-                if extra
+                if how == "keywords"
                 else "no session context; plain find"
             ),
-            "queries": [{"query": expanded, "context_type": None, "intent": "find", "priority": 1}],
+            "queries": [
+                {"query": queries[0], "context_type": None, "intent": "find", "priority": 1}
+            ],
         }
         return result
+
+    async def _context_search(
+        self, ctx: RequestContext, query: str, session_id: str | None, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``search(mode="context")``; the context mixin implements it."""
+        raise UnimplementedError("Context assembly is not available")
+
+    async def _session_queries(
+        self, ctx: RequestContext, query: str, session_id: str | None
+    ) -> tuple[list[str], str]:
+        """The queries to run for ``query`` in the light of the session's recent messages, and
+        how they were made: ``"llm"`` (``query`` plus up to 3 queries the LLM planned),
+        ``"keywords"`` (``query`` extended with frequent words of the messages), ``"none"`` (a
+        session that adds nothing) or ``"off"`` (no session)."""
+        if not session_id:
+            return [query], "off"
+        recent = await self._recent_messages(ctx, session_id)
+        if not recent:
+            return [query], "none"
+        planned = await self._plan_queries(query, recent) if self.llm else []
+        if planned:
+            return [query, *planned], "llm"
+        extra = [k for k in _keywords(recent) if k not in query.lower()]
+        if extra:
+            return [f"{query} {' '.join(extra)}".strip()], "keywords"
+        return [query], "none"
 
     async def _plan_queries(self, query: str, recent: list[str]) -> list[str]:
         """Up to 3 standalone search queries from the LLM; ``[]`` if it fails or declines."""
@@ -348,7 +417,8 @@ class SearchOps(ServiceCore):
         base = self._resolve(ctx, uri)
         await self._require_dir(ctx, base)
         out: list[str] = []
-        for rel, _, child in await self._walk_visible(ctx, base, 10_000):
+        walked = await self._walk_visible(ctx, base, 10_000)
+        for rel, _, child in sorted(walked, key=lambda item: item[0]):
             if regex.match(rel):
                 out.append(child.uri)
                 if len(out) >= node_limit:

@@ -69,6 +69,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tasks_owner ON tasks(account_id, user_id, created_at);
     CREATE INDEX tasks_resource ON tasks(resource_id)
     """,
+    # 3: one-shot upload tickets (only the sha256 of the token is stored)
+    """
+    CREATE TABLE upload_tickets (
+        token_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX upload_tickets_expiry ON upload_tickets(expires_at)
+    """,
 ]
 
 

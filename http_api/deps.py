@@ -1,0 +1,34 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the service and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from openviking_mcp.identity import RequestContext
+from openviking_mcp.service import ContextService
+
+from .auth import authenticate_headers
+
+__all__ = ["Caller", "Service", "get_caller", "get_service"]
+
+
+def get_service(request: Request) -> ContextService:
+    service: ContextService = request.app.state.service
+    return service
+
+
+async def get_caller(request: Request) -> RequestContext:
+    """Authenticate the request once; the result is kept on ``request.state``."""
+    cached: RequestContext | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    client = request.client.host if request.client else None
+    caller = await authenticate_headers(get_service(request), request.headers, client)
+    request.state.caller = caller
+    return caller
+
+
+Service = Annotated[ContextService, Depends(get_service)]
+Caller = Annotated[RequestContext, Depends(get_caller)]

@@ -1,0 +1,172 @@
+"""Resources: ``POST /api/v1/resources/temp_upload`` and ``POST /api/v1/resources``.
+
+A temp upload authenticates like any route, or with ``?token=`` (a one-shot ticket minted by the
+MCP ``add_resource`` tool for agents that cannot send headers; no key is needed then). The file
+is streamed to the service in 1 MiB chunks; the reply's ``temp_file_id`` is then imported with
+``POST /api/v1/resources``, which refuses paths of the server's own filesystem (403) unless
+``server.allow_local_paths`` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from openviking_mcp.errors import InvalidArgumentError, UnimplementedError
+from openviking_mcp.identity import RequestContext
+
+from .. import envelope
+from ..deps import Caller, Service, get_caller
+
+__all__ = ["AddResourceRequest", "router"]
+
+router = APIRouter(tags=["resources"])
+
+_CHUNK = 1024 * 1024
+_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(_CHUNK):
+        yield chunk
+
+
+def _check_length(request: Request, max_mb: int) -> None:
+    """Refuse a body that announces more than the cap before reading it."""
+    try:
+        length = int(request.headers.get("content-length", ""))
+    except ValueError:
+        return
+    limit = max_mb * 1024 * 1024
+    if length > limit + _FORM_OVERHEAD:
+        raise InvalidArgumentError(
+            f"Upload exceeds size limit ({max_mb} MiB)", {"max_bytes": limit}
+        )
+
+
+@router.post(
+    "/api/v1/resources/temp_upload",
+    summary="Upload a file for add_resource (multipart field 'file')",
+    openapi_extra=_UPLOAD_SCHEMA,
+)
+async def temp_upload(
+    request: Request,
+    service: Service,
+    token: Annotated[
+        str | None, Query(description="One-shot upload ticket (instead of an API key).")
+    ] = None,
+) -> JSONResponse:
+    """Store a file for ``POST /api/v1/resources`` (``temp_file_id``); it expires after
+    ``server.upload_ttl_seconds``. Result: ``{temp_file_id, filename, size, sha256,
+    expires_at}``."""
+    caller: RequestContext = (
+        await service.redeem_upload_ticket(token)
+        if token is not None
+        else await get_caller(request)
+    )
+    _check_length(request, service.config.server.max_upload_mb)
+    async with request.form(max_files=1, max_fields=16) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidArgumentError(
+                "Send the file as multipart/form-data field 'file'", {"field": "file"}
+            )
+        result = await service.save_upload(caller, upload.filename or "upload", _chunks(upload))
+    return envelope.ok(request, result)
+
+
+class AddResourceRequest(BaseModel):
+    """Body of ``POST /api/v1/resources`` (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(default=None, description="A remote URL (http/https).")
+    temp_file_id: str | None = Field(default=None, description="Id from temp_upload.")
+    to: str | None = Field(default=None, description="Exact target URI (updated if it exists).")
+    parent: str | None = Field(default=None, description="Parent folder of an auto-named target.")
+    create_parent: bool = False
+    reason: str = ""
+    instruction: str = ""
+    wait: bool = False
+    timeout: float | None = Field(default=None, gt=0)
+    strict: bool = False
+    processing_mode: Literal["semantic_and_vectors", "vectors_only"] = "semantic_and_vectors"
+    include: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
+    exclude: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
+    ignore_dirs: list[str] | str | None = Field(default=None, description="Folder names.")
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="Parser options: parse_mode default|no_split."
+    )
+    watch_interval: float = Field(default=0, description="Watches are not supported (0).")
+    telemetry: bool | dict[str, Any] = False
+
+
+def _globs(value: list[str] | str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return [item.strip() for item in items if item.strip()] or None
+
+
+def _no_split(args: dict[str, Any]) -> bool:
+    repeated = sorted(set(args) & set(AddResourceRequest.model_fields))
+    if repeated:
+        raise InvalidArgumentError(
+            f"args may not repeat request fields: {', '.join(repeated)}", {"fields": repeated}
+        )
+    mode = str(args.get("parse_mode") or "default")
+    if mode not in ("default", "no_split"):
+        raise InvalidArgumentError(
+            "args.parse_mode must be default or no_split", {"parse_mode": mode}
+        )
+    return mode == "no_split"
+
+
+@router.post("/api/v1/resources", summary="Add a resource (remote URL or temp_file_id)")
+async def add_resource(
+    request: Request, body: AddResourceRequest, service: Service, caller: Caller
+) -> JSONResponse:
+    """Import a URL or a temp upload. Answers with ``{status, task_id, root_uri}`` at once, or
+    with the import's result when ``wait`` is set."""
+    if body.watch_interval > 0:
+        if body.temp_file_id:
+            raise InvalidArgumentError("watch_interval is not allowed with temp_file_id")
+        raise UnimplementedError("Watching a resource for changes is not supported")
+    result = await service.add_resource(
+        caller,
+        body.path or None,
+        temp_file_id=body.temp_file_id or None,
+        to=body.to or None,
+        parent=body.parent or None,
+        create_parent=body.create_parent,
+        reason=body.reason,
+        instruction=body.instruction,
+        wait=body.wait,
+        timeout=body.timeout,
+        processing_mode=body.processing_mode,
+        include=_globs(body.include),
+        exclude=_globs(body.exclude),
+        ignore_dirs=_globs(body.ignore_dirs),
+        no_split=_no_split(body.args),
+        allow_local_paths=service.config.server.allow_local_paths,
+    )
+    return envelope.ok(request, result)

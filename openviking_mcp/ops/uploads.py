@@ -1,0 +1,271 @@
+"""Temp uploads and one-shot upload tickets.
+
+A temp upload is a file a remote caller streams to ``{workspace}/tmp/upload/{temp_file_id}``
+before importing it with ``add_resource(temp_file_id=...)``. Next to it a JSON sidecar
+``{temp_file_id}.meta`` records the original filename, size, sha256 and the uploader; only the
+uploader (same account and user) can import it, anyone else gets ``NOT_FOUND``. Uploads expire
+after ``server.upload_ttl_seconds`` and are purged on every new upload and at start-up.
+
+A ticket lets a caller that cannot send headers (an agent given a URL by the MCP
+``add_resource`` tool) upload once as the user who asked for it: a random token whose sha256
+is stored in the metadata database with the owner's identity and an expiry. Redeeming deletes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import secrets
+import sqlite3
+import time
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from ..identity import RequestContext, Role
+from .base import ServiceCore, iso_time
+
+__all__ = ["UploadOps", "sanitize_upload_filename"]
+
+_META_SUFFIX = ".meta"
+_PART_SUFFIX = ".part"
+_MAX_TICKET_TTL = 86_400
+_MAX_NAME_BYTES = 255
+_EXT_RE = re.compile(r"^\.[A-Za-z0-9_-]{1,16}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
+
+
+def sanitize_upload_filename(filename: str) -> str:
+    """The file's own name: the last path segment, without control characters, at most 255
+    UTF-8 bytes (``"../../etc/passwd"`` → ``"passwd"``); ``"upload"`` if nothing is left."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    if base in ("", ".", ".."):
+        return "upload"
+    if len(base.encode("utf-8")) > _MAX_NAME_BYTES:
+        ext = Path(base).suffix if len(Path(base).suffix) <= 17 else ""
+        budget = _MAX_NAME_BYTES - len(ext.encode("utf-8"))
+        stem = base[: len(base) - len(ext)].encode("utf-8")[:budget].decode("utf-8", "ignore")
+        base = stem + ext
+    return base
+
+
+def _extension(filename: str) -> str:
+    ext = Path(filename).suffix
+    return ext.lower() if _EXT_RE.match(ext) else ""
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+class UploadOps(ServiceCore):
+    # -- the upload folder -----------------------------------------------------------------
+
+    def _upload_dir(self) -> Path:
+        return self.config.workspace / "tmp" / "upload"
+
+    @property
+    def _upload_ttl(self) -> int:
+        return self.config.server.upload_ttl_seconds
+
+    def _upload_path(self, ctx: RequestContext, temp_file_id: str) -> tuple[Path, str]:
+        """The stored file of one of the caller's temp uploads and its original filename
+        (blocking: run in a thread).
+
+        A malformed id is ``PERMISSION_DENIED`` (it could only point outside the folder); a
+        missing, expired or someone else's upload is ``NOT_FOUND``.
+        """
+        if (
+            not isinstance(temp_file_id, str)
+            or not _ID_RE.match(temp_file_id)
+            or temp_file_id.endswith((_META_SUFFIX, _PART_SUFFIX))
+        ):
+            raise PermissionDeniedError("Invalid temp_file_id", {"temp_file_id": temp_file_id})
+        path = self._upload_dir() / temp_file_id
+        meta_path = path.with_name(path.name + _META_SUFFIX)
+        missing = NotFoundError(temp_file_id, "temp upload")
+        if path.is_symlink() or not path.is_file() or meta_path.is_symlink():
+            raise missing
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            expired = meta_path.stat().st_mtime + self._upload_ttl < time.time()
+        except (OSError, ValueError):
+            raise missing from None
+        if (
+            not isinstance(meta, dict)
+            or expired
+            or meta.get("account_id") != ctx.account_id
+            or meta.get("user_id") != ctx.user_id
+        ):
+            raise missing
+        return path, sanitize_upload_filename(str(meta.get("filename") or path.name))
+
+    # -- saving ----------------------------------------------------------------------------
+
+    async def save_upload(
+        self, ctx: RequestContext, filename: str, chunks: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
+        """Stream an upload into the temp folder; returns
+        ``{temp_file_id, filename, size, sha256, expires_at}``.
+
+        Larger than ``server.max_upload_mb`` → ``INVALID_ARGUMENT`` and nothing is kept.
+        """
+        self._require_open()
+        await self.purge_uploads()
+        name = sanitize_upload_filename(filename)
+        limit = self.config.server.max_upload_mb * 1024 * 1024
+        folder = self._upload_dir()
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        temp_file_id = f"upload_{uuid.uuid4().hex}{_extension(name)}"
+        final = folder / temp_file_id
+        part = folder / f"{temp_file_id}{_PART_SUFFIX}"
+        meta_path = folder / f"{temp_file_id}{_META_SUFFIX}"
+        digest = hashlib.sha256()
+        size = 0
+        handle: IO[bytes] = await asyncio.to_thread(part.open, "xb")
+        try:
+            try:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise InvalidArgumentError(
+                            f"Upload exceeds size limit ({self.config.server.max_upload_mb} MiB)",
+                            {"max_bytes": limit, "filename": name},
+                        )
+                    digest.update(chunk)
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                await asyncio.to_thread(handle.close)
+            now = time.time()
+            meta = {
+                "filename": name,
+                "size": size,
+                "sha256": digest.hexdigest(),
+                "created_at": iso_time(now),
+                "account_id": ctx.account_id,
+                "user_id": ctx.user_id,
+            }
+            await asyncio.to_thread(self._commit_upload, part, final, meta_path, meta)
+        except BaseException:
+            await asyncio.to_thread(_remove, part, final, meta_path)
+            raise
+        return {
+            "temp_file_id": temp_file_id,
+            "filename": name,
+            "size": size,
+            "sha256": meta["sha256"],
+            "expires_at": iso_time(now + self._upload_ttl),
+        }
+
+    @staticmethod
+    def _commit_upload(part: Path, final: Path, meta_path: Path, meta: dict[str, Any]) -> None:
+        """Write the sidecar (atomically), then give the data file its final name."""
+        meta_part = meta_path.with_name(meta_path.name + _PART_SUFFIX)
+        meta_part.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(meta_part, meta_path)
+        os.replace(part, final)
+
+    async def purge_uploads(self) -> int:
+        """Delete temp uploads (and sidecars, leftovers of interrupted uploads) older than
+        ``server.upload_ttl_seconds``; returns how many files were removed."""
+        return await asyncio.to_thread(self._purge_uploads_sync)
+
+    def _purge_uploads_sync(self) -> int:
+        folder = self._upload_dir()
+        cutoff = time.time() - self._upload_ttl
+        removed = 0
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    # -- one-shot tickets ------------------------------------------------------------------
+
+    async def create_upload_ticket(
+        self, ctx: RequestContext, *, ttl_seconds: int = 600
+    ) -> dict[str, Any]:
+        """A single-use token that uploads as ``ctx`` until it expires: ``{token, expires_at}``.
+
+        Only its sha256 is stored; the token itself is shown once.
+        """
+        self._require_open()
+        if (
+            not isinstance(ttl_seconds, int)
+            or isinstance(ttl_seconds, bool)
+            or not 1 <= ttl_seconds <= _MAX_TICKET_TTL
+        ):
+            raise InvalidArgumentError(
+                f"ttl_seconds must be an integer between 1 and {_MAX_TICKET_TTL}",
+                {"field": "ttl_seconds", "value": ttl_seconds},
+            )
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        expires = now + ttl_seconds
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM upload_tickets WHERE expires_at < ?", (now,))
+            conn.execute(
+                "INSERT INTO upload_tickets (token_hash, account_id, user_id, role, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (_hash_token(token), ctx.account_id, ctx.user_id, ctx.role.value, now, expires),
+            )
+
+        await self.db.transaction(insert)
+        return {"token": token, "expires_at": iso_time(expires)}
+
+    async def redeem_upload_ticket(self, token: str) -> RequestContext:
+        """The identity a ticket was made for; the ticket is used up. An unknown, used or
+        expired token is ``UNAUTHENTICATED``."""
+        self._require_open()
+        refused = UnauthenticatedError("upload token already used or expired")
+        if not isinstance(token, str) or not token.strip():
+            raise refused
+        token_hash = _hash_token(token.strip())
+
+        def take(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            row: sqlite3.Row | None = conn.execute(
+                "SELECT account_id, user_id, role, expires_at FROM upload_tickets "
+                "WHERE token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM upload_tickets WHERE token_hash = ?", (token_hash,))
+            return row
+
+        row = await self.db.transaction(take)
+        if row is None or float(row["expires_at"]) < time.time():
+            raise refused
+        role = Role(row["role"])
+        if role is not Role.ROOT:
+            try:  # a user deleted since the ticket was made cannot upload
+                await self.accounts.get_user(row["account_id"], row["user_id"])
+            except NotFoundError:
+                raise refused from None
+        return RequestContext(row["account_id"], row["user_id"], role)
