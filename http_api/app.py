@@ -1,5 +1,4 @@
-"""The FastAPI application: health probes now; the full ``/api/v1`` surface and ``/mcp`` join
-it as their issues land.
+"""The FastAPI application: health probes, the ``/api/v1`` routes and MCP at ``/mcp``.
 
 ``create_app(config)`` builds an app that opens a :class:`ContextService` in its lifespan;
 ``create_app(service=...)`` serves an already-built service (tests, embedding in another app).
@@ -13,12 +12,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from openviking_mcp import __version__
 from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
 from . import envelope
+from .routers import resources
 
 __all__ = ["create_app"]
 
@@ -29,12 +31,14 @@ def create_app(
     """Build the app. The service is initialised on startup and closed on shutdown."""
     svc = service or ContextService(config)
     owns_service = service is None
+    mcp = MCPEndpoint(svc)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await svc.initialize()
         try:
-            yield
+            async with mcp.lifespan():
+                yield
         finally:
             if owns_service:
                 await svc.close()
@@ -64,4 +68,7 @@ def create_app(
         report = await svc.ready()
         return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
 
+    app.include_router(resources.router)
+    # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
+    app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

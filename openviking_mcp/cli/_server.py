@@ -24,7 +24,7 @@ def serve(
     ] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
 ) -> None:
-    """Start the HTTP server (REST API; MCP at /mcp as it lands) on embedded defaults."""
+    """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp."""
     opts.config = config_file or opts.config
     opts.path = path or opts.path
     import uvicorn
@@ -58,6 +58,40 @@ def serve(
     uvicorn.run(
         create_app(config), host=config.server.host, port=config.server.port, log_level=log_level
     )
+
+
+@app.command("mcp")
+def mcp_stdio(
+    config_file: Annotated[
+        str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
+    ] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Act as this account.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Act as this user.")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level (logs go to stderr).")] = "warning",
+) -> None:
+    """Serve MCP over stdio, for clients that launch a command (Claude Desktop, Cursor...).
+
+    Several such processes may share one data folder.
+    """
+    import asyncio
+    import logging
+    import sys
+
+    from ..mcp_server import run_stdio
+
+    logging.basicConfig(stream=sys.stderr, level=log_level.upper())
+    opts.config = config_file or opts.config
+    opts.path = path or opts.path
+    try:
+        config = opts.load()
+        asyncio.run(
+            run_stdio(config, account_id=account or opts.account, user_id=user or opts.user)
+        )
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command("config")

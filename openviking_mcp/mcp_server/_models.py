@@ -1,0 +1,170 @@
+"""Structured results of the MCP tools (their ``outputSchema``).
+
+Fields have plain defaults instead of ``None`` so the published schemas need no unions; every
+model allows extra keys, so a service result that grows a field still validates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AddResourceResult",
+    "EditResult",
+    "FindResult",
+    "ForgetResult",
+    "GlobResult",
+    "GrepMatch",
+    "GrepResult",
+    "HealthResult",
+    "Hit",
+    "ListEntry",
+    "ListResult",
+    "ReadItem",
+    "ReadResult",
+    "SearchResult",
+    "StatResult",
+    "TreeEntry",
+    "TreeResult",
+    "WriteResult",
+]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Hit(_Open):
+    context_type: str = Field(description="memory, resource or skill")
+    uri: str
+    level: int = Field(description="0 directory abstract, 1 directory overview, 2 file content")
+    score: float
+    abstract: str = ""
+    tags: list[str] = []
+
+
+class FindResult(_Open):
+    memories: list[Hit] = []
+    resources: list[Hit] = []
+    skills: list[Hit] = []
+    total: int = 0
+
+
+class SearchResult(FindResult):
+    mode: str = Field(default="list", description="list or context")
+    query_plan: dict[str, Any] = {}
+    entries: list[dict[str, Any]] = Field(
+        default=[], description="context mode: the assembled entries"
+    )
+    rendered: str = Field(default="", description="context mode: the injection-ready block")
+    digest: str = ""
+    stats: dict[str, Any] = {}
+
+
+class ReadItem(_Open):
+    uri: str
+    level: str = "full"
+    is_dir: bool = False
+    text: str = ""
+    error: str = Field(default="", description="why this URI could not be read, if it failed")
+
+
+class ReadResult(_Open):
+    items: list[ReadItem]
+
+
+class ListEntry(_Open):
+    uri: str
+    name: str
+    is_dir: bool
+    size: int = 0
+    abstract: str = ""
+
+
+class ListResult(_Open):
+    uri: str
+    entries: list[ListEntry]
+
+
+class TreeEntry(_Open):
+    uri: str
+    rel_path: str
+    is_dir: bool
+    size: int = 0
+    abstract: str = ""
+
+
+class TreeResult(_Open):
+    uri: str
+    entries: list[TreeEntry]
+    truncated: bool = False
+
+
+class StatResult(_Open):
+    uri: str
+    name: str
+    size: int
+    isDir: bool
+    modTime: str
+    context_type: str = ""
+
+
+class WriteResult(_Open):
+    uri: str
+    mode: str
+    written_bytes: int
+    semantic_status: str = ""
+    vector_status: str = ""
+    task_id: str = ""
+
+
+class EditResult(_Open):
+    uri: str
+    replacements: int = 0
+    written_bytes: int = 0
+    changed: bool = True
+    semantic_status: str = ""
+    vector_status: str = ""
+    task_id: str = ""
+
+
+class AddResourceResult(_Open):
+    status: str = Field(description="accepted, success, failed or upload_required")
+    root_uri: str = ""
+    task_id: str = ""
+    upload_url: str = Field(default="", description="upload_required: POST the file here")
+    expires_at: str = ""
+
+
+class GrepMatch(_Open):
+    uri: str
+    line: int
+    content: str
+    pattern: str = ""
+
+
+class GrepResult(_Open):
+    matches: list[GrepMatch]
+    count: int
+    truncated: bool = False
+
+
+class GlobResult(_Open):
+    matches: list[str]
+    count: int
+
+
+class ForgetResult(_Open):
+    uri: str
+    isDir: bool = False
+
+
+class HealthResult(_Open):
+    status: str
+    healthy: bool
+    version: str
+    auth_mode: str
+    identity: str = Field(default="", description="account/user the tools act as")
+    ready: dict[str, Any] = {}

@@ -1,0 +1,111 @@
+"""What every tool, resource and prompt shares: the service, the caller and error handling.
+
+The caller is fixed for stdio (the process's configured user) and comes from the HTTP request
+over streamable HTTP, where the ``/mcp`` endpoint authenticated it and stored it in the ASGI
+scope (see :mod:`.http`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from ..errors import OpenVikingError, UnauthenticatedError
+from ..identity import RequestContext
+from ..service import ContextService
+
+__all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text"]
+
+logger = logging.getLogger("openviking_mcp.mcp")
+
+#: Where the HTTP endpoint leaves the authenticated caller in ``scope["state"]``.
+CALLER_SCOPE_KEY = "openviking_caller"
+#: Where the HTTP endpoint leaves the public base URL (for upload links).
+BASE_URL_SCOPE_KEY = "openviking_base_url"
+
+_HINTS = {
+    "NOT_FOUND": "Check the URI with the list, tree or glob tool (or find it with find).",
+    "INVALID_URI": (
+        "URIs look like viking://resources/..., viking://agent/skills/... or "
+        "viking://~/memories/... (~ is your own user space)."
+    ),
+    "PERMISSION_DENIED": (
+        "This identity may not touch that URI: stay inside viking://resources, "
+        "viking://agent and your own viking://~ space."
+    ),
+    "ALREADY_EXISTS": "Use mode='replace' to overwrite it, or pick another URI.",
+    "UNAUTHENTICATED": "Configure the MCP client with a valid API key (X-API-Key header).",
+    "NOT_INITIALIZED": "The store is still starting; try again in a moment.",
+}
+
+
+def error_text(exc: OpenVikingError) -> str:
+    """``Error [CODE]: message`` plus what to do about it."""
+    text = f"Error [{exc.code}]: {exc.message}"
+    hint = _HINTS.get(exc.code)
+    return f"{text}\n{hint}" if hint else text
+
+
+@dataclass
+class Runtime:
+    service: ContextService
+    caller: RequestContext | None = None
+    """The fixed identity of a stdio server; ``None`` means: take it from the HTTP request."""
+
+    def caller_of(self, ctx: Context | None) -> RequestContext:
+        """The identity a tool call acts as."""
+        return self.caller_from(_request_of(ctx))
+
+    def caller_from(self, request: Any) -> RequestContext:
+        """The identity for a transport request (``None`` over stdio and in process)."""
+        if self.caller is not None:
+            return self.caller
+        state = request.scope.get("state", {}) if request is not None else {}
+        caller = state.get(CALLER_SCOPE_KEY) if isinstance(state, dict) else None
+        if not isinstance(caller, RequestContext):
+            raise UnauthenticatedError("No authenticated caller for this MCP request")
+        return caller
+
+    def base_url_of(self, ctx: Context | None) -> str:
+        request = _request_of(ctx)
+        state = request.scope.get("state", {}) if request is not None else {}
+        url = state.get(BASE_URL_SCOPE_KEY) if isinstance(state, dict) else None
+        return str(url or "")
+
+    async def call(
+        self,
+        ctx: Context | None,
+        run: Callable[[RequestContext], Awaitable[tuple[str, BaseModel]]],
+    ) -> CallToolResult:
+        """Run a tool body; errors become ``isError`` results whose text says what to do."""
+        try:
+            caller = self.caller_of(ctx)
+            text, structured = await run(caller)
+        except OpenVikingError as exc:
+            return _error(error_text(exc))
+        except Exception:
+            logger.exception("MCP tool failed")
+            return _error("Error [INTERNAL]: the tool failed unexpectedly; see the server log.")
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)],
+            structured_content=structured.model_dump(mode="json", exclude_none=True),
+        )
+
+
+def _error(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _request_of(ctx: Context | None) -> Any:
+    if ctx is None:
+        return None
+    try:
+        return ctx.request_context.request
+    except (ValueError, AttributeError):
+        return None

@@ -1,0 +1,51 @@
+"""Assembling the MCP server: tools, resources and prompts over one :class:`ContextService`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from .. import __version__
+from ..identity import RequestContext
+from ..service import ContextService
+from ._runtime import Runtime
+from .prompts import catalog_middleware, register_prompts
+from .resources import register_resources
+from .tools import build_tools
+
+__all__ = ["INSTRUCTIONS", "build_mcp_server"]
+
+INSTRUCTIONS = (
+    "OpenViking is your long-term context store: memories, resources (documents, code, web "
+    "pages) and skills in one viking:// filesystem. Use find (or search with a session_id) "
+    "before answering questions about the user or their projects, read the URIs it returns, "
+    "and cite them. The use-openviking prompt explains the layout."
+)
+_STATIC_PROMPTS = {"use-openviking"}
+
+
+def build_mcp_server(
+    service: ContextService, *, caller: RequestContext | None = None
+) -> MCPServer[Any]:
+    """An MCP server over ``service``.
+
+    ``caller`` fixes the identity every request acts as (stdio, in-process use); without it
+    each request must arrive through :class:`~openviking_mcp.mcp_server.MCPEndpoint`, which
+    authenticates it.
+    """
+    runtime = Runtime(service, caller)
+    server: MCPServer[Any] = MCPServer(
+        "openviking",
+        title="OpenViking",
+        description="Context database for AI agents: memories, resources and skills.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        tools=build_tools(runtime),
+        log_level="WARNING",
+        warn_on_duplicate_tools=True,
+    )
+    register_resources(server, runtime)
+    register_prompts(server, runtime)
+    server.middleware.append(catalog_middleware(runtime, _STATIC_PROMPTS))
+    return server

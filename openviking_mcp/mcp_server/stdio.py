@@ -1,0 +1,28 @@
+"""The stdio transport: ``openviking-mcp mcp`` for Claude Desktop's ``command`` configuration.
+
+Logs go to stderr (stdout carries the protocol). The process opens the store itself; several
+such processes may share one data directory (the content store, the metadata database, the
+task queue and the index all coordinate across processes).
+"""
+
+from __future__ import annotations
+
+from ..config import OpenVikingConfig
+from ..service import ContextService
+from ._server import build_mcp_server
+
+__all__ = ["run_stdio"]
+
+
+async def run_stdio(
+    config: OpenVikingConfig, *, account_id: str | None = None, user_id: str | None = None
+) -> None:
+    """Serve MCP on stdin/stdout until the client closes the stream."""
+    service = ContextService(config)
+    await service.initialize()
+    try:
+        caller = await service.local_context(account_id, user_id)
+        server = build_mcp_server(service, caller=caller)
+        await server.run_stdio_async()
+    finally:
+        await service.close()
