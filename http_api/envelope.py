@@ -13,13 +13,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openviking_mcp.errors import error_to_envelope
 
@@ -104,25 +105,47 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, status, {"code": code, "message": message, "details": details})
 
 
+class _TimingMiddleware:
+    """Pure ASGI: stamps ``X-Process-Time`` and ``X-Request-ID`` on every HTTP response
+    (streams included, without buffering them) and turns an exception that escapes the
+    handlers into the error envelope if nothing was sent yet."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["start_time"] = start
+        state["request_id"] = request_id
+        started = False
+
+        async def stamped(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                headers[PROCESS_TIME_HEADER] = f"{time.perf_counter() - start:.6f}"
+                headers[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, stamped)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _openviking_error(Request(scope), exc)
+            await response(scope, receive, stamped)
+
+
 def install(app: FastAPI) -> None:
     """Add the timing/request-id middleware and the error handlers to ``app``."""
-
-    @app.middleware("http")
-    async def _timing(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.start_time = time.perf_counter()
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
-        try:
-            response = await call_next(request)
-        except Exception as exc:  # errors escaping the exception handlers
-            response = await _openviking_error(request, exc)
-        response.headers[PROCESS_TIME_HEADER] = f"{_elapsed(request):.6f}"
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-
+    app.add_middleware(_TimingMiddleware)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _openviking_error)
