@@ -49,6 +49,8 @@ def error_text(exc: OpenVikingError) -> str:
     """``Error [CODE]: message`` plus what to do about it."""
     text = f"Error [{exc.code}]: {exc.message}"
     hint = _HINTS.get(exc.code)
+    if exc.code == "NOT_FOUND" and exc.details.get("type") == "session":
+        hint = "Check the id (sessions live under viking://~/sessions), or omit session_id."
     return f"{text}\n{hint}" if hint else text
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..access import can_read
-from ..errors import InvalidArgumentError, OpenVikingError, UnimplementedError
+from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError, UnimplementedError
 from ..identity import RequestContext
 from ..retrieval.find import FindQuery, Retriever, bucket_hits
 from ..retrieval.patterns import compile_glob, compile_grep
@@ -352,7 +352,9 @@ class SearchOps(ServiceCore):
         try:
             raw = await self.store.read_bytes(self._key(ctx, uri))
         except FileNotFoundError:
-            return []
+            if uri.parent is None or not await self.store.exists(self._key(ctx, uri.parent)):
+                raise NotFoundError(session_id, "session") from None
+            return []  # a session without messages yet
         texts: list[str] = []
         for line in raw.decode("utf-8", errors="replace").splitlines()[-n:]:
             try:

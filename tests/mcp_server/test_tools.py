@@ -313,3 +313,11 @@ async def test_search_list_and_context_modes(mcp: Client, service: ContextServic
     )
     assert refused.is_error
     assert "target_uri" in text_of(refused)
+
+
+async def test_unknown_session_is_a_tool_error_with_advice(mcp: Client) -> None:
+    result = await mcp.call_tool("search", {"query": "x", "session_id": "nope"})
+    assert result.is_error
+    text = text_of(result)
+    assert "Session not found: nope" in text
+    assert "omit session_id" in text

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openviking_mcp import AsyncOpenViking, OpenViking, OpenVikingConfig
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.errors import InvalidArgumentError, NotFoundError
 from openviking_mcp.retrieval.context import (
     CATEGORIES,
     PURPOSE_QUOTAS,
@@ -493,9 +493,12 @@ async def test_session_expands_the_query(workspace: Path) -> None:
         assert stats["query_expansion"] == "keywords"
         assert "okapi" in stats["planned_queries"][0]
         assert result["entries"][0]["uri"] == "viking://resources/okapi.md"
-        plain = await aov.assemble_context("cleaning rota", session_id="no-such-session")
+        await aov.service.store.mkdir("default/user/default/sessions/empty", exist_ok=True)
+        plain = await aov.assemble_context("cleaning rota", session_id="empty")
         assert plain["stats"]["query_expansion"] == "none"
         assert plain["stats"]["planned_queries"] == ["cleaning rota"]
+        with pytest.raises(NotFoundError):
+            await aov.assemble_context("cleaning rota", session_id="no-such-session")
 
 
 def _digest_chat(body: dict[str, Any]) -> str:
