@@ -26,7 +26,6 @@ __all__ = [
     "ReadResult",
     "SearchResult",
     "StatResult",
-    "TreeEntry",
     "TreeResult",
     "WriteResult",
 ]
@@ -81,6 +80,7 @@ class ListEntry(_Open):
     is_dir: bool
     size: int = 0
     abstract: str = ""
+    rel_path: str = Field(default="", description="tree: path below the root ('dir/' for dirs)")
 
 
 class ListResult(_Open):
@@ -88,17 +88,7 @@ class ListResult(_Open):
     entries: list[ListEntry]
 
 
-class TreeEntry(_Open):
-    uri: str
-    rel_path: str
-    is_dir: bool
-    size: int = 0
-    abstract: str = ""
-
-
-class TreeResult(_Open):
-    uri: str
-    entries: list[TreeEntry]
+class TreeResult(ListResult):
     truncated: bool = False
 
 

@@ -2,8 +2,10 @@
 
 **Stateless.** Every POST carries a complete JSON-RPC exchange and no MCP session is kept
 between requests (``stateless_http=True``), as in the original server. Any worker can answer
-any request, a restart loses nothing, and there is no session table to grow. Replies are
-SSE-framed by default (clients send ``Accept: application/json, text/event-stream``).
+any request, a restart loses nothing, and there is no session table to grow. Replies are plain
+JSON (``json_response=True``): no tool streams notifications, and JSON is cheaper than SSE
+framing (``benchmarks/mcp_overhead.py``). Clients still send
+``Accept: application/json, text/event-stream`` as the protocol requires.
 
 **Auth.** Requests are authenticated with the same keys and rules as the REST API
 (``X-API-Key`` or ``Authorization: Bearer``; dev mode on loopback needs none). A failure is a
@@ -79,7 +81,10 @@ class MCPEndpoint:
             allowed_origins=_LOOPBACK_ORIGINS if loopback else [],
         )
         self.server.streamable_http_app(
-            streamable_http_path="/mcp", stateless_http=True, transport_security=security
+            streamable_http_path="/mcp",
+            stateless_http=True,
+            json_response=True,
+            transport_security=security,
         )
         self._app = StreamableHTTPASGIApp(self.server.session_manager)
 

@@ -157,6 +157,7 @@ async def test_list_tree_stat(mcp: Client) -> None:
             "is_dir": True,
             "size": entries[0]["size"],
             "abstract": entries[0]["abstract"],
+            "rel_path": "",
         }
     ]
     recursive = await mcp.call_tool("list", {"uri": "viking://resources/proj", "recursive": True})

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,27 +11,18 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from openviking_mcp import OpenViking
+from tests.servers import clean_env, exe, free_port, start_server
 
 from .conftest import text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
 
-def _exe(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING")}
-    env["HOME"] = str(tmp_path / "home")
-    return env
-
-
 def _stdio(tmp_path: Path, data: Path, *extra: str) -> Client:
     params = StdioServerParameters(
-        command=_exe("openviking-mcp"),
+        command=exe("openviking-mcp"),
         args=["mcp", "--path", str(data), *extra],
-        env=_env(tmp_path),
+        env=clean_env(tmp_path),
         cwd=str(tmp_path),
     )
     return Client(params)
@@ -108,33 +94,11 @@ async def test_two_stdio_processes_share_one_data_folder(tmp_path: Path) -> None
         assert report["ok"], report
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [_exe("openviking-mcp"), "serve", "--path", str(tmp_path / "data"), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=_env(tmp_path),
-        cwd=tmp_path,
-    )
+    port = free_port()
+    proc = start_server(tmp_path, ["openviking-mcp", "serve"], port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"server did not start: {out}")
-                time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -1,0 +1,55 @@
+"""Starting the project's own server in a subprocess, for tests of real transports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+__all__ = ["clean_env", "exe", "free_port", "start_server"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def exe(name: str) -> str:
+    """A console script of this virtualenv."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment without OPENVIKING_* variables and with a private HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING")}
+    env["HOME"] = str(tmp_path / "home")
+    return env
+
+
+def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Popen[bytes]:
+    """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers."""
+    proc = subprocess.Popen(
+        [exe(command[0]), *command[1:], "--path", str(tmp_path / "data"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            return proc
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"server did not start: {out}")
+            time.sleep(0.2)
