@@ -51,7 +51,7 @@ def serve(
         raise fail(exc) from None
     err.print(
         f"openviking-mcp {__version__} serving http://{config.server.host}:{config.server.port} "
-        f"(auth: {mode}, workspace: {config.workspace})",
+        f"(MCP at /mcp; auth: {mode}, workspace: {config.workspace})",
         markup=False,
         highlight=False,
     )
