@@ -20,15 +20,19 @@ from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
 from . import envelope
-from .routers import resources
+from .routers import resources, skill_import, skills
 
 __all__ = ["create_app"]
 
 
 def create_app(
-    config: OpenVikingConfig | None = None, *, service: ContextService | None = None
+    config: OpenVikingConfig | None = None,
+    *,
+    service: ContextService | None = None,
+    install_bundled_skills: bool = False,
 ) -> FastAPI:
-    """Build the app. The service is initialised on startup and closed on shutdown."""
+    """Build the app. The service is initialised on startup and closed on shutdown;
+    ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``)."""
     svc = service or ContextService(config)
     owns_service = service is None
     mcp = MCPEndpoint(svc)
@@ -36,6 +40,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await svc.initialize()
+        if install_bundled_skills:
+            await svc.ensure_bundled_skills()
         try:
             async with mcp.lifespan():
                 yield
@@ -69,6 +75,8 @@ def create_app(
         return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
 
     app.include_router(resources.router)
+    app.include_router(skills.router)
+    app.include_router(skill_import.router)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

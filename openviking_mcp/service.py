@@ -22,10 +22,10 @@ from .models.rerank import Reranker
 from .ops.admin import AdminOps
 from .ops.auth import AuthOps
 from .ops.context import ContextOps
+from .ops.privacy import PrivacyOps
 from .ops.resources import ResourceOps
-from .ops.skills import SkillOps
+from .ops.skill_import import SkillImportOps
 from .ops.tiers import TierOps
-from .ops.uploads import UploadOps
 from .processing.llm_summary import LLMSummarizer
 from .processing.semantic import SemanticBuilder
 from .processing.tasks import TaskQueue
@@ -35,7 +35,9 @@ from .storage.index import VectorIndex
 __all__ = ["ContextService"]
 
 
-class ContextService(TierOps, AdminOps, AuthOps, ResourceOps, ContextOps, SkillOps, UploadOps):
+class ContextService(
+    TierOps, AdminOps, AuthOps, ResourceOps, ContextOps, SkillImportOps, PrivacyOps
+):
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
     ``store`` replaces the local content filesystem and ``embedder`` the configured embedder

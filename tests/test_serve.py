@@ -25,6 +25,9 @@ def test_server_answers_health_and_ready(tmp_path: Path, command: list[str]) -> 
         assert ready.status_code == 200
         assert ready.json()["status"] == "ready"
         assert (tmp_path / "data" / "accounts" / "default" / "user" / "default").is_dir()
+        # a fresh workspace gets the bundled skills once
+        skills = tmp_path / "data" / "accounts" / "default" / "agent" / "skills"
+        assert (skills / "use-openviking" / "SKILL.md").is_file()
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -56,7 +56,10 @@ def serve(
         highlight=False,
     )
     uvicorn.run(
-        create_app(config), host=config.server.host, port=config.server.port, log_level=log_level
+        create_app(config, install_bundled_skills=True),
+        host=config.server.host,
+        port=config.server.port,
+        log_level=log_level,
     )
 
 

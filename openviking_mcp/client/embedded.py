@@ -356,6 +356,89 @@ class AsyncOpenViking:
     async def wait_processing(self, timeout: float | None = None) -> dict[str, Any]:
         return await self.service.wait_processing(self.context, timeout)
 
+    # -- skills ----------------------------------------------------------------------------
+
+    async def add_skill(
+        self,
+        data: object = None,
+        *,
+        temp_file_id: str | None = None,
+        target_uri: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Add or replace a skill: a skill dict, an MCP tool dict, SKILL.md text or a path."""
+        return await self.service.add_skill(
+            self.context,
+            data,
+            temp_file_id=temp_file_id,
+            target_uri=target_uri,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    async def list_skills(self, target_uri: str | None = None) -> list[dict[str, Any]]:
+        return await self.service.list_skills(self.context, target_uri)
+
+    async def get_skill(self, name: str, *, target_uri: str | None = None) -> dict[str, Any]:
+        return await self.service.get_skill(self.context, name, target_uri=target_uri)
+
+    async def delete_skill(self, name: str, *, target_uri: str | None = None) -> dict[str, Any]:
+        return await self.service.delete_skill(self.context, name, target_uri=target_uri)
+
+    async def install_bundled_skills(
+        self, *, only_missing: bool = False, wait: bool = False
+    ) -> dict[str, Any]:
+        return await self.service.install_bundled_skills(
+            self.context, only_missing=only_missing, wait=wait
+        )
+
+    # -- privacy configs -------------------------------------------------------------------
+
+    async def upsert_privacy_config(
+        self,
+        category: str,
+        target_key: str,
+        values: dict[str, str],
+        *,
+        change_reason: str = "",
+        labels: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Store values as the active config (see ``ContextService.upsert_privacy_config``)."""
+        return await self.service.upsert_privacy_config(
+            self.context, category, target_key, values, change_reason=change_reason, labels=labels
+        )
+
+    async def get_privacy_config(self, category: str, target_key: str) -> dict[str, Any]:
+        return await self.service.get_privacy_config(self.context, category, target_key)
+
+    async def list_privacy_categories(self) -> list[str]:
+        return await self.service.list_privacy_categories(self.context)
+
+    async def list_privacy_targets(self, category: str) -> list[str]:
+        return await self.service.list_privacy_targets(self.context, category)
+
+    async def list_privacy_versions(self, category: str, target_key: str) -> list[int]:
+        return await self.service.list_privacy_versions(self.context, category, target_key)
+
+    async def get_privacy_version(
+        self, category: str, target_key: str, version: int
+    ) -> dict[str, Any]:
+        return await self.service.get_privacy_version(self.context, category, target_key, version)
+
+    async def activate_privacy_version(
+        self, category: str, target_key: str, version: int
+    ) -> dict[str, Any]:
+        return await self.service.activate_privacy_version(
+            self.context, category, target_key, version
+        )
+
+    async def delete_privacy_config(self, category: str, target_key: str) -> bool:
+        return await self.service.delete_privacy_config(self.context, category, target_key)
+
+    async def privacy_values(self, category: str, target_key: str) -> dict[str, str]:
+        return await self.service.privacy_values(self.context, category, target_key)
+
 
 def _blocking(
     method: Callable[Concatenate[AsyncOpenViking, P], Coroutine[Any, Any, T]],
@@ -440,3 +523,17 @@ class OpenViking:
     get_task = _blocking(AsyncOpenViking.get_task)
     list_tasks = _blocking(AsyncOpenViking.list_tasks)
     wait_processing = _blocking(AsyncOpenViking.wait_processing)
+    add_skill = _blocking(AsyncOpenViking.add_skill)
+    list_skills = _blocking(AsyncOpenViking.list_skills)
+    get_skill = _blocking(AsyncOpenViking.get_skill)
+    delete_skill = _blocking(AsyncOpenViking.delete_skill)
+    install_bundled_skills = _blocking(AsyncOpenViking.install_bundled_skills)
+    upsert_privacy_config = _blocking(AsyncOpenViking.upsert_privacy_config)
+    get_privacy_config = _blocking(AsyncOpenViking.get_privacy_config)
+    list_privacy_categories = _blocking(AsyncOpenViking.list_privacy_categories)
+    list_privacy_targets = _blocking(AsyncOpenViking.list_privacy_targets)
+    list_privacy_versions = _blocking(AsyncOpenViking.list_privacy_versions)
+    get_privacy_version = _blocking(AsyncOpenViking.get_privacy_version)
+    activate_privacy_version = _blocking(AsyncOpenViking.activate_privacy_version)
+    delete_privacy_config = _blocking(AsyncOpenViking.delete_privacy_config)
+    privacy_values = _blocking(AsyncOpenViking.privacy_values)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AddResourceResult",
+    "AddSkillResult",
     "EditResult",
     "FindResult",
     "ForgetResult",
@@ -125,6 +126,16 @@ class AddResourceResult(_Open):
     root_uri: str = ""
     task_id: str = ""
     upload_url: str = Field(default="", description="upload_required: POST the file here")
+    expires_at: str = ""
+
+
+class AddSkillResult(_Open):
+    status: str = Field(description="success or upload_required")
+    uri: str = ""
+    name: str = ""
+    auxiliary_files: int = 0
+    action: str = Field(default="", description="create or update")
+    upload_url: str = ""
     expires_at: str = ""
 
 

@@ -12,7 +12,8 @@ from ..service import ContextService
 from ._runtime import Runtime
 from .prompts import catalog_middleware, register_prompts
 from .resources import register_resources
-from .tools import build_tools
+from .tools import ToolRegistry, register_tools
+from .tools_skills import register_skill_tools
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
 
@@ -35,13 +36,16 @@ def build_mcp_server(
     authenticates it.
     """
     runtime = Runtime(service, caller)
+    registry = ToolRegistry()
+    register_tools(registry, runtime)
+    register_skill_tools(registry, runtime)
     server: MCPServer[Any] = MCPServer(
         "openviking",
         title="OpenViking",
         description="Context database for AI agents: memories, resources and skills.",
         instructions=INSTRUCTIONS,
         version=__version__,
-        tools=build_tools(runtime),
+        tools=registry.tools,
         log_level="WARNING",
         warn_on_duplicate_tools=True,
     )

@@ -36,7 +36,7 @@ from ._models import (
 from ._runtime import Runtime, error_text
 from ._schema import portable_schema
 
-__all__ = ["ToolRegistry", "build_tools", "register_tools"]
+__all__ = ["ToolRegistry", "register_tools", "upload_instructions"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -128,13 +128,6 @@ class ToolRegistry:
             return fn
 
         return decorator
-
-
-def build_tools(rt: Runtime) -> list[Tool]:
-    """The store's tools, with portable input and output schemas."""
-    registry = ToolRegistry()
-    register_tools(registry, rt)
-    return registry.tools
 
 
 def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
@@ -447,7 +440,7 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
         async def run(caller: RequestContext) -> tuple[str, AddResourceResult]:
             remote = path.startswith(("http://", "https://"))
             if path and not remote and rt.caller is None:
-                return await _upload_instructions(rt, ctx, caller, path)
+                return await upload_instructions(rt, ctx, caller, path, "add_resource")
             result = await svc.add_resource(
                 caller,
                 path or None,
@@ -590,8 +583,8 @@ def _bad(message: str) -> OpenVikingError:
     return InvalidArgumentError(message)
 
 
-async def _upload_instructions(
-    rt: Runtime, ctx: Context, caller: RequestContext, path: str
+async def upload_instructions(
+    rt: Runtime, ctx: Context, caller: RequestContext, path: str, tool: str
 ) -> tuple[str, AddResourceResult]:
     """A local path cannot be read by a remote server: hand out a one-shot upload link."""
     ticket = await rt.service.create_upload_ticket(caller)
@@ -600,7 +593,7 @@ async def _upload_instructions(
         f"The server cannot read local paths such as {path}. Upload the file first:\n\n"
         f'  curl -F "file=@{path}" "{url}"\n\n'
         "(multipart field 'file'; the link works once and expires at "
-        f"{ticket['expires_at']}). The reply contains a temp_file_id: call add_resource "
+        f"{ticket['expires_at']}). The reply contains a temp_file_id: call {tool} "
         "again with temp_file_id=<that id>. For a folder, zip it first."
     )
     model = AddResourceResult(

@@ -194,6 +194,10 @@ class ServiceCore:
         """Refresh tiers and vectors after a content change; returns status fields."""
         return {}
 
+    async def _after_read(self, ctx: RequestContext, uri: VikingURI, text: str) -> str:
+        """Adjust a file's text for the reader (the skills mixin restores secrets)."""
+        return text
+
     async def _after_remove(self, ctx: RequestContext, uri: VikingURI) -> None:
         """Drop index rows under ``uri`` and refresh its parent."""
 

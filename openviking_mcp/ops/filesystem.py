@@ -282,7 +282,9 @@ class FilesystemOps(ServiceCore):
             raise InvalidArgumentError(
                 "offset must be >= 0 and limit >= -1", {"offset": offset, "limit": limit}
             )
+        target = self._resolve(ctx, uri)
         text = _decode_text(uri, await self.read_bytes(ctx, uri))
+        text = await self._after_read(ctx, target, text)
         if offset == 0 and limit == -1:
             return text
         lines = text.splitlines(keepends=True)

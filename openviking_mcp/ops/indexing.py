@@ -39,7 +39,7 @@ __all__ = ["IndexingOps", "indexable"]
 logger = logging.getLogger("openviking_mcp.indexing")
 
 _UNINDEXED_USER_AREAS = frozenset({"sessions", "privacy"})
-_KEEP_ABSTRACT_FROM = frozenset({"user", "preset"})
+_KEEP_ABSTRACT_FROM = frozenset({"user", "preset", "skill"})
 _MAX_DESCRIBED_CHILDREN = 200
 
 

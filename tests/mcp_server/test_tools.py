@@ -23,6 +23,7 @@ CORE_TOOLS = {
     "write",
     "edit",
     "add_resource",
+    "add_skill",
     "grep",
     "glob",
     "forget",
@@ -322,3 +323,34 @@ async def test_unknown_session_is_a_tool_error_with_advice(mcp: Client) -> None:
     text = text_of(result)
     assert "Session not found: nope" in text
     assert "omit session_id" in text
+
+
+async def test_add_skill_tool(mcp: Client, service: ContextService) -> None:
+    tools = {t.name: t for t in (await mcp.list_tools()).tools}
+    assert "add_skill" in tools
+    assert "anyOf" not in json.dumps(tools["add_skill"].input_schema)
+    tool = {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "description": "City name"}},
+            "required": ["city"],
+        },
+    }
+    added = await mcp.call_tool("add_skill", {"skill": tool, "wait": True})
+    assert not added.is_error, text_of(added)
+    assert text_of(added) == "Added skill get-weather: viking://agent/skills/get-weather/"
+    assert added.structured_content["action"] == "create"
+    md = "---\nname: get-weather\ndescription: Weather, v2\n---\n\nAsk the weather API.\n"
+    again = await mcp.call_tool("add_skill", {"skill_md": md})
+    assert text_of(again).startswith("Updated skill get-weather")
+    prompts = {p.name for p in (await mcp.list_prompts()).prompts}
+    assert "get-weather" in prompts
+    both = await mcp.call_tool("add_skill", {"skill_md": md, "skill": tool})
+    assert both.is_error
+    assert "exactly one" in text_of(both)
+    bad = await mcp.call_tool("add_skill", {"skill_md": "no front matter"})
+    assert bad.is_error
+    assert "frontmatter" in text_of(bad)
+    assert [s["name"] for s in await service.list_skills(service.dev_context())] == ["get-weather"]
