@@ -180,3 +180,21 @@ async def test_mcp_route_is_exact(config: OpenVikingConfig) -> None:
     ):
         put = await http.put("/mcp", json={})
         assert put.status_code == 405
+
+
+async def test_add_skill_local_path_over_http_gets_an_upload_link(
+    config: OpenVikingConfig,
+) -> None:
+    app = create_app(config)
+    async with running(app), http_client_for(app) as client:
+        answer = await client.call_tool("add_skill", {"path": "./my-skill.zip"})
+        assert not answer.is_error, text_of(answer)
+        assert answer.structured_content["status"] == "upload_required"
+        assert "call add_skill again with temp_file_id" in text_of(answer)
+        md = "---\nname: over-http\ndescription: Added over HTTP\n---\n\nBody.\n"
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app)) as http:
+            url = answer.structured_content["upload_url"]
+            uploaded = await http.post(url, files={"file": ("SKILL.md", md.encode())})
+            temp_id = uploaded.json()["result"]["temp_file_id"]
+        added = await client.call_tool("add_skill", {"temp_file_id": temp_id})
+        assert text_of(added) == "Added skill over-http: viking://agent/skills/over-http/"
