@@ -13,6 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from openviking_mcp.identity import RequestContext
+from openviking_mcp.service import ContextService
+
 from .. import envelope
 from ..deps import Caller, Service
 
@@ -36,11 +39,13 @@ class AddSkillRequest(BaseModel):
     timeout: float | None = Field(default=None, ge=0)
 
 
-@router.post("", summary="Add a skill (four formats, seed 004)")
-async def add_skill(
-    body: AddSkillRequest, request: Request, service: Service, caller: Caller
-) -> JSONResponse:
-    result = await service.add_skill(
+async def _add(
+    service: ContextService,
+    caller: RequestContext,
+    body: AddSkillRequest,
+    expect_name: str | None = None,
+) -> dict[str, Any]:
+    return await service.add_skill(
         caller,
         body.data,
         temp_file_id=body.temp_file_id,
@@ -48,8 +53,15 @@ async def add_skill(
         wait=body.wait,
         timeout=body.timeout,
         allow_paths=False,
+        expect_name=expect_name,
     )
-    return envelope.ok(request, result)
+
+
+@router.post("", summary="Add a skill (four formats, seed 004)")
+async def add_skill(
+    body: AddSkillRequest, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    return envelope.ok(request, await _add(service, caller, body))
 
 
 @router.get("", summary="List the skills the caller can use")
@@ -79,17 +91,7 @@ async def replace_skill(
     name: str, body: AddSkillRequest, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
     await service.get_skill(caller, name, target_uri=body.target_uri)  # 404 if missing
-    result = await service.add_skill(
-        caller,
-        body.data,
-        temp_file_id=body.temp_file_id,
-        target_uri=body.target_uri,
-        wait=body.wait,
-        timeout=body.timeout,
-        allow_paths=False,
-        expect_name=name,
-    )
-    return envelope.ok(request, result)
+    return envelope.ok(request, await _add(service, caller, body, expect_name=name))
 
 
 @router.delete("/{name}", summary="Delete a skill")
