@@ -20,7 +20,7 @@ from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
 from . import envelope
-from .routers import resources, skill_import, skills
+from .routers import resources, sessions, skill_import, skills
 
 __all__ = ["create_app"]
 
@@ -77,6 +77,7 @@ def create_app(
     app.include_router(resources.router)
     app.include_router(skills.router)
     app.include_router(skill_import.router)
+    app.include_router(sessions.router)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

@@ -22,8 +22,10 @@ from .models.rerank import Reranker
 from .ops.admin import AdminOps
 from .ops.auth import AuthOps
 from .ops.context import ContextOps
+from .ops.memory import MemoryOps
 from .ops.privacy import PrivacyOps
 from .ops.resources import ResourceOps
+from .ops.sessions import SESSION_COMMIT_TASK, SessionOps
 from .ops.skill_import import SkillImportOps
 from .ops.tiers import TierOps
 from .processing.llm_summary import LLMSummarizer
@@ -36,7 +38,15 @@ __all__ = ["ContextService"]
 
 
 class ContextService(
-    TierOps, AdminOps, AuthOps, ResourceOps, ContextOps, SkillImportOps, PrivacyOps
+    TierOps,
+    AdminOps,
+    AuthOps,
+    ResourceOps,
+    ContextOps,
+    MemoryOps,
+    SkillImportOps,
+    SessionOps,
+    PrivacyOps,
 ):
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
@@ -70,6 +80,9 @@ class ContextService(
         self._known_users: set[tuple[str, str]] = set()
         self.tasks.register("add_resource", self._task_add_resource)
         self.tasks.register("refresh", self._task_refresh)
+        phase2 = getattr(self, "_task_session_commit", None)  # commit phase 2 (ops/memory.py)
+        if phase2 is not None:
+            self.tasks.register(SESSION_COMMIT_TASK, phase2)
 
     @property
     def initialized(self) -> bool:
@@ -90,6 +103,7 @@ class ContextService(
                 await self._ensure_layout(account, user)
                 await self.purge_uploads()
                 await self.tasks.start()
+                self._start_session_scanner()
             except BaseException:
                 await self.index.close()
                 await asyncio.to_thread(self.db.close)
@@ -113,6 +127,7 @@ class ContextService(
             if not self._opened:
                 return
             self._opened = False
+            await self._stop_session_scanner()
             await self.tasks.stop()
             await self.index.close()
             await self.store.close()

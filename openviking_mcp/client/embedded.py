@@ -24,6 +24,7 @@ from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
 from ..ops.resources import ProcessingMode
 from ..service import ContextService
 from ._loop import LoopThread
+from ._sessions import SessionMethods
 
 __all__ = ["AsyncOpenViking", "OpenViking"]
 
@@ -31,7 +32,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class AsyncOpenViking:
+class AsyncOpenViking(SessionMethods):
     """Async embedded client.
 
     ``path`` is the workspace folder (overrides ``storage.workspace``); ``config`` an
@@ -537,3 +538,16 @@ class OpenViking:
     activate_privacy_version = _blocking(AsyncOpenViking.activate_privacy_version)
     delete_privacy_config = _blocking(AsyncOpenViking.delete_privacy_config)
     privacy_values = _blocking(AsyncOpenViking.privacy_values)
+    create_session = _blocking(AsyncOpenViking.create_session)
+    list_sessions = _blocking(AsyncOpenViking.list_sessions)
+    get_session = _blocking(AsyncOpenViking.get_session)
+    delete_session = _blocking(AsyncOpenViking.delete_session)
+    add_message = _blocking(AsyncOpenViking.add_message)
+    add_messages = _blocking(AsyncOpenViking.add_messages)
+    record_used = _blocking(AsyncOpenViking.record_used)
+    session_context = _blocking(AsyncOpenViking.session_context)
+    commit_session = _blocking(AsyncOpenViking.commit_session)
+    extract = _blocking(AsyncOpenViking.extract)
+    list_archives = _blocking(AsyncOpenViking.list_archives)
+    get_archive = _blocking(AsyncOpenViking.get_archive)
+    retry_archive = _blocking(AsyncOpenViking.retry_archive)

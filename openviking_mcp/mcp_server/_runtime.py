@@ -50,7 +50,12 @@ def error_text(exc: OpenVikingError) -> str:
     text = f"Error [{exc.code}]: {exc.message}"
     hint = _HINTS.get(exc.code)
     if exc.code == "NOT_FOUND" and exc.details.get("type") == "session":
-        hint = "Check the id (sessions live under viking://~/sessions), or omit session_id."
+        hint = (
+            "Check the id (sessions live under viking://~/sessions), start one with "
+            "create_session, or omit session_id."
+        )
+    elif exc.code == "ALREADY_EXISTS" and exc.details.get("type") == "session":
+        hint = "Pick another session_id, or leave it empty to get a generated one."
     return f"{text}\n{hint}" if hint else text
 
 

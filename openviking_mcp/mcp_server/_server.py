@@ -13,6 +13,7 @@ from ._runtime import Runtime
 from .prompts import catalog_middleware, register_prompts
 from .resources import register_resources
 from .tools import ToolRegistry, register_tools
+from .tools_sessions import register_session_tools
 from .tools_skills import register_skill_tools
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
@@ -39,6 +40,7 @@ def build_mcp_server(
     registry = ToolRegistry()
     register_tools(registry, runtime)
     register_skill_tools(registry, runtime)
+    register_session_tools(registry, runtime)
     server: MCPServer[Any] = MCPServer(
         "openviking",
         title="OpenViking",

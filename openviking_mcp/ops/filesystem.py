@@ -276,15 +276,21 @@ class FilesystemOps(ServiceCore):
         with self._fs_errors(target):
             return await self.store.read_bytes(self._key(ctx, target))
 
-    async def read(self, ctx: RequestContext, uri: str, *, offset: int = 0, limit: int = -1) -> str:
-        """Text of a file (L2). ``offset``/``limit`` select lines (``limit=-1``: to the end)."""
+    async def read(
+        self, ctx: RequestContext, uri: str, *, offset: int = 0, limit: int = -1, raw: bool = False
+    ) -> str:
+        """Text of a file (L2). ``offset``/``limit`` select lines (``limit=-1``: to the end).
+
+        ``raw`` returns the stored text as is: memory files keep their hidden fields block and
+        skills their secret placeholders."""
         if offset < 0 or limit < -1:
             raise InvalidArgumentError(
                 "offset must be >= 0 and limit >= -1", {"offset": offset, "limit": limit}
             )
         target = self._resolve(ctx, uri)
         text = _decode_text(uri, await self.read_bytes(ctx, uri))
-        text = await self._after_read(ctx, target, text)
+        if not raw:
+            text = await self._after_read(ctx, target, text)
         if offset == 0 and limit == -1:
             return text
         lines = text.splitlines(keepends=True)

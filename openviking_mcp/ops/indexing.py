@@ -23,6 +23,7 @@ from ..processing.indexer import RecordBuffer, directory_rows, file_rows
 from ..processing.semantic import FileInfo
 from ..processing.summarize import ChildInfo
 from ..processing.tasks import BULK, INTERACTIVE, TaskHandle
+from ..sessions.memory_file import strip_memory_fields
 from ..storage.index import IndexFilter, record_id
 from ..storage.sidecar import (
     ABSTRACT_FILE,
@@ -31,7 +32,7 @@ from ..storage.sidecar import (
     sidecar_body,
     sidecar_meta,
 )
-from ..uri import VikingURI, parse_uri
+from ..uri import VikingURI, context_type_of, parse_uri
 from .base import ServiceCore
 
 __all__ = ["IndexingOps", "indexable"]
@@ -127,15 +128,35 @@ class IndexingOps(ServiceCore):
     # -- the refresh task ------------------------------------------------------------------
 
     async def _task_refresh(self, task: TaskHandle) -> dict[str, Any]:
-        ctx = task.context
+        return await self._refresh_now(
+            task.context,
+            list(task.payload["uris"]),
+            recursive=bool(task.payload.get("recursive")),
+            bubble=bool(task.payload.get("bubble", True)),
+            semantic=bool(task.payload.get("semantic", True)),
+            task=task,
+        )
+
+    async def _refresh_now(
+        self,
+        ctx: RequestContext,
+        uris: list[str],
+        *,
+        recursive: bool,
+        bubble: bool = True,
+        semantic: bool = True,
+        task: TaskHandle | None = None,
+    ) -> dict[str, Any]:
+        """Re-index ``uris`` (and regenerate their folders' tiers) in this task."""
         index = self._require_index()
         buffer = RecordBuffer(index, self.embedder)
-        job = _Refresh(ctx, buffer, {}, semantic=bool(task.payload.get("semantic", True)))
-        for raw in task.payload["uris"]:
+        job = _Refresh(ctx, buffer, {}, semantic=semantic)
+        for raw in uris:
             uri = parse_uri(raw)
-            await self._refresh_uri(job, uri, recursive=bool(task.payload.get("recursive")))
-            await task.report("refreshing", files_indexed=job.files_done)
-            if task.payload.get("bubble", True) and uri.parent is not None:
+            await self._refresh_uri(job, uri, recursive=recursive)
+            if task is not None:
+                await task.report("refreshing", files_indexed=job.files_done)
+            if bubble and uri.parent is not None:
                 await self._bubble(job, uri.parent)
         await buffer.flush()
         index.schedule_optimize()
@@ -184,6 +205,8 @@ class IndexingOps(ServiceCore):
             data = await self.store.read_bytes(self._key(job.ctx, uri))
         except (FileNotFoundError, IsADirectoryError):
             return None
+        if context_type_of(uri) == "memory":  # index the memory, not its fields block
+            data = strip_memory_fields(data.decode("utf-8", errors="replace")).encode("utf-8")
         info = await self.semantic.describe_file(uri.name, data)
         job.infos[uri.uri] = info
         return info
@@ -196,6 +219,8 @@ class IndexingOps(ServiceCore):
         text = info.text
         if text is None and info.kind != "binary":
             text = await self._read_text(self._key(job.ctx, uri))
+            if text is not None and context_type_of(uri) == "memory":
+                text = strip_memory_fields(text)
         await job.buffer.add(
             file_rows(
                 job.ctx.account_id,

@@ -15,6 +15,7 @@ from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError, Unimp
 from ..identity import RequestContext
 from ..retrieval.find import FindQuery, Retriever, bucket_hits
 from ..retrieval.patterns import compile_glob, compile_grep
+from ..sessions.messages import message_text
 from ..storage import Entry
 from ..storage.index import IndexFilter
 from ..uri import VikingURI
@@ -361,8 +362,8 @@ class SearchOps(ServiceCore):
                 message = json.loads(line)
             except ValueError:
                 continue
-            content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, str):
+            content = message_text(message) if isinstance(message, dict) else ""
+            if content:
                 texts.append(content)
         return texts
 

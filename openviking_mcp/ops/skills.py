@@ -318,9 +318,9 @@ class SkillOps(IndexingOps, PrivacyOps, UploadOps):
             (len(parts) == 4 and parts[:2] == ("agent", "skills"))
             or (len(parts) == 5 and parts[0] == "user" and parts[2] == "skills")
         )
-        if not is_skill_md:
-            return text
-        return await self._restore_secrets(ctx, parts[-2], text)
+        if is_skill_md:
+            text = await self._restore_secrets(ctx, parts[-2], text)
+        return await super()._after_read(ctx, uri, text)
 
     # -- delete ----------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ __all__ = [
     "TaskQueue",
     "TaskRecord",
     "TransientError",
+    "is_transient",
 ]
 
 logger = logging.getLogger("openviking_mcp.tasks")
@@ -163,6 +164,11 @@ def _record(row: sqlite3.Row) -> TaskRecord:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the queue retries a task that raised ``exc`` (while attempts remain)."""
+    return isinstance(exc, _TRANSIENT)
 
 
 @dataclass

@@ -28,6 +28,10 @@ CORE_TOOLS = {
     "glob",
     "forget",
     "health",
+    "create_session",
+    "add_message",
+    "commit_session",
+    "remember",
 }
 
 

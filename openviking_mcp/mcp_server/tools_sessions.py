@@ -1,0 +1,199 @@
+"""The session tools: ``create_session``, ``add_message``, ``commit_session`` and ``remember``.
+
+``remember`` is the original's one-shot tool: it stores a few messages in a fresh session
+``mcp-store-{12hex}`` and commits it, so their memories are extracted in the background.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..identity import RequestContext
+from ._runtime import Runtime
+from .tools import ToolRegistry
+
+__all__ = [
+    "AddMessageResult",
+    "CommitResult",
+    "RememberMessage",
+    "RememberResult",
+    "SessionResult",
+    "register_session_tools",
+]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionResult(_Open):
+    session_id: str
+    uri: str
+    message_count: int = 0
+
+
+class AddMessageResult(_Open):
+    session_id: str
+    message_count: int
+    pending_tokens: int = 0
+
+
+class CommitResult(_Open):
+    session_id: str
+    status: str = Field(description="accepted or skipped")
+    task_id: str = Field(default="", description="the memory-extraction task (phase 2)")
+    archive_uri: str = ""
+    archived: bool = False
+    reason: str = Field(default="", description="why nothing was archived, when skipped")
+    message_count: int = Field(default=0, description="messages archived")
+
+
+class RememberResult(CommitResult):
+    stored: int = 0
+
+
+class RememberMessage(BaseModel):
+    role: Literal["user", "assistant"] = Field(description="Who said it: user or assistant.")
+    content: str = Field(min_length=1, description="The message text.")
+
+
+_WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+SessionId = Annotated[str, Field(description="The session's id (see create_session).")]
+
+
+def _clean(result: dict[str, Any]) -> dict[str, Any]:
+    """A service result without ``None`` values (the output schema has no nulls)."""
+    return {k: v for k, v in result.items() if v is not None}
+
+
+def _commit_text(result: dict[str, Any]) -> str:
+    sid = result["session_id"]
+    if result["status"] != "accepted":
+        reason = str(result.get("reason") or "nothing to archive").replace("_", " ")
+        return f"Nothing to commit in session {sid} ({reason})."
+    text = f"Committed {result['message_count']} message(s) of session {sid}: archive "
+    text += str(result["archive_uri"])
+    task_id = result.get("task_id")
+    if not task_id:
+        return text + "; memory extraction is not available on this server."
+    status = result.get("task_status")
+    if status == "completed":
+        return text + f"; memories were extracted (task {task_id})."
+    if status in ("failed", "cancelled"):
+        return text + f"; memory extraction {status} (task {task_id}): {result.get('error', '')}"
+    return text + f"; memories are being extracted (task {task_id})."
+
+
+def register_session_tools(registry: ToolRegistry, rt: Runtime) -> None:
+    svc = rt.service
+
+    @registry.tool(
+        name="create_session",
+        annotations=_WRITE,
+        description=(
+            "Start a conversation session. Record its messages with add_message, then call "
+            "commit_session so long-term memories are extracted from them. Leave session_id "
+            "empty to get a generated id."
+        ),
+    )
+    async def create_session(
+        ctx: Context,
+        session_id: Annotated[
+            str, Field(description="An id of your choice (letters, digits, - _ . @); empty: new.")
+        ] = "",
+    ) -> Annotated[CallToolResult, SessionResult]:
+        async def run(caller: RequestContext) -> tuple[str, SessionResult]:
+            result = await svc.create_session(caller, session_id or None)
+            text = f"Created session {result['session_id']} ({result['uri']})."
+            return text, SessionResult.model_validate(_clean(result))
+
+        return await rt.call(ctx, run)
+
+    @registry.tool(
+        name="add_message",
+        annotations=_WRITE,
+        description=(
+            "Add one message (from the user or the assistant) to a session; the session is "
+            "created if it does not exist yet. Commit the session later with commit_session."
+        ),
+    )
+    async def add_message(
+        session_id: SessionId,
+        role: Annotated[
+            Literal["user", "assistant"], Field(description="Who said it: user or assistant.")
+        ],
+        content: Annotated[str, Field(description="The message text.")],
+        ctx: Context,
+    ) -> Annotated[CallToolResult, AddMessageResult]:
+        async def run(caller: RequestContext) -> tuple[str, AddMessageResult]:
+            result = await svc.add_message(caller, session_id, role, content)
+            text = (
+                f"Added a {role} message to session {result['session_id']} "
+                f"({result['message_count']} live message(s), "
+                f"~{result['pending_tokens']} pending tokens)."
+            )
+            auto = result.get("auto_commit")
+            if isinstance(auto, dict) and auto.get("status") == "accepted":
+                text += "\nAuto-commit: " + _commit_text(auto)
+            return text, AddMessageResult.model_validate(_clean(result))
+
+        return await rt.call(ctx, run)
+
+    @registry.tool(
+        name="commit_session",
+        annotations=_WRITE,
+        description=(
+            "Commit a session: its messages (except the keep_recent_count newest) are archived "
+            "and long-term memories (preferences, facts, events...) are extracted from them in "
+            "the background; wait=true waits for the extraction."
+        ),
+    )
+    async def commit_session(
+        session_id: SessionId,
+        ctx: Context,
+        keep_recent_count: Annotated[
+            int, Field(ge=0, le=500, description="Newest messages to keep live (not archived).")
+        ] = 0,
+        wait: Annotated[bool, Field(description="Wait until memories are extracted.")] = False,
+    ) -> Annotated[CallToolResult, CommitResult]:
+        async def run(caller: RequestContext) -> tuple[str, CommitResult]:
+            result = await svc.commit_session(
+                caller, session_id, keep_recent_count=keep_recent_count, wait=wait
+            )
+            return _commit_text(result), CommitResult.model_validate(_clean(result))
+
+        return await rt.call(ctx, run)
+
+    @registry.tool(
+        name="remember",
+        annotations=_WRITE,
+        description=(
+            "Store a few conversation messages as long-term memory in one step: they go into "
+            "a new session that is committed at once, and memories are extracted from them in "
+            "the background (find them later with find or search)."
+        ),
+    )
+    async def remember(
+        messages: Annotated[
+            list[RememberMessage],
+            Field(min_length=1, max_length=100, description="The messages to remember, in order."),
+        ],
+        ctx: Context,
+    ) -> Annotated[CallToolResult, RememberResult]:
+        async def run(caller: RequestContext) -> tuple[str, RememberResult]:
+            session_id = f"mcp-store-{uuid.uuid4().hex[:12]}"
+            await svc.create_session(caller, session_id)
+            await svc.add_messages(caller, session_id, [m.model_dump() for m in messages])
+            result = await svc.commit_session(caller, session_id)
+            text = f"Stored {len(messages)} message(s) and committed for memory extraction."
+            model = RememberResult.model_validate({**_clean(result), "stored": len(messages)})
+            return text, model
+
+        return await rt.call(ctx, run)
