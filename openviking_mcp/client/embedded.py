@@ -301,6 +301,7 @@ class AsyncOpenViking(SessionMethods):
         score_threshold: float | None = None,
         rewrite: str | bool = "off",
         rewrite_max_bullets: int = 6,
+        dedup_turns: int = 0,
     ) -> dict[str, Any]:
         """Injection-ready, token-budgeted context (see ``ContextService.assemble_context``)."""
         return await self.service.assemble_context(
@@ -317,6 +318,7 @@ class AsyncOpenViking(SessionMethods):
             score_threshold=score_threshold,
             rewrite=rewrite,
             rewrite_max_bullets=rewrite_max_bullets,
+            dedup_turns=dedup_turns,
         )
 
     async def grep(

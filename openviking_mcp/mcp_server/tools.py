@@ -35,8 +35,9 @@ from ._models import (
 )
 from ._runtime import Runtime, error_text
 from ._schema import portable_schema
+from ._uploads import upload_instructions
 
-__all__ = ["ToolRegistry", "register_tools", "upload_instructions"]
+__all__ = ["ToolRegistry", "register_tools"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -208,6 +209,15 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
         exclude_uris: Annotated[
             list[str], Field(description="context mode: URIs to leave out (already seen).")
         ] = [],  # noqa: B006
+        dedup_turns: Annotated[
+            int,
+            Field(
+                ge=0,
+                le=50,
+                description="context mode with session_id: leave out what the session's "
+                "last N context assemblies already injected.",
+            ),
+        ] = 0,
     ) -> Annotated[CallToolResult, SearchResult]:
         async def run(caller: RequestContext) -> tuple[str, SearchResult]:
             common: dict[str, Any] = {
@@ -227,6 +237,7 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
                     purpose=None if purpose == "auto" else purpose,
                     detail=detail,
                     exclude_uris=exclude_uris or None,
+                    dedup_turns=dedup_turns or None,
                     **common,
                 )
                 text = fmt.format_context(result)
@@ -581,22 +592,3 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
 
 def _bad(message: str) -> OpenVikingError:
     return InvalidArgumentError(message)
-
-
-async def upload_instructions(
-    rt: Runtime, ctx: Context, caller: RequestContext, path: str, tool: str
-) -> tuple[str, AddResourceResult]:
-    """A local path cannot be read by a remote server: hand out a one-shot upload link."""
-    ticket = await rt.service.create_upload_ticket(caller)
-    url = f"{rt.base_url_of(ctx)}/api/v1/resources/temp_upload?token={ticket['token']}"
-    text = (
-        f"The server cannot read local paths such as {path}. Upload the file first:\n\n"
-        f'  curl -F "file=@{path}" "{url}"\n\n'
-        "(multipart field 'file'; the link works once and expires at "
-        f"{ticket['expires_at']}). The reply contains a temp_file_id: call {tool} "
-        "again with temp_file_id=<that id>. For a folder, zip it first."
-    )
-    model = AddResourceResult(
-        status="upload_required", upload_url=url, expires_at=str(ticket["expires_at"])
-    )
-    return text, model

@@ -12,7 +12,8 @@ from ..errors import InvalidArgumentError
 from ..identity import RequestContext
 from ._models import AddSkillResult
 from ._runtime import Runtime
-from .tools import ToolRegistry, upload_instructions
+from ._uploads import upload_instructions
+from .tools import ToolRegistry
 
 __all__ = ["register_skill_tools"]
 

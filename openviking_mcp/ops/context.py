@@ -10,6 +10,7 @@ rendering) are in :mod:`openviking_mcp.retrieval.context`.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,8 @@ from .search import SearchOps
 __all__ = ["ContextOps"]
 
 _MAX_EXCLUDES = 200
+_MAX_LEDGER = 50
+_LEDGER_FILE = ".context_ledger.json"
 _MAX_LIMIT = 1000
 _REWRITES = {"off": "off", "auto": "auto", False: "off", True: "auto"}
 
@@ -68,6 +71,7 @@ class ContextOps(SearchOps):
         tags: list[str] | None = None,
         rewrite: str | bool = "off",
         rewrite_max_bullets: int = 6,
+        dedup_turns: int = 0,
     ) -> dict[str, Any]:
         """Injection-ready context for ``query`` within ``max_tokens`` (64 to 32000).
 
@@ -91,6 +95,9 @@ class ContextOps(SearchOps):
           its ``.overview.md`` (directories have no full tier).
         * ``exclude_uris`` (≤200) removes hits; ``session_id`` expands the query like
           ``search`` does (LLM-planned queries, or keywords from recent messages).
+        * ``dedup_turns`` (with ``session_id``, 0 to 50): leave out what this session's last
+          ``dedup_turns`` assemblies already injected (a ledger kept in the session folder),
+          so a multi-turn chat is not fed the same memory every turn.
         * ``rewrite="auto"`` with an LLM configured adds ``digest``: at most
           ``rewrite_max_bullets`` bullets (``stats.rewrite``: ``off``, ``unavailable`` without
           an LLM, ``skipped`` without entries, ``ok`` or ``failed``).
@@ -113,6 +120,14 @@ class ContextOps(SearchOps):
                 {"field": "exclude_uris", "count": len(excludes)},
             )
         excluded = [resolve_uri(str(u), ctx, field="exclude_uris").uri for u in excludes]
+        _check_int("dedup_turns", dedup_turns, 0, _MAX_LEDGER)
+        if dedup_turns and not session_id:
+            raise InvalidArgumentError("dedup_turns needs a session_id", {"field": "dedup_turns"})
+        ledger = await self._context_ledger(ctx, session_id) if session_id and dedup_turns else []
+        cooled: set[str] = set()
+        for past in ledger[-dedup_turns:] if dedup_turns else []:
+            cooled.update(str(u) for u in past.get("uris", []))
+        excluded += sorted(cooled - set(excluded))
         effective = resolve_quotas(limit, purpose, quotas)
         details = resolve_detail(detail)
         types = requested_types(context_type)
@@ -147,6 +162,18 @@ class ContextOps(SearchOps):
         digest, rewrite_status = await self._digest(
             query, rendered, _REWRITES[rewrite], rewrite_max_bullets
         )
+        dedup: dict[str, Any] = {
+            "turns": dedup_turns,
+            "status": "off",
+            "cooled": len(cooled),
+            "turn": None,
+        }
+        if dedup_turns and session_id:
+            turn = int(ledger[-1].get("turn", 0)) + 1 if ledger else 1
+            await self._save_context_ledger(
+                ctx, session_id, [*ledger, {"turn": turn, "uris": [e.uri for e in plan.entries]}]
+            )
+            dedup.update(status="applied", turn=turn)
         return {
             "entries": [e.to_dict() for e in plan.entries],
             "rendered": rendered,
@@ -164,8 +191,28 @@ class ContextOps(SearchOps):
                 "query_expansion": expansion,
                 "planned_queries": queries,
                 "rewrite": rewrite_status,
+                "dedup": dedup,
             },
         }
+
+    def _ledger_key(self, ctx: RequestContext, session_id: str) -> str:
+        session = self._resolve(ctx, f"viking://~/sessions/{session_id}")
+        return f"{self._key(ctx, session)}/{_LEDGER_FILE}"
+
+    async def _context_ledger(self, ctx: RequestContext, session_id: str) -> list[dict[str, Any]]:
+        """The URIs injected by this session's recent assemblies, oldest first."""
+        raw = await self._read_text(self._ledger_key(ctx, session_id))
+        try:
+            turns = json.loads(raw or "[]")
+        except ValueError:
+            return []
+        return [t for t in turns if isinstance(t, dict)] if isinstance(turns, list) else []
+
+    async def _save_context_ledger(
+        self, ctx: RequestContext, session_id: str, turns: list[dict[str, Any]]
+    ) -> None:
+        data = json.dumps(turns[-_MAX_LEDGER:]).encode("utf-8")
+        await self.store.write_bytes(self._ledger_key(ctx, session_id), data)
 
     async def _context_search(
         self, ctx: RequestContext, query: str, session_id: str | None, options: dict[str, Any]

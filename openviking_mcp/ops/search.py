@@ -223,6 +223,7 @@ class SearchOps(ServiceCore):
         exclude_uris: list[str] | None = None,
         rewrite: str | bool | None = None,
         rewrite_max_bullets: int | None = None,
+        dedup_turns: int | None = None,
     ) -> dict[str, Any]:
         """``find`` plus expansion from the session's recent messages (keywords without an LLM).
 
@@ -239,6 +240,7 @@ class SearchOps(ServiceCore):
             "exclude_uris": exclude_uris,
             "rewrite": rewrite,
             "rewrite_max_bullets": rewrite_max_bullets,
+            "dedup_turns": dedup_turns,
         }
         sent: dict[str, Any] = {k: v for k, v in context_only.items() if v is not None}
         if mode == "context":

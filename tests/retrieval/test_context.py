@@ -555,3 +555,33 @@ def test_rendered_blocks_parse_back(seeded: OpenViking) -> None:
         (e["uri"], e["category"], e["detail"]) for e in result["entries"]
     ]
     assert [b[5] for b in blocks] == [e["text"] for e in result["entries"]]
+
+
+@pytest.mark.anyio
+async def test_dedup_turns_cools_what_earlier_turns_injected(workspace: Path) -> None:
+    async with AsyncOpenViking(config=_config(workspace)) as aov:
+        svc = aov.service
+        for name in ("alpha", "beta"):
+            await aov.write(
+                f"viking://resources/{name}.md",
+                f"Okapi enclosure cleaning rota, {name} shift.",
+                mode="create",
+            )
+        await aov.wait_processing(timeout=60)
+        await svc.store.mkdir("default/user/default/sessions/chat", exist_ok=True)
+        first = await aov.assemble_context(
+            "okapi cleaning rota", session_id="chat", dedup_turns=2, limit=1
+        )
+        assert first["stats"]["dedup"]["status"] == "applied"
+        assert first["stats"]["dedup"]["turn"] == 1
+        shown = {e["uri"] for e in first["entries"]}
+        assert shown
+        second = await aov.assemble_context(
+            "okapi cleaning rota", session_id="chat", dedup_turns=2, limit=1
+        )
+        assert second["stats"]["dedup"]["cooled"] == len(shown)
+        assert not shown & {e["uri"] for e in second["entries"]}
+        plain = await aov.assemble_context("okapi cleaning rota", session_id="chat")
+        assert shown & {e["uri"] for e in plain["entries"]}  # no dedup asked: all eligible
+        with pytest.raises(InvalidArgumentError):
+            await aov.assemble_context("okapi", dedup_turns=2)

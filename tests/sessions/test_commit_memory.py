@@ -267,3 +267,29 @@ async def test_used_contexts_raise_active_count(workspace: Path) -> None:
         )
         assert rows
         assert all(row.active_count == 1 for row in rows)
+
+
+async def test_a_failing_model_call_is_retried(workspace: Path) -> None:
+    calls = {"extraction": 0}
+
+    def chat(body: dict[str, Any]) -> str:
+        prompt = str(body["messages"][-1]["content"])
+        if "## Memory categories" not in prompt:
+            return "# Session Summary\n\nShort."
+        calls["extraction"] += 1
+        if calls["extraction"] == 1:
+            raise KeyError("first call fails")  # the fake server answers 404
+        op = {"op": "add", "memory_type": "preferences"}
+        op["fields"] = {"topic": "tea", "content": "User prefers oolong tea."}
+        return json.dumps({"operations": [op]})
+
+    with FakeOpenAIServer(chat) as server:
+        async with AsyncOpenViking(config=_config(workspace, vlm=_vlm(server))) as aov:
+            svc, ctx = aov.service, aov.context
+            await svc.add_message(ctx, "r", "user", content="Oolong is my favourite tea.")
+            commit = await svc.commit_session(ctx, "r", wait=True, timeout=120)
+            assert commit["task_status"] == "completed", commit
+            record = await svc.tasks.wait(commit["task_id"], 1)
+            assert record.attempts == 2
+            assert calls["extraction"] == 2
+            assert "oolong" in await svc.read(ctx, f"{MEM}/preferences/tea.md")
