@@ -96,6 +96,14 @@ class ServiceCore:
         check_access(ctx, uri, mutate=mutate)
         return uri
 
+    def _user_area(self, ctx: RequestContext, area: str) -> VikingURI:
+        """``viking://user/{uid}/{area}`` of the caller (ROOT has no user space)."""
+        if ctx.is_root:
+            raise PermissionDeniedError(
+                f"{area.capitalize()} belong to a user space; ROOT has none", {"resource": area}
+            )
+        return self._resolve(ctx, f"viking://~/{area}")
+
     @staticmethod
     def _key(ctx: RequestContext, uri: VikingURI) -> str:
         return "/".join((ctx.account_id, *uri.parts))

@@ -22,7 +22,7 @@ import re
 import time
 from typing import Any
 
-from ..errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from ..errors import InvalidArgumentError, NotFoundError
 from ..identity import RequestContext
 from ..uri import VikingURI
 from .base import ServiceCore, iso_time
@@ -91,11 +91,7 @@ class PrivacyOps(ServiceCore):
 
     def _privacy_root(self, ctx: RequestContext) -> VikingURI:
         """``viking://user/{uid}/privacy`` for the caller (ROOT has no user space)."""
-        if ctx.is_root:
-            raise PermissionDeniedError(
-                "Privacy configs belong to a user space; ROOT has none", {"resource": "privacy"}
-            )
-        return self._resolve(ctx, "viking://~/privacy")
+        return self._user_area(ctx, "privacy")
 
     def _privacy_target(
         self, ctx: RequestContext, category: str, target_key: str

@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from ..errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from ..errors import InvalidArgumentError, NotFoundError
 from ..identity import RequestContext, validate_identifier
 from ..sessions.messages import estimate_message_tokens, now_iso
 from ..storage.base import Entry
@@ -115,11 +115,7 @@ class SessionStore(ServiceCore):
 
     def _sessions_root(self, ctx: RequestContext) -> VikingURI:
         """``viking://user/{uid}/sessions`` of the caller (ROOT has no user space)."""
-        if ctx.is_root:
-            raise PermissionDeniedError(
-                "Sessions belong to a user space; ROOT has none", {"resource": "sessions"}
-            )
-        return self._resolve(ctx, "viking://~/sessions")
+        return self._user_area(ctx, "sessions")
 
     def _session_uri(self, ctx: RequestContext, session_id: str) -> VikingURI:
         root = self._sessions_root(ctx)
