@@ -20,7 +20,25 @@ from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
 from . import envelope
-from .routers import resources, sessions, skill_import, skills
+from .routers import (
+    admin,
+    content,
+    debug,
+    fs,
+    observer,
+    pack,
+    privacy,
+    relations,
+    resources,
+    search,
+    sessions,
+    skill_import,
+    skills,
+    stats,
+    system,
+    tasks,
+    webdav,
+)
 
 __all__ = ["create_app"]
 
@@ -74,10 +92,26 @@ def create_app(
         report = await svc.ready()
         return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
 
-    app.include_router(resources.router)
-    app.include_router(skills.router)
-    app.include_router(skill_import.router)
-    app.include_router(sessions.router)
+    for group in (
+        system,
+        resources,
+        skill_import,  # before skills: /skills/import-mcp is not a skill name
+        skills,
+        pack,
+        fs,
+        content,
+        search,
+        relations,
+        sessions,
+        privacy,
+        tasks,
+        observer,
+        debug,
+        stats,
+        admin,
+        webdav,
+    ):
+        app.include_router(group.router)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

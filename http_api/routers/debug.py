@@ -1,0 +1,9 @@
+"""Routes under ``/api/v1/debug`` (seed 000)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/debug", tags=["debug"])
