@@ -19,7 +19,7 @@ from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
-from . import envelope
+from . import envelope, metrics
 from .routers import (
     admin,
     content,
@@ -75,6 +75,7 @@ def create_app(
     )
     app.state.service = svc
     envelope.install(app)
+    metrics.install(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=svc.config.server.cors_origins,

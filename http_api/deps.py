@@ -20,12 +20,23 @@ def get_service(request: Request) -> ContextService:
 
 
 async def get_caller(request: Request) -> RequestContext:
-    """Authenticate the request once; the result is kept on ``request.state``."""
+    """Authenticate the request once; the result is kept on ``request.state``.
+
+    The path decides what a ROOT caller may do, and in trusted mode the path and query
+    parameters ``account_id``/``user_id`` must match the asserted identity (see
+    :mod:`http_api.auth`)."""
     cached: RequestContext | None = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
     client = request.client.host if request.client else None
-    caller = await authenticate_headers(get_service(request), request.headers, client)
+    params = {**request.query_params, **{k: str(v) for k, v in request.path_params.items()}}
+    caller = await authenticate_headers(
+        get_service(request),
+        request.headers,
+        client,
+        path=request.url.path,
+        params=params,
+    )
     request.state.caller = caller
     return caller
 

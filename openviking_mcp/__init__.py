@@ -12,13 +12,14 @@ a CLI and this Python API::
 
 __version__ = "0.1.0"
 
-from .client import AsyncOpenViking, OpenViking
+from .client import AsyncHTTPClient, AsyncOpenViking, OpenViking, SyncHTTPClient
 from .config import OpenVikingConfig, load_config
 from .errors import OpenVikingError
 from .identity import RequestContext, Role
 from .service import ContextService
 
 __all__ = [
+    "AsyncHTTPClient",
     "AsyncOpenViking",
     "ContextService",
     "OpenViking",
@@ -26,6 +27,7 @@ __all__ = [
     "OpenVikingError",
     "RequestContext",
     "Role",
+    "SyncHTTPClient",
     "__version__",
     "load_config",
 ]

@@ -22,12 +22,17 @@ from .models.rerank import Reranker
 from .ops.admin import AdminOps
 from .ops.auth import AuthOps
 from .ops.context import ContextOps
+from .ops.debug import DebugOps
 from .ops.memory import MemoryOps
+from .ops.observer import ObserverOps
+from .ops.pack import PackOps
 from .ops.privacy import PrivacyOps
 from .ops.resources import ResourceOps
 from .ops.sessions import SESSION_COMMIT_TASK, SessionOps
 from .ops.skill_import import SkillImportOps
+from .ops.stats import StatsOps
 from .ops.tiers import TierOps
+from .ops.webdav import WebDAVOps
 from .processing.llm_summary import LLMSummarizer
 from .processing.semantic import SemanticBuilder
 from .processing.tasks import TaskQueue
@@ -38,6 +43,8 @@ __all__ = ["ContextService"]
 
 
 class ContextService(
+    PackOps,  # first for a valid MRO; brings RelationsOps (links, relations on find hits)
+    StatsOps,
     TierOps,
     AdminOps,
     AuthOps,
@@ -47,6 +54,9 @@ class ContextService(
     SkillImportOps,
     SessionOps,
     PrivacyOps,
+    ObserverOps,
+    DebugOps,
+    WebDAVOps,
 ):
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 

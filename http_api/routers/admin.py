@@ -1,9 +1,194 @@
-"""Routes under ``/api/v1/admin`` (seed 000)."""
+"""Multi-tenant administration: ``/api/v1/admin`` (seed 000, reference §3.4).
+
+* ``POST /accounts`` ``{account_id, admin_user_id}`` → ``{account_id, admin_user_id,
+  user_key}`` (ROOT; 409 if it exists);
+* ``GET /accounts`` → ``[{account_id, created_at, user_count}]`` (ROOT);
+* ``DELETE /accounts/{aid}`` → ``{account_id, deleted}``, removing its data and vectors (ROOT);
+* ``POST /accounts/{aid}/users`` ``{user_id, role}`` → ``{account_id, user_id, role,
+  user_key}`` (ROOT/ADMIN);
+* ``GET /accounts/{aid}/users?limit&name&role`` → ``[{account_id, user_id, role, key_prefix,
+  created_at}]`` (ROOT/ADMIN);
+* ``DELETE /accounts/{aid}/users/{uid}`` → ``{account_id, user_id, deleted}`` (ROOT/ADMIN);
+* ``PUT /accounts/{aid}/users/{uid}/role`` ``{role}`` → ``{account_id, user_id, role}`` (ROOT);
+* ``POST /accounts/{aid}/users/{uid}/key`` → ``{user_key}``; the old key stops working at once
+  (ROOT/ADMIN).
+
+An ADMIN manages only its own account. Keys are shown once and never stored in clear. Deleting
+a user is synchronous here (the original answers 202 and cleans up in a task).
+
+Per auth mode:
+
+* ``api_key``: the root key is ROOT; a user key of an ADMIN manages its account.
+* ``dev``: there is no ROOT (the caller is the default account's ADMIN, or whoever the identity
+  headers name), so the ADMIN operations work on the caller's own account and the ROOT-only
+  ones answer 403 with a hint to set ``server.root_api_key`` (which switches to ``api_key``).
+* ``trusted``: the root key without identity headers acts as ROOT; with headers the asserted
+  user. User keys are not returned (the gateway authenticates users, keys are never used).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import fnmatch
+from typing import Annotated, Any
 
-__all__ = ["router"]
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from openviking_mcp.errors import PermissionDeniedError
+from openviking_mcp.identity import RequestContext
+from openviking_mcp.service import ContextService
+
+from .. import envelope
+from ..deps import Caller, Service
+
+__all__ = [
+    "CreateAccountRequest",
+    "CreateUserRequest",
+    "RegenerateKeyRequest",
+    "SetRoleRequest",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+class CreateAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(description="The new account (workspace).")
+    admin_user_id: str = Field(description="Its first user, who becomes its ADMIN.")
+
+
+class CreateUserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str
+    role: str = Field(default="user", description="'user' or 'admin'.")
+
+
+class SetRoleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(description="'user' or 'admin' (never 'root').")
+
+
+class RegenerateKeyRequest(BaseModel):
+    """Empty: keys are random (the original's ``seed`` is not supported)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _require_root(service: ContextService, caller: RequestContext, action: str) -> None:
+    """ROOT-only operations; in dev mode the 403 says how to get a ROOT key."""
+    if caller.is_root:
+        return
+    mode = service.config.server.effective_auth_mode
+    if mode == "dev":
+        raise PermissionDeniedError(
+            f"{action} needs the ROOT role, which dev mode does not have: set "
+            "server.root_api_key (auth_mode api_key) and call with the root key",
+            {"required": "root", "auth_mode": mode},
+        )
+    raise PermissionDeniedError(
+        f"{action} needs the ROOT role (the server's root key)", {"required": "root"}
+    )
+
+
+def _shown_key(service: ContextService, result: dict[str, Any]) -> dict[str, Any]:
+    """Trusted mode never hands out user keys (they are not how users authenticate there)."""
+    if service.config.server.effective_auth_mode == "trusted":
+        return {k: v for k, v in result.items() if k != "user_key"}
+    return result
+
+
+@router.post("/accounts", summary="Create an account and its first ADMIN (ROOT)")
+async def create_account(
+    body: CreateAccountRequest, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    _require_root(service, caller, "Creating an account")
+    result = await service.create_account(caller, body.account_id, body.admin_user_id)
+    return envelope.ok(request, _shown_key(service, result))
+
+
+@router.get("/accounts", summary="List accounts with their user counts (ROOT)")
+async def list_accounts(request: Request, service: Service, caller: Caller) -> JSONResponse:
+    _require_root(service, caller, "Listing accounts")
+    return envelope.ok(request, await service.list_accounts(caller))
+
+
+@router.delete("/accounts/{account_id}", summary="Delete an account with all its data (ROOT)")
+async def delete_account(
+    account_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    _require_root(service, caller, "Deleting an account")
+    return envelope.ok(request, await service.delete_account(caller, account_id))
+
+
+@router.post("/accounts/{account_id}/users", summary="Register a user (ROOT or the ADMIN)")
+async def create_user(
+    account_id: str,
+    body: CreateUserRequest,
+    request: Request,
+    service: Service,
+    caller: Caller,
+) -> JSONResponse:
+    result = await service.create_user(caller, account_id, body.user_id, body.role)
+    return envelope.ok(request, _shown_key(service, result))
+
+
+@router.get("/accounts/{account_id}/users", summary="List an account's users (ROOT or the ADMIN)")
+async def list_users(
+    account_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    name: Annotated[str | None, Query(description="Glob on user_id, e.g. 'a*'.")] = None,
+    role: Annotated[str | None, Query(description="'admin' or 'user'.")] = None,
+) -> JSONResponse:
+    users = await service.list_users(caller, account_id)
+    if name:
+        users = [u for u in users if fnmatch.fnmatchcase(str(u["user_id"]), name)]
+    if role:
+        users = [u for u in users if u["role"] == role.lower()]
+    return envelope.ok(request, users[:limit])
+
+
+@router.delete(
+    "/accounts/{account_id}/users/{user_id}",
+    summary="Remove a user and their private space (ROOT or the ADMIN)",
+)
+async def delete_user(
+    account_id: str, user_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    return envelope.ok(request, await service.delete_user(caller, account_id, user_id))
+
+
+@router.put("/accounts/{account_id}/users/{user_id}/role", summary="Change a user's role (ROOT)")
+async def set_user_role(
+    account_id: str,
+    user_id: str,
+    body: SetRoleRequest,
+    request: Request,
+    service: Service,
+    caller: Caller,
+) -> JSONResponse:
+    _require_root(service, caller, "Changing a role")
+    return envelope.ok(request, await service.set_user_role(caller, account_id, user_id, body.role))
+
+
+@router.post(
+    "/accounts/{account_id}/users/{user_id}/key",
+    summary="Issue a new key for a user; the old one stops working (ROOT or the ADMIN)",
+)
+async def regenerate_key(
+    account_id: str,
+    user_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+    body: Annotated[RegenerateKeyRequest | None, Body()] = None,
+) -> JSONResponse:
+    result = await service.regenerate_user_key(caller, account_id, user_id)
+    return envelope.ok(request, _shown_key(service, result))

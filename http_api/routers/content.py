@@ -1,9 +1,178 @@
-"""Routes under ``/api/v1/content`` (seed 000)."""
+"""Content: ``/api/v1/content/read``, ``/abstract``, ``/overview``, ``/download``, ``/write`` and
+``/reindex`` (seed 000, §4.4).
+
+``read``, ``abstract`` and ``overview`` answer with a string; ``download`` with the file's exact
+bytes (``application/octet-stream``, ``Content-Disposition: attachment; filename*=UTF-8''…``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-__all__ = ["router"]
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from openviking_mcp.errors import InvalidArgumentError, UnimplementedError
+from openviking_mcp.ops.filesystem import WriteMode
+from openviking_mcp.ops.resources import ProcessingMode
+
+from .. import envelope
+from ..deps import Caller, Service
+
+__all__ = ["ReindexRequest", "WriteRequest", "router"]
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
+
+Uri = Annotated[str, Query(description="A viking:// URI.")]
+
+
+class WriteRequest(BaseModel):
+    """Body of ``POST /api/v1/content/write`` (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str
+    content: str
+    mode: WriteMode = Field(
+        default="replace",
+        description="replace/append need an existing file (404); create a new path (409).",
+    )
+    wait: bool = False
+    timeout: float | None = Field(default=None, gt=0)
+    processing_mode: ProcessingMode = Field(
+        default="semantic_and_vectors",
+        description="Accepted for compatibility; the file's tiers and vectors are refreshed.",
+    )
+    telemetry: bool | dict[str, Any] = False
+
+
+class ReindexRequest(BaseModel):
+    """Body of ``POST /api/v1/content/reindex`` (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str
+    mode: Literal["vectors_only", "semantic_and_vectors", "prune_orphans"] = "vectors_only"
+    wait: bool = True
+    timeout: float | None = Field(default=None, gt=0)
+    dry_run: bool = False
+    recursive: bool = True
+    tags: list[str] | None = None
+    tag_mode: str | None = None
+
+
+@router.get("/read", summary="Read a file (L2)")
+async def read(
+    request: Request,
+    service: Service,
+    caller: Caller,
+    uri: Uri,
+    offset: Annotated[int, Query(description="First line (0-based).")] = 0,
+    limit: Annotated[int, Query(description="Lines to read; -1: to the end.")] = -1,
+    raw: Annotated[bool, Query(description="Keep memory fields and placeholders.")] = False,
+) -> JSONResponse:
+    text = await service.read(caller, uri, offset=offset, limit=limit, raw=raw)
+    return envelope.ok(request, text)
+
+
+@router.get("/abstract", summary="L0 abstract of a directory (or a file's directory)")
+async def abstract(request: Request, service: Service, caller: Caller, uri: Uri) -> JSONResponse:
+    return envelope.ok(request, await service.abstract(caller, uri))
+
+
+@router.get("/overview", summary="L1 overview of a directory (or a file's directory)")
+async def overview(request: Request, service: Service, caller: Caller, uri: Uri) -> JSONResponse:
+    return envelope.ok(request, await service.overview(caller, uri))
+
+
+@router.get(
+    "/download",
+    summary="Download a file's raw bytes",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def download(service: Service, caller: Caller, uri: Uri) -> Response:
+    info = await service.stat(caller, uri)
+    if info["isDir"]:
+        raise InvalidArgumentError(
+            f"Cannot download a directory: {info['uri']}",
+            {"uri": info["uri"], "reason": "is_directory"},
+        )
+    data = await service.read_bytes(caller, uri)
+    filename = quote(str(info["name"]) or "download", safe="")
+    return Response(
+        content=data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+    )
+
+
+@router.post("/write", summary="Write a text file and refresh its tiers and vectors")
+async def write(
+    request: Request, body: WriteRequest, service: Service, caller: Caller
+) -> JSONResponse:
+    """``{uri, context_type, mode, written_bytes, content_updated, semantic_status,
+    vector_status, task_id?}``; statuses are ``queued``, ``complete`` or ``skipped``."""
+    result = await service.write(
+        caller, body.uri, body.content, mode=body.mode, wait=body.wait, timeout=body.timeout
+    )
+    return envelope.ok(request, result)
+
+
+class EditRequest(BaseModel):
+    """Body of ``POST /api/v1/content/edit`` (this project's route, as the MCP ``edit`` tool)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str
+    old_string: str = Field(min_length=1)
+    new_string: str
+    replace_all: bool = False
+    wait: bool = False
+    timeout: float | None = Field(default=None, gt=0)
+
+
+@router.post("/edit", summary="Replace an exact string in a text file")
+async def edit(
+    request: Request, body: EditRequest, service: Service, caller: Caller
+) -> JSONResponse:
+    """``{uri, replacements, written_bytes, changed, ...indexing status}``; 0 matches, or
+    several without ``replace_all``, is 400."""
+    result = await service.edit(
+        caller,
+        body.uri,
+        body.old_string,
+        body.new_string,
+        replace_all=body.replace_all,
+        wait=body.wait,
+        timeout=body.timeout,
+    )
+    return envelope.ok(request, result)
+
+
+@router.post("/reindex", summary="Rebuild the index (and optionally L0/L1) under a URI")
+async def reindex(
+    request: Request, body: ReindexRequest, service: Service, caller: Caller
+) -> JSONResponse:
+    if body.dry_run and body.mode != "prune_orphans":
+        raise InvalidArgumentError(
+            "dry_run is only valid with mode='prune_orphans'", {"field": "dry_run"}
+        )
+    if body.mode == "prune_orphans":
+        raise UnimplementedError(
+            "mode='prune_orphans' is not supported; removing a path already deletes its vectors",
+            {"mode": body.mode},
+        )
+    if body.tags or body.tag_mode:
+        raise UnimplementedError("Reindexing with tags is not supported", {"field": "tags"})
+    result = await service.reindex(
+        caller,
+        body.uri,
+        mode=body.mode,
+        wait=body.wait,
+        timeout=body.timeout,
+        recursive=body.recursive,
+    )
+    return envelope.ok(request, result)

@@ -1,5 +1,12 @@
 """Shared pieces of the ``openviking-mcp`` command: the app, global options, output (seed 000's
-rules, see the package docstring) and running an operation on the local store."""
+rules, see the package docstring) and running an operation.
+
+An operation runs on a **server** when ``--url`` is given, or when an ``ovcli.conf`` exists
+(``$OPENVIKING_CLI_CONFIG_FILE`` or ``~/.openviking/ovcli.conf``, as seed 000 describes) and
+neither ``--path`` nor ``--config`` points at a local store; otherwise it opens the **local
+store** itself (embedded mode). The commands are written once against the service's method
+names; on a server the same names are called on :class:`AsyncHTTPClient`, which mirrors them.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from rich.table import Table
 
 from .. import __version__
 from ..config import OpenVikingConfig, load_config
-from ..errors import OpenVikingError, error_to_envelope, exit_code_for
+from ..errors import ConfigError, OpenVikingError, error_to_envelope, exit_code_for
 from ..identity import RequestContext
 from ..service import ContextService
 
@@ -48,6 +55,18 @@ class _Options:
     compact: bool = False
     account: str | None = None
     user: str | None = None
+    url: str | None = None
+    api_key: str | None = None
+
+    def remote(self) -> bool:
+        """Whether operations go to a server (see the module docs)."""
+        if self.url:
+            return True
+        if self.path or self.config:
+            return False
+        from ..client._ovcli import find_ovcli_file
+
+        return find_ovcli_file() is not None
 
     def load(self, extra: dict[str, Any] | None = None) -> OpenVikingConfig:
         overrides: dict[str, Any] = dict(extra or {})
@@ -67,12 +86,25 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    config: Annotated[str | None, typer.Option("--config", "-c", help="Path to ov.conf.")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="Path to ov.conf.")] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder (data dir).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
-    compact: Annotated[bool, typer.Option("--compact", help="Compact output.")] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="table (default) or json.")
+    ] = None,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            "-c",
+            help="JSON: compact, wrapped as {ok, result}; table: no empty columns.",
+        ),
+    ] = False,
     account: Annotated[str | None, typer.Option("--account", help="Act as this account.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Act as this user.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Server URL (else ovcli.conf, else local).")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key for --url.")] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -80,10 +112,23 @@ def _global(
         ),
     ] = False,
 ) -> None:
+    if output is None:
+        output = _ovcli_output() if not (path or config) else "table"
     if output not in ("table", "json"):
         raise typer.BadParameter("must be 'table' or 'json'", param_hint="--output")
     opts.config, opts.path, opts.output, opts.compact = config, path, output, compact
-    opts.account, opts.user = account, user
+    opts.account, opts.user, opts.url, opts.api_key = account, user, url, api_key
+
+
+def _ovcli_output() -> str:
+    """The default output format from ``ovcli.conf`` (``table`` without one)."""
+    from ..client._ovcli import load_ovcli_config
+
+    try:
+        config = load_ovcli_config()
+    except OpenVikingError:
+        return "table"
+    return str(getattr(config, "output", None) or "table") if config else "table"
 
 
 # -- output ------------------------------------------------------------------------------
@@ -141,7 +186,9 @@ def fail(exc: BaseException) -> typer.Exit:
 def run(
     fn: Callable[[ContextService, RequestContext], Awaitable[T]], *, as_root: bool = False
 ) -> T:
-    """Open the local store, run one operation as the chosen identity, close the store."""
+    """Run one operation as the chosen identity, on the local store or on a server."""
+    if opts.remote():
+        return _run_remote(fn)
 
     async def go() -> T:
         service = ContextService(opts.load())
@@ -155,6 +202,45 @@ def run(
             return await fn(service, ctx)
         finally:
             await service.close()
+
+    try:
+        return asyncio.run(go())
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        raise fail(exc) from None
+
+
+class _RemoteService:
+    """The service's method names, answered by a server: ``svc.find(ctx, ...)`` becomes
+    ``client.find(...)`` (the identity is the client's key or ovcli.conf's account/user)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self._client, name, None)
+        if name.startswith("_") or method is None or not callable(method):
+            raise ConfigError(
+                f"'{name}' runs on a local store only; pass --path or --config",
+                {"operation": name},
+            )
+
+        async def call(_ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+            return await method(*args, **kwargs)
+
+        return call
+
+
+def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
+    from ..client.http import AsyncHTTPClient
+
+    async def go() -> T:
+        async with AsyncHTTPClient(
+            opts.url, opts.api_key, account=opts.account, user=opts.user
+        ) as client:
+            placeholder = RequestContext(opts.account or "default", opts.user or "default")
+            return await fn(_RemoteService(client), placeholder)
 
     try:
         return asyncio.run(go())

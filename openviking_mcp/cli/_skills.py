@@ -112,6 +112,7 @@ Target = Annotated[
 ]
 
 
+@app.command("add-skill")
 @skills_app.command("add")
 def add(
     source: Annotated[

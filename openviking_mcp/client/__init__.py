@@ -1,5 +1,7 @@
-"""Clients: the embedded store (``OpenViking``, ``AsyncOpenViking``)."""
+"""Clients: the embedded store (``OpenViking``, ``AsyncOpenViking``) and HTTP
+(``SyncHTTPClient``, ``AsyncHTTPClient``)."""
 
 from .embedded import AsyncOpenViking, OpenViking
+from .http import AsyncHTTPClient, SyncHTTPClient
 
-__all__ = ["AsyncOpenViking", "OpenViking"]
+__all__ = ["AsyncHTTPClient", "AsyncOpenViking", "OpenViking", "SyncHTTPClient"]

@@ -24,6 +24,7 @@ from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
 from ..ops.resources import ProcessingMode
 from ..service import ContextService
 from ._loop import LoopThread
+from ._pack import PackMethods
 from ._sessions import SessionMethods
 
 __all__ = ["AsyncOpenViking", "OpenViking"]
@@ -32,7 +33,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class AsyncOpenViking(SessionMethods):
+class AsyncOpenViking(SessionMethods, PackMethods):
     """Async embedded client.
 
     ``path`` is the workspace folder (overrides ``storage.workspace``); ``config`` an
@@ -553,3 +554,10 @@ class OpenViking:
     list_archives = _blocking(AsyncOpenViking.list_archives)
     get_archive = _blocking(AsyncOpenViking.get_archive)
     retry_archive = _blocking(AsyncOpenViking.retry_archive)
+    export_pack = _blocking(AsyncOpenViking.export_pack)
+    import_pack = _blocking(AsyncOpenViking.import_pack)
+    backup = _blocking(AsyncOpenViking.backup)
+    restore = _blocking(AsyncOpenViking.restore)
+    get_relations = _blocking(AsyncOpenViking.get_relations)
+    link = _blocking(AsyncOpenViking.link)
+    unlink = _blocking(AsyncOpenViking.unlink)

@@ -395,8 +395,10 @@ class ResourceOps(IndexingOps, UploadOps):
         mode: ProcessingMode = "vectors_only",
         wait: bool = True,
         timeout: float | None = None,
+        recursive: bool = True,
     ) -> dict[str, Any]:
-        """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``."""
+        """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
+        (``recursive=False``: of ``uri`` itself only)."""
         self._require_index()
         target = self._resolve(ctx, uri)
         roots = (
@@ -411,7 +413,7 @@ class ResourceOps(IndexingOps, UploadOps):
         task_id = await self._queue_refresh(
             ctx,
             [r.uri for r in roots if indexable(r)],
-            recursive=True,
+            recursive=recursive,
             bubble=False,
             semantic=mode == "semantic_and_vectors",
             priority=BULK,

@@ -201,7 +201,9 @@ class SearchOps(ServiceCore):
                 include_provenance=include_provenance,
             )
         )
-        return bucket_hits(hits)
+        result = bucket_hits(hits)
+        await self._attach_relations(ctx, result)
+        return result
 
     async def search(
         self,
@@ -215,6 +217,10 @@ class SearchOps(ServiceCore):
         level: int | str | list[int] | None = None,
         context_type: str | list[str] | None = None,
         tags: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        time_field: str = "updated_at",
+        include_provenance: bool = False,
         mode: str = "list",
         max_tokens: int | None = None,
         quotas: Mapping[str, int] | None = None,
@@ -256,8 +262,19 @@ class SearchOps(ServiceCore):
                 "tags": tags,
             }
             result = await self._context_search(ctx, query, session_id, context_options)
-            if level is not None and level != "":
-                result["stats"]["ignored"] = ["level"]  # detail chooses the tiers
+            ignored = [
+                name
+                for name, sent in (
+                    ("level", level is not None and level != ""),  # detail chooses the tiers
+                    ("since", bool(since)),
+                    ("until", bool(until)),
+                    ("time_field", time_field != "updated_at"),
+                    ("include_provenance", include_provenance),
+                )
+                if sent
+            ]
+            if ignored:
+                result["stats"]["ignored"] = ignored
             return result
         if mode != "list":
             raise InvalidArgumentError("mode must be 'list' or 'context'", {"mode": mode})
@@ -272,6 +289,10 @@ class SearchOps(ServiceCore):
             "level": level,
             "context_type": context_type,
             "tags": tags,
+            "since": since,
+            "until": until,
+            "time_field": time_field,
+            "include_provenance": include_provenance,
         }
         queries, how = await self._session_queries(ctx, query, session_id)
         if how == "llm":
@@ -309,6 +330,9 @@ class SearchOps(ServiceCore):
     ) -> dict[str, Any]:
         """``search(mode="context")``; the context mixin implements it."""
         raise UnimplementedError("Context assembly is not available")
+
+    async def _attach_relations(self, ctx: RequestContext, result: dict[str, Any]) -> None:
+        """Add ``relations`` to find hits; the relations mixin implements it."""
 
     async def _session_queries(
         self, ctx: RequestContext, query: str, session_id: str | None

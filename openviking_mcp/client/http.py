@@ -1,0 +1,416 @@
+"""HTTP clients: the embedded client's methods, served by an OpenViking server.
+
+``AsyncHTTPClient`` runs on an ``httpx.AsyncClient``, ``SyncHTTPClient`` on an ``httpx.Client``
+(no event loop involved). Both have the same methods and signatures as ``AsyncOpenViking`` /
+``OpenViking`` and return the envelope's ``result``; an error envelope raises the typed
+:class:`~openviking_mcp.errors.OpenVikingError` (``NOT_FOUND`` → ``NotFoundError``...), a server
+that cannot be reached :class:`~openviking_mcp.errors.ConnectionFailedError`.
+
+    with SyncHTTPClient("http://127.0.0.1:1933", api_key="...") as ov:
+        ov.add_resource("./docs", wait=True)   # zipped, uploaded, imported
+        print(ov.find("rollback steps"))
+
+A missing ``url``/``api_key`` (and ``account``, ``user``, a default ``timeout``, absent
+``extra_headers``) come from ``ovcli.conf`` under seed 000's rule: see :mod:`._ovcli`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from ..errors import InternalError, NotInitializedError
+from ._http_base import TEMP_UPLOAD_PATH, Call, request_timeout, transport_error, unwrap
+from ._http_calls import CallBuilder
+from ._ovcli import DEFAULT_TIMEOUT, ClientSettings, resolve_settings
+from ._uploads import PreparedUpload, UploadSource, local_file, prepare_upload
+
+__all__ = ["AsyncHTTPClient", "SyncHTTPClient"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_CALLS = CallBuilder()
+
+
+def _temp_file_id(result: Any) -> str:
+    if isinstance(result, dict) and isinstance(result.get("temp_file_id"), str):
+        return str(result["temp_file_id"])
+    raise InternalError("temp_upload answered without a temp_file_id", {"result": result})
+
+
+class _HTTPClientBase:
+    """Settings shared by both clients (see the module docs for the ``ovcli.conf`` rule)."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        account: str | None = None,
+        user: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.settings: ClientSettings = resolve_settings(
+            url,
+            api_key,
+            account=account,
+            user=user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            config_file=config_file,
+        )
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.settings.url,
+            "headers": self.settings.headers(),
+            "timeout": self.settings.timeout,
+        }
+
+    def _fail(self, exc: httpx.TransportError) -> Exception:
+        return transport_error(exc, self.settings.url, self.settings.timeout)
+
+
+def _signature(build: Callable[..., Call[Any]]) -> inspect.Signature:
+    """The builder's signature, returning what the call returns (``Call[str]`` -> ``str``)."""
+    signature = inspect.signature(build)
+    returns = signature.return_annotation
+    if isinstance(returns, str) and returns.startswith("Call[") and returns.endswith("]"):
+        returns = returns[len("Call[") : -1]
+    return signature.replace(return_annotation=returns)
+
+
+def _async(
+    build: Callable[Concatenate[CallBuilder, P], Call[T]],
+) -> Callable[Concatenate[AsyncHTTPClient, P], Coroutine[Any, Any, T]]:
+    """The coroutine method of a call builder (same signature and docs)."""
+
+    @functools.wraps(build)
+    async def method(self: AsyncHTTPClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._execute(build(_CALLS, *args, **kwargs))
+
+    method.__dict__["__signature__"] = _signature(build)
+    return method
+
+
+def _sync(
+    build: Callable[Concatenate[CallBuilder, P], Call[T]],
+) -> Callable[Concatenate[SyncHTTPClient, P], T]:
+    """The blocking method of a call builder (same signature and docs)."""
+
+    @functools.wraps(build)
+    def method(self: SyncHTTPClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._execute(build(_CALLS, *args, **kwargs))
+
+    method.__dict__["__signature__"] = _signature(build)
+    return method
+
+
+class AsyncHTTPClient(_HTTPClientBase):
+    """Async client of an OpenViking server.
+
+    ``transport`` replaces httpx's network transport (``httpx.MockTransport``,
+    ``httpx.ASGITransport``) as in ``httpx.AsyncClient``.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        account: str | None = None,
+        user: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(
+            url,
+            api_key,
+            account=account,
+            user=user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            config_file=config_file,
+        )
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = self._new_client()
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self._transport, **self._client_options())
+
+    async def initialize(self) -> None:
+        """Open the connection pool (again, after :meth:`close`)."""
+        if self._http is None:
+            self._http = self._new_client()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def __aenter__(self) -> AsyncHTTPClient:
+        await self.initialize()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise NotInitializedError("The HTTP client is closed: call initialize() first")
+        return self._http
+
+    async def _send(self, call: Call[Any], **extra: Any) -> httpx.Response:
+        timeout = request_timeout(call, self.settings.timeout)
+        try:
+            return await self._client().request(
+                call.method, call.path, params=call.params, timeout=timeout, **extra
+            )
+        except httpx.TransportError as exc:
+            raise self._fail(exc) from exc
+
+    async def _upload(self, source: UploadSource) -> str:
+        prepared: PreparedUpload = await asyncio.to_thread(prepare_upload, source)
+        try:
+            handle = await asyncio.to_thread(prepared.path.open, "rb")
+            with handle:
+                files = {"file": (prepared.filename, handle, "application/octet-stream")}
+                upload = Call("POST", TEMP_UPLOAD_PATH, _temp_file_id)
+                response = await self._send(upload, files=files)
+        finally:
+            await asyncio.to_thread(prepared.cleanup)
+        return upload.convert(unwrap(response))
+
+    async def upload_temp_file(self, path: str | os.PathLike[str]) -> str:
+        """Upload a local file (``POST /api/v1/resources/temp_upload``); returns its
+        ``temp_file_id`` for ``import_pack``, ``restore``..."""
+        return await self._upload(local_file(path))
+
+    async def _execute(self, call: Call[T]) -> T:
+        payload = dict(call.json) if call.json is not None else None
+        if call.upload is not None:
+            payload = {**(payload or {}), "temp_file_id": await self._upload(call.upload)}
+        extra = {"json": payload} if payload is not None else {}
+        response = await self._send(call, **extra)
+        return call.convert(unwrap(response, call.raw))
+
+    health = _async(CallBuilder.health)
+    ls = _async(CallBuilder.ls)
+    tree = _async(CallBuilder.tree)
+    stat = _async(CallBuilder.stat)
+    mkdir = _async(CallBuilder.mkdir)
+    rm = _async(CallBuilder.rm)
+    mv = _async(CallBuilder.mv)
+    read = _async(CallBuilder.read)
+    read_bytes = _async(CallBuilder.read_bytes)
+    abstract = _async(CallBuilder.abstract)
+    overview = _async(CallBuilder.overview)
+    write = _async(CallBuilder.write)
+    edit = _async(CallBuilder.edit)
+    add_resource = _async(CallBuilder.add_resource)
+    find = _async(CallBuilder.find)
+    search = _async(CallBuilder.search)
+    assemble_context = _async(CallBuilder.assemble_context)
+    grep = _async(CallBuilder.grep)
+    glob = _async(CallBuilder.glob)
+    reindex = _async(CallBuilder.reindex)
+    consistency = _async(CallBuilder.consistency)
+    get_task = _async(CallBuilder.get_task)
+    list_tasks = _async(CallBuilder.list_tasks)
+    wait_processing = _async(CallBuilder.wait_processing)
+    add_skill = _async(CallBuilder.add_skill)
+    list_skills = _async(CallBuilder.list_skills)
+    get_skill = _async(CallBuilder.get_skill)
+    delete_skill = _async(CallBuilder.delete_skill)
+    upsert_privacy_config = _async(CallBuilder.upsert_privacy_config)
+    get_privacy_config = _async(CallBuilder.get_privacy_config)
+    list_privacy_categories = _async(CallBuilder.list_privacy_categories)
+    list_privacy_targets = _async(CallBuilder.list_privacy_targets)
+    list_privacy_versions = _async(CallBuilder.list_privacy_versions)
+    get_privacy_version = _async(CallBuilder.get_privacy_version)
+    activate_privacy_version = _async(CallBuilder.activate_privacy_version)
+    privacy_values = _async(CallBuilder.privacy_values)
+    create_session = _async(CallBuilder.create_session)
+    list_sessions = _async(CallBuilder.list_sessions)
+    get_session = _async(CallBuilder.get_session)
+    delete_session = _async(CallBuilder.delete_session)
+    add_message = _async(CallBuilder.add_message)
+    add_messages = _async(CallBuilder.add_messages)
+    record_used = _async(CallBuilder.record_used)
+    session_context = _async(CallBuilder.session_context)
+    commit_session = _async(CallBuilder.commit_session)
+    extract = _async(CallBuilder.extract)
+    list_archives = _async(CallBuilder.list_archives)
+    get_archive = _async(CallBuilder.get_archive)
+    retry_archive = _async(CallBuilder.retry_archive)
+    export_pack = _async(CallBuilder.export_pack)
+    import_pack = _async(CallBuilder.import_pack)
+    backup = _async(CallBuilder.backup)
+    restore = _async(CallBuilder.restore)
+    get_relations = _async(CallBuilder.get_relations)
+    link = _async(CallBuilder.link)
+    unlink = _async(CallBuilder.unlink)
+
+
+class SyncHTTPClient(_HTTPClientBase):
+    """Blocking client of an OpenViking server on ``httpx.Client``; same arguments and methods
+    as :class:`AsyncHTTPClient` (``transport`` is an ``httpx.BaseTransport``)."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        account: str | None = None,
+        user: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(
+            url,
+            api_key,
+            account=account,
+            user=user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            config_file=config_file,
+        )
+        self._transport = transport
+        self._http: httpx.Client | None = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(transport=self._transport, **self._client_options())
+
+    def initialize(self) -> None:
+        """Open the connection pool (again, after :meth:`close`)."""
+        if self._http is None:
+            self._http = self._new_client()
+
+    def close(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            http.close()
+
+    def __enter__(self) -> SyncHTTPClient:
+        self.initialize()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            raise NotInitializedError("The HTTP client is closed: call initialize() first")
+        return self._http
+
+    def _send(self, call: Call[Any], **extra: Any) -> httpx.Response:
+        timeout = request_timeout(call, self.settings.timeout)
+        try:
+            return self._client().request(
+                call.method, call.path, params=call.params, timeout=timeout, **extra
+            )
+        except httpx.TransportError as exc:
+            raise self._fail(exc) from exc
+
+    def _upload(self, source: UploadSource) -> str:
+        prepared = prepare_upload(source)
+        try:
+            with prepared.path.open("rb") as handle:
+                files = {"file": (prepared.filename, handle, "application/octet-stream")}
+                upload = Call("POST", TEMP_UPLOAD_PATH, _temp_file_id)
+                response = self._send(upload, files=files)
+        finally:
+            prepared.cleanup()
+        return upload.convert(unwrap(response))
+
+    def upload_temp_file(self, path: str | os.PathLike[str]) -> str:
+        """Upload a local file (``POST /api/v1/resources/temp_upload``); returns its
+        ``temp_file_id`` for ``import_pack``, ``restore``..."""
+        return self._upload(local_file(path))
+
+    def _execute(self, call: Call[T]) -> T:
+        payload = dict(call.json) if call.json is not None else None
+        if call.upload is not None:
+            payload = {**(payload or {}), "temp_file_id": self._upload(call.upload)}
+        extra = {"json": payload} if payload is not None else {}
+        response = self._send(call, **extra)
+        return call.convert(unwrap(response, call.raw))
+
+    health = _sync(CallBuilder.health)
+    ls = _sync(CallBuilder.ls)
+    tree = _sync(CallBuilder.tree)
+    stat = _sync(CallBuilder.stat)
+    mkdir = _sync(CallBuilder.mkdir)
+    rm = _sync(CallBuilder.rm)
+    mv = _sync(CallBuilder.mv)
+    read = _sync(CallBuilder.read)
+    read_bytes = _sync(CallBuilder.read_bytes)
+    abstract = _sync(CallBuilder.abstract)
+    overview = _sync(CallBuilder.overview)
+    write = _sync(CallBuilder.write)
+    edit = _sync(CallBuilder.edit)
+    add_resource = _sync(CallBuilder.add_resource)
+    find = _sync(CallBuilder.find)
+    search = _sync(CallBuilder.search)
+    assemble_context = _sync(CallBuilder.assemble_context)
+    grep = _sync(CallBuilder.grep)
+    glob = _sync(CallBuilder.glob)
+    reindex = _sync(CallBuilder.reindex)
+    consistency = _sync(CallBuilder.consistency)
+    get_task = _sync(CallBuilder.get_task)
+    list_tasks = _sync(CallBuilder.list_tasks)
+    wait_processing = _sync(CallBuilder.wait_processing)
+    add_skill = _sync(CallBuilder.add_skill)
+    list_skills = _sync(CallBuilder.list_skills)
+    get_skill = _sync(CallBuilder.get_skill)
+    delete_skill = _sync(CallBuilder.delete_skill)
+    upsert_privacy_config = _sync(CallBuilder.upsert_privacy_config)
+    get_privacy_config = _sync(CallBuilder.get_privacy_config)
+    list_privacy_categories = _sync(CallBuilder.list_privacy_categories)
+    list_privacy_targets = _sync(CallBuilder.list_privacy_targets)
+    list_privacy_versions = _sync(CallBuilder.list_privacy_versions)
+    get_privacy_version = _sync(CallBuilder.get_privacy_version)
+    activate_privacy_version = _sync(CallBuilder.activate_privacy_version)
+    privacy_values = _sync(CallBuilder.privacy_values)
+    create_session = _sync(CallBuilder.create_session)
+    list_sessions = _sync(CallBuilder.list_sessions)
+    get_session = _sync(CallBuilder.get_session)
+    delete_session = _sync(CallBuilder.delete_session)
+    add_message = _sync(CallBuilder.add_message)
+    add_messages = _sync(CallBuilder.add_messages)
+    record_used = _sync(CallBuilder.record_used)
+    session_context = _sync(CallBuilder.session_context)
+    commit_session = _sync(CallBuilder.commit_session)
+    extract = _sync(CallBuilder.extract)
+    list_archives = _sync(CallBuilder.list_archives)
+    get_archive = _sync(CallBuilder.get_archive)
+    retry_archive = _sync(CallBuilder.retry_archive)
+    export_pack = _sync(CallBuilder.export_pack)
+    import_pack = _sync(CallBuilder.import_pack)
+    backup = _sync(CallBuilder.backup)
+    restore = _sync(CallBuilder.restore)
+    get_relations = _sync(CallBuilder.get_relations)
+    link = _sync(CallBuilder.link)
+    unlink = _sync(CallBuilder.unlink)

@@ -1,0 +1,177 @@
+"""WebDAV semantics over ``viking://resources`` (class 1: no locks, no custom properties).
+
+Paths are relative to ``viking://resources`` (``""`` is that folder). Names starting with ``.``
+(directory sidecars, internal files) are hidden: they are never listed, reading them is 404 and
+creating them is 403. Writes go through :meth:`FilesystemOps.write`, so the tiers and vectors of
+a file uploaded over WebDAV are refreshed like any other write.
+
+The errors follow RFC 4918: a missing parent is 409 (:class:`ConflictError`), MKCOL on an
+existing path and a write onto a collection are 405 (:class:`MethodNotAllowedError`), MOVE onto
+an existing destination without ``Overwrite: T`` is 412 (:class:`FailedPreconditionError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import (
+    ConflictError,
+    FailedPreconditionError,
+    NotFoundError,
+    OpenVikingError,
+    PermissionDeniedError,
+)
+from ..identity import RequestContext
+from ..storage.base import Entry
+from ..uri import VikingURI
+from .filesystem import FilesystemOps
+
+__all__ = ["DavEntry", "MethodNotAllowedError", "WebDAVOps"]
+
+_SCOPE = "resources"
+
+
+class MethodNotAllowedError(OpenVikingError):
+    """The method does not apply to this resource (e.g. GET on a collection)."""
+
+    code: ClassVar[str] = "METHOD_NOT_ALLOWED"
+    http_status: ClassVar[int] = 405
+    default_message: ClassVar[str] = "Method not allowed"
+
+
+@dataclass(frozen=True, slots=True)
+class DavEntry:
+    """A file or collection; ``path`` is relative to ``viking://resources`` (no slashes at
+    either end; ``""`` for the root)."""
+
+    path: str
+    name: str
+    is_dir: bool
+    size: int
+    mtime: float
+
+    @property
+    def uri(self) -> str:
+        return f"viking://{_SCOPE}/{self.path}" if self.path else f"viking://{_SCOPE}"
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(s for s in path.split("/") if s)
+
+
+def _entry(path: tuple[str, ...], entry: Entry) -> DavEntry:
+    return DavEntry(
+        path="/".join(path),
+        name=path[-1] if path else _SCOPE,
+        is_dir=entry.is_dir,
+        size=0 if entry.is_dir else entry.size,
+        mtime=entry.mtime,
+    )
+
+
+class WebDAVOps(FilesystemOps):
+    """The operations behind ``/webdav/resources``."""
+
+    def _dav_uri(self, ctx: RequestContext, path: str, *, creating: bool = False) -> VikingURI:
+        segments = _segments(path)
+        uri = VikingURI(_SCOPE, segments)
+        if any(s.startswith(".") for s in segments):
+            if creating:
+                raise PermissionDeniedError(
+                    f"Names starting with '.' are reserved: {uri.uri}", {"resource": uri.uri}
+                )
+            raise NotFoundError(uri.uri, "file")
+        return self._resolve(ctx, uri, mutate=creating)
+
+    async def _dav_entry(self, ctx: RequestContext, uri: VikingURI) -> DavEntry | None:
+        try:
+            entry = await self.store.stat(self._key(ctx, uri))
+        except FileNotFoundError:
+            return None
+        return _entry(uri.segments, entry)
+
+    async def dav_stat(self, ctx: RequestContext, path: str) -> DavEntry:
+        """The entry at ``path`` (404 if missing or hidden)."""
+        uri = self._dav_uri(ctx, path)
+        found = await self._dav_entry(ctx, uri)
+        if found is None:
+            raise NotFoundError(uri.uri, "file")
+        return found
+
+    async def dav_list(self, ctx: RequestContext, path: str, depth: int) -> list[DavEntry]:
+        """The entry at ``path`` and, with ``depth`` 1 and a collection, its visible children."""
+        top = await self.dav_stat(ctx, path)
+        if depth < 1 or not top.is_dir:
+            return [top]
+        uri = self._dav_uri(ctx, path)
+        with self._fs_errors(uri, "directory"):
+            children = await self.store.listdir(self._key(ctx, uri))
+        shown = sorted(
+            (c for c in children if not c.name.startswith(".")),
+            key=lambda c: (not c.is_dir, c.name),
+        )
+        return [top, *(_entry((*uri.segments, c.name), c) for c in shown)]
+
+    async def dav_read(self, ctx: RequestContext, path: str) -> tuple[DavEntry, bytes]:
+        """A file's entry and bytes; a collection is 405."""
+        entry = await self.dav_stat(ctx, path)
+        if entry.is_dir:
+            raise MethodNotAllowedError(f"Cannot GET a collection: {entry.uri}")
+        return entry, await self.read_bytes(ctx, entry.uri)
+
+    async def _dav_parent(self, ctx: RequestContext, uri: VikingURI) -> None:
+        """409 unless the parent of ``uri`` is an existing collection."""
+        parent = uri.parent or VikingURI(_SCOPE)
+        found = await self._dav_entry(ctx, parent)
+        if found is None or not found.is_dir:
+            raise ConflictError(
+                f"Parent collection does not exist: {parent.uri}", {"resource": parent.uri}
+            )
+
+    async def dav_put(self, ctx: RequestContext, path: str, text: str) -> bool:
+        """Create or replace a text file; ``True`` if it was created."""
+        uri = self._dav_uri(ctx, path, creating=True)
+        await self._dav_parent(ctx, uri)
+        existing = await self._dav_entry(ctx, uri)
+        if existing is not None and existing.is_dir:
+            raise MethodNotAllowedError(f"Cannot PUT onto a collection: {uri.uri}")
+        await self.write(ctx, uri.uri, text, mode="create" if existing is None else "replace")
+        return existing is None
+
+    async def dav_mkcol(self, ctx: RequestContext, path: str) -> None:
+        """Create a collection whose parent exists (existing path: 405)."""
+        uri = self._dav_uri(ctx, path, creating=True)
+        if await self._dav_entry(ctx, uri) is not None:
+            raise MethodNotAllowedError(f"Already exists: {uri.uri}")
+        await self._dav_parent(ctx, uri)
+        await self.mkdir(ctx, uri.uri)
+
+    async def dav_delete(self, ctx: RequestContext, path: str) -> None:
+        """Remove a file or a whole collection."""
+        entry = await self.dav_stat(ctx, path)
+        await self.rm(ctx, entry.uri, recursive=entry.is_dir)
+
+    async def dav_move(
+        self, ctx: RequestContext, path: str, destination: str, *, overwrite: bool
+    ) -> bool:
+        """Move ``path`` to ``destination``; ``True`` if the destination was new.
+
+        An existing destination is replaced only with ``overwrite`` (else 412)."""
+        source = await self.dav_stat(ctx, path)
+        dest = self._dav_uri(ctx, destination, creating=True)
+        src_uri = self._dav_uri(ctx, path, creating=True)
+        if dest == src_uri:
+            raise PermissionDeniedError(
+                "Source and destination are the same", {"resource": source.uri}
+            )
+        await self._dav_parent(ctx, dest)
+        existing = await self._dav_entry(ctx, dest)
+        if existing is not None:
+            if not overwrite:
+                raise FailedPreconditionError(
+                    f"Destination exists and Overwrite is F: {dest.uri}", {"resource": dest.uri}
+                )
+            await self.rm(ctx, dest.uri, recursive=existing.is_dir)
+        await self.mv(ctx, source.uri, dest.uri)
+        return existing is None

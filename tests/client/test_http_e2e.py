@@ -1,0 +1,118 @@
+"""SyncHTTPClient against a real ``openviking-mcp serve`` on 127.0.0.1 (a free port)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openviking_mcp import SyncHTTPClient
+from openviking_mcp.errors import NotFoundError
+from tests.servers import free_port, start_server
+
+pytestmark = pytest.mark.slow
+
+SKILL_MD = (
+    "---\nname: release-helper\ndescription: Helps cut a release\n---\n\nTag, then roll out.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("served")
+    conf = root / "home" / ".openviking" / "ov.conf"  # the server's HOME (tests.servers)
+    conf.parent.mkdir(parents=True)
+    embedding = {"dense": {"provider": "hashing", "dimension": 256}}
+    conf.write_text(json.dumps({"embedding": embedding}), encoding="utf-8")
+    port = free_port()
+    proc = start_server(root, ["openviking-mcp", "serve"], port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def ov(server: str, tmp_path: Path) -> Iterator[SyncHTTPClient]:
+    # The url comes from ovcli.conf in this test's HOME (conftest points $HOME there).
+    conf = tmp_path / "home" / ".openviking" / "ovcli.conf"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text(json.dumps({"url": server, "timeout": 30}), encoding="utf-8")
+    with SyncHTTPClient() as client:
+        yield client
+
+
+def test_health_through_ovcli_conf(ov: SyncHTTPClient) -> None:
+    assert ov.settings.timeout == 30.0
+    assert ov.health()["healthy"] is True
+
+
+def test_write_read_ls_and_errors(ov: SyncHTTPClient) -> None:
+    written = ov.write("viking://resources/e2e/todo.md", "- ship it\n", mode="create")
+    assert written["written_bytes"] == len("- ship it\n")
+    ov.write("viking://resources/e2e/todo.md", "- test it\n", mode="append")
+    assert ov.read("viking://resources/e2e/todo.md") == "- ship it\n- test it\n"
+    assert ov.read_bytes("viking://resources/e2e/todo.md") == b"- ship it\n- test it\n"
+    names = [entry["name"] for entry in ov.ls("viking://resources/e2e")]
+    assert "todo.md" in names
+    assert ov.stat("viking://resources/e2e/todo.md")["isDir"] is False
+    with pytest.raises(NotFoundError) as caught:
+        ov.read("viking://resources/e2e/missing.md")
+    assert caught.value.code == "NOT_FOUND"
+    assert caught.value.details.get("resource")
+
+
+def test_add_a_local_folder_then_find_it(ov: SyncHTTPClient, tmp_path: Path) -> None:
+    docs = tmp_path / "handbook"
+    (docs / "ops").mkdir(parents=True)
+    (docs / "ops" / "rollback.md").write_text(
+        "# Rollback\n\nTo roll back a release, redeploy the previous tag.\n", encoding="utf-8"
+    )
+    (docs / "debug.log").write_text("ignored", encoding="utf-8")
+    (docs / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    result = ov.add_resource(str(docs), wait=True, timeout=120)
+    root = result["root_uri"]
+    assert root == "viking://resources/handbook"
+    assert ov.read(f"{root}/ops/rollback.md").startswith("# Rollback")
+    files = ov.glob("**/*", uri=root)["matches"]
+    assert f"{root}/ops/rollback.md" in files
+    assert not any(uri.endswith("debug.log") for uri in files)
+    hits = ov.find("how do I roll back a release", context_type="resource")
+    assert any(hit["uri"].startswith(root) for hit in hits["resources"])
+    grep = ov.grep(root, "previous tag")
+    assert grep["matches"][0]["uri"] == f"{root}/ops/rollback.md"
+
+
+def test_add_a_skill_folder(ov: SyncHTTPClient, tmp_path: Path) -> None:
+    skill = tmp_path / "release-helper"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text(SKILL_MD, encoding="utf-8")
+    (skill / "checklist.md").write_text("1. tag\n2. roll out\n", encoding="utf-8")
+    added = ov.add_skill(str(skill))
+    assert added["name"] == "release-helper"
+    assert added["auxiliary_files"] == 1
+    assert "release-helper" in [s["name"] for s in ov.list_skills()]
+
+
+def test_session_messages_and_commit(ov: SyncHTTPClient) -> None:
+    ov.add_message("e2e-chat", "user", content="I prefer dark roast coffee. My name is Dana.")
+    ov.add_message("e2e-chat", "assistant", content="Noted, Dana.")
+    assert ov.get_session("e2e-chat")["session_id"] == "e2e-chat"
+    committed = ov.commit_session("e2e-chat", wait=True, timeout=120)
+    assert committed["archive_uri"]
+    assert ov.list_archives("e2e-chat")
+    assert any(s["session_id"] == "e2e-chat" for s in ov.list_sessions())
+
+
+def test_edit(ov: SyncHTTPClient) -> None:
+    ov.write("viking://resources/e2e/edit.md", "hello\n", mode="create")
+    ov.edit("viking://resources/e2e/edit.md", "hello", "hello world")
+    assert ov.read("viking://resources/e2e/edit.md") == "hello world\n"

@@ -1,0 +1,154 @@
+"""`/api/v1/tasks`: one task, filtered lists, cancel, ownership and ROOT's view."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from http_api import create_app
+from openviking_mcp import ContextService, OpenVikingConfig
+from openviking_mcp.identity import RequestContext, Role
+from openviking_mcp.processing.tasks import TaskHandle
+
+BASE = "/api/v1/tasks"
+ROOT_KEY = "root-secret-key-for-task-tests"
+ROOT = {"X-API-Key": ROOT_KEY}
+
+
+def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
+    return OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
+            "server": server,
+        }
+    )
+
+
+def _result(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == "ok"
+    return body["result"]
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == "error"
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+async def _probe(task: TaskHandle) -> dict[str, Any]:
+    if task.payload.get("fail"):
+        raise ValueError("probe failed on purpose")
+    return {"echo": task.payload.get("n")}
+
+
+def _service(client: TestClient) -> ContextService:
+    service: ContextService = client.app.state.service  # type: ignore[attr-defined]
+    return service
+
+
+def _submit(client: TestClient, ctx: RequestContext, n: int, **payload: Any) -> str:
+    service = _service(client)
+    submit = functools.partial(
+        service.tasks.submit, "probe", ctx, {"n": n, **payload}, resource_id=f"r{n}", max_attempts=1
+    )
+    task_id: str = client.portal.call(submit)  # type: ignore[union-attr]
+    wait = functools.partial(service.tasks.wait, task_id, 10)
+    client.portal.call(wait)  # type: ignore[union-attr]
+    return task_id
+
+
+@pytest.fixture
+def client(workspace: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(_config(workspace))) as c:
+        _service(c).tasks.register("probe", _probe)
+        yield c
+
+
+DEFAULT = RequestContext("default", "default", Role.ADMIN)
+
+
+def test_get_and_list_own_tasks(client: TestClient) -> None:
+    done = _submit(client, DEFAULT, 1)
+    failed = _submit(client, DEFAULT, 2, fail=True)
+    record = _result(client.get(f"{BASE}/{done}"))
+    assert record["task_id"] == done
+    assert record["task_type"] == "probe"
+    assert record["status"] == "completed"
+    assert record["result"] == {"echo": 1}
+    assert record["resource_id"] == "r1"
+    assert record["created_at_iso"].endswith("Z")
+    assert {"stage", "progress", "error", "updated_at", "attempts"} <= set(record)
+    failure = _result(client.get(f"{BASE}/{failed}"))
+    assert failure["status"] == "failed"
+    assert "probe failed on purpose" in failure["error"]
+
+    probes = _result(client.get(BASE, params={"task_type": "probe"}))
+    assert [t["task_id"] for t in probes] == [failed, done]  # newest first
+    assert [t["task_id"] for t in _result(client.get(BASE, params={"status": "failed"}))] == [
+        failed
+    ]
+    assert [
+        t["task_id"]
+        for t in _result(client.get(BASE, params={"task_type": "probe", "resource_id": "r1"}))
+    ] == [done]
+    assert len(_result(client.get(BASE, params={"task_type": "probe", "limit": 1}))) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 201}, {"limit": "many"}, {"status": "sleeping"}],
+)
+def test_bad_list_parameters(client: TestClient, params: dict[str, Any]) -> None:
+    assert _error(client.get(BASE, params=params), 400)["code"] == "INVALID_ARGUMENT"
+
+
+def test_unknown_and_foreign_tasks_are_404(client: TestClient) -> None:
+    missing = _error(client.get(f"{BASE}/nope"), 404)
+    assert missing["message"] == "Task not found or expired"
+    assert missing["details"]["type"] == "task"
+    bob = RequestContext("default", "bob", Role.USER)
+    bobs = _submit(client, bob, 7)
+    _error(client.get(f"{BASE}/{bobs}"), 404)  # the default user does not see bob's task
+    assert bobs not in {t["task_id"] for t in _result(client.get(BASE))}
+    as_bob = {"X-OpenViking-User": "bob"}
+    assert _result(client.get(f"{BASE}/{bobs}", headers=as_bob))["result"] == {"echo": 7}
+    # a non-ROOT caller cannot look into another account
+    denied = _error(client.get(BASE, params={"account_id": "other"}), 403)
+    assert denied["code"] == "PERMISSION_DENIED"
+    _error(client.get(f"{BASE}/{bobs}", params={"account_id": "other"}), 403)
+
+
+def test_cancel(client: TestClient) -> None:
+    done = _submit(client, DEFAULT, 1)
+    error = _error(client.post(f"{BASE}/{done}/cancel"), 412)
+    assert error["code"] == "FAILED_PRECONDITION"
+    _error(client.post(f"{BASE}/nope/cancel"), 404)
+
+
+def test_root_sees_every_users_tasks(workspace: Path) -> None:
+    with TestClient(create_app(_config(workspace, root_api_key=ROOT_KEY))) as client:
+        _service(client).tasks.register("probe", _probe)
+        mine = _submit(client, DEFAULT, 1)
+        bobs = _submit(client, RequestContext("default", "bob", Role.USER), 2)
+        acme = _submit(client, RequestContext("acme", "ann", Role.ADMIN), 3)
+        listed = {t["task_id"] for t in _result(client.get(BASE, headers=ROOT))}
+        assert {mine, bobs} <= listed
+        assert acme not in listed
+        assert _result(client.get(f"{BASE}/{bobs}", headers=ROOT))["task_id"] == bobs
+        in_acme = _result(client.get(BASE, params={"account_id": "acme"}, headers=ROOT))
+        assert [t["task_id"] for t in in_acme] == [acme]
+        got = client.get(f"{BASE}/{acme}", params={"account_id": "acme"}, headers=ROOT)
+        assert _result(got)["task_id"] == acme
+        _error(client.get(f"{BASE}/{acme}", headers=ROOT), 404)
+        _error(client.get(BASE, params={"account_id": "bad/id"}, headers=ROOT), 400)
+        _error(client.get(BASE), 401)
