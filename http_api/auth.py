@@ -6,7 +6,9 @@ original server checks per route (seed 000, reference §3.2):
 
 * **ROOT path restriction**: a ROOT caller (the root key in ``api_key`` mode) may only call
   :data:`ROOT_PATHS` and the routes under :data:`ROOT_PREFIXES`; any other ``/api/v1`` route is
-  403 ``PERMISSION_DENIED``: ROOT is the server's own identity and has no tenant data.
+  403 ``PERMISSION_DENIED``: ROOT is the server's own identity and has no tenant data. One
+  addition to the original's list: ``POST /api/v1/skills/import-mcp``, whose ``command`` form
+  only ROOT may use.
 * **trusted mode, admin routes**: with a root key configured, a request to ``/api/v1/admin``
   that carries it and asserts no account/user acts as ROOT (so a gateway can create accounts);
   with identity headers it is that user, as on every other route.
@@ -39,14 +41,22 @@ __all__ = [
 
 ADMIN_PREFIX = "/api/v1/admin"
 ROOT_PATHS: frozenset[str] = frozenset(
-    {"/api/v1/system/status", "/api/v1/system/wait", "/api/v1/debug/health"}
+    {
+        "/api/v1/system/status",
+        "/api/v1/system/wait",
+        "/api/v1/debug/health",
+        # Ours, not the original's: only ROOT may make the server launch an MCP server
+        # command, so the route must stay reachable for it (it writes the shared agent skills).
+        "/api/v1/skills/import-mcp",
+    }
 )
 ROOT_PREFIXES: tuple[str, ...] = (ADMIN_PREFIX, "/api/v1/observer", "/api/v1/tasks")
 
 _ROOT_DENIED = (
     "ROOT API keys cannot access tenant-scoped data APIs; use a user key (create one with "
     "POST /api/v1/admin/accounts or /api/v1/admin/accounts/{account_id}/users). ROOT may call "
-    "/api/v1/system/status, /api/v1/system/wait, /api/v1/debug/health and the routes under "
+    "/api/v1/system/status, /api/v1/system/wait, /api/v1/debug/health, "
+    "/api/v1/skills/import-mcp and the routes under "
     "/api/v1/admin, /api/v1/observer and /api/v1/tasks"
 )
 
