@@ -10,23 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
+from openviking_mcp import ContextService, RequestContext
+
+from ._routes import ROOT_KEY, Keyed, config_for, error_of, result_of
 
 BASE = "/api/v1/search"
-ROOT_KEY = "root-key-for-search-route-tests"
-Keyed = tuple[TestClient, dict[str, str], dict[str, str]]
 GUIDE = "# Release guide\n\nRollback: revert the deploy tag, then redeploy.\nCanary first.\n"
 NOTES = "Kubernetes notes\nTODO: document the rollback drill\n"
-
-
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-            "server": server,
-        }
-    )
 
 
 def _seed(client: TestClient, headers: dict[str, str] | None = None, root: str = "") -> None:
@@ -44,7 +34,7 @@ def _seed(client: TestClient, headers: dict[str, str] | None = None, root: str =
 
 @pytest.fixture
 def client(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_config(workspace))) as c:
+    with TestClient(create_app(config_for(workspace))) as c:
         _seed(c)
         yield c
 
@@ -52,7 +42,7 @@ def client(workspace: Path) -> Iterator[TestClient]:
 @pytest.fixture
 def keyed(workspace: Path) -> Iterator[Keyed]:
     """api_key mode with ann (ADMIN of acme) and ben (USER of acme): client and their headers."""
-    with TestClient(create_app(_config(workspace, root_api_key=ROOT_KEY))) as c:
+    with TestClient(create_app(config_for(workspace, root_api_key=ROOT_KEY))) as c:
         service: ContextService = c.app.state.service  # type: ignore[attr-defined]
         assert c.portal is not None
         ann = c.portal.call(service.create_account, RequestContext.root(), "acme", "ann")
@@ -63,31 +53,12 @@ def keyed(workspace: Path) -> Iterator[Keyed]:
         yield c, ann_headers, {"Authorization": f"Bearer {ben['user_key']}"}
 
 
-def _result(response: Any) -> Any:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert set(body) == {"status", "result", "time"}
-    assert body["status"] == "ok"
-    assert isinstance(body["time"], float)
-    return body["result"]
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code
-    return error
-
-
 def _uris(result: dict[str, Any]) -> list[str]:
     return [hit["uri"] for bucket in ("memories", "resources", "skills") for hit in result[bucket]]
 
 
 def test_find(client: TestClient) -> None:
-    result = _result(client.post(f"{BASE}/find", json={"query": "rollback deploy tag"}))
+    result = result_of(client.post(f"{BASE}/find", json={"query": "rollback deploy tag"}))
     assert {"memories", "resources", "skills", "total"} <= set(result)
     assert result["total"] == len(_uris(result))
     assert "viking://resources/docs/guide.md" in _uris(result)
@@ -96,14 +67,14 @@ def test_find(client: TestClient) -> None:
     assert hit["context_type"] == "resource"
     assert hit["level"] == 2
     one = client.post(f"{BASE}/find", json={"query": "rollback", "node_limit": 1, "limit": 5})
-    assert _result(one)["total"] == 1  # node_limit overrides limit
+    assert result_of(one)["total"] == 1  # node_limit overrides limit
     scoped = client.post(
         f"{BASE}/find",
         json={"query": "rollback", "target_uri": "viking://resources/docs/ops", "level": 2},
     )
-    assert _uris(_result(scoped)) == ["viking://resources/docs/ops/notes.md"]
+    assert _uris(result_of(scoped)) == ["viking://resources/docs/ops/notes.md"]
     memories = client.post(f"{BASE}/find", json={"query": "rollback", "context_type": "memory"})
-    assert _result(memories)["resources"] == []
+    assert result_of(memories)["resources"] == []
 
 
 @pytest.mark.parametrize(
@@ -124,12 +95,12 @@ def test_find_bad_input(
     client: TestClient, body: dict[str, Any], status: int, code: str, words: str
 ) -> None:
     for route in ("find", "search"):
-        error = _error(client.post(f"{BASE}/{route}", json=body), status, code)
+        error = error_of(client.post(f"{BASE}/{route}", json=body), status, code)
         assert words in error["message"]
 
 
 def test_search_list_mode(client: TestClient) -> None:
-    result = _result(client.post(f"{BASE}/search", json={"query": "rollback deploy"}))
+    result = result_of(client.post(f"{BASE}/search", json={"query": "rollback deploy"}))
     assert "viking://resources/docs/guide.md" in _uris(result)
     plan = result["query_plan"]
     assert plan["queries"][0]["query"] == "rollback deploy"
@@ -138,9 +109,9 @@ def test_search_list_mode(client: TestClient) -> None:
     assert session.status_code == 200, session.text
     client.post("/api/v1/sessions/s1/messages", json={"role": "user", "content": "canary"})
     with_session = client.post(f"{BASE}/search", json={"query": "rollback", "session_id": "s1"})
-    assert _result(with_session)["query_plan"]["queries"]
+    assert result_of(with_session)["query_plan"]["queries"]
     missing = client.post(f"{BASE}/search", json={"query": "rollback", "session_id": "nope"})
-    _error(missing, 404, "NOT_FOUND")
+    error_of(missing, 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize(
@@ -158,89 +129,96 @@ def test_context_only_fields_in_list_mode_are_400(
     client: TestClient, extra: dict[str, Any]
 ) -> None:
     response = client.post(f"{BASE}/search", json={"query": "rollback", **extra})
-    error = _error(response, 400, "INVALID_ARGUMENT")
+    error = error_of(response, 400, "INVALID_ARGUMENT")
     assert "mode='context'" in error["message"]
     assert next(iter(extra)) in error["message"]
 
 
 def test_search_context_mode(client: TestClient) -> None:
     body = {"query": "rollback deploy", "mode": "context", "max_tokens": 400}
-    result = _result(client.post(f"{BASE}/search", json=body))
+    result = result_of(client.post(f"{BASE}/search", json=body))
     assert {"entries", "rendered", "digest", "stats"} <= set(result)
     assert result["stats"]["max_tokens"] == 400
     assert any(e["uri"] == "viking://resources/docs/guide.md" for e in result["entries"])
     assert "viking://resources/docs/guide.md" in result["rendered"]
     ignored = client.post(f"{BASE}/search", json={**body, "query_expansion": "auto"})
-    assert _result(ignored)["stats"]["ignored"] == ["query_expansion"]
+    assert result_of(ignored)["stats"]["ignored"] == ["query_expansion"]
     targeted = client.post(f"{BASE}/search", json={**body, "target_uri": "viking://resources/docs"})
-    assert "target_uri" in _error(targeted, 400, "INVALID_ARGUMENT")["message"]
+    assert "target_uri" in error_of(targeted, 400, "INVALID_ARGUMENT")["message"]
     too_small = client.post(f"{BASE}/search", json={**body, "max_tokens": 1})
-    _error(too_small, 400, "INVALID_ARGUMENT")
+    error_of(too_small, 400, "INVALID_ARGUMENT")
 
 
 def test_grep(client: TestClient) -> None:
     body = {"uri": "viking://resources/docs", "pattern": "ROLLBACK", "case_insensitive": True}
-    result = _result(client.post(f"{BASE}/grep", json=body))
+    result = result_of(client.post(f"{BASE}/grep", json=body))
     assert result["count"] == len(result["matches"]) == 2
     guide = next(m for m in result["matches"] if m["uri"].endswith("guide.md"))
     assert guide["line"] == 3
     assert guide["content"].startswith("Rollback:")
     assert set(guide) == {"uri", "line", "content"}
     assert (
-        _result(client.post(f"{BASE}/grep", json={**body, "case_insensitive": False}))["count"] == 0
+        result_of(client.post(f"{BASE}/grep", json={**body, "case_insensitive": False}))["count"]
+        == 0
     )
     excluded = client.post(
         f"{BASE}/grep", json={**body, "exclude_uri": "viking://resources/docs/ops"}
     )
-    assert [m["uri"] for m in _result(excluded)["matches"]] == ["viking://resources/docs/guide.md"]
+    assert [m["uri"] for m in result_of(excluded)["matches"]] == [
+        "viking://resources/docs/guide.md"
+    ]
     capped = client.post(f"{BASE}/grep", json={**body, "node_limit": 1})
-    assert _result(capped)["count"] == 1
+    assert result_of(capped)["count"] == 1
 
 
 def test_grep_errors(client: TestClient) -> None:
     bad = client.post(f"{BASE}/grep", json={"uri": "viking://resources", "pattern": "(unclosed"})
-    _error(bad, 400, "INVALID_ARGUMENT")
+    error_of(bad, 400, "INVALID_ARGUMENT")
     missing = client.post(f"{BASE}/grep", json={"uri": "viking://resources/none", "pattern": "x"})
-    _error(missing, 404, "NOT_FOUND")
-    _error(client.post(f"{BASE}/grep", json={"uri": "viking://resources"}), 400, "INVALID_ARGUMENT")
+    error_of(missing, 404, "NOT_FOUND")
+    error_of(
+        client.post(f"{BASE}/grep", json={"uri": "viking://resources"}), 400, "INVALID_ARGUMENT"
+    )
 
 
 def test_glob(client: TestClient) -> None:
-    everywhere = _result(client.post(f"{BASE}/glob", json={"pattern": "**/*.md"}))
+    everywhere = result_of(client.post(f"{BASE}/glob", json={"pattern": "**/*.md"}))
     assert "viking://resources/docs/guide.md" in everywhere["matches"]
     assert "viking://resources/docs/ops/notes.md" in everywhere["matches"]
     assert not any("/." in uri for uri in everywhere["matches"])  # hidden entries never match
     assert everywhere["count"] == len(everywhere["matches"])
     scoped = client.post(f"{BASE}/glob", json={"pattern": "*.md", "uri": "viking://resources/docs"})
-    assert _result(scoped) == {"matches": ["viking://resources/docs/guide.md"], "count": 1}
+    assert result_of(scoped) == {"matches": ["viking://resources/docs/guide.md"], "count": 1}
     capped = client.post(f"{BASE}/glob", json={"pattern": "**/*.md", "node_limit": 1})
-    assert _result(capped)["count"] == 1
+    assert result_of(capped)["count"] == 1
 
 
 def test_glob_errors(client: TestClient) -> None:
     missing = client.post(f"{BASE}/glob", json={"pattern": "*", "uri": "viking://resources/none"})
-    _error(missing, 404, "NOT_FOUND")
-    _error(client.post(f"{BASE}/glob", json={"uri": "viking://resources"}), 400, "INVALID_ARGUMENT")
+    error_of(missing, 404, "NOT_FOUND")
+    error_of(
+        client.post(f"{BASE}/glob", json={"uri": "viking://resources"}), 400, "INVALID_ARGUMENT"
+    )
 
 
 def test_another_users_space_is_403(keyed: Keyed) -> None:
     client, ann, ben = keyed
     space = "viking://user/ann/resources/private"
     own = client.post(f"{BASE}/find", json={"query": "rollback", "target_uri": space}, headers=ann)
-    assert f"{space}/guide.md" in _uris(_result(own))
+    assert f"{space}/guide.md" in _uris(result_of(own))
     everything = client.post(f"{BASE}/find", json={"query": "rollback deploy"}, headers=ben)
-    assert not any(uri.startswith("viking://user/ann") for uri in _uris(_result(everything)))
+    assert not any(uri.startswith("viking://user/ann") for uri in _uris(result_of(everything)))
     grep_all = client.post(
         f"{BASE}/grep", json={"uri": "viking://", "pattern": "rollback"}, headers=ben
     )
-    assert _result(grep_all)["count"] == 0
+    assert result_of(grep_all)["count"] == 0
     glob_all = client.post(f"{BASE}/glob", json={"pattern": "**/*.md"}, headers=ben)
-    assert not any("user/ann" in uri for uri in _result(glob_all)["matches"])
+    assert not any("user/ann" in uri for uri in result_of(glob_all)["matches"])
     for response in (
         client.post(f"{BASE}/find", json={"query": "rollback", "target_uri": space}, headers=ben),
         client.post(f"{BASE}/search", json={"query": "rollback", "target_uri": space}, headers=ben),
         client.post(f"{BASE}/grep", json={"uri": space, "pattern": "rollback"}, headers=ben),
         client.post(f"{BASE}/glob", json={"pattern": "*", "uri": space}, headers=ben),
     ):
-        _error(response, 403, "PERMISSION_DENIED")
-    _error(client.post(f"{BASE}/find", json={"query": "rollback"}), 401, "UNAUTHENTICATED")
+        error_of(response, 403, "PERMISSION_DENIED")
+    error_of(client.post(f"{BASE}/find", json={"query": "rollback"}), 401, "UNAUTHENTICATED")
