@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openviking_mcp.errors import error_to_envelope
+from openviking_mcp.errors import OpenVikingError, error_to_envelope
 
 __all__ = ["REQUEST_ID_HEADER", "error_response", "install", "ok"]
 
@@ -68,8 +68,12 @@ def error_response(request: Request, status: int, error: dict[str, Any]) -> JSON
 
 async def _openviking_error(request: Request, exc: Exception) -> JSONResponse:
     status, error = error_to_envelope(exc)
-    if status >= 500:
+    if not isinstance(exc, OpenVikingError):  # a bug: keep the traceback
         logger.exception("request failed: %s %s", request.method, request.url.path, exc_info=exc)
+    elif status >= 500 and status != 501:  # a known failure (unavailable, timeout...)
+        logger.warning(
+            "request failed: %s %s: %s %s", request.method, request.url.path, exc.code, exc
+        )
     return error_response(request, status, error)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-__all__ = ["clean_env", "exe", "free_port", "start_server"]
+__all__ = ["clean_env", "exe", "free_port", "server_log", "start_server"]
 
 
 def free_port() -> int:
@@ -33,15 +33,25 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def server_log(tmp_path: Path) -> Path:
+    """Where :func:`start_server` writes the server's output."""
+    return tmp_path / "server.log"
+
+
 def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Popen[bytes]:
-    """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers."""
+    """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers.
+
+    Output goes to :func:`server_log` (a file, not a pipe: an unread pipe fills up and blocks
+    a chatty server)."""
+    log = server_log(tmp_path).open("wb")
     proc = subprocess.Popen(
         [exe(command[0]), *command[1:], "--path", str(tmp_path / "data"), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         env=clean_env(tmp_path),
         cwd=tmp_path,
     )
+    log.close()
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -50,6 +60,6 @@ def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Po
         except httpx.TransportError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"server did not start: {out}")
+                out = server_log(tmp_path).read_text(errors="replace")
+                pytest.fail(f"server did not start: {out[-4000:]}")
             time.sleep(0.2)

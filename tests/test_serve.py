@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import clean_env, exe, free_port, start_server
+from tests.servers import clean_env, exe, free_port, server_log, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_server_answers_health_and_ready(tmp_path: Path, command: list[str]) -> 
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    log = proc.stdout.read().decode() if proc.stdout else ""
+    log = server_log(tmp_path).read_text(errors="replace")
     # uvicorn shuts down gracefully, then re-raises SIGTERM (exit -15).
     assert "Application shutdown complete" in log
     assert proc.returncode in (0, -15)
