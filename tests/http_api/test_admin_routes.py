@@ -11,22 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from openviking_mcp import ContextService, OpenVikingConfig
+from openviking_mcp import ContextService
 from openviking_mcp.identity import RequestContext, Role
 from openviking_mcp.storage.index import IndexFilter
+from tests.http_api._routes import config_for
 
 BASE = "/api/v1/admin"
 ROOT_KEY = "root-secret-key-for-admin-tests"
-
-
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
-            "server": server,
-        }
-    )
 
 
 def _result(response: Any, status: int = 200) -> Any:
@@ -53,7 +44,7 @@ ROOT = _key(ROOT_KEY)
 
 @pytest.fixture
 def client(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_config(workspace, root_api_key=ROOT_KEY))) as c:
+    with TestClient(create_app(config_for(workspace, root_api_key=ROOT_KEY))) as c:
         yield c
 
 
@@ -233,7 +224,7 @@ def test_delete_account_removes_data_and_vectors(client: TestClient) -> None:
 
 
 def test_dev_mode_admin_is_the_default_accounts_admin(workspace: Path) -> None:
-    with TestClient(create_app(_config(workspace))) as client:
+    with TestClient(create_app(config_for(workspace))) as client:
         denied = _error(
             client.post(f"{BASE}/accounts", json={"account_id": "a", "admin_user_id": "b"}), 403
         )

@@ -15,19 +15,10 @@ from http_api import create_app
 from http_api.auth import root_may_call
 from http_api.deps import Caller
 from openviking_mcp import OpenVikingConfig
+from tests.http_api._routes import config_for
 
 ROOT_KEY = "root-secret-key-for-auth-tests"
 ROOT_DENIED = "ROOT API keys cannot access tenant-scoped data APIs"
-
-
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
-            "server": server,
-        }
-    )
 
 
 def _app(config: OpenVikingConfig) -> FastAPI:
@@ -74,7 +65,7 @@ def _bearer(key: str) -> dict[str, str]:
 
 @pytest.fixture
 def api(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(_app(_config(workspace, root_api_key=ROOT_KEY))) as c:
+    with TestClient(_app(config_for(workspace, root_api_key=ROOT_KEY))) as c:
         yield c
 
 
@@ -90,7 +81,7 @@ def _new_account(client: TestClient, account: str, admin: str) -> str:
 
 
 def test_dev_mode_needs_no_key(workspace: Path) -> None:
-    with TestClient(_app(_config(workspace))) as client:
+    with TestClient(_app(config_for(workspace))) as client:
         assert client.get("/health").json()["auth_mode"] == "dev"
         assert isinstance(_result(client.get("/api/v1/tasks")), list)
         session = _result(client.post("/api/v1/sessions", json={"session_id": "s"}))
@@ -229,7 +220,7 @@ def _who(client: TestClient, headers: dict[str, str]) -> Any:
 
 
 def test_trusted_mode_with_root_key(workspace: Path) -> None:
-    config = _config(workspace, auth_mode="trusted", root_api_key=ROOT_KEY)
+    config = config_for(workspace, auth_mode="trusted", root_api_key=ROOT_KEY)
     with TestClient(_app(config)) as client:
         ident = {"X-OpenViking-Account": "acme", "X-OpenViking-User": "ann"}
         assert _error(client.get("/api/v1/zz-whoami", headers=ident), 401)["code"] == (
@@ -280,7 +271,7 @@ def test_trusted_mode_with_root_key(workspace: Path) -> None:
 
 
 def test_trusted_mode_without_root_key_is_loopback_only(workspace: Path) -> None:
-    config = _config(workspace, auth_mode="trusted")
+    config = config_for(workspace, auth_mode="trusted")
     ident = {"X-OpenViking-Account": "acme", "X-OpenViking-User": "ann"}
     with TestClient(_app(config)) as remote:  # client host "testclient"
         assert _error(remote.get("/api/v1/zz-whoami", headers=ident), 403)["code"] == (
@@ -295,7 +286,7 @@ def test_trusted_mode_without_root_key_is_loopback_only(workspace: Path) -> None
 
 
 def test_caller_is_cached_per_request(workspace: Path) -> None:
-    app = _app(_config(workspace))
+    app = _app(config_for(workspace))
 
     @app.get("/api/v1/zz-twice")
     async def twice(request: Request, first: Caller, second: Caller) -> dict[str, bool]:

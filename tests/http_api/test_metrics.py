@@ -13,8 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from http_api import create_app
-from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
+from openviking_mcp import ContextService, RequestContext
 from openviking_mcp.processing.tasks import TaskHandle
+from tests.http_api._routes import config_for
 
 pytestmark = pytest.mark.anyio
 
@@ -24,23 +25,13 @@ Client = Callable[..., AbstractAsyncContextManager[tuple[httpx.AsyncClient, Cont
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
-            "server": server,
-        }
-    )
-
-
 @pytest.fixture
 def client(tmp_path: Path) -> Client:
     @asynccontextmanager
     async def start(
         name: str = "data", **server: Any
     ) -> AsyncIterator[tuple[httpx.AsyncClient, ContextService]]:
-        app = create_app(_config(tmp_path / name, **server))
+        app = create_app(config_for(tmp_path / name, **server))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

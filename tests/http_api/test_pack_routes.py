@@ -9,31 +9,20 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from openviking_mcp import OpenVikingConfig
+from tests.http_api._routes import config_for
 
 ROOT_KEY = "root-key-for-pack-tests"
 GUIDE = "# Deploy guide\n\nRoll out the falcon service with canary releases first.\n"
 
 
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-            "server": server,
-        }
-    )
-
-
 @pytest.fixture
 def client(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_config(workspace))) as c:
+    with TestClient(create_app(config_for(workspace))) as c:
         yield c
 
 
@@ -148,7 +137,7 @@ def test_import_round_trip_and_errors(client: TestClient) -> None:
 
 
 def test_backup_and_restore_into_another_account(workspace: Path) -> None:
-    with TestClient(create_app(_config(workspace, root_api_key=ROOT_KEY))) as client:
+    with TestClient(create_app(config_for(workspace, root_api_key=ROOT_KEY))) as client:
         root = {"X-API-Key": ROOT_KEY}
         keys: dict[str, str] = {}
         for account, admin in (("alpha", "ann"), ("beta", "bea")):

@@ -10,20 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from openviking_mcp import OpenVikingConfig
+from tests.http_api._routes import config_for
 
 BASE = "/api/v1/privacy-configs"
 TARGET = f"{BASE}/api_keys/github"
-
-
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
-            "server": server,
-        }
-    )
 
 
 def _result(response: Any, status: int = 200) -> Any:
@@ -43,7 +33,7 @@ def _error(response: Any, status: int) -> dict[str, Any]:
 
 @pytest.fixture
 def client(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_config(workspace))) as c:
+    with TestClient(create_app(config_for(workspace))) as c:
         yield c
 
 
@@ -138,7 +128,7 @@ def test_configs_are_private_to_their_user(client: TestClient) -> None:
 
 
 def test_root_has_no_privacy_space(workspace: Path) -> None:
-    with TestClient(create_app(_config(workspace, root_api_key="root-key-privacy"))) as client:
+    with TestClient(create_app(config_for(workspace, root_api_key="root-key-privacy"))) as client:
         error = _error(client.get(BASE, headers={"X-API-Key": "root-key-privacy"}), 403)
         assert error["code"] == "PERMISSION_DENIED"
         _error(client.get(BASE), 401)

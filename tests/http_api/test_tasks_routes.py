@@ -11,23 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from openviking_mcp import ContextService, OpenVikingConfig
+from openviking_mcp import ContextService
 from openviking_mcp.identity import RequestContext, Role
 from openviking_mcp.processing.tasks import TaskHandle
+from tests.http_api._routes import config_for
 
 BASE = "/api/v1/tasks"
 ROOT_KEY = "root-secret-key-for-task-tests"
 ROOT = {"X-API-Key": ROOT_KEY}
-
-
-def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
-            "server": server,
-        }
-    )
 
 
 def _result(response: Any, status: int = 200) -> Any:
@@ -69,7 +60,7 @@ def _submit(client: TestClient, ctx: RequestContext, n: int, **payload: Any) -> 
 
 @pytest.fixture
 def client(workspace: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_config(workspace))) as c:
+    with TestClient(create_app(config_for(workspace))) as c:
         _service(c).tasks.register("probe", _probe)
         yield c
 
@@ -136,7 +127,7 @@ def test_cancel(client: TestClient) -> None:
 
 
 def test_root_sees_every_users_tasks(workspace: Path) -> None:
-    with TestClient(create_app(_config(workspace, root_api_key=ROOT_KEY))) as client:
+    with TestClient(create_app(config_for(workspace, root_api_key=ROOT_KEY))) as client:
         _service(client).tasks.register("probe", _probe)
         mine = _submit(client, DEFAULT, 1)
         bobs = _submit(client, RequestContext("default", "bob", Role.USER), 2)
