@@ -177,6 +177,8 @@ def test_tree_has_rel_paths_and_respects_limits(ov: OpenViking) -> None:
 
 def test_stat(ov: OpenViking) -> None:
     ov.write("viking://resources/s.md", "12345", mode="create")
+    # Background L0/L1 refresh briefly locks the parent folder; once it is done, nothing is held.
+    ov.wait_processing()
     info = ov.stat("viking://resources/s.md")
     assert info["name"] == "s.md"
     assert info["size"] == 5
