@@ -15,7 +15,7 @@ PIP_QUIET := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2
 .PHONY: help run test lint typecheck pytest clean
 
 help:
-	@echo "make run   - create .venv, install, serve MCP + HTTP on $(HOST):$(PORT)"
+	@echo "make run   - create .venv, install, serve MCP + HTTP (+ chat bot) on $(HOST):$(PORT)"
 	@echo "make test  - create .venv, install .[dev], run ruff, mypy and pytest"
 
 $(BIN)/python:
@@ -30,7 +30,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/openviking-mcp serve --host $(HOST) --port $(PORT)
+	$(BIN)/openviking-mcp serve --host $(HOST) --port $(PORT) --with-bot
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,7 +19,7 @@ from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
 
-from . import envelope, metrics
+from . import bot, envelope, metrics
 from .routers import (
     admin,
     content,
@@ -86,7 +86,10 @@ def create_app(
 
     @app.get("/health", tags=["system"], summary="Liveness probe (no auth)")
     async def health() -> dict[str, object]:
-        return svc.health()
+        report: dict[str, object] = svc.health()
+        if svc.config.bot.enabled:
+            report["bot"] = svc.bot_health()
+        return report
 
     @app.get("/ready", tags=["system"], summary="Readiness probe (no auth)")
     async def ready(request: Request) -> JSONResponse:
@@ -111,6 +114,7 @@ def create_app(
         stats,
         admin,
         webdav,
+        bot,
     ):
         app.include_router(group.router)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.

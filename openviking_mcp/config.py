@@ -26,6 +26,8 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
+    "BotConfig",
+    "BotGatewayConfig",
     "EmbeddingConfig",
     "EmbeddingModelConfig",
     "MemoryConfig",
@@ -170,6 +172,42 @@ class MemoryConfig(_Section):
     keep_recent_count: int = Field(default=0, ge=0)
 
 
+class BotGatewayConfig(_Section):
+    token: str = ""
+    """Accepted for compatibility with the original's ``ov.conf``; the bot runs in-process here,
+    so no gateway token is sent anywhere."""
+
+
+class BotConfig(_Section):
+    """VikingBot: chat over the store (``/chat``, ``/chat/stream``, ``/bot/v1/...``)."""
+
+    enabled: bool = False
+    """Serve the bot routes (``serve --with-bot`` sets this)."""
+    model: VLMConfig | None = None
+    """The chat model; ``None`` uses ``vlm``. Neither configured: retrieval-only answers."""
+    max_loop_count: int = Field(default=8, ge=1, le=50)
+    """Model requests per turn; the last one gets no tools, so the model has to answer."""
+    timeout: float = Field(default=300.0, gt=0)
+    """Seconds a turn may go without any progress (a model chunk or a tool result) before it
+    ends with an error event."""
+    auto_commit: bool = False
+    """Commit the chat session after every answered turn (extracts memories at once)."""
+    stream_retention_seconds: float = Field(default=600.0, ge=0)
+    """How long a finished turn's events stay available to ``/chat/stream/resume``."""
+    context_limit: int = Field(default=5, ge=1, le=50)
+    """Contexts fetched up front: memories for the prompt, hits in retrieval-only mode."""
+    history_tokens: int = Field(default=8000, ge=0)
+    """Earlier messages of the session given to the model, newest first within this budget."""
+    system_prompt: str = ""
+    """Extra instructions appended to the built-in system prompt."""
+    gateway: BotGatewayConfig = Field(default_factory=BotGatewayConfig)
+
+    def chat_model(self, vlm: VLMConfig) -> VLMConfig | None:
+        """The model the bot talks to, or ``None`` for retrieval-only mode."""
+        chosen = self.model if self.model is not None else vlm
+        return chosen if chosen.configured else None
+
+
 class OpenVikingConfig(_Section):
     """The whole ``ov.conf``. Every field has an offline default."""
 
@@ -185,6 +223,7 @@ class OpenVikingConfig(_Section):
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
+    bot: BotConfig = Field(default_factory=BotConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .accounts import AccountStore
@@ -21,6 +21,7 @@ from .models.llm import LLM
 from .models.rerank import Reranker
 from .ops.admin import AdminOps
 from .ops.auth import AuthOps
+from .ops.chat import ChatOps
 from .ops.context import ContextOps
 from .ops.debug import DebugOps
 from .ops.memory import MemoryOps
@@ -38,6 +39,9 @@ from .processing.semantic import SemanticBuilder
 from .processing.tasks import TaskQueue
 from .storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
 from .storage.index import VectorIndex
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
 
 __all__ = ["ContextService"]
 
@@ -57,11 +61,12 @@ class ContextService(
     ObserverOps,
     DebugOps,
     WebDAVOps,
+    ChatOps,
 ):
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
-    ``store`` replaces the local content filesystem and ``embedder`` the configured embedder
-    (tests inject fakes here, as pydantic-ai's ``TestModel``).
+    ``store`` replaces the local content filesystem, ``embedder`` the configured embedder and
+    ``chat_model`` the bot's model (tests inject fakes here, as pydantic-ai's ``TestModel``).
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class ContextService(
         *,
         store: ContentStore | None = None,
         embedder: Embedder | None = None,
+        chat_model: Model | None = None,
     ) -> None:
         self.config = config or OpenVikingConfig()
         workspace = self.config.workspace
@@ -84,6 +90,7 @@ class ContextService(
         summarizer = LLMSummarizer(self.llm.complete) if self.llm is not None else None
         self.semantic = SemanticBuilder(self.config.semantic, summarizer)
         self._embedder = embedder
+        self._chat_model = chat_model
         self._index_error: OpenVikingError | None = None
         self._opened = False
         self._init_lock = asyncio.Lock()
@@ -137,6 +144,7 @@ class ContextService(
             if not self._opened:
                 return
             self._opened = False
+            await self._close_bot()
             await self._stop_session_scanner()
             await self.tasks.stop()
             await self.index.close()

@@ -23,6 +23,13 @@ def serve(
         str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
     ] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
+    with_bot: Annotated[
+        bool,
+        typer.Option(
+            "--with-bot",
+            help="Serve the chat bot too: /chat, /chat/stream and /bot/v1/... (bot.enabled).",
+        ),
+    ] = False,
 ) -> None:
     """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp."""
     opts.config = config_file or opts.config
@@ -36,8 +43,11 @@ def serve(
         server["host"] = host
     if port is not None:
         server["port"] = port
+    overrides: dict[str, Any] = {"server": server} if server else {}
+    if with_bot:
+        overrides["bot"] = {"enabled": True}
     try:
-        config = opts.load({"server": server} if server else None)
+        config = opts.load(overrides or None)
         mode = config.server.effective_auth_mode
         if mode == "dev" and not is_loopback_host(config.server.host):
             raise ConfigError(
@@ -51,7 +61,8 @@ def serve(
         raise fail(exc) from None
     err.print(
         f"openviking-mcp {__version__} serving http://{config.server.host}:{config.server.port} "
-        f"(MCP at /mcp; auth: {mode}, workspace: {config.workspace})",
+        f"(MCP at /mcp{'; bot at /chat' if config.bot.enabled else ''}; auth: {mode}, "
+        f"workspace: {config.workspace})",
         markup=False,
         highlight=False,
     )

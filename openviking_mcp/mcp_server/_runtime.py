@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ..errors import OpenVikingError, UnauthenticatedError
 from ..identity import RequestContext
+from ..retrieval.render import error_text
 from ..service import ContextService
 
 __all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text"]
@@ -28,35 +29,6 @@ logger = logging.getLogger("openviking_mcp.mcp")
 CALLER_SCOPE_KEY = "openviking_caller"
 #: Where the HTTP endpoint leaves the public base URL (for upload links).
 BASE_URL_SCOPE_KEY = "openviking_base_url"
-
-_HINTS = {
-    "NOT_FOUND": "Check the URI with the list, tree or glob tool (or find it with find).",
-    "INVALID_URI": (
-        "URIs look like viking://resources/..., viking://agent/skills/... or "
-        "viking://~/memories/... (~ is your own user space)."
-    ),
-    "PERMISSION_DENIED": (
-        "This identity may not touch that URI: stay inside viking://resources, "
-        "viking://agent and your own viking://~ space."
-    ),
-    "ALREADY_EXISTS": "Use mode='replace' to overwrite it, or pick another URI.",
-    "UNAUTHENTICATED": "Configure the MCP client with a valid API key (X-API-Key header).",
-    "NOT_INITIALIZED": "The store is still starting; try again in a moment.",
-}
-
-
-def error_text(exc: OpenVikingError) -> str:
-    """``Error [CODE]: message`` plus what to do about it."""
-    text = f"Error [{exc.code}]: {exc.message}"
-    hint = _HINTS.get(exc.code)
-    if exc.code == "NOT_FOUND" and exc.details.get("type") == "session":
-        hint = (
-            "Check the id (sessions live under viking://~/sessions), start one with "
-            "create_session, or omit session_id."
-        )
-    elif exc.code == "ALREADY_EXISTS" and exc.details.get("type") == "session":
-        hint = "Pick another session_id, or leave it empty to get a generated one."
-    return f"{text}\n{hint}" if hint else text
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field
 
 from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError
 from ..identity import RequestContext
-from . import _format as fmt
+from ..retrieval import render as fmt
 from ._models import (
     AddResourceResult,
     EditResult,

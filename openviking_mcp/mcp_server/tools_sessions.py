@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -188,10 +187,7 @@ def register_session_tools(registry: ToolRegistry, rt: Runtime) -> None:
         ctx: Context,
     ) -> Annotated[CallToolResult, RememberResult]:
         async def run(caller: RequestContext) -> tuple[str, RememberResult]:
-            session_id = f"mcp-store-{uuid.uuid4().hex[:12]}"
-            await svc.create_session(caller, session_id)
-            await svc.add_messages(caller, session_id, [m.model_dump() for m in messages])
-            result = await svc.commit_session(caller, session_id)
+            result = await svc.remember(caller, [m.model_dump() for m in messages])
             text = f"Stored {len(messages)} message(s) and committed for memory extraction."
             model = RememberResult.model_validate({**_clean(result), "stored": len(messages)})
             return text, model

@@ -188,6 +188,21 @@ class SessionOps(SessionCommitOps):
         result = await self._append(ctx, session_id, built)
         return await self._maybe_auto_commit(ctx, session_id, result)
 
+    async def remember(
+        self,
+        ctx: RequestContext,
+        messages: list[dict[str, Any]],
+        *,
+        session_prefix: str = "mcp-store",
+    ) -> dict[str, Any]:
+        """Store ``messages`` in a fresh session ``{prefix}-{12 hex}`` and commit it at once, so
+        their memories are extracted in the background; the commit result plus ``stored``."""
+        session_id = f"{session_prefix}-{secrets.token_hex(6)}"
+        await self.create_session(ctx, session_id)
+        added = await self.add_messages(ctx, session_id, messages)
+        result = await self.commit_session(ctx, session_id)
+        return {**result, "session_id": session_id, "stored": added["added"]}
+
     async def _append(
         self, ctx: RequestContext, session_id: str, messages: list[Message]
     ) -> dict[str, Any]:

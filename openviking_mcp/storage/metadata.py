@@ -81,6 +81,24 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX upload_tickets_expiry ON upload_tickets(expires_at)
     """,
+    # 4: the bot's answers, with the feedback given on them
+    """
+    CREATE TABLE chat_responses (
+        response_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        mode TEXT NOT NULL,
+        model TEXT,
+        message TEXT NOT NULL DEFAULT '',
+        citations TEXT NOT NULL DEFAULT '[]',
+        token_usage TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        feedback TEXT
+    );
+    CREATE INDEX chat_responses_session ON chat_responses(account_id, user_id, session_id)
+    """,
 ]
 
 

@@ -1,11 +1,14 @@
-"""The readable text of each tool result, in the original server's formats where it has one."""
+"""Readable text of tool results (MCP and bot tools), in the original's formats where it has one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import OpenVikingError
+
 __all__ = [
+    "error_text",
     "format_context",
     "format_edit",
     "format_glob",
@@ -122,3 +125,33 @@ def format_glob(pattern: str, matches: Sequence[str]) -> str:
     if not matches:
         return f"No files found matching: {pattern}"
     return f"Found {len(matches)} file(s):\n" + "\n".join(f"  {uri}" for uri in matches)
+
+
+_HINTS = {
+    "NOT_FOUND": "Check the URI with the list, tree or glob tool (or find it with find).",
+    "INVALID_URI": (
+        "URIs look like viking://resources/..., viking://agent/skills/... or "
+        "viking://~/memories/... (~ is your own user space)."
+    ),
+    "PERMISSION_DENIED": (
+        "This identity may not touch that URI: stay inside viking://resources, "
+        "viking://agent and your own viking://~ space."
+    ),
+    "ALREADY_EXISTS": "Use mode='replace' to overwrite it, or pick another URI.",
+    "UNAUTHENTICATED": "Configure the MCP client with a valid API key (X-API-Key header).",
+    "NOT_INITIALIZED": "The store is still starting; try again in a moment.",
+}
+
+
+def error_text(exc: OpenVikingError) -> str:
+    """``Error [CODE]: message`` plus what to do about it."""
+    text = f"Error [{exc.code}]: {exc.message}"
+    hint = _HINTS.get(exc.code)
+    if exc.code == "NOT_FOUND" and exc.details.get("type") == "session":
+        hint = (
+            "Check the id (sessions live under viking://~/sessions), start one with "
+            "create_session, or omit session_id."
+        )
+    elif exc.code == "ALREADY_EXISTS" and exc.details.get("type") == "session":
+        hint = "Pick another session_id, or leave it empty to get a generated one."
+    return f"{text}\n{hint}" if hint else text

@@ -1,0 +1,556 @@
+"""VikingBot: a pydantic-ai agent that answers over the caller's context store.
+
+A turn runs as its own task and reports :mod:`.events` into a resumable :class:`TurnStream`;
+``/chat`` waits for the turn's result, ``/chat/stream`` follows its events. Each turn stores
+the user's message and the answer (with the contexts it used and its tool calls) in the chat's
+session, so committing the session extracts memories from chats. With no model configured the
+bot answers in retrieval-only mode: the best contexts for the message, with their URIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic_ai import Agent, RunContext
+from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+from pydantic_ai.messages import (
+    BinaryContent,
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    ImageUrl,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    PartDeltaEvent,
+    PartEndEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+    ThinkingPart,
+    ThinkingPartDelta,
+    UserContent,
+    UserPromptPart,
+)
+from pydantic_ai.models import Model
+from pydantic_ai.usage import UsageLimits
+
+from .. import __version__
+from ..config import BotConfig, VLMConfig
+from ..errors import DeadlineExceededError, OpenVikingError
+from ..identity import RequestContext
+from ..retrieval import render
+from .events import NON_DELTA_EVENTS, now_iso
+from .images import decode_data_url
+from .prompt import build_instructions, memories_text
+from .responses import save_response
+from .schema import ChatReply, ChatRequest, Citation, TokenUsage
+from .streams import StreamRegistry, TurnStream
+from .tools import ChatDeps, build_toolset
+
+if TYPE_CHECKING:
+    from ..service import ContextService
+
+__all__ = ["ChatBot"]
+
+logger = logging.getLogger("openviking_mcp.bot")
+
+_PREVIEW_CHARS = 2000
+_HIT_BUCKETS = (("memories", "memory"), ("resources", "resource"), ("skills", "skill"))
+
+
+def _new_session_id() -> str:
+    return f"chat-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= _PREVIEW_CHARS else text[:_PREVIEW_CHARS] + " [...]"
+
+
+def _instructions(ctx: RunContext[ChatDeps]) -> str:
+    return ctx.deps.instructions
+
+
+class ChatBot:
+    """The bot of one service; ``model`` overrides the configured one (tests pass a
+    ``FunctionModel``)."""
+
+    def __init__(
+        self,
+        service: ContextService,
+        config: BotConfig,
+        vlm: VLMConfig,
+        model: Model | None = None,
+    ) -> None:
+        self.service = service
+        self.config = config
+        chosen = config.chat_model(vlm)
+        if model is None and chosen is not None:
+            from ..models.chat_model import litellm_chat_model
+
+            model = litellm_chat_model(chosen)
+        self.model = model
+        self.streams = StreamRegistry(config.stream_retention_seconds)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._agent: Agent[ChatDeps, str] | None = None
+        if model is not None:
+            self._agent = Agent(
+                model,
+                deps_type=ChatDeps,
+                instructions=_instructions,
+                toolsets=[build_toolset()],
+            )
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self._agent is not None else "retrieval"
+
+    def health(self) -> dict[str, Any]:
+        """``{status: "healthy", version, timestamp}`` plus the mode and model."""
+        return {
+            "status": "healthy",
+            "version": __version__,
+            "timestamp": now_iso(),
+            "mode": self.mode,
+            "model": self.model.model_name if self.model is not None else None,
+            "running_turns": len(self.streams.running()),
+            "note": None
+            if self._agent is not None
+            else "No model is configured (vlm or bot.model in ov.conf): answers list the "
+            "most relevant contexts instead.",
+        }
+
+    # -- turns ---------------------------------------------------------------------------
+
+    async def start(self, ctx: RequestContext, request: ChatRequest) -> TurnStream:
+        """Store the message and start the turn; its events go to the returned stream."""
+        svc = self.service
+        session_id = request.session_id or _new_session_id()
+        await svc.get_session(ctx, session_id, auto_create=True)
+        key = (ctx.account_id, ctx.user_id, session_id)
+        stream = self.streams.open(key, f"resp_{secrets.token_hex(12)}")
+        try:
+            history, summary = await self._history(ctx, session_id)
+            await svc.add_message(ctx, session_id, "user", parts=self._user_parts(request))
+        except BaseException as exc:
+            await stream.finish(self._failed(stream, exc))
+            raise
+        task = asyncio.create_task(self._run(ctx, request, stream, history, summary))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return stream
+
+    async def chat(self, ctx: RequestContext, request: ChatRequest) -> dict[str, Any]:
+        """One whole turn: the ``ChatReply`` once the answer is complete."""
+        stream = await self.start(ctx, request)
+        return await stream.wait()
+
+    def resume(self, ctx: RequestContext, session_id: str) -> TurnStream | None:
+        """The session's current (or recently finished) turn stream of the caller's user."""
+        return self.streams.get((ctx.account_id, ctx.user_id, session_id))
+
+    async def close(self) -> None:
+        """Stop running turns (each ends with an error event)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- one turn --------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        ctx: RequestContext,
+        request: ChatRequest,
+        stream: TurnStream,
+        history: list[ModelMessage],
+        summary: str | None,
+    ) -> None:
+        reply: dict[str, Any]
+        try:
+            if not request.need_reply:
+                reply = self._reply(stream, message=None, mode="store")
+            elif self._agent is None:
+                reply = await self._retrieve(ctx, request, stream)
+            else:
+                reply = await self._watch(
+                    stream, self._answer(ctx, request, stream, history, summary)
+                )
+        except asyncio.CancelledError:
+            reply = self._failed(stream, OpenVikingError("The server stopped during the turn"))
+            await self._end(ctx, stream, reply)
+            raise
+        except Exception as exc:
+            reply = self._failed(stream, exc)
+        await self._end(ctx, stream, reply)
+
+    async def _end(self, ctx: RequestContext, stream: TurnStream, reply: dict[str, Any]) -> None:
+        if reply["mode"] != "store":
+            with contextlib.suppress(Exception):
+                await save_response(self.service.db, ctx, reply)
+            if reply.get("error"):
+                data: dict[str, Any] = {"error": reply["error"]}
+            else:
+                data = {"content": reply["message"]}
+                data.update({k: reply[k] for k in ("citations", "token_usage", "mode", "model")})
+            data.update(response_id=reply["response_id"], session_id=reply["session_id"])
+            await stream.emit("response", data)
+        reply["events"] = [e.record() for e in stream.events if e.event in NON_DELTA_EVENTS]
+        await stream.finish(reply)
+
+    def _reply(
+        self, stream: TurnStream, *, message: str | None, mode: str, **extra: Any
+    ) -> dict[str, Any]:
+        return ChatReply(
+            session_id=stream.session_id,
+            response_id=stream.response_id,
+            message=message,
+            timestamp=now_iso(),
+            mode=mode,  # type: ignore[arg-type]
+            model=self.model.model_name if self.model is not None and mode == "llm" else None,
+            **extra,
+        ).model_dump()
+
+    def _failed(self, stream: TurnStream, exc: BaseException) -> dict[str, Any]:
+        if isinstance(exc, OpenVikingError):
+            error = exc.message
+        elif isinstance(exc, UsageLimitExceeded):
+            error = (
+                f"The model did not answer within {self.config.max_loop_count} requests "
+                f"(bot.max_loop_count): {exc}"
+            )
+        elif isinstance(exc, AgentRunError):
+            error = f"The model misbehaved: {exc}"
+        else:
+            logger.exception("chat turn failed", exc_info=exc)
+            error = f"Internal error: {type(exc).__name__}"
+        return self._reply(stream, message=None, mode=self.mode, error=error)
+
+    async def _watch(self, stream: TurnStream, work: Any) -> dict[str, Any]:
+        """Run ``work``; stop it with an error once it made no progress for ``timeout`` s."""
+        task: asyncio.Task[dict[str, Any]] = asyncio.ensure_future(work)
+        limit = self.config.timeout
+        try:
+            while True:
+                remaining = limit - (time.monotonic() - stream.last_progress)
+                if remaining <= 0:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+                    raise DeadlineExceededError("chat turn (no progress from the model)", limit)
+                done, _ = await asyncio.wait({task}, timeout=remaining)
+                if done:
+                    return task.result()
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
+    async def _answer(
+        self,
+        ctx: RequestContext,
+        request: ChatRequest,
+        stream: TurnStream,
+        history: list[ModelMessage],
+        summary: str | None,
+    ) -> dict[str, Any]:
+        assert self._agent is not None
+        cfg = self.config
+        memory_hits = await self._memories(ctx, request.message)
+        memories = memories_text(memory_hits)
+        disabled = frozenset(request.disabled_tools)
+        deps = ChatDeps(
+            service=self.service,
+            ctx=ctx,
+            session_id=stream.session_id,
+            disabled=disabled,
+            max_loop_count=cfg.max_loop_count,
+            instructions=build_instructions(
+                ctx.user_id,
+                memories=memories,
+                summary=summary,
+                disabled=disabled,
+                extra=cfg.system_prompt,
+            ),
+        )
+        for hit in memory_hits:
+            deps.saw(hit["uri"], "memory")
+        tool_log: dict[str, dict[str, Any]] = {}
+        iteration = 0
+        limits = UsageLimits(request_limit=cfg.max_loop_count + 1)
+        prompt = self._prompt(request)
+        async with self._agent.iter(
+            prompt, deps=deps, message_history=history, usage_limits=limits
+        ) as run:
+            async for node in run:
+                if Agent.is_model_request_node(node):
+                    iteration += 1
+                    await stream.emit(
+                        "iteration", {"iteration": iteration, "max_iterations": cfg.max_loop_count}
+                    )
+                    async with node.stream(run.ctx) as model_events:
+                        async for event in model_events:
+                            await self._model_event(stream, event)
+                elif Agent.is_call_tools_node(node):
+                    async with node.stream(run.ctx) as tool_events:
+                        async for event in tool_events:
+                            await self._tool_event(stream, event, tool_log)
+            result = run.result
+        assert result is not None
+        answer = str(result.output)
+        usage = result.usage
+        tokens = TokenUsage(
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            total_tokens=usage.input_tokens + usage.output_tokens,
+        )
+        citations = self._citations(answer, deps)
+        await self._record(ctx, stream.session_id, answer, citations, list(tool_log.values()))
+        return self._reply(
+            stream,
+            message=answer,
+            mode="llm",
+            relevant_memories=memories,
+            token_usage=tokens,
+            citations=citations,
+        )
+
+    async def _model_event(self, stream: TurnStream, event: Any) -> None:
+        if isinstance(event, PartStartEvent):
+            part = event.part
+            if isinstance(part, TextPart) and part.content:
+                await stream.emit("content_delta", part.content)
+            elif isinstance(part, ThinkingPart) and part.content:
+                await stream.emit("reasoning_delta", part.content)
+        elif isinstance(event, PartDeltaEvent):
+            delta = event.delta
+            if isinstance(delta, TextPartDelta) and delta.content_delta:
+                await stream.emit("content_delta", delta.content_delta)
+            elif isinstance(delta, ThinkingPartDelta) and delta.content_delta:
+                await stream.emit("reasoning_delta", delta.content_delta)
+        elif (
+            isinstance(event, PartEndEvent)
+            and isinstance(event.part, ThinkingPart)
+            and event.part.content
+        ):
+            await stream.emit("reasoning", event.part.content)
+
+    async def _tool_event(
+        self, stream: TurnStream, event: Any, log: dict[str, dict[str, Any]]
+    ) -> None:
+        if isinstance(event, FunctionToolCallEvent):
+            part = event.part
+            try:
+                arguments: Any = part.args_as_dict()
+            except Exception:
+                arguments = part.args
+            log[part.tool_call_id] = {
+                "type": "tool",
+                "tool_id": part.tool_call_id,
+                "tool_name": part.tool_name,
+                "tool_input": arguments if isinstance(arguments, dict) else {"raw": arguments},
+                "tool_status": "running",
+            }
+            await stream.emit(
+                "tool_call",
+                {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments},
+            )
+        elif isinstance(event, FunctionToolResultEvent):
+            returned: Any = event.part
+            text = (
+                returned.model_response_str()
+                if hasattr(returned, "model_response_str")
+                else str(getattr(returned, "content", ""))
+            )
+            failed = not hasattr(returned, "model_response_str") or text.startswith("Error [")
+            entry = log.get(returned.tool_call_id)
+            if entry is not None:
+                entry["tool_output"] = _preview(text)
+                entry["tool_status"] = "error" if failed else "completed"
+            await stream.emit(
+                "tool_result",
+                {
+                    "id": returned.tool_call_id,
+                    "name": returned.tool_name,
+                    "result": _preview(text),
+                    "is_error": failed,
+                },
+            )
+
+    async def _retrieve(
+        self, ctx: RequestContext, request: ChatRequest, stream: TurnStream
+    ) -> dict[str, Any]:
+        """Retrieval-only mode: the best contexts for the message, with their URIs."""
+        limit = self.config.context_limit
+        query = request.message.strip()
+        await stream.emit("iteration", {"iteration": 1, "max_iterations": 1})
+        hits: list[dict[str, Any]] = []
+        memories: str | None = None
+        if query:
+            arguments = {"query": query, "limit": limit}
+            await stream.emit(
+                "tool_call", {"id": "retrieval", "name": "find", "arguments": arguments}
+            )
+            result = await self.service.find(ctx, query, limit=limit)
+            await stream.emit(
+                "tool_result",
+                {
+                    "id": "retrieval",
+                    "name": "find",
+                    "result": _preview(render.format_hits(result)),
+                    "is_error": False,
+                },
+            )
+            for bucket, context_type in _HIT_BUCKETS:
+                hits += [{**h, "context_type": context_type} for h in result.get(bucket, [])]
+            hits.sort(key=lambda h: -float(h.get("score") or 0.0))
+            hits = hits[:limit]
+            memories = memories_text([h for h in hits if h["context_type"] == "memory"])
+        answer = _retrieval_answer(hits, bool(query))
+        await stream.emit("content_delta", answer)
+        citations = [Citation(uri=h["uri"], context_type=h["context_type"]) for h in hits]
+        await self._record(ctx, stream.session_id, answer, citations, [])
+        return self._reply(
+            stream,
+            message=answer,
+            mode="retrieval",
+            relevant_memories=memories,
+            citations=citations,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _memories(self, ctx: RequestContext, message: str) -> list[dict[str, Any]]:
+        if not message.strip():
+            return []
+        try:
+            result = await self.service.find(
+                ctx, message, target_uri="viking://~/memories", limit=self.config.context_limit
+            )
+        except OpenVikingError as exc:
+            logger.info("no memories for the chat prompt: %s", exc.message)
+            return []
+        return [  # memory files only: a folder's summary is no memory of its own
+            hit
+            for hit in result.get("memories", [])
+            if not str(hit["uri"]).endswith(("/.abstract.md", "/.overview.md"))
+        ]
+
+    async def _history(
+        self, ctx: RequestContext, session_id: str
+    ) -> tuple[list[ModelMessage], str | None]:
+        budget = self.config.history_tokens
+        if budget <= 0:
+            return [], None
+        context = await self.service.session_context(ctx, session_id, token_budget=budget)
+        return _to_model_messages(context["messages"]), context.get("latest_archive_overview")
+
+    def _user_parts(self, request: ChatRequest) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        if request.message.strip():
+            parts.append({"type": "text", "text": request.message})
+        for image in request.images:
+            url = image.image_url.url
+            if url.startswith("data:"):
+                media_type, data = decode_data_url(url)
+                parts.append(
+                    {"type": "text", "text": f"[image attached: {media_type}, {len(data)} bytes]"}
+                )
+            else:
+                parts.append({"type": "image_url", "image_url": image.image_url.model_dump()})
+        return parts
+
+    def _prompt(self, request: ChatRequest) -> str | list[UserContent]:
+        if not request.images:
+            return request.message
+        content: list[UserContent] = [request.message] if request.message.strip() else []
+        for image in request.images:
+            url = image.image_url.url
+            if url.startswith("data:"):
+                media_type, data = decode_data_url(url)
+                content.append(BinaryContent(data=data, media_type=media_type))
+            else:
+                content.append(ImageUrl(url=url))
+        return content
+
+    def _citations(self, answer: str, deps: ChatDeps) -> list[Citation]:
+        mentioned = [uri for uri in deps.seen if uri in answer or uri.rstrip("/") in answer]
+        ordered = list(dict.fromkeys([*deps.read, *mentioned]))
+        return [Citation(uri=u, context_type=deps.seen.get(u, "resource")) for u in ordered]
+
+    async def _record(
+        self,
+        ctx: RequestContext,
+        session_id: str,
+        answer: str,
+        citations: list[Citation],
+        tools: list[dict[str, Any]],
+    ) -> None:
+        """The answer into the session, with the contexts it used, and an auto-commit."""
+        svc = self.service
+        parts: list[dict[str, Any]] = [{"type": "text", "text": answer.strip() or "(no answer)"}]
+        parts += [{"type": "context", **c.model_dump()} for c in citations]
+        parts += [{**t, "tool_status": t.get("tool_status", "completed")} for t in tools]
+        for part in parts:
+            if part.get("tool_status") == "running":
+                part["tool_status"] = "error"
+        await svc.add_message(ctx, session_id, "assistant", parts=parts)
+        if citations:
+            await svc.record_used(ctx, session_id, contexts=[c.uri for c in citations])
+        if self.config.auto_commit:
+            try:
+                await svc.commit_session(ctx, session_id)
+            except OpenVikingError as exc:
+                logger.warning("auto-commit of chat session %s failed: %s", session_id, exc)
+
+
+def _retrieval_answer(hits: list[dict[str, Any]], asked: bool) -> str:
+    note = (
+        "No language model is configured (set vlm or bot.model in ov.conf), so this is "
+        "retrieval-only mode"
+    )
+    if not asked:
+        return f"{note}: send a text message to search the store."
+    if not hits:
+        return f"{note}, and nothing in the store matches this message."
+    lines = [f"{note}. The most relevant contexts in the store:", ""]
+    for number, hit in enumerate(hits, 1):
+        score = round(float(hit.get("score") or 0.0) * 100)
+        abstract = " ".join(str(hit.get("abstract") or "").split()) or "(no abstract)"
+        lines.append(f"{number}. [{hit['context_type']} {score}%] {hit['uri']}")
+        lines.append(f"   {abstract}")
+    return "\n".join(lines)
+
+
+def _to_model_messages(messages: list[dict[str, Any]]) -> list[ModelMessage]:
+    """Stored session messages as model history: text only, user/assistant alternating."""
+    turns: list[tuple[str, str]] = []
+    for message in messages:
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            continue
+        text = "\n".join(
+            str(p.get("text", ""))
+            for p in message.get("parts", [])
+            if isinstance(p, dict) and p.get("type") == "text"
+        ).strip()
+        if not text:
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1] = (role, f"{turns[-1][1]}\n\n{text}")
+        else:
+            turns.append((role, text))
+    while turns and turns[0][0] != "user":
+        turns.pop(0)
+    history: list[ModelMessage] = []
+    for role, text in turns:
+        if role == "user":
+            history.append(ModelRequest(parts=[UserPromptPart(content=text)]))
+        else:
+            history.append(ModelResponse(parts=[TextPart(content=text)]))
+    return history

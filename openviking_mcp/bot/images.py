@@ -1,0 +1,123 @@
+"""Images attached to a chat message: at most 4, each an ``https`` URL or a base64 data URL of
+a JPEG, PNG, GIF or WebP image of at most 10 MiB whose bytes really are that format."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
+    "ChatImage",
+    "ImageURL",
+    "check_images",
+    "decode_data_url",
+]
+
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+_DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|gif|webp));base64,(.*)$", re.DOTALL)
+# base64 of 10 MiB is about 13.4 MiB of text; anything longer cannot decode small enough.
+_MAX_ENCODED = (MAX_IMAGE_BYTES + 2) // 3 * 4 + 4
+
+
+class ImageURL(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1)
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ChatImage(BaseModel):
+    """``{type: "image_url", image_url: {url, detail?}}`` (a bare URL string is accepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageURL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, value: object) -> object:
+        return {"image_url": {"url": value}} if isinstance(value, str) else value
+
+    @field_validator("image_url", mode="before")
+    @classmethod
+    def _from_string(cls, value: object) -> object:
+        return {"url": value} if isinstance(value, str) else value
+
+
+def _matches(media_type: str, data: bytes) -> bool:
+    if media_type == "image/jpeg":
+        return data.startswith(b"\xff\xd8\xff")
+    if media_type == "image/png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if media_type == "image/gif":
+        return data.startswith((b"GIF87a", b"GIF89a"))
+    return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+
+
+def decode_data_url(url: str, *, field: str = "image") -> tuple[str, bytes]:
+    """``(media_type, bytes)`` of a valid image data URL; :class:`InvalidArgumentError` else."""
+    match = _DATA_URL.match(url)
+    if match is None:
+        raise InvalidArgumentError(
+            f"{field}: a data URL must be data:image/(jpeg|png|gif|webp);base64,...",
+            {"field": field},
+        )
+    media_type, encoded = match.group(1), match.group(2)
+    if len(encoded) > _MAX_ENCODED:
+        raise InvalidArgumentError(
+            f"{field}: the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB",
+            {"field": field, "max_bytes": MAX_IMAGE_BYTES},
+        )
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidArgumentError(
+            f"{field}: the data URL is not valid base64", {"field": field}
+        ) from None
+    if not data:
+        raise InvalidArgumentError(f"{field}: the image is empty", {"field": field})
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidArgumentError(
+            f"{field}: the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB",
+            {"field": field, "max_bytes": MAX_IMAGE_BYTES},
+        )
+    if not _matches(media_type, data):
+        raise InvalidArgumentError(
+            f"{field}: the bytes are not a {media_type.split('/')[1].upper()} image",
+            {"field": field, "media_type": media_type},
+        )
+    return media_type, data
+
+
+def check_images(images: Sequence[ChatImage]) -> list[ChatImage]:
+    """Validate the attached images (count, scheme, data-URL type, size and signature)."""
+    if len(images) > MAX_IMAGES:
+        raise InvalidArgumentError(
+            f"At most {MAX_IMAGES} images per message", {"field": "images", "max": MAX_IMAGES}
+        )
+    for index, image in enumerate(images):
+        field = f"images[{index}]"
+        url = image.image_url.url
+        if url.startswith("data:"):
+            decode_data_url(url, field=field)
+            continue
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise InvalidArgumentError(
+                f"{field}: an image must be an https URL or a base64 data URL",
+                {"field": field},
+            )
+    return list(images)

@@ -1,0 +1,88 @@
+"""The bot's answers in the metadata database, and the feedback given on them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from ..errors import NotFoundError
+from ..identity import RequestContext
+from ..storage import MetadataDB
+from .events import now_iso
+from .schema import FeedbackReceipt, FeedbackRequest
+
+__all__ = ["get_response", "save_feedback", "save_response"]
+
+
+async def save_response(db: MetadataDB, ctx: RequestContext, reply: dict[str, Any]) -> None:
+    """Keep one answer (``ChatReply`` fields) so feedback can be given on it."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO chat_responses (response_id, account_id, user_id, "
+            "session_id, created_at, mode, model, message, citations, token_usage, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reply["response_id"],
+                ctx.account_id,
+                ctx.user_id,
+                reply["session_id"],
+                time.time(),
+                reply.get("mode") or "llm",
+                reply.get("model"),
+                reply.get("message") or "",
+                json.dumps(reply.get("citations") or []),
+                json.dumps(reply.get("token_usage") or {}),
+                reply.get("error"),
+            ),
+        )
+
+    await db.transaction(write)
+
+
+async def get_response(db: MetadataDB, ctx: RequestContext, response_id: str) -> dict[str, Any]:
+    """A stored answer of the caller's user; :class:`NotFoundError` otherwise."""
+    row = await db.fetchone(
+        "SELECT * FROM chat_responses WHERE response_id = ? AND account_id = ? AND user_id = ?",
+        (response_id, ctx.account_id, ctx.user_id),
+    )
+    if row is None:
+        raise NotFoundError(response_id, "response")
+    item = dict(row)
+    item["citations"] = json.loads(item["citations"])
+    item["token_usage"] = json.loads(item["token_usage"])
+    item["feedback"] = json.loads(item["feedback"]) if item["feedback"] else None
+    return item
+
+
+async def save_feedback(
+    db: MetadataDB, ctx: RequestContext, request: FeedbackRequest
+) -> dict[str, Any]:
+    """Store feedback with its answer (a later one replaces it); 404 for an unknown answer or
+    one of another session."""
+    stored = await get_response(db, ctx, request.response_id)
+    if stored["session_id"] != request.session_id:
+        raise NotFoundError(request.response_id, "response")
+    delay = round(max(0.0, time.time() - float(stored["created_at"])), 3)
+    feedback = {
+        **request.model_dump(exclude={"session_id", "response_id"}, exclude_none=True),
+        "feedback_delay_sec": delay,
+        "at": now_iso(),
+    }
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "UPDATE chat_responses SET feedback = ? WHERE response_id = ?",
+            (json.dumps(feedback), request.response_id),
+        )
+
+    await db.transaction(write)
+    return FeedbackReceipt(
+        response_id=request.response_id,
+        session_id=request.session_id,
+        feedback_type=request.feedback_type,
+        feedback_delay_sec=delay,
+        timestamp=feedback["at"],
+    ).model_dump()

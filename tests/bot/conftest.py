@@ -1,0 +1,108 @@
+"""Bot test fixtures: a service on a hashing embedder with a scripted pydantic-ai model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
+
+from openviking_mcp import ContextService, OpenVikingConfig
+
+Step = str | list[str] | tuple[str, dict[str, Any]] | list[tuple[str, dict[str, Any]]]
+
+
+def bot_config(workspace: Path, **bot: Any) -> OpenVikingConfig:
+    return OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
+            "bot": {"enabled": True, **bot},
+        }
+    )
+
+
+@dataclass
+class Script:
+    """A pydantic-ai ``FunctionModel`` that plays ``steps``, one per model request.
+
+    A step is text (a string, or a list of deltas), one tool call ``(name, args)`` or a list of
+    tool calls. Once the steps run out it answers ``"done"``. Every request's messages and tool
+    names are kept for the test to inspect."""
+
+    steps: list[Step]
+    delay: float = 0.0
+    obey_tools: bool = True
+    """Answer ``"done"`` instead of calling a tool when no tools are offered (as real models
+    do); ``False`` plays a model that calls tools regardless."""
+    calls: list[tuple[list[ModelMessage], list[str], str | None]] = field(default_factory=list)
+
+    def model(self) -> FunctionModel:
+        return FunctionModel(stream_function=self._stream, model_name="scripted")
+
+    async def _stream(self, messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[Any]:
+        self.calls.append(
+            (list(messages), [t.name for t in info.function_tools], info.instructions)
+        )
+        step = self.steps[len(self.calls) - 1] if len(self.calls) <= len(self.steps) else "done"
+        if isinstance(step, tuple):
+            step = [step]
+        if isinstance(step, str):
+            step = [step]
+        if self.obey_tools and not info.function_tools and isinstance(step[0], tuple):
+            step = ["done"]
+        for index, item in enumerate(step):
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if isinstance(item, tuple):
+                name, args = item
+                call_id = f"call-{len(self.calls)}-{index}"
+                yield {
+                    index: DeltaToolCall(
+                        name=name, json_args=json.dumps(args), tool_call_id=call_id
+                    )
+                }
+            else:
+                yield item
+
+    def tool_returns(self, call: int) -> list[ToolReturnPart]:
+        """The tool results the model saw in request ``call`` (0-based)."""
+        return [
+            part
+            for message in self.calls[call][0]
+            if isinstance(message, ModelRequest)
+            for part in message.parts
+            if isinstance(part, ToolReturnPart)
+        ]
+
+
+@pytest.fixture
+def make_bot(workspace: Path) -> Callable[..., Any]:
+    """``async with make_bot(script, **bot_config) as svc`` (``script=None``: no model)."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def make(script: Script | None, **bot: Any) -> AsyncIterator[ContextService]:
+        svc = ContextService(
+            bot_config(workspace, **bot), chat_model=script.model() if script else None
+        )
+        await svc.initialize()
+        try:
+            yield svc
+        finally:
+            await svc.close()
+
+    return make
+
+
+async def seed(svc: ContextService, files: Sequence[tuple[str, str]]) -> None:
+    ctx = svc.dev_context()
+    for uri, text in files:
+        await svc.write(ctx, uri, text, mode="create")
+    await svc.wait_processing(ctx)
