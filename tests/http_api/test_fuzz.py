@@ -29,7 +29,8 @@ _SKIP = (
 
 def test_no_server_errors_and_always_the_envelope(tmp_path: Path) -> None:
     port = free_port()
-    proc = start_server(tmp_path, ["openviking-mcp", "serve"], port)
+    # with the bot (retrieval-only: no model configured) so its routes are fuzzed too
+    proc = start_server(tmp_path, ["openviking-mcp", "serve", "--with-bot"], port)
     base = f"http://127.0.0.1:{port}"
     failures: list[str] = []
     slow: list[str] = []
