@@ -49,6 +49,7 @@ from .events import NON_DELTA_EVENTS, now_iso
 from .images import decode_data_url
 from .prompt import build_instructions, memories_text
 from .responses import save_response
+from .retrieval import SIDECARS, retrieval_answer, useful_hits
 from .schema import ChatReply, ChatRequest, Citation, TokenUsage
 from .streams import StreamRegistry, TurnStream
 from .tools import ChatDeps, build_toolset
@@ -61,7 +62,6 @@ __all__ = ["ChatBot"]
 logger = logging.getLogger("openviking_mcp.bot")
 
 _PREVIEW_CHARS = 2000
-_HIT_BUCKETS = (("memories", "memory"), ("resources", "resource"), ("skills", "skill"))
 
 
 def _new_session_id() -> str:
@@ -396,7 +396,7 @@ class ChatBot:
             await stream.emit(
                 "tool_call", {"id": "retrieval", "name": "find", "arguments": arguments}
             )
-            result = await self.service.find(ctx, query, limit=limit)
+            result = await self.service.find(ctx, query, limit=limit * 3)
             await stream.emit(
                 "tool_result",
                 {
@@ -406,12 +406,9 @@ class ChatBot:
                     "is_error": False,
                 },
             )
-            for bucket, context_type in _HIT_BUCKETS:
-                hits += [{**h, "context_type": context_type} for h in result.get(bucket, [])]
-            hits.sort(key=lambda h: -float(h.get("score") or 0.0))
-            hits = hits[:limit]
+            hits = useful_hits(result, ctx.user_id, limit)
             memories = memories_text([h for h in hits if h["context_type"] == "memory"])
-        answer = _retrieval_answer(hits, bool(query))
+        answer = retrieval_answer(hits, bool(query))
         await stream.emit("content_delta", answer)
         citations = [Citation(uri=h["uri"], context_type=h["context_type"]) for h in hits]
         await self._record(ctx, stream.session_id, answer, citations, [])
@@ -436,9 +433,7 @@ class ChatBot:
             logger.info("no memories for the chat prompt: %s", exc.message)
             return []
         return [  # memory files only: a folder's summary is no memory of its own
-            hit
-            for hit in result.get("memories", [])
-            if not str(hit["uri"]).endswith(("/.abstract.md", "/.overview.md"))
+            hit for hit in result.get("memories", []) if not str(hit["uri"]).endswith(SIDECARS)
         ]
 
     async def _history(
@@ -507,24 +502,6 @@ class ChatBot:
                 await svc.commit_session(ctx, session_id)
             except OpenVikingError as exc:
                 logger.warning("auto-commit of chat session %s failed: %s", session_id, exc)
-
-
-def _retrieval_answer(hits: list[dict[str, Any]], asked: bool) -> str:
-    note = (
-        "No language model is configured (set vlm or bot.model in ov.conf), so this is "
-        "retrieval-only mode"
-    )
-    if not asked:
-        return f"{note}: send a text message to search the store."
-    if not hits:
-        return f"{note}, and nothing in the store matches this message."
-    lines = [f"{note}. The most relevant contexts in the store:", ""]
-    for number, hit in enumerate(hits, 1):
-        score = round(float(hit.get("score") or 0.0) * 100)
-        abstract = " ".join(str(hit.get("abstract") or "").split()) or "(no abstract)"
-        lines.append(f"{number}. [{hit['context_type']} {score}%] {hit['uri']}")
-        lines.append(f"   {abstract}")
-    return "\n".join(lines)
 
 
 def _to_model_messages(messages: list[dict[str, Any]]) -> list[ModelMessage]:
