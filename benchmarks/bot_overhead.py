@@ -35,6 +35,7 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
 
+_ANSWER = ["Deploys", "run", "through", "the", "pipeline", "described", "in", "the", "doc."]
 _TOPICS = ["deploy pipeline", "database migration", "incident review", "api limits", "billing"]
 
 
@@ -53,7 +54,7 @@ async def _instant(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterat
         uri = next((w for w in text.split() if w.startswith("viking://resources/doc")), "")
         yield {0: DeltaToolCall("read", json.dumps({"uri": uri}), tool_call_id="r")}
     else:
-        for word in "Deploys run through the pipeline described in the doc.".split():
+        for word in _ANSWER:
             yield word + " "
 
 
@@ -72,6 +73,11 @@ async def _time(turns: int, fn: Callable[[int], Awaitable[Any]]) -> list[float]:
         await fn(i)
         samples.append(time.perf_counter() - start)
     return samples
+
+
+def _wait_started(server: uvicorn.Server) -> None:
+    while not server.started:
+        time.sleep(0.05)
 
 
 def _free_port() -> int:
@@ -121,9 +127,7 @@ async def main() -> None:
     rows.append(
         (
             "service.chat, retrieval-only",
-            await _time(
-                args.turns, lambda i: retrieval.chat(rctx, {"message": "deploy pipeline"})
-            ),
+            await _time(args.turns, lambda i: retrieval.chat(rctx, {"message": "deploy pipeline"})),
         )
     )
     await retrieval.close()
@@ -135,8 +139,7 @@ async def main() -> None:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    await asyncio.to_thread(_wait_started, server)
     first_event: list[float] = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
 

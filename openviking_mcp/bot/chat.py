@@ -191,16 +191,16 @@ class ChatBot:
         await self._end(ctx, stream, reply)
 
     async def _end(self, ctx: RequestContext, stream: TurnStream, reply: dict[str, Any]) -> None:
-        if reply["mode"] != "store":
+        if reply["mode"] != "store":  # a stored message is no answer to give feedback on
             with contextlib.suppress(Exception):
                 await save_response(self.service.db, ctx, reply)
-            if reply.get("error"):
-                data: dict[str, Any] = {"error": reply["error"]}
-            else:
-                data = {"content": reply["message"]}
-                data.update({k: reply[k] for k in ("citations", "token_usage", "mode", "model")})
-            data.update(response_id=reply["response_id"], session_id=reply["session_id"])
-            await stream.emit("response", data)
+        if reply.get("error"):
+            data: dict[str, Any] = {"error": reply["error"]}
+        else:
+            data = {"content": reply["message"]}
+            data.update({k: reply[k] for k in ("citations", "token_usage", "mode", "model")})
+        data.update(response_id=reply["response_id"], session_id=reply["session_id"])
+        await stream.emit("response", data)  # every stream ends with it
         reply["events"] = [e.record() for e in stream.events if e.event in NON_DELTA_EVENTS]
         await stream.finish(reply)
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
 from ..ops.resources import ProcessingMode
 from ._http_base import Call, body, call, query, segment
+from ._http_chat import ChatCalls
 from ._http_pack import PackCalls
 from ._uploads import resource_source, skill_source
 
@@ -43,7 +44,7 @@ def _privacy_values(result: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()}
 
 
-class CallBuilder(PackCalls):
+class CallBuilder(PackCalls, ChatCalls):
     """Stateless: builds the calls; the clients send them."""
 
     # -- system ----------------------------------------------------------------------------

@@ -12,10 +12,11 @@ the identity argument: they act as one user of one account (``default``/``defaul
 from __future__ import annotations
 
 import functools
+import inspect
 import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ..config import OpenVikingConfig, load_config
 from ..errors import NotInitializedError
@@ -23,9 +24,13 @@ from ..identity import RequestContext
 from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
 from ..ops.resources import ProcessingMode
 from ..service import ContextService
+from ._chat import ChatMethods, blocking_iter
 from ._loop import LoopThread
 from ._pack import PackMethods
 from ._sessions import SessionMethods
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
 
 __all__ = ["AsyncOpenViking", "OpenViking"]
 
@@ -33,11 +38,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class AsyncOpenViking(SessionMethods, PackMethods):
+class AsyncOpenViking(SessionMethods, PackMethods, ChatMethods):
     """Async embedded client.
 
     ``path`` is the workspace folder (overrides ``storage.workspace``); ``config`` an
-    already-built configuration; ``config_file`` a path to ``ov.conf`` (else the usual lookup).
+    already-built configuration; ``config_file`` a path to ``ov.conf`` (else the usual lookup);
+    ``chat_model`` a pydantic-ai model that replaces the bot's configured one (tests).
     """
 
     def __init__(
@@ -48,6 +54,7 @@ class AsyncOpenViking(SessionMethods, PackMethods):
         config_file: str | os.PathLike[str] | None = None,
         account: str | None = None,
         user: str | None = None,
+        chat_model: Model | None = None,
     ) -> None:
         overrides = {"storage": {"workspace": str(path)}} if path is not None else None
         if config is None:
@@ -57,7 +64,7 @@ class AsyncOpenViking(SessionMethods, PackMethods):
                 update={"storage": config.storage.model_copy(update={"workspace": str(path)})}
             )
         self.config = config
-        self.service = ContextService(config)
+        self.service = ContextService(config, chat_model=chat_model)
         self._account, self._user = account, user
         self._ctx: RequestContext | None = None
 
@@ -456,6 +463,24 @@ def _blocking(
     return call
 
 
+def _streaming(
+    method: Callable[Concatenate[AsyncOpenViking, P], AsyncIterator[T]],
+) -> Callable[Concatenate[OpenViking, P], Iterator[T]]:
+    """The sync twin of an ``AsyncOpenViking`` async-iterator method: a plain iterator whose
+    steps run on the client's loop thread (same parameters and docs)."""
+
+    @functools.wraps(method)
+    def call(self: OpenViking, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        return blocking_iter(self._loop, method(self._async, *args, **kwargs))
+
+    signature = inspect.signature(method)
+    returns = signature.return_annotation
+    if isinstance(returns, str) and returns.startswith("AsyncIterator["):
+        returns = returns[len("Async") :]
+    call.__dict__["__signature__"] = signature.replace(return_annotation=returns)
+    return call
+
+
 class OpenViking:
     """Sync embedded client; same arguments and methods as :class:`AsyncOpenViking`."""
 
@@ -467,9 +492,15 @@ class OpenViking:
         config_file: str | os.PathLike[str] | None = None,
         account: str | None = None,
         user: str | None = None,
+        chat_model: Model | None = None,
     ) -> None:
         self._async = AsyncOpenViking(
-            path, config=config, config_file=config_file, account=account, user=user
+            path,
+            config=config,
+            config_file=config_file,
+            account=account,
+            user=user,
+            chat_model=chat_model,
         )
         self._loop = LoopThread()
 
@@ -561,3 +592,8 @@ class OpenViking:
     get_relations = _blocking(AsyncOpenViking.get_relations)
     link = _blocking(AsyncOpenViking.link)
     unlink = _blocking(AsyncOpenViking.unlink)
+    chat = _blocking(AsyncOpenViking.chat)
+    chat_stream = _streaming(AsyncOpenViking.chat_stream)
+    chat_resume = _streaming(AsyncOpenViking.chat_resume)
+    chat_feedback = _blocking(AsyncOpenViking.chat_feedback)
+    bot_health = _blocking(AsyncOpenViking.bot_health)

@@ -4,7 +4,9 @@
 (no event loop involved). Both have the same methods and signatures as ``AsyncOpenViking`` /
 ``OpenViking`` and return the envelope's ``result``; an error envelope raises the typed
 :class:`~openviking_mcp.errors.OpenVikingError` (``NOT_FOUND`` → ``NotFoundError``...), a server
-that cannot be reached :class:`~openviking_mcp.errors.ConnectionFailedError`.
+that cannot be reached :class:`~openviking_mcp.errors.ConnectionFailedError`. The bot's
+methods (``chat``, ``chat_stream``...) return its raw JSON and resume a dropped stream on their
+own (see :mod:`._http_chat`).
 
     with SyncHTTPClient("http://127.0.0.1:1933", api_key="...") as ov:
         ov.add_resource("./docs", wait=True)   # zipped, uploaded, imported
@@ -29,6 +31,7 @@ import httpx
 from ..errors import InternalError, NotInitializedError
 from ._http_base import TEMP_UPLOAD_PATH, Call, request_timeout, transport_error, unwrap
 from ._http_calls import CallBuilder
+from ._http_chat import AsyncChatStreams, SyncChatStreams
 from ._ovcli import DEFAULT_TIMEOUT, ClientSettings, resolve_settings
 from ._uploads import PreparedUpload, UploadSource, local_file, prepare_upload
 
@@ -120,7 +123,7 @@ def _sync(
     return method
 
 
-class AsyncHTTPClient(_HTTPClientBase):
+class AsyncHTTPClient(_HTTPClientBase, AsyncChatStreams):
     """Async client of an OpenViking server.
 
     ``transport`` replaces httpx's network transport (``httpx.MockTransport``,
@@ -268,9 +271,12 @@ class AsyncHTTPClient(_HTTPClientBase):
     get_relations = _async(CallBuilder.get_relations)
     link = _async(CallBuilder.link)
     unlink = _async(CallBuilder.unlink)
+    chat = _async(CallBuilder.chat)
+    chat_feedback = _async(CallBuilder.chat_feedback)
+    bot_health = _async(CallBuilder.bot_health)
 
 
-class SyncHTTPClient(_HTTPClientBase):
+class SyncHTTPClient(_HTTPClientBase, SyncChatStreams):
     """Blocking client of an OpenViking server on ``httpx.Client``; same arguments and methods
     as :class:`AsyncHTTPClient` (``transport`` is an ``httpx.BaseTransport``)."""
 
@@ -414,3 +420,6 @@ class SyncHTTPClient(_HTTPClientBase):
     get_relations = _sync(CallBuilder.get_relations)
     link = _sync(CallBuilder.link)
     unlink = _sync(CallBuilder.unlink)
+    chat = _sync(CallBuilder.chat)
+    chat_feedback = _sync(CallBuilder.chat_feedback)
+    bot_health = _sync(CallBuilder.bot_health)

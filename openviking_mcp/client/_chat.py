@@ -1,0 +1,245 @@
+"""The chat methods of the embedded async client (mixed into ``AsyncOpenViking``), and what the
+HTTP clients share with them: the request bodies, the event form and image files as data URLs.
+
+A streamed turn is a sequence of events ``{index, event, data, timestamp}`` numbered from 0 and
+ending with the ``response`` event (``data``: ``{content, response_id, session_id, citations,
+token_usage, mode, model}``, or ``{error, response_id, session_id}`` when the turn failed).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from ..errors import InvalidArgumentError, NotFoundError
+
+if TYPE_CHECKING:
+    from ..bot.events import ChatEvent
+    from ..identity import RequestContext
+    from ..service import ContextService
+    from ._loop import LoopThread
+
+__all__ = [
+    "ChatMethods",
+    "FeedbackType",
+    "blocking_iter",
+    "chat_body",
+    "event_dict",
+    "feedback_body",
+    "image_data_url",
+    "image_media_type",
+]
+
+T = TypeVar("T")
+
+FeedbackType = Literal["thumb_up", "thumb_down", "rating"]
+
+# The server sends a keep-alive comment this often while a turn is quiet; the embedded client
+# just skips the idle ticks of the stream.
+_HEARTBEAT = 15.0
+
+
+def chat_body(
+    message: str,
+    *,
+    session_id: str | None,
+    images: list[str] | None,
+    user_id: str | None,
+    need_reply: bool,
+    disabled_tools: list[str] | None,
+) -> dict[str, Any]:
+    """The ``ChatRequest`` body (``POST /chat``); fields left at ``None`` are not sent."""
+    payload: dict[str, Any] = {"message": message, "need_reply": need_reply}
+    if session_id is not None:
+        payload["session_id"] = session_id
+    if images:
+        payload["images"] = list(images)
+    if user_id is not None:
+        payload["user_id"] = user_id
+    if disabled_tools:
+        payload["disabled_tools"] = list(disabled_tools)
+    return payload
+
+
+def feedback_body(
+    session_id: str,
+    response_id: str,
+    feedback_type: FeedbackType,
+    *,
+    score: float | None,
+    reason: str | None,
+    text: str | None,
+) -> dict[str, Any]:
+    """The ``FeedbackRequest`` body (``POST /bot/v1/feedback``)."""
+    payload: dict[str, Any] = {
+        "session_id": session_id,
+        "response_id": response_id,
+        "feedback_type": feedback_type,
+    }
+    for name, value in (
+        ("feedback_score", score),
+        ("feedback_reason", reason),
+        ("feedback_text", text),
+    ):
+        if value is not None:
+            payload[name] = value
+    return payload
+
+
+def event_dict(event: ChatEvent) -> dict[str, Any]:
+    """A turn's event as the clients return it: ``{index, event, data, timestamp}``."""
+    return {"index": event.index, **event.payload()}
+
+
+def image_media_type(data: bytes) -> str | None:
+    """``image/jpeg``, ``image/png``, ``image/gif`` or ``image/webp`` from the file's first
+    bytes; ``None`` for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def image_data_url(path: str | os.PathLike[str]) -> str:
+    """A local image file as a base64 data URL for ``images``; the type comes from the bytes
+    (JPEG, PNG, GIF or WebP), anything else is :class:`InvalidArgumentError`."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise NotFoundError(str(path), "file", message=f"Local image file not found: {path}")
+    data = file.read_bytes()
+    media_type = image_media_type(data)
+    if media_type is None:
+        raise InvalidArgumentError(
+            f"{os.fspath(path)} is not a JPEG, PNG, GIF or WebP image",
+            {"field": "images", "path": os.fspath(path)},
+        )
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def blocking_iter(loop: LoopThread, stream: AsyncIterator[T]) -> Iterator[T]:
+    """Iterate an async iterator from sync code, each step on the client's loop thread.
+
+    Closing the returned generator (or leaving a ``for`` loop early) closes ``stream`` too."""
+
+    async def step() -> tuple[bool, T | None]:
+        try:
+            return True, await anext(stream)
+        except StopAsyncIteration:
+            return False, None
+
+    try:
+        while True:
+            more, item = loop.run(step())
+            if not more:
+                return
+            yield item  # type: ignore[misc]  # ``more`` means ``item`` is a T
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        # Not when the garbage collector finalises this generator on the loop thread itself
+        # (waiting there would deadlock; asyncio then finalises ``stream`` on its own).
+        if aclose is not None and getattr(loop, "_thread", None) is not threading.current_thread():
+            with contextlib.suppress(RuntimeError):  # the client was closed meanwhile
+                loop.run(aclose())
+
+
+class ChatMethods:
+    """The bot: chat turns (whole or streamed), resuming a stream, feedback and health."""
+
+    service: ContextService
+
+    @property
+    def context(self) -> RequestContext:
+        raise NotImplementedError
+
+    async def chat(
+        self,
+        message: str = "",
+        *,
+        session_id: str | None = None,
+        images: list[str] | None = None,
+        user_id: str | None = None,
+        need_reply: bool = True,
+        disabled_tools: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """One whole turn: ``{session_id, response_id, message, events, relevant_memories,
+        token_usage, timestamp, citations, mode, model, error}``.
+
+        ``session_id`` continues a chat (a new session when omitted); ``images`` are https or
+        base64 data URLs (see :func:`image_data_url`); ``user_id`` chats as another user of the
+        account (ADMIN); ``need_reply=False`` only stores the message; ``disabled_tools``
+        hides store tools from the model. A failed turn has ``error`` set."""
+        payload = chat_body(
+            message,
+            session_id=session_id,
+            images=images,
+            user_id=user_id,
+            need_reply=need_reply,
+            disabled_tools=disabled_tools,
+        )
+        return await self.service.chat(self.context, payload)
+
+    async def chat_stream(
+        self,
+        message: str = "",
+        *,
+        session_id: str | None = None,
+        images: list[str] | None = None,
+        user_id: str | None = None,
+        need_reply: bool = True,
+        disabled_tools: list[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The turn's events ``{index, event, data, timestamp}`` as they happen, ending with
+        the ``response`` event (arguments as :meth:`chat`)."""
+        payload = chat_body(
+            message,
+            session_id=session_id,
+            images=images,
+            user_id=user_id,
+            need_reply=need_reply,
+            disabled_tools=disabled_tools,
+        )
+        stream = await self.service.chat_start(self.context, payload)
+        async for event in stream.follow(-1, heartbeat=_HEARTBEAT):
+            if event is not None:
+                yield event_dict(event)
+
+    async def chat_resume(
+        self, session_id: str, *, last_index: int = -1, user_id: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The events after ``last_index`` of the session's running (or recently finished)
+        turn, then the rest as they happen; ``NotFoundError`` when there is no such turn."""
+        stream = await self.service.chat_resume(self.context, session_id, user_id=user_id)
+        async for event in stream.follow(last_index, heartbeat=_HEARTBEAT):
+            if event is not None:
+                yield event_dict(event)
+
+    async def chat_feedback(
+        self,
+        session_id: str,
+        response_id: str,
+        feedback_type: FeedbackType,
+        *,
+        score: float | None = None,
+        reason: str | None = None,
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """Thumbs or a rating (``score`` 1-5, required for ``rating``) on an answer:
+        ``{accepted, response_id, session_id, feedback_type, feedback_delay_sec, timestamp}``."""
+        payload = feedback_body(
+            session_id, response_id, feedback_type, score=score, reason=reason, text=text
+        )
+        return await self.service.chat_feedback(self.context, payload)
+
+    async def bot_health(self) -> dict[str, Any]:
+        """``{status, version, timestamp, mode, model, running_turns, note}``."""
+        return self.service.bot_health()
