@@ -378,3 +378,23 @@ async def test_images_reach_the_model(make_bot: Any) -> None:
         stored = (await svc.session_context(ctx, reply["session_id"]))["messages"][0]["parts"]
         assert stored[1] == {"type": "text", "text": "[image attached: image/png, 40 bytes]"}
         assert stored[2]["image_url"]["url"] == "https://example.com/cat.jpg"
+
+
+async def test_reasoning_is_streamed_and_summed_up(make_bot: Any) -> None:
+    from pydantic_ai.models.function import AgentInfo, DeltaThinkingPart, FunctionModel
+
+    async def thinking(messages: list[Any], info: AgentInfo) -> Any:
+        yield {1: DeltaThinkingPart(content="The user greets; ")}
+        yield {1: DeltaThinkingPart(content="greet back.")}
+        yield "Hello!"
+
+    script = Script([])
+    script.model = lambda: FunctionModel(stream_function=thinking)  # type: ignore[method-assign]
+    async with make_bot(script) as svc:
+        stream = await svc.chat_start(svc.dev_context(), {"message": "hi"})
+        reply = await stream.wait()
+        deltas = [e.data for e in stream.events if e.event == "reasoning_delta"]
+        assert deltas == ["The user greets; ", "greet back."]
+        whole = [e for e in reply["events"] if e["type"] == "reasoning"]
+        assert [e["data"] for e in whole] == ["The user greets; greet back."]
+        assert reply["message"] == "Hello!"
