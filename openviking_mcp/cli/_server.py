@@ -83,6 +83,9 @@ def mcp_stdio(
     account: Annotated[str | None, typer.Option("--account", help="Act as this account.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Act as this user.")] = None,
     log_level: Annotated[str, typer.Option(help="Log level (logs go to stderr).")] = "warning",
+    with_bot: Annotated[
+        bool, typer.Option("--with-bot", help="Add the chat tool (ask VikingBot; bot.enabled).")
+    ] = False,
 ) -> None:
     """Serve MCP over stdio, for clients that launch a command (Claude Desktop, Cursor...).
 
@@ -98,7 +101,7 @@ def mcp_stdio(
     opts.config = config_file or opts.config
     opts.path = path or opts.path
     try:
-        config = opts.load()
+        config = opts.load({"bot": {"enabled": True}} if with_bot else None)
         asyncio.run(
             run_stdio(config, account_id=account or opts.account, user_id=user or opts.user)
         )

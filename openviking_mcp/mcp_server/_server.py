@@ -13,6 +13,7 @@ from ._runtime import Runtime
 from .prompts import catalog_middleware, register_prompts
 from .resources import register_resources
 from .tools import ToolRegistry, register_tools
+from .tools_chat import register_chat_tools
 from .tools_sessions import register_session_tools
 from .tools_skills import register_skill_tools
 
@@ -41,6 +42,8 @@ def build_mcp_server(
     register_tools(registry, runtime)
     register_skill_tools(registry, runtime)
     register_session_tools(registry, runtime)
+    if service.config.bot.enabled:  # --with-bot
+        register_chat_tools(registry, runtime)
     server: MCPServer[Any] = MCPServer(
         "openviking",
         title="OpenViking",
