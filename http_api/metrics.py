@@ -11,7 +11,8 @@ one), so several apps in one process do not clash. Exported:
 * collected at each scrape from the service: ``openviking_task_queue_depth{status}`` (pending,
   running...), ``openviking_task_failures_total``, ``openviking_tasks_processed_total``,
   ``openviking_task_retries_total`` (this process, since start), ``openviking_index_rows``
-  (absent while the search index is unusable) and ``openviking_find_calls_total``.
+  (absent while the search index is unusable), ``openviking_find_calls_total``,
+  ``openviking_bot_turns_total{mode, outcome}`` and ``openviking_bot_running_turns``.
 
 ``install(app)`` adds the middleware and the route.
 """
@@ -63,6 +64,8 @@ class ServiceCollector:
         for name in _COUNTERS:
             yield CounterMetricFamily(name, "")
         yield GaugeMetricFamily("openviking_index_rows", "")
+        yield CounterMetricFamily("openviking_bot_turns", "", labels=["mode", "outcome"])
+        yield GaugeMetricFamily("openviking_bot_running_turns", "")
 
     def collect(self) -> Iterable[Metric]:
         snap = self._snapshot
@@ -81,6 +84,16 @@ class ServiceCollector:
         rows = snap.get("index_rows")
         if rows is not None:
             yield GaugeMetricFamily("openviking_index_rows", "Rows in the search index", rows)
+        turns = CounterMetricFamily(
+            "openviking_bot_turns",
+            "Chat turns by mode (llm, retrieval, store) and outcome (this process)",
+            labels=["mode", "outcome"],
+        )
+        for (mode, outcome), count in sorted(dict(snap.get("bot_turns") or {}).items()):
+            turns.add_metric([mode, outcome], float(count))
+        yield turns
+        running = float(snap.get("bot_running") or 0)
+        yield GaugeMetricFamily("openviking_bot_running_turns", "Chat turns running", running)
 
 
 class MetricsMiddleware:

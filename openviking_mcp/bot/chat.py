@@ -14,6 +14,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,9 @@ class ChatBot:
             model = litellm_chat_model(chosen)
         self.model = model
         self.streams = StreamRegistry(config.stream_retention_seconds)
+        self.turns: Counter[tuple[str, str]] = Counter()
+        """Finished turns by ``(mode, outcome)``: outcome ``answered``, ``failed`` or
+        ``stored`` (``/metrics``)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._agent: Agent[ChatDeps, str] | None = None
         if model is not None:
@@ -191,6 +195,10 @@ class ChatBot:
         await self._end(ctx, stream, reply)
 
     async def _end(self, ctx: RequestContext, stream: TurnStream, reply: dict[str, Any]) -> None:
+        outcome = (
+            "failed" if reply.get("error") else "stored" if reply["mode"] == "store" else "answered"
+        )
+        self.turns[(reply["mode"], outcome)] += 1
         if reply["mode"] != "store":  # a stored message is no answer to give feedback on
             with contextlib.suppress(Exception):
                 await save_response(self.service.db, ctx, reply)

@@ -447,9 +447,12 @@ class ObserverOps(SearchOps):
                 rows = await self.index.count()
             except OpenVikingError:
                 rows = None
+        bot = getattr(self, "_bot", None)  # the chat bot, once anyone chatted
         return {
             "tasks": tasks,
             "task_stats": dict(self.tasks.stats),
             "index_rows": rows,
             "find_latency": _latency(self).summary(),
+            "bot_turns": dict(bot.turns) if bot is not None else {},
+            "bot_running": len(bot.streams.running()) if bot is not None else 0,
         }

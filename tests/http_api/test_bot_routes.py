@@ -193,3 +193,12 @@ def test_chat_needs_a_user_key_in_api_key_mode(workspace: Path) -> None:
         sid = reply.json()["session_id"]
         error_of(c.get(f"/chat/stream/resume/{sid}", headers=ann), 404, "NOT_FOUND")
         assert c.get(f"/chat/stream/resume/{sid}", headers=ben).status_code == 200
+
+
+def test_metrics_count_turns(client: TestClient) -> None:
+    client.post("/chat", json={"message": "q"})
+    client.post("/chat", json={"message": "keep", "need_reply": False})
+    text = client.get("/metrics").text
+    assert 'openviking_bot_turns_total{mode="llm",outcome="answered"} 1.0' in text
+    assert 'openviking_bot_turns_total{mode="store",outcome="stored"} 1.0' in text
+    assert "openviking_bot_running_turns 0.0" in text
