@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import __version__
 from ..errors import OpenVikingError
 from ..identity import RequestContext
+from ..models.llm import model_string
 from ..storage.index import IndexFilter
 from .base import ServiceCore
 from .search import SearchOps
@@ -311,7 +312,8 @@ class ObserverOps(SearchOps):
         return _component("vikingdb", ("Field", "Value"), rows, details)
 
     async def observe_models(self, ctx: RequestContext) -> dict[str, Any]:
-        """Embedder, LLM (``vlm``) and reranker: configured or not, and their model ids."""
+        """Embedder, LLM (``vlm``), reranker and the bot's chat model: configured or not, and
+        their model ids."""
         cfg = self.config
         embedder_error: str | None = None
         try:
@@ -332,7 +334,15 @@ class ObserverOps(SearchOps):
             f"litellm:{self.reranker.model}" if self.reranker else None,
         )
         rerank["threshold"] = cfg.rerank.threshold
-        models = [embedding, vlm, rerank]
+        chat = cfg.bot.chat_model(cfg.vlm)  # the bot's model: bot.model, else vlm
+        bot = _model(
+            "bot",
+            chat is not None,
+            chat if chat is not None else cfg.bot.model,
+            f"litellm:{model_string(chat.provider, chat.model)}" if chat and chat.model else None,
+        )
+        bot["enabled"] = cfg.bot.enabled
+        models = [embedding, vlm, rerank, bot]
         errors = [e for e in (embedder_error, self._index_problem()) if e]
         rows = [
             (m["kind"], "yes" if m["configured"] else "no", m["model_id"], m["api_base"])
@@ -342,7 +352,7 @@ class ObserverOps(SearchOps):
             "models",
             ("Model", "Configured", "Model id", "API base"),
             rows,
-            {"embedding": embedding, "vlm": vlm, "rerank": rerank},
+            {"embedding": embedding, "vlm": vlm, "rerank": rerank, "bot": bot},
             errors,
         )
 

@@ -167,6 +167,10 @@ async def test_models_report_ids_without_secrets(client: Client) -> None:
         assert vlm["extra_headers"] == ["X-Token"]
         assert details["rerank"]["configured"] is True
         assert details["rerank"]["model_id"].endswith("rerank-test")
+        # the bot chats with vlm unless bot.model is set
+        assert details["bot"]["configured"] is True
+        assert details["bot"]["model_id"] == "litellm:openai/gpt-test"
+        assert details["bot"]["enabled"] is False
 
 
 async def test_models_when_nothing_optional_is_configured(client: Client) -> None:
@@ -176,6 +180,7 @@ async def test_models_when_nothing_optional_is_configured(client: Client) -> Non
         assert details["vlm"]["model_id"] is None
         assert details["rerank"]["configured"] is False
         assert details["embedding"]["configured"] is True
+        assert details["bot"]["configured"] is False  # retrieval-only answers
 
 
 async def test_lock_lists_held_paths_of_the_callers_account(client: Client) -> None:
