@@ -151,15 +151,16 @@ async def test_a_model_ignoring_the_loop_limit_gets_an_error(make_bot: Any) -> N
 
 async def test_a_stalled_model_ends_with_an_error_event(make_bot: Any) -> None:
     script = Script(["never"], delay=30)
-    async with make_bot(script, timeout=0.5) as svc:
+    async with make_bot(script, timeout=1.5) as svc:
         stream = await svc.chat_start(svc.dev_context(), {"message": "hello"})
-        reply = await asyncio.wait_for(stream.wait(), 10)
+        reply = await asyncio.wait_for(stream.wait(), 20)
         assert reply["error"] is not None
         assert "timed out" in reply["error"]
+        assert len(script.calls) == 1  # the model was asked, and never answered
         assert stream.events[-1].event == "response"
         assert stream.events[-1].data["error"] == reply["error"]
         # the session is free for the next turn
-        script.delay, script.steps = 0, ["never", "fine"]
+        script.delay, script.steps = 0, ["fine"] * 5
         again = await svc.chat(
             svc.dev_context(), {"message": "hi", "session_id": reply["session_id"]}
         )
