@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openviking_mcp.errors import OpenVikingError, error_to_envelope
+from openviking_mcp.errors import OpenVikingError, error_to_envelope, validation_items
 
 __all__ = ["REQUEST_ID_HEADER", "error_response", "install", "ok"]
 
@@ -79,14 +79,7 @@ async def _openviking_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    items = [
-        {
-            "loc": [str(p) for p in err.get("loc", ())],
-            "message": str(err.get("msg", "")),
-            "type": str(err.get("type", "")),
-        }
-        for err in exc.errors()
-    ]
+    items = validation_items(exc.errors())
     first = items[0] if items else {"loc": [], "message": "invalid request"}
     message = f"Invalid request parameters: {'.'.join(first['loc'])}: {first['message']}"
     error = {

@@ -11,6 +11,7 @@ Every surface reports failures through the same mapping:
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -40,7 +41,29 @@ __all__ = [
     "error_to_envelope",
     "exit_code_for",
     "http_status_for_code",
+    "validation_items",
+    "validation_problem",
 ]
+
+
+def validation_items(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic-style errors (``exc.errors()``) as the ``{loc, message, type}`` items of
+    ``details.validation_errors``."""
+    return [
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "message": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in errors
+    ]
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]]) -> str:
+    """The first error as ``where: message`` (only the message when it has no location)."""
+    first = validation_items(errors)[0]
+    where = ".".join(first["loc"])
+    return f"{where}: {first['message']}" if where else first["message"]
 
 
 class OpenVikingError(Exception):

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ValidationError
 from ..bot.responses import get_response, save_feedback
 from ..bot.schema import ChatRequest, FeedbackRequest
 from ..bot.streams import TurnStream
-from ..errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from ..errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    validation_items,
+    validation_problem,
+)
 from ..identity import RequestContext, Role, validate_identifier
 from .base import ServiceCore
 from .session_store import check_session_id
@@ -36,14 +42,10 @@ def _parse(model: type[_M], data: _M | Mapping[str, Any]) -> _M:
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        items = [
-            {"loc": [str(p) for p in e["loc"]], "message": e["msg"], "type": e["type"]}
-            for e in exc.errors()
-        ]
-        first = items[0]
-        where = ".".join(first["loc"])
-        message = f"Invalid request: {where + ': ' if where else ''}{first['message']}"
-        raise InvalidArgumentError(message, {"validation_errors": items}) from None
+        raise InvalidArgumentError(
+            f"Invalid request: {validation_problem(exc.errors())}",
+            {"validation_errors": validation_items(exc.errors())},
+        ) from None
 
 
 class ChatOps(ServiceCore):

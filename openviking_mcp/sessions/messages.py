@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, validation_problem
 from ..retrieval.context import estimate_tokens
 
 __all__ = [
@@ -144,12 +144,6 @@ class Message(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
-
-
 def build_message(
     role: object,
     content: object = None,
@@ -184,7 +178,7 @@ def build_message(
         return Message.model_validate(data)
     except ValidationError as exc:
         raise InvalidArgumentError(
-            f"Invalid message: {_problem(exc)}", {"field": "parts"}
+            f"Invalid message: {validation_problem(exc.errors())}", {"field": "parts"}
         ) from None
 
 

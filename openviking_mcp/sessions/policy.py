@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, validation_problem
 
 __all__ = ["AutoCommitPolicy", "parse_policy"]
 
@@ -66,9 +66,7 @@ def parse_policy(value: object) -> AutoCommitPolicy | None:
     try:
         return AutoCommitPolicy.model_validate(clamped)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
         raise InvalidArgumentError(
-            f"Invalid auto_commit_policy: {where}: {first.get('msg')}",
+            f"Invalid auto_commit_policy: {validation_problem(exc.errors())}",
             {"field": "auto_commit_policy"},
         ) from None
