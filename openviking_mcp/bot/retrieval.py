@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..presets import account_presets, user_presets
+from ..retrieval.render import typed_hits
 
 __all__ = ["SIDECARS", "retrieval_answer", "useful_hits"]
 
 #: Suffixes of directory hits (a folder's L0 or L1 matched).
 SIDECARS = ("/.abstract.md", "/.overview.md")
-_BUCKETS = (("memories", "memory"), ("resources", "resource"), ("skills", "skill"))
 
 
 def _folder(uri: str) -> str | None:
@@ -32,11 +32,7 @@ def useful_hits(result: dict[str, Any], user_id: str, limit: int) -> list[dict[s
     presets = {
         "viking://" + "/".join(p.parts) for p in [*account_presets(), *user_presets(user_id)]
     }
-    hits = [
-        {**hit, "context_type": context_type}
-        for bucket, context_type in _BUCKETS
-        for hit in result.get(bucket, [])
-    ]
+    hits = typed_hits(result)
     hits.sort(key=lambda h: -float(h.get("score") or 0.0))
     kept: list[dict[str, Any]] = []
     folders: list[str] = []

@@ -55,13 +55,8 @@ async def _guarded(run: Callable[[], Awaitable[str]]) -> str:
 
 
 def _note_hits(deps: ChatDeps, result: dict[str, Any]) -> None:
-    for bucket, context_type in (
-        ("memories", "memory"),
-        ("resources", "resource"),
-        ("skills", "skill"),
-    ):
-        for hit in result.get(bucket, []):
-            deps.saw(str(hit["uri"]), context_type)
+    for hit in render.typed_hits(result):
+        deps.saw(str(hit["uri"]), hit["context_type"])
 
 
 async def find(ctx: RunContext[ChatDeps], query: str, target_uri: str = "", limit: int = 5) -> str:
@@ -150,14 +145,7 @@ async def list_(ctx: RunContext[ChatDeps], uri: str = "viking://") -> str:
     async def run() -> str:
         base = (await deps.service.stat(deps.ctx, uri))["uri"]
         raw = await deps.service.ls(deps.ctx, base, output="agent", node_limit=200)
-        entries = [
-            {
-                "uri": e["uri"],
-                "name": e["uri"].rstrip("/").rsplit("/", 1)[-1],
-                "is_dir": e["isDir"],
-            }
-            for e in raw
-        ]
+        entries = [render.listing_entry(e) for e in raw]
         return render.format_list(base, entries, False)
 
     return await _guarded(run)

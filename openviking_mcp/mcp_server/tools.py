@@ -302,7 +302,7 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
         async def run(caller: RequestContext) -> tuple[str, ListResult]:
             base = (await svc.stat(caller, uri))["uri"]
             raw = await svc.ls(caller, base, output="agent", recursive=recursive)
-            entries = [_entry(e) for e in raw]
+            entries = [fmt.listing_entry(e) for e in raw]
             text = fmt.format_list(base, entries, recursive)
             return text, ListResult.model_validate({"uri": base, "entries": entries})
 
@@ -332,7 +332,7 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
                 node_limit=node_limit,
                 level_limit=level_limit,
             )
-            entries = [_entry(e) for e in raw]
+            entries = [fmt.listing_entry(e) for e in raw]
             truncated = len(entries) >= node_limit
             text = fmt.format_tree(base, entries, level_limit, truncated, node_limit)
             model = TreeResult.model_validate(
@@ -576,18 +576,6 @@ def register_tools(registry: ToolRegistry, rt: Runtime) -> None:
             return text, model
 
         return await rt.call(ctx, run)
-
-
-def _entry(item: dict[str, Any]) -> dict[str, Any]:
-    """A listing entry of the service (``ls``/``tree``) in the tools' shape."""
-    return {
-        "uri": item["uri"],
-        "name": item["uri"].rstrip("/").rsplit("/", 1)[-1],
-        "rel_path": item.get("rel_path", ""),
-        "is_dir": item["isDir"],
-        "size": item["size"],
-        "abstract": item.get("abstract", ""),
-    }
 
 
 def _bad(message: str) -> OpenVikingError:

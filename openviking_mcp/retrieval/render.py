@@ -18,20 +18,43 @@ __all__ = [
     "format_read",
     "format_tree",
     "format_write",
+    "listing_entry",
+    "typed_hits",
 ]
 
 NO_MATCH = "No matching context found."
 _LABELS = (("memories", "memory"), ("resources", "resource"), ("skills", "skill"))
 
 
+def typed_hits(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``find``/``search`` result's hits, memories → resources → skills, each with its
+    ``context_type`` (``memory``, ``resource`` or ``skill``)."""
+    return [
+        {**hit, "context_type": label}
+        for bucket, label in _LABELS
+        for hit in result.get(bucket, [])
+    ]
+
+
+def listing_entry(item: dict[str, Any]) -> dict[str, Any]:
+    """A listing entry of the service (``ls``/``tree``, agent output) in the tools' shape."""
+    return {
+        "uri": item["uri"],
+        "name": item["uri"].rstrip("/").rsplit("/", 1)[-1],
+        "rel_path": item.get("rel_path", ""),
+        "is_dir": item["isDir"],
+        "size": item["size"],
+        "abstract": item.get("abstract", ""),
+    }
+
+
 def format_hits(result: dict[str, Any]) -> str:
     """``Found N item(s):`` with percent scores, memories → resources → skills."""
     lines: list[str] = []
-    for bucket, label in _LABELS:
-        for hit in result.get(bucket, []):
-            score = round(float(hit.get("score", 0.0)) * 100)
-            abstract = " ".join(str(hit.get("abstract") or "").split()) or "(no abstract)"
-            lines.append(f"- [{label} {score}%] {hit['uri']}\n    {abstract}")
+    for hit in typed_hits(result):
+        score = round(float(hit.get("score", 0.0)) * 100)
+        abstract = " ".join(str(hit.get("abstract") or "").split()) or "(no abstract)"
+        lines.append(f"- [{hit['context_type']} {score}%] {hit['uri']}\n    {abstract}")
     if not lines:
         return NO_MATCH
     return (
