@@ -47,7 +47,7 @@ from ..errors import DeadlineExceededError, OpenVikingError
 from ..identity import RequestContext
 from ..retrieval import render
 from .events import NON_DELTA_EVENTS, now_iso
-from .images import decode_data_url
+from .images import Attachment
 from .prompt import build_instructions, memories_text
 from .responses import save_response
 from .retrieval import SIDECARS, retrieval_answer, useful_hits
@@ -131,8 +131,11 @@ class ChatBot:
 
     # -- turns ---------------------------------------------------------------------------
 
-    async def start(self, ctx: RequestContext, request: ChatRequest) -> TurnStream:
-        """Store the message and start the turn; its events go to the returned stream."""
+    async def start(
+        self, ctx: RequestContext, request: ChatRequest, images: list[Attachment]
+    ) -> TurnStream:
+        """Store the message and start the turn; its events go to the returned stream.
+        ``images`` are the request's images as :func:`~.images.check_images` checked them."""
         svc = self.service
         session_id = request.session_id or _new_session_id()
         await svc.get_session(ctx, session_id, auto_create=True)
@@ -140,19 +143,14 @@ class ChatBot:
         stream = self.streams.open(key, f"resp_{secrets.token_hex(12)}")
         try:
             history, summary = await self._history(ctx, session_id)
-            await svc.add_message(ctx, session_id, "user", parts=self._user_parts(request))
+            await svc.add_message(ctx, session_id, "user", parts=self._user_parts(request, images))
         except BaseException as exc:
             await stream.finish(self._failed(stream, exc))
             raise
-        task = asyncio.create_task(self._run(ctx, request, stream, history, summary))
+        task = asyncio.create_task(self._run(ctx, request, images, stream, history, summary))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return stream
-
-    async def chat(self, ctx: RequestContext, request: ChatRequest) -> dict[str, Any]:
-        """One whole turn: the ``ChatReply`` once the answer is complete."""
-        stream = await self.start(ctx, request)
-        return await stream.wait()
 
     def resume(self, ctx: RequestContext, session_id: str) -> TurnStream | None:
         """The session's current (or recently finished) turn stream of the caller's user."""
@@ -172,6 +170,7 @@ class ChatBot:
         self,
         ctx: RequestContext,
         request: ChatRequest,
+        images: list[Attachment],
         stream: TurnStream,
         history: list[ModelMessage],
         summary: str | None,
@@ -184,7 +183,7 @@ class ChatBot:
                 reply = await self._retrieve(ctx, request, stream)
             else:
                 reply = await self._watch(
-                    stream, self._answer(ctx, request, stream, history, summary)
+                    stream, self._answer(ctx, request, images, stream, history, summary)
                 )
         except asyncio.CancelledError:
             reply = self._failed(stream, OpenVikingError("The server stopped during the turn"))
@@ -263,6 +262,7 @@ class ChatBot:
         self,
         ctx: RequestContext,
         request: ChatRequest,
+        images: list[Attachment],
         stream: TurnStream,
         history: list[ModelMessage],
         summary: str | None,
@@ -291,7 +291,7 @@ class ChatBot:
         tool_log: dict[str, dict[str, Any]] = {}
         iteration = 0
         limits = UsageLimits(request_limit=cfg.max_loop_count + 1)
-        prompt = self._prompt(request)
+        prompt = self._prompt(request, images)
         async with self._agent.iter(
             prompt, deps=deps, message_history=history, usage_limits=limits
         ) as run:
@@ -453,32 +453,28 @@ class ChatBot:
         context = await self.service.session_context(ctx, session_id, token_budget=budget)
         return _to_model_messages(context["messages"]), context.get("latest_archive_overview")
 
-    def _user_parts(self, request: ChatRequest) -> list[dict[str, Any]]:
+    def _user_parts(self, request: ChatRequest, images: list[Attachment]) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
         if request.message.strip():
             parts.append({"type": "text", "text": request.message})
-        for image in request.images:
-            url = image.image_url.url
-            if url.startswith("data:"):
-                media_type, data = decode_data_url(url)
-                parts.append(
-                    {"type": "text", "text": f"[image attached: {media_type}, {len(data)} bytes]"}
-                )
+        for image in images:
+            if image.data is not None:  # a data URL: a placeholder, not megabytes of base64
+                text = f"[image attached: {image.media_type}, {len(image.data)} bytes]"
+                parts.append({"type": "text", "text": text})
             else:
-                parts.append({"type": "image_url", "image_url": image.image_url.model_dump()})
+                url = {"url": image.url, "detail": image.detail}
+                parts.append({"type": "image_url", "image_url": url})
         return parts
 
-    def _prompt(self, request: ChatRequest) -> str | list[UserContent]:
-        if not request.images:
+    def _prompt(self, request: ChatRequest, images: list[Attachment]) -> str | list[UserContent]:
+        if not images:
             return request.message
         content: list[UserContent] = [request.message] if request.message.strip() else []
-        for image in request.images:
-            url = image.image_url.url
-            if url.startswith("data:"):
-                media_type, data = decode_data_url(url)
-                content.append(BinaryContent(data=data, media_type=media_type))
+        for image in images:
+            if image.data is not None and image.media_type is not None:
+                content.append(BinaryContent(data=image.data, media_type=image.media_type))
             else:
-                content.append(ImageUrl(url=url))
+                content.append(ImageUrl(url=image.url))
         return content
 
     def _citations(self, answer: str, deps: ChatDeps) -> list[Citation]:

@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -17,10 +18,12 @@ from ..errors import InvalidArgumentError
 __all__ = [
     "MAX_IMAGES",
     "MAX_IMAGE_BYTES",
+    "Attachment",
     "ChatImage",
     "ImageURL",
     "check_images",
     "decode_data_url",
+    "sniff_image_type",
 ]
 
 MAX_IMAGES = 4
@@ -57,14 +60,28 @@ class ChatImage(BaseModel):
         return {"url": value} if isinstance(value, str) else value
 
 
-def _matches(media_type: str, data: bytes) -> bool:
-    if media_type == "image/jpeg":
-        return data.startswith(b"\xff\xd8\xff")
-    if media_type == "image/png":
-        return data.startswith(b"\x89PNG\r\n\x1a\n")
-    if media_type == "image/gif":
-        return data.startswith((b"GIF87a", b"GIF89a"))
-    return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A checked image: its URL, and for a data URL the decoded bytes and their type."""
+
+    url: str
+    detail: str | None = None
+    media_type: str | None = None
+    data: bytes | None = None
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """``image/jpeg``, ``image/png``, ``image/gif`` or ``image/webp`` from the first bytes;
+    ``None`` for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def decode_data_url(url: str, *, field: str = "image") -> tuple[str, bytes]:
@@ -94,7 +111,7 @@ def decode_data_url(url: str, *, field: str = "image") -> tuple[str, bytes]:
             f"{field}: the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB",
             {"field": field, "max_bytes": MAX_IMAGE_BYTES},
         )
-    if not _matches(media_type, data):
+    if sniff_image_type(data) != media_type:
         raise InvalidArgumentError(
             f"{field}: the bytes are not a {media_type.split('/')[1].upper()} image",
             {"field": field, "media_type": media_type},
@@ -102,17 +119,20 @@ def decode_data_url(url: str, *, field: str = "image") -> tuple[str, bytes]:
     return media_type, data
 
 
-def check_images(images: Sequence[ChatImage]) -> list[ChatImage]:
-    """Validate the attached images (count, scheme, data-URL type, size and signature)."""
+def check_images(images: Sequence[ChatImage]) -> list[Attachment]:
+    """Validate the attached images (count, scheme, data-URL type, size and signature); data
+    URLs are decoded once, here."""
     if len(images) > MAX_IMAGES:
         raise InvalidArgumentError(
             f"At most {MAX_IMAGES} images per message", {"field": "images", "max": MAX_IMAGES}
         )
+    checked: list[Attachment] = []
     for index, image in enumerate(images):
         field = f"images[{index}]"
-        url = image.image_url.url
+        url, detail = image.image_url.url, image.image_url.detail
         if url.startswith("data:"):
-            decode_data_url(url, field=field)
+            media_type, data = decode_data_url(url, field=field)
+            checked.append(Attachment(url, detail, media_type, data))
             continue
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
@@ -120,4 +140,5 @@ def check_images(images: Sequence[ChatImage]) -> list[ChatImage]:
                 f"{field}: an image must be an https URL or a base64 data URL",
                 {"field": field},
             )
-    return list(images)
+        checked.append(Attachment(url, detail))
+    return checked

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from ..bot.images import sniff_image_type
 from ..errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ __all__ = [
     "event_dict",
     "feedback_body",
     "image_data_url",
-    "image_media_type",
 ]
 
 T = TypeVar("T")
@@ -96,20 +96,6 @@ def event_dict(event: ChatEvent) -> dict[str, Any]:
     return {"index": event.index, **event.payload()}
 
 
-def image_media_type(data: bytes) -> str | None:
-    """``image/jpeg``, ``image/png``, ``image/gif`` or ``image/webp`` from the file's first
-    bytes; ``None`` for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def image_data_url(path: str | os.PathLike[str]) -> str:
     """A local image file as a base64 data URL for ``images``; the type comes from the bytes
     (JPEG, PNG, GIF or WebP), anything else is :class:`InvalidArgumentError`."""
@@ -117,7 +103,7 @@ def image_data_url(path: str | os.PathLike[str]) -> str:
     if not file.is_file():
         raise NotFoundError(str(path), "file", message=f"Local image file not found: {path}")
     data = file.read_bytes()
-    media_type = image_media_type(data)
+    media_type = sniff_image_type(data)
     if media_type is None:
         raise InvalidArgumentError(
             f"{os.fspath(path)} is not a JPEG, PNG, GIF or WebP image",

@@ -90,9 +90,9 @@ class ChatOps(ServiceCore):
             check_session_id(parsed.session_id)
         from ..bot.images import check_images
 
-        check_images(parsed.images)
+        images = check_images(parsed.images)
         caller = await self._chat_as(ctx, parsed.user_id)
-        return await self.bot.start(caller, parsed)
+        return await self.bot.start(caller, parsed, images)
 
     async def chat(
         self, ctx: RequestContext, request: ChatRequest | Mapping[str, Any]
