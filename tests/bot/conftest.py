@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,3 +106,15 @@ async def seed(svc: ContextService, files: Sequence[tuple[str, str]]) -> None:
     for uri, text in files:
         await svc.write(ctx, uri, text, mode="create")
     await svc.wait_processing(ctx)
+
+
+def sse_events(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(id, payload)`` of each server-sent event, as the lines arrive (comments skipped)."""
+    current: int | None = None
+    for line in lines:
+        if line.startswith("id: "):
+            current = int(line[4:])
+        elif line.startswith("data: "):
+            assert current is not None
+            yield current, json.loads(line[6:])
+            current = None

@@ -16,6 +16,7 @@ from openviking_mcp import SyncHTTPClient
 
 from ..fakes import FakeOpenAIServer, chat_reply, tool_call
 from ..servers import free_port, start_server
+from .conftest import sse_events
 
 pytestmark = pytest.mark.slow
 
@@ -35,16 +36,6 @@ def _model(body: dict[str, Any]) -> Any:
     if body.get("tools") and done == 1:
         return chat_reply(None, tool_call("read", uri=DEPLOY))
     return chat_reply(ANSWER, delay=1.5 if done == 2 else None)
-
-
-def _events(lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    current: int | None = None
-    for line in lines:
-        if line.startswith("id: "):
-            current = int(line[4:])
-        elif line.startswith("data: "):
-            assert current is not None
-            yield current, json.loads(line[6:])
 
 
 @pytest.fixture
@@ -91,7 +82,7 @@ def test_stream_drop_and_resume(bot_server: tuple[str, FakeOpenAIServer]) -> Non
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        for index, payload in _events(response.iter_lines()):
+        for index, payload in sse_events(response.iter_lines()):
             first.append((index, payload))
             if payload["event"] == "tool_result" and payload["data"]["name"] == "read":
                 break  # hang up while the model is still thinking
@@ -106,7 +97,7 @@ def test_stream_drop_and_resume(bot_server: tuple[str, FakeOpenAIServer]) -> Non
         httpx.Client(base_url=url, timeout=30) as http,
         http.stream("GET", "/chat/stream/resume/e2e", params={"last_index": last}) as response,
     ):
-        rest = list(_events(response.iter_lines()))
+        rest = list(sse_events(response.iter_lines()))
     assert rest[0][0] == last + 1
     assert [i for i, _ in rest] == list(range(last + 1, last + 1 + len(rest)))
     deltas = [p["data"] for _, p in rest if p["event"] == "content_delta"]
@@ -125,7 +116,7 @@ def test_stream_drop_and_resume(bot_server: tuple[str, FakeOpenAIServer]) -> Non
             "GET", "/chat/stream/resume/e2e", headers={"Last-Event-ID": str(last + 2)}
         ) as response,
     ):
-        assert next(_events(response.iter_lines()))[0] == last + 3
+        assert next(sse_events(response.iter_lines()))[0] == last + 3
 
     # what the model really saw: find's hits, then the file read through the read tool
     chats = llm.paths("/chat/completions")

@@ -3,10 +3,8 @@ health, auth and the 503 without ``--with-bot``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +12,7 @@ from fastapi.testclient import TestClient
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
 
-from ..bot.conftest import Script, bot_config
+from ..bot.conftest import Script, bot_config, sse_events
 from ._routes import ROOT_KEY, error_of, keyed_client
 
 REPLY_KEYS = {
@@ -44,20 +42,6 @@ def client(workspace: Path, script: Script) -> Iterator[TestClient]:
         yield c
 
 
-def sse_events(lines: Iterator[str]) -> list[tuple[int, dict[str, Any]]]:
-    """``(id, payload)`` of each event; comments are skipped."""
-    events: list[tuple[int, dict[str, Any]]] = []
-    current: int | None = None
-    for line in lines:
-        if line.startswith("id: "):
-            current = int(line[4:])
-        elif line.startswith("data: "):
-            assert current is not None
-            events.append((current, json.loads(line[6:])))
-            current = None
-    return events
-
-
 @pytest.mark.parametrize("path", ["/chat", "/bot/v1/chat"])
 def test_chat_answers_raw_json(client: TestClient, path: str) -> None:
     response = client.post(path, json={"message": "How do I deploy?"})
@@ -83,7 +67,7 @@ def test_chat_stream_is_sse(client: TestClient, path: str) -> None:
         assert r.headers["content-type"].startswith("text/event-stream")
         assert r.headers["cache-control"] == "no-cache"
         assert r.headers["x-vikingbot-session-id"] == "web-1"
-        events = sse_events(r.iter_lines())
+        events = list(sse_events(r.iter_lines()))
     assert [i for i, _ in events] == list(range(len(events)))
     kinds = [p["event"] for _, p in events]
     assert kinds == [
@@ -104,7 +88,7 @@ def test_chat_stream_is_sse(client: TestClient, path: str) -> None:
 def test_resume_by_index_and_last_event_id(client: TestClient) -> None:
     client.post("/chat", json={"message": "deploy?", "session_id": "web-2"})
     with client.stream("GET", "/chat/stream/resume/web-2", params={"last_index": 3}) as r:
-        replay = sse_events(r.iter_lines())
+        replay = list(sse_events(r.iter_lines()))
     assert replay[0][0] == 4
     assert replay[-1][1]["event"] == "response"
     headers = {"Last-Event-ID": "5"}
@@ -113,7 +97,7 @@ def test_resume_by_index_and_last_event_id(client: TestClient) -> None:
     # a reconnect to POST /chat/stream with Last-Event-ID continues the turn, no new one
     body = {"message": "deploy?", "session_id": "web-2"}
     with client.stream("POST", "/chat/stream", json=body, headers=headers) as r:
-        again = sse_events(r.iter_lines())
+        again = list(sse_events(r.iter_lines()))
     assert [i for i, _ in again] == [6]
     missing = client.get("/chat/stream/resume/nothing-here")
     error_of(missing, 404, "NOT_FOUND")
