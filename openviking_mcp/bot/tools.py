@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_ai import RunContext, Tool
-from pydantic_ai.toolsets import FunctionToolset
+from pydantic_ai.tools import ToolDefinition
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
 from ..errors import OpenVikingError
 from ..identity import RequestContext
@@ -211,15 +212,15 @@ _TOOLS: dict[str, Callable[..., Awaitable[str]]] = {
 }
 
 
-def build_toolset() -> FunctionToolset[ChatDeps]:
+def build_toolset() -> AbstractToolset[ChatDeps]:
     """All store tools, filtered per turn: ``disabled_tools`` are hidden, and the turn's last
     model request gets no tools at all, so the model has to answer (``max_loop_count``)."""
     tools = [Tool(fn, name=name, takes_ctx=True) for name, fn in _TOOLS.items()]
     toolset = FunctionToolset[ChatDeps](tools)
 
-    def visible(ctx: RunContext[ChatDeps], tool: Any) -> bool:
+    def visible(ctx: RunContext[ChatDeps], tool: ToolDefinition) -> bool:
         if ctx.run_step >= ctx.deps.max_loop_count:
             return False
-        return str(tool.name) not in ctx.deps.disabled
+        return tool.name not in ctx.deps.disabled
 
-    return toolset.filtered(visible)  # type: ignore[return-value]
+    return toolset.filtered(visible)
