@@ -58,6 +58,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await svc.initialize()
+        if svc.config.bot.enabled:
+            svc.bot  # noqa: B018 - built now (it imports pydantic-ai), not in the first /health
         if install_bundled_skills:
             await svc.ensure_bundled_skills()
         try:
