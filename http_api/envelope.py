@@ -22,7 +22,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openviking_mcp.errors import OpenVikingError, error_to_envelope, validation_items
+from openviking_mcp.errors import (
+    HTTP_STATUS_CODES,
+    OpenVikingError,
+    error_to_envelope,
+    validation_items,
+)
 
 __all__ = ["REQUEST_ID_HEADER", "error_response", "install", "ok"]
 
@@ -31,23 +36,6 @@ logger = logging.getLogger("openviking_mcp.http")
 REQUEST_ID_HEADER = "X-Request-ID"
 PROCESS_TIME_HEADER = "X-Process-Time"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-_HTTP_CODES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    410: "SESSION_EXPIRED",
-    412: "FAILED_PRECONDITION",
-    413: "INVALID_ARGUMENT",
-    422: "INVALID_ARGUMENT",
-    429: "RESOURCE_EXHAUSTED",
-    501: "UNIMPLEMENTED",
-    502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
 
 
 def _elapsed(request: Request) -> float:
@@ -93,7 +81,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     original = exc.status_code
-    code = _HTTP_CODES.get(original) or ("INTERNAL" if original >= 500 else "UNKNOWN")
+    code = HTTP_STATUS_CODES.get(original) or ("INTERNAL" if original >= 500 else "UNKNOWN")
     status = 400 if original == 422 else 503 if original == 502 else original
     details: dict[str, Any] = {}
     if status != original:

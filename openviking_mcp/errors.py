@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "HTTP_STATUS_CODES",
     "AlreadyExistsError",
     "ConfigError",
     "ConflictError",
@@ -271,6 +272,27 @@ _ALIASES: dict[str, type[OpenVikingError]] = {
 def error_class_for_code(code: str) -> type[OpenVikingError]:
     """The exception class for a wire code; unknown codes give :class:`InternalError`."""
     return _BY_CODE.get(code) or _ALIASES.get(code) or InternalError
+
+
+#: The wire code of an HTTP status that came without an envelope (a framework 405, a proxy's
+#: 502...), as the server maps framework errors (reference §2.3); both the server and the HTTP
+#: clients use it.
+HTTP_STATUS_CODES: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    410: "SESSION_EXPIRED",
+    412: "FAILED_PRECONDITION",
+    413: "INVALID_ARGUMENT",
+    422: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 def http_status_for_code(code: str) -> int:

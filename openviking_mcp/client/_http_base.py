@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from ..errors import (
+    HTTP_STATUS_CODES,
     ConnectionFailedError,
     DeadlineExceededError,
     InternalError,
@@ -41,26 +42,6 @@ T = TypeVar("T")
 TEMP_UPLOAD_PATH = "/api/v1/resources/temp_upload"
 # Extra time a ``wait=True`` request gets beyond the server-side timeout it asked for.
 _WAIT_MARGIN = 30.0
-
-
-# Codes for answers that carry no envelope (a proxy's 502, a framework 405...), as the server
-# maps framework errors (reference §2.3); other statuses are INTERNAL.
-_STATUS_CODES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    410: "SESSION_EXPIRED",
-    412: "FAILED_PRECONDITION",
-    413: "INVALID_ARGUMENT",
-    422: "INVALID_ARGUMENT",
-    429: "RESOURCE_EXHAUSTED",
-    501: "UNIMPLEMENTED",
-    502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
 
 
 def _same(result: Any) -> Any:
@@ -140,7 +121,7 @@ def unwrap(response: httpx.Response, raw: bool = False) -> Any:
         detail = data.get("detail") if isinstance(data, dict) else None
         text = detail if isinstance(detail, str) else response.text[:500]
         message = f"HTTP {response.status_code}: {text or response.reason_phrase}"
-        code = _STATUS_CODES.get(response.status_code, "INTERNAL")
+        code = HTTP_STATUS_CODES.get(response.status_code, "INTERNAL")
         details = {"http_status": response.status_code}
         raise error_from_payload({"code": code, "message": message, "details": details})
     if data is None:
