@@ -12,7 +12,15 @@ from fastapi.testclient import TestClient
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
 
-__all__ = ["ROOT_KEY", "Keyed", "config_for", "error_of", "keyed_client", "result_of"]
+__all__ = [
+    "ROOT_KEY",
+    "Keyed",
+    "api_key",
+    "config_for",
+    "error_of",
+    "keyed_client",
+    "result_of",
+]
 
 ROOT_KEY = "root-key-for-route-tests"
 #: A client and the headers of ann (ADMIN of acme) and ben (USER of acme).
@@ -41,9 +49,9 @@ def keyed_client(workspace: Path) -> Iterator[Keyed]:
         yield c, {"X-API-Key": ann["user_key"]}, {"Authorization": f"Bearer {ben['user_key']}"}
 
 
-def result_of(response: Any) -> Any:
+def result_of(response: Any, status: int = 200) -> Any:
     """The ``result`` of a success envelope (and the envelope's exact shape)."""
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"status", "result", "time"}
     assert body["status"] == "ok"
@@ -51,12 +59,18 @@ def result_of(response: Any) -> Any:
     return body["result"]
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The ``error`` of an error envelope with this status and code."""
+def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The ``error`` of an error envelope with this status (and code, when given)."""
     assert response.status_code == status, response.text
     body = response.json()
     assert body["status"] == "error"
     error: dict[str, Any] = body["error"]
     assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code
+    if code is not None:
+        assert error["code"] == code
     return error
+
+
+def api_key(key: str) -> dict[str, str]:
+    """The header carrying an API key."""
+    return {"X-API-Key": key}

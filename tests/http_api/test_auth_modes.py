@@ -17,6 +17,8 @@ from http_api.deps import Caller
 from openviking_mcp import OpenVikingConfig
 from tests.http_api._routes import config_for
 
+from ._routes import api_key, error_of, result_of
+
 ROOT_KEY = "root-secret-key-for-auth-tests"
 ROOT_DENIED = "ROOT API keys cannot access tenant-scoped data APIs"
 
@@ -40,25 +42,6 @@ def _app(config: OpenVikingConfig) -> FastAPI:
     return app
 
 
-def _result(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "ok"
-    return body["result"]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
-
-
-def _key(key: str) -> dict[str, str]:
-    return {"X-API-Key": key}
-
-
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -71,9 +54,9 @@ def api(workspace: Path) -> Iterator[TestClient]:
 
 def _new_account(client: TestClient, account: str, admin: str) -> str:
     body = {"account_id": account, "admin_user_id": admin}
-    key: str = _result(client.post("/api/v1/admin/accounts", json=body, headers=_key(ROOT_KEY)))[
-        "user_key"
-    ]
+    key: str = result_of(
+        client.post("/api/v1/admin/accounts", json=body, headers=api_key(ROOT_KEY))
+    )["user_key"]
     return key
 
 
@@ -83,33 +66,33 @@ def _new_account(client: TestClient, account: str, admin: str) -> str:
 def test_dev_mode_needs_no_key(workspace: Path) -> None:
     with TestClient(_app(config_for(workspace))) as client:
         assert client.get("/health").json()["auth_mode"] == "dev"
-        assert isinstance(_result(client.get("/api/v1/tasks")), list)
-        session = _result(client.post("/api/v1/sessions", json={"session_id": "s"}))
+        assert isinstance(result_of(client.get("/api/v1/tasks")), list)
+        session = result_of(client.post("/api/v1/sessions", json={"session_id": "s"}))
         assert session["user"] == {"account_id": "default", "user_id": "default"}
         # identity headers pick another user (created on first use)
         other = {"X-OpenViking-User": "bob"}
-        assert _result(client.post("/api/v1/sessions", json={"session_id": "s"}, headers=other))[
+        assert result_of(client.post("/api/v1/sessions", json={"session_id": "s"}, headers=other))[
             "user"
         ] == {"account_id": "default", "user_id": "bob"}
-        _error(client.get("/api/v1/tasks", headers={"X-OpenViking-User": "bad/name"}), 400)
+        error_of(client.get("/api/v1/tasks", headers={"X-OpenViking-User": "bad/name"}), 400)
         # a key is ignored in dev mode, never checked
-        _result(client.get("/api/v1/tasks", headers=_key("anything")))
+        result_of(client.get("/api/v1/tasks", headers=api_key("anything")))
 
 
 # -- api_key -------------------------------------------------------------------------------
 
 
 def test_api_key_missing_or_bad_key_is_401(api: TestClient) -> None:
-    missing = _error(api.get("/api/v1/tasks"), 401)
+    missing = error_of(api.get("/api/v1/tasks"), 401)
     assert missing["code"] == "UNAUTHENTICATED"
     assert "Missing API Key" in missing["message"]
     for headers in (
-        _key("nope"),
+        api_key("nope"),
         _bearer("nope"),
-        _key("YQ.Yg.Yw"),  # well-formed but unknown
+        api_key("YQ.Yg.Yw"),  # well-formed but unknown
         {"Authorization": "Basic abc"},
     ):
-        assert _error(api.get("/api/v1/tasks", headers=headers), 401)["code"] == "UNAUTHENTICATED"
+        assert error_of(api.get("/api/v1/tasks", headers=headers), 401)["code"] == "UNAUTHENTICATED"
     # no auth on the probes
     assert api.get("/health").status_code == 200
     assert api.get("/ready").status_code == 200
@@ -117,30 +100,32 @@ def test_api_key_missing_or_bad_key_is_401(api: TestClient) -> None:
 
 def test_api_key_header_and_bearer_both_work(api: TestClient) -> None:
     ann = _new_account(api, "acme", "ann")
-    for headers in (_key(ann), _bearer(ann)):
+    for headers in (api_key(ann), _bearer(ann)):
         assert (
-            _result(api.get("/api/v1/fs/ls", params={"uri": "viking://"}, headers=headers))
+            result_of(api.get("/api/v1/fs/ls", params={"uri": "viking://"}, headers=headers))
             is not None
         )
-    made = _result(api.post("/api/v1/sessions", json={"session_id": "s"}, headers=_bearer(ann)))
+    made = result_of(api.post("/api/v1/sessions", json={"session_id": "s"}, headers=_bearer(ann)))
     assert made["user"] == {"account_id": "acme", "user_id": "ann"}
     # X-API-Key wins over Authorization
-    both = {**_key(ann), **_bearer("wrong")}
-    assert _result(api.get("/api/v1/sessions/s", headers=both))["session_id"] == "s"
+    both = {**api_key(ann), **_bearer("wrong")}
+    assert result_of(api.get("/api/v1/sessions/s", headers=both))["session_id"] == "s"
     # identity headers cannot turn a key into someone else
-    spoof = {**_key(ann), "X-OpenViking-Account": "default", "X-OpenViking-User": "default"}
-    assert _result(api.get("/api/v1/sessions/s", headers=spoof))["user"]["account_id"] == "acme"
+    spoof = {**api_key(ann), "X-OpenViking-Account": "default", "X-OpenViking-User": "default"}
+    assert result_of(api.get("/api/v1/sessions/s", headers=spoof))["user"]["account_id"] == "acme"
 
 
 def test_root_is_limited_to_admin_tasks_and_system_routes(api: TestClient) -> None:
-    for headers in (_key(ROOT_KEY), _bearer(ROOT_KEY)):
-        assert _result(api.get("/api/v1/admin/accounts", headers=headers))
-        assert isinstance(_result(api.get("/api/v1/tasks", headers=headers)), list)
-        denied = _error(api.get("/api/v1/fs/ls", params={"uri": "viking://"}, headers=headers), 403)
+    for headers in (api_key(ROOT_KEY), _bearer(ROOT_KEY)):
+        assert result_of(api.get("/api/v1/admin/accounts", headers=headers))
+        assert isinstance(result_of(api.get("/api/v1/tasks", headers=headers)), list)
+        denied = error_of(
+            api.get("/api/v1/fs/ls", params={"uri": "viking://"}, headers=headers), 403
+        )
         assert denied["code"] == "PERMISSION_DENIED"
         assert denied["message"].startswith(ROOT_DENIED)
         assert denied["details"]["resource"] == "/api/v1/fs/ls"
-    root = _key(ROOT_KEY)
+    root = api_key(ROOT_KEY)
     for method, path in (
         ("GET", "/api/v1/sessions"),
         ("POST", "/api/v1/sessions"),
@@ -148,7 +133,7 @@ def test_root_is_limited_to_admin_tasks_and_system_routes(api: TestClient) -> No
         ("GET", "/api/v1/stats/memories"),
         ("GET", "/api/v1/skills"),
     ):
-        error = _error(api.request(method, path, headers=root), 403)
+        error = error_of(api.request(method, path, headers=root), 403)
         assert error["message"].startswith(ROOT_DENIED), path
 
 
@@ -181,33 +166,33 @@ def test_root_may_call(path: str, allowed: bool) -> None:
 
 
 def test_keys_never_cross_tenants(api: TestClient) -> None:
-    ann = _key(_new_account(api, "acme", "ann"))
+    ann = api_key(_new_account(api, "acme", "ann"))
     bob_made = api.post("/api/v1/admin/accounts/acme/users", json={"user_id": "bob"}, headers=ann)
-    bob = _key(_result(bob_made)["user_key"])
-    olga = _key(_new_account(api, "other", "olga"))
+    bob = api_key(result_of(bob_made)["user_key"])
+    olga = api_key(_new_account(api, "other", "olga"))
 
-    _result(api.post("/api/v1/sessions", json={"session_id": "private"}, headers=ann))
+    result_of(api.post("/api/v1/sessions", json={"session_id": "private"}, headers=ann))
     secret = {"values": {"token": "s3cr3t"}}
-    _result(api.post("/api/v1/privacy-configs/keys/github", json=secret, headers=ann))
-    _result(
+    result_of(api.post("/api/v1/privacy-configs/keys/github", json=secret, headers=ann))
+    result_of(
         api.post(
             "/api/v1/sessions/private/messages", json={"role": "user", "content": "hi"}, headers=ann
         )
     )
 
     for intruder in (bob, olga):
-        assert _error(api.get("/api/v1/sessions/private", headers=intruder), 404)["code"] == (
+        assert error_of(api.get("/api/v1/sessions/private", headers=intruder), 404)["code"] == (
             "NOT_FOUND"
         )
-        _error(api.get("/api/v1/stats/sessions/private", headers=intruder), 404)
-        _error(api.get("/api/v1/privacy-configs/keys/github", headers=intruder), 404)
-        assert _result(api.get("/api/v1/privacy-configs", headers=intruder)) == []
-        assert _result(api.get("/api/v1/sessions", headers=intruder)) == []
+        error_of(api.get("/api/v1/stats/sessions/private", headers=intruder), 404)
+        error_of(api.get("/api/v1/privacy-configs/keys/github", headers=intruder), 404)
+        assert result_of(api.get("/api/v1/privacy-configs", headers=intruder)) == []
+        assert result_of(api.get("/api/v1/sessions", headers=intruder)) == []
         # the admin API of someone else's account
-        _error(api.get("/api/v1/admin/accounts/acme/users", headers=olga), 403)
+        error_of(api.get("/api/v1/admin/accounts/acme/users", headers=olga), 403)
     # an account ADMIN cannot read its users' data either
-    _error(api.get("/api/v1/privacy-configs/keys/github", headers=_key(ROOT_KEY)), 403)
-    assert _result(api.get("/api/v1/privacy-configs/keys/github", headers=ann))["current"][
+    error_of(api.get("/api/v1/privacy-configs/keys/github", headers=api_key(ROOT_KEY)), 403)
+    assert result_of(api.get("/api/v1/privacy-configs/keys/github", headers=ann))["current"][
         "values"
     ] == {"token": "s3cr3t"}
 
@@ -223,34 +208,34 @@ def test_trusted_mode_with_root_key(workspace: Path) -> None:
     config = config_for(workspace, auth_mode="trusted", root_api_key=ROOT_KEY)
     with TestClient(_app(config)) as client:
         ident = {"X-OpenViking-Account": "acme", "X-OpenViking-User": "ann"}
-        assert _error(client.get("/api/v1/zz-whoami", headers=ident), 401)["code"] == (
+        assert error_of(client.get("/api/v1/zz-whoami", headers=ident), 401)["code"] == (
             "UNAUTHENTICATED"
         )
-        _error(client.get("/api/v1/zz-whoami", headers={**ident, **_key("wrong")}), 401)
-        headers = {**ident, **_key(ROOT_KEY)}
+        error_of(client.get("/api/v1/zz-whoami", headers={**ident, **api_key("wrong")}), 401)
+        headers = {**ident, **api_key(ROOT_KEY)}
         assert _who(client, headers) == {"account_id": "acme", "user_id": "ann"}
         assert _who(client, {**ident, **_bearer(ROOT_KEY)})["user_id"] == "ann"
         # both identity headers are needed on data routes
         for partial in ({"X-OpenViking-Account": "acme"}, {"X-OpenViking-User": "ann"}, {}):
-            error = _error(
-                client.get("/api/v1/zz-whoami", headers={**partial, **_key(ROOT_KEY)}), 400
+            error = error_of(
+                client.get("/api/v1/zz-whoami", headers={**partial, **api_key(ROOT_KEY)}), 400
             )
             assert error["code"] == "INVALID_ARGUMENT"
         # parameters naming an identity must match the headers
-        _result(client.get("/api/v1/tasks", params={"account_id": "acme"}, headers=headers))
-        mismatch = _error(
+        result_of(client.get("/api/v1/tasks", params={"account_id": "acme"}, headers=headers))
+        mismatch = error_of(
             client.get("/api/v1/tasks", params={"account_id": "other"}, headers=headers), 400
         )
         assert mismatch["details"]["field"] == "account_id"
-        _error(client.get("/api/v1/tasks", params={"user_id": "zed"}, headers=headers), 400)
-        _error(client.get("/api/v1/admin/accounts/other/users", headers=headers), 400)
+        error_of(client.get("/api/v1/tasks", params={"user_id": "zed"}, headers=headers), 400)
+        error_of(client.get("/api/v1/admin/accounts/other/users", headers=headers), 400)
         # asserted roles
-        _error(
+        error_of(
             client.get("/api/v1/zz-whoami", headers={**headers, "X-OpenViking-Role": "root"}), 403
         )
         # the root key alone on the admin API is ROOT; user keys are not handed out
-        root = _key(ROOT_KEY)
-        made = _result(
+        root = api_key(ROOT_KEY)
+        made = result_of(
             client.post(
                 "/api/v1/admin/accounts",
                 json={"account_id": "newco", "admin_user_id": "nia"},
@@ -259,10 +244,10 @@ def test_trusted_mode_with_root_key(workspace: Path) -> None:
         )
         assert made == {"account_id": "newco", "admin_user_id": "nia"}
         assert "newco" in {
-            a["account_id"] for a in _result(client.get("/api/v1/admin/accounts", headers=root))
+            a["account_id"] for a in result_of(client.get("/api/v1/admin/accounts", headers=root))
         }
         # ann (first user of acme, so its ADMIN) manages her own account, without keys
-        user = _result(
+        user = result_of(
             client.post(
                 "/api/v1/admin/accounts/acme/users", json={"user_id": "al"}, headers=headers
             )
@@ -274,15 +259,15 @@ def test_trusted_mode_without_root_key_is_loopback_only(workspace: Path) -> None
     config = config_for(workspace, auth_mode="trusted")
     ident = {"X-OpenViking-Account": "acme", "X-OpenViking-User": "ann"}
     with TestClient(_app(config)) as remote:  # client host "testclient"
-        assert _error(remote.get("/api/v1/zz-whoami", headers=ident), 403)["code"] == (
+        assert error_of(remote.get("/api/v1/zz-whoami", headers=ident), 403)["code"] == (
             "PERMISSION_DENIED"
         )
     with TestClient(_app(config), client=("127.0.0.1", 40000)) as local:
         assert _who(local, ident) == {"account_id": "acme", "user_id": "ann"}
-        _error(local.get("/api/v1/zz-whoami", headers={"X-OpenViking-User": "ann"}), 400)
+        error_of(local.get("/api/v1/zz-whoami", headers={"X-OpenViking-User": "ann"}), 400)
         # no ROOT without a root key: account creation is refused
         body = {"account_id": "x", "admin_user_id": "y"}
-        _error(local.post("/api/v1/admin/accounts", json=body, headers=ident), 403)
+        error_of(local.post("/api/v1/admin/accounts", json=body, headers=ident), 403)
 
 
 def test_caller_is_cached_per_request(workspace: Path) -> None:

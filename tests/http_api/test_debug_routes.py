@@ -16,6 +16,8 @@ from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
 from openviking_mcp.storage.index import IndexFilter
 
+from ._routes import error_of, result_of
+
 pytestmark = pytest.mark.anyio
 
 ROOT_KEY = "root-key-for-debug-tests"
@@ -65,22 +67,9 @@ async def _drain(service: ContextService) -> None:
     raise AssertionError("tasks did not finish")
 
 
-def _result(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()["result"]
-    return result
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code
-    return error
-
-
 async def test_debug_health_includes_ready_checks(client: Client) -> None:
     async with client() as (http, _):
-        result = _result(await http.get("/api/v1/debug/health"))
+        result = result_of(await http.get("/api/v1/debug/health"))
         assert result["healthy"] is True
         assert result["ready"] == "ready"
         assert result["version"]
@@ -101,7 +90,7 @@ async def test_scroll_pages_through_rows_without_vectors(client: Client) -> None
             params: dict[str, Any] = {"uri": prefix, "limit": 2}
             if cursor:
                 params["cursor"] = cursor
-            page = _result(await http.get("/api/v1/debug/vector/scroll", params=params))
+            page = result_of(await http.get("/api/v1/debug/vector/scroll", params=params))
             assert page["count"] == len(page["records"]) <= 2
             seen += page["records"]
             cursor = page["next_cursor"]
@@ -124,7 +113,7 @@ async def test_scroll_with_vectors_and_filters(client: Client) -> None:
     async with client() as (http, service):
         ctx = await service.local_context()
         await _seed(service, ctx, "a")
-        page = _result(
+        page = result_of(
             await http.get(
                 "/api/v1/debug/vector/scroll",
                 params={"with_vector": "true", "level": 2, "context_type": "memory"},
@@ -141,12 +130,12 @@ async def test_scroll_with_vectors_and_filters(client: Client) -> None:
 async def test_scroll_validates_its_parameters(client: Client) -> None:
     async with client() as (http, _):
         for params in ({"limit": 0}, {"limit": 1001}, {"level": 7}):
-            _error(
+            error_of(
                 await http.get("/api/v1/debug/vector/scroll", params=params),
                 400,
                 "INVALID_ARGUMENT",
             )
-        _error(
+        error_of(
             await http.get("/api/v1/debug/vector/scroll", params={"uri": "viking://nowhere"}),
             400,
             "INVALID_URI",
@@ -163,7 +152,7 @@ async def test_count_with_plain_and_vikingdb_filters(client: Client) -> None:
         )
 
         async def count(**params: Any) -> int:
-            value: int = _result(await http.get("/api/v1/debug/vector/count", params=params))[
+            value: int = result_of(await http.get("/api/v1/debug/vector/count", params=params))[
                 "count"
             ]
             return value
@@ -202,7 +191,7 @@ async def test_count_refuses_bad_filters(client: Client) -> None:
             json.dumps({"op": "range", "field": "updated_at"}),
             json.dumps({"level": 1, "op": "and", "conds": [{"level": 2}]}),
         ):
-            error = _error(
+            error = error_of(
                 await http.get("/api/v1/debug/vector/count", params={"filter": bad}),
                 400,
                 "INVALID_FILTER",
@@ -225,7 +214,7 @@ async def test_vectors_are_scoped_to_what_the_caller_may_read(client: Client) ->
         await _drain(service)
 
         async def uris(key: str, **params: Any) -> set[str]:
-            page = _result(
+            page = result_of(
                 await http.get(
                     "/api/v1/debug/vector/scroll",
                     params={"limit": 1000, **params},
@@ -247,7 +236,7 @@ async def test_vectors_are_scoped_to_what_the_caller_may_read(client: Client) ->
             params={"uri": "viking://user/bob"},
             headers={"X-API-Key": acme_key},
         )
-        _error(denied, 403, "PERMISSION_DENIED")
+        error_of(denied, 403, "PERMISSION_DENIED")
         narrowed = await uris(acme_key, uri="viking://user")
         assert narrowed
         assert all(u.startswith("acme:viking://user/ann") for u in narrowed)
@@ -256,7 +245,7 @@ async def test_vectors_are_scoped_to_what_the_caller_may_read(client: Client) ->
             params={"account_id": "default"},
             headers={"X-API-Key": acme_key},
         )
-        _error(other, 403, "PERMISSION_DENIED")
+        error_of(other, 403, "PERMISSION_DENIED")
 
         # ROOT (embedded/CLI; the HTTP layer keeps ROOT keys off tenant data routes)
         async def root_uris(**options: Any) -> set[str]:
@@ -283,8 +272,8 @@ async def test_unusable_index_is_no_vector_db(client: Client) -> None:
     # the same workspace with another embedding dimension: the index cannot be used
     async with client(dimension=32) as (http, _):
         for path in ("/api/v1/debug/vector/scroll", "/api/v1/debug/vector/count"):
-            error = _error(await http.get(path), 503, "NO_VECTOR_DB")
+            error = error_of(await http.get(path), 503, "NO_VECTOR_DB")
             assert "reindex" in error["message"]
-        health = _result(await http.get("/api/v1/debug/health"))
+        health = result_of(await http.get("/api/v1/debug/health"))
         assert health["healthy"] is False
         assert health["checks"]["index"].startswith("error")

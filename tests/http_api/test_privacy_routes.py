@@ -12,23 +12,10 @@ from fastapi.testclient import TestClient
 from http_api import create_app
 from tests.http_api._routes import config_for
 
+from ._routes import error_of, result_of
+
 BASE = "/api/v1/privacy-configs"
 TARGET = f"{BASE}/api_keys/github"
-
-
-def _result(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "ok"
-    return body["result"]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 @pytest.fixture
@@ -38,8 +25,8 @@ def client(workspace: Path) -> Iterator[TestClient]:
 
 
 def test_upsert_versions_and_activate(client: TestClient) -> None:
-    assert _result(client.get(BASE)) == []
-    first = _result(
+    assert result_of(client.get(BASE)) == []
+    first = result_of(
         client.post(
             TARGET,
             json={"values": {"token": "t1"}, "change_reason": "initial", "labels": {"env": "dev"}},
@@ -50,14 +37,14 @@ def test_upsert_versions_and_activate(client: TestClient) -> None:
     assert first["change_reason"] == "initial"
     assert first["created_by"] == "default"
     # the same values add no version
-    assert _result(client.post(TARGET, json={"values": {"token": "t1"}}))["version"] == 1
-    second = _result(client.post(TARGET, json={"values": {"token": "t2"}, "change_reason": "x"}))
+    assert result_of(client.post(TARGET, json={"values": {"token": "t1"}}))["version"] == 1
+    second = result_of(client.post(TARGET, json={"values": {"token": "t2"}, "change_reason": "x"}))
     assert second["version"] == 2
 
-    assert _result(client.get(BASE)) == ["api_keys"]
-    assert _result(client.get(f"{BASE}/api_keys")) == ["github"]
-    assert _result(client.get(f"{BASE}/unknown")) == []
-    config = _result(client.get(TARGET))
+    assert result_of(client.get(BASE)) == ["api_keys"]
+    assert result_of(client.get(f"{BASE}/api_keys")) == ["github"]
+    assert result_of(client.get(f"{BASE}/unknown")) == []
+    config = result_of(client.get(TARGET))
     assert set(config) == {"meta", "current"}
     assert config["current"]["values"] == {"token": "t2"}
     meta = config["meta"]
@@ -65,29 +52,29 @@ def test_upsert_versions_and_activate(client: TestClient) -> None:
     assert meta["labels"] == {"env": "dev"}  # kept when omitted
     assert meta["last_accessed_at"]
 
-    assert _result(client.get(f"{TARGET}/versions")) == [1, 2]
-    assert _result(client.get(f"{TARGET}/versions/1"))["values"] == {"token": "t1"}
-    activated = _result(client.post(f"{TARGET}/activate", json={"version": 1}))
+    assert result_of(client.get(f"{TARGET}/versions")) == [1, 2]
+    assert result_of(client.get(f"{TARGET}/versions/1"))["values"] == {"token": "t1"}
+    activated = result_of(client.post(f"{TARGET}/activate", json={"version": 1}))
     assert activated["version"] == 1
-    current = _result(client.get(TARGET))
+    current = result_of(client.get(TARGET))
     assert current["current"]["values"] == {"token": "t1"}
     assert current["meta"]["active_version"] == 1
     assert current["meta"]["latest_version"] == 2
     # upserting after activating an old version makes a new one
-    assert _result(client.post(TARGET, json={"values": {"token": "t3"}}))["version"] == 3
+    assert result_of(client.post(TARGET, json={"values": {"token": "t3"}}))["version"] == 3
 
 
 def test_not_found_errors(client: TestClient) -> None:
-    missing = _error(client.get(TARGET), 404)
+    missing = error_of(client.get(TARGET), 404)
     assert missing["code"] == "NOT_FOUND"
     assert missing["details"]["type"] == "privacy config"
-    _error(client.get(f"{TARGET}/versions"), 404)
-    _error(client.get(f"{TARGET}/versions/1"), 404)
-    _error(client.post(f"{TARGET}/activate", json={"version": 1}), 404)
-    _result(client.post(TARGET, json={"values": {"a": "b"}}))
-    gone = _error(client.get(f"{TARGET}/versions/9"), 404)
+    error_of(client.get(f"{TARGET}/versions"), 404)
+    error_of(client.get(f"{TARGET}/versions/1"), 404)
+    error_of(client.post(f"{TARGET}/activate", json={"version": 1}), 404)
+    result_of(client.post(TARGET, json={"values": {"a": "b"}}))
+    gone = error_of(client.get(f"{TARGET}/versions/9"), 404)
     assert gone["details"]["type"] == "privacy config version"
-    _error(client.post(f"{TARGET}/activate", json={"version": 9}), 404)
+    error_of(client.post(f"{TARGET}/activate", json={"version": 9}), 404)
 
 
 @pytest.mark.parametrize(
@@ -109,26 +96,26 @@ def test_not_found_errors(client: TestClient) -> None:
     ],
 )
 def test_bad_input_is_400(client: TestClient, method: str, path: str, body: Any) -> None:
-    error = _error(client.request(method, path, json=body), 400)
+    error = error_of(client.request(method, path, json=body), 400)
     assert error["code"] == "INVALID_ARGUMENT"
 
 
 def test_configs_are_private_to_their_user(client: TestClient) -> None:
-    _result(client.post(TARGET, json={"values": {"token": "mine"}}))
+    result_of(client.post(TARGET, json={"values": {"token": "mine"}}))
     bob = {"X-OpenViking-User": "bob"}
-    assert _result(client.get(BASE, headers=bob)) == []
-    _error(client.get(TARGET, headers=bob), 404)
-    _error(client.get(f"{TARGET}/versions/1", headers=bob), 404)
+    assert result_of(client.get(BASE, headers=bob)) == []
+    error_of(client.get(TARGET, headers=bob), 404)
+    error_of(client.get(f"{TARGET}/versions/1", headers=bob), 404)
     assert (
-        _result(client.post(TARGET, json={"values": {"token": "bobs"}}, headers=bob))["version"]
+        result_of(client.post(TARGET, json={"values": {"token": "bobs"}}, headers=bob))["version"]
         == 1
     )
-    assert _result(client.get(TARGET))["current"]["values"] == {"token": "mine"}
-    assert _result(client.get(TARGET, headers=bob))["current"]["values"] == {"token": "bobs"}
+    assert result_of(client.get(TARGET))["current"]["values"] == {"token": "mine"}
+    assert result_of(client.get(TARGET, headers=bob))["current"]["values"] == {"token": "bobs"}
 
 
 def test_root_has_no_privacy_space(workspace: Path) -> None:
     with TestClient(create_app(config_for(workspace, root_api_key="root-key-privacy"))) as client:
-        error = _error(client.get(BASE, headers={"X-API-Key": "root-key-privacy"}), 403)
+        error = error_of(client.get(BASE, headers={"X-API-Key": "root-key-privacy"}), 403)
         assert error["code"] == "PERMISSION_DENIED"
-        _error(client.get(BASE), 401)
+        error_of(client.get(BASE), 401)

@@ -13,6 +13,8 @@ from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
 from openviking_mcp.processing.tasks import TaskHandle
 
+from ._routes import error_of, result_of
+
 BASE = "/api/v1/sessions"
 
 
@@ -28,53 +30,40 @@ def client(config: OpenVikingConfig) -> Iterator[TestClient]:
         yield c
 
 
-def _result(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "ok"
-    return body["result"]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
-
-
 def test_session_lifecycle(client: TestClient) -> None:
-    created = _result(client.post(BASE, json={"session_id": "s1"}))
+    created = result_of(client.post(BASE, json={"session_id": "s1"}))
     assert created["session_id"] == "s1"
     assert created["uri"] == "viking://user/default/sessions/s1"
     assert created["user"] == {"account_id": "default", "user_id": "default"}
-    assert _error(client.post(BASE, json={"session_id": "s1"}), 409)["code"] == "ALREADY_EXISTS"
-    generated = _result(client.post(BASE))  # body optional
+    assert error_of(client.post(BASE, json={"session_id": "s1"}), 409)["code"] == "ALREADY_EXISTS"
+    generated = result_of(client.post(BASE))  # body optional
     assert generated["session_id"] != "s1"
 
-    listed = _result(client.get(BASE))
+    listed = result_of(client.get(BASE))
     assert {s["session_id"] for s in listed} == {"s1", generated["session_id"]}
 
-    assert _result(client.get(f"{BASE}/s1"))["message_count"] == 0
-    missing = _error(client.get(f"{BASE}/nope"), 404)
+    assert result_of(client.get(f"{BASE}/s1"))["message_count"] == 0
+    missing = error_of(client.get(f"{BASE}/nope"), 404)
     assert missing["code"] == "NOT_FOUND"
     assert missing["details"] == {"type": "session", "resource": "nope"}
-    assert _result(client.get(f"{BASE}/made", params={"auto_create": True}))["session_id"] == "made"
+    assert (
+        result_of(client.get(f"{BASE}/made", params={"auto_create": True}))["session_id"] == "made"
+    )
 
-    assert _result(client.delete(f"{BASE}/s1"))["session_id"] == "s1"
-    _error(client.delete(f"{BASE}/s1"), 404)
+    assert result_of(client.delete(f"{BASE}/s1"))["session_id"] == "s1"
+    error_of(client.delete(f"{BASE}/s1"), 404)
 
 
 def test_messages_used_commit_context_and_archives(client: TestClient) -> None:
-    added = _result(client.post(f"{BASE}/chat/messages", json={"role": "user", "content": "hi"}))
+    added = result_of(client.post(f"{BASE}/chat/messages", json={"role": "user", "content": "hi"}))
     assert added["session_id"] == "chat"  # auto-created
     assert added["message_count"] == 1
     parts = [
         {"type": "text", "text": "done"},
         {"type": "tool", "tool_name": "ls", "tool_input": {"path": "."}, "tool_output": "a b"},
     ]
-    _result(client.post(f"{BASE}/chat/messages", json={"role": "assistant", "parts": parts}))
-    batch = _result(
+    result_of(client.post(f"{BASE}/chat/messages", json={"role": "assistant", "parts": parts}))
+    batch = result_of(
         client.post(
             f"{BASE}/chat/messages/batch",
             json={
@@ -88,53 +77,55 @@ def test_messages_used_commit_context_and_archives(client: TestClient) -> None:
     assert batch["added"] == 2
     assert batch["message_count"] == 4
 
-    used = _result(client.post(f"{BASE}/chat/used", json={"contexts": ["viking://resources/a.md"]}))
+    used = result_of(
+        client.post(f"{BASE}/chat/used", json={"contexts": ["viking://resources/a.md"]})
+    )
     assert used == {"session_id": "chat", "contexts_used": 1, "skills_used": 0}
 
-    context = _result(client.get(f"{BASE}/chat/context", params={"token_budget": 100000}))
+    context = result_of(client.get(f"{BASE}/chat/context", params={"token_budget": 100000}))
     assert len(context["messages"]) == 4
     assert context["stats"]["totalArchives"] == 0
 
-    commit = _result(
+    commit = result_of(
         client.post(f"{BASE}/chat/commit", json={"keep_recent_count": 1, "wait": True})
     )
     assert commit["status"] == "accepted"
     assert commit["archive_uri"] == "viking://user/default/sessions/chat/history/archive_001"
     assert commit["task_status"] == "completed"
     assert commit["result"]["stub"] is True
-    skipped = _result(client.post(f"{BASE}/chat/commit", json={"keep_recent_count": 1}))
+    skipped = result_of(client.post(f"{BASE}/chat/commit", json={"keep_recent_count": 1}))
     assert skipped["status"] == "skipped"
     assert skipped["reason"] == "all_within_keep_window"
 
-    archives = _result(client.get(f"{BASE}/chat/archives"))
+    archives = result_of(client.get(f"{BASE}/chat/archives"))
     assert [(a["archive_id"], a["status"]) for a in archives] == [("archive_001", "pending")]
-    archive = _result(client.get(f"{BASE}/chat/archives/archive_001"))
+    archive = result_of(client.get(f"{BASE}/chat/archives/archive_001"))
     assert len(archive["messages"]) == 3
     assert archive["meta"]["used"]["contexts"] == ["viking://resources/a.md"]
-    _error(client.get(f"{BASE}/chat/archives/7"), 404)
+    error_of(client.get(f"{BASE}/chat/archives/7"), 404)
 
     service: ContextService = client.app.state.service  # type: ignore[attr-defined]
     failed_key = "default/user/default/sessions/chat/history/archive_001/.failed.json"
     payload = json.dumps({"stage": "extracting", "error": "boom"}).encode()
     client.portal.call(service.store.write_bytes, failed_key, payload)  # type: ignore[union-attr]
-    assert _result(client.get(f"{BASE}/chat/archives/1"))["failure"]["error"] == "boom"
-    retried = _result(client.post(f"{BASE}/chat/archives/1/retry", json={"wait": True}))
+    assert result_of(client.get(f"{BASE}/chat/archives/1"))["failure"]["error"] == "boom"
+    retried = result_of(client.post(f"{BASE}/chat/archives/1/retry", json={"wait": True}))
     assert retried["task_status"] == "completed"
-    assert _result(client.get(f"{BASE}/chat/archives/1"))["status"] == "pending"
+    assert result_of(client.get(f"{BASE}/chat/archives/1"))["status"] == "pending"
 
 
 def test_bad_input(client: TestClient) -> None:
-    bad_role = _error(
+    bad_role = error_of(
         client.post(f"{BASE}/s/messages", json={"role": "robot", "content": "x"}), 400
     )
     assert bad_role["code"] == "INVALID_ARGUMENT"
-    _error(client.post(f"{BASE}/s/messages", json={"role": "user", "content": ""}), 400)
-    _error(client.post(f"{BASE}/s/messages", json={"role": "user", "parts": []}), 400)
-    _error(client.post(f"{BASE}/s/messages/batch", json={"messages": []}), 400)
-    _result(client.post(BASE, json={"session_id": "s"}))
-    _error(client.get(f"{BASE}/s/context", params={"token_budget": -1}), 400)
-    _error(client.post(f"{BASE}/nope/commit"), 404)
-    _error(client.post(f"{BASE}/nope/extract"), 404)
-    _error(client.post(f"{BASE}/nope/used", json={"contexts": []}), 404)
-    _error(client.get(f"{BASE}/nope/archives"), 404)
-    _error(client.post(BASE, json={"session_id": "../x"}), 400)
+    error_of(client.post(f"{BASE}/s/messages", json={"role": "user", "content": ""}), 400)
+    error_of(client.post(f"{BASE}/s/messages", json={"role": "user", "parts": []}), 400)
+    error_of(client.post(f"{BASE}/s/messages/batch", json={"messages": []}), 400)
+    result_of(client.post(BASE, json={"session_id": "s"}))
+    error_of(client.get(f"{BASE}/s/context", params={"token_budget": -1}), 400)
+    error_of(client.post(f"{BASE}/nope/commit"), 404)
+    error_of(client.post(f"{BASE}/nope/extract"), 404)
+    error_of(client.post(f"{BASE}/nope/used", json={"contexts": []}), 404)
+    error_of(client.get(f"{BASE}/nope/archives"), 404)
+    error_of(client.post(BASE, json={"session_id": "../x"}), 400)

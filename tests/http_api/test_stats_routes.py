@@ -20,6 +20,8 @@ from openviking_mcp.processing.tasks import TaskHandle
 from openviking_mcp.sessions.memory_file import isoformat_utc, render_memory
 from openviking_mcp.storage.index import IndexRecord
 
+from ._routes import error_of, result_of
+
 BASE = "/api/v1/stats"
 MEMORIES = "default/user/default/memories"
 CATEGORIES = [
@@ -42,21 +44,6 @@ def _config(workspace: Path, **server: Any) -> OpenVikingConfig:
             "server": server,
         }
     )
-
-
-def _result(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "ok"
-    return body["result"]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def _service(client: TestClient) -> ContextService:
@@ -109,7 +96,7 @@ def _write_memory(client: TestClient, rel: str, memory_type: str | None, age_day
 
 
 def test_memory_stats_empty(client: TestClient) -> None:
-    stats = _result(client.get(f"{BASE}/memories"))
+    stats = result_of(client.get(f"{BASE}/memories"))
     assert stats["total_memories"] == 0
     assert stats["by_category"] == {c: 0 for c in CATEGORIES}
     assert stats["hotness_distribution"] == {"cold": 0, "warm": 0, "hot": 0}
@@ -127,7 +114,7 @@ def test_memory_stats_counts_categories_and_staleness(client: TestClient) -> Non
     _write_memory(client, "profile.md", None, 0)  # no fields block: category from the path
     _write_memory(client, "entities/people/dana.md", None, 0)
     _write_memory(client, "preferences/.abstract.md", None, 0)  # sidecars are not memories
-    stats = _result(client.get(f"{BASE}/memories"))
+    stats = result_of(client.get(f"{BASE}/memories"))
     assert stats["total_memories"] == 5
     by = stats["by_category"]
     assert (by["preferences"], by["events"], by["profile"], by["entities"], by["cases"]) == (
@@ -143,14 +130,14 @@ def test_memory_stats_counts_categories_and_staleness(client: TestClient) -> Non
     # unused: fresh ones are warm (0.5), the 10- and 40-day-old ones cold
     assert stats["hotness_distribution"] == {"cold": 2, "warm": 3, "hot": 0}
 
-    only = _result(client.get(f"{BASE}/memories", params={"category": "preferences"}))
+    only = result_of(client.get(f"{BASE}/memories", params={"category": "preferences"}))
     assert only["total_memories"] == 2
     assert only["by_category"] == {"preferences": 2}
-    bad = _error(client.get(f"{BASE}/memories", params={"category": "tools"}), 400)
+    bad = error_of(client.get(f"{BASE}/memories", params={"category": "tools"}), 400)
     assert bad["code"] == "INVALID_ARGUMENT"
     assert "preferences" in bad["details"]["allowed"]
     # another user sees their own (empty) memories
-    other = _result(client.get(f"{BASE}/memories", headers={"X-OpenViking-User": "bob"}))
+    other = result_of(client.get(f"{BASE}/memories", headers={"X-OpenViking-User": "bob"}))
     assert other["total_memories"] == 0
 
 
@@ -169,7 +156,7 @@ def test_memory_stats_hotness_uses_active_count(client: TestClient) -> None:
         active_count=50,
     )
     client.portal.call(service.index.upsert, [record])  # type: ignore[union-attr]
-    stats = _result(client.get(f"{BASE}/memories"))
+    stats = result_of(client.get(f"{BASE}/memories"))
     assert stats["hotness_distribution"] == {"cold": 0, "warm": 1, "hot": 1}
 
 
@@ -183,25 +170,25 @@ def test_hotness_score() -> None:
 
 def test_session_stats(client: TestClient) -> None:
     sessions = "/api/v1/sessions"
-    _result(client.post(sessions, json={"session_id": "chat"}))
-    fresh = _result(client.get(f"{BASE}/sessions/chat"))
+    result_of(client.post(sessions, json={"session_id": "chat"}))
+    fresh = result_of(client.get(f"{BASE}/sessions/chat"))
     assert fresh["session_id"] == "chat"
     assert fresh["total_turns"] == fresh["commit_count"] == fresh["pending_tokens"] == 0
     assert fresh["memories_extracted"] == {"total": 0}
     assert fresh["archives"] == {"total": 0, "done": 0, "pending": 0, "failed": 0}
 
     for role, text in (("user", "I like dark roast"), ("assistant", "Noted"), ("user", "Thanks")):
-        _result(client.post(f"{sessions}/chat/messages", json={"role": role, "content": text}))
+        result_of(client.post(f"{sessions}/chat/messages", json={"role": role, "content": text}))
     used = {"contexts": ["viking://resources"], "skills": []}
-    _result(client.post(f"{sessions}/chat/used", json=used))
-    before = _result(client.get(f"{BASE}/sessions/chat"))
+    result_of(client.post(f"{sessions}/chat/used", json=used))
+    before = result_of(client.get(f"{BASE}/sessions/chat"))
     assert before["total_turns"] == before["message_count"] == 3
     assert before["pending_tokens"] > 0
     assert before["contexts_used"] == 1
 
-    commit = _result(client.post(f"{sessions}/chat/commit", json={"wait": True}))
+    commit = result_of(client.post(f"{sessions}/chat/commit", json={"wait": True}))
     assert commit["status"] == "accepted"
-    after = _result(client.get(f"{BASE}/sessions/chat"))
+    after = result_of(client.get(f"{BASE}/sessions/chat"))
     assert after["commit_count"] == 1
     assert after["message_count"] == 0
     assert after["total_turns"] == 3
@@ -214,18 +201,18 @@ def test_session_stats(client: TestClient) -> None:
 
 
 def test_session_stats_errors(client: TestClient) -> None:
-    missing = _error(client.get(f"{BASE}/sessions/nope"), 404)
+    missing = error_of(client.get(f"{BASE}/sessions/nope"), 404)
     assert missing["details"] == {"type": "session", "resource": "nope"}
-    _error(client.get(f"{BASE}/sessions/bad%20id"), 400)
-    _result(client.post("/api/v1/sessions", json={"session_id": "mine"}))
-    _error(client.get(f"{BASE}/sessions/mine", headers={"X-OpenViking-User": "bob"}), 404)
+    error_of(client.get(f"{BASE}/sessions/bad%20id"), 400)
+    result_of(client.post("/api/v1/sessions", json={"session_id": "mine"}))
+    error_of(client.get(f"{BASE}/sessions/mine", headers={"X-OpenViking-User": "bob"}), 404)
 
 
 def test_stats_need_a_user_space(workspace: Path) -> None:
     with TestClient(create_app(_config(workspace, root_api_key="root-key-stats"))) as client:
         root = {"X-API-Key": "root-key-stats"}
-        assert _error(client.get(f"{BASE}/memories", headers=root), 403)["code"] == (
+        assert error_of(client.get(f"{BASE}/memories", headers=root), 403)["code"] == (
             "PERMISSION_DENIED"
         )
-        _error(client.get(f"{BASE}/sessions/x", headers=root), 403)
-        _error(client.get(f"{BASE}/memories"), 401)
+        error_of(client.get(f"{BASE}/sessions/x", headers=root), 403)
+        error_of(client.get(f"{BASE}/memories"), 401)

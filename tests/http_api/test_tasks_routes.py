@@ -16,24 +16,11 @@ from openviking_mcp.identity import RequestContext, Role
 from openviking_mcp.processing.tasks import TaskHandle
 from tests.http_api._routes import config_for
 
+from ._routes import error_of, result_of
+
 BASE = "/api/v1/tasks"
 ROOT_KEY = "root-secret-key-for-task-tests"
 ROOT = {"X-API-Key": ROOT_KEY}
-
-
-def _result(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "ok"
-    return body["result"]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 async def _probe(task: TaskHandle) -> dict[str, Any]:
@@ -71,7 +58,7 @@ DEFAULT = RequestContext("default", "default", Role.ADMIN)
 def test_get_and_list_own_tasks(client: TestClient) -> None:
     done = _submit(client, DEFAULT, 1)
     failed = _submit(client, DEFAULT, 2, fail=True)
-    record = _result(client.get(f"{BASE}/{done}"))
+    record = result_of(client.get(f"{BASE}/{done}"))
     assert record["task_id"] == done
     assert record["task_type"] == "probe"
     assert record["status"] == "completed"
@@ -79,20 +66,20 @@ def test_get_and_list_own_tasks(client: TestClient) -> None:
     assert record["resource_id"] == "r1"
     assert record["created_at_iso"].endswith("Z")
     assert {"stage", "progress", "error", "updated_at", "attempts"} <= set(record)
-    failure = _result(client.get(f"{BASE}/{failed}"))
+    failure = result_of(client.get(f"{BASE}/{failed}"))
     assert failure["status"] == "failed"
     assert "probe failed on purpose" in failure["error"]
 
-    probes = _result(client.get(BASE, params={"task_type": "probe"}))
+    probes = result_of(client.get(BASE, params={"task_type": "probe"}))
     assert [t["task_id"] for t in probes] == [failed, done]  # newest first
-    assert [t["task_id"] for t in _result(client.get(BASE, params={"status": "failed"}))] == [
+    assert [t["task_id"] for t in result_of(client.get(BASE, params={"status": "failed"}))] == [
         failed
     ]
     assert [
         t["task_id"]
-        for t in _result(client.get(BASE, params={"task_type": "probe", "resource_id": "r1"}))
+        for t in result_of(client.get(BASE, params={"task_type": "probe", "resource_id": "r1"}))
     ] == [done]
-    assert len(_result(client.get(BASE, params={"task_type": "probe", "limit": 1}))) == 1
+    assert len(result_of(client.get(BASE, params={"task_type": "probe", "limit": 1}))) == 1
 
 
 @pytest.mark.parametrize(
@@ -100,30 +87,30 @@ def test_get_and_list_own_tasks(client: TestClient) -> None:
     [{"limit": 0}, {"limit": 201}, {"limit": "many"}, {"status": "sleeping"}],
 )
 def test_bad_list_parameters(client: TestClient, params: dict[str, Any]) -> None:
-    assert _error(client.get(BASE, params=params), 400)["code"] == "INVALID_ARGUMENT"
+    assert error_of(client.get(BASE, params=params), 400)["code"] == "INVALID_ARGUMENT"
 
 
 def test_unknown_and_foreign_tasks_are_404(client: TestClient) -> None:
-    missing = _error(client.get(f"{BASE}/nope"), 404)
+    missing = error_of(client.get(f"{BASE}/nope"), 404)
     assert missing["message"] == "Task not found or expired"
     assert missing["details"]["type"] == "task"
     bob = RequestContext("default", "bob", Role.USER)
     bobs = _submit(client, bob, 7)
-    _error(client.get(f"{BASE}/{bobs}"), 404)  # the default user does not see bob's task
-    assert bobs not in {t["task_id"] for t in _result(client.get(BASE))}
+    error_of(client.get(f"{BASE}/{bobs}"), 404)  # the default user does not see bob's task
+    assert bobs not in {t["task_id"] for t in result_of(client.get(BASE))}
     as_bob = {"X-OpenViking-User": "bob"}
-    assert _result(client.get(f"{BASE}/{bobs}", headers=as_bob))["result"] == {"echo": 7}
+    assert result_of(client.get(f"{BASE}/{bobs}", headers=as_bob))["result"] == {"echo": 7}
     # a non-ROOT caller cannot look into another account
-    denied = _error(client.get(BASE, params={"account_id": "other"}), 403)
+    denied = error_of(client.get(BASE, params={"account_id": "other"}), 403)
     assert denied["code"] == "PERMISSION_DENIED"
-    _error(client.get(f"{BASE}/{bobs}", params={"account_id": "other"}), 403)
+    error_of(client.get(f"{BASE}/{bobs}", params={"account_id": "other"}), 403)
 
 
 def test_cancel(client: TestClient) -> None:
     done = _submit(client, DEFAULT, 1)
-    error = _error(client.post(f"{BASE}/{done}/cancel"), 412)
+    error = error_of(client.post(f"{BASE}/{done}/cancel"), 412)
     assert error["code"] == "FAILED_PRECONDITION"
-    _error(client.post(f"{BASE}/nope/cancel"), 404)
+    error_of(client.post(f"{BASE}/nope/cancel"), 404)
 
 
 def test_root_sees_every_users_tasks(workspace: Path) -> None:
@@ -132,14 +119,14 @@ def test_root_sees_every_users_tasks(workspace: Path) -> None:
         mine = _submit(client, DEFAULT, 1)
         bobs = _submit(client, RequestContext("default", "bob", Role.USER), 2)
         acme = _submit(client, RequestContext("acme", "ann", Role.ADMIN), 3)
-        listed = {t["task_id"] for t in _result(client.get(BASE, headers=ROOT))}
+        listed = {t["task_id"] for t in result_of(client.get(BASE, headers=ROOT))}
         assert {mine, bobs} <= listed
         assert acme not in listed
-        assert _result(client.get(f"{BASE}/{bobs}", headers=ROOT))["task_id"] == bobs
-        in_acme = _result(client.get(BASE, params={"account_id": "acme"}, headers=ROOT))
+        assert result_of(client.get(f"{BASE}/{bobs}", headers=ROOT))["task_id"] == bobs
+        in_acme = result_of(client.get(BASE, params={"account_id": "acme"}, headers=ROOT))
         assert [t["task_id"] for t in in_acme] == [acme]
         got = client.get(f"{BASE}/{acme}", params={"account_id": "acme"}, headers=ROOT)
-        assert _result(got)["task_id"] == acme
-        _error(client.get(f"{BASE}/{acme}", headers=ROOT), 404)
-        _error(client.get(BASE, params={"account_id": "bad/id"}, headers=ROOT), 400)
-        _error(client.get(BASE), 401)
+        assert result_of(got)["task_id"] == acme
+        error_of(client.get(f"{BASE}/{acme}", headers=ROOT), 404)
+        error_of(client.get(BASE, params={"account_id": "bad/id"}, headers=ROOT), 400)
+        error_of(client.get(BASE), 401)
