@@ -8,9 +8,11 @@ of storage errors into typed errors that name the URI, and the preset layout.
 from __future__ import annotations
 
 import errno
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from ..access import check_access
 from ..accounts import AccountStore
@@ -36,13 +38,23 @@ from ..storage.index import VectorIndex
 from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar, sidecar_body
 from ..uri import VikingURI, resolve_uri
 
-__all__ = ["ServiceCore", "iso_time"]
+__all__ = ["ServiceCore", "iso_epoch", "iso_time"]
 
 _SHARED_EMBEDDERS: dict[str, Embedder] = {}
 
 
 def iso_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_epoch(value: object) -> float | None:
+    """The epoch of an ISO 8601 time (``Z`` accepted); ``None`` for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 class ServiceCore:
@@ -156,6 +168,17 @@ class ServiceCore:
             return (await self.store.read_bytes(key)).decode("utf-8", errors="replace")
         except (FileNotFoundError, IsADirectoryError):
             return None
+
+    async def _read_json(self, key: str) -> dict[str, Any] | None:
+        """A stored JSON object, ``None`` if the file is missing, not JSON or not an object."""
+        text = await self._read_text(key)
+        if text is None:
+            return None
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) else None
 
     async def _sidecar_body(self, dir_key: str, name: str) -> str | None:
         """Body of a directory's ``.abstract.md``/``.overview.md``, ``None`` if missing."""

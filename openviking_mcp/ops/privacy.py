@@ -111,16 +111,6 @@ class PrivacyOps(ServiceCore):
 
     # -- storage helpers -------------------------------------------------------------------
 
-    async def _read_json(self, key: str) -> dict[str, Any] | None:
-        text = await self._read_text(key)
-        if text is None:
-            return None
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return None
-        return doc if isinstance(doc, dict) else None
-
     async def _require_meta(self, key: str, category: str, target_key: str) -> dict[str, Any]:
         meta = await self._read_json(f"{key}/{_META_FILE}")
         if meta is None:

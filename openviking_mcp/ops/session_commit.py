@@ -23,7 +23,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from ..errors import (
@@ -39,6 +38,7 @@ from ..processing.tasks import INTERACTIVE
 from ..sessions.messages import estimate_message_tokens, now_iso
 from ..sessions.policy import parse_policy
 from ..uri import VikingURI
+from .base import iso_epoch
 from .session_store import (
     ARCHIVE_META,
     FAILED_FILE,
@@ -56,15 +56,6 @@ logger = logging.getLogger("openviking_mcp.sessions")
 
 SESSION_COMMIT_TASK = "session_commit"
 _MAX_KEEP = 500
-
-
-def _epoch(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _check_keep(value: object) -> int:
@@ -273,7 +264,7 @@ class SessionCommitOps(SessionStore):
 
     @staticmethod
     def _interval_passed(meta: Mapping[str, Any], seconds: int) -> bool:
-        last = _epoch(meta.get("last_commit_at"))
+        last = iso_epoch(meta.get("last_commit_at"))
         return not seconds or last is None or time.time() - last >= seconds
 
     async def check_idle_sessions(self, ctx: RequestContext) -> list[dict[str, Any]]:
@@ -286,7 +277,7 @@ class SessionCommitOps(SessionStore):
             policy = parse_policy(meta.get("auto_commit_policy") if meta else None)
             if meta is None or policy is None or not meta.get("message_count"):
                 continue
-            last = _epoch(meta.get("last_message_at"))
+            last = iso_epoch(meta.get("last_message_at"))
             if last is None or time.time() - last <= policy.idle_timeout_seconds:
                 continue
             if not self._interval_passed(meta, policy.min_commit_interval_seconds):

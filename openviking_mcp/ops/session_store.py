@@ -134,16 +134,6 @@ class SessionStore(ServiceCore):
 
     # -- files -------------------------------------------------------------------------------
 
-    async def _json_file(self, key: str) -> dict[str, Any] | None:
-        text = await self._read_text(key)
-        if text is None:
-            return None
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return None
-        return doc if isinstance(doc, dict) else None
-
     async def _messages_at(self, key: str) -> list[dict[str, Any]]:
         """The messages of a ``messages.jsonl`` (unreadable lines skipped; none if missing)."""
         text = await self._read_text(key)
@@ -163,7 +153,7 @@ class SessionStore(ServiceCore):
         """The session's ``.meta.json``; ``None`` if the session does not exist. A folder
         without one (written by hand or by an old version) gets counters from its messages."""
         key = self._key(ctx, session)
-        meta = await self._json_file(f"{key}/{META_FILE}")
+        meta = await self._read_json(f"{key}/{META_FILE}")
         if meta is not None:
             meta.setdefault("used", {"contexts": [], "skills": []})
             return meta
@@ -205,7 +195,7 @@ class SessionStore(ServiceCore):
         """``("done" | "failed" | "pending", failure)`` of an archive."""
         if await self.store.exists(f"{archive_key}/{DONE_FILE}"):
             return "done", None
-        failure = await self._json_file(f"{archive_key}/{FAILED_FILE}")
+        failure = await self._read_json(f"{archive_key}/{FAILED_FILE}")
         if failure is not None or await self.store.exists(f"{archive_key}/{FAILED_FILE}"):
             return "failed", failure or {}
         return "pending", None

@@ -342,7 +342,7 @@ class SessionOps(SessionCommitOps):
             uri = self._archive_uri(session, number)
             archive_key = self._key(ctx, uri)
             status, _ = await self._archive_status(archive_key)
-            meta = await self._json_file(f"{archive_key}/{ARCHIVE_META}") or {}
+            meta = await self._read_json(f"{archive_key}/{ARCHIVE_META}") or {}
             archives.append(
                 {
                     "archive_id": archive_name(number),
@@ -377,6 +377,6 @@ class SessionOps(SessionCommitOps):
             "abstract": await self._sidecar_body(archive_key, ABSTRACT_FILE) or "",
             "overview": await self._sidecar_body(archive_key, OVERVIEW_FILE) or "",
             "messages": await self._messages_at(f"{archive_key}/{MESSAGES_FILE}"),
-            "meta": await self._json_file(f"{archive_key}/{ARCHIVE_META}") or {},
+            "meta": await self._read_json(f"{archive_key}/{ARCHIVE_META}") or {},
             "task": tasks[0].to_dict() if tasks else None,
         }

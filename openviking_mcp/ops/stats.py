@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidArgumentError, OpenVikingError
 from ..identity import RequestContext
 from ..sessions.memory_file import parse_memory
 from ..storage.index import IndexFilter
+from .base import iso_epoch
 from .memory import MemoryOps
 from .session_store import HISTORY_DIR, archive_name
 from .sessions import SessionOps
@@ -40,15 +40,6 @@ def hotness_score(active_count: int, age_days: float) -> float:
     frequency = 1.0 / (1.0 + math.exp(-math.log1p(max(active_count, 0))))
     recency: float = 0.5 ** (max(age_days, 0.0) / _HALF_LIFE_DAYS)
     return frequency * recency
-
-
-def _epoch(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _category(rel: str, fields: dict[str, Any]) -> str:
@@ -102,8 +93,8 @@ class StatsOps(MemoryOps, SessionOps):
             if category is not None and kind != category:
                 continue
             by_category[kind] += 1
-            updated = _epoch(fields.get("updated_at")) or entry.mtime
-            created = _epoch(fields.get("created_at")) or updated
+            updated = iso_epoch(fields.get("updated_at")) or entry.mtime
+            created = iso_epoch(fields.get("created_at")) or updated
             score = hotness_score(active.get(base.join(rel).uri, 0), (now - updated) / _DAY)
             hotness["cold" if score < 0.2 else "hot" if score > 0.6 else "warm"] += 1
             stale_7 += now - updated > 7 * _DAY
@@ -152,11 +143,11 @@ class StatsOps(MemoryOps, SessionOps):
             status, _ = await self._archive_status(archive_key)
             archives["total"] += 1
             archives[status] += 1
-            archive_meta = await self._json_file(f"{archive_key}/.meta.json") or {}
+            archive_meta = await self._read_json(f"{archive_key}/.meta.json") or {}
             archived_used = archive_meta.get("used") or {}
             contexts += len(archived_used.get("contexts") or [])
             skills += len(archived_used.get("skills") or [])
-            diff = await self._json_file(f"{archive_key}/memory_diff.json")
+            diff = await self._read_json(f"{archive_key}/memory_diff.json")
             operations = (diff or {}).get("operations") or {}
             for name in ("adds", "updates"):
                 for op in operations.get(name) or []:
