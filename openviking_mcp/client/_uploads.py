@@ -20,7 +20,7 @@ from typing import IO, Literal
 
 from ..errors import InvalidArgumentError, NotFoundError
 from ..processing.sources import SourceFilter, walk_source
-from ..skills.formats import looks_like_path
+from ..skills.formats import is_existing_path, looks_like_path
 
 __all__ = [
     "PreparedUpload",
@@ -105,7 +105,7 @@ def skill_source(data: object) -> UploadSource | None:
     if isinstance(data, os.PathLike):
         text = os.fspath(data)
         local = Path(text if isinstance(text, str) else os.fsdecode(text))
-    elif isinstance(data, str) and (looks_like_path(data) or _existing(data)):
+    elif isinstance(data, str) and (looks_like_path(data) or is_existing_path(data)):
         local = Path(data.strip())
     else:
         return None
@@ -118,15 +118,6 @@ def skill_source(data: object) -> UploadSource | None:
     raise InvalidArgumentError(
         f"Skill path does not exist: {local}", {"field": "data", "reason": "not_found"}
     )
-
-
-def _existing(text: str) -> bool:
-    if "\n" in text or "\r" in text or not text.strip():
-        return False
-    try:
-        return Path(text.strip()).exists()
-    except OSError:
-        return False
 
 
 def prepare_upload(source: UploadSource) -> PreparedUpload:

@@ -26,7 +26,7 @@ from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill
 from openviking_mcp.skills.model import Skill
 from openviking_mcp.skills.skill_md import parse_skill_md, split_front_matter
 
-__all__ = ["HTTP_PATH_REFUSED", "looks_like_path", "parse_skill"]
+__all__ = ["HTTP_PATH_REFUSED", "is_existing_path", "looks_like_path", "parse_skill"]
 
 HTTP_PATH_REFUSED = "HTTP server only accepts raw skill content or temp-uploaded files"
 _PATH_PREFIXES = ("./", "../", "~/", "/", ".\\", "..\\", "~\\")
@@ -96,7 +96,7 @@ def parse_skill(data: object, *, allow_paths: bool) -> Skill:
             raise _refuse_path()
         return load_skill_path(data.expanduser())
     if isinstance(data, str):
-        if looks_like_path(data) or (allow_paths and _is_existing_path(data)):
+        if looks_like_path(data) or (allow_paths and is_existing_path(data)):
             if not allow_paths:
                 raise _refuse_path()
             return load_skill_path(Path(data.strip()).expanduser())
@@ -124,7 +124,7 @@ def parse_skill(data: object, *, allow_paths: bool) -> Skill:
     )
 
 
-def _is_existing_path(text: str) -> bool:
+def is_existing_path(text: str) -> bool:
     """A bare single-line name (``SKILL.md``, ``my-skill``) that exists locally."""
     if "\n" in text or "\r" in text or not text.strip():
         return False
