@@ -26,7 +26,7 @@ from ..client._chat import FeedbackType, image_data_url
 from ..client.embedded import AsyncOpenViking
 from ..client.http import AsyncHTTPClient
 from ..errors import InvalidArgumentError, OpenVikingError, ProcessingError
-from ._core import T, app, emit, err, fail, opts
+from ._core import T, app, emit, err, fail, opts, run_async
 
 __all__ = ["chat", "chat_feedback"]
 
@@ -48,10 +48,7 @@ def _with_client(work: Callable[[_Client], Awaitable[T]]) -> T:
         async with client:
             return await work(client)
 
-    try:
-        return asyncio.run(go())
-    except (OpenVikingError, OSError) as exc:
-        raise fail(exc) from None
+    return run_async(go)
 
 
 def _is_terminal() -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -27,7 +27,19 @@ from ..errors import ConfigError, OpenVikingError, error_to_envelope, exit_code_
 from ..identity import RequestContext
 from ..service import ContextService
 
-__all__ = ["T", "UriArg", "admin_app", "app", "emit", "err", "fail", "opts", "out", "run"]
+__all__ = [
+    "T",
+    "UriArg",
+    "admin_app",
+    "app",
+    "emit",
+    "err",
+    "fail",
+    "opts",
+    "out",
+    "run",
+    "run_async",
+]
 
 T = TypeVar("T")
 
@@ -203,11 +215,14 @@ def run(
         finally:
             await service.close()
 
+    return run_async(go)
+
+
+def run_async(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine; a typed error or an OS error exits as :func:`fail` says."""
     try:
         return asyncio.run(go())
-    except OpenVikingError as exc:
-        raise fail(exc) from None
-    except OSError as exc:
+    except (OpenVikingError, OSError) as exc:
         raise fail(exc) from None
 
 
@@ -242,12 +257,7 @@ def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
             placeholder = RequestContext(opts.account or "default", opts.user or "default")
             return await fn(_RemoteService(client), placeholder)
 
-    try:
-        return asyncio.run(go())
-    except OpenVikingError as exc:
-        raise fail(exc) from None
-    except OSError as exc:
-        raise fail(exc) from None
+    return run_async(go)
 
 
 UriArg = Annotated[str, typer.Argument(help="A viking:// URI.")]
