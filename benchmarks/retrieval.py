@@ -34,7 +34,7 @@ import numpy as np
 
 from openviking_mcp import ContextService, OpenVikingConfig
 from openviking_mcp.models.base import Embedder, Vector, Vectors
-from openviking_mcp.retrieval.find import FindQuery, Retriever
+from openviking_mcp.search.find import FindQuery, Retriever
 from openviking_mcp.storage.index import IndexFilter
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir-subsets"

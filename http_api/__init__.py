@@ -1,5 +1,5 @@
 """The HTTP surface of openviking-mcp (FastAPI)."""
 
-from .app import create_app
+from http_api.app import create_app
 
 __all__ = ["create_app"]

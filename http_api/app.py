@@ -14,13 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
-from openviking_mcp import __version__
-from openviking_mcp.config import OpenVikingConfig
-from openviking_mcp.mcp_server import MCPEndpoint
-from openviking_mcp.service import ContextService
-
-from . import bot, envelope, metrics
-from .routers import (
+from http_api import bot, envelope, metrics
+from http_api.routers import (
     admin,
     content,
     debug,
@@ -39,6 +34,10 @@ from .routers import (
     tasks,
     webdav,
 )
+from openviking_mcp._version import __version__
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.mcp_server import MCPEndpoint
+from openviking_mcp.service import ContextService
 
 __all__ = ["create_app"]
 

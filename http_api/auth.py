@@ -24,8 +24,12 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from openviking_mcp.errors import InvalidArgumentError, PermissionDeniedError, UnauthenticatedError
-from openviking_mcp.identity import RequestContext
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.ops.auth import Credentials
 from openviking_mcp.service import ContextService
 

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from openviking_mcp.identity import RequestContext
+from http_api.auth import authenticate_headers
+from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.service import ContextService
-
-from .auth import authenticate_headers
 
 __all__ = ["Caller", "Service", "get_caller", "get_service"]
 

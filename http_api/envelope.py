@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     HTTP_STATUS_CODES,
     OpenVikingError,
     error_to_envelope,

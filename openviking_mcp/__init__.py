@@ -8,15 +8,25 @@ a CLI and this Python API::
 
     with OpenViking(path="./data") as ov:
         print(ov.ls("viking://"))
+
+Importing the package is cheap: the names below load their modules on first use, so the HTTP
+client and the CLI never pay for the storage engine or the model runtimes they do not use.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from .client import AsyncHTTPClient, AsyncOpenViking, OpenViking, SyncHTTPClient
-from .config import OpenVikingConfig, load_config
-from .errors import OpenVikingError
-from .identity import RequestContext, Role
-from .service import ContextService
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from openviking_mcp._version import __version__
+
+if TYPE_CHECKING:
+    from openviking_mcp.client.embedded import AsyncOpenViking, OpenViking
+    from openviking_mcp.client.http import AsyncHTTPClient, SyncHTTPClient
+    from openviking_mcp.config import OpenVikingConfig, load_config
+    from openviking_mcp.contract.errors import OpenVikingError
+    from openviking_mcp.contract.identity import RequestContext, Role
+    from openviking_mcp.service import ContextService
 
 __all__ = [
     "AsyncHTTPClient",
@@ -31,3 +41,29 @@ __all__ = [
     "__version__",
     "load_config",
 ]
+
+_LAZY = {
+    "AsyncHTTPClient": "openviking_mcp.client.http",
+    "SyncHTTPClient": "openviking_mcp.client.http",
+    "AsyncOpenViking": "openviking_mcp.client.embedded",
+    "OpenViking": "openviking_mcp.client.embedded",
+    "ContextService": "openviking_mcp.service",
+    "OpenVikingConfig": "openviking_mcp.config",
+    "load_config": "openviking_mcp.config",
+    "OpenVikingError": "openviking_mcp.contract.errors",
+    "RequestContext": "openviking_mcp.contract.identity",
+    "Role": "openviking_mcp.contract.identity",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openviking_mcp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

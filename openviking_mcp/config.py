@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from openviking_mcp.contract.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV",

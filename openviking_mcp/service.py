@@ -1,7 +1,7 @@
 """``ContextService``: the one facade that every surface (MCP, HTTP, CLI, Python) calls.
 
 It owns the parts (content store, metadata database, key store, path locks) and exposes async
-methods that each take the caller's :class:`~openviking_mcp.identity.RequestContext`. The
+methods that each take the caller's :class:`~openviking_mcp.contract.identity.RequestContext`. The
 operations themselves live in the ``ops`` mixins, one group per module.
 """
 
@@ -11,34 +11,34 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .accounts import AccountStore
-from .config import OpenVikingConfig
-from .errors import OpenVikingError
-from .identity import RequestContext, Role, validate_identifier
-from .models.base import Embedder
-from .models.llm import LLM
-from .models.rerank import Reranker
-from .ops.admin import AdminOps
-from .ops.auth import AuthOps
-from .ops.chat import ChatOps
-from .ops.context import ContextOps
-from .ops.debug import DebugOps
-from .ops.memory import MemoryOps
-from .ops.observer import ObserverOps
-from .ops.pack import PackOps
-from .ops.privacy import PrivacyOps
-from .ops.resources import ResourceOps
-from .ops.sessions import SESSION_COMMIT_TASK, SessionOps
-from .ops.skill_import import SkillImportOps
-from .ops.stats import StatsOps
-from .ops.tiers import TierOps
-from .ops.webdav import WebDAVOps
-from .processing.llm_summary import LLMSummarizer
-from .processing.semantic import SemanticBuilder
-from .processing.tasks import TaskQueue
-from .storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
-from .storage.index import VectorIndex
+from openviking_mcp._version import __version__
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.indexing.llm_summary import LLMSummarizer
+from openviking_mcp.indexing.semantic import SemanticBuilder
+from openviking_mcp.models.base import Embedder
+from openviking_mcp.models.llm import LLM
+from openviking_mcp.models.rerank import Reranker
+from openviking_mcp.ops.admin import AdminOps
+from openviking_mcp.ops.auth import AuthOps
+from openviking_mcp.ops.chat import ChatOps
+from openviking_mcp.ops.context import ContextOps
+from openviking_mcp.ops.debug import DebugOps
+from openviking_mcp.ops.memory import MemoryOps
+from openviking_mcp.ops.observer import ObserverOps
+from openviking_mcp.ops.pack import PackOps
+from openviking_mcp.ops.privacy import PrivacyOps
+from openviking_mcp.ops.resources import ResourceOps
+from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK, SessionOps
+from openviking_mcp.ops.skill_import import SkillImportOps
+from openviking_mcp.ops.stats import StatsOps
+from openviking_mcp.ops.tiers import TierOps
+from openviking_mcp.ops.webdav import WebDAVOps
+from openviking_mcp.storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
+from openviking_mcp.storage.accounts import AccountStore
+from openviking_mcp.storage.index import VectorIndex
+from openviking_mcp.storage.queue import TaskQueue
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model

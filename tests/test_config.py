@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp.config import OpenVikingConfig, is_loopback_host, load_config
-from openviking_mcp.errors import ConfigError
+from openviking_mcp.contract.errors import ConfigError
 
 
 def _write(path: Path, data: object) -> Path:

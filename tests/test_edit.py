@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, RequestContext
 from openviking_mcp.cli import app
-from openviking_mcp.errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 
 pytestmark = pytest.mark.anyio
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from openviking_mcp import errors
-from openviking_mcp.errors import (
+from openviking_mcp.contract import errors
+from openviking_mcp.contract.errors import (
     ConfigError,
     ConnectionFailedError,
     InvalidURIError,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from .fakes import FakeOpenAIServer, chat_reply
-from .servers import clean_env
+from tests.fakes import FakeOpenAIServer, chat_reply
+from tests.servers import clean_env
 
 pytestmark = pytest.mark.slow
 

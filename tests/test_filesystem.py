@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import OpenViking
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from openviking_mcp.errors import InvalidArgumentError, UnauthenticatedError
-from openviking_mcp.identity import (
+from openviking_mcp.contract.errors import InvalidArgumentError, UnauthenticatedError
+from openviking_mcp.contract.identity import (
     Role,
     format_key,
     generate_key,

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     InvalidArgumentError,
     InvalidURIError,
     PermissionDeniedError,
 )
-from openviking_mcp.identity import Role
+from openviking_mcp.contract.identity import Role
 from openviking_mcp.storage.index import IndexFilter
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import ContextService, OpenViking, RequestContext
-from openviking_mcp.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 pytestmark = pytest.mark.anyio
 

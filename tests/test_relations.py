@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 pytestmark = pytest.mark.anyio
 

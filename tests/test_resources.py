@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp import AsyncOpenViking, OpenViking, OpenVikingConfig, RequestContext
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     FailedPreconditionError,
     InvalidURIError,
     NotFoundError,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, RequestContext, Role
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     InvalidURIError,
     NotFoundError,
@@ -112,7 +112,7 @@ async def test_bad_keys_are_unauthenticated(service: ContextService, bad: str) -
 
 
 async def test_forged_key_for_a_real_user_is_rejected(service: ContextService) -> None:
-    from openviking_mcp.identity import format_key
+    from openviking_mcp.contract.identity import format_key
 
     await service.create_account(RequestContext.root(), "acme", "ann")
     with pytest.raises(UnauthenticatedError):

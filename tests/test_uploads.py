@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from openviking_mcp.identity import Role
+from openviking_mcp.contract.identity import Role
 from openviking_mcp.ops.uploads import sanitize_upload_filename
 
 pytestmark = pytest.mark.anyio

@@ -8,21 +8,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     InvalidURIError,
     OpenVikingError,
     PermissionDeniedError,
 )
-from openviking_mcp.identity import RequestContext, Role
-from openviking_mcp.storage import LocalContentStore
-from openviking_mcp.uri import (
+from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.contract.uri import (
     VikingURI,
     context_type_of,
     expand_path_variables,
     parse_uri,
     resolve_uri,
 )
+from openviking_mcp.storage import LocalContentStore
 
 ALICE = RequestContext("acme", "alice", Role.USER)
 ROOT = RequestContext.root("acme")

@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from http_api.bot.sse import last_event_id, sse_response
+from http_api.deps import Caller, get_service
 from openviking_mcp.bot.schema import ChatRequest, FeedbackRequest
-from openviking_mcp.errors import UnavailableError
+from openviking_mcp.contract.errors import UnavailableError
 from openviking_mcp.service import ContextService
-
-from ..deps import Caller, get_service
-from .sse import last_event_id, sse_response
 
 __all__ = ["router"]
 

@@ -14,12 +14,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from openviking_mcp.errors import InvalidArgumentError, UnimplementedError
+from http_api import envelope
+from http_api.deps import Caller, Service
+from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.ops.filesystem import WriteMode
 from openviking_mcp.ops.resources import ProcessingMode
-
-from .. import envelope
-from ..deps import Caller, Service
 
 __all__ = ["ReindexRequest", "WriteRequest", "router"]
 

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from http_api import envelope
+from http_api.deps import Caller, Service
 from openviking_mcp.ops.filesystem import ListOutput, SortBy, SortOrder
-
-from .. import envelope
-from ..deps import Caller, Service
 
 __all__ = ["MkdirRequest", "MoveRequest", "router"]
 

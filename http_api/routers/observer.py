@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .. import envelope
-from ..deps import Caller, Service
+from http_api import envelope
+from http_api.deps import Caller, Service
 
 __all__ = ["router"]
 

@@ -17,11 +17,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
+from http_api import envelope
+from http_api.deps import Caller, Service
+from openviking_mcp.contract.uri import resolve_uri
 from openviking_mcp.ops.pack import OnConflict, VectorMode
-from openviking_mcp.uri import resolve_uri
-
-from .. import envelope
-from ..deps import Caller, Service
 
 __all__ = ["ExportRequest", "ImportRequest", "RestoreRequest", "router"]
 

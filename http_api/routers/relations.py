@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import envelope
-from ..deps import Caller, Service
+from http_api import envelope
+from http_api.deps import Caller, Service
 
 __all__ = ["LinkRequest", "UnlinkRequest", "router"]
 

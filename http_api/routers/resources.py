@@ -17,11 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from openviking_mcp.errors import InvalidArgumentError, UnimplementedError
-from openviking_mcp.identity import RequestContext
-
-from .. import envelope
-from ..deps import Caller, Service, get_caller
+from http_api import envelope
+from http_api.deps import Caller, Service, get_caller
+from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
+from openviking_mcp.contract.identity import RequestContext
 
 __all__ = ["AddResourceRequest", "router"]
 

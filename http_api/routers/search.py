@@ -14,10 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from openviking_mcp.errors import InvalidArgumentError, UnimplementedError
-
-from .. import envelope
-from ..deps import Caller, Service
+from http_api import envelope
+from http_api.deps import Caller, Service
+from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 
 __all__ = ["FindRequest", "GlobRequest", "GrepRequest", "SearchRequest", "router"]
 

@@ -13,11 +13,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from openviking_mcp.identity import RequestContext
+from http_api import envelope
+from http_api.deps import Caller, Service
+from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.service import ContextService
-
-from .. import envelope
-from ..deps import Caller, Service
 
 __all__ = ["AddSkillRequest", "router"]
 

@@ -17,8 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from .. import envelope
-from ..deps import Caller, Service
+from http_api import envelope
+from http_api.deps import Caller, Service
 
 __all__ = ["router"]
 

@@ -17,11 +17,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from openviking_mcp.errors import InvalidArgumentError, PermissionDeniedError
-from openviking_mcp.identity import RequestContext, validate_identifier
-
-from .. import envelope
-from ..deps import Caller, Service
+from http_api import envelope
+from http_api.deps import Caller, Service
+from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
+from openviking_mcp.contract.identity import RequestContext, validate_identifier
 
 __all__ = ["TASK_STATUSES", "router"]
 

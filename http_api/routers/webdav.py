@@ -36,12 +36,11 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
-from openviking_mcp.errors import UnauthenticatedError, error_to_envelope
-from openviking_mcp.identity import RequestContext
+from http_api.auth import authenticate_headers
+from http_api.deps import Service, get_caller
+from openviking_mcp.contract.errors import UnauthenticatedError, error_to_envelope
+from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.ops.webdav import DavEntry
-
-from ..auth import authenticate_headers
-from ..deps import Service, get_caller
 
 __all__ = ["ALLOW", "router"]
 

@@ -41,22 +41,22 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model
 from pydantic_ai.usage import UsageLimits
 
-from .. import __version__
-from ..config import BotConfig, VLMConfig
-from ..errors import DeadlineExceededError, OpenVikingError
-from ..identity import RequestContext
-from ..retrieval import render
-from .events import NON_DELTA_EVENTS, now_iso
-from .images import Attachment
-from .prompt import build_instructions, memories_text
-from .responses import save_response
-from .retrieval import SIDECARS, retrieval_answer, useful_hits
-from .schema import ChatReply, ChatRequest, Citation, TokenUsage
-from .streams import StreamRegistry, TurnStream
-from .tools import ChatDeps, build_toolset
+from openviking_mcp._version import __version__
+from openviking_mcp.bot.events import NON_DELTA_EVENTS, now_iso
+from openviking_mcp.bot.images import Attachment
+from openviking_mcp.bot.prompt import build_instructions, memories_text
+from openviking_mcp.bot.responses import save_response
+from openviking_mcp.bot.retrieval import SIDECARS, retrieval_answer, useful_hits
+from openviking_mcp.bot.schema import ChatReply, ChatRequest, Citation, TokenUsage
+from openviking_mcp.bot.streams import StreamRegistry, TurnStream
+from openviking_mcp.bot.tools import ChatDeps, build_toolset
+from openviking_mcp.config import BotConfig, VLMConfig
+from openviking_mcp.contract.errors import DeadlineExceededError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.search import render
 
 if TYPE_CHECKING:
-    from ..service import ContextService
+    from openviking_mcp.service import ContextService
 
 __all__ = ["ChatBot"]
 
@@ -92,7 +92,7 @@ class ChatBot:
         self.config = config
         chosen = config.chat_model(vlm)
         if model is None and chosen is not None:
-            from ..models.chat_model import litellm_chat_model
+            from openviking_mcp.models.chat_model import litellm_chat_model
 
             model = litellm_chat_model(chosen)
         self.model = model

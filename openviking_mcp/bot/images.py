@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = [
     "MAX_IMAGES",

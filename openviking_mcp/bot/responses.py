@@ -7,11 +7,11 @@ import sqlite3
 import time
 from typing import Any
 
-from ..errors import NotFoundError
-from ..identity import RequestContext
-from ..storage import MetadataDB
-from .events import now_iso
-from .schema import FeedbackReceipt, FeedbackRequest
+from openviking_mcp.bot.events import now_iso
+from openviking_mcp.bot.schema import FeedbackReceipt, FeedbackRequest
+from openviking_mcp.contract.errors import NotFoundError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.storage import MetadataDB
 
 __all__ = ["get_response", "save_feedback", "save_response"]
 

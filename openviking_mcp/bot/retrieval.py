@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..presets import account_presets, user_presets
-from ..retrieval.render import typed_hits
+from openviking_mcp.presets import account_presets, user_presets
+from openviking_mcp.search.render import typed_hits
 
 __all__ = ["SIDECARS", "retrieval_answer", "useful_hits"]
 

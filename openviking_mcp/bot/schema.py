@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .images import ChatImage
+from openviking_mcp.bot.images import ChatImage
 
 __all__ = [
     "BOT_TOOLS",

@@ -13,8 +13,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..errors import ConflictError
-from .events import ChatEvent, EventType, now_iso
+from openviking_mcp.bot.events import ChatEvent, EventType, now_iso
+from openviking_mcp.contract.errors import ConflictError
 
 __all__ = ["StreamKey", "StreamRegistry", "TurnStream"]
 

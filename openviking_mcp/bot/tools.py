@@ -15,12 +15,12 @@ from pydantic_ai import RunContext, Tool
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
-from ..errors import OpenVikingError
-from ..identity import RequestContext
-from ..retrieval import render
+from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.search import render
 
 if TYPE_CHECKING:
-    from ..service import ContextService
+    from openviking_mcp.service import ContextService
 
 __all__ = ["ChatDeps", "build_toolset"]
 

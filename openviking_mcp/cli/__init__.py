@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sys
 
-from . import _admin, _chat, _search, _server, _sessions, _skills, _store  # noqa: F401  (register the commands)
-from ._core import app
+from openviking_mcp.cli import _admin, _chat, _search, _server, _sessions, _skills, _store  # noqa: F401  (register the commands)
+from openviking_mcp.cli._core import app
 
 __all__ = ["app", "main", "server_main"]
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._core import admin_app, emit, run
+from openviking_mcp.cli._core import admin_app, emit, run
 
 # -- admin -------------------------------------------------------------------------------
 

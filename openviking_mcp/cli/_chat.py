@@ -22,11 +22,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ..client._chat import FeedbackType, image_data_url
-from ..client.embedded import AsyncOpenViking
-from ..client.http import AsyncHTTPClient
-from ..errors import InvalidArgumentError, OpenVikingError, ProcessingError
-from ._core import T, app, emit, err, fail, opts, run_async
+from openviking_mcp.cli._core import T, app, emit, err, fail, opts, run_async
+from openviking_mcp.client._chat import FeedbackType, image_data_url
+from openviking_mcp.client.embedded import AsyncOpenViking
+from openviking_mcp.client.http import AsyncHTTPClient
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, ProcessingError
 
 __all__ = ["chat", "chat_feedback"]
 

@@ -21,11 +21,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .. import __version__
-from ..config import OpenVikingConfig, load_config
-from ..errors import ConfigError, OpenVikingError, error_to_envelope, exit_code_for
-from ..identity import RequestContext
-from ..service import ContextService
+from openviking_mcp._version import __version__
+from openviking_mcp.config import OpenVikingConfig, load_config
+from openviking_mcp.contract.errors import (
+    ConfigError,
+    OpenVikingError,
+    error_to_envelope,
+    exit_code_for,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.service import ContextService
 
 __all__ = [
     "T",
@@ -76,7 +81,7 @@ class _Options:
             return True
         if self.path or self.config:
             return False
-        from ..client._ovcli import find_ovcli_file
+        from openviking_mcp.client._ovcli import find_ovcli_file
 
         return find_ovcli_file() is not None
 
@@ -134,7 +139,7 @@ def _global(
 
 def _ovcli_output() -> str:
     """The default output format from ``ovcli.conf`` (``table`` without one)."""
-    from ..client._ovcli import load_ovcli_config
+    from openviking_mcp.client._ovcli import load_ovcli_config
 
     try:
         config = load_ovcli_config()
@@ -248,7 +253,7 @@ class _RemoteService:
 
 
 def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
-    from ..client.http import AsyncHTTPClient
+    from openviking_mcp.client.http import AsyncHTTPClient
 
     async def go() -> T:
         async with AsyncHTTPClient(

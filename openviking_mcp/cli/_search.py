@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ProcessingError
-from ..identity import RequestContext
-from ..ops.resources import ProcessingMode
-from ..service import ContextService
-from ._core import app, emit, err, opts, run
+from openviking_mcp.cli._core import app, emit, err, opts, run
+from openviking_mcp.contract.errors import ProcessingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.service import ContextService
 
 # -- resources and search ----------------------------------------------------------------
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import __version__
-from ..config import is_loopback_host
-from ..errors import ConfigError, OpenVikingError
-from ._core import app, emit, err, fail, opts
+from openviking_mcp._version import __version__
+from openviking_mcp.cli._core import app, emit, err, fail, opts
+from openviking_mcp.config import is_loopback_host
+from openviking_mcp.contract.errors import ConfigError, OpenVikingError
 
 # -- server ------------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ def mcp_stdio(
     import logging
     import sys
 
-    from ..mcp_server import run_stdio
+    from openviking_mcp.mcp_server import run_stdio
 
     logging.basicConfig(stream=sys.stderr, level=log_level.upper())
     opts.config = config_file or opts.config

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ._core import app, emit, opts, run
+from openviking_mcp.cli._core import app, emit, opts, run
 
 __all__ = ["session_app"]
 

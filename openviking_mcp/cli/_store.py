@@ -7,8 +7,8 @@ from typing import Annotated, cast
 
 import typer
 
-from ..ops.filesystem import WriteMode
-from ._core import UriArg, app, emit, opts, out, run
+from openviking_mcp.cli._core import UriArg, app, emit, opts, out, run
+from openviking_mcp.ops.filesystem import WriteMode
 
 # -- store commands ----------------------------------------------------------------------
 

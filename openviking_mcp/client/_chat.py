@@ -16,14 +16,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..bot.images import sniff_image_type
-from ..errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.bot.images import sniff_image_type
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
-    from ..bot.events import ChatEvent
-    from ..identity import RequestContext
-    from ..service import ContextService
-    from ._loop import LoopThread
+    from openviking_mcp.bot.events import ChatEvent
+    from openviking_mcp.client._loop import LoopThread
+    from openviking_mcp.contract.identity import RequestContext
+    from openviking_mcp.service import ContextService
 
 __all__ = [
     "ChatMethods",

@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
-from ..errors import (
+from openviking_mcp.client._uploads import UploadSource
+from openviking_mcp.contract.errors import (
     HTTP_STATUS_CODES,
     ConnectionFailedError,
     DeadlineExceededError,
@@ -23,7 +24,6 @@ from ..errors import (
     OpenVikingError,
     error_from_payload,
 )
-from ._uploads import UploadSource
 
 __all__ = [
     "TEMP_UPLOAD_PATH",
@@ -107,7 +107,8 @@ def request_timeout(c: Call[Any], default: float) -> httpx.Timeout:
 
 def unwrap(response: httpx.Response, raw: bool = False) -> Any:
     """The envelope's ``result``; ``{"status": "error"}`` (or any non-2xx) raises the typed
-    :class:`~openviking_mcp.errors.OpenVikingError` with the server's code, message, details."""
+    :class:`~openviking_mcp.contract.errors.OpenVikingError` with the server's code, message and
+    details."""
     if response.is_success and raw:
         return response.content
     try:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
-from ..ops.resources import ProcessingMode
-from ._http_base import Call, body, call, query, segment
-from ._http_chat import ChatCalls
-from ._http_pack import PackCalls
-from ._uploads import resource_source, skill_source
+from openviking_mcp.client._http_base import Call, body, call, query, segment
+from openviking_mcp.client._http_chat import ChatCalls
+from openviking_mcp.client._http_pack import PackCalls
+from openviking_mcp.client._uploads import resource_source, skill_source
+from openviking_mcp.ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
+from openviking_mcp.ops.resources import ProcessingMode
 
 __all__ = ["CallBuilder"]
 

@@ -21,10 +21,10 @@ from typing import Any, NoReturn
 
 import httpx
 
-from ..errors import ConflictError, ConnectionFailedError, InternalError
-from ._chat import FeedbackType, chat_body, feedback_body
-from ._http_base import Call, call, segment, unwrap
-from ._ovcli import ClientSettings
+from openviking_mcp.client._chat import FeedbackType, chat_body, feedback_body
+from openviking_mcp.client._http_base import Call, call, segment, unwrap
+from openviking_mcp.client._ovcli import ClientSettings
+from openviking_mcp.contract.errors import ConflictError, ConnectionFailedError, InternalError
 
 __all__ = [
     "RESUME_ATTEMPTS",

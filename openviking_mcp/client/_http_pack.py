@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..ops.pack import OnConflict, VectorMode
-from ._http_base import Call, call
+from openviking_mcp.client._http_base import Call, call
+from openviking_mcp.ops.pack import OnConflict, VectorMode
 
 __all__ = ["PackCalls"]
 

@@ -2,7 +2,7 @@
 
 Lookup: an explicit ``config_file``, then ``$OPENVIKING_CLI_CONFIG_FILE``, then
 ``~/.openviking/ovcli.conf``. A file named explicitly (argument or variable) that does not exist
-is a :class:`~openviking_mcp.errors.ConfigError`; a missing home file just means "no file".
+is a :class:`~openviking_mcp.contract.errors.ConfigError`; a missing home file just means "no file".
 
 When it is consulted (seed 000, verbatim): "The client will attempt to load the configuration
 file if any of the following conditions are met: ``url`` is ``None``, ``api_key`` is ``None``,
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from openviking_mcp.contract.errors import ConfigError
 
 __all__ = [
     "CLI_CONFIG_ENV",

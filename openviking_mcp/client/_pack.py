@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..identity import RequestContext
-from ..ops.pack import OnConflict, VectorMode
-from ..service import ContextService
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.ops.pack import OnConflict, VectorMode
+from openviking_mcp.service import ContextService
 
 __all__ = ["PackMethods"]
 

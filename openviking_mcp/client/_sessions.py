@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..identity import RequestContext
-from ..service import ContextService
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.service import ContextService
 
 __all__ = ["SessionMethods"]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from ..errors import InvalidArgumentError, NotFoundError
-from ..processing.sources import SourceFilter, walk_source
-from ..skills.formats import is_existing_path, looks_like_path
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.resources.sources import SourceFilter, walk_source
+from openviking_mcp.skills.formats import is_existing_path, looks_like_path
 
 __all__ = [
     "PreparedUpload",

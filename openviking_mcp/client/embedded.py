@@ -18,16 +18,16 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mappin
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from ..config import OpenVikingConfig, load_config
-from ..errors import NotInitializedError
-from ..identity import RequestContext
-from ..ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
-from ..ops.resources import ProcessingMode
-from ..service import ContextService
-from ._chat import ChatMethods, blocking_iter
-from ._loop import LoopThread
-from ._pack import PackMethods
-from ._sessions import SessionMethods
+from openviking_mcp.client._chat import ChatMethods, blocking_iter
+from openviking_mcp.client._loop import LoopThread
+from openviking_mcp.client._pack import PackMethods
+from openviking_mcp.client._sessions import SessionMethods
+from openviking_mcp.config import OpenVikingConfig, load_config
+from openviking_mcp.contract.errors import NotInitializedError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
+from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.service import ContextService
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model

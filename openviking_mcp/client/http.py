@@ -3,10 +3,10 @@
 ``AsyncHTTPClient`` runs on an ``httpx.AsyncClient``, ``SyncHTTPClient`` on an ``httpx.Client``
 (no event loop involved). Both have the same methods and signatures as ``AsyncOpenViking`` /
 ``OpenViking`` and return the envelope's ``result``; an error envelope raises the typed
-:class:`~openviking_mcp.errors.OpenVikingError` (``NOT_FOUND`` → ``NotFoundError``...), a server
-that cannot be reached :class:`~openviking_mcp.errors.ConnectionFailedError`. The bot's
-methods (``chat``, ``chat_stream``...) return its raw JSON and resume a dropped stream on their
-own (see :mod:`._http_chat`).
+:class:`~openviking_mcp.contract.errors.OpenVikingError` (``NOT_FOUND`` → ``NotFoundError``...), a
+server that cannot be reached :class:`~openviking_mcp.contract.errors.ConnectionFailedError`. The
+bot's methods (``chat``, ``chat_stream``...) return its raw JSON and resume a dropped stream on
+their own (see :mod:`._http_chat`).
 
     with SyncHTTPClient("http://127.0.0.1:1933", api_key="...") as ov:
         ov.add_resource("./docs", wait=True)   # zipped, uploaded, imported
@@ -28,12 +28,18 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from ..errors import InternalError, NotInitializedError
-from ._http_base import TEMP_UPLOAD_PATH, Call, request_timeout, transport_error, unwrap
-from ._http_calls import CallBuilder
-from ._http_chat import AsyncChatStreams, SyncChatStreams
-from ._ovcli import DEFAULT_TIMEOUT, ClientSettings, resolve_settings
-from ._uploads import PreparedUpload, UploadSource, local_file, prepare_upload
+from openviking_mcp.client._http_base import (
+    TEMP_UPLOAD_PATH,
+    Call,
+    request_timeout,
+    transport_error,
+    unwrap,
+)
+from openviking_mcp.client._http_calls import CallBuilder
+from openviking_mcp.client._http_chat import AsyncChatStreams, SyncChatStreams
+from openviking_mcp.client._ovcli import DEFAULT_TIMEOUT, ClientSettings, resolve_settings
+from openviking_mcp.client._uploads import PreparedUpload, UploadSource, local_file, prepare_upload
+from openviking_mcp.contract.errors import InternalError, NotInitializedError
 
 __all__ = ["AsyncHTTPClient", "SyncHTTPClient"]
 

@@ -5,10 +5,10 @@
 * :func:`run_stdio` serves it over stdio (``openviking-mcp mcp``).
 """
 
-from ._schema import portable_schema
-from ._server import INSTRUCTIONS, build_mcp_server
-from .http import MCPEndpoint, public_base_url
-from .stdio import run_stdio
+from openviking_mcp.mcp_server._schema import portable_schema
+from openviking_mcp.mcp_server._server import INSTRUCTIONS, build_mcp_server
+from openviking_mcp.mcp_server.http import MCPEndpoint, public_base_url
+from openviking_mcp.mcp_server.stdio import run_stdio
 
 __all__ = [
     "INSTRUCTIONS",

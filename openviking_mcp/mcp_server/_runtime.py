@@ -16,10 +16,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from ..errors import OpenVikingError, UnauthenticatedError
-from ..identity import RequestContext
-from ..retrieval.render import error_text
-from ..service import ContextService
+from openviking_mcp.contract.errors import OpenVikingError, UnauthenticatedError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.search.render import error_text
+from openviking_mcp.service import ContextService
 
 __all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text"]
 

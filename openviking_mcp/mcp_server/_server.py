@@ -6,16 +6,16 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from .. import __version__
-from ..identity import RequestContext
-from ..service import ContextService
-from ._runtime import Runtime
-from .prompts import catalog_middleware, register_prompts
-from .resources import register_resources
-from .tools import ToolRegistry, register_tools
-from .tools_chat import register_chat_tools
-from .tools_sessions import register_session_tools
-from .tools_skills import register_skill_tools
+from openviking_mcp._version import __version__
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._runtime import Runtime
+from openviking_mcp.mcp_server.prompts import catalog_middleware, register_prompts
+from openviking_mcp.mcp_server.resources import register_resources
+from openviking_mcp.mcp_server.tools import ToolRegistry, register_tools
+from openviking_mcp.mcp_server.tools_chat import register_chat_tools
+from openviking_mcp.mcp_server.tools_sessions import register_session_tools
+from openviking_mcp.mcp_server.tools_skills import register_skill_tools
+from openviking_mcp.service import ContextService
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import Context
 
-from ..identity import RequestContext
-from ._models import AddResourceResult
-from ._runtime import Runtime
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._models import AddResourceResult
+from openviking_mcp.mcp_server._runtime import Runtime
 
 __all__ = ["upload_instructions"]
 

@@ -28,12 +28,12 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from ..config import is_loopback_host
-from ..errors import OpenVikingError, error_to_envelope
-from ..ops.auth import Credentials
-from ..service import ContextService
-from ._runtime import BASE_URL_SCOPE_KEY, CALLER_SCOPE_KEY
-from ._server import build_mcp_server
+from openviking_mcp.config import is_loopback_host
+from openviking_mcp.contract.errors import OpenVikingError, error_to_envelope
+from openviking_mcp.mcp_server._runtime import BASE_URL_SCOPE_KEY, CALLER_SCOPE_KEY
+from openviking_mcp.mcp_server._server import build_mcp_server
+from openviking_mcp.ops.auth import Credentials
+from openviking_mcp.service import ContextService
 
 __all__ = ["MCPEndpoint", "public_base_url"]
 

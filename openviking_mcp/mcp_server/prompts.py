@@ -22,9 +22,9 @@ from mcp.types import (
 )
 from pydantic import BaseModel
 
-from ..errors import NotFoundError, OpenVikingError
-from ._runtime import Runtime, error_text
-from .resources import CONCRETE_RESOURCES
+from openviking_mcp.contract.errors import NotFoundError, OpenVikingError
+from openviking_mcp.mcp_server._runtime import Runtime, error_text
+from openviking_mcp.mcp_server.resources import CONCRETE_RESOURCES
 
 __all__ = ["USE_OPENVIKING", "catalog_middleware", "register_prompts"]
 

@@ -13,8 +13,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Resource
 
-from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError
-from ._runtime import Runtime, error_text
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
+from openviking_mcp.mcp_server._runtime import Runtime, error_text
 
 __all__ = ["CONCRETE_RESOURCES", "register_resources"]
 

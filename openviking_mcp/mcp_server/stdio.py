@@ -7,9 +7,9 @@ task queue and the index all coordinate across processes).
 
 from __future__ import annotations
 
-from ..config import OpenVikingConfig
-from ..service import ContextService
-from ._server import build_mcp_server
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.mcp_server._server import build_mcp_server
+from openviking_mcp.service import ContextService
 
 __all__ = ["run_stdio"]
 

@@ -15,10 +15,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BeforeValidator, Field
 
-from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError
-from ..identity import RequestContext
-from ..retrieval import render as fmt
-from ._models import (
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._models import (
     AddResourceResult,
     EditResult,
     FindResult,
@@ -33,9 +32,10 @@ from ._models import (
     TreeResult,
     WriteResult,
 )
-from ._runtime import Runtime, error_text
-from ._schema import portable_schema
-from ._uploads import upload_instructions
+from openviking_mcp.mcp_server._runtime import Runtime, error_text
+from openviking_mcp.mcp_server._schema import portable_schema
+from openviking_mcp.mcp_server._uploads import upload_instructions
+from openviking_mcp.search import render as fmt
 
 __all__ = ["ToolRegistry", "register_tools"]
 

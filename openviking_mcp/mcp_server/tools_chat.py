@@ -13,10 +13,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ProcessingError
-from ..identity import RequestContext
-from ._runtime import Runtime
-from .tools import ToolRegistry
+from openviking_mcp.contract.errors import ProcessingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._runtime import Runtime
+from openviking_mcp.mcp_server.tools import ToolRegistry
 
 __all__ = ["ChatResult", "register_chat_tools"]
 

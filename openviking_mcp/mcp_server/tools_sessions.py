@@ -12,9 +12,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..identity import RequestContext
-from ._runtime import Runtime
-from .tools import ToolRegistry
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._runtime import Runtime
+from openviking_mcp.mcp_server.tools import ToolRegistry
 
 __all__ = [
     "AddMessageResult",

@@ -8,12 +8,12 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from ..errors import InvalidArgumentError
-from ..identity import RequestContext
-from ._models import AddSkillResult
-from ._runtime import Runtime
-from ._uploads import upload_instructions
-from .tools import ToolRegistry
+from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._models import AddSkillResult
+from openviking_mcp.mcp_server._runtime import Runtime
+from openviking_mcp.mcp_server._uploads import upload_instructions
+from openviking_mcp.mcp_server.tools import ToolRegistry
 
 __all__ = ["register_skill_tools"]
 

@@ -9,7 +9,7 @@ only when a provider reports none does pydantic-ai's estimate stand in.
 Transient failures (connection errors, 429, 5xx) are retried ``max_retries`` times with a short
 backoff, a stream only until its first delta went out. Anything else, a timeout included (it is
 the caller's whole budget, so it is not spent again), is raised as
-:class:`~openviking_mcp.errors.VLMFailedError` with the API key scrubbed from the message.
+:class:`~openviking_mcp.contract.errors.VLMFailedError` with the API key scrubbed from the message.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RequestUsage
 
-from ..config import VLMConfig
-from ..errors import VLMFailedError
-from ._litellm import import_litellm
-from .llm import model_string
+from openviking_mcp.config import VLMConfig
+from openviking_mcp.contract.errors import VLMFailedError
+from openviking_mcp.models._litellm import import_litellm
+from openviking_mcp.models.llm import model_string
 
 __all__ = ["litellm_chat_model"]
 

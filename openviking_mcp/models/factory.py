@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from ..config import OpenVikingConfig
-from ..errors import ConfigError, FailedPreconditionError
-from .base import Embedder
-from .hashing import HashingEmbedder
-from .litellm_embedder import LiteLLMEmbedder
-from .local_onnx import LocalMiniLMEmbedder
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.contract.errors import ConfigError, FailedPreconditionError
+from openviking_mcp.models.base import Embedder
+from openviking_mcp.models.hashing import HashingEmbedder
+from openviking_mcp.models.litellm_embedder import LiteLLMEmbedder
+from openviking_mcp.models.local_onnx import LocalMiniLMEmbedder
 
 __all__ = ["LOCAL_MODEL_NAMES", "build_embedder"]
 

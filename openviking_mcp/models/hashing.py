@@ -28,7 +28,7 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from .base import Embedder, Vectors
+from openviking_mcp.models.base import Embedder, Vectors
 
 __all__ = ["HashingEmbedder"]
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..config import EmbeddingModelConfig
-from ..errors import EmbeddingFailedError
-from ._litellm import import_litellm
-from .base import Embedder, Vectors
+from openviking_mcp.config import EmbeddingModelConfig
+from openviking_mcp.contract.errors import EmbeddingFailedError
+from openviking_mcp.models._litellm import import_litellm
+from openviking_mcp.models.base import Embedder, Vectors
 
 __all__ = ["LiteLLMEmbedder"]
 

@@ -10,9 +10,9 @@ import asyncio
 import logging
 from typing import Any
 
-from ..config import VLMConfig
-from ..errors import VLMFailedError
-from ._litellm import import_litellm
+from openviking_mcp.config import VLMConfig
+from openviking_mcp.contract.errors import VLMFailedError
+from openviking_mcp.models._litellm import import_litellm
 
 __all__ = ["LLM", "model_string"]
 

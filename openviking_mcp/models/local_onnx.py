@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from tokenizers import Tokenizer
 
-from ..errors import FailedPreconditionError
-from .base import Embedder, Vectors
+from openviking_mcp.contract.errors import FailedPreconditionError
+from openviking_mcp.models.base import Embedder, Vectors
 
 __all__ = [
     "MODEL_FILE",

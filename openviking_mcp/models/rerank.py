@@ -9,9 +9,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ..config import RerankConfig
-from ._litellm import import_litellm
-from .llm import model_string
+from openviking_mcp.config import RerankConfig
+from openviking_mcp.models._litellm import import_litellm
+from openviking_mcp.models.llm import model_string
 
 __all__ = ["Reranker"]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFoundError, PermissionDeniedError
-from ..identity import RequestContext, Role, validate_identifier
-from ..storage.index import IndexFilter
-from .base import ServiceCore
+from openviking_mcp.contract.errors import NotFoundError, PermissionDeniedError
+from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.storage.index import IndexFilter
 
 __all__ = ["AdminOps"]
 

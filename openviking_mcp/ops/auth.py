@@ -18,15 +18,15 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..config import is_loopback_host
-from ..errors import (
+from openviking_mcp.config import is_loopback_host
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from ..identity import RequestContext, Role, validate_identifier
-from .base import ServiceCore
+from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.ops.base import ServiceCore
 
 __all__ = ["AuthOps", "Credentials"]
 

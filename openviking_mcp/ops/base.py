@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ..access import check_access
-from ..accounts import AccountStore
-from ..config import OpenVikingConfig
-from ..errors import (
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -26,17 +25,23 @@ from ..errors import (
     OpenVikingError,
     PermissionDeniedError,
 )
-from ..identity import RequestContext
-from ..models.base import Embedder
-from ..models.llm import LLM
-from ..models.rerank import Reranker
-from ..presets import PresetDir, account_presets, user_presets
-from ..processing.semantic import SemanticBuilder
-from ..processing.tasks import TaskQueue
-from ..storage import ContentStore, MetadataDB, PathLocks
-from ..storage.index import VectorIndex
-from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar, sidecar_body
-from ..uri import VikingURI, resolve_uri
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, resolve_uri
+from openviking_mcp.indexing.semantic import SemanticBuilder
+from openviking_mcp.models.base import Embedder
+from openviking_mcp.models.llm import LLM
+from openviking_mcp.models.rerank import Reranker
+from openviking_mcp.presets import PresetDir, account_presets, user_presets
+from openviking_mcp.storage import ContentStore, MetadataDB, PathLocks
+from openviking_mcp.storage.accounts import AccountStore
+from openviking_mcp.storage.index import VectorIndex
+from openviking_mcp.storage.queue import TaskQueue
+from openviking_mcp.storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    render_sidecar,
+    sidecar_body,
+)
 
 __all__ = ["ServiceCore", "iso_epoch", "iso_time"]
 
@@ -77,7 +82,7 @@ class ServiceCore:
         """The configured embedder, built on first use and shared by every service of this
         process with the same embedding configuration (a local model loads once)."""
         if self._embedder is None:
-            from ..models.factory import build_embedder
+            from openviking_mcp.models.factory import build_embedder
 
             key = self.config.embedding.model_dump_json()
             shared = _SHARED_EMBEDDERS.get(key)

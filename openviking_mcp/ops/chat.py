@@ -12,24 +12,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..bot.responses import get_response, save_feedback
-from ..bot.schema import ChatRequest, FeedbackRequest
-from ..bot.streams import TurnStream
-from ..errors import (
+from openviking_mcp.bot.responses import get_response, save_feedback
+from openviking_mcp.bot.schema import ChatRequest, FeedbackRequest
+from openviking_mcp.bot.streams import TurnStream
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     validation_items,
     validation_problem,
 )
-from ..identity import RequestContext, Role, validate_identifier
-from .base import ServiceCore
-from .session_store import check_session_id
+from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.ops.session_store import check_session_id
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
-    from ..bot.chat import ChatBot
+    from openviking_mcp.bot.chat import ChatBot
 
 __all__ = ["ChatOps"]
 
@@ -55,7 +55,7 @@ class ChatOps(ServiceCore):
     @property
     def bot(self) -> ChatBot:
         if self._bot is None:
-            from ..bot.chat import ChatBot  # imports pydantic-ai: only when chatting
+            from openviking_mcp.bot.chat import ChatBot  # imports pydantic-ai: only when chatting
 
             self._bot = ChatBot(self, self.config.bot, self.config.vlm, self._chat_model)  # type: ignore[arg-type]
         return self._bot
@@ -88,7 +88,7 @@ class ChatOps(ServiceCore):
         parsed = _parse(ChatRequest, request)
         if parsed.session_id is not None:
             check_session_id(parsed.session_id)
-        from ..bot.images import check_images
+        from openviking_mcp.bot.images import check_images
 
         images = check_images(parsed.images)
         caller = await self._chat_as(ctx, parsed.user_id)

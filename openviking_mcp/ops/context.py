@@ -4,7 +4,7 @@ Retrieves hits per context type (one ``find`` per query and type, so a crowded b
 starve the others), buckets them by category, applies quotas and ``exclude_uris``, reads the
 tier texts each entry may need through the caller's access rules, budgets them to
 ``max_tokens`` and renders the block. The pure parts (categories, quotas, tiers, budget,
-rendering) are in :mod:`openviking_mcp.retrieval.context`.
+rendering) are in :mod:`openviking_mcp.search.context`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import InvalidArgumentError, OpenVikingError
-from ..identity import RequestContext
-from ..retrieval.context import (
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import resolve_uri
+from openviking_mcp.ops.search import SearchOps
+from openviking_mcp.search.context import (
     TIERS,
     TYPE_CATEGORIES,
     Candidate,
@@ -32,9 +34,7 @@ from ..retrieval.context import (
     strip_memory_trailer,
     tier_bounds,
 )
-from ..storage.sidecar import OVERVIEW_FILE
-from ..uri import resolve_uri
-from .search import SearchOps
+from openviking_mcp.storage.sidecar import OVERVIEW_FILE
 
 __all__ = ["ContextOps"]
 

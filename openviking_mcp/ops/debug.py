@@ -29,11 +29,16 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from ..errors import InvalidArgumentError, OpenVikingError, PermissionDeniedError, UnavailableError
-from ..identity import RequestContext, validate_identifier
-from ..storage.index import IndexFilter, IndexRecord, VectorIndex
-from ..uri import VikingURI
-from .base import ServiceCore
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    OpenVikingError,
+    PermissionDeniedError,
+    UnavailableError,
+)
+from openviking_mcp.contract.identity import RequestContext, validate_identifier
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 
 __all__ = ["DebugOps", "InvalidFilterError", "NoVectorDBError"]
 

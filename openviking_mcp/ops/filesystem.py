@@ -12,23 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from ..access import visible_user_ids
-from ..errors import (
+from openviking_mcp.contract.access import visible_user_ids
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
 )
-from ..identity import RequestContext
-from ..storage import Entry
-from ..storage.sidecar import (
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, context_type_of
+from openviking_mcp.ops.base import ServiceCore, iso_time
+from openviking_mcp.storage import Entry
+from openviking_mcp.storage.sidecar import (
     ABSTRACT_FILE,
     OVERVIEW_FILE,
     SIDECAR_FILES,
     render_sidecar,
 )
-from ..uri import VikingURI, context_type_of
-from .base import ServiceCore, iso_time
 
 __all__ = ["FilesystemOps", "ListOutput", "SortBy", "SortOrder", "WriteMode"]
 

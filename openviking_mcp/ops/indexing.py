@@ -18,22 +18,22 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..identity import RequestContext
-from ..processing.indexer import RecordBuffer, directory_rows, file_rows
-from ..processing.semantic import FileInfo
-from ..processing.summarize import ChildInfo
-from ..processing.tasks import BULK, INTERACTIVE, TaskHandle
-from ..sessions.memory_file import strip_memory_fields
-from ..storage.index import IndexFilter, record_id
-from ..storage.sidecar import (
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, context_type_of, parse_uri
+from openviking_mcp.indexing.rows import RecordBuffer, directory_rows, file_rows
+from openviking_mcp.indexing.semantic import FileInfo
+from openviking_mcp.indexing.summarize import ChildInfo
+from openviking_mcp.memory.memory_file import strip_memory_fields
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.storage.index import IndexFilter, record_id
+from openviking_mcp.storage.queue import BULK, INTERACTIVE, TaskHandle
+from openviking_mcp.storage.sidecar import (
     ABSTRACT_FILE,
     OVERVIEW_FILE,
     render_sidecar,
     sidecar_body,
     sidecar_meta,
 )
-from ..uri import VikingURI, context_type_of, parse_uri
-from .base import ServiceCore
 
 __all__ = ["IndexingOps", "indexable"]
 

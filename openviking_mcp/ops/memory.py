@@ -28,30 +28,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import OpenVikingError, PermissionDeniedError
-from ..identity import RequestContext
-from ..processing.summarize import summarize_text, truncate_text
-from ..processing.tasks import TaskHandle, is_transient
-from ..sessions.dedup import (
-    dedupe_operations,
-    is_near_duplicate,
-    text_similarity,
-)
-from ..sessions.extract_llm import ExistingMemory, extract_with_llm
-from ..sessions.extract_rules import extract_with_rules
-from ..sessions.memory_file import (
+from openviking_mcp.contract.errors import OpenVikingError, PermissionDeniedError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.indexing.summarize import summarize_text, truncate_text
+from openviking_mcp.memory.dedup import dedupe_operations, is_near_duplicate, text_similarity
+from openviking_mcp.memory.extract_llm import ExistingMemory, extract_with_llm
+from openviking_mcp.memory.extract_rules import extract_with_rules
+from openviking_mcp.memory.memory_file import (
     bump_version,
     new_fields,
     parse_memory,
     render_memory,
     strip_memory_fields,
 )
-from ..sessions.memory_schema import MemorySchema, load_schemas, memory_relpath
-from ..sessions.merge import merge_memory
-from ..sessions.operations import MemoryOperation
-from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar
-from ..uri import VikingURI
-from .indexing import IndexingOps
+from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas, memory_relpath
+from openviking_mcp.memory.merge import merge_memory
+from openviking_mcp.memory.operations import MemoryOperation
+from openviking_mcp.ops.indexing import IndexingOps
+from openviking_mcp.storage.queue import TaskHandle, is_transient
+from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar
 
 __all__ = ["MemoryOps"]
 

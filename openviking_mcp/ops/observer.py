@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .. import __version__
-from ..errors import OpenVikingError
-from ..identity import RequestContext
-from ..models.llm import model_string
-from ..storage.index import IndexFilter
-from .base import ServiceCore
-from .search import SearchOps
+from openviking_mcp._version import __version__
+from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.models.llm import model_string
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.ops.search import SearchOps
+from openviking_mcp.storage.index import IndexFilter
 
 __all__ = ["LATENCY_WINDOW", "LatencyWindow", "ObserverOps", "render_table"]
 

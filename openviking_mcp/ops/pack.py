@@ -36,18 +36,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..access import can_read, check_access
-from ..errors import AlreadyExistsError, OpenVikingError, PermissionDeniedError
-from ..identity import RequestContext
-from ..processing.indexer import owner_of
-from ..processing.tasks import BULK
-from ..storage import Entry
-from ..storage.index import IndexFilter, IndexRecord
-from ..storage.sidecar import SIDECAR_FILES
-from ..uri import VikingURI, context_type_of, parse_uri
-from .base import iso_time
-from .indexing import IndexingOps, indexable
-from .pack_format import (
+from openviking_mcp.contract.access import can_read, check_access
+from openviking_mcp.contract.errors import (
+    AlreadyExistsError,
+    OpenVikingError,
+    PermissionDeniedError,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, context_type_of, parse_uri
+from openviking_mcp.indexing.rows import owner_of
+from openviking_mcp.ops.base import iso_time
+from openviking_mcp.ops.indexing import IndexingOps, indexable
+from openviking_mcp.ops.relations import RELATIONS_FILE, RelationsOps, rebase_ledger
+from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.pack.format import (
     BACKUP_SCOPES,
     FILES,
     MANIFEST,
@@ -65,8 +67,10 @@ from .pack_format import (
     rebase_sidecar,
     sha256_of,
 )
-from .relations import RELATIONS_FILE, RelationsOps, rebase_ledger
-from .uploads import UploadOps
+from openviking_mcp.storage import Entry
+from openviking_mcp.storage.index import IndexFilter, IndexRecord
+from openviking_mcp.storage.queue import BULK
+from openviking_mcp.storage.sidecar import SIDECAR_FILES
 
 __all__ = ["OnConflict", "PackOps", "VectorMode"]
 

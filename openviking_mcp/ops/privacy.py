@@ -22,10 +22,10 @@ import re
 import time
 from typing import Any
 
-from ..errors import InvalidArgumentError, NotFoundError
-from ..identity import RequestContext
-from ..uri import VikingURI
-from .base import ServiceCore, iso_time
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.base import ServiceCore, iso_time
 
 __all__ = ["PrivacyOps"]
 

@@ -20,12 +20,12 @@ import logging
 import time
 from typing import Any
 
-from ..access import can_read
-from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError
-from ..identity import RequestContext
-from ..uri import VikingURI, parse_uri
-from .base import iso_time
-from .search import SearchOps
+from openviking_mcp.contract.access import can_read
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, parse_uri
+from openviking_mcp.ops.base import iso_time
+from openviking_mcp.ops.search import SearchOps
 
 __all__ = ["RELATIONS_FILE", "RelationsOps", "rebase_ledger"]
 

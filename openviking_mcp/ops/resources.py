@@ -15,18 +15,21 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import (
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     InvalidURIError,
     NotFoundError,
     PermissionDeniedError,
     ProcessingError,
 )
-from ..identity import RequestContext
-from ..processing.indexer import RecordBuffer
-from ..processing.parsers import parse_document, sanitize_name
-from ..processing.semantic import FileInfo
-from ..processing.sources import (
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.indexing.rows import RecordBuffer
+from openviking_mcp.indexing.semantic import FileInfo
+from openviking_mcp.ops.indexing import IndexingOps, _Refresh, indexable
+from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.resources.parsers import parse_document, sanitize_name
+from openviking_mcp.resources.sources import (
     SourceFilter,
     extract_zip,
     fetch_url,
@@ -35,11 +38,8 @@ from ..processing.sources import (
     stage_local,
     walk_source,
 )
-from ..processing.tasks import BULK, NORMAL, TaskHandle, TaskRecord
-from ..storage.index import IndexFilter
-from ..uri import VikingURI
-from .indexing import IndexingOps, _Refresh, indexable
-from .uploads import UploadOps
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.queue import BULK, NORMAL, TaskHandle, TaskRecord
 
 __all__ = ["ProcessingMode", "ResourceOps"]
 
@@ -531,7 +531,7 @@ class ResourceOps(IndexingOps, UploadOps):
         deadline = None if timeout is None else loop.time() + timeout
         while not await self.tasks.idle():
             if deadline is not None and loop.time() > deadline:
-                from ..errors import DeadlineExceededError
+                from openviking_mcp.contract.errors import DeadlineExceededError
 
                 raise DeadlineExceededError("queue processing", timeout)
             await asyncio.sleep(0.1)

@@ -10,16 +10,21 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..access import can_read
-from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError, UnimplementedError
-from ..identity import RequestContext
-from ..retrieval.find import FindQuery, Retriever, bucket_hits
-from ..retrieval.patterns import compile_glob, compile_grep
-from ..sessions.messages import message_text
-from ..storage import Entry
-from ..storage.index import IndexFilter
-from ..uri import VikingURI
-from .base import ServiceCore
+from openviking_mcp.contract.access import can_read
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    OpenVikingError,
+    UnimplementedError,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.search.find import FindQuery, Retriever, bucket_hits
+from openviking_mcp.search.patterns import compile_glob, compile_grep
+from openviking_mcp.sessions.messages import message_text
+from openviking_mcp.storage import Entry
+from openviking_mcp.storage.index import IndexFilter
 
 __all__ = ["SearchOps"]
 

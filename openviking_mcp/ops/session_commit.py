@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import (
+from openviking_mcp.contract.errors import (
     ConflictError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -33,13 +33,10 @@ from ..errors import (
     OpenVikingError,
     UnimplementedError,
 )
-from ..identity import RequestContext
-from ..processing.tasks import INTERACTIVE
-from ..sessions.messages import estimate_message_tokens, now_iso
-from ..sessions.policy import parse_policy
-from ..uri import VikingURI
-from .base import iso_epoch
-from .session_store import (
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.base import iso_epoch
+from openviking_mcp.ops.session_store import (
     ARCHIVE_META,
     FAILED_FILE,
     MESSAGES_FILE,
@@ -49,6 +46,9 @@ from .session_store import (
     dump_messages,
     parse_archive,
 )
+from openviking_mcp.sessions.messages import estimate_message_tokens, now_iso
+from openviking_mcp.sessions.policy import parse_policy
+from openviking_mcp.storage.queue import INTERACTIVE
 
 __all__ = ["SESSION_COMMIT_TASK", "SessionCommitOps"]
 

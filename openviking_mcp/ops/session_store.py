@@ -18,12 +18,12 @@ import json
 import re
 from typing import Any
 
-from ..errors import InvalidArgumentError, NotFoundError
-from ..identity import RequestContext, validate_identifier
-from ..sessions.messages import estimate_message_tokens, now_iso
-from ..storage.base import Entry
-from ..uri import VikingURI
-from .base import ServiceCore
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.contract.identity import RequestContext, validate_identifier
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.sessions.messages import estimate_message_tokens, now_iso
+from openviking_mcp.storage.base import Entry
 
 __all__ = [
     "ARCHIVE_META",

@@ -23,23 +23,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
-from ..identity import RequestContext
-from ..sessions.messages import (
-    MAX_BATCH,
-    ContextPart,
-    Message,
-    build_message,
-    estimate_message_tokens,
-    estimate_tokens,
-    externalise_tool_outputs,
-    now_iso,
-)
-from ..sessions.policy import parse_policy
-from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
-from ..uri import VikingURI
-from .session_commit import SESSION_COMMIT_TASK, SessionCommitOps
-from .session_store import (
+from openviking_mcp.contract.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.session_commit import SESSION_COMMIT_TASK, SessionCommitOps
+from openviking_mcp.ops.session_store import (
     ARCHIVE_META,
     MESSAGES_FILE,
     TOOL_RESULTS_DIR,
@@ -49,6 +37,18 @@ from .session_store import (
     new_meta,
     parse_archive,
 )
+from openviking_mcp.sessions.messages import (
+    MAX_BATCH,
+    ContextPart,
+    Message,
+    build_message,
+    estimate_message_tokens,
+    estimate_tokens,
+    externalise_tool_outputs,
+    now_iso,
+)
+from openviking_mcp.sessions.policy import parse_policy
+from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
 
 __all__ = ["SESSION_COMMIT_TASK", "SessionOps"]
 

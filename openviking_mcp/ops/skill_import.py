@@ -21,12 +21,16 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from ..access import check_access
-from ..errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
-from ..identity import RequestContext
-from ..skills import Skill, mcp_tool_to_skill, render_skill_md
-from ..skills.mcp_source import fetch_mcp_tools
-from .skills import SkillOps
+from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.ops.skills import SkillOps
+from openviking_mcp.skills import Skill, mcp_tool_to_skill, render_skill_md
+from openviking_mcp.skills.mcp_source import fetch_mcp_tools
 
 __all__ = ["DEFAULT_IMPORT_TIMEOUT", "SkillImportOps"]
 

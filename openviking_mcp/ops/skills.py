@@ -22,17 +22,29 @@ import time
 import uuid
 from typing import Any
 
-from ..access import check_access
-from ..errors import InvalidArgumentError, NotFoundError, OpenVikingError
-from ..identity import RequestContext
-from ..skills import Skill, parse_skill, redact, render_skill_md, restore, split_front_matter
-from ..skills.bundled import bundled_skill_dirs
-from ..storage.index import IndexFilter
-from ..storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar, sidecar_body
-from ..uri import VikingURI
-from .indexing import IndexingOps
-from .privacy import PrivacyOps
-from .uploads import UploadOps
+from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.indexing import IndexingOps
+from openviking_mcp.ops.privacy import PrivacyOps
+from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.skills import (
+    Skill,
+    parse_skill,
+    redact,
+    render_skill_md,
+    restore,
+    split_front_matter,
+)
+from openviking_mcp.skills.bundled import bundled_skill_dirs
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    render_sidecar,
+    sidecar_body,
+)
 
 __all__ = ["SKILL_FILE", "SkillOps", "split_skill_md"]
 

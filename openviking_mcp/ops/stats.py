@@ -19,14 +19,14 @@ import time
 from collections import Counter
 from typing import Any
 
-from ..errors import InvalidArgumentError, OpenVikingError
-from ..identity import RequestContext
-from ..sessions.memory_file import parse_memory
-from ..storage.index import IndexFilter
-from .base import iso_epoch
-from .memory import MemoryOps
-from .session_store import HISTORY_DIR, archive_name
-from .sessions import SessionOps
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.memory.memory_file import parse_memory
+from openviking_mcp.ops.base import iso_epoch
+from openviking_mcp.ops.memory import MemoryOps
+from openviking_mcp.ops.session_store import HISTORY_DIR, archive_name
+from openviking_mcp.ops.sessions import SessionOps
+from openviking_mcp.storage.index import IndexFilter
 
 __all__ = ["StatsOps", "hotness_score"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..errors import InvalidArgumentError
-from ..identity import RequestContext
-from ..processing.summarize import summarize_text, truncate_text
-from .filesystem import FilesystemOps
+from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.indexing.summarize import summarize_text, truncate_text
+from openviking_mcp.ops.filesystem import FilesystemOps
 
 __all__ = ["Level", "TierOps"]
 

@@ -27,14 +27,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import (
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from ..identity import RequestContext, Role
-from .base import ServiceCore, iso_time
+from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.ops.base import ServiceCore, iso_time
 
 __all__ = ["UploadOps", "sanitize_upload_filename"]
 

@@ -15,17 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..errors import (
+from openviking_mcp.contract.errors import (
     ConflictError,
     FailedPreconditionError,
     NotFoundError,
     OpenVikingError,
     PermissionDeniedError,
 )
-from ..identity import RequestContext
-from ..storage.base import Entry
-from ..uri import VikingURI
-from .filesystem import FilesystemOps
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.ops.filesystem import FilesystemOps
+from openviking_mcp.storage.base import Entry
 
 __all__ = ["DavEntry", "MethodNotAllowedError", "WebDAVOps"]
 

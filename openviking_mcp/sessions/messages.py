@@ -16,7 +16,7 @@ A tool output over :data:`TOOL_OUTPUT_LIMIT` characters is *externalised*: the f
 to the session's ``tool-results/{id}.txt`` and the part keeps a :data:`TOOL_OUTPUT_PREVIEW`-char
 preview with ``tool_output_uri`` (see :func:`externalise_tool_outputs`; the caller stores it).
 
-Token counts use the CJK-aware :func:`~openviking_mcp.retrieval.context.estimate_tokens` over
+Token counts use the CJK-aware :func:`~openviking_mcp.search.context.estimate_tokens` over
 text parts, context abstracts and tool id, name, input and output.
 """
 
@@ -30,8 +30,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import InvalidArgumentError, validation_problem
-from ..retrieval.context import estimate_tokens
+from openviking_mcp.contract.errors import InvalidArgumentError, validation_problem
+from openviking_mcp.search.context import estimate_tokens
 
 __all__ = [
     "MAX_BATCH",

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import InvalidArgumentError, validation_problem
+from openviking_mcp.contract.errors import InvalidArgumentError, validation_problem
 
 __all__ = ["AutoCommitPolicy", "parse_policy"]
 

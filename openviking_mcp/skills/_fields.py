@@ -6,7 +6,7 @@ import datetime as _dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills.model import Skill
 
 __all__ = ["build_skill", "parse_allowed_tools"]

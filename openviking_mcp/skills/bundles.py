@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills.model import Skill
 from openviking_mcp.skills.skill_md import parse_skill_md
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openviking_mcp.errors import InvalidArgumentError, PermissionDeniedError
+from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
 from openviking_mcp.skills._fields import build_skill
 from openviking_mcp.skills.bundles import load_skill_path, load_skill_zip
 from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill

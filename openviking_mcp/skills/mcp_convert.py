@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills.model import Skill, validate_skill_name
 
 __all__ = ["DEFAULT_MCP_TOOL_NAME", "MAX_PARAMETER_DEPTH", "mcp_tool_to_skill"]

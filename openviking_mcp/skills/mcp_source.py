@@ -9,7 +9,7 @@
 ``server["id"]`` names the source so a later import can recognise the skills it made: for stdio
 the command line (``shlex.join``), for HTTP the URL without credentials, query or fragment.
 Header and environment values (tokens) are used for the connection only and never returned.
-Every failure is an :class:`~openviking_mcp.errors.OpenVikingError`: a bad request is
+Every failure is an :class:`~openviking_mcp.contract.errors.OpenVikingError`: a bad request is
 ``InvalidArgumentError``, a server that cannot be started, reached or understood in time is
 ``UnavailableError``.
 """
@@ -31,7 +31,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CONNECTION_CLOSED
 
-from openviking_mcp.errors import InvalidArgumentError, OpenVikingError, UnavailableError
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, UnavailableError
 
 __all__ = ["MAX_MCP_TOOLS", "McpListing", "fetch_mcp_tools", "server_id_for_url"]
 

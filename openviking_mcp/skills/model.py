@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = ["MAX_SKILL_NAME_LENGTH", "Skill", "validate_skill_name"]
 

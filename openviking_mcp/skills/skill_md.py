@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills._fields import build_skill
 from openviking_mcp.skills.model import Skill
 

@@ -1,8 +1,8 @@
 """Storage: the content filesystem, path locks, sidecars and the metadata database."""
 
-from .base import ContentStore, Entry
-from .local import LocalContentStore
-from .locks import PathLocks
-from .metadata import MetadataDB
+from openviking_mcp.storage.base import ContentStore, Entry
+from openviking_mcp.storage.local import LocalContentStore
+from openviking_mcp.storage.locks import PathLocks
+from openviking_mcp.storage.metadata import MetadataDB
 
 __all__ = ["ContentStore", "Entry", "LocalContentStore", "MetadataDB", "PathLocks"]

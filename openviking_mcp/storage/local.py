@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from .base import ContentStore, Entry
+from openviking_mcp.storage.base import ContentStore, Entry
 
 __all__ = ["LocalContentStore"]
 

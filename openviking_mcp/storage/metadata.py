@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import FailedPreconditionError, NotInitializedError
+from openviking_mcp.contract.errors import FailedPreconditionError, NotInitializedError
 
 __all__ = ["MIGRATIONS", "MetadataDB"]
 

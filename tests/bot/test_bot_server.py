@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from openviking_mcp import SyncHTTPClient
-
-from ..fakes import FakeOpenAIServer, chat_reply, tool_call
-from ..servers import free_port, start_server
-from .conftest import sse_events
+from tests.bot.conftest import sse_events
+from tests.fakes import FakeOpenAIServer, chat_reply, tool_call
+from tests.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow
 

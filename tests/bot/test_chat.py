@@ -11,14 +11,13 @@ import pytest
 from pydantic_ai.messages import BinaryContent, ImageUrl, ModelRequest, UserPromptPart
 
 from openviking_mcp import RequestContext
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
 )
-
-from .conftest import Script, seed
+from tests.bot.conftest import Script, seed
 
 pytestmark = pytest.mark.anyio
 

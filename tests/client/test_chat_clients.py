@@ -27,7 +27,7 @@ from openviking_mcp import (
 )
 from openviking_mcp.client import _http_chat
 from openviking_mcp.client._chat import image_data_url
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     ConnectionFailedError,
     InvalidArgumentError,
     NotFoundError,

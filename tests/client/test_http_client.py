@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from openviking_mcp import AsyncHTTPClient, AsyncOpenViking, OpenViking, SyncHTTPClient
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     ConnectionFailedError,
     DeadlineExceededError,
     FailedPreconditionError,
@@ -20,9 +20,8 @@ from openviking_mcp.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from tests.client._mock import Recorder, envelope_error, envelope_ok
 from tests.servers import free_port
-
-from ._mock import Recorder, envelope_error, envelope_ok
 
 URL = "http://ov.test"
 

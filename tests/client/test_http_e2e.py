@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import SyncHTTPClient
-from openviking_mcp.errors import NotFoundError
+from openviking_mcp.contract.errors import NotFoundError
 from tests.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow

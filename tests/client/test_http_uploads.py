@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from openviking_mcp import AsyncHTTPClient, SyncHTTPClient
-from openviking_mcp.errors import InvalidArgumentError, NotFoundError
-
-from ._mock import Recorder, envelope_error, envelope_ok, multipart_file
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from tests.client._mock import Recorder, envelope_error, envelope_ok, multipart_file
 
 URL = "http://ov.test"
 UPLOAD = "POST /api/v1/resources/temp_upload"

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from openviking_mcp import SyncHTTPClient
-from openviking_mcp.errors import ConfigError
-
-from ._mock import Recorder, envelope_ok
+from openviking_mcp.contract.errors import ConfigError
+from tests.client._mock import Recorder, envelope_ok
 
 
 def write_conf(path: Path, **fields: Any) -> Path:

@@ -11,11 +11,9 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService
-from openviking_mcp.identity import RequestContext, Role
+from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.storage.index import IndexFilter
-from tests.http_api._routes import config_for
-
-from ._routes import api_key, error_of, result_of
+from tests.http_api._routes import api_key, config_for, error_of, result_of
 
 BASE = "/api/v1/admin"
 ROOT_KEY = "root-secret-key-for-admin-tests"

@@ -73,7 +73,7 @@ def test_wrong_method_keeps_405_with_code_unknown(client: TestClient) -> None:
 
 
 def test_typed_and_unexpected_errors_use_the_envelope(config: OpenVikingConfig) -> None:
-    from openviking_mcp.errors import NotFoundError
+    from openviking_mcp.contract.errors import NotFoundError
 
     app: FastAPI = create_app(config)
 

@@ -15,9 +15,7 @@ from http_api import create_app
 from http_api.auth import root_may_call
 from http_api.deps import Caller
 from openviking_mcp import OpenVikingConfig
-from tests.http_api._routes import config_for
-
-from ._routes import api_key, error_of, result_of
+from tests.http_api._routes import api_key, config_for, error_of, result_of
 
 ROOT_KEY = "root-secret-key-for-auth-tests"
 ROOT_DENIED = "ROOT API keys cannot access tenant-scoped data APIs"

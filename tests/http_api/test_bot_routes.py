@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
-
-from ..bot.conftest import Script, bot_config, sse_events
-from ._routes import ROOT_KEY, error_of, keyed_client
+from tests.bot.conftest import Script, bot_config, sse_events
+from tests.http_api._routes import ROOT_KEY, error_of, keyed_client
 
 REPLY_KEYS = {
     "session_id",

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService
-
-from ._routes import Keyed, config_for, error_of, keyed_client, result_of
+from tests.http_api._routes import Keyed, config_for, error_of, keyed_client, result_of
 
 BASE = "/api/v1/content"
 

@@ -15,8 +15,7 @@ import pytest
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
 from openviking_mcp.storage.index import IndexFilter
-
-from ._routes import error_of, result_of
+from tests.http_api._routes import error_of, result_of
 
 pytestmark = pytest.mark.anyio
 

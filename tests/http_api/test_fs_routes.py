@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-
-from ._routes import Keyed, config_for, error_of, keyed_client, result_of
+from tests.http_api._routes import Keyed, config_for, error_of, keyed_client, result_of
 
 BASE = "/api/v1/fs"
 

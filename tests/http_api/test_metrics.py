@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from http_api import create_app
 from openviking_mcp import ContextService, RequestContext
-from openviking_mcp.processing.tasks import TaskHandle
+from openviking_mcp.storage.queue import TaskHandle
 from tests.http_api._routes import config_for
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ import pytest
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.processing.tasks import NORMAL, TaskHandle
+from openviking_mcp.storage.queue import NORMAL, TaskHandle
 
 pytestmark = pytest.mark.anyio
 

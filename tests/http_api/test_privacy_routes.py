@@ -10,9 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_api import create_app
-from tests.http_api._routes import config_for
-
-from ._routes import error_of, result_of
+from tests.http_api._routes import config_for, error_of, result_of
 
 BASE = "/api/v1/privacy-configs"
 TARGET = f"{BASE}/api_keys/github"

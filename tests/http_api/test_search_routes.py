@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService, RequestContext
-
-from ._routes import ROOT_KEY, Keyed, config_for, error_of, result_of
+from tests.http_api._routes import ROOT_KEY, Keyed, config_for, error_of, result_of
 
 BASE = "/api/v1/search"
 GUIDE = "# Release guide\n\nRollback: revert the deploy tag, then redeploy.\nCanary first.\n"

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
-from openviking_mcp.processing.tasks import TaskHandle
-
-from ._routes import error_of, result_of
+from openviking_mcp.storage.queue import TaskHandle
+from tests.http_api._routes import error_of, result_of
 
 BASE = "/api/v1/sessions"
 

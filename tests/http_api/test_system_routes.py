@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService
-from openviking_mcp.processing.tasks import TaskHandle
-
-from ._routes import ROOT_KEY, Keyed, config_for, error_of, keyed_client, result_of
+from openviking_mcp.storage.queue import TaskHandle
+from tests.http_api._routes import ROOT_KEY, Keyed, config_for, error_of, keyed_client, result_of
 
 BASE = "/api/v1/system"
 

@@ -12,11 +12,9 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import ContextService
-from openviking_mcp.identity import RequestContext, Role
-from openviking_mcp.processing.tasks import TaskHandle
-from tests.http_api._routes import config_for
-
-from ._routes import error_of, result_of
+from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.storage.queue import TaskHandle
+from tests.http_api._routes import config_for, error_of, result_of
 
 BASE = "/api/v1/tasks"
 ROOT_KEY = "root-secret-key-for-task-tests"

@@ -12,9 +12,8 @@ from mcp import Client
 
 from openviking_mcp import ContextService
 from openviking_mcp.mcp_server import build_mcp_server
-
-from ..bot.conftest import Script, bot_config, seed
-from .conftest import text_of
+from tests.bot.conftest import Script, bot_config, seed
+from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

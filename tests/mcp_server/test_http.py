@@ -7,9 +7,8 @@ import pytest
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
-from openviking_mcp.identity import RequestContext
-
-from .conftest import http_client_for, running, text_of
+from openviking_mcp.contract.identity import RequestContext
+from tests.mcp_server.conftest import http_client_for, running, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,7 @@ from mcp import Client, MCPError
 
 from openviking_mcp import ContextService
 from openviking_mcp.mcp_server import build_mcp_server
-
-from .conftest import text_of
+from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

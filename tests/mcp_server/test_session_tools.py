@@ -9,9 +9,8 @@ import pytest
 from mcp import Client
 
 from openviking_mcp import ContextService
-from openviking_mcp.processing.tasks import TaskHandle
-
-from .conftest import text_of
+from openviking_mcp.storage.queue import TaskHandle
+from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

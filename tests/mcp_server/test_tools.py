@@ -8,8 +8,7 @@ import pytest
 from mcp import Client
 
 from openviking_mcp import ContextService
-
-from .conftest import text_of
+from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

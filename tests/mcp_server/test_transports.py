@@ -11,9 +11,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from openviking_mcp import OpenViking
+from tests.mcp_server.conftest import text_of
 from tests.servers import clean_env, exe, free_port, start_server
-
-from .conftest import text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 

@@ -24,7 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.run import AgentRunResult, AgentRunResultEvent
 
 from openviking_mcp.config import VLMConfig
-from openviking_mcp.errors import VLMFailedError
+from openviking_mcp.contract.errors import VLMFailedError
 from openviking_mcp.models._litellm import import_litellm
 from openviking_mcp.models.chat_model import litellm_chat_model
 from tests.fakes import FakeOpenAIServer, chat_reply, scripted, tool_call

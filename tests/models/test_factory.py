@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp.config import OpenVikingConfig
-from openviking_mcp.errors import ConfigError
+from openviking_mcp.contract.errors import ConfigError
 from openviking_mcp.models import local_onnx
 from openviking_mcp.models.factory import build_embedder
 from openviking_mcp.models.hashing import HashingEmbedder

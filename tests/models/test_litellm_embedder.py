@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from openviking_mcp.config import EmbeddingModelConfig
-from openviking_mcp.errors import EmbeddingFailedError
+from openviking_mcp.contract.errors import EmbeddingFailedError
 from openviking_mcp.models.litellm_embedder import LiteLLMEmbedder
 
 API_KEY = "sk-test-secret-123"

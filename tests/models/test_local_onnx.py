@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openviking_mcp.errors import FailedPreconditionError
+from openviking_mcp.contract.errors import FailedPreconditionError
 from openviking_mcp.models import local_onnx
 from openviking_mcp.models.local_onnx import MODEL_SHA256, LocalMiniLMEmbedder
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp import ContextService, OpenVikingConfig
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     ConflictError,
     FailedPreconditionError,
@@ -23,9 +23,9 @@ from openviking_mcp.errors import (
     OpenVikingError,
     PermissionDeniedError,
 )
-from openviking_mcp.identity import RequestContext
-from openviking_mcp.processing.tasks import TaskHandle
+from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.sessions.messages import TOOL_OUTPUT_PREVIEW
+from openviking_mcp.storage.queue import TaskHandle
 
 pytestmark = pytest.mark.anyio
 

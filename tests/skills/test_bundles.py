@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills import bundles, load_skill_zip, parse_skill
 
 SKILL_MD = "---\nname: code-runner\ndescription: Run code\n---\n\n# code-runner\n"

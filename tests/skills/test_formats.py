@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from openviking_mcp.errors import InvalidArgumentError, PermissionDeniedError
+from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
 from openviking_mcp.skills import HTTP_PATH_REFUSED, looks_like_path, parse_skill
 
 SEED_DICT: dict[str, Any] = {

@@ -21,7 +21,7 @@ from mcp import Client
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.errors import InvalidArgumentError, NotFoundError, UnavailableError
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, UnavailableError
 from openviking_mcp.skills.mcp_source import _list_all, fetch_mcp_tools, server_id_for_url
 from tests.fakes.mcp_tools_server import SERVER_NAME, build_server, serving_http
 from tests.servers import exe, free_port

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills import mcp_tool_to_skill, parse_skill_md, render_skill_md
 
 SEED_TOOL: dict[str, Any] = {

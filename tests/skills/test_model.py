@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills import Skill, validate_skill_name
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import ContextService
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
 )
-from openviking_mcp.identity import RequestContext
+from openviking_mcp.contract.identity import RequestContext
 
 pytestmark = pytest.mark.anyio
 

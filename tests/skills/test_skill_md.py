@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from openviking_mcp.errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills import Skill, parse_skill_md, render_skill_md
 
 SEED_SKILL_MD = """---

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import openviking_mcp
-from openviking_mcp.errors import (
+from openviking_mcp.contract.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotInitializedError,

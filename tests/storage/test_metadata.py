@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from openviking_mcp.errors import FailedPreconditionError
+from openviking_mcp.contract.errors import FailedPreconditionError
 from openviking_mcp.storage import MetadataDB
 from openviking_mcp.storage.metadata import MIGRATIONS
 

@@ -34,8 +34,8 @@ worker thread. ``OSError`` from LanceDB (unreachable or unwritable storage) is r
 ``UnavailableError``; other errors propagate unchanged.
 """
 
-from ._model import IndexFilter, IndexHit, IndexRecord, record_id
-from ._table import (
+from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, record_id
+from openviking_mcp.storage.index._table import (
     AUTO_OPTIMIZE_COMMITS,
     AUTO_OPTIMIZE_ROWS,
     TABLE_NAME,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ...errors import InvalidArgumentError
-from ._model import IndexRecord
+from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.storage.index._model import IndexRecord
 
 __all__ = [
     "COLUMNS",

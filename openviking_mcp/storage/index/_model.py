@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...errors import InvalidArgumentError
+from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = ["IndexFilter", "IndexHit", "IndexRecord", "normalize_uri", "record_id", "sql_string"]
 

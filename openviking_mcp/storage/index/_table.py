@@ -19,16 +19,21 @@ import pyarrow as pa
 from lancedb.index import BTree, IvfFlat
 from lancedb.query import ColumnOrdering
 
-from ...errors import (
+from openviking_mcp.contract.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotInitializedError,
     OpenVikingError,
     UnavailableError,
 )
-from ._arrow import build_schema, read_meta, records_to_arrow, table_to_records
-from ._fts import build_fts_query, fts_config, fts_config_matches
-from ._model import IndexFilter, IndexHit, IndexRecord, sql_string
+from openviking_mcp.storage.index._arrow import (
+    build_schema,
+    read_meta,
+    records_to_arrow,
+    table_to_records,
+)
+from openviking_mcp.storage.index._fts import build_fts_query, fts_config, fts_config_matches
+from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
 
 __all__ = [
     "AUTO_OPTIMIZE_COMMITS",

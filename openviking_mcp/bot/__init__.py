@@ -1,0 +1,1 @@
+"""VikingBot: a chat agent over the store."""

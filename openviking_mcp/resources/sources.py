@@ -1,0 +1,316 @@
+"""Where resources come from: URLs, local files and folders, temp uploads and zips.
+
+Everything is first *staged*: copied into ``{workspace}/tmp/staging/{task_id}/`` while the
+request is still being answered (local paths, uploads) or by the task itself (URLs), so an
+accepted import survives a crash and does not depend on the original staying in place.
+
+Safety: URL fetches refuse private, loopback and link-local addresses unless
+``allow_private_networks`` is set (checked for every redirect hop), and are capped in size;
+zip members that would land outside the extraction folder (zip-slip), absolute paths, links
+and zip bombs are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import ipaddress
+import os
+import shutil
+import socket
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+import httpx
+
+from openviking_mcp._version import __version__
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcessingError,
+)
+
+__all__ = [
+    "MAX_FETCH_BYTES",
+    "SourceFilter",
+    "check_public_url",
+    "extract_zip",
+    "fetch_url",
+    "is_url",
+    "name_from_url",
+    "stage_local",
+    "walk_source",
+]
+
+MAX_FETCH_BYTES = 64 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 1024 * 1024 * 1024
+MAX_ZIP_MEMBERS = 50_000
+_DEFAULT_IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        "dist",
+        "build",
+        ".idea",
+        ".vscode",
+    }
+)
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def name_from_url(url: str) -> str:
+    """A resource name for a URL: the last path segment's stem, else the host."""
+    parsed = urlparse(url)
+    segments = [unquote(s) for s in parsed.path.split("/") if s]
+    if segments:
+        stem = PurePosixPath(segments[-1]).stem or segments[-1]
+        if stem and stem not in ("index", "default"):
+            return stem
+        if len(segments) > 1:
+            return segments[-2]
+    return parsed.hostname or "page"
+
+
+def _address_is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+async def check_public_url(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs whose host resolves to a non-public address (SSRF guard)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidArgumentError(f"Not an http(s) URL: {url}", {"url": url})
+    if allow_private:
+        return
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            parsed.hostname, port, type=socket.SOCK_STREAM
+        )
+    except socket.gaierror as exc:
+        raise InvalidArgumentError(f"Cannot resolve host {parsed.hostname}", {"url": url}) from exc
+    for info in infos:
+        if not _address_is_public(str(info[4][0])):
+            raise PermissionDeniedError(
+                f"Refusing to fetch {url}: {parsed.hostname} resolves to a private or loopback "
+                "address (set allow_private_networks to allow it)",
+                {"url": url, "address": str(info[4][0])},
+            )
+
+
+async def fetch_url(
+    url: str,
+    dest_dir: Path,
+    *,
+    allow_private: bool,
+    max_bytes: int = MAX_FETCH_BYTES,
+    timeout: float = 60.0,
+) -> Path:
+    """Download ``url`` into ``dest_dir``; returns the file. Follows up to 5 checked redirects."""
+    await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
+    headers = {"User-Agent": f"openviking-mcp/{__version__}"}
+    async with httpx.AsyncClient(
+        timeout=timeout, follow_redirects=False, headers=headers
+    ) as client:
+        current = url
+        for _ in range(6):
+            await check_public_url(current, allow_private=allow_private)
+            async with client.stream("GET", current) as response:
+                if response.is_redirect and "location" in response.headers:
+                    current = str(response.url.join(response.headers["location"]))
+                    continue
+                if response.status_code >= 400:
+                    raise ProcessingError(
+                        f"Fetching {url} failed with HTTP {response.status_code}",
+                        {"url": url, "status": response.status_code},
+                    )
+                name = _download_name(current, response.headers.get("content-type", ""))
+                target = dest_dir / name
+                size = 0
+                with await asyncio.to_thread(open, target, "wb") as handle:
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise ProcessingError(
+                                f"{url} is larger than {max_bytes} bytes", {"url": url}
+                            )
+                        handle.write(chunk)
+                return target
+        raise ProcessingError(f"Too many redirects fetching {url}", {"url": url})
+
+
+def _download_name(url: str, content_type: str) -> str:
+    base = name_from_url(url)
+    suffix = PurePosixPath(urlparse(url).path).suffix
+    if not suffix:
+        kind = content_type.split(";", 1)[0].strip().lower()
+        suffix = {
+            "text/html": ".html",
+            "application/pdf": ".pdf",
+            "text/markdown": ".md",
+            "application/json": ".json",
+            "text/csv": ".csv",
+            "application/zip": ".zip",
+        }.get(kind, ".html" if kind.startswith("text/html") else ".txt")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in base)[:100] or "page"
+    return safe + suffix
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFilter:
+    """Which files of a folder to import: include/exclude globs, ignored folder names and
+    ``.gitignore`` patterns (simple glob semantics, ``!`` negations honoured)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ignore_dirs: tuple[str, ...] = ()
+
+    def dir_ignored(self, rel: str, name: str, gitignore: list[str]) -> bool:
+        if name in _DEFAULT_IGNORED_DIRS or name in self.ignore_dirs:
+            return True
+        return _git_ignored(rel + "/", name, gitignore) or _matches(rel, self.exclude)
+
+    def file_wanted(self, rel: str, name: str, gitignore: list[str]) -> bool:
+        if _git_ignored(rel, name, gitignore) or _matches(rel, self.exclude):
+            return False
+        return not self.include or _matches(rel, self.include)
+
+
+def _matches(rel: str, patterns: tuple[str, ...]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def _git_ignored(rel: str, name: str, patterns: list[str]) -> bool:
+    ignored = False
+    for raw in patterns:
+        negate = raw.startswith("!")
+        pattern = raw[1:] if negate else raw
+        dir_only = pattern.endswith("/")
+        pattern = pattern.rstrip("/")
+        if dir_only and not rel.endswith("/"):
+            continue
+        target = rel.rstrip("/")
+        anchored = pattern.startswith("/") or "/" in pattern
+        pattern = pattern.lstrip("/")
+        hit = fnmatch.fnmatch(target, pattern) if anchored else fnmatch.fnmatch(name, pattern)
+        if hit:
+            ignored = not negate
+    return ignored
+
+
+def _read_gitignore(folder: Path) -> list[str]:
+    path = folder / ".gitignore"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def walk_source(root: Path, flt: SourceFilter) -> list[str]:
+    """Relative POSIX paths of the files to import under ``root`` (sorted, links skipped)."""
+    found: list[str] = []
+
+    def visit(folder: Path, prefix: str, inherited: list[str]) -> None:
+        patterns = inherited + _read_gitignore(folder)
+        for child in sorted(folder.iterdir(), key=lambda p: p.name):
+            rel = f"{prefix}{child.name}"
+            if child.is_symlink():
+                continue
+            if child.is_dir():
+                if not flt.dir_ignored(rel, child.name, patterns):
+                    visit(child, rel + "/", patterns)
+            elif (
+                child.is_file()
+                and child.name != ".gitignore"
+                and flt.file_wanted(rel, child.name, patterns)
+            ):
+                found.append(rel)
+
+    visit(root, "", [])
+    return found
+
+
+def stage_local(source: Path, dest_dir: Path, flt: SourceFilter) -> tuple[Path, int]:
+    """Copy a local file or folder into ``dest_dir``; returns (staged path, files copied)."""
+    source = source.expanduser()
+    if not source.exists():
+        raise NotFoundError(str(source), "path")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        target = dest_dir / source.name
+        shutil.copyfile(source, target)
+        return target, 1
+    root = dest_dir / (source.resolve().name or "folder")
+    files = walk_source(source, flt)
+    for rel in files:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / rel, target)
+    root.mkdir(parents=True, exist_ok=True)
+    return root, len(files)
+
+
+def extract_zip(archive: Path, dest_dir: Path) -> Path:
+    """Extract a zip safely into ``dest_dir / {archive stem}``; returns that folder."""
+    root = dest_dir / (archive.stem or "archive")
+    root.mkdir(parents=True, exist_ok=True)
+    base = os.path.realpath(root)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise InvalidArgumentError(f"Zip has more than {MAX_ZIP_MEMBERS} entries")
+            if sum(m.file_size for m in members) > MAX_ZIP_TOTAL_BYTES:
+                raise InvalidArgumentError("Zip expands to more than 1 GiB")
+            for member in members:
+                name = member.filename.replace("\\", "/")
+                mode = member.external_attr >> 16
+                if stat.S_ISLNK(mode):
+                    raise PermissionDeniedError(f"Zip entry is a link: {name}", {"entry": name})
+                target = os.path.realpath(os.path.join(root, name))
+                if (
+                    name.startswith("/")
+                    or ".." in PurePosixPath(name).parts
+                    or (target != base and not target.startswith(base + os.sep))
+                ):
+                    raise PermissionDeniedError(
+                        f"Zip entry escapes the extraction folder: {name}", {"entry": name}
+                    )
+                if member.is_dir():
+                    Path(target).mkdir(parents=True, exist_ok=True)
+                    continue
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    except zipfile.BadZipFile as exc:
+        raise InvalidArgumentError(f"Not a valid zip file: {archive.name}") from exc
+    # A zip holding exactly one top folder imports that folder.
+    children = [c for c in root.iterdir() if not c.name.startswith("__MACOSX")]
+    if len(children) == 1 and children[0].is_dir():
+        return children[0]
+    return root

@@ -1,1 +1,0 @@
-"""Retrieval: find, search, grep, glob and context assembly."""

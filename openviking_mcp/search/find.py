@@ -1,0 +1,236 @@
+"""``find``: hybrid, directory-recursive semantic search.
+
+1. **Hybrid scoring.** Each search runs a vector query (cosine) and a full-text query (BM25)
+   with the same filters and fuses them linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The
+   weight depends on the query: natural language uses ``retrieval.hybrid_vector_weight`` (0.9;
+   on MS MARCO and DBpedia more BM25 only diluted good vector rankings, see
+   benchmarks/RESULTS.md), while a query holding identifiers (``XJ-9000``, ``GPU``,
+   ``parse_config``) uses ``retrieval.identifier_vector_weight`` (0.5), because embeddings blur
+   exact codenames that keyword search finds.
+2. **Directory recursion**, always on (the original only did it with a reranker): the best
+   directories (by their L0/L1 rows) are expanded best-first; each child's score is
+   ``alpha*child + (1-alpha)*parent`` (``retrieval.score_propagation_alpha``) and
+   sub-directories are expanded in turn, a few per round, until the top results stop changing.
+3. **Per-file results.** Passage rows collapse into their file: the file's URI, its best
+   passage's score and that passage as ``match``. A directory's L0 and L1 collapse into one
+   hit whose URI carries the ``/.abstract.md`` or ``/.overview.md`` suffix.
+
+No hard-coded cut-off: the default threshold is 0 (scores are relative); callers may pass one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from openviking_mcp.config import RetrievalConfig
+from openviking_mcp.models.base import Embedder, Vector
+from openviking_mcp.models.rerank import Reranker
+from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
+
+__all__ = ["FindQuery", "Retriever", "bucket_hits"]
+
+_SUFFIX = {0: "/.abstract.md", 1: "/.overview.md"}
+_IDENTIFIER_RE = re.compile(
+    r"\b(?:[A-Za-z]+[-_]?\d[\w-]*|\d+[A-Za-z][\w-]*|[A-Z]{2,}\d*|\w+_\w+)\b"
+)
+_BUCKETS = {"memory": "memories", "resource": "resources", "skill": "skills"}
+_MAX_ROUNDS = 4
+_DIRS_PER_ROUND = 3
+_MATCH_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FindQuery:
+    query: str
+    base: IndexFilter
+    limit: int = 10
+    score_threshold: float = 0.0
+    levels: tuple[int, ...] = ()
+    include_provenance: bool = False
+
+
+@dataclass(slots=True)
+class _Scored:
+    record: IndexRecord
+    score: float
+    vector_score: float
+    keyword_score: float
+    via: str = ""
+    trajectory: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _cosine(query: Vector, vector: np.ndarray) -> float:
+    if vector.size != query.size:
+        return 0.0
+    return float(np.dot(query, vector))
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder,
+        config: RetrievalConfig,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config
+        self.reranker = reranker
+
+    def vector_weight(self, query: str) -> float:
+        """The vector share of the hybrid score for ``query`` (see the module docstring)."""
+        if _IDENTIFIER_RE.search(query):
+            return self.config.identifier_vector_weight
+        return self.config.hybrid_vector_weight
+
+    async def _hybrid(self, query: str, qvec: Vector, flt: IndexFilter, k: int) -> list[_Scored]:
+        vec_hits, fts_hits = await asyncio.gather(
+            self.index.vector_search(qvec, flt, k), self.index.fts_search(query, flt, k)
+        )
+        w = self.vector_weight(query)
+        top_bm25 = max((h.score for h in fts_hits), default=0.0) or 1.0
+        merged: dict[str, _Scored] = {}
+        for hit in vec_hits:
+            v = max(0.0, hit.score)
+            merged[hit.record.id] = _Scored(hit.record, w * v, v, 0.0)
+        for hit in fts_hits:
+            b = max(0.0, hit.score) / top_bm25
+            item = merged.get(hit.record.id)
+            if item is None:
+                v = max(0.0, _cosine(qvec, np.asarray(hit.record.vector, dtype=np.float32)))
+                item = _Scored(hit.record, w * v, v, 0.0)
+                merged[hit.record.id] = item
+            item.keyword_score = b
+            item.score = w * item.vector_score + (1 - w) * b
+        return sorted(merged.values(), key=lambda s: s.score, reverse=True)
+
+    async def find(self, q: FindQuery) -> list[dict[str, Any]]:
+        qvec = await self.embedder.embed_query(q.query)
+        k = max(q.limit * 3, 30)
+        pool: dict[str, _Scored] = {}
+        searched: list[dict[str, Any]] = []
+
+        def offer(item: _Scored) -> None:
+            known = pool.get(item.record.id)
+            if known is None or item.score > known.score:
+                pool[item.record.id] = item
+
+        for item in await self._hybrid(q.query, qvec, q.base, k):
+            offer(item)
+
+        alpha = self.config.score_propagation_alpha
+        heap: list[tuple[float, str]] = []
+        expanded: set[str] = set()
+        for item in pool.values():
+            if item.record.level in (0, 1):
+                heapq.heappush(heap, (-item.score, item.record.uri))
+        previous_top: tuple[str, ...] = ()
+        stable_rounds = 0
+        for _ in range(_MAX_ROUNDS):
+            batch: list[tuple[float, str]] = []
+            while heap and len(batch) < _DIRS_PER_ROUND:
+                neg, uri = heapq.heappop(heap)
+                if uri not in expanded:
+                    expanded.add(uri)
+                    batch.append((-neg, uri))
+            if not batch:
+                break
+            results = await asyncio.gather(
+                *(
+                    self._hybrid(
+                        q.query, qvec, replace(q.base, parent_uri=uri), max(q.limit * 2, 20)
+                    )
+                    for _, uri in batch
+                )
+            )
+            for (parent_score, uri), children in zip(batch, results, strict=True):
+                searched.append({"uri": uri, "score": round(parent_score, 4)})
+                for child in children:
+                    child.score = alpha * child.score + (1 - alpha) * parent_score
+                    child.via = uri
+                    offer(child)
+                    if child.record.level in (0, 1) and child.record.uri not in expanded:
+                        heapq.heappush(heap, (-child.score, child.record.uri))
+            top = tuple(
+                s.record.uri for s in sorted(pool.values(), key=lambda s: -s.score)[: q.limit]
+            )
+            stable_rounds = stable_rounds + 1 if top == previous_top else 0
+            previous_top = top
+            if stable_rounds >= 1 and len(top) >= q.limit:
+                break
+        hits = self._collapse(pool.values(), q, searched, keep=max(q.limit * 3, 30))
+        if self.reranker is not None and hits:
+            hits = await self._rerank(q, hits)
+        return hits[: q.limit]
+
+    async def _rerank(self, q: FindQuery, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Blend reranker relevance into the hybrid scores (0.3 hybrid + 0.7 rerank)."""
+        assert self.reranker is not None
+        texts = [h.get("match") or h.get("abstract") or h["uri"] for h in hits]
+        scores = await self.reranker.scores(q.query, texts)
+        if scores is None:
+            return hits
+        for hit, score in zip(hits, scores, strict=True):
+            hit["score"] = round(0.3 * hit["score"] + 0.7 * score, 6)
+            hit["match_reason"] = (hit["match_reason"] + " + rerank").lstrip(" +")
+        ranked = sorted(hits, key=lambda h: -h["score"])
+        return [h for h in ranked if h["score"] > q.score_threshold]
+
+    def _collapse(
+        self, items: Any, q: FindQuery, searched: list[dict[str, Any]], keep: int
+    ) -> list[dict[str, Any]]:
+        best: dict[tuple[str, bool], _Scored] = {}
+        dir_weight = self.config.directory_score_weight
+        for item in items:
+            rec = item.record
+            if q.levels and rec.level not in q.levels:
+                continue
+            if rec.level != 2:
+                item = replace(item, score=item.score * dir_weight)
+            key = (rec.uri, rec.level == 2)
+            if key not in best or item.score > best[key].score:
+                best[key] = item
+        hits: list[dict[str, Any]] = []
+        for item in sorted(best.values(), key=lambda s: s.score, reverse=True):
+            if not item.score > q.score_threshold:
+                continue
+            rec = item.record
+            reasons = [
+                r
+                for r, s in (("semantic", item.vector_score), ("keyword", item.keyword_score))
+                if s > 0
+            ]
+            hit: dict[str, Any] = {
+                "context_type": rec.context_type,
+                "uri": rec.uri + _SUFFIX.get(rec.level, ""),
+                "level": rec.level,
+                "score": round(float(item.score), 6),
+                "abstract": rec.abstract,
+                "tags": list(rec.tags),
+                "match_reason": " + ".join(reasons) + (f" (via {item.via})" if item.via else ""),
+            }
+            if rec.level == 2:
+                hit["match"] = rec.text[:_MATCH_CHARS]
+            if q.include_provenance:
+                hit["trajectory"] = searched
+            hits.append(hit)
+            if len(hits) >= keep:
+                break
+        return hits
+
+
+def bucket_hits(hits: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The original's result shape: ``{memories, resources, skills, total}``."""
+    out: dict[str, Any] = {"memories": [], "resources": [], "skills": []}
+    for hit in hits:
+        out[_BUCKETS.get(hit["context_type"], "resources")].append(hit)
+    out["total"] = len(hits)
+    return out
