@@ -157,14 +157,14 @@ async def run(args: argparse.Namespace) -> None:
     service = ContextService(config, embedder=injected)
     await service.initialize()
     ctx = await service.local_context()
-    embedder = service.embedder
+    embedder = service.store.embedder
 
     start = time.perf_counter()
     await service.add_resource(
         ctx, str(corpus), wait=True, timeout=7200, processing_mode=args.processing_mode
     )
     ingest_s = time.perf_counter() - start
-    rows = await service.index.count()
+    rows = await service.store.index.count()
 
     texts = list(queries.values())
     q_start = time.perf_counter()
@@ -182,14 +182,14 @@ async def run(args: argparse.Namespace) -> None:
     results: dict[str, dict[str, float]] = {}
 
     async def vector_only(text: str) -> list[str]:
-        hits = await service.index.vector_search(table[text], base, 10)
+        hits = await service.store.index.vector_search(table[text], base, 10)
         return [_doc_id(h.record.uri) for h in hits]
 
     async def fts_only(text: str) -> list[str]:
-        hits = await service.index.fts_search(text, base, 10)
+        hits = await service.store.index.fts_search(text, base, 10)
         return [_doc_id(h.record.uri) for h in hits]
 
-    retriever = Retriever(service.index, cached, config.retrieval)
+    retriever = Retriever(service.store.index, cached, config.retrieval)
 
     async def hybrid(text: str) -> list[str]:
         hits = await retriever.find(FindQuery(query=text, base=base, limit=10))
@@ -208,7 +208,7 @@ async def run(args: argparse.Namespace) -> None:
         await service.find(ctx, text, target_uri="viking://resources/corpus", limit=10)
         return (time.perf_counter() - t0) * 1000
 
-    service._embedder = cached  # find() now skips query embedding (precomputed)
+    service.store._embedder = cached  # find() now skips query embedding (precomputed)
     latency: dict[int, dict[str, float]] = {}
     for conc in (1, 4):
         rounds = texts * max(1, args.repeat)

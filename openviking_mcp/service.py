@@ -1,68 +1,61 @@
-"""``ContextService``: the one facade that every surface (MCP, HTTP, CLI, Python) calls.
+"""``ContextService``: the composition root that every surface (MCP, HTTP, CLI, Python) uses.
 
-It owns the parts (content store, metadata database, key store, path locks) and exposes async
-methods that each take the caller's :class:`~openviking_mcp.contract.identity.RequestContext`. The
-operations themselves live in the ``ops`` mixins, one group per module.
+It opens one :class:`~openviking_mcp.store.Store` (content, metadata, index, queue, models,
+events) and builds the feature services over it, each exposed as an attribute
+(``svc.fs``, ``svc.content``, ``svc.search``...). Every operation is a feature service method
+``(ctx, request) -> result`` over the contract models; this module only wires them together,
+including who subscribes to which event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._version import __version__
 from openviking_mcp.config import OpenVikingConfig
-from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.content.service import ContentService
+from openviking_mcp.contract import content as content_contract
+from openviking_mcp.contract import fs as fs_contract
+from openviking_mcp.contract import privacy as privacy_contract
+from openviking_mcp.contract import relations as relations_contract
+from openviking_mcp.contract import uploads as uploads_contract
+from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
-from openviking_mcp.indexing.llm_summary import LLMSummarizer
-from openviking_mcp.indexing.semantic import SemanticBuilder
+from openviking_mcp.contract.operations import Operation
+from openviking_mcp.contract.uri import context_type_of
+from openviking_mcp.events import TextIndexed, TextRead
+from openviking_mcp.fs.service import FilesystemService
+from openviking_mcp.indexing.service import IndexingService
+from openviking_mcp.memory.memory_file import strip_memory_fields
 from openviking_mcp.models.base import Embedder
-from openviking_mcp.models.llm import LLM
-from openviking_mcp.models.rerank import Reranker
-from openviking_mcp.ops.admin import AdminOps
-from openviking_mcp.ops.auth import AuthOps
-from openviking_mcp.ops.chat import ChatOps
-from openviking_mcp.ops.context import ContextOps
-from openviking_mcp.ops.debug import DebugOps
-from openviking_mcp.ops.memory import MemoryOps
-from openviking_mcp.ops.observer import ObserverOps
-from openviking_mcp.ops.pack import PackOps
-from openviking_mcp.ops.privacy import PrivacyOps
-from openviking_mcp.ops.resources import ResourceOps
-from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK, SessionOps
-from openviking_mcp.ops.skill_import import SkillImportOps
-from openviking_mcp.ops.stats import StatsOps
-from openviking_mcp.ops.tiers import TierOps
-from openviking_mcp.ops.webdav import WebDAVOps
-from openviking_mcp.storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
-from openviking_mcp.storage.accounts import AccountStore
-from openviking_mcp.storage.index import VectorIndex
-from openviking_mcp.storage.queue import TaskQueue
+from openviking_mcp.ops._legacy import LegacyOps
+from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
+from openviking_mcp.privacy.service import PrivacyService
+from openviking_mcp.relations.service import RelationService
+from openviking_mcp.storage import ContentStore
+from openviking_mcp.store import Store
+from openviking_mcp.uploads.service import UploadService
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
-__all__ = ["ContextService"]
+__all__ = ["OPERATIONS", "ContextService"]
+
+OPERATIONS: tuple[Operation, ...] = (
+    *fs_contract.OPERATIONS,
+    *content_contract.OPERATIONS,
+    *uploads_contract.OPERATIONS,
+    *privacy_contract.OPERATIONS,
+    *relations_contract.OPERATIONS,
+)
+_BY_NAME = {op.name: op for op in OPERATIONS}
+_TRUSTED = ("allow_local_paths",)
 
 
-class ContextService(
-    PackOps,  # first for a valid MRO; brings RelationsOps (links, relations on find hits)
-    StatsOps,
-    TierOps,
-    AdminOps,
-    AuthOps,
-    ResourceOps,
-    ContextOps,
-    MemoryOps,
-    SkillImportOps,
-    SessionOps,
-    PrivacyOps,
-    ObserverOps,
-    DebugOps,
-    WebDAVOps,
-    ChatOps,
-):
+class ContextService:
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
     ``store`` replaces the local content filesystem, ``embedder`` the configured embedder and
@@ -78,78 +71,96 @@ class ContextService(
         chat_model: Model | None = None,
     ) -> None:
         self.config = config or OpenVikingConfig()
-        workspace = self.config.workspace
-        self.store = store or LocalContentStore(workspace)
-        self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
-        self.accounts = AccountStore(self.db)
-        self.locks = PathLocks()
-        self.index = VectorIndex(workspace / "index")
-        self.tasks = TaskQueue(self.db, workers=self.config.processing.workers)
-        self.llm = LLM(self.config.vlm) if self.config.vlm.configured else None
-        self.reranker = Reranker(self.config.rerank) if self.config.rerank.configured else None
-        summarizer = LLMSummarizer(self.llm.complete) if self.llm is not None else None
-        self.semantic = SemanticBuilder(self.config.semantic, summarizer)
-        self._embedder = embedder
-        self._chat_model = chat_model
-        self._index_error: OpenVikingError | None = None
-        self._opened = False
+        self.store = Store(self.config, content=store, embedder=embedder)
+        self.fs = FilesystemService(self.store)
+        self.content = ContentService(self.store, self.fs)
+        self.indexing = IndexingService(self.store, self.config.semantic)
+        self.uploads = UploadService(self.store)
+        self.privacy = PrivacyService(self.store)
+        self.relations = RelationService(self.store)
+        self.legacy = LegacyOps(self)
+        self.legacy._chat_model = chat_model
+        self.store.tasks.register("add_resource", self.legacy._task_add_resource)
+        self.store.tasks.register(SESSION_COMMIT_TASK, self.legacy._task_session_commit)
         self._init_lock = asyncio.Lock()
-        self._known_users: set[tuple[str, str]] = set()
-        self.tasks.register("add_resource", self._task_add_resource)
-        self.tasks.register("refresh", self._task_refresh)
-        phase2 = getattr(self, "_task_session_commit", None)  # commit phase 2 (ops/memory.py)
-        if phase2 is not None:
-            self.tasks.register(SESSION_COMMIT_TASK, phase2)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        events = self.store.events
+        self.indexing.subscribe(events)
+
+        async def for_reader(event: TextRead, text: str) -> str:
+            return await self.legacy._after_read(event.ctx, event.uri, text)
+
+        async def for_index(event: TextIndexed, text: str) -> str:
+            return strip_memory_fields(text) if context_type_of(event.uri) == "memory" else text
+
+        events.subscribe_filter(TextRead, for_reader)
+        events.subscribe_filter(TextIndexed, for_index)
+
+    def __getattr__(self, name: str) -> Any:
+        op = _BY_NAME.get(name)
+        if op is not None:
+            return self._bound(op)
+        extra: dict[str, str] = {
+            "save_upload": "save",
+            "purge_uploads": "purge",
+            "redeem_upload_ticket": "redeem_ticket",
+        }
+        if name in extra:
+            method = getattr(self.__dict__["uploads"], extra[name])
+
+            async def wired(*args: Any, **kwargs: Any) -> Any:
+                return to_wire(await method(*args, **kwargs))
+
+            return wired
+        legacy = self.__dict__.get("legacy")
+        if legacy is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(legacy, name)
+
+    def _bound(self, op: Operation) -> Callable[..., Awaitable[Any]]:
+        method = getattr(getattr(self, op.feature), op.method)
+
+        async def call(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+            if len(args) > len(op.args):
+                raise TypeError(f"{op.name}() takes at most {len(op.args)} positional arguments")
+            data = dict(zip(op.args, args, strict=False))
+            data.update(kwargs)
+            trusted = {k: data.pop(k) for k in _TRUSTED if k in data}
+            request = parse_request(op.request, data)
+            return to_wire(await method(ctx, request, **trusted))
+
+        return call
 
     @property
     def initialized(self) -> bool:
-        return self._opened
+        return self.store.opened
 
     async def initialize(self) -> None:
         """Open storage, apply migrations and create the default account's preset tree."""
         async with self._init_lock:
-            if self._opened:
+            if self.store.opened:
                 return
-            self.config.workspace.mkdir(parents=True, exist_ok=True)
             await self.store.open()
-            await asyncio.to_thread(self.db.open)
             try:
-                await self._open_index()
                 account, user = self.config.default_account, self.config.default_user
-                await self.accounts.ensure_user(account, user, Role.ADMIN)
-                await self._ensure_layout(account, user)
-                await self.purge_uploads()
-                await self.tasks.start()
-                self._start_session_scanner()
+                await self.store.accounts.ensure_user(account, user, Role.ADMIN)
+                await self.store.ensure_layout(account, user)
+                await self.uploads.purge()
+                await self.store.tasks.start()
+                self.legacy._start_session_scanner()
             except BaseException:
-                await self.index.close()
-                await asyncio.to_thread(self.db.close)
+                await self.store.close()
                 raise
-            self._opened = True
-
-    async def _open_index(self) -> None:
-        """Open the index for the configured embedder. A mismatch (index built with another
-        model) is kept as the reason search is unavailable; files still work."""
-        embedder = self.embedder
-        self._index_error = None
-        try:
-            if not embedder.dimension and hasattr(embedder, "probe"):
-                await embedder.probe()  # a remote model without a configured dimension
-            await self.index.open(embedder.model_id, embedder.dimension)
-        except OpenVikingError as exc:
-            self._index_error = exc
 
     async def close(self) -> None:
         async with self._init_lock:
-            if not self._opened:
+            if not self.store.opened:
                 return
-            self._opened = False
-            await self._close_bot()
-            await self._stop_session_scanner()
-            await self.tasks.stop()
-            await self.index.close()
+            await self.legacy._close_bot()
+            await self.legacy._stop_session_scanner()
             await self.store.close()
-            await asyncio.to_thread(self.db.close)
 
     # -- identities ------------------------------------------------------------------------
 
@@ -164,15 +175,16 @@ class ContextService(
 
         The first user of an account becomes its ADMIN; later ones are USERs.
         """
-        self._require_open()
+        self.store.require_open()
+        accounts = self.store.accounts
         account = validate_identifier(account_id or self.config.default_account, "account_id")
         user = validate_identifier(user_id or self.config.default_user, "user_id")
-        await self.accounts.ensure_account(account)
-        users = await self.accounts.list_users(account)
+        await accounts.ensure_account(account)
+        users = await accounts.list_users(account)
         role = Role.ADMIN if not users else Role.USER
-        await self.accounts.ensure_user(account, user, role)
-        await self._ensure_layout(account, user)
-        record = await self.accounts.get_user(account, user)
+        await accounts.ensure_user(account, user, role)
+        await self.store.ensure_layout(account, user)
+        record = await accounts.get_user(account, user)
         return RequestContext(account, user, record.role)
 
     # -- health ----------------------------------------------------------------------------
@@ -188,25 +200,26 @@ class ContextService(
     async def ready(self) -> dict[str, Any]:
         """Readiness checks: each is ``ok`` or an error text; ready only if all are ``ok``."""
         checks: dict[str, Any] = {}
-        if not self._opened:
+        store = self.store
+        if not store.opened:
             return {"status": "not_ready", "reason": "initializing", "checks": checks}
         probe = f"_system/ready-{uuid.uuid4().hex}"  # "_" never starts an account id
         try:
-            await self.store.write_bytes(probe, b"ok")
-            await self.store.remove(probe)
+            await store.content.write_bytes(probe, b"ok")
+            await store.content.remove(probe)
             checks["filesystem"] = "ok"
         except OSError as exc:
             checks["filesystem"] = f"error: {exc.strerror or exc}"
         try:
-            await self.db.ping()
+            await store.db.ping()
             checks["metadata_db"] = "ok"
         except Exception as exc:
             checks["metadata_db"] = f"error: {type(exc).__name__}"
         try:
-            usage = await self.store.disk_usage()
+            usage = await store.content.disk_usage()
             checks["disk"] = "ok" if usage["free"] > 64 * 1024 * 1024 else "error: disk almost full"
         except OSError as exc:
             checks["disk"] = f"error: {exc.strerror or exc}"
-        checks["index"] = "ok" if self._index_error is None else f"error: {self._index_error}"
+        checks["index"] = "ok" if store.index_error is None else f"error: {store.index_error}"
         ok = all(v == "ok" for v in checks.values())
         return {"status": "ready" if ok else "not_ready", "checks": checks}

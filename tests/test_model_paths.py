@@ -79,7 +79,7 @@ async def test_search_plans_queries_with_the_llm(workspace: Path) -> None:
                 wait=True,
             )
             messages = [{"role": "user", "content": "We were talking about the giraffes."}]
-            await aov.service.store.write_bytes(
+            await aov.service.store.content.write_bytes(
                 "default/user/default/sessions/s1/messages.jsonl",
                 "\n".join(json.dumps(m) for m in messages).encode(),
             )
@@ -105,7 +105,7 @@ async def test_search_without_llm_expands_with_session_keywords(workspace: Path)
             mode="create",
             wait=True,
         )
-        await aov.service.store.write_bytes(
+        await aov.service.store.content.write_bytes(
             "default/user/default/sessions/s2/messages.jsonl",
             json.dumps({"role": "user", "content": "Tell me about the okapi enclosure"}).encode(),
         )

@@ -86,7 +86,7 @@ def _hit_uris(found: dict[str, Any]) -> list[str]:
 
 async def _files(service: ContextService, ctx: RequestContext, uri: str) -> list[str]:
     key = f"{ctx.account_id}/" + uri.removeprefix("viking://")
-    return sorted(e.key[len(key) + 1 :] for e in await service.store.walk(key, 100, 10_000))
+    return sorted(e.key[len(key) + 1 :] for e in await service.store.content.walk(key, 100, 10_000))
 
 
 async def test_export_writes_a_verified_pack_into_exports(
@@ -117,7 +117,7 @@ async def test_export_writes_a_verified_pack_into_exports(
         assert item["sha256"] == hashlib.sha256(data).hexdigest()
     assert entries["files/docs/guide.md"].decode() == GUIDE
     vectors = manifest["vectors"]
-    assert vectors["model_id"] == service.index.model_id
+    assert vectors["model_id"] == service.store.index.model_id
     assert vectors["dimension"] == 256
     assert hashlib.sha256(entries["vectors.jsonl"]).hexdigest() == vectors["sha256"]
     rows = [json.loads(line) for line in entries["vectors.jsonl"].decode().splitlines()]
@@ -177,7 +177,7 @@ async def test_round_trip_into_another_parent_reuses_vectors(
     copy = "viking://resources/copy/docs"
     assert await service.read(ctx, f"{copy}/ops/rollback.md") == ROLLBACK
     assert await service.abstract(ctx, copy) == "Falcon documentation"
-    sidecar = await service.store.read_bytes(f"{ctx.account_id}/resources/copy/docs/.overview.md")
+    sidecar = await service.store.content.read_bytes(f"{ctx.account_id}/resources/copy/docs/.overview.md")
     assert b"directory: viking://resources/copy/docs/" in sidecar
     # Relations inside the pack follow it to its new place.
     assert await service.get_relations(ctx, f"{copy}/guide.md") == [
@@ -186,8 +186,8 @@ async def test_round_trip_into_another_parent_reuses_vectors(
     # The pack's rows are searchable at once, without re-embedding.
     found = await service.find(ctx, "falconctl rollback", target_uri=copy)
     assert f"{copy}/ops/rollback.md" in _hit_uris(found)
-    rows = await service.index.count(IndexFilter(account_id=ctx.account_id, uri_prefixes=(copy,)))
-    original = await service.index.count(
+    rows = await service.store.index.count(IndexFilter(account_id=ctx.account_id, uri_prefixes=(copy,)))
+    original = await service.store.index.count(
         IndexFilter(account_id=ctx.account_id, uri_prefixes=("viking://resources/docs",))
     )
     assert rows == original
@@ -297,7 +297,7 @@ async def test_zip_slip_is_refused(service: ContextService, ctx: RequestContext,
         with pytest.raises(InvalidArgumentError, match="Unsafe"):
             await service.import_pack(ctx, tid, "viking://resources")
     assert not [p for p in workspace.rglob("*evil*")]
-    assert not await service.store.exists(f"{ctx.account_id}/resources/docs")
+    assert not await service.store.content.exists(f"{ctx.account_id}/resources/docs")
 
 
 async def test_on_conflict_modes(service: ContextService, ctx: RequestContext) -> None:

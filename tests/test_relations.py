@@ -43,7 +43,7 @@ async def ctx(service: ContextService) -> RequestContext:
 
 async def _ledger(service: ContextService, ctx: RequestContext, folder: str) -> Any:
     key = f"{ctx.account_id}/{folder.removeprefix('viking://')}/.relations.json"
-    return json.loads(await service.store.read_bytes(key))
+    return json.loads(await service.store.content.read_bytes(key))
 
 
 async def test_link_get_unlink(service: ContextService, ctx: RequestContext) -> None:
@@ -77,7 +77,7 @@ async def test_link_get_unlink(service: ContextService, ctx: RequestContext) -> 
     assert (await service.unlink(ctx, A, B))["removed"] is False
     await service.unlink(ctx, A, OTHER)
     assert await service.get_relations(ctx, A) == []
-    assert not await service.store.exists(f"{ctx.account_id}/resources/docs/.relations.json")
+    assert not await service.store.content.exists(f"{ctx.account_id}/resources/docs/.relations.json")
 
 
 async def test_ledger_is_hidden(service: ContextService, ctx: RequestContext) -> None:

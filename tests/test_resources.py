@@ -273,7 +273,7 @@ async def test_consistency_and_reindex(workspace: Path) -> None:
         assert report["ok"] is True
         assert report["missing_record_count"] == 0
         # The index is derived data: drop a file's rows and the check reports them.
-        await aov.service.index.delete(
+        await aov.service.store.index.delete(
             IndexFilter(account_id="default", uri_prefixes=("viking://resources/c/a.md",))
         )
         report = await aov.consistency("viking://resources/c")
@@ -363,7 +363,7 @@ def test_real_local_model_end_to_end(workspace: Path, tmp_path: Path) -> None:
     doc = tmp_path / "guide.md"
     doc.write_text(GUIDE)
     with OpenViking(path=workspace) as ov:
-        assert ov.service.embedder.model_id == "local:all-MiniLM-L6-v2-int8"
+        assert ov.service.store.embedder.model_id == "local:all-MiniLM-L6-v2-int8"
         ov.add_resource(str(doc), wait=True)
         ov.write(
             "viking://resources/other.md", "Recipes for sourdough bread.", mode="create", wait=True

@@ -159,8 +159,8 @@ def test_import_names_are_reserved_across_users(workspace: Path, tmp_path: Path)
         OpenViking(config=config, user="bob") as bob,
     ):
         # No worker runs: alice's import stays pending (nothing on disk) while bob plans his.
-        alice._loop.run(alice.service.tasks.stop())
-        bob._loop.run(bob.service.tasks.stop())
+        alice._loop.run(alice.service.store.tasks.stop())
+        bob._loop.run(bob.service.store.tasks.stop())
         first = alice.add_resource(str(doc))
         second = bob.add_resource(str(doc))
         assert first["root_uri"] == "viking://resources/guide"

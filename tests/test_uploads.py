@@ -20,7 +20,7 @@ from openviking_mcp.contract.errors import (
     UnauthenticatedError,
 )
 from openviking_mcp.contract.identity import Role
-from openviking_mcp.ops.uploads import sanitize_upload_filename
+from openviking_mcp.uploads.service import sanitize_upload_filename
 
 pytestmark = pytest.mark.anyio
 
@@ -221,7 +221,7 @@ async def test_tickets_are_one_shot(service: ContextService, ctx: RequestContext
     ticket = await service.create_upload_ticket(user)
     assert set(ticket) == {"token", "expires_at"}
     assert len(ticket["token"]) >= 43
-    rows = await service.db.fetchall("SELECT * FROM upload_tickets")
+    rows = await service.store.db.fetchall("SELECT * FROM upload_tickets")
     assert [r["token_hash"] for r in rows] == [hashlib.sha256(ticket["token"].encode()).hexdigest()]
     assert ticket["token"] not in json.dumps([dict(r) for r in rows])
     assert await service.redeem_upload_ticket(ticket["token"]) == RequestContext(
@@ -236,7 +236,7 @@ async def test_tickets_are_one_shot(service: ContextService, ctx: RequestContext
 
 async def test_tickets_expire(service: ContextService, ctx: RequestContext) -> None:
     ticket = await service.create_upload_ticket(ctx, ttl_seconds=60)
-    await service.db.transaction(
+    await service.store.db.transaction(
         lambda c: c.execute("UPDATE upload_tickets SET expires_at = ?", (time.time() - 1,))
     )
     with pytest.raises(UnauthenticatedError, match="upload token already used or expired"):
@@ -248,11 +248,11 @@ async def test_tickets_expire(service: ContextService, ctx: RequestContext) -> N
 
 async def test_expired_tickets_are_cleaned_up(service: ContextService, ctx: RequestContext) -> None:
     await service.create_upload_ticket(ctx)
-    await service.db.transaction(
+    await service.store.db.transaction(
         lambda c: c.execute("UPDATE upload_tickets SET expires_at = ?", (time.time() - 1,))
     )
     await service.create_upload_ticket(ctx)
-    assert len(await service.db.fetchall("SELECT * FROM upload_tickets")) == 1
+    assert len(await service.store.db.fetchall("SELECT * FROM upload_tickets")) == 1
 
 
 async def test_a_ticket_uploads_as_its_owner(service: ContextService, ctx: RequestContext) -> None:

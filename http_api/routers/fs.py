@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.ops.filesystem import ListOutput, SortBy, SortOrder
+from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
 
 __all__ = ["MkdirRequest", "MoveRequest", "router"]
 

@@ -78,7 +78,7 @@ async def temp_upload(
     ``server.upload_ttl_seconds``. Result: ``{temp_file_id, filename, size, sha256,
     expires_at}``."""
     caller: RequestContext = (
-        await service.redeem_upload_ticket(token)
+        await service.uploads.redeem_ticket(token)
         if token is not None
         else await get_caller(request)
     )
@@ -89,8 +89,8 @@ async def temp_upload(
             raise InvalidArgumentError(
                 "Send the file as multipart/form-data field 'file'", {"field": "file"}
             )
-        result = await service.save_upload(caller, upload.filename or "upload", _chunks(upload))
-    return envelope.ok(request, result)
+        result = await service.uploads.save(caller, upload.filename or "upload", _chunks(upload))
+    return envelope.ok(request, result.wire())
 
 
 class AddResourceRequest(BaseModel):

@@ -200,7 +200,7 @@ class ChatBot:
         self.turns[(reply["mode"], outcome)] += 1
         if reply["mode"] != "store":  # a stored message is no answer to give feedback on
             with contextlib.suppress(Exception):
-                await save_response(self.service.db, ctx, reply)
+                await save_response(self.service.store.db, ctx, reply)
         if reply.get("error"):
             data: dict[str, Any] = {"error": reply["error"]}
         else:

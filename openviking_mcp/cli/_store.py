@@ -8,7 +8,7 @@ from typing import Annotated, cast
 import typer
 
 from openviking_mcp.cli._core import UriArg, app, emit, opts, out, run
-from openviking_mcp.ops.filesystem import WriteMode
+from openviking_mcp.contract.content import WriteMode
 
 # -- store commands ----------------------------------------------------------------------
 

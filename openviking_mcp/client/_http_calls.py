@@ -15,7 +15,8 @@ from openviking_mcp.client._http_base import Call, body, call, query, segment
 from openviking_mcp.client._http_chat import ChatCalls
 from openviking_mcp.client._http_pack import PackCalls
 from openviking_mcp.client._uploads import resource_source, skill_source
-from openviking_mcp.ops.filesystem import ListOutput, SortBy, SortOrder, WriteMode
+from openviking_mcp.contract.content import WriteMode
+from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
 from openviking_mcp.ops.resources import ProcessingMode
 
 __all__ = ["CallBuilder"]

@@ -57,7 +57,7 @@ class ChatOps(ServiceCore):
         if self._bot is None:
             from openviking_mcp.bot.chat import ChatBot  # imports pydantic-ai: only when chatting
 
-            self._bot = ChatBot(self, self.config.bot, self.config.vlm, self._chat_model)  # type: ignore[arg-type]
+            self._bot = ChatBot(self._root, self.config.bot, self.config.vlm, self._chat_model)  # type: ignore[arg-type]
         return self._bot
 
     def bot_health(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from openviking_mcp.memory.memory_file import (
 from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas, memory_relpath
 from openviking_mcp.memory.merge import merge_memory
 from openviking_mcp.memory.operations import MemoryOperation
-from openviking_mcp.ops.indexing import IndexingOps
+from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.storage.queue import TaskHandle, is_transient
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, render_sidecar
 
@@ -74,7 +74,7 @@ def _message_text(message: dict[str, Any]) -> str:
     return "\n".join(t for t in texts if t)
 
 
-class MemoryOps(IndexingOps):
+class MemoryOps(ServiceCore):
     _memory_locks: dict[tuple[str, str], asyncio.Lock]
     _schemas_cache: dict[str, MemorySchema] | None
 

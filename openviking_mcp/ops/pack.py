@@ -46,9 +46,9 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of, parse_uri
 from openviking_mcp.indexing.rows import owner_of
 from openviking_mcp.ops.base import iso_time
-from openviking_mcp.ops.indexing import IndexingOps, indexable
-from openviking_mcp.ops.relations import RELATIONS_FILE, RelationsOps, rebase_ledger
-from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.indexing.service import indexable
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.relations.service import RELATIONS_FILE, rebase_ledger
 from openviking_mcp.pack.format import (
     BACKUP_SCOPES,
     FILES,
@@ -77,7 +77,7 @@ __all__ = ["OnConflict", "PackOps", "VectorMode"]
 _BATCH = 256
 
 
-class PackOps(IndexingOps, UploadOps, RelationsOps):
+class PackOps(ServiceCore):
     @staticmethod
     def _require_admin(ctx: RequestContext, action: str) -> None:
         if not ctx.is_admin:

@@ -26,8 +26,9 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.indexing.rows import RecordBuffer
 from openviking_mcp.indexing.semantic import FileInfo
-from openviking_mcp.ops.indexing import IndexingOps, _Refresh, indexable
-from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.indexing.service import RefreshJob as _Refresh
+from openviking_mcp.indexing.service import indexable
+from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.resources.parsers import parse_document, sanitize_name
 from openviking_mcp.resources.sources import (
     SourceFilter,
@@ -75,7 +76,7 @@ def _unique(rel: str, taken: dict[str, Any]) -> str:
         n += 1
 
 
-class ResourceOps(IndexingOps, UploadOps):
+class ResourceOps(ServiceCore):
     def _staging(self, task_key: str) -> Path:
         return self.config.workspace / "tmp" / "staging" / task_key
 

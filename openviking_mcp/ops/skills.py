@@ -26,9 +26,7 @@ from openviking_mcp.contract.access import check_access
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.ops.indexing import IndexingOps
-from openviking_mcp.ops.privacy import PrivacyOps
-from openviking_mcp.ops.uploads import UploadOps
+from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.skills import (
     Skill,
     parse_skill,
@@ -70,7 +68,7 @@ def _abstract(skill: Skill) -> str:
     return f"{text}\nTags: {', '.join(skill.tags)}" if skill.tags else text
 
 
-class SkillOps(IndexingOps, PrivacyOps, UploadOps):
+class SkillOps(ServiceCore):
     # -- where skills live -----------------------------------------------------------------
 
     def _skill_roots(self, ctx: RequestContext) -> list[VikingURI]:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.indexing.summarize import summarize_text, truncate_text
-from openviking_mcp.ops.filesystem import FilesystemOps
+from openviking_mcp.ops.base import ServiceCore
 
 __all__ = ["Level", "TierOps"]
 
@@ -23,7 +23,7 @@ _FILE_OVERVIEW_CHARS = 4000
 _LISTING_LIMIT = 200
 
 
-class TierOps(FilesystemOps):
+class TierOps(ServiceCore):
     async def read_level(
         self, ctx: RequestContext, uri: str, level: str = "full"
     ) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.ops.filesystem import FilesystemOps
+from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.storage.base import Entry
 
 __all__ = ["DavEntry", "MethodNotAllowedError", "WebDAVOps"]
@@ -70,7 +70,7 @@ def _entry(path: tuple[str, ...], entry: Entry) -> DavEntry:
     )
 
 
-class WebDAVOps(FilesystemOps):
+class WebDAVOps(ServiceCore):
     """The operations behind ``/webdav/resources``."""
 
     def _dav_uri(self, ctx: RequestContext, path: str, *, creating: bool = False) -> VikingURI:

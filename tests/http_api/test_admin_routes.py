@@ -176,12 +176,12 @@ def test_delete_account_removes_data_and_vectors(client: TestClient) -> None:
         client.portal.call(write)  # type: ignore[union-attr]
 
     def vectors(account: str) -> int:
-        count = functools.partial(service.index.count, IndexFilter(account_id=account))
+        count = functools.partial(service.store.index.count, IndexFilter(account_id=account))
         result: int = client.portal.call(count)  # type: ignore[union-attr]
         return result
 
     def stored(key: str) -> bool:
-        result: bool = client.portal.call(service.store.exists, key)  # type: ignore[union-attr]
+        result: bool = client.portal.call(service.store.content.exists, key)  # type: ignore[union-attr]
         return result
 
     assert vectors("acme") > 0

@@ -60,7 +60,7 @@ async def _seed(service: ContextService, ctx: RequestContext, *names: str) -> No
 
 async def _drain(service: ContextService) -> None:
     for _ in range(400):
-        if await service.tasks.idle():
+        if await service.store.tasks.idle():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("tasks did not finish")
@@ -81,7 +81,7 @@ async def test_scroll_pages_through_rows_without_vectors(client: Client) -> None
         ctx = await service.local_context()
         await _seed(service, ctx, "a", "b", "c")
         prefix = "viking://resources/docs"
-        total = await service.index.count(IndexFilter(account_id="default", uri_prefixes=(prefix,)))
+        total = await service.store.index.count(IndexFilter(account_id="default", uri_prefixes=(prefix,)))
         assert total >= 4  # the folder's L0/L1 plus one row per file
         seen: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -146,7 +146,7 @@ async def test_count_with_plain_and_vikingdb_filters(client: Client) -> None:
         ctx = await service.local_context()
         await _seed(service, ctx, "a", "b")
         readable = ("viking://resources", "viking://agent", "viking://user/default")
-        everything = await service.index.count(
+        everything = await service.store.index.count(
             IndexFilter(account_id="default", uri_prefixes=readable)
         )
 
@@ -160,7 +160,7 @@ async def test_count_with_plain_and_vikingdb_filters(client: Client) -> None:
         files = IndexFilter(
             account_id="default", uri_prefixes=("viking://resources/docs",), levels=(2,)
         )
-        expected = await service.index.count(files)
+        expected = await service.store.index.count(files)
         assert expected == 2
         plain = {"uri": "viking://resources/docs", "level": 2}
         assert await count(filter=json.dumps(plain)) == expected

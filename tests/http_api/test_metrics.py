@@ -57,7 +57,7 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 async def _idle(service: ContextService) -> None:
     for _ in range(400):
-        if await service.tasks.idle():
+        if await service.store.tasks.idle():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("tasks did not finish")
@@ -110,15 +110,15 @@ async def test_queue_depth_failures_and_index_rows_are_collected_at_scrape(
         async def broken(handle: TaskHandle) -> dict[str, Any]:
             raise ValueError("this task always fails")
 
-        service.tasks.register("metrics_block", blocked)
-        service.tasks.register("metrics_fail", broken)
+        service.store.tasks.register("metrics_block", blocked)
+        service.store.tasks.register("metrics_fail", broken)
         await _idle(service)
         ctx = RequestContext("default", "default")
         base = await _scrape(http)
         failed_before = _value(base, "openviking_task_failures_total")
-        failing = await service.tasks.submit("metrics_fail", ctx, {})
-        assert (await service.tasks.wait(failing, timeout=10)).status == "failed"
-        blocked_ids = [await service.tasks.submit("metrics_block", ctx, {}) for _ in range(3)]
+        failing = await service.store.tasks.submit("metrics_fail", ctx, {})
+        assert (await service.store.tasks.wait(failing, timeout=10)).status == "failed"
+        blocked_ids = [await service.store.tasks.submit("metrics_block", ctx, {}) for _ in range(3)]
         for _ in range(100):
             samples = await _scrape(http)
             if _value(samples, "openviking_task_queue_depth", status="running") == 1:
@@ -130,13 +130,13 @@ async def test_queue_depth_failures_and_index_rows_are_collected_at_scrape(
         assert _value(samples, "openviking_task_failures_total") == failed_before + 1
         release.set()
         for task_id in blocked_ids:
-            await service.tasks.wait(task_id, timeout=10)
+            await service.store.tasks.wait(task_id, timeout=10)
 
         user = await service.local_context()
         await service.write(user, "viking://resources/m.md", "metric rows", mode="create")
         await _idle(service)
         samples = await _scrape(http)
-        assert _value(samples, "openviking_index_rows") == await service.index.count() > 0
+        assert _value(samples, "openviking_index_rows") == await service.store.index.count() > 0
         assert _value(samples, "openviking_task_queue_depth", status="pending") == 0
         assert _value(samples, "openviking_tasks_processed_total") >= 3
         await service.find(user, "metric rows")

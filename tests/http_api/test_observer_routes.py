@@ -49,7 +49,7 @@ def client(workspace: Path) -> Client:
 
 async def _idle(service: ContextService) -> None:
     for _ in range(300):
-        if await service.tasks.idle():
+        if await service.store.tasks.idle():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("task queue did not drain")
@@ -86,10 +86,10 @@ async def test_queue_reports_depth_per_status_and_priority(client: Client) -> No
             await release.wait()
             return {}
 
-        service.tasks.register("observer_test", blocked)
+        service.store.tasks.register("observer_test", blocked)
         await _idle(service)
         ctx = RequestContext("default", "default")
-        ids = [await service.tasks.submit("observer_test", ctx, {}) for _ in range(3)]
+        ids = [await service.store.tasks.submit("observer_test", ctx, {}) for _ in range(3)]
         # worker 0 only takes interactive work, so exactly one NORMAL task runs
         for _ in range(100):
             details = (await _get(http, "queue"))["details"]
@@ -110,7 +110,7 @@ async def test_queue_reports_depth_per_status_and_priority(client: Client) -> No
         assert {"processed", "failed", "retried"} <= set(details["stats"])
         release.set()
         for task_id in ids:
-            assert (await service.tasks.wait(task_id, timeout=10)).status == "completed"
+            assert (await service.store.tasks.wait(task_id, timeout=10)).status == "completed"
         details = (await _get(http, "queue"))["details"]
         assert (details["pending"], details["running"]) == (0, 0)
 
@@ -125,7 +125,7 @@ async def test_vikingdb_reports_the_real_table(client: Client) -> None:
         details = component["details"]
         assert component["is_healthy"] is True
         assert details["open"] is True
-        assert details["rows"] == await service.index.count() > 0
+        assert details["rows"] == await service.store.index.count() > 0
         assert details["model_id"] == "hashing:v1-64"
         assert details["dimension"] == 64
         assert details["size_bytes"] > 0
@@ -189,7 +189,7 @@ async def test_lock_lists_held_paths_of_the_callers_account(client: Client) -> N
         root = {"X-API-Key": ROOT_KEY}
         await _idle(service)  # background refreshes hold locks while they run
         assert (await _get(http, "lock", headers=root))["details"]["held"] == []
-        async with service.locks.lock(
+        async with service.store.locks.lock(
             ("acme", "resources", "docs"), ("default", "resources", "other")
         ):
             seen = (await _get(http, "lock", headers=root))["details"]

@@ -96,7 +96,7 @@ async def test_add_resource_without_wait_answers_with_a_task(client: Client) -> 
         result = response.json()["result"]
         assert result["status"] == "success"
         assert result["root_uri"] == "viking://resources/guide"
-        record = await service.tasks.wait(result["task_id"], 30)
+        record = await service.store.tasks.wait(result["task_id"], 30)
         assert record.status == "completed"
 
 

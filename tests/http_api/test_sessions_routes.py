@@ -25,7 +25,7 @@ async def _phase2(task: TaskHandle) -> dict[str, Any]:
 def client(config: OpenVikingConfig) -> Iterator[TestClient]:
     with TestClient(create_app(config)) as c:
         service: ContextService = c.app.state.service  # type: ignore[attr-defined]
-        service.tasks.register("session_commit", _phase2)  # phase 2 stand-in
+        service.store.tasks.register("session_commit", _phase2)  # phase 2 stand-in
         yield c
 
 
@@ -106,7 +106,7 @@ def test_messages_used_commit_context_and_archives(client: TestClient) -> None:
     service: ContextService = client.app.state.service  # type: ignore[attr-defined]
     failed_key = "default/user/default/sessions/chat/history/archive_001/.failed.json"
     payload = json.dumps({"stage": "extracting", "error": "boom"}).encode()
-    client.portal.call(service.store.write_bytes, failed_key, payload)  # type: ignore[union-attr]
+    client.portal.call(service.store.content.write_bytes, failed_key, payload)  # type: ignore[union-attr]
     assert result_of(client.get(f"{BASE}/chat/archives/1"))["failure"]["error"] == "boom"
     retried = result_of(client.post(f"{BASE}/chat/archives/1/retry", json={"wait": True}))
     assert retried["task_status"] == "completed"

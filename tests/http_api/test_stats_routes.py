@@ -65,8 +65,8 @@ async def _phase2(task: TaskHandle) -> dict[str, Any]:
         "deletes": [{"uri": "u4", "memory_type": "cases", "deleted_content": "z"}],
     }
     diff = json.dumps({"operations": ops}).encode()
-    await service.store.write_bytes(f"{key}/memory_diff.json", diff)
-    await service.store.write_bytes(f"{key}/.done", b"")
+    await service.store.content.write_bytes(f"{key}/memory_diff.json", diff)
+    await service.store.content.write_bytes(f"{key}/.done", b"")
     return {"archive_uri": task.payload["archive_uri"]}
 
 
@@ -78,7 +78,7 @@ def client(workspace: Path) -> Iterator[TestClient]:
     with TestClient(create_app(_config(workspace))) as c:
         service = _service(c)
         _PHASE2_SERVICE[:] = [service]
-        service.tasks.register("session_commit", _phase2)
+        service.store.tasks.register("session_commit", _phase2)
         yield c
 
 
@@ -154,7 +154,7 @@ def test_memory_stats_hotness_uses_active_count(client: TestClient) -> None:
         owner_user_id="default",
         active_count=50,
     )
-    client.portal.call(service.index.upsert, [record])  # type: ignore[union-attr]
+    client.portal.call(service.store.index.upsert, [record])  # type: ignore[union-attr]
     stats = result_of(client.get(f"{BASE}/memories"))
     assert stats["hotness_distribution"] == {"cold": 0, "warm": 1, "hot": 1}
 

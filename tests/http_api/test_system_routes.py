@@ -66,8 +66,8 @@ def test_wait_times_out_with_504(client: TestClient) -> None:
         return {}
 
     assert client.portal is not None
-    service.tasks.register("slow_test_task", slow)
-    client.portal.call(service.tasks.submit, "slow_test_task", service.dev_context(), {})
+    service.store.tasks.register("slow_test_task", slow)
+    client.portal.call(service.store.tasks.submit, "slow_test_task", service.dev_context(), {})
     error = error_of(client.post(f"{BASE}/wait", json={"timeout": 0.3}), 504, "DEADLINE_EXCEEDED")
     assert "timed out" in error["message"]
     client.portal.call(release.set)

@@ -44,7 +44,7 @@ async def test_resources_are_listed_and_read(mcp: Client, service: ContextServic
 
 async def test_binary_file_is_a_blob(mcp: Client, service: ContextService) -> None:
     key = "default/resources/bin/blob.dat"
-    await service.store.write_bytes(key, bytes(range(256)))
+    await service.store.content.write_bytes(key, bytes(range(256)))
     result = await mcp.read_resource("viking://resources/bin/blob.dat")
     blob = result.contents[0]
     assert getattr(blob, "blob", None)
@@ -78,7 +78,7 @@ async def test_stored_skills_become_prompts(mcp: Client, service: ContextService
         "group them by area", "list them by author"
     )
     # private skills are managed by add_skill; put the file in place directly
-    await service.store.write_bytes(
+    await service.store.content.write_bytes(
         "default/user/default/skills/release-notes/SKILL.md", private.encode()
     )
     await service.write(
@@ -109,7 +109,7 @@ async def test_stored_skills_become_prompts(mcp: Client, service: ContextService
 async def test_other_users_skills_are_not_offered(service: ContextService) -> None:
     ann = await service.local_context("acme", "ann")
     ben = await service.local_context("acme", "ben")
-    await service.store.write_bytes("acme/user/ann/skills/secret/SKILL.md", SKILL.encode())
+    await service.store.content.write_bytes("acme/user/ann/skills/secret/SKILL.md", SKILL.encode())
     async with Client(build_mcp_server(service, caller=ben)) as client:
         names = {p.name for p in (await client.list_prompts()).prompts}
         assert "secret" not in names

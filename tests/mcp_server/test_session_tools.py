@@ -20,7 +20,7 @@ def _phase2(service: ContextService) -> None:
     async def stub(task: TaskHandle) -> dict[str, Any]:
         return {"archive_uri": task.payload["archive_uri"]}
 
-    service.tasks.register("session_commit", stub)
+    service.store.tasks.register("session_commit", stub)
 
 
 async def test_schemas(mcp: Client) -> None:

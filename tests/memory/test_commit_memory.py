@@ -77,7 +77,7 @@ async def test_lifecycle_without_llm(workspace: Path) -> None:
         diff = json.loads(await svc.read(ctx, f"{archive}/memory_diff.json"))
         assert diff["summary"]["total_adds"] >= 3
         archive_key = svc._key(ctx, svc._resolve(ctx, archive))
-        assert await svc.store.exists(f"{archive_key}/.done")
+        assert await svc.store.content.exists(f"{archive_key}/.done")
         assert "Session Summary" in await svc.overview(ctx, archive)
 
         files = await _memory_files(svc, ctx)
@@ -172,7 +172,7 @@ async def test_llm_extraction_update_and_failure_then_retry(workspace: Path) -> 
             failed = await svc.commit_session(ctx, "a", wait=True, timeout=120)
             assert failed["task_status"] == "failed"
             archive_key = svc._key(ctx, svc._resolve(ctx, failed["archive_uri"]))
-            failure = json.loads(await svc.store.read_bytes(f"{archive_key}/.failed.json"))
+            failure = json.loads(await svc.store.content.read_bytes(f"{archive_key}/.failed.json"))
             assert failure["stage"] == "extracting"
             assert "not valid JSON" in failure["error"]
 
@@ -196,11 +196,11 @@ async def test_llm_extraction_update_and_failure_then_retry(workspace: Path) -> 
             )
             number = int(failed["archive_uri"].rsplit("_", 1)[-1])
             retried = await svc.retry_archive(ctx, "a", number)
-            record = await svc.tasks.wait(retried["task_id"], 120)
+            record = await svc.store.tasks.wait(retried["task_id"], 120)
             assert record.status == "completed"
             assert "tabs" in await svc.read(ctx, f"{MEM}/preferences/indentation.md")
-            assert not await svc.store.exists(f"{archive_key}/.failed.json")
-            assert await svc.store.exists(f"{archive_key}/.done")
+            assert not await svc.store.content.exists(f"{archive_key}/.failed.json")
+            assert await svc.store.content.exists(f"{archive_key}/.done")
 
 
 @pytest.mark.slow
@@ -241,10 +241,10 @@ def test_kill_between_phases_resumes_after_restart(workspace: Path, tmp_path: Pa
             svc, ctx = aov.service, aov.context
             key = svc._key(ctx, svc._resolve(ctx, archive))
             for _ in range(600):
-                if await svc.store.exists(f"{key}/.done"):
+                if await svc.store.content.exists(f"{key}/.done"):
                     break
                 await asyncio.sleep(0.1)
-            assert await svc.store.exists(f"{key}/.done")
+            assert await svc.store.content.exists(f"{key}/.done")
             prefs = [f for f in await _memory_files(svc, ctx) if "/preferences/" in f]
             assert prefs
             assert "green tea" in (await svc.read(ctx, prefs[0])).lower()
@@ -262,7 +262,7 @@ async def test_used_contexts_raise_active_count(workspace: Path) -> None:
         commit = await svc.commit_session(ctx, "u", wait=True, timeout=120)
         assert commit["task_status"] == "completed", commit
         assert commit["result"]["active_count_updated"] >= 1
-        rows, _ = await svc.index.scroll(
+        rows, _ = await svc.store.index.scroll(
             IndexFilter(account_id=ctx.account_id, uri_prefixes=(doc,)), 10, None
         )
         assert rows
@@ -289,7 +289,7 @@ async def test_a_failing_model_call_is_retried(workspace: Path) -> None:
             await svc.add_message(ctx, "r", "user", content="Oolong is my favourite tea.")
             commit = await svc.commit_session(ctx, "r", wait=True, timeout=120)
             assert commit["task_status"] == "completed", commit
-            record = await svc.tasks.wait(commit["task_id"], 1)
+            record = await svc.store.tasks.wait(commit["task_id"], 1)
             assert record.attempts == 2
             assert calls["extraction"] == 2
             assert "oolong" in await svc.read(ctx, f"{MEM}/preferences/tea.md")

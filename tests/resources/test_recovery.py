@@ -42,9 +42,9 @@ SCRIPT = textwrap.dedent(
             print(planned["task_id"], flush=True)
             await asyncio.sleep(3600)  # killed long before this ends
         else:
-            record = await service.tasks.wait(arg, timeout=120)
+            record = await service.store.tasks.wait(arg, timeout=120)
             found = await service.find(ctx, "chapter 37 unique marker", limit=1)
-            rows = await service.index.count()
+            rows = await service.store.index.count()
             print(json.dumps({"status": record.status, "attempts": record.attempts,
                               "result": record.result, "top": found["resources"][0]["uri"],
                               "rows": rows}), flush=True)

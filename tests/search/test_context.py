@@ -485,7 +485,7 @@ async def test_session_expands_the_query(workspace: Path) -> None:
         await aov.write(GUIDE, GUIDE_TEXT, mode="create", wait=True)
         await aov.wait_processing(timeout=60)
         message = {"role": "user", "content": "Tell me about the okapi enclosure"}
-        await aov.service.store.write_bytes(
+        await aov.service.store.content.write_bytes(
             "default/user/default/sessions/s1/messages.jsonl", json.dumps(message).encode()
         )
         result = await aov.assemble_context("cleaning rota", session_id="s1")
@@ -493,7 +493,7 @@ async def test_session_expands_the_query(workspace: Path) -> None:
         assert stats["query_expansion"] == "keywords"
         assert "okapi" in stats["planned_queries"][0]
         assert result["entries"][0]["uri"] == "viking://resources/okapi.md"
-        await aov.service.store.mkdir("default/user/default/sessions/empty", exist_ok=True)
+        await aov.service.store.content.mkdir("default/user/default/sessions/empty", exist_ok=True)
         plain = await aov.assemble_context("cleaning rota", session_id="empty")
         assert plain["stats"]["query_expansion"] == "none"
         assert plain["stats"]["planned_queries"] == ["cleaning rota"]
@@ -568,7 +568,7 @@ async def test_dedup_turns_cools_what_earlier_turns_injected(workspace: Path) ->
                 mode="create",
             )
         await aov.wait_processing(timeout=60)
-        await svc.store.mkdir("default/user/default/sessions/chat", exist_ok=True)
+        await svc.store.content.mkdir("default/user/default/sessions/chat", exist_ok=True)
         first = await aov.assemble_context(
             "okapi cleaning rota", session_id="chat", dedup_turns=2, limit=1
         )

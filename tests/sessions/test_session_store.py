@@ -51,7 +51,7 @@ def svc(service: ContextService) -> ContextService:
 @pytest.fixture
 def phase2(service: ContextService) -> Phase2Stub:
     stub = Phase2Stub()
-    service.tasks.register("session_commit", stub)
+    service.store.tasks.register("session_commit", stub)
     return stub
 
 
@@ -61,12 +61,12 @@ def ctx(service: ContextService) -> RequestContext:
 
 
 async def _lines(svc: ContextService, key: str) -> list[dict[str, Any]]:
-    raw = (await svc.store.read_bytes(key)).decode()
+    raw = (await svc.store.content.read_bytes(key)).decode()
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
 async def _json(svc: ContextService, key: str) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(await svc.store.read_bytes(key))
+    doc: dict[str, Any] = json.loads(await svc.store.content.read_bytes(key))
     return doc
 
 
@@ -213,7 +213,7 @@ async def test_long_tool_output_is_externalised(svc: ContextService, ctx: Reques
     uri = big["tool_output_uri"]
     assert re.fullmatch(r"viking://user/default/sessions/s1/tool-results/tr_[0-9a-f]{32}\.txt", uri)
     key = "default/" + uri.removeprefix("viking://")
-    assert (await svc.store.read_bytes(key)).decode() == output
+    assert (await svc.store.content.read_bytes(key)).decode() == output
     assert kept["tool_output"] == "x" * 20_000  # at the limit: kept inline
     assert "tool_output_uri" not in kept
 
@@ -310,8 +310,8 @@ async def test_context_fits_the_budget(
     # archive 1 finished (overview), archive 2 not: its messages still count as context
     await svc.commit_session(ctx, "c", keep_recent_count=4)
     base = f"{SESSIONS}/c/history/archive_001"
-    await svc.store.write_bytes(f"{base}/.overview.md", b"# Session Summary\n\nTea talk.")
-    await svc.store.write_bytes(f"{base}/.done", b"x")
+    await svc.store.content.write_bytes(f"{base}/.overview.md", b"# Session Summary\n\nTea talk.")
+    await svc.store.content.write_bytes(f"{base}/.done", b"x")
     await svc.commit_session(ctx, "c", keep_recent_count=2)
     result = await svc.session_context(ctx, "c")
     assert "Tea talk." in (result["latest_archive_overview"] or "")
@@ -355,7 +355,7 @@ async def test_commit_archives_and_keeps_the_tail(
     assert meta["commit_count"] == 1
     assert meta["last_commit_at"]
 
-    record = await svc.tasks.get(result["task_id"])
+    record = await svc.store.tasks.get(result["task_id"])
     assert record.task_type == "session_commit"
     assert record.resource_id == archive_uri
     assert record.payload == {
@@ -405,7 +405,7 @@ async def test_a_failed_archive_does_not_block_and_can_be_retried(
     first = await svc.commit_session(ctx, "f", wait=True, timeout=30)
     failure = {"stage": "extracting", "error": "model said nonsense"}
     archive_key = f"{SESSIONS}/f/history/archive_001"
-    await svc.store.write_bytes(f"{archive_key}/.failed.json", json.dumps(failure).encode())
+    await svc.store.content.write_bytes(f"{archive_key}/.failed.json", json.dumps(failure).encode())
 
     got = await svc.get_archive(ctx, "f", 1)
     assert got["status"] == "failed"
@@ -423,13 +423,13 @@ async def test_a_failed_archive_does_not_block_and_can_be_retried(
     assert retried["status"] == "accepted"
     assert retried["task_status"] == "completed"
     assert retried["archive_uri"].endswith("/archive_001")
-    assert not await svc.store.exists(f"{archive_key}/.failed.json")
+    assert not await svc.store.content.exists(f"{archive_key}/.failed.json")
     assert (await svc.get_archive(ctx, "f", "001"))[
         "status"
     ] == "pending"  # the stub writes no .done
     assert phase2.payloads[-1]["archive"] == "archive_001"
 
-    await svc.store.write_bytes(f"{archive_key}/.done", b"x")
+    await svc.store.content.write_bytes(f"{archive_key}/.done", b"x")
     assert (await svc.get_archive(ctx, "f", 1))["status"] == "done"
     with pytest.raises(FailedPreconditionError):
         await svc.retry_archive(ctx, "f", 1)
@@ -450,7 +450,7 @@ async def test_retry_of_a_queued_archive_conflicts(
         await gate.wait()
         return {}
 
-    svc.tasks.register("session_commit", slow)
+    svc.store.tasks.register("session_commit", slow)
     await svc.add_message(ctx, "q", "user", "hello")
     result = await svc.commit_session(ctx, "q")
     try:
@@ -459,13 +459,13 @@ async def test_retry_of_a_queued_archive_conflicts(
         assert info.value.details["task_id"] == result["task_id"]
     finally:
         gate.set()
-    await svc.tasks.wait(result["task_id"], 30)
+    await svc.store.tasks.wait(result["task_id"], 30)
 
 
 async def test_commit_without_a_phase2_handler_keeps_the_archive_pending(
     svc: ContextService, ctx: RequestContext
 ) -> None:
-    svc.tasks._handlers.pop("session_commit", None)  # a build without the memory engine
+    svc.store.tasks._handlers.pop("session_commit", None)  # a build without the memory engine
     await svc.add_message(ctx, "n", "user", "hello")
     result = await svc.commit_session(ctx, "n")
     assert result["status"] == "accepted"
@@ -518,7 +518,7 @@ async def test_idle_sessions_are_committed(
     key = f"{SESSIONS}/idle/.meta.json"
     meta = await _json(svc, key)
     meta["last_message_at"] = "2020-01-01T00:00:00Z"
-    await svc.store.write_bytes(key, json.dumps(meta).encode())
+    await svc.store.content.write_bytes(key, json.dumps(meta).encode())
 
     commits = await svc.check_idle_sessions(ctx)
     assert [c["session_id"] for c in commits] == ["idle"]

@@ -225,7 +225,7 @@ async def test_secrets_are_redacted_and_restored_for_the_owner(service: ContextS
     text = f"---\nname: deploy\ndescription: Deploy\n---\n\nCall the API with {key}.\n"
     result = await service.add_skill(ann, text, wait=True)
     assert result["secrets_redacted"] == 1
-    raw = (await service.store.read_bytes("acme/agent/skills/deploy/SKILL.md")).decode()
+    raw = (await service.store.content.read_bytes("acme/agent/skills/deploy/SKILL.md")).decode()
     assert key not in raw
     assert "{{ov_privacy:skill:deploy:secret_1}}" in raw
     assert key in (await service.get_skill(ann, "deploy"))["content"]

@@ -1,4 +1,4 @@
-"""Temp uploads and one-shot upload tickets.
+"""The upload service: temp uploads and one-shot upload tickets.
 
 A temp upload is a file a remote caller streams to ``{workspace}/tmp/upload/{temp_file_id}``
 before importing it with ``add_resource(temp_file_id=...)``. Next to it a JSON sidecar
@@ -34,9 +34,10 @@ from openviking_mcp.contract.errors import (
     UnauthenticatedError,
 )
 from openviking_mcp.contract.identity import RequestContext, Role
-from openviking_mcp.ops.base import ServiceCore, iso_time
+from openviking_mcp.contract.uploads import TicketRequest, TicketResult, UploadResult
+from openviking_mcp.store import Store, iso_time
 
-__all__ = ["UploadOps", "sanitize_upload_filename"]
+__all__ = ["UploadService", "sanitize_upload_filename"]
 
 _META_SUFFIX = ".meta"
 _PART_SUFFIX = ".part"
@@ -75,17 +76,23 @@ def _remove(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-class UploadOps(ServiceCore):
+class UploadService:
+    """See the module docs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._config = store.config
+
     # -- the upload folder -----------------------------------------------------------------
 
     def _upload_dir(self) -> Path:
-        return self.config.workspace / "tmp" / "upload"
+        return self._config.workspace / "tmp" / "upload"
 
     @property
     def _upload_ttl(self) -> int:
-        return self.config.server.upload_ttl_seconds
+        return self._config.server.upload_ttl_seconds
 
-    def _upload_path(self, ctx: RequestContext, temp_file_id: str) -> tuple[Path, str]:
+    def upload_path(self, ctx: RequestContext, temp_file_id: str) -> tuple[Path, str]:
         """The stored file of one of the caller's temp uploads and its original filename
         (blocking: run in a thread).
 
@@ -119,18 +126,18 @@ class UploadOps(ServiceCore):
 
     # -- saving ----------------------------------------------------------------------------
 
-    async def save_upload(
+    async def save(
         self, ctx: RequestContext, filename: str, chunks: AsyncIterator[bytes]
-    ) -> dict[str, Any]:
+    ) -> UploadResult:
         """Stream an upload into the temp folder; returns
         ``{temp_file_id, filename, size, sha256, expires_at}``.
 
         Larger than ``server.max_upload_mb`` → ``INVALID_ARGUMENT`` and nothing is kept.
         """
-        self._require_open()
-        await self.purge_uploads()
+        self._store.require_open()
+        await self.purge()
         name = sanitize_upload_filename(filename)
-        limit = self.config.server.max_upload_mb * 1024 * 1024
+        limit = self._config.server.max_upload_mb * 1024 * 1024
         folder = self._upload_dir()
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         temp_file_id = f"upload_{uuid.uuid4().hex}{_extension(name)}"
@@ -146,7 +153,7 @@ class UploadOps(ServiceCore):
                     size += len(chunk)
                     if size > limit:
                         raise InvalidArgumentError(
-                            f"Upload exceeds size limit ({self.config.server.max_upload_mb} MiB)",
+                            f"Upload exceeds size limit ({self._config.server.max_upload_mb} MiB)",
                             {"max_bytes": limit, "filename": name},
                         )
                     digest.update(chunk)
@@ -166,13 +173,13 @@ class UploadOps(ServiceCore):
         except BaseException:
             await asyncio.to_thread(_remove, part, final, meta_path)
             raise
-        return {
-            "temp_file_id": temp_file_id,
-            "filename": name,
-            "size": size,
-            "sha256": meta["sha256"],
-            "expires_at": iso_time(now + self._upload_ttl),
-        }
+        return UploadResult(
+            temp_file_id=temp_file_id,
+            filename=name,
+            size=size,
+            sha256=str(meta["sha256"]),
+            expires_at=iso_time(now + self._upload_ttl),
+        )
 
     @staticmethod
     def _commit_upload(part: Path, final: Path, meta_path: Path, meta: dict[str, Any]) -> None:
@@ -182,7 +189,7 @@ class UploadOps(ServiceCore):
         os.replace(meta_part, meta_path)
         os.replace(part, final)
 
-    async def purge_uploads(self) -> int:
+    async def purge(self) -> int:
         """Delete temp uploads (and sidecars, leftovers of interrupted uploads) older than
         ``server.upload_ttl_seconds``; returns how many files were removed."""
         return await asyncio.to_thread(self._purge_uploads_sync)
@@ -208,14 +215,13 @@ class UploadOps(ServiceCore):
 
     # -- one-shot tickets ------------------------------------------------------------------
 
-    async def create_upload_ticket(
-        self, ctx: RequestContext, *, ttl_seconds: int = 600
-    ) -> dict[str, Any]:
+    async def create_ticket(self, ctx: RequestContext, req: TicketRequest) -> TicketResult:
         """A single-use token that uploads as ``ctx`` until it expires: ``{token, expires_at}``.
 
         Only its sha256 is stored; the token itself is shown once.
         """
-        self._require_open()
+        self._store.require_open()
+        ttl_seconds = req.ttl_seconds
         if (
             not isinstance(ttl_seconds, int)
             or isinstance(ttl_seconds, bool)
@@ -237,13 +243,13 @@ class UploadOps(ServiceCore):
                 (_hash_token(token), ctx.account_id, ctx.user_id, ctx.role.value, now, expires),
             )
 
-        await self.db.transaction(insert)
-        return {"token": token, "expires_at": iso_time(expires)}
+        await self._store.db.transaction(insert)
+        return TicketResult(token=token, expires_at=iso_time(expires))
 
-    async def redeem_upload_ticket(self, token: str) -> RequestContext:
+    async def redeem_ticket(self, token: str) -> RequestContext:
         """The identity a ticket was made for; the ticket is used up. An unknown, used or
         expired token is ``UNAUTHENTICATED``."""
-        self._require_open()
+        self._store.require_open()
         refused = UnauthenticatedError("upload token already used or expired")
         if not isinstance(token, str) or not token.strip():
             raise refused
@@ -259,13 +265,13 @@ class UploadOps(ServiceCore):
                 conn.execute("DELETE FROM upload_tickets WHERE token_hash = ?", (token_hash,))
             return row
 
-        row = await self.db.transaction(take)
+        row = await self._store.db.transaction(take)
         if row is None or float(row["expires_at"]) < time.time():
             raise refused
         role = Role(row["role"])
         if role is not Role.ROOT:
             try:  # a user deleted since the ticket was made cannot upload
-                await self.accounts.get_user(row["account_id"], row["user_id"])
+                await self._store.accounts.get_user(row["account_id"], row["user_id"])
             except NotFoundError:
                 raise refused from None
         return RequestContext(row["account_id"], row["user_id"], role)

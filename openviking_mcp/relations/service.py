@@ -1,5 +1,5 @@
-"""Relations between contexts: ``link``, ``unlink``, ``get_relations`` and the ``relations``
-field of find hits (seed 000's ``/api/v1/relations``).
+"""The relations service: ``link``, ``unlink``, ``get`` and the ``relations`` field of find
+hits.
 
 A relation belongs to its source and is stored in a hidden ledger, ``.relations.json``, in the
 source's directory (for a file: its parent directory). The ledger is a JSON object mapping each
@@ -23,11 +23,18 @@ from typing import Any
 from openviking_mcp.contract.access import can_read
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.relations import (
+    LinkRequest,
+    LinkResult,
+    Relation,
+    RelationsRequest,
+    UnlinkRequest,
+    UnlinkResult,
+)
 from openviking_mcp.contract.uri import VikingURI, parse_uri
-from openviking_mcp.ops.base import iso_time
-from openviking_mcp.ops.search import SearchOps
+from openviking_mcp.store import Store, iso_time
 
-__all__ = ["RELATIONS_FILE", "RelationsOps", "rebase_ledger"]
+__all__ = ["RELATIONS_FILE", "RelationService", "rebase_ledger"]
 
 logger = logging.getLogger("openviking_mcp.relations")
 
@@ -82,23 +89,28 @@ def rebase_ledger(data: bytes, old_root: str, new_root: str) -> bytes:
     )
 
 
-class RelationsOps(SearchOps):
+class RelationService:
+    """See the module docs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
     # -- the ledger ------------------------------------------------------------------------
 
     async def _relations_dir(self, ctx: RequestContext, source: VikingURI) -> VikingURI:
         """The directory whose ledger holds ``source``'s links (404 if ``source`` is missing)."""
-        with self._fs_errors(source):
-            entry = await self.store.stat(self._key(ctx, source))
+        with self._store.fs_errors(source):
+            entry = await self._store.content.stat(self._store.key(ctx, source))
         if entry.is_dir or source.parent is None:
             return source
         return source.parent
 
     def _relations_key(self, ctx: RequestContext, folder: VikingURI) -> str:
-        return f"{self._key(ctx, folder)}/{RELATIONS_FILE}"
+        return f"{self._store.key(ctx, folder)}/{RELATIONS_FILE}"
 
     async def _read_relations(self, key: str) -> Ledger:
         try:
-            raw = await self.store.read_bytes(key)
+            raw = await self._store.content.read_bytes(key)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return {}
         ledger = _parse_ledger(raw)
@@ -109,9 +121,9 @@ class RelationsOps(SearchOps):
     async def _write_relations(self, key: str, ledger: Ledger) -> None:
         kept = {source: links for source, links in ledger.items() if links}
         if kept:
-            await self.store.write_bytes(key, _dump_ledger(kept))
-        elif await self.store.exists(key):
-            await self.store.remove(key)
+            await self._store.content.write_bytes(key, _dump_ledger(kept))
+        elif await self._store.content.exists(key):
+            await self._store.content.remove(key)
 
     async def _visible_links(
         self, ctx: RequestContext, links: list[dict[str, Any]], cap: int | None = None
@@ -125,7 +137,7 @@ class RelationsOps(SearchOps):
                 continue
             if target.scope == "~" or not can_read(ctx, target):
                 continue
-            if not await self.store.exists(self._key(ctx, target)):
+            if not await self._store.content.exists(self._store.key(ctx, target)):
                 continue  # the target was deleted
             out.append({"uri": target.uri, "reason": str(link.get("reason") or "")})
             if cap is not None and len(out) >= cap:
@@ -134,25 +146,17 @@ class RelationsOps(SearchOps):
 
     # -- operations ------------------------------------------------------------------------
 
-    async def get_relations(self, ctx: RequestContext, uri: str) -> list[dict[str, str]]:
-        """The links of ``uri``: ``[{uri, reason}]`` (deleted or unreadable targets left out)."""
-        source = self._resolve(ctx, uri)
+    async def get(self, ctx: RequestContext, req: RelationsRequest) -> list[Relation]:
+        """The links of ``uri`` (deleted or unreadable targets left out)."""
+        source = self._store.resolve(ctx, req.uri)
         folder = await self._relations_dir(ctx, source)
         ledger = await self._read_relations(self._relations_key(ctx, folder))
-        return await self._visible_links(ctx, ledger.get(source.uri, []))
+        return [Relation(**r) for r in await self._visible_links(ctx, ledger.get(source.uri, []))]
 
-    async def link(
-        self,
-        ctx: RequestContext,
-        from_uri: str,
-        to_uris: str | list[str],
-        reason: str = "",
-    ) -> dict[str, Any]:
-        """Link ``from_uri`` to each of ``to_uris`` (an existing link gets the new reason).
-
-        Result: ``{from, to: [uri]}``.
-        """
-        source = self._resolve(ctx, from_uri, field="from_uri", mutate=True)
+    async def link(self, ctx: RequestContext, req: LinkRequest) -> LinkResult:
+        """Link ``from_uri`` to each of ``to_uris`` (an existing link gets the new reason)."""
+        from_uri, to_uris, reason = req.from_uri, req.to_uris, req.reason
+        source = self._store.resolve(ctx, from_uri, field="from_uri", mutate=True)
         raw = [to_uris] if isinstance(to_uris, str) else list(to_uris)
         if not raw:
             raise InvalidArgumentError("to_uris must name at least one URI", {"field": "to_uris"})
@@ -162,16 +166,16 @@ class RelationsOps(SearchOps):
             )
         targets: list[VikingURI] = []
         for item in raw:
-            target = self._resolve(ctx, item, field="to_uris")
+            target = self._store.resolve(ctx, item, field="to_uris")
             if target == source:
                 raise InvalidArgumentError("A context cannot be linked to itself", {"uri": item})
-            if not await self.store.exists(self._key(ctx, target)):
+            if not await self._store.content.exists(self._store.key(ctx, target)):
                 raise NotFoundError(target.uri)
             if target not in targets:
                 targets.append(target)
         folder = await self._relations_dir(ctx, source)
         key = self._relations_key(ctx, folder)
-        async with self.locks.lock((*self._lock_path(ctx, folder), RELATIONS_FILE)):
+        async with self._store.locks.lock((*self._store.lock_path(ctx, folder), RELATIONS_FILE)):
             ledger = await self._read_relations(key)
             links = ledger.setdefault(source.uri, [])
             now = iso_time(time.time())
@@ -186,16 +190,15 @@ class RelationsOps(SearchOps):
                     f"A context can have at most {_MAX_LINKS} relations", {"uri": source.uri}
                 )
             await self._write_relations(key, ledger)
-        return {"from": source.uri, "to": [t.uri for t in targets]}
+        return LinkResult(from_=source.uri, to=[t.uri for t in targets])
 
-    async def unlink(self, ctx: RequestContext, from_uri: str, to_uri: str) -> dict[str, Any]:
-        """Remove the link ``from_uri`` → ``to_uri``. Result: ``{from, to, removed}``
-        (``removed`` is false when there was no such link)."""
-        source = self._resolve(ctx, from_uri, field="from_uri", mutate=True)
-        target = self._resolve(ctx, to_uri, field="to_uri")
+    async def unlink(self, ctx: RequestContext, req: UnlinkRequest) -> UnlinkResult:
+        """Remove the link ``from_uri`` → ``to_uri`` (``removed`` is false if there was none)."""
+        source = self._store.resolve(ctx, req.from_uri, field="from_uri", mutate=True)
+        target = self._store.resolve(ctx, req.to_uri, field="to_uri")
         folder = await self._relations_dir(ctx, source)
         key = self._relations_key(ctx, folder)
-        async with self.locks.lock((*self._lock_path(ctx, folder), RELATIONS_FILE)):
+        async with self._store.locks.lock((*self._store.lock_path(ctx, folder), RELATIONS_FILE)):
             ledger = await self._read_relations(key)
             links = ledger.get(source.uri, [])
             kept = [link for link in links if link["uri"] != target.uri]
@@ -203,11 +206,11 @@ class RelationsOps(SearchOps):
             if removed:
                 ledger[source.uri] = kept
                 await self._write_relations(key, ledger)
-        return {"from": source.uri, "to": target.uri, "removed": removed}
+        return UnlinkResult(from_=source.uri, to=target.uri, removed=removed)
 
     # -- find hits -------------------------------------------------------------------------
 
-    async def _attach_relations(self, ctx: RequestContext, result: dict[str, Any]) -> None:
+    async def attach(self, ctx: RequestContext, result: dict[str, Any]) -> None:
         """Give every hit ``relations: [{uri, reason}]`` (at most five). A hit's ledger is in
         the parent of its URI (``dir/.abstract.md`` → ``dir``, ``dir/file`` → ``dir``)."""
         ledgers: dict[str, Ledger] = {}

@@ -1,0 +1,1 @@
+"""Content: reading files and tiers, writing and editing text files."""

@@ -1,0 +1,184 @@
+"""Content: reading a file (or a tier of a directory), writing and editing text files.
+
+A write answers with the indexing status of the change: ``semantic_status`` and
+``vector_status`` are ``queued`` (with the refresh's ``task_id``), ``complete`` (the writer
+waited), ``skipped`` (the path is never indexed, or nothing changed) or the waited task's
+status.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from openviking_mcp.contract.base import Request, Result, omitted
+from openviking_mcp.contract.operations import Operation, Route
+
+__all__ = [
+    "OPERATIONS",
+    "EditRequest",
+    "EditResult",
+    "IndexStatus",
+    "Level",
+    "ReadLevelRequest",
+    "ReadLevelResult",
+    "ReadRequest",
+    "UriRequest",
+    "WriteMode",
+    "WriteRequest",
+    "WriteResult",
+]
+
+WriteMode = Literal["replace", "append", "create"]
+Level = Literal["abstract", "overview", "full"]
+
+
+def _uri() -> Any:
+    return Field(description="A viking:// URI.")
+
+
+class UriRequest(Request):
+    """An operation on one URI."""
+
+    uri: str = _uri()
+
+
+class ReadRequest(Request):
+    """Text of a file (L2); ``offset``/``limit`` select lines (``limit=-1``: to the end).
+    ``raw`` keeps what readers normally do not see: a memory's hidden fields block, a skill's
+    secret placeholders."""
+
+    uri: str = _uri()
+    offset: int = Field(default=0, description="First line (0-based).")
+    limit: int = Field(default=-1, description="Lines to read; -1: to the end.")
+    raw: bool = False
+
+
+class ReadLevelRequest(Request):
+    """A file or directory at one tier: ``abstract`` (L0), ``overview`` (L1) or ``full``."""
+
+    uri: str = _uri()
+    level: Level = "full"
+
+
+class ReadLevelResult(Result):
+    uri: str
+    level: str
+    is_dir: bool
+    context_type: str
+    text: str
+
+
+class IndexStatus(Result):
+    """How the index follows a change (see the module docs)."""
+
+    semantic_status: str = "skipped"
+    vector_status: str = "skipped"
+    task_id: str | None = omitted()
+
+
+class WriteRequest(Request):
+    """Write a text file atomically, then refresh its tiers and vectors. ``replace`` and
+    ``append`` need an existing file; ``create`` a new path (its parents are made)."""
+
+    uri: str = _uri()
+    content: str = Field(description="The text to write.")
+    mode: WriteMode = Field(
+        default="replace",
+        description="replace/append need an existing file (404); create a new path (409).",
+    )
+    wait: bool = Field(default=False, description="Return once the change is indexed.")
+    timeout: float | None = Field(default=None, description="Seconds to wait at most.")
+
+
+class WriteResult(Result):
+    uri: str
+    context_type: str
+    mode: str
+    written_bytes: int
+    content_updated: bool = True
+    semantic_status: str = "skipped"
+    vector_status: str = "skipped"
+    task_id: str | None = omitted()
+
+
+class EditRequest(Request):
+    """Replace an exact substring of a UTF-8 text file: ``old_string`` must occur exactly
+    once, or ``replace_all`` must be set."""
+
+    uri: str = _uri()
+    old_string: str
+    new_string: str
+    replace_all: bool = False
+    wait: bool = False
+    timeout: float | None = None
+
+
+class EditResult(Result):
+    uri: str
+    context_type: str
+    replacements: int
+    written_bytes: int
+    changed: bool
+    semantic_status: str = "skipped"
+    vector_status: str = "skipped"
+    task_id: str | None = omitted()
+
+
+_CONTENT = "/api/v1/content"
+
+OPERATIONS = (
+    Operation("read", "content.read", ReadRequest, str, ("uri",), Route("GET", f"{_CONTENT}/read")),
+    Operation(
+        "read_bytes",
+        "content.read_bytes",
+        UriRequest,
+        bytes,
+        ("uri",),
+        Route("GET", f"{_CONTENT}/download", raw=True),
+        doc="Raw bytes of a file.",
+    ),
+    Operation(
+        "read_level",
+        "content.read_level",
+        ReadLevelRequest,
+        ReadLevelResult,
+        ("uri", "level"),
+        Route("GET", f"{_CONTENT}/level"),
+    ),
+    Operation(
+        "abstract",
+        "content.abstract",
+        UriRequest,
+        str,
+        ("uri",),
+        Route("GET", f"{_CONTENT}/abstract"),
+        doc="L0 of a directory (a file's parent directory), body only.",
+    ),
+    Operation(
+        "overview",
+        "content.overview",
+        UriRequest,
+        str,
+        ("uri",),
+        Route("GET", f"{_CONTENT}/overview"),
+        doc="L1 of a directory (a file's parent directory), body only.",
+    ),
+    Operation(
+        "write",
+        "content.write",
+        WriteRequest,
+        WriteResult,
+        ("uri", "content"),
+        Route("POST", f"{_CONTENT}/write", waits="wait"),
+    ),
+    Operation(
+        "edit",
+        "content.edit",
+        EditRequest,
+        EditResult,
+        ("uri", "old_string", "new_string"),
+        Route("POST", f"{_CONTENT}/edit", waits="wait"),
+    ),
+)

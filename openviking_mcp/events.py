@@ -1,0 +1,140 @@
+"""Events: what the store announces when content changes, and who reacts.
+
+A feature that writes, moves or removes content publishes an event; the features that keep
+something in step with content subscribe to it. Reading :func:`EventBus.subscribe` calls (all
+made in :mod:`openviking_mcp.service`) shows in one place who reacts to what:
+
+* :class:`Written`, :class:`Removed`, :class:`Moved`: indexing refreshes tiers and vectors;
+  a ``Written`` handler may report status fields (``semantic_status``, ``task_id``...) that the
+  write's result carries;
+* :class:`LayoutCreated`: new preset folders of an account or user, queued for indexing;
+* :class:`TextRead`: a filter, not a notification: each handler gets the text a reader is about
+  to see and returns it, possibly changed (memory files lose their hidden fields, skills get
+  their reader's secrets back);
+* :class:`TextIndexed`: a filter of the text about to be embedded (memory files lose their
+  hidden fields; secrets are never restored here).
+
+Handlers run in the order they subscribed, in the publisher's task; an exception stops the
+publish and reaches the publisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+
+__all__ = [
+    "Event",
+    "EventBus",
+    "LayoutCreated",
+    "Moved",
+    "Removed",
+    "TextIndexed",
+    "TextRead",
+    "Written",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Event):
+    """A file's content changed, or a directory got a new description. ``wait``: the writer
+    waits until the change is indexed (for at most ``timeout`` seconds)."""
+
+    ctx: RequestContext
+    uri: VikingURI
+    wait: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removed(Event):
+    """A file or a whole directory is gone."""
+
+    ctx: RequestContext
+    uri: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
+class Moved(Event):
+    """A file or directory moved from ``source`` to ``dest``."""
+
+    ctx: RequestContext
+    source: VikingURI
+    dest: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutCreated(Event):
+    """Preset folders were created for an account (and a user, if given)."""
+
+    account_id: str
+    user_id: str | None
+    dirs: tuple[VikingURI, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextRead(Event):
+    """A reader is about to see the text of ``uri`` (a filter: see the module docs)."""
+
+    ctx: RequestContext
+    uri: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
+class TextIndexed(Event):
+    """The text of ``uri`` is about to be embedded (a filter: see the module docs)."""
+
+    ctx: RequestContext
+    uri: VikingURI
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+class EventBus:
+    """Subscriptions by event type; see the module docs for the order and error rules."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = {}
+
+    def subscribe(self, kind: type[E], handler: Callable[[E], Awaitable[Any]]) -> None:
+        self._handlers.setdefault(kind, []).append(handler)
+
+    def subscribe_filter(self, kind: type[E], handler: Callable[[E, str], Awaitable[str]]) -> None:
+        """``handler(event, text) -> text`` for filter events such as :class:`TextRead`."""
+
+        async def step(pair: tuple[E, str]) -> str:
+            return await handler(*pair)
+
+        self._handlers.setdefault(kind, []).append(step)
+
+    def handlers(self, kind: type[Event]) -> tuple[Handler, ...]:
+        return tuple(self._handlers.get(kind, ()))
+
+    async def publish(self, event: Event) -> list[Any]:
+        """Run every handler of ``event``'s type; returns what each returned, in order."""
+        return [await handler(event) for handler in self.handlers(type(event))]
+
+    async def report(self, event: Event) -> dict[str, Any]:
+        """:meth:`publish`, merging the handlers' ``dict`` answers (later ones win)."""
+        merged: dict[str, Any] = {}
+        for answer in await self.publish(event):
+            if isinstance(answer, dict):
+                merged.update(answer)
+        return merged
+
+    async def filter(self, event: E, text: str) -> str:
+        """Pass ``text`` through every filter handler of ``event``'s type."""
+        for handler in self.handlers(type(event)):
+            text = await handler((event, text))
+        return text

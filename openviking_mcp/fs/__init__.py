@@ -1,0 +1,1 @@
+"""Filesystem: ls, tree, stat, mkdir, rm and mv over the ``viking://`` tree."""

@@ -1,0 +1,331 @@
+"""The indexing service: keeps tiers and vectors in step with content.
+
+It subscribes to the content events (see :meth:`IndexingService.subscribe`):
+
+* files get L2 rows, one per passage; directories get L0/L1 sidecars and rows;
+* directory tiers are regenerated bottom-up and the change *bubbles up* to the scope root, so
+  a parent's overview always lists what its children now hold;
+* an L0 written by a user (``mkdir --description``), a preset or a skill is kept, and used as
+  the introduction of the regenerated overview.
+
+The work runs as ``refresh`` tasks on the durable queue (interactive priority for single
+writes), so it survives restarts. Sessions and privacy folders and dot-files are never indexed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from openviking_mcp.config import SemanticConfig
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, parse_uri
+from openviking_mcp.events import EventBus, LayoutCreated, Moved, Removed, TextIndexed, Written
+from openviking_mcp.indexing.llm_summary import LLMSummarizer
+from openviking_mcp.indexing.rows import RecordBuffer, directory_rows, file_rows
+from openviking_mcp.indexing.semantic import FileInfo, SemanticBuilder
+from openviking_mcp.indexing.summarize import ChildInfo
+from openviking_mcp.storage.index import IndexFilter, record_id
+from openviking_mcp.storage.queue import BULK, INTERACTIVE, TaskHandle
+from openviking_mcp.storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    render_sidecar,
+    sidecar_body,
+    sidecar_meta,
+)
+from openviking_mcp.store import Store
+
+__all__ = ["REFRESH_TASK", "IndexingService", "RefreshJob", "indexable"]
+
+logger = logging.getLogger("openviking_mcp.indexing")
+
+REFRESH_TASK = "refresh"
+_UNINDEXED_USER_AREAS = frozenset({"sessions", "privacy"})
+_KEEP_ABSTRACT_FROM = frozenset({"user", "preset", "skill"})
+_MAX_DESCRIBED_CHILDREN = 200
+
+
+def indexable(uri: VikingURI) -> bool:
+    """Whether ``uri`` belongs in the search index."""
+    parts = uri.parts
+    if not parts or any(p.startswith(".") for p in parts):
+        return False
+    return not (parts[0] == "user" and len(parts) >= 3 and parts[2] in _UNINDEXED_USER_AREAS)
+
+
+@dataclass(slots=True)
+class RefreshJob:
+    """One refresh's shared state: the row buffer and the file descriptions known so far
+    (an import passes the ones its parsers made)."""
+
+    ctx: RequestContext
+    buffer: RecordBuffer
+    infos: dict[str, FileInfo] = field(default_factory=dict)
+    semantic: bool = True
+    files_done: int = 0
+
+
+class IndexingService:
+    """See the module docs."""
+
+    def __init__(self, store: Store, semantic: SemanticConfig) -> None:
+        self._store = store
+        llm = store.llm
+        self.semantic = SemanticBuilder(
+            semantic, LLMSummarizer(llm.complete) if llm is not None else None
+        )
+
+    def subscribe(self, events: EventBus) -> None:
+        """React to content changes and run the ``refresh`` task."""
+        events.subscribe(Written, self._written)
+        events.subscribe(Removed, self._removed)
+        events.subscribe(Moved, self._moved)
+        events.subscribe(LayoutCreated, self._layout_created)
+        self._store.tasks.register(REFRESH_TASK, self._task_refresh)
+
+    # -- queueing --------------------------------------------------------------------------
+
+    async def queue_refresh(
+        self,
+        ctx: RequestContext,
+        uris: list[str],
+        *,
+        recursive: bool,
+        bubble: bool = True,
+        semantic: bool = True,
+        priority: int = INTERACTIVE,
+        resource_id: str | None = None,
+    ) -> str:
+        """Queue a ``refresh`` task; returns its id."""
+        payload = {"uris": uris, "recursive": recursive, "bubble": bubble, "semantic": semantic}
+        return await self._store.tasks.submit(
+            REFRESH_TASK, ctx, payload, priority=priority, resource_id=resource_id
+        )
+
+    async def _written(self, event: Written) -> dict[str, Any]:
+        ctx, uri = event.ctx, event.uri
+        if not indexable(uri) or not self._store.indexing_enabled:
+            return {"semantic_status": "skipped", "vector_status": "skipped"}
+        task_id = await self.queue_refresh(ctx, [uri.uri], recursive=False, resource_id=uri.uri)
+        if event.wait:
+            record = await self._store.tasks.wait(task_id, event.timeout)
+            status = "complete" if record.status == "completed" else record.status
+            return {"semantic_status": status, "vector_status": status, "task_id": task_id}
+        return {"semantic_status": "queued", "vector_status": "queued", "task_id": task_id}
+
+    async def forget(self, ctx: RequestContext, uri: VikingURI) -> None:
+        """Drop the index rows at and below ``uri`` (nothing without a usable index)."""
+        if self._store.indexing_enabled:
+            flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=(uri.uri,))
+            await self._store.index.delete(flt)
+
+    async def _removed(self, event: Removed) -> None:
+        if not self._store.indexing_enabled:
+            return
+        await self.forget(event.ctx, event.uri)
+        await self._queue_parent_refresh(event.ctx, event.uri)
+
+    async def _moved(self, event: Moved) -> None:
+        if not self._store.indexing_enabled:
+            return
+        await self.forget(event.ctx, event.source)
+        await self._queue_parent_refresh(event.ctx, event.source)
+        if indexable(event.dest):
+            await self.queue_refresh(
+                event.ctx, [event.dest.uri], recursive=True, resource_id=event.dest.uri
+            )
+
+    async def _queue_parent_refresh(self, ctx: RequestContext, uri: VikingURI) -> None:
+        parent = uri.parent
+        if parent is not None and indexable(parent):
+            await self.queue_refresh(ctx, [parent.uri], recursive=False, resource_id=parent.uri)
+
+    async def _layout_created(self, event: LayoutCreated) -> None:
+        uris = [d.uri for d in event.dirs if indexable(d)]
+        if not uris:
+            return
+        owner = RequestContext.root(event.account_id)
+        await self.queue_refresh(
+            owner, uris, recursive=False, bubble=False, semantic=False, priority=BULK
+        )
+
+    # -- the refresh task ------------------------------------------------------------------
+
+    async def _task_refresh(self, task: TaskHandle) -> dict[str, Any]:
+        return await self.refresh_now(
+            task.context,
+            list(task.payload["uris"]),
+            recursive=bool(task.payload.get("recursive")),
+            bubble=bool(task.payload.get("bubble", True)),
+            semantic=bool(task.payload.get("semantic", True)),
+            task=task,
+        )
+
+    def new_job(
+        self, ctx: RequestContext, *, semantic: bool = True, buffer: RecordBuffer | None = None
+    ) -> RefreshJob:
+        """A refresh job writing through ``buffer`` (a new one by default)."""
+        store = self._store
+        rows = buffer or RecordBuffer(store.require_index(), store.embedder)
+        return RefreshJob(ctx, rows, semantic=semantic)
+
+    async def refresh_now(
+        self,
+        ctx: RequestContext,
+        uris: list[str],
+        *,
+        recursive: bool,
+        bubble: bool = True,
+        semantic: bool = True,
+        task: TaskHandle | None = None,
+    ) -> dict[str, Any]:
+        """Re-index ``uris`` (and regenerate their folders' tiers) in this task."""
+        job = self.new_job(ctx, semantic=semantic)
+        for raw in uris:
+            uri = parse_uri(raw)
+            await self.refresh_uri(job, uri, recursive=recursive)
+            if task is not None:
+                await task.report("refreshing", files_indexed=job.files_done)
+            if bubble and uri.parent is not None:
+                await self.bubble(job, uri.parent)
+        await job.buffer.flush()
+        self._store.index.schedule_optimize()
+        return {"rows_written": job.buffer.written, "files_indexed": job.files_done}
+
+    async def refresh_uri(self, job: RefreshJob, uri: VikingURI, *, recursive: bool) -> None:
+        """Index one file, or a directory's tiers (with ``recursive``: everything below)."""
+        store = self._store
+        key = store.key(job.ctx, uri)
+        try:
+            entry = await store.content.stat(key)
+        except FileNotFoundError:
+            await self.forget(job.ctx, uri)
+            return
+        if not indexable(uri):
+            return
+        if not entry.is_dir:
+            await self._index_file(job, uri)
+            return
+        if recursive:
+            walked = await store.content.walk(key, 10_000, 1_000_000)
+            dirs: list[tuple[int, VikingURI]] = []
+            for item in walked:
+                child = uri.join(item.key[len(key) + 1 :])
+                if not indexable(child):
+                    continue
+                if item.is_dir:
+                    dirs.append((item.depth, child))
+                else:
+                    await self._index_file(job, child)
+            for _, directory in sorted(dirs, key=lambda d: -d[0]):
+                await self._regenerate_dir(job, directory)
+        await self._regenerate_dir(job, uri)
+
+    async def bubble(self, job: RefreshJob, start: VikingURI) -> None:
+        """Regenerate the tiers of ``start`` and each ancestor up to the scope root."""
+        current: VikingURI | None = start
+        while current is not None and not current.is_root and indexable(current):
+            await self._regenerate_dir(job, current)
+            current = current.parent
+
+    async def _file_info(self, job: RefreshJob, uri: VikingURI) -> FileInfo | None:
+        known = job.infos.get(uri.uri)
+        if known is not None:
+            return known
+        try:
+            data = await self._store.content.read_bytes(self._store.key(job.ctx, uri))
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        if self._store.events.handlers(TextIndexed):
+            text = data.decode("utf-8", errors="replace")
+            filtered = await self._store.events.filter(TextIndexed(job.ctx, uri), text)
+            data = filtered.encode("utf-8") if filtered != text else data
+        info = await self.semantic.describe_file(uri.name, data)
+        job.infos[uri.uri] = info
+        return info
+
+    async def _index_file(self, job: RefreshJob, uri: VikingURI) -> None:
+        info = await self._file_info(job, uri)
+        await self.forget(job.ctx, uri)
+        if info is None:
+            return
+        text = info.text
+        if text is None and info.kind != "binary":
+            text = await self._store.read_text(self._store.key(job.ctx, uri))
+            if text is not None:
+                text = await self._store.events.filter(TextIndexed(job.ctx, uri), text)
+        embedder = self._store.embedder
+        await job.buffer.add(
+            file_rows(
+                job.ctx.account_id,
+                uri,
+                title=info.title,
+                summary=info.summary,
+                text=text,
+                count_tokens=embedder.count_tokens,
+                max_tokens=embedder.max_tokens,
+            )
+        )
+        job.files_done += 1
+
+    async def _child_summary(self, job: RefreshJob, uri: VikingURI) -> str:
+        """A file's summary: known from this job, else from the index, else described now."""
+        known = job.infos.get(uri.uri)
+        if known is not None:
+            return known.summary
+        rows = await self._store.index.get([record_id(job.ctx.account_id, uri.uri, 2, "p0")])
+        if rows and rows[0].abstract:
+            return rows[0].abstract
+        info = await self._file_info(job, uri)
+        return info.summary if info else uri.name
+
+    async def _children(self, job: RefreshJob, uri: VikingURI, key: str) -> list[ChildInfo]:
+        """What the directory's overview describes: its visible children, directories first."""
+        entries = await self._store.content.listdir(key)
+        visible = sorted(
+            (e for e in entries if not e.name.startswith(".")),
+            key=lambda e: (not e.is_dir, e.name),
+        )
+        children: list[ChildInfo] = []
+        for i, entry in enumerate(visible):
+            child = uri.join(entry.name)
+            if entry.is_dir:
+                summary = await self._store.sidecar_body(f"{key}/{entry.name}", ABSTRACT_FILE)
+                children.append(ChildInfo(entry.name, True, summary or entry.name))
+            elif i < _MAX_DESCRIBED_CHILDREN:
+                summary = await self._child_summary(job, child)
+                info = job.infos.get(child.uri)
+                children.append(ChildInfo(entry.name, False, summary, info.kind if info else ""))
+            else:
+                children.append(ChildInfo(entry.name, False, entry.name))
+        return children
+
+    async def _regenerate_dir(self, job: RefreshJob, uri: VikingURI) -> None:
+        store = self._store
+        key = store.key(job.ctx, uri)
+        async with store.locks.lock(store.lock_path(job.ctx, uri)):
+            try:
+                children = await self._children(job, uri, key)
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            raw_abstract = await store.read_text(f"{key}/{ABSTRACT_FILE}")
+            keep = raw_abstract is not None and (
+                sidecar_meta(raw_abstract).get("generated_by", {}).get("component")
+                in _KEEP_ABSTRACT_FROM
+            )
+            intro = sidecar_body(raw_abstract) if keep and raw_abstract else None
+            if job.semantic:
+                abstract, overview = await self.semantic.directory(uri.name, children, intro=intro)
+                if not keep:
+                    await self._write_sidecar(key, uri, ABSTRACT_FILE, abstract)
+                await self._write_sidecar(key, uri, OVERVIEW_FILE, overview)
+            else:
+                abstract = intro or await store.sidecar_body(key, ABSTRACT_FILE) or ""
+                overview = await store.sidecar_body(key, OVERVIEW_FILE) or ""
+        await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview))
+
+    async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:
+        text = render_sidecar(uri.uri, body, component="semantic", trigger="refresh")
+        await self._store.content.write_bytes(f"{key}/{name}", text.encode("utf-8"))

@@ -1,0 +1,120 @@
+"""The operation groups not yet split into feature services, run as one object.
+
+:class:`LegacyOps` is built by :class:`~openviking_mcp.service.ContextService` over its
+:class:`~openviking_mcp.store.Store`: the parts the mixins expect (``store``, ``db``...) are
+the store's, their hooks publish events, and what they call on ``self`` that no mixin defines
+is the composition root's (a feature service operation).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.events import Removed, Written
+from openviking_mcp.models.base import Embedder
+from openviking_mcp.ops.admin import AdminOps
+from openviking_mcp.ops.auth import AuthOps
+from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.ops.chat import ChatOps
+from openviking_mcp.ops.context import ContextOps
+from openviking_mcp.ops.debug import DebugOps
+from openviking_mcp.ops.memory import MemoryOps
+from openviking_mcp.ops.observer import ObserverOps
+from openviking_mcp.ops.pack import PackOps
+from openviking_mcp.ops.resources import ResourceOps
+from openviking_mcp.ops.skill_import import SkillImportOps
+from openviking_mcp.ops.stats import StatsOps
+from openviking_mcp.ops.tiers import TierOps
+from openviking_mcp.ops.webdav import WebDAVOps
+
+if TYPE_CHECKING:
+    from openviking_mcp.service import ContextService
+
+__all__ = ["LegacyCore", "LegacyOps"]
+
+
+class LegacyCore(ServiceCore):
+    """The parts and hooks of the mixins, over the composition root's store."""
+
+    def __init__(self, root: ContextService) -> None:
+        store = root.store
+        self._root = root
+        self.config = store.config
+        self.store = store.content  # type: ignore[assignment]
+        self.db = store.db
+        self.accounts = store.accounts
+        self.locks = store.locks
+        self.index = store.index
+        self.tasks = store.tasks
+        self.llm = store.llm
+        self.reranker = store.reranker
+        self.semantic = root.indexing.semantic
+        self._known_users: set[tuple[str, str]] = set()
+        self._chat_model: Any = None
+
+    @property  # type: ignore[override]
+    def _opened(self) -> bool:
+        return self._root.store.opened
+
+    @property  # type: ignore[override]
+    def _index_error(self) -> Any:
+        return self._root.store.index_error
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._root.store.embedder
+
+    async def _ensure_layout(self, account_id: str, user_id: str | None = None) -> None:
+        await self._root.store.ensure_layout(account_id, user_id)
+
+    async def _after_write(
+        self, ctx: RequestContext, uri: VikingURI, *, wait: bool, timeout: float | None
+    ) -> dict[str, object]:
+        return await self._root.store.events.report(Written(ctx, uri, wait, timeout))
+
+    async def _after_remove(self, ctx: RequestContext, uri: VikingURI) -> None:
+        await self._root.store.events.publish(Removed(ctx, uri))
+
+    async def _after_read(self, ctx: RequestContext, uri: VikingURI, text: str) -> str:
+        return text
+
+    async def _attach_relations(self, ctx: RequestContext, result: dict[str, Any]) -> None:
+        await self._root.relations.attach(ctx, result)
+
+    def __getattr__(self, name: str) -> Any:
+        root = self.__dict__.get("_root")
+        if root is None:
+            raise AttributeError(name)
+        indexing = {
+            "_queue_refresh": root.indexing.queue_refresh,
+            "_refresh_now": root.indexing.refresh_now,
+            "_refresh_uri": root.indexing.refresh_uri,
+            "_bubble": root.indexing.bubble,
+            "_upload_path": root.uploads.upload_path,
+        }
+        if name in indexing:
+            return indexing[name]
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(root, name)
+
+
+class LegacyOps(
+    PackOps,
+    StatsOps,
+    TierOps,
+    AdminOps,
+    AuthOps,
+    ResourceOps,
+    ContextOps,
+    MemoryOps,
+    SkillImportOps,
+    ObserverOps,
+    DebugOps,
+    WebDAVOps,
+    ChatOps,
+    LegacyCore,
+):
+    """Every operation group still written as a mixin."""

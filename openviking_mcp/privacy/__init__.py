@@ -1,0 +1,1 @@
+"""Privacy configs: versioned secret values kept per user, outside search."""

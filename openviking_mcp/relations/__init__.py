@@ -1,0 +1,1 @@
+"""Relations between contexts, kept in per-directory ledgers."""

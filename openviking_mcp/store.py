@@ -1,0 +1,280 @@
+"""The ``Store``: the storage and models one service runs on, and the helpers every feature needs.
+
+A :class:`Store` holds the content tree, the metadata database (accounts, tasks), the path
+locks, the vector index, the task queue, the models (embedder, LLM, reranker) and the event
+bus. Features take the store in their constructor and use its helpers:
+
+* :meth:`Store.resolve` turns a caller's URI into a :class:`VikingURI` after checking that the
+  caller may read (or change) it; :meth:`Store.key` maps it onto a storage key;
+* :meth:`Store.fs_errors` turns storage ``OSError`` s into typed errors that name the URI;
+* :meth:`Store.ensure_layout` creates an account's (and a user's) preset folders and announces
+  them with :class:`~openviking_mcp.events.LayoutCreated`.
+
+Every part is replaceable: ``content`` by another :class:`ContentStore`, ``embedder`` by any
+:class:`Embedder`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    NotInitializedError,
+    OpenVikingError,
+    PermissionDeniedError,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.uri import VikingURI, resolve_uri
+from openviking_mcp.events import EventBus, LayoutCreated
+from openviking_mcp.models.base import Embedder
+from openviking_mcp.models.llm import LLM
+from openviking_mcp.models.rerank import Reranker
+from openviking_mcp.presets import PresetDir, account_presets, user_presets
+from openviking_mcp.storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
+from openviking_mcp.storage.accounts import AccountStore
+from openviking_mcp.storage.index import VectorIndex
+from openviking_mcp.storage.queue import TaskQueue
+from openviking_mcp.storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    render_sidecar,
+    sidecar_body,
+)
+
+__all__ = ["Store", "iso_epoch", "iso_time"]
+
+_SHARED_EMBEDDERS: dict[str, Embedder] = {}
+
+
+def iso_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_epoch(value: object) -> float | None:
+    """The epoch of an ISO 8601 time (``Z`` accepted); ``None`` for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class Store:
+    """See the module docs. :meth:`open` before use, :meth:`close` after."""
+
+    def __init__(
+        self,
+        config: OpenVikingConfig,
+        *,
+        content: ContentStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.config = config
+        workspace = config.workspace
+        self.content = content or LocalContentStore(workspace)
+        self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
+        self.accounts = AccountStore(self.db)
+        self.locks = PathLocks()
+        self.index = VectorIndex(workspace / "index")
+        self.tasks = TaskQueue(self.db, workers=config.processing.workers)
+        self.llm = LLM(config.vlm) if config.vlm.configured else None
+        self.reranker = Reranker(config.rerank) if config.rerank.configured else None
+        self.events = EventBus()
+        self.index_error: OpenVikingError | None = None
+        self.opened = False
+        self._embedder = embedder
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the content tree, the database (migrations) and the index."""
+        self.config.workspace.mkdir(parents=True, exist_ok=True)
+        await self.content.open()
+        await asyncio.to_thread(self.db.open)
+        try:
+            await self._open_index()
+        except BaseException:
+            await asyncio.to_thread(self.db.close)
+            raise
+        self.opened = True
+
+    async def _open_index(self) -> None:
+        """Open the index for the configured embedder. A mismatch (index built with another
+        model) is kept as the reason search is unavailable; files still work."""
+        embedder = self.embedder
+        self.index_error = None
+        try:
+            if not embedder.dimension and hasattr(embedder, "probe"):
+                await embedder.probe()  # a remote model without a configured dimension
+            await self.index.open(embedder.model_id, embedder.dimension)
+        except OpenVikingError as exc:
+            self.index_error = exc
+
+    async def close(self) -> None:
+        self.opened = False
+        await self.tasks.stop()
+        await self.index.close()
+        await self.content.close()
+        await asyncio.to_thread(self.db.close)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder, built on first use and shared by every store of this
+        process with the same embedding configuration (a local model loads once)."""
+        if self._embedder is None:
+            from openviking_mcp.models.factory import build_embedder
+
+            key = self.config.embedding.model_dump_json()
+            shared = _SHARED_EMBEDDERS.get(key)
+            if shared is None:
+                shared = _SHARED_EMBEDDERS[key] = build_embedder(self.config)
+            self._embedder = shared
+        return self._embedder
+
+    # -- guards ------------------------------------------------------------------------------
+
+    def require_open(self) -> None:
+        if not self.opened:
+            raise NotInitializedError()
+
+    def require_index(self) -> VectorIndex:
+        """The vector index, or the reason it cannot be used (e.g. built with another model)."""
+        self.require_open()
+        if self.index_error is not None:
+            raise self.index_error
+        return self.index
+
+    @property
+    def indexing_enabled(self) -> bool:
+        """Whether the index can take rows (it opened with this embedder)."""
+        return self.index_error is None
+
+    # -- URIs and keys ---------------------------------------------------------------------
+
+    def resolve(
+        self, ctx: RequestContext, raw: str | VikingURI, *, field: str = "uri", mutate: bool = False
+    ) -> VikingURI:
+        """Resolve a caller's URI and check that the caller may read (or change) it."""
+        self.require_open()
+        uri = resolve_uri(raw, ctx, field=field)
+        check_access(ctx, uri, mutate=mutate)
+        return uri
+
+    def user_area(self, ctx: RequestContext, area: str) -> VikingURI:
+        """``viking://user/{uid}/{area}`` of the caller (ROOT has no user space)."""
+        if ctx.is_root:
+            raise PermissionDeniedError(
+                f"{area.capitalize()} belong to a user space; ROOT has none", {"resource": area}
+            )
+        return self.resolve(ctx, f"viking://~/{area}")
+
+    @staticmethod
+    def key(ctx: RequestContext, uri: VikingURI) -> str:
+        return "/".join((ctx.account_id, *uri.parts))
+
+    @staticmethod
+    def lock_path(ctx: RequestContext, uri: VikingURI) -> tuple[str, ...]:
+        return (ctx.account_id, *uri.parts)
+
+    @staticmethod
+    @contextmanager
+    def fs_errors(uri: VikingURI, kind: str = "file") -> Iterator[None]:
+        """Turn storage ``OSError``s into typed errors that name ``uri``."""
+        try:
+            yield
+        except FileNotFoundError:
+            raise NotFoundError(uri.uri, kind) from None
+        except FileExistsError:
+            raise AlreadyExistsError(uri.uri, kind) from None
+        except NotADirectoryError:
+            raise FailedPreconditionError(
+                f"Not a directory (a file is in the way): {uri.uri}",
+                {"uri": uri.uri, "reason": "not_a_directory"},
+            ) from None
+        except IsADirectoryError:
+            raise InvalidArgumentError(
+                f"Is a directory: {uri.uri}", {"uri": uri.uri, "reason": "is_directory"}
+            ) from None
+        except PermissionError:
+            raise PermissionDeniedError(
+                f"Storage refused access to {uri.uri}", {"resource": uri.uri}
+            ) from None
+        except OSError as exc:
+            if exc.errno == errno.ENOTEMPTY:
+                raise FailedPreconditionError(
+                    f"Directory not empty: {uri.uri}", {"uri": uri.uri}
+                ) from None
+            raise
+
+    # -- reading helpers -------------------------------------------------------------------
+
+    async def require_dir(self, ctx: RequestContext, uri: VikingURI) -> None:
+        with self.fs_errors(uri, "directory"):
+            entry = await self.content.stat(self.key(ctx, uri))
+        if not entry.is_dir:
+            raise FailedPreconditionError(
+                f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
+            )
+
+    async def read_text(self, key: str) -> str | None:
+        """A stored file as text (undecodable bytes replaced), ``None`` if it is not a file."""
+        try:
+            return (await self.content.read_bytes(key)).decode("utf-8", errors="replace")
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    async def read_json(self, key: str) -> dict[str, Any] | None:
+        """A stored JSON object, ``None`` if the file is missing, not JSON or not an object."""
+        text = await self.read_text(key)
+        if text is None:
+            return None
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    async def sidecar_body(self, dir_key: str, name: str) -> str | None:
+        """Body of a directory's ``.abstract.md``/``.overview.md``, ``None`` if missing."""
+        raw = await self.read_text(f"{dir_key}/{name}")
+        return sidecar_body(raw) if raw is not None else None
+
+    # -- preset layout ---------------------------------------------------------------------
+
+    async def _ensure_dirs(self, account_id: str, presets: list[PresetDir]) -> list[VikingURI]:
+        """Create missing preset folders and sidecars; returns the folders that changed."""
+        created: list[VikingURI] = []
+        for preset in presets:
+            uri = VikingURI(preset.parts[0], preset.parts[1:])
+            key = "/".join((account_id, *preset.parts))
+            await self.content.mkdir(key, exist_ok=True)
+            for name, body in ((ABSTRACT_FILE, preset.abstract), (OVERVIEW_FILE, preset.overview)):
+                sidecar = f"{key}/{name}"
+                if not await self.content.exists(sidecar):
+                    text = render_sidecar(uri.uri, body, component="preset", trigger="init")
+                    await self.content.write_bytes(sidecar, text.encode("utf-8"))
+                    if not created or created[-1] != uri:
+                        created.append(uri)
+        return created
+
+    async def ensure_layout(self, account_id: str, user_id: str | None = None) -> None:
+        """Create the account's preset folders and, if given, the user's space; new folders
+        are announced with :class:`LayoutCreated`."""
+        created = await self._ensure_dirs(account_id, account_presets())
+        if user_id is not None:
+            created += await self._ensure_dirs(account_id, user_presets(user_id))
+        if created:
+            await self.events.publish(LayoutCreated(account_id, user_id, tuple(created)))

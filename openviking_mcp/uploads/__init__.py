@@ -1,0 +1,1 @@
+"""Temp uploads and one-shot upload tickets."""
