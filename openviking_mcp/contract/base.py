@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from openviking_mcp.contract.errors import (
     InvalidArgumentError,
@@ -26,9 +26,28 @@ from openviking_mcp.contract.errors import (
     validation_problem,
 )
 
-__all__ = ["Empty", "OpenResult", "Request", "Result", "omitted", "parse_request", "to_wire"]
+__all__ = [
+    "Empty",
+    "Integer",
+    "OpenResult",
+    "Request",
+    "Result",
+    "omitted",
+    "parse_request",
+    "to_wire",
+]
 
 R = TypeVar("R", bound="Request")
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_not_bool)]
+"""An ``int`` field that refuses ``true``/``false`` (which pydantic would read as 1/0)."""
 
 
 class Request(BaseModel):

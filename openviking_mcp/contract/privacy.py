@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from openviking_mcp.contract.base import Empty, OpenResult, Request, Result
+from openviking_mcp.contract.base import Empty, Integer, OpenResult, Request, Result
 from openviking_mcp.contract.operations import Operation, Route
 
 __all__ = [
@@ -39,7 +39,7 @@ class PrivacyTargetRequest(Request):
 class PrivacyVersionRequest(Request):
     category: str
     target_key: str
-    version: int = Field(description="A version number (1, 2, ...).")
+    version: Integer = Field(description="A version number (1, 2, ...).")
 
 
 class UpsertPrivacyRequest(Request):

@@ -62,6 +62,10 @@ class LegacyCore(ServiceCore):
     def _index_error(self) -> Any:
         return self._root.store.index_error
 
+    @_index_error.setter
+    def _index_error(self, value: Any) -> None:
+        self._root.store.index_error = value
+
     @property
     def embedder(self) -> Embedder:
         return self._root.store.embedder

@@ -89,7 +89,7 @@ def _write_memory(client: TestClient, rel: str, memory_type: str | None, age_day
         fields.update(created_at=isoformat_utc(when), updated_at=isoformat_utc(when))
     text = render_memory(f"memory {rel}", fields) if fields else f"memory {rel}\n"
     write = functools.partial(
-        _service(client).store.write_bytes, f"{MEMORIES}/{rel}", text.encode()
+        _service(client).store.content.write_bytes, f"{MEMORIES}/{rel}", text.encode()
     )
     client.portal.call(write)  # type: ignore[union-attr]
 
