@@ -19,6 +19,7 @@ from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.content.service import ContentService
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import fs as fs_contract
+from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract import privacy as privacy_contract
 from openviking_mcp.contract import relations as relations_contract
 from openviking_mcp.contract import uploads as uploads_contract
@@ -33,6 +34,7 @@ from openviking_mcp.memory.memory_file import strip_memory_fields
 from openviking_mcp.models.base import Embedder
 from openviking_mcp.ops._legacy import LegacyOps
 from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
+from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
 from openviking_mcp.storage import ContentStore
@@ -50,6 +52,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *uploads_contract.OPERATIONS,
     *privacy_contract.OPERATIONS,
     *relations_contract.OPERATIONS,
+    *pack_contract.OPERATIONS,
 )
 _BY_NAME = {op.name: op for op in OPERATIONS}
 _TRUSTED = ("allow_local_paths",)
@@ -78,6 +81,7 @@ class ContextService:
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
+        self.pack = PackService(self.store, self.indexing, self.uploads)
         self.legacy = LegacyOps(self)
         self.legacy._chat_model = chat_model
         self.store.tasks.register("add_resource", self.legacy._task_add_resource)

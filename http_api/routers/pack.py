@@ -19,8 +19,8 @@ from starlette.background import BackgroundTask
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract.pack import OnConflict, VectorMode
 from openviking_mcp.contract.uri import resolve_uri
-from openviking_mcp.ops.pack import OnConflict, VectorMode
 
 __all__ = ["ExportRequest", "ImportRequest", "RestoreRequest", "router"]
 

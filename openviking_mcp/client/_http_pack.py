@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openviking_mcp.client._http_base import Call, call
-from openviking_mcp.ops.pack import OnConflict, VectorMode
+from openviking_mcp.contract.pack import OnConflict, VectorMode
 
 __all__ = ["PackCalls"]
 

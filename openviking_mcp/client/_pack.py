@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.ops.pack import OnConflict, VectorMode
+from openviking_mcp.contract.pack import OnConflict, VectorMode
 from openviking_mcp.service import ContextService
 
 __all__ = ["PackMethods"]

@@ -22,7 +22,6 @@ from openviking_mcp.ops.context import ContextOps
 from openviking_mcp.ops.debug import DebugOps
 from openviking_mcp.ops.memory import MemoryOps
 from openviking_mcp.ops.observer import ObserverOps
-from openviking_mcp.ops.pack import PackOps
 from openviking_mcp.ops.resources import ResourceOps
 from openviking_mcp.ops.skill_import import SkillImportOps
 from openviking_mcp.ops.stats import StatsOps
@@ -106,7 +105,6 @@ class LegacyCore(ServiceCore):
 
 
 class LegacyOps(
-    PackOps,
     StatsOps,
     TierOps,
     AdminOps,

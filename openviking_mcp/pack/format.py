@@ -4,7 +4,7 @@ Everything here is pure and blocking (run it in a thread). :func:`inspect_pack` 
 checks, before anything is written: entry names (no absolute, backslash, drive, ``.`` or ``..``
 paths), the manifest, the exact entry set (nothing outside the manifest, nothing missing), every
 size and sha256, and the vector rows. Every violation is ``INVALID_ARGUMENT``. The layout is
-described in :mod:`openviking_mcp.ops.pack`.
+described in :mod:`openviking_mcp.pack.service`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.contract.identity import validate_identifier
+from openviking_mcp.contract.pack import OnConflict, VectorMode
 from openviking_mcp.storage.sidecar import render_sidecar, sidecar_body, sidecar_meta
 
 __all__ = [
@@ -44,9 +45,6 @@ __all__ = [
     "safe_path",
     "sha256_of",
 ]
-
-OnConflict = Literal["fail", "overwrite", "skip"]
-VectorMode = Literal["auto", "recompute", "require"]
 
 PACK_KIND = "openviking-mcp.ovpack"
 PACK_FORMAT = 1
@@ -195,7 +193,8 @@ def _vector_rows(
     return rows
 
 
-def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
+def _entries(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The zip's entries by name, each name checked (no unsafe path, no duplicate)."""
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES + 2:
         raise bad("ovpack has too many entries", entries=len(infos))
@@ -205,6 +204,11 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
         if info.filename in names:
             raise bad(f"Duplicate zip entry in ovpack: {info.filename}")
         names[info.filename] = info
+    return names
+
+
+def _read_manifest(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:
+    """The manifest, checked for its kind and format version."""
     found = names.get(MANIFEST)
     if found is None or found.is_dir():
         raise bad("Missing ovpack manifest")
@@ -218,11 +222,13 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
         raise bad("Not an openviking-mcp ovpack (manifest kind)")
     if manifest.get("format_version") != PACK_FORMAT:
         raise bad(f"Unsupported ovpack format_version: {manifest.get('format_version')!r}")
-    backup = manifest.get("backup") is True
-    name = "" if backup else safe_path(manifest.get("name"), "root name")
-    if "/" in name:
-        raise bad("ovpack root name may not contain '/'", name=name)
-    files = _manifest_files(manifest, name, backup)
+    return manifest
+
+
+def _manifest_dirs(
+    manifest: dict[str, Any], name: str, backup: bool, files: dict[str, tuple[int, str]]
+) -> list[str]:
+    """The manifest's directories, all inside the pack's root and none also a file."""
     raw_dirs = manifest.get("directories", [])
     if not isinstance(raw_dirs, list):
         raise bad("ovpack manifest directories must be a list")
@@ -231,18 +237,33 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
         raise bad("ovpack directory outside the pack's root or also a file")
     if not backup and name not in files and name not in directories:
         raise bad("ovpack manifest does not list its root", name=name)
+    return directories
+
+
+def _manifest_vectors(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest's ``vectors`` section, ``None`` if the pack has no vectors."""
     vectors = manifest.get("vectors")
+    if vectors is not None and not (
+        isinstance(vectors, dict)
+        and vectors.get("path") == VECTORS
+        and isinstance(vectors.get("sha256"), str)
+        and isinstance(vectors.get("model_id"), str)
+        and isinstance(vectors.get("dimension"), int)
+        and vectors["dimension"] > 0
+    ):
+        raise bad("Invalid vectors section in ovpack manifest")
+    return vectors
+
+
+def _check_entry_set(
+    names: dict[str, zipfile.ZipInfo],
+    files: dict[str, tuple[int, str]],
+    directories: list[str],
+    with_vectors: bool,
+) -> None:
+    """The zip holds exactly the manifest, its files (and folders) and, if listed, vectors."""
     expected = {MANIFEST, *(FILES + p for p in files)}
-    if vectors is not None:
-        if not (
-            isinstance(vectors, dict)
-            and vectors.get("path") == VECTORS
-            and isinstance(vectors.get("sha256"), str)
-            and isinstance(vectors.get("model_id"), str)
-            and isinstance(vectors.get("dimension"), int)
-            and vectors["dimension"] > 0
-        ):
-            raise bad("Invalid vectors section in ovpack manifest")
+    if with_vectors:
         expected.add(VECTORS)
     folders = {FILES, *(FILES + d + "/" for d in directories)}
     for p in files:
@@ -254,19 +275,42 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
     present = {n for n, i in names.items() if not i.is_dir()}
     if expected - present:
         raise bad(f"ovpack entry missing: {sorted(expected - present)[0]}")
+
+
+def _read_rows(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    vectors: dict[str, Any],
+    directories: list[str],
+    files: dict[str, tuple[int, str]],
+) -> list[dict[str, Any]]:
+    raw = zf.read(info)
+    if sha256_of(raw) != vectors["sha256"]:
+        raise bad("ovpack vectors sha256 does not match manifest")
+    try:
+        return _vector_rows(raw, vectors, set(directories), set(files))
+    except UnicodeDecodeError:
+        raise bad("ovpack vectors are not UTF-8") from None
+
+
+def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> Pack:
+    names = _entries(zf)
+    manifest = _read_manifest(zf, names)
+    backup = manifest.get("backup") is True
+    name = "" if backup else safe_path(manifest.get("name"), "root name")
+    if "/" in name:
+        raise bad("ovpack root name may not contain '/'", name=name)
+    files = _manifest_files(manifest, name, backup)
+    directories = _manifest_dirs(manifest, name, backup, files)
+    vectors = _manifest_vectors(manifest)
+    _check_entry_set(names, files, directories, vectors is not None)
     for p, (size, sha) in files.items():
         item = names[FILES + p]
         if item.file_size != size or _digest(zf, item) != sha:
             raise bad(f"ovpack file sha256 does not match manifest: {p}", path=p)
     rows: list[dict[str, Any]] = []
     if vectors is not None:
-        raw = zf.read(names[VECTORS])
-        if sha256_of(raw) != vectors["sha256"]:
-            raise bad("ovpack vectors sha256 does not match manifest")
-        try:
-            rows = _vector_rows(raw, vectors, set(directories), set(files))
-        except UnicodeDecodeError:
-            raise bad("ovpack vectors are not UTF-8") from None
+        rows = _read_rows(zf, names[VECTORS], vectors, directories, files)
     return Pack(
         zip_path=path,
         name=name,
