@@ -1,8 +1,8 @@
 """Authentication of REST requests: headers → :class:`Credentials` → the caller.
 
-The identity rules live in :class:`openviking_mcp.ops.auth.AuthOps`; the ``/mcp`` endpoint uses
-the same ones, so a key works identically on both surfaces. On top of them REST adds what the
-original server checks per route (seed 000, reference §3.2):
+The identity rules live in :class:`openviking_mcp.auth.service.AuthService`; the ``/mcp``
+endpoint uses the same ones, so a key works identically on both surfaces. On top of them REST
+adds what the original server checks per route (seed 000, reference §3.2):
 
 * **ROOT path restriction**: a ROOT caller (the root key in ``api_key`` mode) may only call
   :data:`ROOT_PATHS` and the routes under :data:`ROOT_PREFIXES`; any other ``/api/v1`` route is
@@ -24,13 +24,13 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
+from openviking_mcp.auth.credentials import Credentials
 from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.ops.auth import Credentials
 from openviking_mcp.service import ContextService
 
 __all__ = [
@@ -127,6 +127,6 @@ async def authenticate_headers(
             caller = RequestContext.root(service.config.default_account)
             check_root_path(caller, path)
             return caller
-    caller = await service.authenticate(creds)
+    caller = await service.auth.authenticate(creds)
     check_root_path(caller, path)
     return caller

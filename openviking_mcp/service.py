@@ -15,18 +15,23 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._version import __version__
+from openviking_mcp.admin.service import AdminService
+from openviking_mcp.auth.service import AuthService
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.content.service import ContentService
+from openviking_mcp.contract import admin as admin_contract
 from openviking_mcp.contract import content as content_contract
+from openviking_mcp.contract import debug as debug_contract
 from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract import privacy as privacy_contract
 from openviking_mcp.contract import relations as relations_contract
 from openviking_mcp.contract import uploads as uploads_contract
 from openviking_mcp.contract.base import parse_request, to_wire
-from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
 from openviking_mcp.contract.uri import context_type_of
+from openviking_mcp.debug.service import DebugService
 from openviking_mcp.events import TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
@@ -40,6 +45,7 @@ from openviking_mcp.relations.service import RelationService
 from openviking_mcp.storage import ContentStore
 from openviking_mcp.store import Store
 from openviking_mcp.uploads.service import UploadService
+from openviking_mcp.webdav.service import WebDAVService
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -53,6 +59,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *privacy_contract.OPERATIONS,
     *relations_contract.OPERATIONS,
     *pack_contract.OPERATIONS,
+    *admin_contract.OPERATIONS,
+    *debug_contract.OPERATIONS,
 )
 _BY_NAME = {op.name: op for op in OPERATIONS}
 _TRUSTED = ("allow_local_paths",)
@@ -77,6 +85,10 @@ class ContextService:
         self.store = Store(self.config, content=store, embedder=embedder)
         self.fs = FilesystemService(self.store)
         self.content = ContentService(self.store, self.fs)
+        self.auth = AuthService(self.store)
+        self.admin = AdminService(self.store)
+        self.webdav = WebDAVService(self.store, self.fs, self.content)
+        self.debug = DebugService(self.store)
         self.indexing = IndexingService(self.store, self.config.semantic)
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
@@ -170,26 +182,14 @@ class ContextService:
 
     def dev_context(self) -> RequestContext:
         """Identity of dev mode: the default user (ADMIN of the default account), never ROOT."""
-        return RequestContext(self.config.default_account, self.config.default_user, Role.ADMIN)
+        return self.auth.dev_context()
 
     async def local_context(
         self, account_id: str | None = None, user_id: str | None = None
     ) -> RequestContext:
-        """Identity of an embedded client: the user is created on first use with its space.
-
-        The first user of an account becomes its ADMIN; later ones are USERs.
-        """
-        self.store.require_open()
-        accounts = self.store.accounts
-        account = validate_identifier(account_id or self.config.default_account, "account_id")
-        user = validate_identifier(user_id or self.config.default_user, "user_id")
-        await accounts.ensure_account(account)
-        users = await accounts.list_users(account)
-        role = Role.ADMIN if not users else Role.USER
-        await accounts.ensure_user(account, user, role)
-        await self.store.ensure_layout(account, user)
-        record = await accounts.get_user(account, user)
-        return RequestContext(account, user, record.role)
+        """Identity of an embedded client: the user is created on first use with its space
+        (the first user of an account becomes its ADMIN, later ones USERs)."""
+        return await self.auth.local_context(account_id, user_id)
 
     # -- health ----------------------------------------------------------------------------
 

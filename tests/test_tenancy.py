@@ -53,14 +53,14 @@ async def test_admin_flow_and_api_keys(service: ContextService) -> None:
     root = RequestContext.root()
     created = await service.create_account(root, "acme", "ann")
     ann_key = created["user_key"]
-    ann = await service.resolve_api_key(ann_key)
+    ann = await service.auth.resolve_api_key(ann_key)
     assert ann == RequestContext("acme", "ann", Role.ADMIN)
     assert await service.ls(ann, "viking://~", simple=True)
 
     with pytest.raises(AlreadyExistsError):
         await service.create_account(root, "acme", "x")
     user = await service.create_user(ann, "acme", "ben")
-    ben = await service.resolve_api_key(user["user_key"])
+    ben = await service.auth.resolve_api_key(user["user_key"])
     assert ben.role is Role.USER
     with pytest.raises(PermissionDeniedError):
         await service.create_user(ben, "acme", "eve")
@@ -78,13 +78,13 @@ async def test_admin_flow_and_api_keys(service: ContextService) -> None:
 
     new = await service.regenerate_user_key(ann, "acme", "ben")
     with pytest.raises(UnauthenticatedError):
-        await service.resolve_api_key(user["user_key"])
-    assert (await service.resolve_api_key(new["user_key"])).user_id == "ben"
+        await service.auth.resolve_api_key(user["user_key"])
+    assert (await service.auth.resolve_api_key(new["user_key"])).user_id == "ben"
 
     await service.write(ben, "viking://~/memories/m.md", "ben's", mode="create")
     await service.delete_user(ann, "acme", "ben")
     with pytest.raises(UnauthenticatedError):
-        await service.resolve_api_key(new["user_key"])
+        await service.auth.resolve_api_key(new["user_key"])
     assert not (service.config.workspace / "accounts" / "acme" / "user" / "ben").exists()
 
     accounts = {a["account_id"]: a for a in await service.list_accounts(root)}
@@ -93,7 +93,7 @@ async def test_admin_flow_and_api_keys(service: ContextService) -> None:
         await service.list_accounts(ann)
     await service.delete_account(root, "acme")
     with pytest.raises(UnauthenticatedError):
-        await service.resolve_api_key(ann_key)
+        await service.auth.resolve_api_key(ann_key)
     assert not (service.config.workspace / "accounts" / "acme").exists()
 
 
@@ -108,7 +108,7 @@ async def test_keys_are_never_stored_in_plain_text(service: ContextService) -> N
 @pytest.mark.parametrize("bad", ["", "garbage", "a.b.c", "YQ.Yg.Yw"])
 async def test_bad_keys_are_unauthenticated(service: ContextService, bad: str) -> None:
     with pytest.raises(UnauthenticatedError):
-        await service.resolve_api_key(bad)
+        await service.auth.resolve_api_key(bad)
 
 
 async def test_forged_key_for_a_real_user_is_rejected(service: ContextService) -> None:
@@ -116,7 +116,7 @@ async def test_forged_key_for_a_real_user_is_rejected(service: ContextService) -
 
     await service.create_account(RequestContext.root(), "acme", "ann")
     with pytest.raises(UnauthenticatedError):
-        await service.resolve_api_key(format_key("acme", "ann", "0" * 64))
+        await service.auth.resolve_api_key(format_key("acme", "ann", "0" * 64))
 
 
 async def test_root_key_gives_root(workspace: Path) -> None:
@@ -128,9 +128,9 @@ async def test_root_key_gives_root(workspace: Path) -> None:
     svc = ContextService(config)
     await svc.initialize()
     try:
-        assert (await svc.resolve_api_key("rk-123")).is_root
+        assert (await svc.auth.resolve_api_key("rk-123")).is_root
         with pytest.raises(UnauthenticatedError):
-            await svc.resolve_api_key("rk-1234")
+            await svc.auth.resolve_api_key("rk-1234")
     finally:
         await svc.close()
 

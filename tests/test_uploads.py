@@ -270,7 +270,9 @@ async def test_a_deleted_users_ticket_is_refused(service: ContextService) -> Non
     root = RequestContext.root()
     await service.create_account(root, "acme", "ann")
     ann = RequestContext("acme", "ann", Role.ADMIN)
-    ben = await service.resolve_api_key((await service.create_user(ann, "acme", "ben"))["user_key"])
+    ben = await service.auth.resolve_api_key(
+        (await service.create_user(ann, "acme", "ben"))["user_key"]
+    )
     ticket = await service.create_upload_ticket(ben)
     await service.delete_user(ann, "acme", "ben")
     with pytest.raises(UnauthenticatedError):

@@ -2,8 +2,8 @@
 
 ``/vector/scroll`` pages rows in id order (``cursor`` is the previous page's ``next_cursor``)
 without their vectors unless ``with_vector=true``; ``/vector/count`` counts rows matching a
-JSON ``filter`` (see :mod:`openviking_mcp.ops.debug`). Both only show rows the caller may read;
-ROOT sees every account, or one with ``account_id``.
+JSON ``filter`` (see :mod:`openviking_mcp.debug.filters`). Both only show rows the caller may
+read; ROOT sees every account, or one with ``account_id``.
 """
 
 from __future__ import annotations

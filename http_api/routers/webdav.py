@@ -40,7 +40,7 @@ from http_api.auth import authenticate_headers
 from http_api.deps import Service, get_caller
 from openviking_mcp.contract.errors import UnauthenticatedError, error_to_envelope
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.ops.webdav import DavEntry
+from openviking_mcp.webdav.service import DavEntry
 
 __all__ = ["ALLOW", "router"]
 
@@ -226,7 +226,7 @@ async def dav_propfind(
     """Properties of a resource and, with Depth 1, of its children (207)."""
 
     async def run(caller: RequestContext) -> Response:
-        entries = await service.dav_list(caller, path, _depth(depth))
+        entries = await service.webdav.list(caller, path, _depth(depth))
         return Response(multistatus(request, entries), status_code=207, media_type=_XML)
 
     return await _respond(request, run)
@@ -237,7 +237,7 @@ async def dav_get(request: Request, service: Service, path: str = "") -> Respons
     """Download a file (collections: 405)."""
 
     async def run(caller: RequestContext) -> Response:
-        entry, data = await service.dav_read(caller, path)
+        entry, data = await service.webdav.read(caller, path)
         headers = {
             "ETag": _etag(entry),
             "Last-Modified": formatdate(entry.mtime, usegmt=True),
@@ -255,7 +255,7 @@ async def dav_put(request: Request, service: Service, path: str = "") -> Respons
 
     async def run(caller: RequestContext) -> Response:
         text = await _text_body(request, service.config.server.max_upload_mb)
-        created = await service.dav_put(caller, path, text)
+        created = await service.webdav.put(caller, path, text)
         return Response(status_code=201 if created else 204)
 
     return await _respond(request, run)
@@ -266,7 +266,7 @@ async def dav_delete(request: Request, service: Service, path: str = "") -> Resp
     """Delete a file or a collection with its content (204)."""
 
     async def run(caller: RequestContext) -> Response:
-        await service.dav_delete(caller, path)
+        await service.webdav.delete(caller, path)
         return Response(status_code=204)
 
     return await _respond(request, run)
@@ -279,7 +279,7 @@ async def dav_mkcol(request: Request, service: Service, path: str = "") -> Respo
     async def run(caller: RequestContext) -> Response:
         if request.headers.get("content-length", "0").strip() not in ("", "0"):
             raise _DavError(415, "MKCOL does not take a body")
-        await service.dav_mkcol(caller, path)
+        await service.webdav.mkcol(caller, path)
         return Response(status_code=201)
 
     return await _respond(request, run)
@@ -298,7 +298,7 @@ async def dav_move(
     async def run(caller: RequestContext) -> Response:
         target = _destination(request, destination)
         replace_ok = (overwrite or "T").strip().upper() != "F"
-        created = await service.dav_move(caller, path, target, overwrite=replace_ok)
+        created = await service.webdav.move(caller, path, target, overwrite=replace_ok)
         return Response(status_code=201 if created else 204)
 
     return await _respond(request, run)

@@ -28,11 +28,11 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from openviking_mcp.auth.credentials import Credentials
 from openviking_mcp.config import is_loopback_host
 from openviking_mcp.contract.errors import OpenVikingError, error_to_envelope
 from openviking_mcp.mcp_server._runtime import BASE_URL_SCOPE_KEY, CALLER_SCOPE_KEY
 from openviking_mcp.mcp_server._server import build_mcp_server
-from openviking_mcp.ops.auth import Credentials
 from openviking_mcp.service import ContextService
 
 __all__ = ["MCPEndpoint", "public_base_url"]
@@ -101,7 +101,7 @@ class MCPEndpoint:
         client = scope.get("client")
         creds = Credentials.from_headers(headers, client[0] if client else None)
         try:
-            caller = await self.service.authenticate(creds)
+            caller = await self.service.auth.authenticate(creds)
         except OpenVikingError as exc:
             await _auth_error(exc, send)
             return

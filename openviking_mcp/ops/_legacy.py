@@ -14,19 +14,15 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.events import Removed, Written
 from openviking_mcp.models.base import Embedder
-from openviking_mcp.ops.admin import AdminOps
-from openviking_mcp.ops.auth import AuthOps
 from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.ops.chat import ChatOps
 from openviking_mcp.ops.context import ContextOps
-from openviking_mcp.ops.debug import DebugOps
 from openviking_mcp.ops.memory import MemoryOps
 from openviking_mcp.ops.observer import ObserverOps
 from openviking_mcp.ops.resources import ResourceOps
 from openviking_mcp.ops.skill_import import SkillImportOps
 from openviking_mcp.ops.stats import StatsOps
 from openviking_mcp.ops.tiers import TierOps
-from openviking_mcp.ops.webdav import WebDAVOps
 
 if TYPE_CHECKING:
     from openviking_mcp.service import ContextService
@@ -50,7 +46,6 @@ class LegacyCore(ServiceCore):
         self.llm = store.llm
         self.reranker = store.reranker
         self.semantic = root.indexing.semantic
-        self._known_users: set[tuple[str, str]] = set()
         self._chat_model: Any = None
 
     @property  # type: ignore[override]
@@ -107,15 +102,11 @@ class LegacyCore(ServiceCore):
 class LegacyOps(
     StatsOps,
     TierOps,
-    AdminOps,
-    AuthOps,
     ResourceOps,
     ContextOps,
     MemoryOps,
     SkillImportOps,
     ObserverOps,
-    DebugOps,
-    WebDAVOps,
     ChatOps,
     LegacyCore,
 ):

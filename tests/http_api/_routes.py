@@ -44,7 +44,7 @@ def keyed_client(workspace: Path) -> Iterator[Keyed]:
         service: ContextService = c.app.state.service  # type: ignore[attr-defined]
         assert c.portal is not None
         ann = c.portal.call(service.create_account, RequestContext.root(), "acme", "ann")
-        ann_ctx = c.portal.call(service.resolve_api_key, ann["user_key"])
+        ann_ctx = c.portal.call(service.auth.resolve_api_key, ann["user_key"])
         ben = c.portal.call(service.create_user, ann_ctx, "acme", "ben")
         yield c, {"X-API-Key": ann["user_key"]}, {"Authorization": f"Bearer {ben['user_key']}"}
 

@@ -203,8 +203,8 @@ async def test_vectors_are_scoped_to_what_the_caller_may_read(client: Client) ->
         root_ctx = RequestContext.root()
         acme_key = (await service.create_account(root_ctx, "acme", "ann"))["user_key"]
         bob_key = (await service.create_user(root_ctx, "acme", "bob"))["user_key"]
-        ann = await service.resolve_api_key(acme_key)
-        bob = await service.resolve_api_key(bob_key)
+        ann = await service.auth.resolve_api_key(acme_key)
+        bob = await service.auth.resolve_api_key(bob_key)
         await service.write(ann, "viking://resources/acme.md", "acme shared", mode="create")
         await service.write(ann, "viking://~/memories/ann.md", "ann private", mode="create")
         await service.write(bob, "viking://~/memories/bob.md", "bob private", mode="create")

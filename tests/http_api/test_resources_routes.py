@@ -103,7 +103,7 @@ async def test_add_resource_without_wait_answers_with_a_task(client: Client) -> 
 async def test_ticket_upload_needs_no_key_and_works_once(client: Client) -> None:
     async with client(root_api_key=ROOT_KEY) as (http, service):
         created = await service.create_account(RequestContext.root(), "acme", "ann")
-        ann = await service.resolve_api_key(created["user_key"])
+        ann = await service.auth.resolve_api_key(created["user_key"])
 
         refused = await http.post("/api/v1/resources/temp_upload", files=_file())
         assert refused.status_code == 401

@@ -45,7 +45,7 @@ def keyed(workspace: Path) -> Iterator[Keyed]:
         service: ContextService = c.app.state.service  # type: ignore[attr-defined]
         assert c.portal is not None
         ann = c.portal.call(service.create_account, RequestContext.root(), "acme", "ann")
-        ann_ctx = c.portal.call(service.resolve_api_key, ann["user_key"])
+        ann_ctx = c.portal.call(service.auth.resolve_api_key, ann["user_key"])
         ben = c.portal.call(service.create_user, ann_ctx, "acme", "ben")
         ann_headers = {"X-API-Key": ann["user_key"]}
         _seed(c, ann_headers, "viking://user/ann/resources/private")

@@ -123,7 +123,7 @@ async def test_auth_by_key_bearer_or_basic(client: Client) -> None:
             headers={"Authorization": f"Basic {basic}"},
         )
         assert put.status_code == 201
-        ann = await service.resolve_api_key(key)
+        ann = await service.auth.resolve_api_key(key)
         assert await service.read(ann, "viking://resources/acme.md") == "acme only"
         # ROOT has no tenant data, as on every data route
         root = await http.request(

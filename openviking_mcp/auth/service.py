@@ -1,7 +1,7 @@
-"""Who is calling: credentials of a request → :class:`RequestContext`, per auth mode.
+"""The auth service: who is calling, per auth mode, and the identities of embedded callers.
 
 Every network surface (REST, MCP over HTTP, the bot) collects the same :class:`Credentials`
-from its request and calls :meth:`AuthOps.authenticate`, so the modes behave identically:
+from its request and calls :meth:`AuthService.authenticate`, so the modes behave identically:
 
 * ``dev``: no key is checked; the caller is the default user (ADMIN of the default account) or
   the account/user named by the identity headers. Only served on loopback (``serve`` refuses
@@ -10,14 +10,16 @@ from its request and calls :meth:`AuthOps.authenticate`, so the modes behave ide
   are ignored (a key cannot be combined with someone else's name).
 * ``trusted``: a gateway asserts the identity in headers. With a root key configured every
   request must carry it; without one only loopback clients are trusted.
+
+Embedded callers (the Python client, the CLI, stdio MCP) take :meth:`dev_context` or
+:meth:`local_context` instead: they run as the machine's own user.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass
 
+from openviking_mcp.auth.credentials import Credentials
 from openviking_mcp.config import is_loopback_host
 from openviking_mcp.contract.errors import (
     InvalidArgumentError,
@@ -26,43 +28,9 @@ from openviking_mcp.contract.errors import (
     UnauthenticatedError,
 )
 from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
-from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.store import Store
 
-__all__ = ["AuthOps", "Credentials"]
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """What a request presented. Empty strings count as absent."""
-
-    api_key: str | None = None
-    account_id: str | None = None
-    user_id: str | None = None
-    role: str | None = None
-    actor_peer_id: str | None = None
-    client_host: str | None = None
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str], client_host: str | None) -> Credentials:
-        """Collect what an HTTP request presented (``headers`` must be case-insensitive).
-
-        ``X-API-Key`` wins over ``Authorization: Bearer``; ``X-OpenViking-Account``/``-User``/
-        ``-Role`` assert an identity (``dev`` and ``trusted`` modes only);
-        ``X-OpenViking-Actor-Peer`` is a view filter.
-        """
-        key = headers.get("x-api-key")
-        if not key:
-            scheme, _, token = (headers.get("authorization") or "").partition(" ")
-            if scheme.lower() == "bearer":
-                key = token.strip()
-        return cls(
-            api_key=key or None,
-            account_id=headers.get("x-openviking-account"),
-            user_id=headers.get("x-openviking-user"),
-            role=headers.get("x-openviking-role"),
-            actor_peer_id=headers.get("x-openviking-actor-peer"),
-            client_host=client_host,
-        )
+__all__ = ["AuthService", "Credentials"]
 
 
 def _clean(value: str | None) -> str | None:
@@ -70,14 +38,21 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-class AuthOps(ServiceCore):
-    _known_users: set[tuple[str, str]]
+class AuthService:
+    """See the module docs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # users whose space was checked since start-up (asserted identities create it once)
+        self._known_users: set[tuple[str, str]] = set()
+
+    # -- network callers -------------------------------------------------------------------
 
     async def authenticate(self, creds: Credentials) -> RequestContext:
         """The caller's identity, or :class:`UnauthenticatedError` (401) /
         :class:`PermissionDeniedError` (403) / :class:`InvalidArgumentError` (400)."""
-        self._require_open()
-        mode = self.config.server.effective_auth_mode
+        self._store.require_open()
+        mode = self._store.config.server.effective_auth_mode
         peer = _clean(creds.actor_peer_id)
         if peer is not None:
             validate_identifier(peer, "actor_peer_id")
@@ -99,26 +74,29 @@ class AuthOps(ServiceCore):
 
     async def resolve_api_key(self, key: str) -> RequestContext:
         """The identity behind an API key: the root key gives ROOT, user keys their user."""
-        self._require_open()
+        self._store.require_open()
         if not key or not key.strip():
             raise UnauthenticatedError("Missing API Key")
-        root = self.config.server.root_api_key
+        config = self._store.config
+        root = config.server.root_api_key
         if root and hmac.compare_digest(key.strip().encode(), root.encode()):
-            return RequestContext.root(self.config.default_account)
-        return await self.accounts.resolve_key(key.strip())
+            return RequestContext.root(config.default_account)
+        return await self._store.accounts.resolve_key(key.strip())
 
     async def _dev(self, creds: Credentials) -> RequestContext:
+        config = self._store.config
         account = _clean(creds.account_id)
         user = _clean(creds.user_id)
         if account is None and user is None:
-            return RequestContext(self.config.default_account, self.config.default_user, Role.ADMIN)
-        account = validate_identifier(account or self.config.default_account, "account_id")
-        user = validate_identifier(user or self.config.default_user, "user_id")
+            return self.dev_context()
+        account = validate_identifier(account or config.default_account, "account_id")
+        user = validate_identifier(user or config.default_user, "user_id")
         role = await self._known_role(account, user, None)
         return RequestContext(account, user, role)
 
-    async def _trusted(self, creds: Credentials) -> RequestContext:
-        root = self.config.server.root_api_key
+    def _check_trusted_source(self, creds: Credentials) -> None:
+        """With a root key every request carries it; without one only loopback is trusted."""
+        root = self._store.config.server.root_api_key
         if root:
             key = _clean(creds.api_key) or ""
             if not hmac.compare_digest(key.encode(), root.encode()):
@@ -130,6 +108,9 @@ class AuthOps(ServiceCore):
                 "Trusted mode without a root key accepts loopback clients only",
                 {"client": creds.client_host},
             )
+
+    async def _trusted(self, creds: Credentials) -> RequestContext:
+        self._check_trusted_source(creds)
         account, user = _clean(creds.account_id), _clean(creds.user_id)
         if account is None or user is None:
             raise InvalidArgumentError(
@@ -152,15 +133,43 @@ class AuthOps(ServiceCore):
         A new user of a new account becomes its ADMIN (as the embedded client does); later
         users are USERs unless a role is asserted.
         """
+        accounts = self._store.accounts
         try:
-            stored = (await self.accounts.get_user(account, user)).role
+            stored = (await accounts.get_user(account, user)).role
         except NotFoundError:
-            await self.accounts.ensure_account(account)
-            first = not await self.accounts.list_users(account)
+            await accounts.ensure_account(account)
+            first = not await accounts.list_users(account)
             stored = asserted or (Role.ADMIN if first else Role.USER)
-            await self.accounts.ensure_user(account, user, stored)
+            await accounts.ensure_user(account, user, stored)
             self._known_users.discard((account, user))
         if (account, user) not in self._known_users:
-            await self._ensure_layout(account, user)
+            await self._store.ensure_layout(account, user)
             self._known_users.add((account, user))
         return asserted or stored
+
+    # -- embedded callers ------------------------------------------------------------------
+
+    def dev_context(self) -> RequestContext:
+        """Identity of dev mode: the default user (ADMIN of the default account), never ROOT."""
+        config = self._store.config
+        return RequestContext(config.default_account, config.default_user, Role.ADMIN)
+
+    async def local_context(
+        self, account_id: str | None = None, user_id: str | None = None
+    ) -> RequestContext:
+        """Identity of an embedded client: the user is created on first use with its space.
+
+        The first user of an account becomes its ADMIN; later ones are USERs.
+        """
+        store = self._store
+        store.require_open()
+        accounts = store.accounts
+        account = validate_identifier(account_id or store.config.default_account, "account_id")
+        user = validate_identifier(user_id or store.config.default_user, "user_id")
+        await accounts.ensure_account(account)
+        users = await accounts.list_users(account)
+        role = Role.ADMIN if not users else Role.USER
+        await accounts.ensure_user(account, user, role)
+        await store.ensure_layout(account, user)
+        record = await accounts.get_user(account, user)
+        return RequestContext(account, user, record.role)

@@ -1,13 +1,15 @@
-"""WebDAV semantics over ``viking://resources`` (class 1: no locks, no custom properties).
+"""The WebDAV service: class 1 semantics over ``viking://resources`` (no locks, no properties).
 
 Paths are relative to ``viking://resources`` (``""`` is that folder). Names starting with ``.``
 (directory sidecars, internal files) are hidden: they are never listed, reading them is 404 and
-creating them is 403. Writes go through :meth:`FilesystemOps.write`, so the tiers and vectors of
-a file uploaded over WebDAV are refreshed like any other write.
+creating them is 403. Files are written through the content service and collections made,
+removed and moved through the filesystem service, so a file uploaded over WebDAV is indexed
+like any other write.
 
 The errors follow RFC 4918: a missing parent is 409 (:class:`ConflictError`), MKCOL on an
 existing path and a write onto a collection are 405 (:class:`MethodNotAllowedError`), MOVE onto
 an existing destination without ``Overwrite: T`` is 412 (:class:`FailedPreconditionError`).
+These methods serve only the ``/webdav`` surface; they are not client operations.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from openviking_mcp.content.service import ContentService
+from openviking_mcp.contract.content import UriRequest, WriteMode, WriteRequest
 from openviking_mcp.contract.errors import (
     ConflictError,
     FailedPreconditionError,
@@ -22,12 +26,14 @@ from openviking_mcp.contract.errors import (
     OpenVikingError,
     PermissionDeniedError,
 )
+from openviking_mcp.contract.fs import MkdirRequest, MvRequest, RmRequest
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.ops.base import ServiceCore
+from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.storage.base import Entry
+from openviking_mcp.store import Store
 
-__all__ = ["DavEntry", "MethodNotAllowedError", "WebDAVOps"]
+__all__ = ["DavEntry", "MethodNotAllowedError", "WebDAVService"]
 
 _SCOPE = "resources"
 
@@ -70,10 +76,17 @@ def _entry(path: tuple[str, ...], entry: Entry) -> DavEntry:
     )
 
 
-class WebDAVOps(ServiceCore):
-    """The operations behind ``/webdav/resources``."""
+class WebDAVService:
+    """See the module docs."""
 
-    def _dav_uri(self, ctx: RequestContext, path: str, *, creating: bool = False) -> VikingURI:
+    def __init__(self, store: Store, fs: FilesystemService, content: ContentService) -> None:
+        self._store = store
+        self._fs = fs
+        self._content = content
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def _uri(self, ctx: RequestContext, path: str, *, creating: bool = False) -> VikingURI:
         segments = _segments(path)
         uri = VikingURI(_SCOPE, segments)
         if any(s.startswith(".") for s in segments):
@@ -82,96 +95,102 @@ class WebDAVOps(ServiceCore):
                     f"Names starting with '.' are reserved: {uri.uri}", {"resource": uri.uri}
                 )
             raise NotFoundError(uri.uri, "file")
-        return self._resolve(ctx, uri, mutate=creating)
+        return self._store.resolve(ctx, uri, mutate=creating)
 
-    async def _dav_entry(self, ctx: RequestContext, uri: VikingURI) -> DavEntry | None:
+    async def _find(self, ctx: RequestContext, uri: VikingURI) -> DavEntry | None:
         try:
-            entry = await self.store.stat(self._key(ctx, uri))
+            entry = await self._store.content.stat(self._store.key(ctx, uri))
         except FileNotFoundError:
             return None
         return _entry(uri.segments, entry)
 
-    async def dav_stat(self, ctx: RequestContext, path: str) -> DavEntry:
+    async def _require_parent(self, ctx: RequestContext, uri: VikingURI) -> None:
+        """409 unless the parent of ``uri`` is an existing collection."""
+        parent = uri.parent or VikingURI(_SCOPE)
+        found = await self._find(ctx, parent)
+        if found is None or not found.is_dir:
+            raise ConflictError(
+                f"Parent collection does not exist: {parent.uri}", {"resource": parent.uri}
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def stat(self, ctx: RequestContext, path: str) -> DavEntry:
         """The entry at ``path`` (404 if missing or hidden)."""
-        uri = self._dav_uri(ctx, path)
-        found = await self._dav_entry(ctx, uri)
+        uri = self._uri(ctx, path)
+        found = await self._find(ctx, uri)
         if found is None:
             raise NotFoundError(uri.uri, "file")
         return found
 
-    async def dav_list(self, ctx: RequestContext, path: str, depth: int) -> list[DavEntry]:
+    async def list(self, ctx: RequestContext, path: str, depth: int) -> list[DavEntry]:
         """The entry at ``path`` and, with ``depth`` 1 and a collection, its visible children."""
-        top = await self.dav_stat(ctx, path)
+        top = await self.stat(ctx, path)
         if depth < 1 or not top.is_dir:
             return [top]
-        uri = self._dav_uri(ctx, path)
-        with self._fs_errors(uri, "directory"):
-            children = await self.store.listdir(self._key(ctx, uri))
+        store = self._store
+        uri = self._uri(ctx, path)
+        with store.fs_errors(uri, "directory"):
+            children = await store.content.listdir(store.key(ctx, uri))
         shown = sorted(
             (c for c in children if not c.name.startswith(".")),
             key=lambda c: (not c.is_dir, c.name),
         )
         return [top, *(_entry((*uri.segments, c.name), c) for c in shown)]
 
-    async def dav_read(self, ctx: RequestContext, path: str) -> tuple[DavEntry, bytes]:
+    async def read(self, ctx: RequestContext, path: str) -> tuple[DavEntry, bytes]:
         """A file's entry and bytes; a collection is 405."""
-        entry = await self.dav_stat(ctx, path)
+        entry = await self.stat(ctx, path)
         if entry.is_dir:
             raise MethodNotAllowedError(f"Cannot GET a collection: {entry.uri}")
-        return entry, await self.read_bytes(ctx, entry.uri)
+        return entry, await self._content.read_bytes(ctx, UriRequest(uri=entry.uri))
 
-    async def _dav_parent(self, ctx: RequestContext, uri: VikingURI) -> None:
-        """409 unless the parent of ``uri`` is an existing collection."""
-        parent = uri.parent or VikingURI(_SCOPE)
-        found = await self._dav_entry(ctx, parent)
-        if found is None or not found.is_dir:
-            raise ConflictError(
-                f"Parent collection does not exist: {parent.uri}", {"resource": parent.uri}
-            )
+    # -- changes ---------------------------------------------------------------------------
 
-    async def dav_put(self, ctx: RequestContext, path: str, text: str) -> bool:
+    async def put(self, ctx: RequestContext, path: str, text: str) -> bool:
         """Create or replace a text file; ``True`` if it was created."""
-        uri = self._dav_uri(ctx, path, creating=True)
-        await self._dav_parent(ctx, uri)
-        existing = await self._dav_entry(ctx, uri)
+        uri = self._uri(ctx, path, creating=True)
+        await self._require_parent(ctx, uri)
+        existing = await self._find(ctx, uri)
         if existing is not None and existing.is_dir:
             raise MethodNotAllowedError(f"Cannot PUT onto a collection: {uri.uri}")
-        await self.write(ctx, uri.uri, text, mode="create" if existing is None else "replace")
+        mode: WriteMode = "create" if existing is None else "replace"
+        await self._content.write(ctx, WriteRequest(uri=uri.uri, content=text, mode=mode))
         return existing is None
 
-    async def dav_mkcol(self, ctx: RequestContext, path: str) -> None:
+    async def mkcol(self, ctx: RequestContext, path: str) -> None:
         """Create a collection whose parent exists (existing path: 405)."""
-        uri = self._dav_uri(ctx, path, creating=True)
-        if await self._dav_entry(ctx, uri) is not None:
+        uri = self._uri(ctx, path, creating=True)
+        if await self._find(ctx, uri) is not None:
             raise MethodNotAllowedError(f"Already exists: {uri.uri}")
-        await self._dav_parent(ctx, uri)
-        await self.mkdir(ctx, uri.uri)
+        await self._require_parent(ctx, uri)
+        await self._fs.mkdir(ctx, MkdirRequest(uri=uri.uri))
 
-    async def dav_delete(self, ctx: RequestContext, path: str) -> None:
+    async def delete(self, ctx: RequestContext, path: str) -> None:
         """Remove a file or a whole collection."""
-        entry = await self.dav_stat(ctx, path)
-        await self.rm(ctx, entry.uri, recursive=entry.is_dir)
+        entry = await self.stat(ctx, path)
+        await self._fs.rm(ctx, RmRequest(uri=entry.uri, recursive=entry.is_dir))
 
-    async def dav_move(
+    async def move(
         self, ctx: RequestContext, path: str, destination: str, *, overwrite: bool
     ) -> bool:
         """Move ``path`` to ``destination``; ``True`` if the destination was new.
 
         An existing destination is replaced only with ``overwrite`` (else 412)."""
-        source = await self.dav_stat(ctx, path)
-        dest = self._dav_uri(ctx, destination, creating=True)
-        src_uri = self._dav_uri(ctx, path, creating=True)
+        source = await self.stat(ctx, path)
+        dest = self._uri(ctx, destination, creating=True)
+        src_uri = self._uri(ctx, path, creating=True)
         if dest == src_uri:
             raise PermissionDeniedError(
                 "Source and destination are the same", {"resource": source.uri}
             )
-        await self._dav_parent(ctx, dest)
-        existing = await self._dav_entry(ctx, dest)
+        await self._require_parent(ctx, dest)
+        existing = await self._find(ctx, dest)
         if existing is not None:
             if not overwrite:
                 raise FailedPreconditionError(
                     f"Destination exists and Overwrite is F: {dest.uri}", {"resource": dest.uri}
                 )
-            await self.rm(ctx, dest.uri, recursive=existing.is_dir)
-        await self.mv(ctx, source.uri, dest.uri)
+            await self._fs.rm(ctx, RmRequest(uri=dest.uri, recursive=existing.is_dir))
+        await self._fs.mv(ctx, MvRequest(from_uri=source.uri, to_uri=dest.uri))
         return existing is None

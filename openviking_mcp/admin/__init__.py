@@ -1,0 +1,1 @@
+"""Multi-tenant administration: accounts, users, roles and keys."""

@@ -1,0 +1,146 @@
+"""The admin service: accounts, users, roles and keys.
+
+ROOT manages every account; an account's ADMIN manages the users of its own account (but cannot
+change roles, which is ROOT's). Deleting an account or a user removes its content and its
+index rows under the account's (or the user space's) lock.
+"""
+
+from __future__ import annotations
+
+from openviking_mcp.contract.admin import (
+    AccountInfo,
+    AccountRequest,
+    CreateAccountRequest,
+    CreateAccountResult,
+    CreateUserRequest,
+    CreateUserResult,
+    DeleteAccountResult,
+    DeleteUserResult,
+    SetUserRoleRequest,
+    SetUserRoleResult,
+    UserInfo,
+    UserKeyResult,
+    UserRequest,
+)
+from openviking_mcp.contract.base import Empty
+from openviking_mcp.contract.errors import NotFoundError, PermissionDeniedError
+from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.store import Store
+
+__all__ = ["AdminService"]
+
+
+def _require_root(ctx: RequestContext) -> None:
+    if not ctx.is_root:
+        raise PermissionDeniedError("This operation needs the ROOT role", {"required": "root"})
+
+
+def _require_admin_of(ctx: RequestContext, account_id: str) -> None:
+    if ctx.is_root:
+        return
+    if ctx.role is Role.ADMIN and ctx.account_id == account_id:
+        return
+    raise PermissionDeniedError(
+        f"Only ROOT or an ADMIN of account '{account_id}' may do this",
+        {"required": "admin", "account_id": account_id},
+    )
+
+
+class AdminService:
+    """See the module docs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # -- accounts --------------------------------------------------------------------------
+
+    async def create_account(
+        self, ctx: RequestContext, req: CreateAccountRequest
+    ) -> CreateAccountResult:
+        """A new account with its first ADMIN user; returns that user's key (shown once)."""
+        _require_root(ctx)
+        store = self._store
+        store.require_open()
+        account_id = validate_identifier(req.account_id, "account_id")
+        admin_user_id = validate_identifier(req.admin_user_id, "user_id")
+        await store.accounts.create_account(account_id)
+        key = await store.accounts.create_user(account_id, admin_user_id, Role.ADMIN)
+        await store.ensure_layout(account_id, admin_user_id)
+        return CreateAccountResult(account_id=account_id, admin_user_id=admin_user_id, user_key=key)
+
+    async def list_accounts(self, ctx: RequestContext, req: Empty) -> list[AccountInfo]:
+        _require_root(ctx)
+        self._store.require_open()
+        rows = await self._store.accounts.list_accounts()
+        return [AccountInfo.model_validate(row) for row in rows]
+
+    async def delete_account(self, ctx: RequestContext, req: AccountRequest) -> DeleteAccountResult:
+        """Delete an account, its users and all its data."""
+        _require_root(ctx)
+        store = self._store
+        store.require_open()
+        account_id = req.account_id
+        if not await store.accounts.account_exists(account_id):
+            raise NotFoundError(account_id, "account")
+        async with store.locks.lock((account_id,)):
+            if await store.content.exists(account_id):
+                await store.content.remove(account_id, recursive=True)
+            if store.indexing_enabled:
+                await store.index.delete(IndexFilter(account_id=account_id))
+            await store.accounts.delete_account(account_id)
+        return DeleteAccountResult(account_id=account_id, deleted=True)
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def create_user(self, ctx: RequestContext, req: CreateUserRequest) -> CreateUserResult:
+        _require_admin_of(ctx, req.account_id)
+        store = self._store
+        store.require_open()
+        key = await store.accounts.create_user(req.account_id, req.user_id, req.role)
+        await store.ensure_layout(req.account_id, req.user_id)
+        return CreateUserResult(
+            account_id=req.account_id, user_id=req.user_id, role=req.role, user_key=key
+        )
+
+    async def list_users(self, ctx: RequestContext, req: AccountRequest) -> list[UserInfo]:
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        users = await self._store.accounts.list_users(req.account_id)
+        return [UserInfo.model_validate(u.to_dict()) for u in users]
+
+    async def delete_user(self, ctx: RequestContext, req: UserRequest) -> DeleteUserResult:
+        """Remove a user and their private space."""
+        account_id, user_id = req.account_id, req.user_id
+        _require_admin_of(ctx, account_id)
+        store = self._store
+        store.require_open()
+        await store.accounts.get_user(account_id, user_id)
+        space = (account_id, "user", user_id)
+        async with store.locks.lock(space):
+            key = "/".join(space)
+            if await store.content.exists(key):
+                await store.content.remove(key, recursive=True)
+            if store.indexing_enabled:
+                await store.index.delete(
+                    IndexFilter(account_id=account_id, uri_prefixes=(f"viking://user/{user_id}",))
+                )
+            await store.accounts.delete_user(account_id, user_id)
+        return DeleteUserResult(account_id=account_id, user_id=user_id, deleted=True)
+
+    async def set_user_role(
+        self, ctx: RequestContext, req: SetUserRoleRequest
+    ) -> SetUserRoleResult:
+        _require_root(ctx)
+        self._store.require_open()
+        record = await self._store.accounts.set_role(req.account_id, req.user_id, req.role)
+        return SetUserRoleResult(
+            account_id=req.account_id, user_id=req.user_id, role=record.role.value
+        )
+
+    async def regenerate_user_key(self, ctx: RequestContext, req: UserRequest) -> UserKeyResult:
+        """A new key for the user; the old key stops working at once."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        key = await self._store.accounts.regenerate_key(req.account_id, req.user_id)
+        return UserKeyResult(user_key=key)

@@ -1,0 +1,1 @@
+"""Who is calling: request credentials and embedded identities → a request context."""

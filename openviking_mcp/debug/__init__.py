@@ -1,0 +1,1 @@
+"""Debug views of the search index: paged rows and counts under a filter."""

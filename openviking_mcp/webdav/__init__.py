@@ -1,0 +1,1 @@
+"""WebDAV semantics over ``viking://resources``."""
