@@ -26,6 +26,7 @@ from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract import privacy as privacy_contract
 from openviking_mcp.contract import relations as relations_contract
+from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract import uploads as uploads_contract
 from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.identity import RequestContext, Role
@@ -42,6 +43,8 @@ from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
+from openviking_mcp.skills.importer import SkillImporter
+from openviking_mcp.skills.service import SkillService
 from openviking_mcp.storage import ContentStore
 from openviking_mcp.store import Store
 from openviking_mcp.uploads.service import UploadService
@@ -61,9 +64,10 @@ OPERATIONS: tuple[Operation, ...] = (
     *pack_contract.OPERATIONS,
     *admin_contract.OPERATIONS,
     *debug_contract.OPERATIONS,
+    *skills_contract.OPERATIONS,
 )
 _BY_NAME = {op.name: op for op in OPERATIONS}
-_TRUSTED = ("allow_local_paths",)
+_TRUSTED = ("allow_local_paths", "allow_paths", "allow_command")
 
 
 class ContextService:
@@ -93,6 +97,8 @@ class ContextService:
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
+        self.skills = SkillService(self.store, self.privacy, self.uploads, self.indexing)
+        self.skill_import = SkillImporter(self.store, self.skills)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.legacy = LegacyOps(self)
         self.legacy._chat_model = chat_model
@@ -112,6 +118,7 @@ class ContextService:
             return strip_memory_fields(text) if context_type_of(event.uri) == "memory" else text
 
         events.subscribe_filter(TextRead, for_reader)
+        events.subscribe_filter(TextRead, self.skills.restore_for_reader)
         events.subscribe_filter(TextIndexed, for_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -177,6 +184,12 @@ class ContextService:
             await self.legacy._close_bot()
             await self.legacy._stop_session_scanner()
             await self.store.close()
+
+    async def ensure_bundled_skills(self) -> dict[str, Any] | None:
+        """On a fresh workspace, install the bundled skills into the default account once
+        (a start-up step of ``serve``; ``None`` when they were installed before)."""
+        report = await self.skills.ensure_bundled()
+        return report.wire() if report is not None else None
 
     # -- identities ------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from openviking_mcp.ops.context import ContextOps
 from openviking_mcp.ops.memory import MemoryOps
 from openviking_mcp.ops.observer import ObserverOps
 from openviking_mcp.ops.resources import ResourceOps
-from openviking_mcp.ops.skill_import import SkillImportOps
 from openviking_mcp.ops.stats import StatsOps
 from openviking_mcp.ops.tiers import TierOps
 
@@ -105,7 +104,6 @@ class LegacyOps(
     ResourceOps,
     ContextOps,
     MemoryOps,
-    SkillImportOps,
     ObserverOps,
     ChatOps,
     LegacyCore,

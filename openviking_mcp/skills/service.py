@@ -1,0 +1,405 @@
+"""The skill service: add, list, get, read and delete skills, and install the bundled ones.
+
+Account-wide skills live under ``viking://agent/skills/{name}/``, a user's private skills under
+``viking://user/{uid}/skills/{name}/``; a private skill hides an account skill of the same name
+for its user.
+
+A skill folder is staged beside its target and swapped in whole, so a reader sees the old skill
+or the new one, never a mix, and a failed add leaves nothing behind. The L0 abstract is the
+skill's name and description (kept by later refreshes), the L1 overview is generated like any
+folder's and SKILL.md is the L2 content; all are indexed with context type ``skill``. Secrets
+found in SKILL.md are replaced by placeholders and kept in the adder's privacy config (category
+``skill``); reads by that user restore them (:meth:`SkillService.restore_for_reader` is the
+:class:`~openviking_mcp.events.TextRead` filter doing so for plain file reads). Deleting a skill
+publishes :class:`~openviking_mcp.events.Removed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+
+from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.privacy import PrivacyTargetRequest, UpsertPrivacyRequest
+from openviking_mcp.contract.skills import (
+    AddSkillRequest,
+    AddSkillResult,
+    DeleteSkillResult,
+    InstallBundledRequest,
+    InstallBundledResult,
+    ReadSkillRequest,
+    SkillDetail,
+    SkillFile,
+    SkillFileKind,
+    SkillPrompt,
+    SkillRequest,
+    SkillsRequest,
+    SkillSummary,
+)
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.events import Removed, TextRead
+from openviking_mcp.indexing.service import IndexingService
+from openviking_mcp.privacy.service import PrivacyService
+from openviking_mcp.skills.bundled import bundled_skill_dirs
+from openviking_mcp.skills.formats import parse_skill
+from openviking_mcp.skills.model import Skill
+from openviking_mcp.skills.secrets import redact, restore
+from openviking_mcp.skills.skill_md import render_skill_md
+from openviking_mcp.skills.stored import (
+    SKILL_COMPONENT,
+    SKILL_FILE,
+    is_skill_md,
+    skill_abstract,
+    skill_summary,
+    split_skill_md,
+)
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.sidecar import (
+    ABSTRACT_FILE,
+    OVERVIEW_FILE,
+    render_sidecar,
+    sidecar_body,
+)
+from openviking_mcp.store import Store
+from openviking_mcp.uploads.service import UploadService
+
+__all__ = ["AGENT_SKILLS", "SkillService"]
+
+AGENT_SKILLS = "viking://agent/skills"
+_MAX_SKILLS = 1000
+_PRIVACY_CATEGORY = "skill"
+
+
+class SkillService:
+    """See the module docs."""
+
+    def __init__(
+        self,
+        store: Store,
+        privacy: PrivacyService,
+        uploads: UploadService,
+        indexing: IndexingService,
+    ) -> None:
+        self._store = store
+        self._privacy = privacy
+        self._uploads = uploads
+        self._indexing = indexing
+
+    # -- where skills live -----------------------------------------------------------------
+
+    def skill_roots(self, ctx: RequestContext) -> list[VikingURI]:
+        """Lookup order: the caller's private skills, then the account's."""
+        roots = []
+        if not ctx.is_root:
+            roots.append(self._store.resolve(ctx, f"viking://user/{ctx.user_id}/skills"))
+        roots.append(self._store.resolve(ctx, AGENT_SKILLS))
+        return roots
+
+    def skill_root(self, ctx: RequestContext, target_uri: str | None) -> VikingURI:
+        """The root a skill is added to: ``viking://agent/skills`` (default) or the caller's
+        private ``viking://~/skills``; a URI below either collapses to it."""
+        if not target_uri:
+            return self._store.resolve(ctx, AGENT_SKILLS)
+        target = self._store.resolve(ctx, target_uri, field="target_uri")
+        for root in self.skill_roots(ctx):
+            if root == target or root.is_ancestor_of(target):
+                return root
+        raise InvalidArgumentError(
+            "target_uri must be viking://agent/skills or your own viking://~/skills",
+            {"field": "target_uri", "target_uri": target_uri},
+        )
+
+    async def _find_skill_dir(
+        self, ctx: RequestContext, name: str, target_uri: str | None
+    ) -> VikingURI:
+        roots = [self.skill_root(ctx, target_uri)] if target_uri else self.skill_roots(ctx)
+        for root in roots:
+            directory = root.join(name)
+            key = self._store.key(ctx, directory)
+            if await self._store.content.exists(f"{key}/{SKILL_FILE}"):
+                return directory
+        raise NotFoundError(name, "skill")
+
+    # -- add / replace ---------------------------------------------------------------------
+
+    async def add(
+        self, ctx: RequestContext, req: AddSkillRequest, *, allow_paths: bool = True
+    ) -> AddSkillResult:
+        """Add (or cleanly replace) a skill from ``data`` (any accepted format, or a
+        :class:`Skill`; a local path only with ``allow_paths``) or an uploaded
+        ``temp_file_id``."""
+        self._store.require_open()
+        if (req.data is None) == (req.temp_file_id is None):
+            raise InvalidArgumentError(
+                "Give exactly one of data or temp_file_id", {"field": "data"}
+            )
+        if req.temp_file_id is not None:
+            path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, req.temp_file_id)
+            skill = await asyncio.to_thread(parse_skill, path, allow_paths=True)
+        elif isinstance(req.data, Skill):
+            skill = req.data
+        else:
+            skill = await asyncio.to_thread(parse_skill, req.data, allow_paths=allow_paths)
+        return await self.add_parsed(
+            ctx,
+            skill,
+            target_uri=req.target_uri,
+            wait=req.wait,
+            timeout=req.timeout,
+            expect_name=req.expect_name,
+        )
+
+    async def add_parsed(
+        self,
+        ctx: RequestContext,
+        skill: Skill,
+        *,
+        target_uri: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        expect_name: str | None = None,
+    ) -> AddSkillResult:
+        """Store a parsed skill (see :meth:`add`) and queue its indexing."""
+        if expect_name is not None and skill.name != expect_name:
+            raise InvalidArgumentError(
+                f"The skill's name '{skill.name}' does not match '{expect_name}'",
+                {"field": "name", "expected": expect_name, "got": skill.name},
+            )
+        store = self._store
+        root = self.skill_root(ctx, target_uri)
+        if root.scope == "agent":
+            check_access(ctx, root.join(skill.name), mutate=True)
+        text, secrets = redact(render_skill_md(skill), skill.name)
+        directory = root.join(skill.name)
+        existed = await self._swap_in(ctx, root, skill, text)
+        await self._store_secrets(ctx, skill.name, secrets)
+        result = AddSkillResult(
+            uri=directory.uri + "/",
+            root_uri=root.uri,
+            name=skill.name,
+            auxiliary_files=len(skill.auxiliary),
+            action="update" if existed else "create",
+            secrets_redacted=len(secrets),
+        )
+        if not store.indexing_enabled:
+            result.semantic_status = result.vector_status = "skipped"
+            return result
+        # rows of files the new version may no longer have
+        await store.index.delete(
+            IndexFilter(account_id=ctx.account_id, uri_prefixes=(directory.uri,))
+        )
+        result.task_id = await self._indexing.queue_refresh(
+            ctx, [directory.uri], recursive=True, resource_id=directory.uri
+        )
+        if wait:
+            record = await store.tasks.wait(result.task_id, timeout)
+            result.queue_status = record.status
+        return result
+
+    async def _stage(self, staging: str, directory: VikingURI, skill: Skill, text: str) -> None:
+        """Write the whole skill folder at the storage key ``staging``."""
+        content = self._store.content
+        await content.mkdir(staging)
+        await content.write_bytes(f"{staging}/{SKILL_FILE}", text.encode("utf-8"))
+        abstract = render_sidecar(
+            directory.uri, skill_abstract(skill), component=SKILL_COMPONENT, trigger="add"
+        )
+        await content.write_bytes(f"{staging}/{ABSTRACT_FILE}", abstract.encode("utf-8"))
+        for rel, data in skill.auxiliary:
+            await content.write_bytes(f"{staging}/{rel}", data)
+
+    async def _swap_in(self, ctx: RequestContext, root: VikingURI, skill: Skill, text: str) -> bool:
+        """Stage the skill folder beside its target, then swap it in; True if it replaced one."""
+        store, content = self._store, self._store.content
+        root_key = store.key(ctx, root)
+        staging = f"{root_key}/.staging-{uuid.uuid4().hex}"
+        target_key = f"{root_key}/{skill.name}"
+        directory = root.join(skill.name)
+        try:
+            await self._stage(staging, directory, skill, text)
+            async with store.locks.lock(store.lock_path(ctx, directory)):
+                existed = await content.exists(target_key)
+                old = f"{root_key}/.old-{uuid.uuid4().hex}"
+                if existed:
+                    await content.move(target_key, old)
+                try:
+                    await content.move(staging, target_key)
+                except BaseException:
+                    if existed:
+                        await content.move(old, target_key)
+                    raise
+                if existed:
+                    await content.remove(old, recursive=True)
+            return existed
+        finally:
+            if await content.exists(staging):
+                await content.remove(staging, recursive=True)
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    async def _store_secrets(self, ctx: RequestContext, name: str, secrets: dict[str, str]) -> None:
+        """Keep redacted values in the adder's privacy config (``{field: value}``)."""
+        if ctx.is_root:
+            return
+        values = {key.rsplit(":", 1)[-1].rstrip("}"): value for key, value in secrets.items()}
+        if values:
+            request = UpsertPrivacyRequest(
+                category=_PRIVACY_CATEGORY,
+                target_key=name,
+                values=values,
+                change_reason="add_skill",
+            )
+            await self._privacy.upsert(ctx, request)
+
+    async def _restore_secrets(self, ctx: RequestContext, name: str, text: str) -> str:
+        """``text`` with the placeholders of skill ``name`` replaced by the caller's values."""
+        if ctx.is_root or "{{ov_privacy:" not in text:
+            return text
+        request = PrivacyTargetRequest(category=_PRIVACY_CATEGORY, target_key=name)
+        values = await self._privacy.values(ctx, request)
+        mapping = {f"{{{{ov_privacy:skill:{name}:{k}}}}}": v for k, v in values.items()}
+        return restore(text, mapping) if mapping else text
+
+    async def restore_for_reader(self, event: TextRead, text: str) -> str:
+        """The :class:`TextRead` filter: SKILL.md reads restore the reader's own secrets."""
+        if not is_skill_md(event.uri):
+            return text
+        return await self._restore_secrets(event.ctx, event.uri.parts[-2], text)
+
+    # -- bundled skills --------------------------------------------------------------------
+
+    async def install_bundled(
+        self, ctx: RequestContext, req: InstallBundledRequest
+    ) -> InstallBundledResult:
+        """Add the skills shipped with the package to ``viking://agent/skills``.
+
+        ``only_missing`` leaves skills that already exist alone (a user's edits survive).
+        """
+        installed: list[str] = []
+        skipped: list[str] = []
+        for folder in bundled_skill_dirs():
+            skill = await asyncio.to_thread(parse_skill, folder, allow_paths=True)
+            target = self._store.resolve(ctx, AGENT_SKILLS).join(skill.name)
+            exists = await self._store.content.exists(self._store.key(ctx, target))
+            if req.only_missing and exists:
+                skipped.append(skill.name)
+                continue
+            await self.add_parsed(ctx, skill, wait=req.wait)
+            installed.append(skill.name)
+        return InstallBundledResult(installed=installed, skipped=skipped, root_uri=AGENT_SKILLS)
+
+    async def ensure_bundled(self) -> InstallBundledResult | None:
+        """On a fresh workspace, install the bundled skills into the default account once
+        (a marker in ``meta/`` remembers it, so deleted skills stay deleted)."""
+        config = self._store.config
+        marker = config.workspace / "meta" / "bundled-skills.json"
+        if await asyncio.to_thread(marker.exists):
+            return None
+        ctx = RequestContext.root(config.default_account)
+        report = await self.install_bundled(ctx, InstallBundledRequest(only_missing=True))
+        payload = json.dumps({"installed": report.installed, "at": time.time()})
+        await asyncio.to_thread(marker.write_text, payload, encoding="utf-8")
+        return report
+
+    # -- read ------------------------------------------------------------------------------
+
+    async def list_skills(self, ctx: RequestContext, req: SkillsRequest) -> list[SkillSummary]:
+        """Skills the caller can use, by name (a private skill hides an account skill)."""
+        store = self._store
+        target_uri = req.target_uri
+        roots = [self.skill_root(ctx, target_uri)] if target_uri else self.skill_roots(ctx)
+        found: dict[str, SkillSummary] = {}
+        for root in reversed(roots):  # private last, so it wins
+            key = store.key(ctx, root)
+            try:
+                children = await store.content.listdir(key)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for child in children[:_MAX_SKILLS]:
+                if not child.is_dir or child.name.startswith("."):
+                    continue
+                text = await store.read_text(f"{key}/{child.name}/{SKILL_FILE}")
+                if text is None:
+                    continue
+                meta, body = split_skill_md(text)
+                summary = skill_summary(meta, body, child.name, root.join(child.name), root)
+                found[summary["name"]] = SkillSummary.model_validate(summary)
+        return sorted(found.values(), key=lambda s: s.name)
+
+    async def _files(self, ctx: RequestContext, directory: VikingURI) -> list[SkillFile]:
+        """The visible files and folders of a skill, ``SKILL.md`` as its ``definition``."""
+        key = self._store.key(ctx, directory)
+        files = []
+        for entry in await self._store.content.walk(key, 20, 10_000):
+            rel = entry.key[len(key) + 1 :]
+            if any(p.startswith(".") for p in rel.split("/")):
+                continue
+            kind: SkillFileKind = "auxiliary"
+            if entry.is_dir:
+                kind = "directory"
+            elif rel == SKILL_FILE:
+                kind = "definition"
+            uri = directory.join(rel).uri
+            files.append(SkillFile(path=rel, uri=uri, kind=kind, size=entry.size))
+        return files
+
+    async def get(self, ctx: RequestContext, req: SkillRequest) -> SkillDetail:
+        """One skill: its summary, ``abstract``, ``overview``, ``content`` (SKILL.md with the
+        caller's secrets restored), ``content_sha256`` and ``files``."""
+        store = self._store
+        name = req.name
+        directory = await self._find_skill_dir(ctx, name, req.target_uri)
+        key = store.key(ctx, directory)
+        raw = await store.read_text(f"{key}/{SKILL_FILE}") or ""
+        content = await self._restore_secrets(ctx, name, raw)
+        meta, body = split_skill_md(content)
+        root = directory.parent or directory
+        return SkillDetail(
+            **skill_summary(meta, body, name, directory, root),
+            skill_md_uri=directory.join(SKILL_FILE).uri,
+            abstract=sidecar_body(await store.read_text(f"{key}/{ABSTRACT_FILE}") or ""),
+            overview=sidecar_body(await store.read_text(f"{key}/{OVERVIEW_FILE}") or ""),
+            content=content,
+            body=body,
+            content_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+            files=await self._files(ctx, directory),
+        )
+
+    async def read(self, ctx: RequestContext, req: ReadSkillRequest) -> SkillPrompt:
+        """One skill by name for prompts: its summary, ``body`` and ``meta``."""
+        store = self._store
+        for skill in await self.list_skills(ctx, SkillsRequest()):
+            if skill.name == req.name:
+                target = store.resolve(ctx, f"{skill.uri}/{SKILL_FILE}")
+                text = await store.read_text(store.key(ctx, target)) or ""
+                meta, body = split_skill_md(await self._restore_secrets(ctx, req.name, text))
+                return SkillPrompt(**skill.model_dump(), body=body, meta=meta)
+        raise NotFoundError(req.name, "skill")
+
+    # -- delete ----------------------------------------------------------------------------
+
+    async def delete(self, ctx: RequestContext, req: SkillRequest) -> DeleteSkillResult:
+        """Remove a skill folder, its index rows and the caller's secrets for it."""
+        store = self._store
+        name = req.name
+        directory = await self._find_skill_dir(ctx, name, req.target_uri)
+        if directory.scope == "agent":
+            check_access(ctx, directory, mutate=True)
+        async with store.locks.lock(store.lock_path(ctx, directory)):
+            await store.content.remove(store.key(ctx, directory), recursive=True)
+        privacy_deleted = False
+        if not ctx.is_root:
+            request = PrivacyTargetRequest(category=_PRIVACY_CATEGORY, target_key=name)
+            privacy_deleted = await self._privacy.delete(ctx, request)
+        await store.events.publish(Removed(ctx, directory))
+        return DeleteSkillResult(
+            name=name,
+            uri=directory.uri,
+            root_uri=(directory.parent or directory).uri,
+            privacy_deleted=privacy_deleted,
+        )

@@ -1,0 +1,91 @@
+"""The skill service's typed API (``svc.skills``), its events and the pure stored-skill helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from openviking_mcp import ContextService
+from openviking_mcp.contract.skills import (
+    OPERATIONS,
+    AddSkillRequest,
+    AddSkillResult,
+    ReadSkillRequest,
+    SkillRequest,
+    SkillsRequest,
+)
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.events import Removed, TextRead
+from openviking_mcp.skills.stored import is_skill_md, skill_summary, split_skill_md
+
+pytestmark = pytest.mark.anyio
+
+SKILL_MD = "---\nname: greeter\ndescription: Say hello\ntags: [hi]\n---\n\n# Greeter\n\nHi.\n"
+
+
+def test_is_skill_md_only_for_skill_definitions() -> None:
+    assert is_skill_md(VikingURI("agent", ("skills", "x", "SKILL.md")))
+    assert is_skill_md(VikingURI("user", ("ann", "skills", "x", "SKILL.md")))
+    assert not is_skill_md(VikingURI("agent", ("skills", "x", "notes", "SKILL.md")))
+    assert not is_skill_md(VikingURI("resources", ("x", "SKILL.md")))
+    assert not is_skill_md(VikingURI("agent", ("skills", "x", "other.md")))
+
+
+def test_split_and_summary_of_a_stored_skill_md() -> None:
+    meta, body = split_skill_md(SKILL_MD)
+    assert meta["name"] == "greeter"
+    assert body.startswith("# Greeter")
+    broken = "---\nname: [unclosed\n---\nbody"
+    assert split_skill_md(broken) == ({}, broken)
+    root = VikingURI("agent", ("skills",))
+    summary = skill_summary({}, "## First line\nmore", "x", root.join("x"), root)
+    assert summary["description"] == "First line"
+    assert (summary["scope"], summary["tags"], summary["metadata"]) == ("agent", [], {})
+
+
+async def test_every_operation_names_a_service_method(service: ContextService) -> None:
+    for op in OPERATIONS:
+        assert callable(getattr(getattr(service, op.feature), op.method)), op.name
+
+
+async def test_typed_add_list_get_read_delete(service: ContextService) -> None:
+    ctx = service.dev_context()
+    removed: list[Removed] = []
+
+    async def seen(event: Removed) -> None:
+        removed.append(event)
+
+    service.store.events.subscribe(Removed, seen)
+    added = await service.skills.add(ctx, AddSkillRequest(data=SKILL_MD, wait=True))
+    assert isinstance(added, AddSkillResult)
+    assert (added.name, added.action, added.queue_status) == ("greeter", "create", "completed")
+    [summary] = await service.skills.list_skills(ctx, SkillsRequest())
+    assert (summary.name, summary.scope, summary.tags) == ("greeter", "agent", ["hi"])
+    detail = await service.skills.get(ctx, SkillRequest(name="greeter"))
+    assert detail.content.endswith("# Greeter\n\nHi.\n")
+    assert [f.kind for f in detail.files] == ["definition"]
+    prompt = await service.skills.read(ctx, ReadSkillRequest(name="greeter"))
+    assert prompt.body == "# Greeter\n\nHi."
+    deleted = await service.skills.delete(ctx, SkillRequest(name="greeter"))
+    assert deleted.uri == "viking://agent/skills/greeter"
+    assert [e.uri.uri for e in removed] == ["viking://agent/skills/greeter"]
+
+
+async def test_reads_of_skill_md_restore_the_readers_secrets(service: ContextService) -> None:
+    ann = await service.local_context("acme", "ann")
+    key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+    text = f"---\nname: deploy\ndescription: Deploy\n---\n\nUse {key}.\n"
+    await service.skills.add(ann, AddSkillRequest(data=text))
+    stored = "Use {{ov_privacy:skill:deploy:secret_1}}."
+    skill_md = VikingURI("agent", ("skills", "deploy", "SKILL.md"))
+    restored = await service.store.events.filter(TextRead(ann, skill_md), stored)
+    assert restored == f"Use {key}."
+    elsewhere = VikingURI("resources", ("deploy", "SKILL.md"))
+    assert await service.store.events.filter(TextRead(ann, elsewhere), stored) == stored
+
+
+async def test_ensure_bundled_returns_a_typed_report_once(service: ContextService) -> None:
+    report = await service.skills.ensure_bundled()
+    assert report is not None
+    assert "use-openviking" in report.installed
+    assert report.root_uri == "viking://agent/skills"
+    assert await service.skills.ensure_bundled() is None
