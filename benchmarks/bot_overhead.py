@@ -34,6 +34,8 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
+from openviking_mcp.bot.service import ChatService
+from openviking_mcp.contract.chat import ChatRequest
 
 _ANSWER = ["Deploys", "run", "through", "the", "pipeline", "described", "in", "the", "doc."]
 _TOPICS = ["deploy pipeline", "database migration", "incident review", "api limits", "billing"]
@@ -113,23 +115,29 @@ async def main() -> None:
     await svc.wait_processing(ctx)
     rows: list[tuple[str, list[float]]] = []
 
+    chat = ChatService(svc, config.bot, config.vlm, svc.chat_model)
+    question = ChatRequest(message="How do deploys run?")
     rows.append(
         (
             "service.chat, llm (find+read+answer)",
-            await _time(args.turns, lambda i: svc.chat(ctx, {"message": "How do deploys run?"})),
+            await _time(args.turns, lambda i: chat.chat(ctx, question)),
         )
     )
+    await chat.close()
     retrieval = ContextService(config)  # no model: retrieval-only
     retrieval.config.bot.enabled = True
     await svc.close()
     await retrieval.initialize()
     rctx = retrieval.dev_context()
+    rchat = ChatService(retrieval, config.bot, config.vlm)
+    topic = ChatRequest(message="deploy pipeline")
     rows.append(
         (
             "service.chat, retrieval-only",
-            await _time(args.turns, lambda i: retrieval.chat(rctx, {"message": "deploy pipeline"})),
+            await _time(args.turns, lambda i: rchat.chat(rctx, topic)),
         )
     )
+    await rchat.close()
     await retrieval.close()
 
     svc = ContextService(config, chat_model=FunctionModel(stream_function=_instant))

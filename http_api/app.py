@@ -2,6 +2,8 @@
 
 ``create_app(config)`` builds an app that opens a :class:`ContextService` in its lifespan;
 ``create_app(service=...)`` serves an already-built service (tests, embedding in another app).
+The app runs the bot: it builds a :class:`ChatService` over the service (``app.state.chat``,
+shared with MCP's ``chat`` tool) and closes it on shutdown.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from http_api.routers import (
     webdav,
 )
 from openviking_mcp._version import __version__
+from openviking_mcp.bot.service import ChatService
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.mcp_server import MCPEndpoint
 from openviking_mcp.service import ContextService
@@ -52,19 +55,21 @@ def create_app(
     ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``)."""
     svc = service or ContextService(config)
     owns_service = service is None
-    mcp = MCPEndpoint(svc)
+    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
+    mcp = MCPEndpoint(svc, chat=chat)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await svc.initialize()
         if svc.config.bot.enabled:
-            svc.bot  # noqa: B018 - built now (it imports pydantic-ai), not in the first /health
+            chat.bot  # noqa: B018 - built now (it imports pydantic-ai), not in the first /health
         if install_bundled_skills:
             await svc.ensure_bundled_skills()
         try:
             async with mcp.lifespan():
                 yield
         finally:
+            await chat.close()
             if owns_service:
                 await svc.close()
 
@@ -75,6 +80,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = svc
+    app.state.chat = chat
     envelope.install(app)
     metrics.install(app)
     app.add_middleware(
@@ -89,7 +95,7 @@ def create_app(
     async def health() -> dict[str, object]:
         report: dict[str, object] = svc.health()
         if svc.config.bot.enabled:
-            report["bot"] = svc.bot_health()
+            report["bot"] = chat.status().wire()
         return report
 
     @app.get("/ready", tags=["system"], summary="Readiness probe (no auth)")

@@ -53,6 +53,8 @@ from openviking_mcp.webdav.service import WebDAVService
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+    from openviking_mcp.observer.service import ChatActivity
+
 __all__ = ["OPERATIONS", "ContextService"]
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -74,7 +76,10 @@ class ContextService:
     """The store. Call :meth:`initialize` before use and :meth:`close` after.
 
     ``store`` replaces the local content filesystem, ``embedder`` the configured embedder and
-    ``chat_model`` the bot's model (tests inject fakes here, as pydantic-ai's ``TestModel``).
+    ``chat_model`` the bot's model (tests inject fakes here, as pydantic-ai's ``TestModel``):
+    the service only keeps it for the surfaces that build a
+    :class:`~openviking_mcp.bot.service.ChatService` over it (the service never builds the
+    bot). ``chat_activity`` is the bot such a chat service runs, once built (``/metrics``).
     """
 
     def __init__(
@@ -86,6 +91,8 @@ class ContextService:
         chat_model: Model | None = None,
     ) -> None:
         self.config = config or OpenVikingConfig()
+        self.chat_model = chat_model
+        self.chat_activity: ChatActivity | None = None
         self.store = Store(self.config, content=store, embedder=embedder)
         self.fs = FilesystemService(self.store)
         self.content = ContentService(self.store, self.fs)
@@ -101,7 +108,6 @@ class ContextService:
         self.skill_import = SkillImporter(self.store, self.skills)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.legacy = LegacyOps(self)
-        self.legacy._chat_model = chat_model
         self.store.tasks.register("add_resource", self.legacy._task_add_resource)
         self.store.tasks.register(SESSION_COMMIT_TASK, self.legacy._task_session_commit)
         self._init_lock = asyncio.Lock()
@@ -181,7 +187,6 @@ class ContextService:
         async with self._init_lock:
             if not self.store.opened:
                 return
-            await self.legacy._close_bot()
             await self.legacy._stop_session_scanner()
             await self.store.close()
 

@@ -47,10 +47,10 @@ from openviking_mcp.bot.images import Attachment
 from openviking_mcp.bot.prompt import build_instructions, memories_text
 from openviking_mcp.bot.responses import save_response
 from openviking_mcp.bot.retrieval import SIDECARS, retrieval_answer, useful_hits
-from openviking_mcp.bot.schema import ChatReply, ChatRequest, Citation, TokenUsage
 from openviking_mcp.bot.streams import StreamRegistry, TurnStream
 from openviking_mcp.bot.tools import ChatDeps, build_toolset
 from openviking_mcp.config import BotConfig, VLMConfig
+from openviking_mcp.contract.chat import ChatReply, ChatRequest, Citation, TokenUsage
 from openviking_mcp.contract.errors import DeadlineExceededError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.search import render

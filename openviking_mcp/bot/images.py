@@ -8,19 +8,15 @@ import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from openviking_mcp.contract.chat import ChatImage
 from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = [
     "MAX_IMAGES",
     "MAX_IMAGE_BYTES",
     "Attachment",
-    "ChatImage",
-    "ImageURL",
     "check_images",
     "decode_data_url",
     "sniff_image_type",
@@ -32,32 +28,6 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|gif|webp));base64,(.*)$", re.DOTALL)
 # base64 of 10 MiB is about 13.4 MiB of text; anything longer cannot decode small enough.
 _MAX_ENCODED = (MAX_IMAGE_BYTES + 2) // 3 * 4 + 4
-
-
-class ImageURL(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(min_length=1)
-    detail: Literal["auto", "low", "high"] | None = None
-
-
-class ChatImage(BaseModel):
-    """``{type: "image_url", image_url: {url, detail?}}`` (a bare URL string is accepted)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["image_url"] = "image_url"
-    image_url: ImageURL
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_url(cls, value: object) -> object:
-        return {"image_url": {"url": value}} if isinstance(value, str) else value
-
-    @field_validator("image_url", mode="before")
-    @classmethod
-    def _from_string(cls, value: object) -> object:
-        return {"url": value} if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)

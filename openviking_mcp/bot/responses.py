@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from openviking_mcp.bot.events import now_iso
-from openviking_mcp.bot.schema import FeedbackReceipt, FeedbackRequest
+from openviking_mcp.contract.chat import FeedbackReceipt, FeedbackRequest
 from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.storage import MetadataDB
@@ -59,7 +59,7 @@ async def get_response(db: MetadataDB, ctx: RequestContext, response_id: str) ->
 
 async def save_feedback(
     db: MetadataDB, ctx: RequestContext, request: FeedbackRequest
-) -> dict[str, Any]:
+) -> FeedbackReceipt:
     """Store feedback with its answer (a later one replaces it); 404 for an unknown answer or
     one of another session."""
     stored = await get_response(db, ctx, request.response_id)
@@ -85,4 +85,4 @@ async def save_feedback(
         feedback_type=request.feedback_type,
         feedback_delay_sec=delay,
         timestamp=feedback["at"],
-    ).model_dump()
+    )

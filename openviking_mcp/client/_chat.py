@@ -21,6 +21,7 @@ from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from openviking_mcp.bot.events import ChatEvent
+    from openviking_mcp.bot.service import ChatService
     from openviking_mcp.client._loop import LoopThread
     from openviking_mcp.contract.identity import RequestContext
     from openviking_mcp.service import ContextService
@@ -139,13 +140,35 @@ def blocking_iter(loop: LoopThread, stream: AsyncIterator[T]) -> Iterator[T]:
 
 
 class ChatMethods:
-    """The bot: chat turns (whole or streamed), resuming a stream, feedback and health."""
+    """The bot: chat turns (whole or streamed), resuming a stream, feedback and health.
+
+    The client runs the bot itself: a :class:`~openviking_mcp.bot.service.ChatService` over
+    its service, built on the first chat call (with the service's ``chat_model``) and closed
+    by :meth:`close_chat`."""
 
     service: ContextService
+    _chat: ChatService | None = None
 
     @property
     def context(self) -> RequestContext:
         raise NotImplementedError
+
+    @property
+    def chat_service(self) -> ChatService:
+        """The client's chat service (the embedded client imports the whole store already,
+        so the chat models are loaded here, not when the HTTP clients import this module)."""
+        if self._chat is None:
+            from openviking_mcp.bot.service import ChatService
+
+            svc = self.service
+            self._chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
+        return self._chat
+
+    async def close_chat(self) -> None:
+        """Stop the bot's running turns (each ends with an error event)."""
+        chat, self._chat = self._chat, None
+        if chat is not None:
+            await chat.close()
 
     async def chat(
         self,
@@ -172,7 +195,11 @@ class ChatMethods:
             need_reply=need_reply,
             disabled_tools=disabled_tools,
         )
-        return await self.service.chat(self.context, payload)
+        from openviking_mcp.contract.base import parse_request
+        from openviking_mcp.contract.chat import ChatRequest
+
+        request = parse_request(ChatRequest, payload)
+        return (await self.chat_service.chat(self.context, request)).wire()
 
     async def chat_stream(
         self,
@@ -194,7 +221,10 @@ class ChatMethods:
             need_reply=need_reply,
             disabled_tools=disabled_tools,
         )
-        stream = await self.service.chat_start(self.context, payload)
+        from openviking_mcp.contract.base import parse_request
+        from openviking_mcp.contract.chat import ChatRequest
+
+        stream = await self.chat_service.start(self.context, parse_request(ChatRequest, payload))
         async for event in stream.follow(-1, heartbeat=_HEARTBEAT):
             if event is not None:
                 yield event_dict(event)
@@ -204,7 +234,10 @@ class ChatMethods:
     ) -> AsyncIterator[dict[str, Any]]:
         """The events after ``last_index`` of the session's running (or recently finished)
         turn, then the rest as they happen; ``NotFoundError`` when there is no such turn."""
-        stream = await self.service.chat_resume(self.context, session_id, user_id=user_id)
+        from openviking_mcp.contract.chat import ChatResumeRequest
+
+        request = ChatResumeRequest(session_id=session_id, user_id=user_id)
+        stream = await self.chat_service.resume(self.context, request)
         async for event in stream.follow(last_index, heartbeat=_HEARTBEAT):
             if event is not None:
                 yield event_dict(event)
@@ -224,8 +257,12 @@ class ChatMethods:
         payload = feedback_body(
             session_id, response_id, feedback_type, score=score, reason=reason, text=text
         )
-        return await self.service.chat_feedback(self.context, payload)
+        from openviking_mcp.contract.base import parse_request
+        from openviking_mcp.contract.chat import FeedbackRequest
+
+        request = parse_request(FeedbackRequest, payload)
+        return (await self.chat_service.feedback(self.context, request)).wire()
 
     async def bot_health(self) -> dict[str, Any]:
         """``{status, version, timestamp, mode, model, running_turns, note}``."""
-        return self.service.bot_health()
+        return self.chat_service.status().wire()

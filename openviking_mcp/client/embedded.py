@@ -80,6 +80,7 @@ class AsyncOpenViking(SessionMethods, PackMethods, ChatMethods):
         self._ctx = await self.service.local_context(self._account, self._user)
 
     async def close(self) -> None:
+        await self.close_chat()
         await self.service.close()
         self._ctx = None
 

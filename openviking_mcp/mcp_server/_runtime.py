@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
@@ -20,6 +20,9 @@ from openviking_mcp.contract.errors import OpenVikingError, UnauthenticatedError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.search.render import error_text
 from openviking_mcp.service import ContextService
+
+if TYPE_CHECKING:
+    from openviking_mcp.bot.service import ChatService
 
 __all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text"]
 
@@ -36,6 +39,8 @@ class Runtime:
     service: ContextService
     caller: RequestContext | None = None
     """The fixed identity of a stdio server; ``None`` means: take it from the HTTP request."""
+    chat: ChatService | None = None
+    """The bot the ``chat`` tool asks (``None``: no ``chat`` tool)."""
 
     def caller_of(self, ctx: Context | None) -> RequestContext:
         """The identity a tool call acts as."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -17,6 +17,9 @@ from openviking_mcp.mcp_server.tools_sessions import register_session_tools
 from openviking_mcp.mcp_server.tools_skills import register_skill_tools
 from openviking_mcp.service import ContextService
 
+if TYPE_CHECKING:
+    from openviking_mcp.bot.service import ChatService
+
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
 
 INSTRUCTIONS = (
@@ -29,20 +32,24 @@ _STATIC_PROMPTS = {"use-openviking"}
 
 
 def build_mcp_server(
-    service: ContextService, *, caller: RequestContext | None = None
+    service: ContextService,
+    *,
+    caller: RequestContext | None = None,
+    chat: ChatService | None = None,
 ) -> MCPServer[Any]:
     """An MCP server over ``service``.
 
     ``caller`` fixes the identity every request acts as (stdio, in-process use); without it
     each request must arrive through :class:`~openviking_mcp.mcp_server.MCPEndpoint`, which
-    authenticates it.
+    authenticates it. ``chat`` is the bot of the ``chat`` tool, offered when the bot is on
+    (``--with-bot``); whoever built it closes it.
     """
-    runtime = Runtime(service, caller)
+    runtime = Runtime(service, caller, chat)
     registry = ToolRegistry()
     register_tools(registry, runtime)
     register_skill_tools(registry, runtime)
     register_session_tools(registry, runtime)
-    if service.config.bot.enabled:  # --with-bot
+    if chat is not None and service.config.bot.enabled:  # --with-bot
         register_chat_tools(registry, runtime)
     server: MCPServer[Any] = MCPServer(
         "openviking",

@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
@@ -34,6 +34,9 @@ from openviking_mcp.contract.errors import OpenVikingError, error_to_envelope
 from openviking_mcp.mcp_server._runtime import BASE_URL_SCOPE_KEY, CALLER_SCOPE_KEY
 from openviking_mcp.mcp_server._server import build_mcp_server
 from openviking_mcp.service import ContextService
+
+if TYPE_CHECKING:
+    from openviking_mcp.bot.service import ChatService
 
 __all__ = ["MCPEndpoint", "public_base_url"]
 
@@ -69,11 +72,13 @@ def public_base_url(service: ContextService, headers: Headers) -> str:
 
 
 class MCPEndpoint:
-    """ASGI app for ``/mcp``. Enter :meth:`lifespan` around serving (the app's lifespan)."""
+    """ASGI app for ``/mcp``. Enter :meth:`lifespan` around serving (the app's lifespan).
 
-    def __init__(self, service: ContextService) -> None:
+    ``chat`` is the bot of the ``chat`` tool (the HTTP app passes its own, and closes it)."""
+
+    def __init__(self, service: ContextService, *, chat: ChatService | None = None) -> None:
         self.service = service
-        self.server = build_mcp_server(service)
+        self.server = build_mcp_server(service, chat=chat)
         loopback = is_loopback_host(service.config.server.host)
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=loopback,

@@ -13,6 +13,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
+from openviking_mcp.contract.base import parse_request
+from openviking_mcp.contract.chat import ChatRequest
 from openviking_mcp.contract.errors import ProcessingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.mcp_server._runtime import Runtime
@@ -37,7 +39,8 @@ class ChatResult(BaseModel):
 
 
 def register_chat_tools(registry: ToolRegistry, rt: Runtime) -> None:
-    svc = rt.service
+    bot = rt.chat
+    assert bot is not None
 
     @registry.tool(
         name="chat",
@@ -65,7 +68,7 @@ def register_chat_tools(registry: ToolRegistry, rt: Runtime) -> None:
     ) -> Annotated[CallToolResult, ChatResult]:
         async def run(caller: RequestContext) -> tuple[str, ChatResult]:
             body = {"message": message, "session_id": session_id or None}
-            reply = await svc.chat(caller, body)
+            reply = (await bot.chat(caller, parse_request(ChatRequest, body))).wire()
             if reply.get("error"):
                 raise ProcessingError(
                     f"The bot could not answer: {reply['error']}",

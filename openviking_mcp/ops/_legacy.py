@@ -15,7 +15,6 @@ from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.events import Removed, Written
 from openviking_mcp.models.base import Embedder
 from openviking_mcp.ops.base import ServiceCore
-from openviking_mcp.ops.chat import ChatOps
 from openviking_mcp.ops.context import ContextOps
 from openviking_mcp.ops.memory import MemoryOps
 from openviking_mcp.ops.observer import ObserverOps
@@ -45,7 +44,6 @@ class LegacyCore(ServiceCore):
         self.llm = store.llm
         self.reranker = store.reranker
         self.semantic = root.indexing.semantic
-        self._chat_model: Any = None
 
     @property  # type: ignore[override]
     def _opened(self) -> bool:
@@ -90,6 +88,7 @@ class LegacyCore(ServiceCore):
             "_refresh_uri": root.indexing.refresh_uri,
             "_bubble": root.indexing.bubble,
             "_upload_path": root.uploads.upload_path,
+            "_bot": root.chat_activity,  # the bot a chat service runs, for the metrics
         }
         if name in indexing:
             return indexing[name]
@@ -105,7 +104,6 @@ class LegacyOps(
     ContextOps,
     MemoryOps,
     ObserverOps,
-    ChatOps,
     LegacyCore,
 ):
     """Every operation group still written as a mixin."""

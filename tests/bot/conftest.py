@@ -1,10 +1,12 @@
-"""Bot test fixtures: a service on a hashing embedder with a scripted pydantic-ai model."""
+"""Bot test fixtures: a service on a hashing embedder, and a chat service over it with a scripted
+pydantic-ai model."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,16 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
-from openviking_mcp import ContextService, OpenVikingConfig
+from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
+from openviking_mcp.bot.service import ChatService
+from openviking_mcp.bot.streams import TurnStream
+from openviking_mcp.contract.base import parse_request
+from openviking_mcp.contract.chat import (
+    ChatRequest,
+    ChatResponseRequest,
+    ChatResumeRequest,
+    FeedbackRequest,
+)
 
 Step = str | list[str] | tuple[str, dict[str, Any]] | list[tuple[str, dict[str, Any]]]
 
@@ -82,19 +93,62 @@ class Script:
         ]
 
 
+@dataclass
+class ChatCalls:
+    """A chat service's operations under their contract names, taking request bodies as dicts
+    and answering JSON (streams as they are), the way the surfaces call them."""
+
+    service: ChatService
+
+    async def chat(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        return (await self.service.chat(ctx, parse_request(ChatRequest, body))).wire()
+
+    async def chat_start(self, ctx: RequestContext, body: dict[str, Any]) -> TurnStream:
+        return await self.service.start(ctx, parse_request(ChatRequest, body))
+
+    async def chat_resume(
+        self, ctx: RequestContext, session_id: str, *, user_id: str | None = None
+    ) -> TurnStream:
+        request = ChatResumeRequest(session_id=session_id, user_id=user_id)
+        return await self.service.resume(ctx, request)
+
+    async def chat_feedback(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        return (await self.service.feedback(ctx, parse_request(FeedbackRequest, body))).wire()
+
+    async def chat_response(self, ctx: RequestContext, response_id: str) -> dict[str, Any]:
+        request = ChatResponseRequest(response_id=response_id)
+        return (await self.service.response(ctx, request)).wire()
+
+    def bot_health(self) -> dict[str, Any]:
+        return self.service.status().wire()
+
+
+@asynccontextmanager
+async def chat_over(svc: ContextService) -> AsyncIterator[ChatService]:
+    """A chat service over ``svc`` with the service's ``chat_model``, closed afterwards."""
+    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
+    try:
+        yield chat
+    finally:
+        await chat.close()
+
+
 @pytest.fixture
 def make_bot(workspace: Path) -> Callable[..., Any]:
-    """``async with make_bot(script, **bot_config) as svc`` (``script=None``: no model)."""
-    from contextlib import asynccontextmanager
+    """``async with make_bot(script, **bot_config) as (svc, bot)`` (``script=None``: no model):
+    the service, and the chat operations of a chat service over it."""
 
     @asynccontextmanager
-    async def make(script: Script | None, **bot: Any) -> AsyncIterator[ContextService]:
+    async def make(
+        script: Script | None, **bot: Any
+    ) -> AsyncIterator[tuple[ContextService, ChatCalls]]:
         svc = ContextService(
             bot_config(workspace, **bot), chat_model=script.model() if script else None
         )
         await svc.initialize()
         try:
-            yield svc
+            async with chat_over(svc) as chat:
+                yield svc, ChatCalls(chat)
         finally:
             await svc.close()
 

@@ -38,10 +38,10 @@ def _answer_steps() -> list[Any]:
 
 async def test_agent_finds_reads_and_cites(make_bot: Any) -> None:
     script = Script(_answer_steps())
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         await seed(svc, FILES)
         ctx = svc.dev_context()
-        reply = await svc.chat(ctx, {"message": "How do I deploy?"})
+        reply = await bot.chat(ctx, {"message": "How do I deploy?"})
 
         assert reply["mode"] == "llm"
         assert reply["error"] is None
@@ -74,9 +74,9 @@ async def test_agent_finds_reads_and_cites(make_bot: Any) -> None:
 
 
 async def test_stream_events_and_deltas(make_bot: Any) -> None:
-    async with make_bot(Script(_answer_steps())) as svc:
+    async with make_bot(Script(_answer_steps())) as (svc, bot):
         await seed(svc, FILES)
-        stream = await svc.chat_start(svc.dev_context(), {"message": "deploy?"})
+        stream = await bot.chat_start(svc.dev_context(), {"message": "deploy?"})
         seen = [e async for e in stream.follow(-1, heartbeat=5) if e is not None]
         assert [e.index for e in seen] == list(range(len(seen)))
         deltas = [e.data for e in seen if e.event == "content_delta"]
@@ -93,10 +93,10 @@ async def test_stream_events_and_deltas(make_bot: Any) -> None:
 
 async def test_history_reaches_the_second_turn(make_bot: Any) -> None:
     script = Script(["Hello Ana.", "You are Ana."])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ctx = svc.dev_context()
-        first = await svc.chat(ctx, {"message": "I am Ana."})
-        await svc.chat(ctx, {"message": "Who am I?", "session_id": first["session_id"]})
+        first = await bot.chat(ctx, {"message": "I am Ana."})
+        await bot.chat(ctx, {"message": "Who am I?", "session_id": first["session_id"]})
         texts = [str(m) for m in script.calls[1][0]]
         assert any("I am Ana." in t for t in texts)
         assert any("Hello Ana." in t for t in texts)
@@ -104,12 +104,12 @@ async def test_history_reaches_the_second_turn(make_bot: Any) -> None:
 
 async def test_relevant_memories_are_given_and_returned(make_bot: Any) -> None:
     script = Script(["Noted."])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         memory = "viking://~/memories/preferences/editor.md"
         ctx = svc.dev_context()
         await svc.write(ctx, memory, "The user prefers the Helix editor.", mode="create")
         await svc.wait_processing(ctx)
-        reply = await svc.chat(ctx, {"message": "Which editor do I prefer?"})
+        reply = await bot.chat(ctx, {"message": "Which editor do I prefer?"})
         assert reply["relevant_memories"] is not None
         assert "Helix" in reply["relevant_memories"]
         assert "Helix" in (script.calls[0][2] or "")  # in the instructions
@@ -117,19 +117,19 @@ async def test_relevant_memories_are_given_and_returned(make_bot: Any) -> None:
 
 async def test_disabled_tools_are_hidden(make_bot: Any) -> None:
     script = Script(["ok"])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ctx = svc.dev_context()
-        await svc.chat(ctx, {"message": "hi", "disabled_tools": ["remember", "grep"]})
+        await bot.chat(ctx, {"message": "hi", "disabled_tools": ["remember", "grep"]})
         assert script.calls[0][1] == ["find", "search", "read", "list"]
         with pytest.raises(InvalidArgumentError) as info:
-            await svc.chat(ctx, {"message": "hi", "disabled_tools": ["rm"]})
+            await bot.chat(ctx, {"message": "hi", "disabled_tools": ["rm"]})
         assert "unknown tools" in info.value.message
 
 
 async def test_max_loop_count_forces_an_answer(make_bot: Any) -> None:
     script = Script([("find", {"query": "x"})] * 10)
-    async with make_bot(script, max_loop_count=3) as svc:
-        reply = await svc.chat(svc.dev_context(), {"message": "loop"})
+    async with make_bot(script, max_loop_count=3) as (svc, bot):
+        reply = await bot.chat(svc.dev_context(), {"message": "loop"})
         assert len(script.calls) == 3
         assert script.calls[2][1] == []  # the last request gets no tools
         assert reply["message"] == "done"
@@ -140,8 +140,8 @@ async def test_max_loop_count_forces_an_answer(make_bot: Any) -> None:
 
 async def test_a_model_ignoring_the_loop_limit_gets_an_error(make_bot: Any) -> None:
     script = Script([("find", {"query": "x"})] * 10, obey_tools=False)
-    async with make_bot(script, max_loop_count=2) as svc:
-        reply = await svc.chat(svc.dev_context(), {"message": "loop"})
+    async with make_bot(script, max_loop_count=2) as (svc, bot):
+        reply = await bot.chat(svc.dev_context(), {"message": "loop"})
         assert reply["message"] is None
         assert reply["error"] is not None
         assert "model" in reply["error"].lower()
@@ -150,8 +150,8 @@ async def test_a_model_ignoring_the_loop_limit_gets_an_error(make_bot: Any) -> N
 
 async def test_a_stalled_model_ends_with_an_error_event(make_bot: Any) -> None:
     script = Script(["never"], delay=30)
-    async with make_bot(script, timeout=1.5) as svc:
-        stream = await svc.chat_start(svc.dev_context(), {"message": "hello"})
+    async with make_bot(script, timeout=1.5) as (svc, bot):
+        stream = await bot.chat_start(svc.dev_context(), {"message": "hello"})
         reply = await asyncio.wait_for(stream.wait(), 20)
         assert reply["error"] is not None
         assert "timed out" in reply["error"]
@@ -160,7 +160,7 @@ async def test_a_stalled_model_ends_with_an_error_event(make_bot: Any) -> None:
         assert stream.events[-1].data["error"] == reply["error"]
         # the session is free for the next turn
         script.delay, script.steps = 0, ["fine"] * 5
-        again = await svc.chat(
+        again = await bot.chat(
             svc.dev_context(), {"message": "hi", "session_id": reply["session_id"]}
         )
         assert again["message"] == "fine"
@@ -168,8 +168,8 @@ async def test_a_stalled_model_ends_with_an_error_event(make_bot: Any) -> None:
 
 async def test_tool_errors_go_back_to_the_model(make_bot: Any) -> None:
     script = Script([("read", {"uri": "viking://resources/nope.md"}), "It does not exist."])
-    async with make_bot(script) as svc:
-        reply = await svc.chat(svc.dev_context(), {"message": "read nope"})
+    async with make_bot(script) as (svc, bot):
+        reply = await bot.chat(svc.dev_context(), {"message": "read nope"})
         returned = script.tool_returns(1)[0].model_response_str()
         assert returned.startswith("Error [NOT_FOUND]")
         result = next(e for e in reply["events"] if e["type"] == "tool_result")
@@ -179,11 +179,11 @@ async def test_tool_errors_go_back_to_the_model(make_bot: Any) -> None:
 
 async def test_tools_are_scoped_to_the_caller(make_bot: Any) -> None:
     script = Script([("read", {"uri": "viking://user/ann/notes/secret.md"}), "no"])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ann = await svc.local_context("default", "ann")
         bob = await svc.local_context("default", "bob")
         await svc.write(ann, "viking://~/notes/secret.md", "ann's secret", mode="create")
-        await svc.chat(bob, {"message": "read ann's secret"})
+        await bot.chat(bob, {"message": "read ann's secret"})
         returned = script.tool_returns(1)[0].model_response_str()
         assert returned.startswith("Error [PERMISSION_DENIED]")
         assert "ann's secret" not in returned
@@ -191,9 +191,9 @@ async def test_tools_are_scoped_to_the_caller(make_bot: Any) -> None:
 
 async def test_remember_tool_commits_facts(make_bot: Any) -> None:
     script = Script([("remember", {"facts": ["I prefer dark roast coffee"]}), "Saved."])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ctx = svc.dev_context()
-        await svc.chat(ctx, {"message": "Remember that I prefer dark roast coffee"})
+        await bot.chat(ctx, {"message": "Remember that I prefer dark roast coffee"})
         assert script.tool_returns(1)[0].model_response_str().startswith("Stored 1 fact(s)")
         sessions = [s["session_id"] for s in await svc.list_sessions(ctx)]
         assert any(s.startswith("bot-remember-") for s in sessions)
@@ -201,9 +201,9 @@ async def test_remember_tool_commits_facts(make_bot: Any) -> None:
 
 async def test_need_reply_false_only_stores(make_bot: Any) -> None:
     script = Script(["unused"])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ctx = svc.dev_context()
-        reply = await svc.chat(ctx, {"message": "FYI: build is green", "need_reply": False})
+        reply = await bot.chat(ctx, {"message": "FYI: build is green", "need_reply": False})
         assert reply["mode"] == "store"
         assert reply["message"] is None
         assert script.calls == []
@@ -212,11 +212,11 @@ async def test_need_reply_false_only_stores(make_bot: Any) -> None:
 
 
 async def test_retrieval_only_without_a_model(make_bot: Any) -> None:
-    async with make_bot(None) as svc:
+    async with make_bot(None) as (svc, bot):
         await seed(svc, FILES)
-        assert svc.bot_health()["mode"] == "retrieval"
+        assert bot.bot_health()["mode"] == "retrieval"
         ctx = svc.dev_context()
-        reply = await svc.chat(ctx, {"message": "how do I deploy the shop"})
+        reply = await bot.chat(ctx, {"message": "how do I deploy the shop"})
         assert reply["mode"] == "retrieval"
         assert reply["error"] is None
         assert "No language model is configured" in reply["message"]
@@ -228,41 +228,41 @@ async def test_retrieval_only_without_a_model(make_bot: Any) -> None:
 
 
 async def test_auto_commit_archives_the_chat(make_bot: Any) -> None:
-    async with make_bot(Script(["Hi!"]), auto_commit=True) as svc:
+    async with make_bot(Script(["Hi!"]), auto_commit=True) as (svc, bot):
         ctx = svc.dev_context()
-        reply = await svc.chat(ctx, {"message": "I like tea."})
+        reply = await bot.chat(ctx, {"message": "I like tea."})
         archives = await svc.list_archives(ctx, reply["session_id"])
         assert len(archives) == 1
 
 
 async def test_one_turn_at_a_time_per_session(make_bot: Any) -> None:
-    async with make_bot(Script(["slow", "x"], delay=0.5)) as svc:
+    async with make_bot(Script(["slow", "x"], delay=0.5)) as (svc, bot):
         ctx = svc.dev_context()
-        stream = await svc.chat_start(ctx, {"message": "one", "session_id": "s1"})
+        stream = await bot.chat_start(ctx, {"message": "one", "session_id": "s1"})
         with pytest.raises(ConflictError):
-            await svc.chat_start(ctx, {"message": "two", "session_id": "s1"})
+            await bot.chat_start(ctx, {"message": "two", "session_id": "s1"})
         await stream.wait()
 
 
 async def test_resume_replays_after_an_index(make_bot: Any) -> None:
-    async with make_bot(Script([["a", "b", "c", "d"]], delay=0.05)) as svc:
+    async with make_bot(Script([["a", "b", "c", "d"]], delay=0.05)) as (svc, bot):
         ctx = svc.dev_context()
-        stream = await svc.chat_start(ctx, {"message": "go", "session_id": "s2"})
+        stream = await bot.chat_start(ctx, {"message": "go", "session_id": "s2"})
         first = [e async for e in _take(stream, 2)]
         assert [e.index for e in first] == [0, 1]
-        resumed = await svc.chat_resume(ctx, "s2")
+        resumed = await bot.chat_resume(ctx, "s2")
         rest = [e async for e in resumed.follow(first[-1].index, heartbeat=5) if e is not None]
         assert rest[0].index == 2
         assert rest[-1].event == "response"
         assert "".join(e.data for e in [*first, *rest] if e.event == "content_delta") == "abcd"
         # finished turns stay resumable, from the start as well
-        again = await svc.chat_resume(ctx, "s2")
+        again = await bot.chat_resume(ctx, "s2")
         assert [e.index for e in again.events] == list(range(len(again.events)))
         with pytest.raises(NotFoundError):
-            await svc.chat_resume(ctx, "no-such-session")
+            await bot.chat_resume(ctx, "no-such-session")
         other = await svc.local_context("default", "eve")
         with pytest.raises(NotFoundError):  # streams are private to their user
-            await svc.chat_resume(other, "s2")
+            await bot.chat_resume(other, "s2")
 
 
 async def _take(stream: Any, count: int) -> Any:
@@ -277,11 +277,11 @@ async def _take(stream: Any, count: int) -> Any:
 
 
 async def test_feedback_is_stored_with_the_answer(make_bot: Any) -> None:
-    async with make_bot(Script(["Answer."])) as svc:
+    async with make_bot(Script(["Answer."])) as (svc, bot):
         ctx = svc.dev_context()
-        reply = await svc.chat(ctx, {"message": "q"})
+        reply = await bot.chat(ctx, {"message": "q"})
         ids = {"session_id": reply["session_id"], "response_id": reply["response_id"]}
-        receipt = await svc.chat_feedback(ctx, {**ids, "feedback_type": "thumb_up"})
+        receipt = await bot.chat_feedback(ctx, {**ids, "feedback_type": "thumb_up"})
         assert receipt["accepted"] is True
         assert receipt["feedback_delay_sec"] >= 0
         assert set(receipt) == {
@@ -292,37 +292,37 @@ async def test_feedback_is_stored_with_the_answer(make_bot: Any) -> None:
             "feedback_delay_sec",
             "timestamp",
         }
-        await svc.chat_feedback(
+        await bot.chat_feedback(
             ctx, {**ids, "feedback_type": "rating", "feedback_score": 4, "feedback_text": "ok"}
         )
-        stored = await svc.chat_response(ctx, reply["response_id"])
+        stored = await bot.chat_response(ctx, reply["response_id"])
         assert stored["feedback"]["feedback_type"] == "rating"
         assert stored["feedback"]["feedback_score"] == 4
         assert stored["message"] == "Answer."
         with pytest.raises(InvalidArgumentError):
-            await svc.chat_feedback(ctx, {**ids, "feedback_type": "rating"})
+            await bot.chat_feedback(ctx, {**ids, "feedback_type": "rating"})
         with pytest.raises(NotFoundError):
-            await svc.chat_feedback(
+            await bot.chat_feedback(
                 ctx, {**ids, "response_id": "resp_x", "feedback_type": "thumb_up"}
             )
         with pytest.raises(NotFoundError):
-            await svc.chat_feedback(
+            await bot.chat_feedback(
                 ctx, {**ids, "session_id": "other", "feedback_type": "thumb_down"}
             )
         eve = await svc.local_context("default", "eve")
         with pytest.raises(NotFoundError):
-            await svc.chat_feedback(eve, {**ids, "feedback_type": "thumb_down"})
+            await bot.chat_feedback(eve, {**ids, "feedback_type": "thumb_down"})
 
 
 async def test_chatting_as_another_user(make_bot: Any) -> None:
-    async with make_bot(Script(["a", "b"])) as svc:
+    async with make_bot(Script(["a", "b"])) as (svc, bot):
         admin = svc.dev_context()
-        reply = await svc.chat(admin, {"message": "hi", "user_id": "zoe"})
+        reply = await bot.chat(admin, {"message": "hi", "user_id": "zoe"})
         zoe = await svc.local_context("default", "zoe")
         assert (await svc.get_session(zoe, reply["session_id"]))["session_id"]
         plain = RequestContext("default", "zoe")
         with pytest.raises(PermissionDeniedError):
-            await svc.chat(plain, {"message": "hi", "user_id": "admin-wannabe"})
+            await bot.chat(plain, {"message": "hi", "user_id": "admin-wannabe"})
 
 
 @pytest.mark.parametrize(
@@ -341,9 +341,9 @@ async def test_chatting_as_another_user(make_bot: Any) -> None:
 )
 async def test_bad_requests_are_refused(make_bot: Any, body: dict[str, Any], needle: str) -> None:
     script = Script(["unused"])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         with pytest.raises(InvalidArgumentError) as info:
-            await svc.chat(svc.dev_context(), body)
+            await bot.chat(svc.dev_context(), body)
         assert needle in info.value.message
         assert script.calls == []
         assert await svc.list_sessions(svc.dev_context()) == []
@@ -354,9 +354,9 @@ PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" *
 
 async def test_images_reach_the_model(make_bot: Any) -> None:
     script = Script(["A tiny image."])
-    async with make_bot(script) as svc:
+    async with make_bot(script) as (svc, bot):
         ctx = svc.dev_context()
-        reply = await svc.chat(
+        reply = await bot.chat(
             ctx,
             {
                 "message": "What is this?",
@@ -390,8 +390,8 @@ async def test_reasoning_is_streamed_and_summed_up(make_bot: Any) -> None:
 
     script = Script([])
     script.model = lambda: FunctionModel(stream_function=thinking)  # type: ignore[method-assign]
-    async with make_bot(script) as svc:
-        stream = await svc.chat_start(svc.dev_context(), {"message": "hi"})
+    async with make_bot(script) as (svc, bot):
+        stream = await bot.chat_start(svc.dev_context(), {"message": "hi"})
         reply = await stream.wait()
         deltas = [e.data for e in stream.events if e.event == "reasoning_delta"]
         assert deltas == ["The user greets; ", "greet back."]

@@ -11,8 +11,9 @@ import pytest
 from mcp import Client
 
 from openviking_mcp import ContextService
+from openviking_mcp.bot.service import ChatService
 from openviking_mcp.mcp_server import build_mcp_server
-from tests.bot.conftest import Script, bot_config, seed
+from tests.bot.conftest import Script, bot_config, chat_over, seed
 from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
@@ -21,20 +22,23 @@ DOC = "viking://resources/ops/deploy.md"
 
 
 @asynccontextmanager
-async def _bot(workspace: Path, script: Script, **bot: Any) -> AsyncIterator[ContextService]:
+async def _bot(
+    workspace: Path, script: Script, **bot: Any
+) -> AsyncIterator[tuple[ContextService, ChatService]]:
     svc = ContextService(bot_config(workspace, **bot), chat_model=script.model())
     await svc.initialize()
     try:
-        yield svc
+        async with chat_over(svc) as chat:
+            yield svc, chat
     finally:
         await svc.close()
 
 
 async def test_chat_tool_answers_with_sources(workspace: Path) -> None:
     script = Script([("read", {"uri": DOC}), f"Run make ship [{DOC}]."])
-    async with _bot(workspace, script) as svc:
+    async with _bot(workspace, script) as (svc, chat):
         await seed(svc, [(DOC, "To deploy run make ship.")])
-        server = build_mcp_server(svc, caller=svc.dev_context())
+        server = build_mcp_server(svc, caller=svc.dev_context(), chat=chat)
         async with Client(server) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
             assert "chat" in tools
@@ -58,8 +62,8 @@ async def test_chat_tool_answers_with_sources(workspace: Path) -> None:
 async def test_chat_tool_reports_a_failed_turn(workspace: Path) -> None:
     script = Script(["never"], delay=30)
     async with (
-        _bot(workspace, script, timeout=0.3) as svc,
-        Client(build_mcp_server(svc, caller=svc.dev_context())) as client,
+        _bot(workspace, script, timeout=0.3) as (svc, chat),
+        Client(build_mcp_server(svc, caller=svc.dev_context(), chat=chat)) as client,
     ):
         result = await client.call_tool("chat", {"message": "hello"})
         assert result.is_error is True
