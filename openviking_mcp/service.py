@@ -26,7 +26,9 @@ from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract import privacy as privacy_contract
 from openviking_mcp.contract import relations as relations_contract
+from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract import skills as skills_contract
+from openviking_mcp.contract import tasks as tasks_contract
 from openviking_mcp.contract import uploads as uploads_contract
 from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.identity import RequestContext, Role
@@ -43,10 +45,12 @@ from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
+from openviking_mcp.resources.service import ADD_RESOURCE_TASK, ResourceService
 from openviking_mcp.skills.importer import SkillImporter
 from openviking_mcp.skills.service import SkillService
 from openviking_mcp.storage import ContentStore
 from openviking_mcp.store import Store
+from openviking_mcp.tasks.service import TaskService
 from openviking_mcp.uploads.service import UploadService
 from openviking_mcp.webdav.service import WebDAVService
 
@@ -67,6 +71,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *admin_contract.OPERATIONS,
     *debug_contract.OPERATIONS,
     *skills_contract.OPERATIONS,
+    *resources_contract.OPERATIONS,
+    *tasks_contract.OPERATIONS,
 )
 _BY_NAME = {op.name: op for op in OPERATIONS}
 _TRUSTED = ("allow_local_paths", "allow_paths", "allow_command")
@@ -104,11 +110,13 @@ class ContextService:
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
+        self.tasks = TaskService(self.store)
+        self.resources = ResourceService(self.store, self.indexing, self.uploads)
         self.skills = SkillService(self.store, self.privacy, self.uploads, self.indexing)
         self.skill_import = SkillImporter(self.store, self.skills)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.legacy = LegacyOps(self)
-        self.store.tasks.register("add_resource", self.legacy._task_add_resource)
+        self.tasks.register(ADD_RESOURCE_TASK, self.resources.run_import)
         self.store.tasks.register(SESSION_COMMIT_TASK, self.legacy._task_session_commit)
         self._init_lock = asyncio.Lock()
         self._subscribe()

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.content import WriteMode
-from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
+from openviking_mcp.contract.resources import ProcessingMode
 
 __all__ = ["ReindexRequest", "WriteRequest", "router"]
 

@@ -112,6 +112,7 @@ class AddResourceRequest(BaseModel):
     include: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
     exclude: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
     ignore_dirs: list[str] | str | None = Field(default=None, description="Folder names.")
+    no_split: bool = Field(default=False, description="Keep each document in one file.")
     args: dict[str, Any] = Field(
         default_factory=dict, description="Parser options: parse_mode default|no_split."
     )
@@ -165,7 +166,7 @@ async def add_resource(
         include=_globs(body.include),
         exclude=_globs(body.exclude),
         ignore_dirs=_globs(body.ignore_dirs),
-        no_split=_no_split(body.args),
+        no_split=body.no_split or _no_split(body.args),
         allow_local_paths=service.config.server.allow_local_paths,
     )
     return envelope.ok(request, result)

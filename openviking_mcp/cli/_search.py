@@ -10,7 +10,7 @@ import typer
 from openviking_mcp.cli._core import app, emit, err, opts, run
 from openviking_mcp.contract.errors import ProcessingError
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.contract.resources import ProcessingMode
 from openviking_mcp.service import ContextService
 
 # -- resources and search ----------------------------------------------------------------

@@ -17,7 +17,7 @@ from openviking_mcp.client._http_pack import PackCalls
 from openviking_mcp.client._uploads import resource_source, skill_source
 from openviking_mcp.contract.content import WriteMode
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
-from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.contract.resources import ProcessingMode
 
 __all__ = ["CallBuilder"]
 

@@ -23,11 +23,11 @@ from openviking_mcp.client._loop import LoopThread
 from openviking_mcp.client._pack import PackMethods
 from openviking_mcp.client._sessions import SessionMethods
 from openviking_mcp.config import OpenVikingConfig, load_config
-from openviking_mcp.contract.errors import NotInitializedError
-from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.content import WriteMode
+from openviking_mcp.contract.errors import NotInitializedError
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
-from openviking_mcp.ops.resources import ProcessingMode
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.resources import ProcessingMode
 from openviking_mcp.service import ContextService
 
 if TYPE_CHECKING:

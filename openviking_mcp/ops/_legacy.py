@@ -18,9 +18,7 @@ from openviking_mcp.ops.base import ServiceCore
 from openviking_mcp.ops.context import ContextOps
 from openviking_mcp.ops.memory import MemoryOps
 from openviking_mcp.ops.observer import ObserverOps
-from openviking_mcp.ops.resources import ResourceOps
 from openviking_mcp.ops.stats import StatsOps
-from openviking_mcp.ops.tiers import TierOps
 
 if TYPE_CHECKING:
     from openviking_mcp.service import ContextService
@@ -99,8 +97,6 @@ class LegacyCore(ServiceCore):
 
 class LegacyOps(
     StatsOps,
-    TierOps,
-    ResourceOps,
     ContextOps,
     MemoryOps,
     ObserverOps,

@@ -1,0 +1,192 @@
+"""Resources: importing URLs, files, folders and zips; rebuilding and checking the index.
+
+``add_resource`` answers at once with ``{status: success, task_id, root_uri}`` (the import runs
+as an ``add_resource`` task), or, with ``wait``, with the import's result ``{status, root_uri,
+source_path, meta: {files, source_kind}, errors, warnings, context_count}`` (``{status:
+cancelled}`` if the task was cancelled). ``reindex`` and ``rebuild_index`` answer ``accepted``
+with their task ids, or ``success`` with the rows written once they waited.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from openviking_mcp.contract.base import Request, Result
+from openviking_mcp.contract.operations import Operation, Route
+
+__all__ = [
+    "OPERATIONS",
+    "AddResourceRequest",
+    "ConsistencyRequest",
+    "ConsistencyResult",
+    "ImportAccepted",
+    "ImportCancelled",
+    "ImportMeta",
+    "ImportResult",
+    "MissingRecord",
+    "ProcessingMode",
+    "RebuildAccepted",
+    "RebuildIndexRequest",
+    "RebuildResult",
+    "ReindexAccepted",
+    "ReindexRequest",
+    "ReindexResult",
+]
+
+ProcessingMode = Literal["semantic_and_vectors", "vectors_only"]
+
+
+class AddResourceRequest(Request):
+    """Import a URL, a local file or folder (embedded/CLI only), a temp upload or a zip.
+
+    Exactly one of ``path`` and ``temp_file_id``; ``to`` (an exact target, replaced if it
+    exists) and ``parent`` (the folder of an auto-named target) exclude each other.
+    """
+
+    path: str | None = Field(default=None, description="A URL or a local path.")
+    temp_file_id: str | None = Field(default=None, description="Id from temp_upload.")
+    to: str | None = Field(default=None, description="Exact target URI (updated if it exists).")
+    parent: str | None = Field(default=None, description="Parent folder of an auto-named target.")
+    create_parent: bool = False
+    reason: str = ""
+    instruction: str = ""
+    wait: bool = Field(default=False, description="Return once the import is indexed.")
+    timeout: float | None = Field(default=None, description="Seconds to wait at most.")
+    processing_mode: ProcessingMode = "semantic_and_vectors"
+    include: list[str] | None = Field(default=None, description="Globs of files to import.")
+    exclude: list[str] | None = Field(default=None, description="Globs of files to skip.")
+    ignore_dirs: list[str] | None = Field(default=None, description="Folder names to skip.")
+    no_split: bool = Field(default=False, description="Keep each document in one file.")
+
+
+class ImportAccepted(Result):
+    """The import is queued as task ``task_id`` and will land at ``root_uri``."""
+
+    status: str = "success"
+    task_id: str
+    root_uri: str
+
+
+class ImportCancelled(Result):
+    status: str = "cancelled"
+
+
+class ImportMeta(Result):
+    files: int
+    source_kind: str
+
+
+class ImportResult(Result):
+    """A finished import: what it stored and how many index rows it wrote."""
+
+    status: str = "success"
+    root_uri: str
+    source_path: str
+    meta: ImportMeta
+    errors: list[str] = []
+    warnings: list[str] = []
+    context_count: int = 0
+
+
+class ReindexRequest(Request):
+    """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
+    (``recursive=False``: of ``uri`` itself only)."""
+
+    uri: str = "viking://"
+    mode: ProcessingMode = "vectors_only"
+    wait: bool = True
+    timeout: float | None = None
+    recursive: bool = True
+
+
+class ReindexAccepted(Result):
+    status: str = "accepted"
+    task_id: str
+    uri: str
+
+
+class ReindexResult(Result):
+    status: str = "success"
+    uri: str
+    rows_written: int = 0
+    files_indexed: int = 0
+
+
+class RebuildIndexRequest(Request):
+    """Drop the whole index and rebuild it with the configured embedder (ROOT only)."""
+
+    wait: bool = True
+    timeout: float | None = None
+
+
+class RebuildAccepted(Result):
+    status: str = "accepted"
+    task_ids: list[str]
+    model_id: str
+
+
+class RebuildResult(Result):
+    status: str = "success"
+    model_id: str
+    dimension: int
+    rows_written: int
+
+
+class ConsistencyRequest(Request):
+    """Compare the content tree under ``uri`` with the index."""
+
+    uri: str = Field(default="viking://", description="Subtree to compare with the index.")
+
+
+class MissingRecord(Result):
+    uri: str
+    level: int
+
+
+class ConsistencyResult(Result):
+    """Which tiers have no index rows (at most 20 listed)."""
+
+    ok: bool
+    expected_count: int
+    missing_record_count: int
+    missing_records: list[MissingRecord]
+    missing_records_truncated: bool
+
+
+OPERATIONS = (
+    Operation(
+        "add_resource",
+        "resources.add_resource",
+        AddResourceRequest,
+        ImportAccepted | ImportResult | ImportCancelled,
+        ("path",),
+        Route("POST", "/api/v1/resources", waits="wait", upload="resource"),
+        doc="Import a URL, a local file or folder, a temp upload or a zip.",
+        embedded={"allow_local_paths": True},
+    ),
+    Operation(
+        "reindex",
+        "resources.reindex",
+        ReindexRequest,
+        ReindexAccepted | ReindexResult,
+        ("uri",),
+        Route("POST", "/api/v1/content/reindex", waits="wait"),
+    ),
+    Operation(
+        "rebuild_index",
+        "resources.rebuild_index",
+        RebuildIndexRequest,
+        RebuildAccepted | RebuildResult,
+        doc="Drop the whole index and rebuild it with the configured embedder (ROOT only).",
+    ),
+    Operation(
+        "consistency",
+        "resources.consistency",
+        ConsistencyRequest,
+        ConsistencyResult,
+        ("uri",),
+        Route("POST", "/api/v1/system/consistency"),
+    ),
+)

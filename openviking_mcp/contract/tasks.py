@@ -1,0 +1,113 @@
+"""Background tasks: one record, filtered lists, cancelling, and waiting for the queues.
+
+A task record is ``{task_id, task_type, status, stage, progress, resource_id, result, error,
+attempts, created_at, updated_at, created_at_iso, updated_at_iso}``. A user sees their own
+tasks; ROOT sees every user's tasks of its account. Another user's task (or an unknown one)
+is ``NOT_FOUND`` "Task not found or expired".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from openviking_mcp.contract.base import Integer, Request, Result
+from openviking_mcp.contract.operations import Operation, Route
+
+__all__ = [
+    "OPERATIONS",
+    "ListTasksRequest",
+    "TaskInfo",
+    "TaskRequest",
+    "WaitProcessingRequest",
+    "WaitProcessingResult",
+]
+
+
+class TaskRequest(Request):
+    task_id: str
+
+
+class ListTasksRequest(Request):
+    """The caller's tasks (ROOT: the account's), newest first."""
+
+    task_type: str | None = Field(default=None, description="e.g. add_resource.")
+    status: str | None = None
+    resource_id: str | None = None
+    limit: Integer = Field(default=50, description="Most records returned (1..200).")
+
+
+class TaskInfo(Result):
+    """One task record; ``progress`` holds the task's counters, ``result`` its answer."""
+
+    task_id: str
+    task_type: str
+    status: str
+    stage: str
+    progress: dict[str, Any]
+    resource_id: str | None
+    result: Any
+    error: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
+    created_at_iso: str
+    updated_at_iso: str
+
+
+class WaitProcessingRequest(Request):
+    """Wait until no task is pending or running (every queue of the process idle)."""
+
+    timeout: float | None = Field(
+        default=None, description="Seconds; absent: wait as long as it takes."
+    )
+
+
+class WaitProcessingResult(Result):
+    """Task counts by status, and what the workers did since the start."""
+
+    tasks: dict[str, int]
+    processed: int
+    failed: int
+    retried: int
+
+
+_T = "/api/v1/tasks"
+
+OPERATIONS = (
+    Operation(
+        "get_task",
+        "tasks.get_task",
+        TaskRequest,
+        TaskInfo,
+        ("task_id",),
+        Route("GET", _T + "/{task_id}"),
+        doc="One task record.",
+    ),
+    Operation(
+        "list_tasks",
+        "tasks.list_tasks",
+        ListTasksRequest,
+        list[TaskInfo],
+        (),
+        Route("GET", _T),
+    ),
+    Operation(
+        "cancel_task",
+        "tasks.cancel_task",
+        TaskRequest,
+        TaskInfo,
+        ("task_id",),
+        Route("POST", _T + "/{task_id}/cancel"),
+        doc="Cancel a pending or running task; the record (``cancelling`` or ``cancelled``).",
+    ),
+    Operation(
+        "wait_processing",
+        "tasks.wait_processing",
+        WaitProcessingRequest,
+        WaitProcessingResult,
+        ("timeout",),
+        Route("POST", "/api/v1/system/wait", waits=True),
+    ),
+)

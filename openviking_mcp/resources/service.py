@@ -1,0 +1,418 @@
+"""The resources service: importing resources, rebuilding the index and checking it.
+
+``add_resource`` plans synchronously: it validates the source, stages local data, picks and
+*reserves* the target (auto-named targets get ``_1``, ``_2``... on collision, also against
+imports still in flight) and queues an ``add_resource`` task. The task (:meth:`run_import`)
+runs the stages ``fetching → parsing → finalizing → summarizing/embedding`` and records
+progress (files parsed, summarised, embedded); ``wait`` waits for this request's own task only.
+A crashed import resumes after ``finalizing`` (the stored tree is checkpointed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    InvalidURIError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcessingError,
+)
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.resources import (
+    AddResourceRequest,
+    ConsistencyRequest,
+    ConsistencyResult,
+    ImportAccepted,
+    ImportCancelled,
+    ImportMeta,
+    ImportResult,
+    MissingRecord,
+    RebuildAccepted,
+    RebuildIndexRequest,
+    RebuildResult,
+    ReindexAccepted,
+    ReindexRequest,
+    ReindexResult,
+)
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.indexing.rows import RecordBuffer
+from openviking_mcp.indexing.semantic import FileInfo
+from openviking_mcp.indexing.service import IndexingService, indexable
+from openviking_mcp.resources.parsers import sanitize_name
+from openviking_mcp.resources.sources import (
+    SourceFilter,
+    fetch_url,
+    is_url,
+    name_from_url,
+    stage_local,
+)
+from openviking_mcp.resources.tree import build_tree, is_resource_root, under_resources
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.queue import BULK, NORMAL, TaskHandle, TaskRecord
+from openviking_mcp.store import Store
+from openviking_mcp.uploads.service import UploadService
+
+__all__ = ["ADD_RESOURCE_TASK", "ResourceService"]
+
+ADD_RESOURCE_TASK = "add_resource"
+_SCOPE_ROOTS = ("viking://resources", "viking://agent", "viking://user")
+
+ImportAnswer = ImportAccepted | ImportResult | ImportCancelled
+
+
+def _check(req: AddResourceRequest) -> None:
+    if bool(req.path) == bool(req.temp_file_id):
+        raise InvalidArgumentError("Give exactly one of path (URL or local path) or temp_file_id")
+    if req.to and req.parent:
+        raise InvalidArgumentError("'to' and 'parent' are mutually exclusive")
+
+
+def _source_filter(req: AddResourceRequest) -> SourceFilter:
+    return SourceFilter(
+        tuple(req.include or ()), tuple(req.exclude or ()), tuple(req.ignore_dirs or ())
+    )
+
+
+def _outcome(record: TaskRecord) -> ImportResult | ImportCancelled:
+    """The answer of a waited import task."""
+    if record.status == "cancelled":
+        return ImportCancelled()
+    if record.status == "failed":
+        raise ProcessingError(record.error or "Import failed", {"task_id": record.task_id})
+    return ImportResult.model_validate(record.result or {})
+
+
+class ResourceService:
+    """See the module docs."""
+
+    def __init__(self, store: Store, indexing: IndexingService, uploads: UploadService) -> None:
+        self._store = store
+        self._indexing = indexing
+        self._uploads = uploads
+
+    def _staging(self, staging_id: str) -> Path:
+        return self._store.config.workspace / "tmp" / "staging" / staging_id
+
+    # -- add_resource ----------------------------------------------------------------------
+
+    async def add_resource(
+        self, ctx: RequestContext, req: AddResourceRequest, *, allow_local_paths: bool = True
+    ) -> ImportAnswer:
+        """Import a URL, a local file or folder (only with ``allow_local_paths``), a temp
+        upload or a zip; queued as a task, waited for with ``wait``."""
+        store = self._store
+        store.require_index()
+        _check(req)
+        flt = _source_filter(req)
+        name, kind, ref, is_dir = await asyncio.to_thread(
+            self._inspect_source, ctx, req.path, req.temp_file_id, allow_local_paths
+        )
+        stem = name if is_dir else Path(name).stem
+        target, existed = await self._plan_target(ctx, sanitize_name(stem), req)
+        payload: dict[str, Any] = {
+            "source_kind": kind,
+            "source": ref,
+            "filename": name,
+            "target": target.uri,
+            "target_existed": existed,
+            "mode": req.processing_mode,
+            "reason": req.reason,
+            "instruction": req.instruction,
+            "no_split": req.no_split,
+            "filter": {
+                "include": list(flt.include),
+                "exclude": list(flt.exclude),
+                "ignore_dirs": list(flt.ignore_dirs),
+            },
+            "staging_id": uuid.uuid4().hex,
+        }
+        # Stage before the task exists: a worker may pick the task up at once.
+        if kind in ("local", "upload"):
+            await asyncio.to_thread(self._stage, ctx, payload["staging_id"], kind, ref, name, flt)
+        task_id = await store.tasks.submit(
+            ADD_RESOURCE_TASK,
+            ctx,
+            payload,
+            priority=BULK if is_dir else NORMAL,
+            resource_id=target.uri,
+            max_attempts=3,
+        )
+        if not req.wait:
+            return ImportAccepted(task_id=task_id, root_uri=target.uri)
+        return _outcome(await store.tasks.wait(task_id, req.timeout))
+
+    def _inspect_source(
+        self,
+        ctx: RequestContext,
+        path: str | None,
+        temp_file_id: str | None,
+        allow_local_paths: bool,
+    ) -> tuple[str, str, str, bool]:
+        """``(name, kind, reference, is_directory)`` of a source (blocking: run in a thread)."""
+        if temp_file_id:
+            _, name = self._uploads.upload_path(ctx, temp_file_id)
+            return name, "upload", temp_file_id, False
+        assert path is not None
+        if is_url(path):
+            return name_from_url(path), "url", path, False
+        if not allow_local_paths:
+            raise PermissionDeniedError(
+                "HTTP server only accepts remote resource URLs or temp-uploaded files",
+                {"path": path},
+            )
+        local = Path(path).expanduser()
+        if not local.exists():
+            raise NotFoundError(path, "path")
+        return local.name, "local", str(local.resolve()), local.is_dir()
+
+    def _stage(
+        self,
+        ctx: RequestContext,
+        staging_id: str,
+        kind: str,
+        ref: str,
+        name: str,
+        flt: SourceFilter,
+    ) -> None:
+        """Copy a local or uploaded source into the import's staging folder (blocking)."""
+        staging = self._staging(staging_id) / "source"
+        src = Path(ref) if kind == "local" else self._uploads.upload_path(ctx, ref)[0]
+        staged, _ = stage_local(src, staging, flt)
+        if kind == "upload" and staged.name != name:
+            staged.rename(staged.with_name(name))
+
+    async def _plan_target(
+        self, ctx: RequestContext, name: str, req: AddResourceRequest
+    ) -> tuple[VikingURI, bool]:
+        """The import's target and whether it exists: ``to`` itself, or a free name below
+        ``parent`` (``viking://resources`` by default) that no import in flight holds."""
+        store = self._store
+        to, parent = req.to, req.parent
+        if to:
+            target = store.resolve(ctx, to, field="to", mutate=True)
+            if is_resource_root(target):
+                parent, to = to, None
+            elif not under_resources(target):
+                raise InvalidURIError(target.uri, "to must target resource content")
+            else:
+                return target, await store.content.exists(store.key(ctx, target))
+        base = store.resolve(ctx, parent or "viking://resources", field="parent")
+        if not (is_resource_root(base) or under_resources(base)):
+            raise InvalidURIError(base.uri, "parent must be under a resources folder")
+        base_key = store.key(ctx, base)
+        if not await store.content.exists(base_key):
+            if not req.create_parent:
+                raise NotFoundError(
+                    base.uri,
+                    "directory",
+                    message=f"Parent not found: {base.uri} (pass create_parent=true to create it)",
+                )
+            await store.content.mkdir(base_key, exist_ok=True)
+        in_flight = await store.tasks.active_resources(ctx.account_id, ADD_RESOURCE_TASK)
+        candidate = base.join(name)
+        n = 0
+        while await store.content.exists(store.key(ctx, candidate)) or candidate.uri in in_flight:
+            n += 1
+            candidate = base.join(f"{name}_{n}")
+        return candidate, False
+
+    # -- the add_resource task -------------------------------------------------------------
+
+    async def run_import(self, task: TaskHandle) -> dict[str, Any]:
+        """The ``add_resource`` task: store the parsed tree, then index it."""
+        ctx, payload = task.context, task.payload
+        target = self._store.resolve(ctx, payload["target"], mutate=True)
+        if not task.state.get("finalized"):
+            await self._finalize(task, target)
+        infos: dict[str, dict[str, Any]] = task.state.get("infos", {})
+        known = {target.join(rel).uri: FileInfo(**info) for rel, info in infos.items()}
+        semantic = payload["mode"] != "vectors_only"
+        await task.report("summarizing" if semantic else "embedding", files_total=len(known))
+        rows, files_done = await self._index_import(task, target, known, semantic)
+        await task.report("done", files_indexed=files_done, passages_embedded=rows)
+        result = ImportResult(
+            root_uri=target.uri,
+            source_path=payload["source"],
+            meta=ImportMeta(files=len(known), source_kind=payload["source_kind"]),
+            warnings=list(task.state.get("warnings", [])),
+            context_count=rows,
+        )
+        return result.wire()
+
+    async def _finalize(self, task: TaskHandle, target: VikingURI) -> None:
+        """Fetch or take the staged source, parse it and replace the target with the tree;
+        checkpointed as ``finalized`` with the file infos and warnings."""
+        store, ctx, payload = self._store, task.context, task.payload
+        staging = self._staging(payload.get("staging_id") or task.record.task_id)
+        warnings: list[str] = []
+        source = await self._stage_source(task, staging)
+        await task.report("parsing")
+        tree, infos = await asyncio.to_thread(
+            build_tree, source, staging / "tree", payload, warnings
+        )
+        await task.report("parsing", files_parsed=len(infos))
+        await task.report("finalizing")
+        key = store.key(ctx, target)
+        async with store.locks.lock(store.lock_path(ctx, target)):
+            if await store.content.exists(key):
+                await store.index.delete(
+                    IndexFilter(account_id=ctx.account_id, uri_prefixes=(target.uri,))
+                )
+                await store.content.remove(key, recursive=True)
+            await self._move_in(tree, key)
+        await task.checkpoint("finalizing", finalized=True, infos=infos, warnings=warnings)
+        await asyncio.to_thread(shutil.rmtree, staging, True)
+
+    async def _index_import(
+        self, task: TaskHandle, target: VikingURI, known: dict[str, FileInfo], semantic: bool
+    ) -> tuple[int, int]:
+        """Index the stored tree (its files described by ``known``) and bubble the change up;
+        returns the rows written and the files indexed."""
+
+        async def flushed(rows: int) -> None:
+            await task.report("embedding", passages_embedded=rows)
+
+        store, indexing = self._store, self._indexing
+        buffer = RecordBuffer(store.require_index(), store.embedder, on_flush=flushed)
+        if semantic and indexing.semantic.llm is not None:
+            for uri, info in list(known.items()):
+                known[uri] = await indexing.semantic.improve(uri.rsplit("/", 1)[-1], info)
+        job = indexing.new_job(task.context, semantic=semantic, buffer=buffer)
+        job.infos.update(known)
+        await indexing.refresh_uri(job, target, recursive=True)
+        if target.parent is not None:
+            await indexing.bubble(job, target.parent)
+        await buffer.flush()
+        store.index.schedule_optimize()
+        return buffer.written, job.files_done
+
+    async def _stage_source(self, task: TaskHandle, staging: Path) -> Path:
+        """The import's source: fetched now for a URL, else the one staged at planning."""
+        payload = task.payload
+        source_dir = staging / "source"
+        if payload["source_kind"] == "url":
+            await task.report("fetching")
+            allow = self._store.config.allow_private_networks
+            return await fetch_url(payload["source"], source_dir, allow_private=allow)
+        if not source_dir.exists():
+            raise ProcessingError("Staged data of this import is missing (it was cleaned up)")
+        entries = list(source_dir.iterdir())
+        if len(entries) != 1:
+            raise ProcessingError("Staged data of this import is incomplete")
+        return entries[0]
+
+    async def _move_in(self, tree: Path, key: str) -> None:
+        """Copy the built tree into the content store at ``key`` (any backend)."""
+
+        def files() -> list[Path]:
+            return sorted(p for p in tree.rglob("*") if p.is_file())
+
+        content = self._store.content
+        for path in await asyncio.to_thread(files):
+            rel = path.relative_to(tree).as_posix()
+            await content.write_bytes(f"{key}/{rel}", await asyncio.to_thread(path.read_bytes))
+        await content.mkdir(key, exist_ok=True)
+
+    # -- rebuilding and checking -----------------------------------------------------------
+
+    async def reindex(
+        self, ctx: RequestContext, req: ReindexRequest
+    ) -> ReindexAccepted | ReindexResult:
+        """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
+        (``recursive=False``: of ``uri`` itself only)."""
+        store = self._store
+        store.require_index()
+        target = store.resolve(ctx, req.uri)
+        roots = (
+            [target]
+            if not target.is_root
+            else [VikingURI("resources"), VikingURI("agent"), VikingURI("user", (ctx.user_id,))]
+        )
+        task_id = await self._indexing.queue_refresh(
+            ctx,
+            [r.uri for r in roots if indexable(r)],
+            recursive=req.recursive,
+            bubble=False,
+            semantic=req.mode == "semantic_and_vectors",
+            priority=BULK,
+            resource_id=target.uri,
+        )
+        if not req.wait:
+            return ReindexAccepted(task_id=task_id, uri=target.uri)
+        record = await store.tasks.wait(task_id, req.timeout)
+        if record.status != "completed":
+            raise ProcessingError(record.error or "Reindex failed", {"task_id": task_id})
+        return ReindexResult(uri=target.uri, **(record.result or {}))
+
+    async def rebuild_index(
+        self, ctx: RequestContext, req: RebuildIndexRequest
+    ) -> RebuildAccepted | RebuildResult:
+        """Drop the whole index and rebuild it with the configured embedder (ROOT only).
+
+        This is the fix for an index built with another embedding model: vectors of two
+        models are never mixed, so everything is embedded again from the content tree.
+        """
+        store = self._store
+        store.require_open()
+        if not ctx.is_root:
+            raise PermissionDeniedError("Rebuilding the whole index needs the ROOT role")
+        embedder = store.embedder
+        await store.index.reset(embedder.model_id, embedder.dimension)
+        store.index_error = None
+        task_ids: list[str] = []
+        for account in await store.accounts.list_accounts():
+            owner = RequestContext.root(account["account_id"])
+            task_ids.append(
+                await self._indexing.queue_refresh(
+                    owner,
+                    list(_SCOPE_ROOTS),
+                    recursive=True,
+                    bubble=False,
+                    semantic=False,
+                    priority=BULK,
+                )
+            )
+        if not req.wait:
+            return RebuildAccepted(task_ids=task_ids, model_id=embedder.model_id)
+        rows = 0
+        for task_id in task_ids:
+            record = await store.tasks.wait(task_id, req.timeout)
+            if record.status != "completed":
+                raise ProcessingError(record.error or "Rebuild failed", {"task_id": task_id})
+            rows += int((record.result or {}).get("rows_written", 0))
+        return RebuildResult(
+            model_id=embedder.model_id, dimension=embedder.dimension, rows_written=rows
+        )
+
+    async def consistency(self, ctx: RequestContext, req: ConsistencyRequest) -> ConsistencyResult:
+        """Compare the content tree with the index: which tiers have no index rows."""
+        store = self._store
+        index = store.require_index()
+        target = store.resolve(ctx, req.uri)
+        key = store.key(ctx, target)
+        walked = await store.content.walk(key, 10_000, 1_000_000)
+        expected: list[tuple[str, int]] = []
+        if indexable(target):
+            expected += [(target.uri, 0), (target.uri, 1)]
+        for item in walked:
+            child = target.join(item.key[len(key) + 1 :])
+            if indexable(child):
+                expected += [(child.uri, 0), (child.uri, 1)] if item.is_dir else [(child.uri, 2)]
+        flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=(target.uri,))
+        present = {(u, lvl) for u, lvl, _ in await index.uris(flt)}
+        missing = [
+            MissingRecord(uri=u, level=lvl) for u, lvl in expected if (u, lvl) not in present
+        ]
+        return ConsistencyResult(
+            ok=not missing,
+            expected_count=len(expected),
+            missing_record_count=len(missing),
+            missing_records=missing[:20],
+            missing_records_truncated=len(missing) > 20,
+        )

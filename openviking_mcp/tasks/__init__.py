@@ -1,0 +1,1 @@
+"""Background tasks: reading, listing and cancelling them, and waiting for the queues."""

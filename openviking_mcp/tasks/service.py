@@ -1,0 +1,80 @@
+"""The task service: the public view of the durable task queue.
+
+Features queue their work as tasks on :attr:`Store.tasks <openviking_mcp.store.Store.tasks>`
+and register the handler of each task type (:meth:`TaskService.register`). Callers read a task
+record, list their tasks, cancel one, or wait until every queue is idle. A user sees their own
+tasks; ROOT sees every user's tasks of its account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from openviking_mcp.contract.errors import DeadlineExceededError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.tasks import (
+    ListTasksRequest,
+    TaskInfo,
+    TaskRequest,
+    WaitProcessingRequest,
+    WaitProcessingResult,
+)
+from openviking_mcp.storage.queue import Handler, TaskRecord
+from openviking_mcp.store import Store
+
+__all__ = ["TaskService"]
+
+_IDLE_POLL_SECONDS = 0.1
+
+
+def _info(record: TaskRecord) -> TaskInfo:
+    return TaskInfo.model_validate(record.to_dict())
+
+
+class TaskService:
+    """See the module docs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def register(self, task_type: str, handler: Handler) -> None:
+        """Run ``handler`` for tasks of ``task_type``."""
+        self._store.tasks.register(task_type, handler)
+
+    async def get_task(self, ctx: RequestContext, req: TaskRequest) -> TaskInfo:
+        """One task record (``NOT_FOUND`` for another user's task or an unknown one)."""
+        self._store.require_open()
+        return _info(await self._store.tasks.get(req.task_id, ctx))
+
+    async def list_tasks(self, ctx: RequestContext, req: ListTasksRequest) -> list[TaskInfo]:
+        """The caller's task records (ROOT: the account's), newest first."""
+        self._store.require_open()
+        records = await self._store.tasks.list(
+            ctx,
+            task_type=req.task_type,
+            status=req.status,
+            resource_id=req.resource_id,
+            limit=req.limit,
+        )
+        return [_info(r) for r in records]
+
+    async def cancel_task(self, ctx: RequestContext, req: TaskRequest) -> TaskInfo:
+        """Cancel a pending or running task; returns its record (``cancelling`` while a
+        running task stops, ``cancelled`` for a pending one)."""
+        self._store.require_open()
+        return _info(await self._store.tasks.cancel(req.task_id, ctx))
+
+    async def wait_processing(
+        self, ctx: RequestContext, req: WaitProcessingRequest
+    ) -> WaitProcessingResult:
+        """Wait until no task is pending or running (all queues idle); ``DEADLINE_EXCEEDED``
+        after ``timeout`` seconds."""
+        store = self._store
+        store.require_open()
+        loop = asyncio.get_running_loop()
+        deadline = None if req.timeout is None else loop.time() + req.timeout
+        while not await store.tasks.idle():
+            if deadline is not None and loop.time() > deadline:
+                raise DeadlineExceededError("queue processing", req.timeout)
+            await asyncio.sleep(_IDLE_POLL_SECONDS)
+        return WaitProcessingResult(tasks=await store.tasks.counts(), **store.tasks.stats)
