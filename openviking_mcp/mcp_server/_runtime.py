@@ -2,13 +2,15 @@
 
 The caller is fixed for stdio (the process's configured user) and comes from the HTTP request
 over streamable HTTP, where the ``/mcp`` endpoint authenticated it and stored it in the ASGI
-scope (see :mod:`.http`).
+scope (see :mod:`.http`). The server's lifespan yields its :class:`Runtime`, so a tool finds it
+in the request context (:func:`runtime_of`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,7 @@ from openviking_mcp.service import ContextService
 if TYPE_CHECKING:
     from openviking_mcp.bot.service import ChatService
 
-__all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text"]
+__all__ = ["CALLER_SCOPE_KEY", "Runtime", "error_text", "runtime_of"]
 
 logger = logging.getLogger("openviking_mcp.mcp")
 
@@ -41,6 +43,11 @@ class Runtime:
     """The fixed identity of a stdio server; ``None`` means: take it from the HTTP request."""
     chat: ChatService | None = None
     """The bot the ``chat`` tool asks (``None``: no ``chat`` tool)."""
+
+    @asynccontextmanager
+    async def lifespan(self, server: Any) -> AsyncIterator[Runtime]:
+        """The server's lifespan: its state is this runtime (see :func:`runtime_of`)."""
+        yield self
 
     def caller_of(self, ctx: Context | None) -> RequestContext:
         """The identity a tool call acts as."""
@@ -80,6 +87,14 @@ class Runtime:
             content=[TextContent(type="text", text=text)],
             structured_content=structured.model_dump(mode="json", exclude_none=True),
         )
+
+
+def runtime_of(ctx: Context) -> Runtime:
+    """The runtime of the server a request reached: the state its lifespan yielded."""
+    state = ctx.request_context.lifespan_context
+    if not isinstance(state, Runtime):
+        raise TypeError("The MCP server was not built by build_mcp_server (no runtime)")
+    return state
 
 
 def _error(text: str) -> CallToolResult:

@@ -11,10 +11,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.mcp_server._runtime import Runtime
 from openviking_mcp.mcp_server.prompts import catalog_middleware, register_prompts
 from openviking_mcp.mcp_server.resources import register_resources
-from openviking_mcp.mcp_server.tools import ToolRegistry, register_tools
-from openviking_mcp.mcp_server.tools_chat import register_chat_tools
-from openviking_mcp.mcp_server.tools_sessions import register_session_tools
-from openviking_mcp.mcp_server.tools_skills import register_skill_tools
+from openviking_mcp.mcp_server.tools import build_tools
 from openviking_mcp.service import ContextService
 
 if TYPE_CHECKING:
@@ -45,21 +42,17 @@ def build_mcp_server(
     (``--with-bot``); whoever built it closes it.
     """
     runtime = Runtime(service, caller, chat)
-    registry = ToolRegistry()
-    register_tools(registry, runtime)
-    register_skill_tools(registry, runtime)
-    register_session_tools(registry, runtime)
-    if chat is not None and service.config.bot.enabled:  # --with-bot
-        register_chat_tools(registry, runtime)
+    with_chat = chat is not None and service.config.bot.enabled  # --with-bot
     server: MCPServer[Any] = MCPServer(
         "openviking",
         title="OpenViking",
         description="Context database for AI agents: memories, resources and skills.",
         instructions=INSTRUCTIONS,
         version=__version__,
-        tools=registry.tools,
+        tools=build_tools(with_chat=with_chat),
         log_level="WARNING",
         warn_on_duplicate_tools=True,
+        lifespan=runtime.lifespan,  # the tools find the runtime in the request context
     )
     register_resources(server, runtime)
     register_prompts(server, runtime)

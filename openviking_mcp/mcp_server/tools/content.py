@@ -1,0 +1,146 @@
+"""The content tools: ``read`` (one or more URIs at a tier), ``write`` and ``edit``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from openviking_mcp.contract.errors import NotFoundError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._models import EditResult, ReadResult, WriteResult
+from openviking_mcp.mcp_server._runtime import Runtime, error_text
+from openviking_mcp.mcp_server.tools._common import (
+    READ_ONLY,
+    Timeout,
+    ToolRegistry,
+    Uri,
+    UriList,
+    Wait,
+    bad,
+    mutating,
+    run_tool,
+)
+from openviking_mcp.search import render as fmt
+
+__all__ = ["edit", "read", "register", "write"]
+
+_MAX_READ_URIS = 50
+_READ_CONCURRENCY = 10
+
+Level = Annotated[
+    Literal["abstract", "overview", "full"],
+    Field(description="abstract (L0, a line), overview (L1, a page) or full (L2)."),
+]
+
+
+async def _read_all(
+    rt: Runtime, caller: RequestContext, uris: list[str], level: str
+) -> list[dict[str, Any]]:
+    """Each URI's tier; with several URIs a failing one shows its error in place."""
+    svc = rt.service
+    if len(uris) == 1:  # a lone URI that fails is the tool's error
+        return [{"error": "", **await svc.read_level(caller, uris[0], level)}]
+    gate = asyncio.Semaphore(_READ_CONCURRENCY)
+
+    async def one(uri: str) -> dict[str, Any]:
+        async with gate:
+            try:
+                return {"error": "", **await svc.read_level(caller, uri, level)}
+            except OpenVikingError as exc:
+                return {"uri": uri, "level": level, "text": "", "error": error_text(exc)}
+
+    return list(await asyncio.gather(*(one(u) for u in uris)))
+
+
+async def read(
+    uris: UriList, ctx: Context, level: Level = "full"
+) -> Annotated[CallToolResult, ReadResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, ReadResult]:
+        if not uris or len(uris) > _MAX_READ_URIS:
+            raise bad(f"Pass between 1 and {_MAX_READ_URIS} URIs")
+        items = await _read_all(rt, caller, uris, level)
+        return fmt.format_read(items), ReadResult.model_validate({"items": items})
+
+    return await run_tool(ctx, run)
+
+
+async def write(
+    uri: Uri,
+    content: Annotated[str, Field(description="The text to write.")],
+    ctx: Context,
+    mode: Annotated[
+        Literal["replace", "append", "create"], Field(description="How to write.")
+    ] = "replace",
+    wait: Wait = False,
+    timeout: Timeout = None,
+) -> Annotated[CallToolResult, WriteResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, WriteResult]:
+        svc = rt.service
+        try:
+            result = await svc.write(caller, uri, content, mode=mode, wait=wait, timeout=timeout)
+        except NotFoundError:
+            if mode != "replace":
+                raise
+            result = await svc.write(
+                caller, uri, content, mode="create", wait=wait, timeout=timeout
+            )
+        return fmt.format_write(result), WriteResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
+async def edit(
+    uri: Uri,
+    old_string: Annotated[str, Field(min_length=1, description="Exact text to replace.")],
+    new_string: Annotated[str, Field(description="Replacement text.")],
+    ctx: Context,
+    replace_all: Annotated[bool, Field(description="Replace every occurrence.")] = False,
+    wait: Wait = False,
+    timeout: Timeout = None,
+) -> Annotated[CallToolResult, EditResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, EditResult]:
+        result = await rt.service.edit(
+            caller,
+            uri,
+            old_string,
+            new_string,
+            replace_all=replace_all,
+            wait=wait,
+            timeout=timeout,
+        )
+        return fmt.format_edit(result), EditResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
+def register(tools: ToolRegistry) -> None:
+    tools.add(
+        read,
+        "read",
+        READ_ONLY,
+        "Read one or more URIs. level='full' (default) gives a file's content or, for a "
+        "directory, its overview plus a listing; 'overview' and 'abstract' give shorter "
+        "summaries (L1 and L0). Several URIs are returned as '=== uri ===' blocks; a URI "
+        "that fails shows its error in place.",
+    )
+    tools.add(
+        write,
+        "write",
+        mutating(destructive=True, idempotent=False),
+        "Write a UTF-8 text file. mode='replace' overwrites (and creates a missing file), "
+        "'append' adds to the end, 'create' fails if the file exists. Parent directories are "
+        "created. The file is then re-indexed and its directory's summaries refreshed "
+        "(wait=true blocks until done).",
+    )
+    tools.add(
+        edit,
+        "edit",
+        mutating(destructive=True, idempotent=False),
+        "Replace an exact string in a text file. old_string must occur exactly once unless "
+        "replace_all=true (include surrounding lines to make it unique); 0 matches is an "
+        "error. Read the file first to copy old_string exactly.",
+    )

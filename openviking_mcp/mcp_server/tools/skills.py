@@ -1,0 +1,83 @@
+"""The ``add_skill`` tool: the four ways to give a skill as separate, schema-friendly fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._models import AddSkillResult
+from openviking_mcp.mcp_server._runtime import Runtime
+from openviking_mcp.mcp_server._uploads import upload_instructions
+from openviking_mcp.mcp_server.tools._common import ToolRegistry, run_tool
+
+__all__ = ["add_skill", "register"]
+
+
+def _added_text(result: dict[str, Any]) -> str:
+    verb = "Updated" if result["action"] == "update" else "Added"
+    text = f"{verb} skill {result['name']}: {result['uri']}"
+    if result["auxiliary_files"]:
+        text += f" ({result['auxiliary_files']} auxiliary file(s))"
+    if result.get("secrets_redacted"):
+        text += (
+            f"\n{result['secrets_redacted']} secret value(s) were replaced by "
+            "placeholders; only you see them restored."
+        )
+    return text
+
+
+async def add_skill(
+    ctx: Context,
+    skill_md: Annotated[str, Field(description="SKILL.md text with front matter.")] = "",
+    skill: Annotated[
+        dict[str, Any],
+        Field(description="A skill object or an MCP tool definition (with inputSchema)."),
+    ] = {},  # noqa: B006 - pydantic copies defaults
+    path: Annotated[str, Field(description="Local SKILL.md, skill folder or zip.")] = "",
+    temp_file_id: Annotated[str, Field(description="Id of an uploaded SKILL.md/zip.")] = "",
+    target_uri: Annotated[
+        str, Field(description="viking://agent/skills (default) or viking://~/skills.")
+    ] = "",
+    wait: Annotated[bool, Field(description="Block until the skill is indexed.")] = False,
+) -> Annotated[CallToolResult, AddSkillResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, AddSkillResult]:
+        given = [v for v in (skill_md, skill, path, temp_file_id) if v]
+        if len(given) != 1:
+            raise InvalidArgumentError("Give exactly one of skill_md, skill, path or temp_file_id")
+        if path and rt.caller is None:  # over HTTP the server cannot read the client's disk
+            text, upload = await upload_instructions(rt, ctx, caller, path, "add_skill")
+            return text, AddSkillResult.model_validate(upload.model_dump())
+        data: object = skill_md or skill or path or None
+        result = await rt.service.add_skill(
+            caller,
+            data,
+            temp_file_id=temp_file_id or None,
+            target_uri=target_uri or None,
+            wait=wait,
+            allow_paths=rt.caller is not None,
+        )
+        return _added_text(result), AddSkillResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
+def register(tools: ToolRegistry) -> None:
+    tools.add(
+        add_skill,
+        "add_skill",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+        "Store a skill (a reusable capability with instructions) so agents can find and "
+        "follow it. Give exactly one of: skill_md (SKILL.md text with YAML front matter "
+        "holding name and description), skill (an object: {name, description, content, "
+        "allowed_tools, tags}, or an MCP tool definition with inputSchema, converted to "
+        "SKILL.md), path (a local SKILL.md, folder or zip) or temp_file_id (an upload). A "
+        "skill with the same name is replaced. Stored under viking://agent/skills/{name}/ "
+        "(target_uri='viking://~/skills' keeps it private).",
+    )
