@@ -12,25 +12,26 @@ an ``ovcli.conf``, on a server (the HTTP client, which resumes a dropped stream 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
 from openviking_mcp.cli._core import T, app, emit, err, fail, opts, run_async
 from openviking_mcp.client._chat import FeedbackType, image_data_url
-from openviking_mcp.client.embedded import AsyncOpenViking
-from openviking_mcp.client.http import AsyncHTTPClient
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, ProcessingError
+
+if TYPE_CHECKING:
+    from openviking_mcp.client.embedded import AsyncOpenViking
+    from openviking_mcp.client.http import AsyncHTTPClient
 
 __all__ = ["chat", "chat_feedback"]
 
-_Client = AsyncOpenViking | AsyncHTTPClient
+_Client: TypeAlias = "AsyncOpenViking | AsyncHTTPClient"
 _URL_PREFIXES = ("http://", "https://", "data:")
 _PREVIEW = 160
 
@@ -42,8 +43,12 @@ def _with_client(work: Callable[[_Client], Awaitable[T]]) -> T:
     async def go() -> T:
         client: _Client
         if opts.remote():
+            from openviking_mcp.client.http import AsyncHTTPClient
+
             client = AsyncHTTPClient(opts.url, opts.api_key, account=opts.account, user=opts.user)
         else:
+            from openviking_mcp.client.embedded import AsyncOpenViking
+
             client = AsyncOpenViking(config=opts.load(), account=opts.account, user=opts.user)
         async with client:
             return await work(client)
@@ -147,6 +152,8 @@ async def _ask(prompt: str) -> str:
 
     The read runs in a daemon thread, so Ctrl-C ends the command at once (a worker thread of
     the loop's executor would be waited for at exit, until the user pressed Enter)."""
+    import asyncio  # loaded already: this runs on the loop (not imported by --version/--help)
+
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[str] = loop.create_future()
 

@@ -10,19 +10,16 @@ names; on a server the same names are called on :class:`AsyncHTTPClient`, which 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from openviking_mcp._version import __version__
-from openviking_mcp.config import OpenVikingConfig, load_config
 from openviking_mcp.contract.errors import (
     ConfigError,
     OpenVikingError,
@@ -30,7 +27,12 @@ from openviking_mcp.contract.errors import (
     exit_code_for,
 )
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.service import ContextService
+
+if TYPE_CHECKING:
+    # The local store (storage engine, models) and the config models load only when a command
+    # runs locally: --version, --help and the remote mode never import them.
+    from openviking_mcp.config import OpenVikingConfig
+    from openviking_mcp.service import ContextService
 
 __all__ = [
     "T",
@@ -86,6 +88,8 @@ class _Options:
         return find_ovcli_file() is not None
 
     def load(self, extra: dict[str, Any] | None = None) -> OpenVikingConfig:
+        from openviking_mcp.config import load_config
+
         overrides: dict[str, Any] = dict(extra or {})
         if self.path:
             overrides.setdefault("storage", {})["workspace"] = self.path
@@ -154,6 +158,8 @@ def _ovcli_output() -> str:
 def _print_table(rows: list[Any]) -> None:
     if not rows:
         return
+    from rich.table import Table
+
     if not all(isinstance(r, dict) for r in rows):
         for row in rows:
             out.print(
@@ -207,6 +213,8 @@ def run(
     if opts.remote():
         return _run_remote(fn)
 
+    from openviking_mcp.service import ContextService
+
     async def go() -> T:
         service = ContextService(opts.load())
         await service.initialize()
@@ -225,6 +233,8 @@ def run(
 
 def run_async(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's coroutine; a typed error or an OS error exits as :func:`fail` says."""
+    import asyncio  # not at import time: --version and --help never start a loop
+
     try:
         return asyncio.run(go())
     except (OpenVikingError, OSError) as exc:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from openviking_mcp.cli._core import app, emit, err, opts, run
 from openviking_mcp.contract.errors import ProcessingError
-from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.contract.resources import ProcessingMode
-from openviking_mcp.service import ContextService
+
+if TYPE_CHECKING:
+    from openviking_mcp.contract.identity import RequestContext
+    from openviking_mcp.contract.resources import ProcessingMode
+    from openviking_mcp.service import ContextService
 
 # -- resources and search ----------------------------------------------------------------
 
 
 async def _follow(service: ContextService, ctx: RequestContext, task_id: str) -> dict[str, Any]:
     """Show a task's stage and counters until it ends; returns its final record."""
+    import asyncio  # loaded already: this runs on the loop (not imported by --version/--help)
+
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

@@ -8,7 +8,6 @@ import typer
 
 from openviking_mcp._version import __version__
 from openviking_mcp.cli._core import app, emit, err, fail, opts
-from openviking_mcp.config import is_loopback_host
 from openviking_mcp.contract.errors import ConfigError, OpenVikingError
 
 # -- server ------------------------------------------------------------------------------
@@ -37,6 +36,7 @@ def serve(
     import uvicorn
 
     from http_api.app import create_app
+    from openviking_mcp.config import is_loopback_host
 
     server: dict[str, Any] = {}
     if host is not None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from openviking_mcp.cli._core import UriArg, app, emit, opts, out, run
-from openviking_mcp.contract.content import WriteMode
+
+if TYPE_CHECKING:
+    from openviking_mcp.contract.content import WriteMode
 
 # -- store commands ----------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ def write(
     elif content is None:
         content = sys.stdin.read()
     text = content
-    write_mode = cast(WriteMode, mode)  # the service rejects anything else with a clear error
+    write_mode = cast("WriteMode", mode)  # the service rejects anything else with a clear error
     emit(run(lambda s, c: s.write(c, uri, text, mode=write_mode, wait=True)))
 
 

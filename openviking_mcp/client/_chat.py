@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from openviking_mcp.bot.images import sniff_image_type
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
@@ -104,6 +103,8 @@ def image_data_url(path: str | os.PathLike[str]) -> str:
     if not file.is_file():
         raise NotFoundError(str(path), "file", message=f"Local image file not found: {path}")
     data = file.read_bytes()
+    from openviking_mcp.bot.images import sniff_image_type  # pydantic models: on first image
+
     media_type = sniff_image_type(data)
     if media_type is None:
         raise InvalidArgumentError(

@@ -9,15 +9,19 @@ of seed 000 (paths and field names as in its route table and the original's requ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openviking_mcp.client._http_base import Call, body, call, query, segment
 from openviking_mcp.client._http_chat import ChatCalls
 from openviking_mcp.client._http_pack import PackCalls
 from openviking_mcp.client._uploads import resource_source, skill_source
-from openviking_mcp.contract.content import WriteMode
-from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
-from openviking_mcp.contract.resources import ProcessingMode
+
+if TYPE_CHECKING:
+    # Annotations only: the contract's modules build pydantic models on import, which the
+    # HTTP client (and the CLI's remote mode) never needs.
+    from openviking_mcp.contract.content import WriteMode
+    from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
+    from openviking_mcp.contract.resources import ProcessingMode
 
 __all__ = ["CallBuilder"]
 

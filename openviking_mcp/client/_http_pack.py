@@ -11,10 +11,12 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openviking_mcp.client._http_base import Call, call
-from openviking_mcp.contract.pack import OnConflict, VectorMode
+
+if TYPE_CHECKING:
+    from openviking_mcp.contract.pack import OnConflict, VectorMode  # annotations only
 
 __all__ = ["PackCalls"]
 

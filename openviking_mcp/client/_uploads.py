@@ -20,7 +20,7 @@ from typing import IO, Literal
 
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 from openviking_mcp.resources.sources import SourceFilter, walk_source
-from openviking_mcp.skills.formats import is_existing_path, looks_like_path
+from openviking_mcp.skills.paths import is_existing_path, looks_like_path
 
 __all__ = [
     "PreparedUpload",

@@ -22,6 +22,7 @@ import asyncio
 import functools
 import inspect
 import os
+import ssl
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -47,6 +48,28 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _CALLS = CallBuilder()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def _plain_http(url: str) -> bool:
+    """Whether no request of a client on ``url`` can use TLS: an ``http://`` server (every call
+    is a path under it, redirects are not followed) reached without a proxy from the
+    environment (which could be an ``https://`` one)."""
+    if not url.lower().startswith("http://"):
+        return False
+    return not any(name.lower() in _PROXY_VARIABLES and value for name, value in os.environ.items())
+
+
+def _no_tls_context() -> ssl.SSLContext:
+    """A context that trusts no certificate, for clients that never speak TLS: httpx would
+    otherwise load the whole CA bundle for each client (~0.1 s, most of a CLI command's run).
+    It still verifies, so a TLS connection made through it anyway fails closed."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+_NO_TLS = _no_tls_context()
 
 
 def _temp_file_id(result: Any) -> str:
@@ -84,11 +107,14 @@ class _HTTPClientBase:
         return self.settings.url
 
     def _client_options(self) -> dict[str, Any]:
-        return {
+        options: dict[str, Any] = {
             "base_url": self.settings.url,
             "headers": self.settings.headers(),
             "timeout": self.settings.timeout,
         }
+        if _plain_http(self.settings.url):
+            options["verify"] = _NO_TLS
+        return options
 
     def _fail(self, exc: httpx.TransportError) -> Exception:
         return transport_error(exc, self.settings.url, self.settings.timeout)

@@ -3,20 +3,30 @@ MCP tool definitions, render the stored SKILL.md and find secrets to redact (§6
 
 Nothing here touches storage or the service; see ``README.md`` and
 ``/work/shared/reference/openviking-behaviour.md`` §6 for the contract.
+
+The names below load their modules on first use, so a light submodule (``skills.paths``, which
+the HTTP clients use) never pays for the skill models, YAML or the MCP conversion.
 """
 
-from openviking_mcp.skills.bundles import (
-    MAX_BUNDLE_BYTES,
-    MAX_BUNDLE_FILES,
-    load_skill_directory,
-    load_skill_path,
-    load_skill_zip,
-)
-from openviking_mcp.skills.formats import HTTP_PATH_REFUSED, looks_like_path, parse_skill
-from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill
-from openviking_mcp.skills.model import MAX_SKILL_NAME_LENGTH, Skill, validate_skill_name
-from openviking_mcp.skills.secrets import Secret, find_secrets, placeholder, redact, restore
-from openviking_mcp.skills.skill_md import parse_skill_md, render_skill_md, split_front_matter
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openviking_mcp.skills.bundles import (
+        MAX_BUNDLE_BYTES,
+        MAX_BUNDLE_FILES,
+        load_skill_directory,
+        load_skill_path,
+        load_skill_zip,
+    )
+    from openviking_mcp.skills.formats import HTTP_PATH_REFUSED, parse_skill
+    from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill
+    from openviking_mcp.skills.model import MAX_SKILL_NAME_LENGTH, Skill, validate_skill_name
+    from openviking_mcp.skills.paths import looks_like_path
+    from openviking_mcp.skills.secrets import Secret, find_secrets, placeholder, redact, restore
+    from openviking_mcp.skills.skill_md import parse_skill_md, render_skill_md, split_front_matter
 
 __all__ = [
     "HTTP_PATH_REFUSED",
@@ -40,3 +50,39 @@ __all__ = [
     "split_front_matter",
     "validate_skill_name",
 ]
+
+_LAZY = {
+    "MAX_BUNDLE_BYTES": "openviking_mcp.skills.bundles",
+    "MAX_BUNDLE_FILES": "openviking_mcp.skills.bundles",
+    "load_skill_directory": "openviking_mcp.skills.bundles",
+    "load_skill_path": "openviking_mcp.skills.bundles",
+    "load_skill_zip": "openviking_mcp.skills.bundles",
+    "HTTP_PATH_REFUSED": "openviking_mcp.skills.formats",
+    "parse_skill": "openviking_mcp.skills.formats",
+    "looks_like_path": "openviking_mcp.skills.paths",
+    "mcp_tool_to_skill": "openviking_mcp.skills.mcp_convert",
+    "MAX_SKILL_NAME_LENGTH": "openviking_mcp.skills.model",
+    "Skill": "openviking_mcp.skills.model",
+    "validate_skill_name": "openviking_mcp.skills.model",
+    "Secret": "openviking_mcp.skills.secrets",
+    "find_secrets": "openviking_mcp.skills.secrets",
+    "placeholder": "openviking_mcp.skills.secrets",
+    "redact": "openviking_mcp.skills.secrets",
+    "restore": "openviking_mcp.skills.secrets",
+    "parse_skill_md": "openviking_mcp.skills.skill_md",
+    "render_skill_md": "openviking_mcp.skills.skill_md",
+    "split_front_matter": "openviking_mcp.skills.skill_md",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openviking_mcp.skills' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

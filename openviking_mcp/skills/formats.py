@@ -14,7 +14,6 @@ name the offending field.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,29 +23,13 @@ from openviking_mcp.skills._fields import build_skill
 from openviking_mcp.skills.bundles import load_skill_path, load_skill_zip
 from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill
 from openviking_mcp.skills.model import Skill
+from openviking_mcp.skills.paths import is_existing_path, looks_like_path
 from openviking_mcp.skills.skill_md import parse_skill_md, split_front_matter
 
 __all__ = ["HTTP_PATH_REFUSED", "is_existing_path", "looks_like_path", "parse_skill"]
 
 HTTP_PATH_REFUSED = "HTTP server only accepts raw skill content or temp-uploaded files"
-_PATH_PREFIXES = ("./", "../", "~/", "/", ".\\", "..\\", "~\\")
-_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def looks_like_path(text: str) -> bool:
-    """Whether a string would be taken as a path: one line containing ``/`` or ``\\``, or
-    starting with ``./``, ``../``, ``~/``, ``/`` or a drive (text with a newline never is)."""
-    if "\n" in text or "\r" in text:
-        return False
-    text = text.strip()
-    return (
-        "/" in text
-        or "\\" in text
-        or text.startswith(_PATH_PREFIXES)
-        or bool(_DRIVE.match(text))
-        or text == "~"
-    )
 
 
 def _refuse_path() -> PermissionDeniedError:
@@ -122,13 +105,3 @@ def parse_skill(data: object, *, allow_paths: bool) -> Skill:
         "SKILL.md text or a path",
         {"field": "data", "reason": "type"},
     )
-
-
-def is_existing_path(text: str) -> bool:
-    """A bare single-line name (``SKILL.md``, ``my-skill``) that exists locally."""
-    if "\n" in text or "\r" in text or not text.strip():
-        return False
-    try:
-        return Path(text.strip()).exists()
-    except OSError:
-        return False

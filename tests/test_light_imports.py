@@ -1,0 +1,180 @@
+"""Light entry points: the HTTP client, the package root and the CLI's version and remote mode
+never load the storage engine, the model runtimes or the server frameworks.
+
+Each check runs in a fresh interpreter (``sys.executable``), since this test process has loaded
+everything already, and asserts which modules are absent from ``sys.modules`` afterwards; it
+never asserts timings (``benchmarks/cli_latency.py`` measures those).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import clean_env, free_port, start_server
+
+# What a light entry point must not import (top-level package names).
+HEAVY = (
+    "lancedb",
+    "pyarrow",
+    "numpy",
+    "onnxruntime",
+    "tokenizers",
+    "litellm",
+    "pydantic_ai",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "mcp",
+    "mcp_types",
+)
+
+# Runs the snippet given on the command line, then prints the heavy modules that got loaded
+# (as the last line of stdout, JSON). SystemExit from a CLI run is expected and swallowed.
+_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    heavy = {heavy!r}
+    try:
+        exec(sys.argv[1])
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set(heavy))
+    print(json.dumps(loaded))
+    """
+).format(heavy=HEAVY)
+
+
+def _loaded_heavy(code: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
+    """The heavy modules a fresh interpreter holds after running ``code``, and its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    *output, last = done.stdout.rstrip("\n").split("\n")
+    return json.loads(last), "\n".join(output)
+
+
+def test_the_probe_sees_heavy_modules() -> None:
+    """The check itself works: importing the service does load the storage engine."""
+    loaded, _ = _loaded_heavy("import openviking_mcp.service")
+    assert "lancedb" in loaded
+
+
+def test_package_root_is_light() -> None:
+    loaded, _ = _loaded_heavy("import openviking_mcp; openviking_mcp.__version__")
+    assert loaded == []
+
+
+def test_client_package_is_light() -> None:
+    loaded, _ = _loaded_heavy("import openviking_mcp.client")
+    assert loaded == []
+
+
+def test_http_clients_are_light() -> None:
+    loaded, _ = _loaded_heavy(
+        "from openviking_mcp.client import AsyncHTTPClient, SyncHTTPClient\n"
+        "from openviking_mcp import SyncHTTPClient as Root\n"
+        "SyncHTTPClient('http://127.0.0.1:9').close()"
+    )
+    assert loaded == []
+
+
+def test_cli_version_is_light() -> None:
+    loaded, out = _loaded_heavy("from openviking_mcp.cli import main; main(['--version'])")
+    assert out.startswith("openviking-mcp ")
+    assert loaded == []
+
+
+def test_cli_help_is_light() -> None:
+    loaded, out = _loaded_heavy("from openviking_mcp.cli import main; main(['--help'])")
+    assert "serve" in out
+    assert loaded == []
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real server on loopback (embedded defaults, temporary workspace) with one file."""
+    tmp_path = tmp_path_factory.mktemp("light-imports")
+    port = free_port()
+    proc = start_server(tmp_path, ["openviking-mcp", "serve"], port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("openviking-mcp")),
+                "--url",
+                url,
+                "write",
+                "viking://resources/light.md",
+                "light",
+                "--mode",
+                "create",
+            ],
+            capture_output=True,
+            text=True,
+            env=clean_env(tmp_path),
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        yield url, tmp_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_cli_remote_ls_is_light(server: tuple[str, Path]) -> None:
+    url, tmp_path = server
+    loaded, out = _loaded_heavy(
+        "from openviking_mcp.cli import main\n"
+        f"main(['--url', {url!r}, '-o', 'json', 'ls', 'viking://resources'])",
+        env=clean_env(tmp_path),
+    )
+    assert [entry["name"] for entry in json.loads(out)] == ["light.md"]
+    assert loaded == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ls", "viking://"], "resources"),  # the table renderer
+        (["read", "viking://resources/light.md"], "light"),  # plain text
+        (["tree", "viking://resources"], "light.md"),
+    ],
+)
+def test_cli_remote_output_is_light(
+    server: tuple[str, Path], args: list[str], expected: str
+) -> None:
+    url, tmp_path = server
+    loaded, out = _loaded_heavy(
+        f"from openviking_mcp.cli import main; main(['--url', {url!r}, *{args!r}])",
+        env=clean_env(tmp_path),
+    )
+    assert expected in out
+    assert loaded == []
+
+
+@pytest.mark.slow
+def test_sync_http_client_call_is_light(server: tuple[str, Path]) -> None:
+    url, tmp_path = server
+    loaded, out = _loaded_heavy(
+        "from openviking_mcp.client import SyncHTTPClient\n"
+        f"with SyncHTTPClient({url!r}) as ov:\n"
+        "    print(ov.read('viking://resources/light.md'))",
+        env=clean_env(tmp_path),
+    )
+    assert out == "light"
+    assert loaded == []
