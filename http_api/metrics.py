@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -30,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openviking_mcp.observer.service import MetricsSnapshot
 from openviking_mcp.service import ContextService
 
 __all__ = ["MetricsMiddleware", "ServiceCollector", "install"]
@@ -53,10 +53,10 @@ class ServiceCollector:
 
     def __init__(self, service: ContextService) -> None:
         self._service = service
-        self._snapshot: dict[str, Any] = {}
+        self._snapshot = MetricsSnapshot()
 
     async def refresh(self) -> None:
-        self._snapshot = await self._service.metrics_snapshot()
+        self._snapshot = await self._service.observer.metrics_snapshot()
 
     def describe(self) -> Iterable[Metric]:
         """The families :meth:`collect` yields, without samples (for name clash checks)."""
@@ -69,30 +69,28 @@ class ServiceCollector:
 
     def collect(self) -> Iterable[Metric]:
         snap = self._snapshot
-        tasks: dict[str, int] = dict(snap.get("tasks") or {})
+        tasks = snap.tasks
         depth = GaugeMetricFamily(
             "openviking_task_queue_depth", "Tasks in the queue by status", labels=["status"]
         )
         for status in sorted({*_QUEUE_STATES, *tasks}):
             depth.add_metric([status], float(tasks.get(status, 0)))
         yield depth
-        stats: dict[str, int] = dict(snap.get("task_stats") or {})
-        latency: dict[str, Any] = dict(snap.get("find_latency") or {})
-        values = {**stats, "find_calls": latency.get("calls", 0)}
+        values = {**snap.task_stats, "find_calls": snap.find_latency.calls}
         for name, (key, text) in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=float(values.get(key, 0)))
-        rows = snap.get("index_rows")
-        if rows is not None:
+        if snap.index_rows is not None:
+            rows = snap.index_rows
             yield GaugeMetricFamily("openviking_index_rows", "Rows in the search index", rows)
         turns = CounterMetricFamily(
             "openviking_bot_turns",
             "Chat turns by mode (llm, retrieval, store) and outcome (this process)",
             labels=["mode", "outcome"],
         )
-        for (mode, outcome), count in sorted(dict(snap.get("bot_turns") or {}).items()):
+        for (mode, outcome), count in sorted(snap.bot_turns.items()):
             turns.add_metric([mode, outcome], float(count))
         yield turns
-        running = float(snap.get("bot_running") or 0)
+        running = float(snap.bot_running)
         yield GaugeMetricFamily("openviking_bot_running_turns", "Chat turns running", running)
 
 

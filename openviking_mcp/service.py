@@ -2,7 +2,7 @@
 
 It opens one :class:`~openviking_mcp.store.Store` (content, metadata, index, queue, models,
 events) and builds the feature services over it, each exposed as an attribute
-(``svc.fs``, ``svc.content``, ``svc.search``...). Every operation is a feature service method
+(``svc.fs``, ``svc.content``, ``svc.retrieval``...). Every operation is a feature service method
 ``(ctx, request) -> result`` over the contract models; this module only wires them together,
 including who subscribes to which event.
 """
@@ -23,29 +23,36 @@ from openviking_mcp.contract import admin as admin_contract
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import debug as debug_contract
 from openviking_mcp.contract import fs as fs_contract
+from openviking_mcp.contract import observer as observer_contract
 from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract import privacy as privacy_contract
 from openviking_mcp.contract import relations as relations_contract
+from openviking_mcp.contract import sessions as sessions_contract
 from openviking_mcp.contract import resources as resources_contract
+from openviking_mcp.contract import search as search_contract
 from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract import tasks as tasks_contract
 from openviking_mcp.contract import uploads as uploads_contract
 from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
+from openviking_mcp.contract.sessions import CommitResult
 from openviking_mcp.contract.uri import context_type_of
 from openviking_mcp.debug.service import DebugService
-from openviking_mcp.events import TextIndexed, TextRead
+from openviking_mcp.events import MessagesAdded, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.memory.memory_file import strip_memory_fields
 from openviking_mcp.models.base import Embedder
+from openviking_mcp.observer.service import ObserverService
 from openviking_mcp.ops._legacy import LegacyOps
 from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
+from openviking_mcp.sessions.service import SessionService
 from openviking_mcp.resources.service import ADD_RESOURCE_TASK, ResourceService
+from openviking_mcp.search.service import SearchService
 from openviking_mcp.skills.importer import SkillImporter
 from openviking_mcp.skills.service import SkillService
 from openviking_mcp.storage import ContentStore
@@ -67,12 +74,15 @@ OPERATIONS: tuple[Operation, ...] = (
     *uploads_contract.OPERATIONS,
     *privacy_contract.OPERATIONS,
     *relations_contract.OPERATIONS,
+    *sessions_contract.OPERATIONS,
     *pack_contract.OPERATIONS,
-    *admin_contract.OPERATIONS,
-    *debug_contract.OPERATIONS,
-    *skills_contract.OPERATIONS,
+    *search_contract.OPERATIONS,
+    *observer_contract.OPERATIONS,
     *resources_contract.OPERATIONS,
     *tasks_contract.OPERATIONS,
+    *skills_contract.OPERATIONS,
+    *admin_contract.OPERATIONS,
+    *debug_contract.OPERATIONS,
 )
 _BY_NAME = {op.name: op for op in OPERATIONS}
 _TRUSTED = ("allow_local_paths", "allow_paths", "allow_command")
@@ -110,11 +120,23 @@ class ContextService:
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
-        self.tasks = TaskService(self.store)
-        self.resources = ResourceService(self.store, self.indexing, self.uploads)
         self.skills = SkillService(self.store, self.privacy, self.uploads, self.indexing)
         self.skill_import = SkillImporter(self.store, self.skills)
+        self.sessions = SessionService(self.store)
         self.pack = PackService(self.store, self.indexing, self.uploads)
+        self.tasks = TaskService(self.store)
+        self.resources = ResourceService(self.store, self.indexing, self.uploads)
+        # A session's recent messages: read by the legacy sessions code until it is a service.
+        # ``retrieval``, not ``search``: ``svc.search(ctx, ...)`` is the search operation.
+        self.retrieval = SearchService(
+            self.store,
+            self.relations,
+            lambda ctx, session_id, n: self.legacy._recent_messages(ctx, session_id, n),
+        )
+        self.assembler = self.retrieval.assembler
+        self.observer = ObserverService(
+            self.store, self.retrieval.latency, bot=lambda: self.chat_activity
+        )
         self.legacy = LegacyOps(self)
         self.tasks.register(ADD_RESOURCE_TASK, self.resources.run_import)
         self.store.tasks.register(SESSION_COMMIT_TASK, self.legacy._task_session_commit)
@@ -134,6 +156,15 @@ class ContextService:
         events.subscribe_filter(TextRead, for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
         events.subscribe_filter(TextIndexed, for_index)
+
+        async def auto_commit(event: MessagesAdded) -> dict[str, Any]:
+            # the legacy commit code applies a session's auto-commit policy
+            counts = {"message_count": event.message_count, "pending_tokens": event.pending_tokens}
+            reply = await self.legacy._maybe_auto_commit(event.ctx, event.session_id, counts)
+            auto = reply.get("auto_commit")
+            return {"auto_commit": CommitResult.model_validate(auto)} if auto else {}
+
+        events.subscribe(MessagesAdded, auto_commit)
 
     def __getattr__(self, name: str) -> Any:
         op = _BY_NAME.get(name)

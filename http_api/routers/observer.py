@@ -1,5 +1,5 @@
 """Routes under ``/api/v1/observer``: the state of the queue, index, models, locks, retrieval,
-filesystem and host (see :mod:`openviking_mcp.ops.observer`).
+filesystem and host (see :mod:`openviking_mcp.observer.service`).
 
 Each component is ``{name, is_healthy, has_errors, errors, status, details}``: ``status`` is the
 original server's text table, ``details`` the same facts as JSON. ``/system`` is

@@ -3,16 +3,17 @@
 ``find`` and ``search`` answer ``{memories, resources, skills, total}`` (``search`` adds
 ``query_plan``); ``search`` with ``mode="context"`` (as ``assemble_context``) answers
 ``{entries, rendered, digest, stats}``, an injection-ready block within ``max_tokens``.
+Range checks (``limit`` 1 to 1000, ``max_tokens`` 64 to 32000...) are the service's, so their
+errors name the field the way callers have always seen them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
 
 from pydantic import Field
 
-from openviking_mcp.contract.base import Request, Result, omitted
+from openviking_mcp.contract.base import Integer, Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
 from openviking_mcp.contract.relations import Relation
 
@@ -21,6 +22,8 @@ __all__ = [
     "ContextEntry",
     "ContextRequest",
     "ContextResult",
+    "ContextStats",
+    "DedupStats",
     "FindRequest",
     "FindResult",
     "GlobRequest",
@@ -29,51 +32,68 @@ __all__ = [
     "GrepRequest",
     "GrepResult",
     "Hit",
+    "PlannedQuery",
     "QueryPlan",
     "SearchRequest",
+    "TrajectoryStep",
 ]
 
 TargetUri = str | list[str] | None
-Levels = int | str | list[int] | None
+Levels = Integer | str | list[Integer] | None
 ContextTypes = str | list[str] | None
+
+_QUERY = "What to look for, in natural language."
+_TARGET = "Only under these URIs (empty: resources, agent and your own user space)."
+_LEVEL = "0, 1, 2 or a list (empty: all tiers)."
+_TYPES = "memory, resource, skill (a list or comma-separated)."
+_TAGS = "k=v tags, all must match."
+_SINCE = "30m, 2h, 7d, 1w or an ISO date."
 
 
 class FindRequest(Request):
     """Hybrid, directory-recursive search."""
 
-    query: str = Field(description="What to look for, in natural language.")
-    target_uri: TargetUri = Field(
-        default=None,
-        description="Only under these URIs (empty: resources, agent and your own user space).",
-    )
-    limit: int = Field(default=10, description="Maximum number of results.")
+    query: str = Field(description=_QUERY)
+    target_uri: TargetUri = Field(default=None, description=_TARGET)
+    limit: Integer = Field(default=10, description="Maximum number of results (1 to 1000).")
     score_threshold: float | None = Field(default=None, description="Drop results below this.")
-    level: Levels = Field(default=None, description="0, 1, 2 or a list (empty: all tiers).")
-    context_type: ContextTypes = Field(
-        default=None, description="memory, resource, skill (a list or comma-separated)."
+    level: Levels = Field(default=None, description=_LEVEL)
+    context_type: ContextTypes = Field(default=None, description=_TYPES)
+    tags: list[str] | None = Field(default=None, description=_TAGS)
+    since: str | None = Field(default=None, description=_SINCE)
+    until: str | None = Field(default=None, description=_SINCE)
+    time_field: str = Field(default="updated_at", description="Only updated_at.")
+    include_provenance: bool = Field(
+        default=False, description="Add each hit's trajectory (the directories searched)."
     )
-    tags: list[str] | None = Field(default=None, description="k=v tags, all must match.")
-    since: str | None = Field(default=None, description="30m, 2h, 7d, 1w or an ISO date.")
-    until: str | None = None
-    time_field: str = "updated_at"
-    include_provenance: bool = False
 
 
-class SearchRequest(FindRequest):
+class SearchRequest(Request):
     """``find`` plus expansion from the session's recent messages; ``mode="context"``
     assembles a token-budgeted block instead (the fields from ``max_tokens`` on belong to that
     mode only, and ``target_uri`` is refused there)."""
 
+    query: str = Field(description=_QUERY)
     session_id: str | None = None
+    target_uri: TargetUri = Field(default=None, description=_TARGET)
+    limit: Integer = 10
+    score_threshold: float | None = None
+    level: Levels = Field(default=None, description=_LEVEL)
+    context_type: ContextTypes = Field(default=None, description=_TYPES)
+    tags: list[str] | None = Field(default=None, description=_TAGS)
+    since: str | None = Field(default=None, description=_SINCE)
+    until: str | None = None
+    time_field: str = "updated_at"
+    include_provenance: bool = False
     mode: str = Field(default="list", description="list or context.")
-    max_tokens: int | None = None
-    quotas: Mapping[str, int] | None = None
+    max_tokens: Integer | None = None
+    quotas: Mapping[str, Integer] | None = None
     purpose: str | None = None
     detail: str | Mapping[str, str] | None = None
     exclude_uris: list[str] | None = None
     rewrite: str | bool | None = None
-    rewrite_max_bullets: int | None = None
-    dedup_turns: int | None = None
+    rewrite_max_bullets: Integer | None = None
+    dedup_turns: Integer | None = None
 
 
 class ContextRequest(Request):
@@ -87,24 +107,36 @@ class ContextRequest(Request):
     session's last assemblies already injected, ``rewrite="auto"`` adds an LLM ``digest``.
     """
 
-    query: str
+    query: str = Field(description=_QUERY)
     session_id: str | None = None
-    limit: int = 10
-    max_tokens: int = 1600
-    quotas: Mapping[str, int] | None = None
-    purpose: str | None = None
-    detail: str | Mapping[str, str] = "auto"
-    exclude_uris: list[str] | None = None
-    context_type: ContextTypes = None
+    limit: Integer = Field(default=10, description="Shapes the default quotas.")
+    max_tokens: Integer = Field(default=1600, description="Budget (64 to 32000).")
+    quotas: Mapping[str, Integer] | None = Field(
+        default=None, description="Entries per category (0 to 200)."
+    )
+    purpose: str | None = Field(default=None, description="coding or chat.")
+    detail: str | Mapping[str, str] = Field(
+        default="auto", description="auto, uri, abstract, overview, full, or one per category."
+    )
+    exclude_uris: list[str] | None = Field(default=None, description="At most 200 URIs.")
+    context_type: ContextTypes = Field(default=None, description=_TYPES)
     score_threshold: float | None = None
-    tags: list[str] | None = None
-    rewrite: str | bool = "off"
-    rewrite_max_bullets: int = 6
-    dedup_turns: int = 0
+    tags: list[str] | None = Field(default=None, description=_TAGS)
+    rewrite: str | bool = Field(default="off", description="off or auto.")
+    rewrite_max_bullets: Integer = Field(default=6, description="1 to 20.")
+    dedup_turns: Integer = Field(default=0, description="0 to 50; needs session_id.")
+
+
+class TrajectoryStep(Result):
+    """A directory that find expanded, with its score."""
+
+    uri: str
+    score: float
 
 
 class Hit(Result):
-    """One find hit. ``level``: 0 directory abstract, 1 directory overview, 2 file content."""
+    """One find hit. ``level``: 0 directory abstract, 1 directory overview, 2 file content
+    (then ``match`` holds the best passage)."""
 
     context_type: str = Field(description="memory, resource or skill")
     uri: str
@@ -114,13 +146,20 @@ class Hit(Result):
     tags: list[str] = []
     match_reason: str = ""
     match: str | None = omitted()
-    trajectory: list[dict[str, Any]] | None = omitted()
+    trajectory: list[TrajectoryStep] | None = omitted()
     relations: list[Relation] = []
+
+
+class PlannedQuery(Result):
+    query: str
+    context_type: str | None = None
+    intent: str = "find"
+    priority: int
 
 
 class QueryPlan(Result):
     reasoning: str
-    queries: list[dict[str, Any]]
+    queries: list[PlannedQuery]
 
 
 class FindResult(Result):
@@ -142,11 +181,39 @@ class ContextEntry(Result):
     text: str
 
 
+class DedupStats(Result):
+    """``status``: ``off`` or ``applied``; ``cooled``: URIs left out as already injected."""
+
+    turns: int
+    status: str
+    cooled: int
+    turn: int | None
+
+
+class ContextStats(Result):
+    candidates: int
+    returned: int
+    dropped: int
+    excluded: int
+    max_tokens: int
+    used_tokens: int
+    per_entry_cap: int
+    tier_counts: dict[str, int]
+    quotas: dict[str, int]
+    query_expansion: str = Field(description="llm, keywords, none or off.")
+    planned_queries: list[str]
+    rewrite: str = Field(description="off, unavailable, skipped, ok or failed.")
+    dedup: DedupStats
+    ignored: list[str] | None = omitted(
+        description="search(mode='context') fields that have no effect in that mode."
+    )
+
+
 class ContextResult(Result):
     entries: list[ContextEntry]
     rendered: str
     digest: str
-    stats: dict[str, Any]
+    stats: ContextStats
 
 
 class GrepRequest(Request):
@@ -156,8 +223,8 @@ class GrepRequest(Request):
     pattern: str = Field(description="A regular expression (Python syntax).")
     case_insensitive: bool = False
     exclude_uri: str | None = None
-    node_limit: int = Field(default=256, description="Most matching lines.")
-    level_limit: int = 10
+    node_limit: Integer = Field(default=256, description="Most matching lines.")
+    level_limit: Integer = Field(default=10, description="How deep below uri.")
 
 
 class GrepMatch(Result):
@@ -178,7 +245,7 @@ class GlobRequest(Request):
 
     pattern: str = Field(description="*, ?, [] and ** (recursive); relative to uri.")
     uri: str = "viking://"
-    node_limit: int = 256
+    node_limit: Integer = 256
 
 
 class GlobResult(Result):
@@ -186,31 +253,53 @@ class GlobResult(Result):
     count: int
 
 
-SearchMode = Literal["list", "context"]
 _S = "/api/v1/search"
 
 OPERATIONS = (
-    Operation("find", "search.find", FindRequest, FindResult, ("query",), Route("POST", f"{_S}/find")),
+    Operation(
+        "find",
+        "retrieval.find",
+        FindRequest,
+        FindResult,
+        ("query",),
+        Route("POST", f"{_S}/find"),
+        doc="Hybrid, directory-recursive search: ``{memories, resources, skills, total}``.",
+    ),
     Operation(
         "search",
-        "search.search",
+        "retrieval.search",
         SearchRequest,
         FindResult | ContextResult,
         ("query",),
         Route("POST", f"{_S}/search"),
+        doc="``find`` expanded with the session's recent messages (``query_plan`` says how); "
+        "``mode='context'`` answers as ``assemble_context``.",
     ),
     Operation(
         "assemble_context",
-        "search.assemble_context",
+        "assembler.assemble",
         ContextRequest,
         ContextResult,
         ("query",),
         Route("POST", f"{_S}/search", fixed={"mode": "context"}),
+        doc="An injection-ready, token-budgeted context block for ``query``.",
     ),
     Operation(
-        "grep", "search.grep", GrepRequest, GrepResult, ("uri", "pattern"), Route("POST", f"{_S}/grep")
+        "grep",
+        "retrieval.grep",
+        GrepRequest,
+        GrepResult,
+        ("uri", "pattern"),
+        Route("POST", f"{_S}/grep"),
+        doc="Regex over the lines of the text files under ``uri``.",
     ),
     Operation(
-        "glob", "search.glob", GlobRequest, GlobResult, ("pattern",), Route("POST", f"{_S}/glob")
+        "glob",
+        "retrieval.glob",
+        GlobRequest,
+        GlobResult,
+        ("pattern",),
+        Route("POST", f"{_S}/glob"),
+        doc="URIs under ``uri`` whose relative path matches ``pattern``.",
     ),
 )

@@ -8,17 +8,18 @@ is the composition root's (a feature service operation).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
+from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.events import Removed, Written
 from openviking_mcp.models.base import Embedder
 from openviking_mcp.ops.base import ServiceCore
-from openviking_mcp.ops.context import ContextOps
 from openviking_mcp.ops.memory import MemoryOps
-from openviking_mcp.ops.observer import ObserverOps
 from openviking_mcp.ops.stats import StatsOps
+from openviking_mcp.sessions.messages import message_text
 
 if TYPE_CHECKING:
     from openviking_mcp.service import ContextService
@@ -73,8 +74,27 @@ class LegacyCore(ServiceCore):
     async def _after_read(self, ctx: RequestContext, uri: VikingURI, text: str) -> str:
         return text
 
-    async def _attach_relations(self, ctx: RequestContext, result: dict[str, Any]) -> None:
-        await self._root.relations.attach(ctx, result)
+    async def _recent_messages(self, ctx: RequestContext, session_id: str, n: int) -> list[str]:
+        """The texts of the session's last ``n`` messages (``NOT_FOUND`` if there is no such
+        session). The search service's query planner reads them through this until the
+        sessions feature is a service of its own."""
+        uri = self._resolve(ctx, f"viking://~/sessions/{session_id}/messages.jsonl")
+        try:
+            raw = await self.store.read_bytes(self._key(ctx, uri))
+        except FileNotFoundError:
+            if uri.parent is None or not await self.store.exists(self._key(ctx, uri.parent)):
+                raise NotFoundError(session_id, "session") from None
+            return []  # a session without messages yet
+        texts: list[str] = []
+        for line in raw.decode("utf-8", errors="replace").splitlines()[-n:]:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            content = message_text(message) if isinstance(message, dict) else ""
+            if content:
+                texts.append(content)
+        return texts
 
     def __getattr__(self, name: str) -> Any:
         root = self.__dict__.get("_root")
@@ -97,9 +117,7 @@ class LegacyCore(ServiceCore):
 
 class LegacyOps(
     StatsOps,
-    ContextOps,
     MemoryOps,
-    ObserverOps,
     LegacyCore,
 ):
     """Every operation group still written as a mixin."""

@@ -1,6 +1,6 @@
 """Context assembly (``search(mode="context")``): search hits → one token-budgeted block that an
 agent can inject into its prompt. Pure logic, no I/O; the service side (retrieval and reading
-tier texts) is :class:`openviking_mcp.ops.context.ContextOps`.
+tier texts) is :class:`openviking_mcp.search.assembler.ContextAssembler`.
 
 * **Categories.** A memory hit is bucketed by the folder under ``memories/``
   (``viking://user/{uid}/memories/{category}/...``, also under ``peers/{peer}/memories``):

@@ -1,0 +1,330 @@
+"""The observer service: one component per part of the running service, the host's facts
+and the figures ``/metrics`` collects at scrape time (see :mod:`openviking_mcp.contract.observer`).
+
+Recent ``find`` latencies come from the search service's
+:class:`~openviking_mcp.search.latency.LatencyWindow`; the chat bot's turn counters from a
+callable that answers the bot once anyone chatted (``None`` before).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sized
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from openviking_mcp.contract.base import Empty
+from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.observer import (
+    ActiveTasks,
+    BotModel,
+    Component,
+    EmbeddingModel,
+    FilesystemComponent,
+    FilesystemDetails,
+    HeldLock,
+    IndexDetails,
+    IndexUnavailable,
+    LatencySummary,
+    LockComponent,
+    LockDetails,
+    ModelInfo,
+    ModelsComponent,
+    ModelsDetails,
+    QueueComponent,
+    QueueDetails,
+    RerankModel,
+    RetrievalComponent,
+    RetrievalDetails,
+    SystemResult,
+    VikingDBComponent,
+    Workers,
+)
+from openviking_mcp.models.llm import model_string
+from openviking_mcp.observer.report import component, host_facts, model_info, tree_size
+from openviking_mcp.search.latency import LatencyWindow
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.store import Store
+
+__all__ = ["ChatActivity", "MetricsSnapshot", "ObserverService"]
+
+#: Free space below this makes the filesystem component unhealthy (as ``/ready``).
+_MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
+class _Streams(Protocol):
+    def running(self) -> Sized: ...
+
+
+class ChatActivity(Protocol):
+    """What the observer reads of the chat bot: finished turns by ``(mode, outcome)`` and the
+    streams of the turns running now."""
+
+    @property
+    def turns(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def streams(self) -> _Streams: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """Figures ``/metrics`` reads at each scrape: task counts by status, task counters of this
+    process, index rows (``None`` while the index is unusable), find latencies and chat turns."""
+
+    tasks: dict[str, int] = field(default_factory=dict)
+    task_stats: dict[str, int] = field(default_factory=dict)
+    index_rows: int | None = None
+    find_latency: LatencySummary = field(default_factory=LatencySummary)
+    bot_turns: dict[tuple[str, str], int] = field(default_factory=dict)
+    bot_running: int = 0
+
+
+class ObserverService:
+    """See the module docs."""
+
+    def __init__(
+        self,
+        store: Store,
+        latency: LatencyWindow,
+        bot: Callable[[], ChatActivity | None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._latency = latency
+        self._bot = bot
+
+    def _index_problem(self) -> str | None:
+        store = self._store
+        if not store.opened:
+            return "service is not initialised"
+        if store.index_error is not None:
+            return store.index_error.message
+        if not store.index.is_open:
+            return "search index is not open"
+        return None
+
+    # -- components --------------------------------------------------------------------
+
+    async def _queue_details(self) -> QueueDetails:
+        store = self._store
+        rows = await store.db.fetchall(
+            "SELECT status, priority, task_type, COUNT(*) AS n FROM tasks "
+            "GROUP BY status, priority, task_type ORDER BY status, priority, task_type"
+        )
+        mine = await store.db.fetchone(
+            "SELECT COUNT(*) AS n FROM tasks WHERE status='running' AND lease_owner=?",
+            (store.tasks.owner,),
+        )
+        by_status: dict[str, int] = {}
+        active: list[ActiveTasks] = []
+        for row in rows:
+            by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+            if row["status"] in ("pending", "running"):
+                active.append(
+                    ActiveTasks(
+                        status=row["status"],
+                        priority=row["priority"],
+                        task_type=row["task_type"],
+                        count=row["n"],
+                    )
+                )
+        workers = Workers(
+            configured=store.config.processing.workers,
+            running_here=int(mine["n"]) if mine is not None else 0,
+            owner=store.tasks.owner,
+        )
+        return QueueDetails(
+            by_status=by_status,
+            pending=by_status.get("pending", 0),
+            running=by_status.get("running", 0),
+            active=active,
+            workers=workers,
+            stats=dict(store.tasks.stats),
+        )
+
+    async def queue(self, ctx: RequestContext, req: Empty) -> QueueComponent:
+        """Task queue depth by status, priority and type; workers; counters since start."""
+        self._store.require_open()
+        details = await self._queue_details()
+        table: list[tuple[Any, ...]] = [
+            (a.task_type, a.priority, a.status, a.count) for a in details.active
+        ] or [("(idle)", None, None, 0)]
+        failed = details.by_status.get("failed")
+        errors = [f"{failed} failed task(s) retained"] if failed else []
+        headers = ("Task type", "Priority", "Status", "Count")
+        return component(QueueComponent, "queue", headers, table, details, errors)
+
+    async def vikingdb(self, ctx: RequestContext, req: Empty) -> VikingDBComponent:
+        """The LanceDB table: rows, fragments, version, indexes, size on disk, model."""
+        index = self._store.index
+        headers = ("Field", "Value")
+        problem = self._index_problem()
+        if problem is not None:
+            down = IndexUnavailable(error=problem, path=str(index.path))
+            return component(
+                VikingDBComponent, "vikingdb", headers, [("error", problem)], down, [problem]
+            )
+        stats = await index.stats()
+        details = IndexDetails.model_validate({"open": True, **stats})
+        if not ctx.is_root:
+            details.account_rows = await index.count(IndexFilter(account_id=ctx.account_id))
+        rows: list[tuple[Any, ...]] = [
+            (key, stats.get(key))
+            for key in ("rows", "fragments", "small_fragments", "version", "size_bytes")
+        ]
+        rows += [("model", f"{stats['model_id']} ({stats['dimension']} dims)")]
+        rows += [
+            (f"index {i['name']}", f"{i['type']} on {','.join(i['columns'])}")
+            for i in stats["indexes"]
+        ]
+        return component(VikingDBComponent, "vikingdb", headers, rows, details)
+
+    def _embedding(self) -> tuple[EmbeddingModel, str | None]:
+        """The embedder's facts, and why it cannot be built (``None`` if it can)."""
+        store = self._store
+        error: str | None = None
+        try:
+            embedder = store.embedder
+            embed_id: str | None = embedder.model_id
+            dimension: int | None = embedder.dimension or None
+        except (OpenVikingError, ValueError, OSError) as exc:
+            embed_id, dimension = None, None
+            error = str(exc)
+        info = model_info(
+            EmbeddingModel,
+            "embedding",
+            True,
+            store.config.embedding.dense,
+            embed_id,
+            dimension=dimension,
+            index_model_id=store.index.model_id or None,
+        )
+        return info, error
+
+    def _models(self) -> tuple[ModelsDetails, str | None]:
+        store, cfg = self._store, self._store.config
+        embedding, error = self._embedding()
+        llm_id = store.llm.model_id if store.llm else None
+        vlm = model_info(ModelInfo, "vlm", cfg.vlm.configured, cfg.vlm, llm_id)
+        rerank_id = f"litellm:{store.reranker.model}" if store.reranker else None
+        rerank = model_info(
+            RerankModel,
+            "rerank",
+            cfg.rerank.configured,
+            cfg.rerank,
+            rerank_id,
+            threshold=cfg.rerank.threshold,
+        )
+        chat = cfg.bot.chat_model(cfg.vlm)  # the bot's model: bot.model, else vlm
+        bot_id = (
+            f"litellm:{model_string(chat.provider, chat.model)}" if chat and chat.model else None
+        )
+        bot = model_info(
+            BotModel,
+            "bot",
+            chat is not None,
+            chat if chat is not None else cfg.bot.model,
+            bot_id,
+            enabled=cfg.bot.enabled,
+        )
+        return ModelsDetails(embedding=embedding, vlm=vlm, rerank=rerank, bot=bot), error
+
+    async def models(self, ctx: RequestContext, req: Empty) -> ModelsComponent:
+        """Embedder, LLM (``vlm``), reranker and the bot's chat model: configured or not, and
+        their model ids."""
+        details, embedder_error = self._models()
+        errors = [e for e in (embedder_error, self._index_problem()) if e]
+        listed = (details.embedding, details.vlm, details.rerank, details.bot)
+        rows = [(m.kind, "yes" if m.configured else "no", m.model_id, m.api_base) for m in listed]
+        headers = ("Model", "Configured", "Model id", "API base")
+        return component(ModelsComponent, "models", headers, rows, details, errors)
+
+    async def lock(self, ctx: RequestContext, req: Empty) -> LockComponent:
+        """Path locks held right now (as ``viking://`` URIs, with their account)."""
+        held: list[HeldLock] = []
+        for path in self._store.locks.held:
+            account, _, rest = path.partition("/")
+            if ctx.is_root or account == ctx.account_id:
+                held.append(HeldLock(account_id=account, uri=f"viking://{rest}"))
+        details = LockDetails(held=held, count=len(held))
+        rows = [(h.account_id, h.uri) for h in held] or [("-", "(no locks held)")]
+        return component(LockComponent, "lock", ("Account", "Locked URI"), rows, details)
+
+    async def retrieval(self, ctx: RequestContext, req: Empty) -> RetrievalComponent:
+        """Retrieval settings, whether search can run, and recent ``find`` latencies."""
+        problem = self._index_problem()
+        latency = self._latency.summary()
+        config = self._store.config.retrieval.model_dump()
+        details = RetrievalDetails(
+            available=problem is None,
+            config=config,
+            rerank=self._store.reranker is not None,
+            find_latency=latency,
+        )
+        figures = latency.model_dump()
+        rows: list[tuple[Any, ...]] = [
+            (key, figures[key]) for key in ("calls", "errors", "p50_ms", "p95_ms", "max_ms")
+        ]
+        rows += [(f"config.{k}", v) for k, v in config.items()]
+        errors = [problem] if problem else []
+        headers = ("Metric", "Value")
+        return component(RetrievalComponent, "retrieval", headers, rows, details, errors)
+
+    async def filesystem(self, ctx: RequestContext, req: Empty) -> FilesystemComponent:
+        """The workspace: its path, its size and the free space of the volume it is on."""
+        store = self._store
+        workspace = store.config.workspace
+        usage = await store.content.disk_usage() if store.opened else None
+        size = await asyncio.to_thread(tree_size, workspace)
+        details = FilesystemDetails(workspace=str(workspace), volume=usage, workspace_size=size)
+        errors = []
+        if usage is not None and usage["free"] < _MIN_FREE_BYTES:
+            errors.append("disk almost full")
+        rows: list[tuple[Any, ...]] = [("workspace", workspace), *size.model_dump().items()]
+        if usage is not None:
+            rows += [(f"volume {k}", v) for k, v in usage.items()]
+        headers = ("Field", "Value")
+        return component(FilesystemComponent, "filesystem", headers, rows, details, errors)
+
+    async def system(self, ctx: RequestContext, req: Empty) -> SystemResult:
+        """Every component, plus the host: ``{is_healthy, errors, components, system}``."""
+        components: dict[str, Component] = {}
+        for observe in (
+            self.queue,
+            self.vikingdb,
+            self.models,
+            self.lock,
+            self.retrieval,
+            self.filesystem,
+        ):
+            found: Component = await observe(ctx, req)
+            components[found.name] = found
+        errors = [f"{n}: {e}" for n, c in components.items() for e in c.errors]
+        cfg = self._store.config
+        host = await asyncio.to_thread(host_facts, cfg.workspace, cfg.server.effective_auth_mode)
+        return SystemResult(
+            is_healthy=not errors, errors=errors, components=components, system=host
+        )
+
+    # -- metrics -------------------------------------------------------------------------
+
+    async def metrics_snapshot(self) -> MetricsSnapshot:
+        """The figures ``/metrics`` reads at each scrape (see :class:`MetricsSnapshot`)."""
+        store = self._store
+        tasks = await store.tasks.counts() if store.opened else {}
+        rows: int | None = None
+        if self._index_problem() is None:
+            try:
+                rows = await store.index.count()
+            except OpenVikingError:
+                rows = None
+        bot = self._bot()
+        return MetricsSnapshot(
+            tasks=tasks,
+            task_stats=dict(store.tasks.stats),
+            index_rows=rows,
+            find_latency=self._latency.summary(),
+            bot_turns=dict(bot.turns) if bot is not None else {},
+            bot_running=len(bot.streams.running()) if bot is not None else 0,
+        )

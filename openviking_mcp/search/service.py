@@ -1,0 +1,304 @@
+"""The search service: ``find``, ``search`` (session-aware find), ``grep`` and ``glob``.
+
+``find`` is hybrid and directory-recursive (:mod:`openviking_mcp.search.find`); its hits carry
+their relations. Every ``find`` call, from any surface or from inside (``search``, context
+assembly, memory extraction, the bot), is timed into :attr:`SearchService.latency`.
+
+``search`` runs the queries :class:`~openviking_mcp.search.planner.QueryPlanner` makes from
+the session's recent messages; with ``mode="context"`` it answers as
+:meth:`ContextAssembler.assemble` instead. The session's messages come from the sessions
+feature through the ``recent_messages`` callable given to the constructor.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from openviking_mcp.contract.access import can_read
+from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.search import (
+    ContextRequest,
+    ContextResult,
+    FindRequest,
+    FindResult,
+    GlobRequest,
+    GlobResult,
+    GrepMatch,
+    GrepRequest,
+    GrepResult,
+    Hit,
+    PlannedQuery,
+    QueryPlan,
+    SearchRequest,
+)
+from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.relations.service import RelationService
+from openviking_mcp.search.assembler import ContextAssembler
+from openviking_mcp.search.find import FindQuery, Retriever, bucket_hits
+from openviking_mcp.search.latency import LatencyWindow
+from openviking_mcp.search.params import MAX_LIMIT, as_list, check_types, levels, when
+from openviking_mcp.search.patterns import compile_glob, compile_grep
+from openviking_mcp.search.planner import QueryPlanner, RecentMessages
+from openviking_mcp.storage import Entry
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.store import Store
+
+__all__ = ["SearchService"]
+
+#: ``search`` fields that belong to ``mode="context"`` only.
+_CONTEXT_ONLY = (
+    "max_tokens",
+    "quotas",
+    "purpose",
+    "detail",
+    "exclude_uris",
+    "rewrite",
+    "rewrite_max_bullets",
+    "dedup_turns",
+)
+_BUCKETS = {"memory": "memories", "resource": "resources", "skill": "skills"}
+_MAX_GLOB_DEPTH = 10_000
+_REASONS = {
+    "llm": "queries rewritten by the LLM from the session's recent messages",
+    "keywords": "expanded with keywords from the session's recent messages",
+}
+
+
+class SearchService:
+    """See the module docs. ``recent_messages(ctx, session_id, n)`` answers the texts of a
+    session's last ``n`` messages (``NOT_FOUND`` for a session that does not exist)."""
+
+    def __init__(
+        self, store: Store, relations: RelationService, recent_messages: RecentMessages
+    ) -> None:
+        self._store = store
+        self._relations = relations
+        self.latency = LatencyWindow()
+        self.planner = QueryPlanner(store.llm, recent_messages)
+        self.assembler = ContextAssembler(store, self.find, self.planner)
+
+    # -- find ------------------------------------------------------------------------------
+
+    def _targets(self, ctx: RequestContext, target_uri: str | list[str] | None) -> tuple[str, ...]:
+        targets = [t for t in as_list(target_uri) if t not in ("", "/", "viking://")]
+        if targets:
+            return tuple(self._store.resolve(ctx, t, field="target_uri").uri for t in targets)
+        if ctx.is_root:
+            return ()
+        return ("viking://resources", "viking://agent", f"viking://user/{ctx.user_id}")
+
+    def _query(self, ctx: RequestContext, req: FindRequest) -> FindQuery:
+        """The checked request as a retriever query."""
+        if not req.query or not req.query.strip():
+            raise InvalidArgumentError("Search query must not be empty.")
+        if not 1 <= req.limit <= MAX_LIMIT:
+            raise InvalidArgumentError(
+                f"limit must be between 1 and {MAX_LIMIT}", {"limit": req.limit}
+            )
+        types = check_types(req.context_type)
+        if req.time_field != "updated_at":
+            raise InvalidArgumentError("time_field must be updated_at")
+        self._store.require_index()
+        base = IndexFilter(
+            account_id=ctx.account_id,
+            uri_prefixes=self._targets(ctx, req.target_uri),
+            context_types=types,
+            tags_all=tuple(t.lower() for t in (req.tags or [])),
+            updated_after=when(req.since, "since"),
+            updated_before=when(req.until, "until"),
+        )
+        retrieval = self._store.config.retrieval
+        threshold = (
+            retrieval.score_threshold if req.score_threshold is None else req.score_threshold
+        )
+        return FindQuery(
+            query=req.query.strip(),
+            base=base,
+            limit=req.limit,
+            score_threshold=threshold,
+            levels=levels(req.level),
+            include_provenance=req.include_provenance,
+        )
+
+    async def find(self, ctx: RequestContext, req: FindRequest) -> FindResult:
+        """Hybrid, directory-recursive search. Result: ``{memories, resources, skills, total}``;
+        its duration (failures included) goes into :attr:`latency`."""
+        start = time.perf_counter()
+        ok = False
+        try:
+            result = await self._find(ctx, req)
+            ok = True
+            return result
+        finally:
+            self.latency.add(time.perf_counter() - start, ok=ok)
+
+    async def _find(self, ctx: RequestContext, req: FindRequest) -> FindResult:
+        query = self._query(ctx, req)
+        store = self._store
+        retriever = Retriever(store.index, store.embedder, store.config.retrieval, store.reranker)
+        found: dict[str, Any] = bucket_hits(await retriever.find(query))
+        await self._relations.attach(ctx, found)
+        return FindResult.model_validate(found)
+
+    # -- search ----------------------------------------------------------------------------
+
+    async def search(self, ctx: RequestContext, req: SearchRequest) -> FindResult | ContextResult:
+        """``find`` plus expansion from the session's recent messages (keywords without an LLM).
+
+        ``mode="list"`` (default) returns find's buckets plus ``query_plan`` describing the
+        queries that ran. ``mode="context"`` assembles an injection-ready, token-budgeted block
+        instead (as ``assemble_context``); the fields from ``max_tokens`` on belong to that
+        mode only, and ``target_uri`` is refused there.
+        """
+        sent = {name: getattr(req, name) for name in _CONTEXT_ONLY}
+        sent = {k: v for k, v in sent.items() if v is not None}
+        if req.mode == "context":
+            return await self._context_search(ctx, req, sent)
+        if req.mode != "list":
+            raise InvalidArgumentError("mode must be 'list' or 'context'", {"mode": req.mode})
+        if sent:
+            raise InvalidArgumentError(
+                f"Only valid with mode='context': {', '.join(sent)}", {"fields": list(sent)}
+            )
+        queries, how = await self.planner.queries(ctx, req.query, req.session_id)
+        fields = {name: getattr(req, name) for name in FindRequest.model_fields}
+        if how != "llm":
+            result = await self.find(ctx, FindRequest(**{**fields, "query": queries[0]}))
+            reason = _REASONS.get(how, "no session context; plain find")
+            result.query_plan = _plan(reason, queries[:1])
+            return result
+        merged: dict[str, Hit] = {}
+        for text in queries:
+            found = await self.find(ctx, FindRequest(**{**fields, "query": text}))
+            for hit in found.hits():
+                if hit.uri not in merged or hit.score > merged[hit.uri].score:
+                    merged[hit.uri] = hit
+        best = sorted(merged.values(), key=lambda h: -h.score)[: req.limit]
+        result = _bucketed(best)
+        result.query_plan = _plan(_REASONS["llm"], queries)
+        return result
+
+    async def _context_search(
+        self, ctx: RequestContext, req: SearchRequest, sent: dict[str, Any]
+    ) -> ContextResult:
+        """``search(mode="context")``: the assembly, with the list-only fields that were set
+        reported in ``stats.ignored``."""
+        if as_list(req.target_uri):
+            raise InvalidArgumentError(
+                "target_uri is not supported with mode='context'", {"field": "target_uri"}
+            )
+        request = ContextRequest(
+            query=req.query,
+            session_id=req.session_id,
+            limit=req.limit,
+            score_threshold=req.score_threshold,
+            context_type=req.context_type,
+            tags=req.tags,
+            **sent,
+        )
+        result = await self.assembler.assemble(ctx, request)
+        ignored = [
+            name
+            for name, given in (
+                ("level", req.level is not None and req.level != ""),  # detail picks the tiers
+                ("since", bool(req.since)),
+                ("until", bool(req.until)),
+                ("time_field", req.time_field != "updated_at"),
+                ("include_provenance", req.include_provenance),
+            )
+            if given
+        ]
+        if ignored:
+            result.stats.ignored = ignored
+        return result
+
+    # -- grep and glob ---------------------------------------------------------------------
+
+    async def grep(self, ctx: RequestContext, req: GrepRequest) -> GrepResult:
+        """Regex over the lines of text files under ``uri``; ``node_limit`` caps matching lines."""
+        store = self._store
+        regex = compile_grep(req.pattern, req.case_insensitive)
+        base = store.resolve(ctx, req.uri)
+        excluded = (
+            store.resolve(ctx, req.exclude_uri, field="exclude_uri") if req.exclude_uri else None
+        )
+        matches: list[GrepMatch] = []
+        scanned = 0
+        for child in await self._files_under(ctx, base, req.level_limit):
+            if excluded is not None and excluded.is_ancestor_of(child):
+                continue
+            try:
+                data = await store.content.read_bytes(store.key(ctx, child))
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            if b"\x00" in data[:8192]:
+                continue
+            scanned += 1
+            for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+                if regex.search(line[:10_000]):
+                    matches.append(GrepMatch(uri=child.uri, line=number, content=line[:1000]))
+                    if len(matches) >= req.node_limit:
+                        return GrepResult(
+                            matches=matches,
+                            count=len(matches),
+                            files_scanned=scanned,
+                            truncated=True,
+                        )
+        return GrepResult(
+            matches=matches, count=len(matches), files_scanned=scanned, truncated=False
+        )
+
+    async def glob(self, ctx: RequestContext, req: GlobRequest) -> GlobResult:
+        """URIs under ``uri`` whose relative path matches ``pattern`` (hidden entries never)."""
+        regex = compile_glob(req.pattern)
+        base = self._store.resolve(ctx, req.uri)
+        await self._store.require_dir(ctx, base)
+        out: list[str] = []
+        walked = await self._walk_visible(ctx, base, _MAX_GLOB_DEPTH)
+        for rel, _, child in sorted(walked, key=lambda item: item[0]):
+            if regex.match(rel):
+                out.append(child.uri)
+                if len(out) >= req.node_limit:
+                    break
+        return GlobResult(matches=out, count=len(out))
+
+    async def _walk_visible(
+        self, ctx: RequestContext, base: VikingURI, depth: int
+    ) -> list[tuple[str, Entry, VikingURI]]:
+        """``(relative path, entry, uri)`` below ``base``, without dot-paths and without what
+        the caller may not read (other users' spaces)."""
+        key = self._store.key(ctx, base)
+        out: list[tuple[str, Entry, VikingURI]] = []
+        for entry in await self._store.content.walk(key, depth, 1_000_000):
+            rel = entry.key[len(key) + 1 :]
+            if any(p.startswith(".") for p in rel.split("/")):
+                continue
+            child = base.join(rel)
+            if can_read(ctx, child):
+                out.append((rel, entry, child))
+        return out
+
+    async def _files_under(
+        self, ctx: RequestContext, base: VikingURI, depth: int
+    ) -> list[VikingURI]:
+        with self._store.fs_errors(base):
+            entry = await self._store.content.stat(self._store.key(ctx, base))
+        if not entry.is_dir:
+            return [base]
+        walked = await self._walk_visible(ctx, base, depth)
+        return [child for _, item, child in walked if not item.is_dir]
+
+
+def _bucketed(hits: list[Hit]) -> FindResult:
+    """``hits`` in find's buckets (an unknown context type counts as a resource)."""
+    result = FindResult(total=len(hits))
+    for hit in hits:
+        getattr(result, _BUCKETS.get(hit.context_type, "resources")).append(hit)
+    return result
+
+
+def _plan(reasoning: str, queries: list[str]) -> QueryPlan:
+    planned = [PlannedQuery(query=q, priority=i + 1) for i, q in enumerate(queries)]
+    return QueryPlan(reasoning=reasoning, queries=planned)
