@@ -31,7 +31,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import TextRead, Written
 from openviking_mcp.fs.service import FilesystemService
-from openviking_mcp.indexing.summarize import summarize_text, truncate_text
+from openviking_mcp.parsers.text import summarize_text, truncate_text
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
 from openviking_mcp.store import Store

@@ -15,13 +15,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from openviking_mcp.indexing.summarize import (
-    ChildInfo,
-    build_overview,
-    summarize_text,
-    truncate_text,
-)
-from openviking_mcp.resources.parsers import code_skeleton, parse_document
+from openviking_mcp.indexing.summarize import ChildInfo, build_overview
+from openviking_mcp.parsers import code_skeleton, parse_document
+from openviking_mcp.parsers.text import summarize_text, truncate_text
 
 __all__ = ["LLMSummarizer", "prompt_environment"]
 

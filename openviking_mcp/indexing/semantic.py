@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from openviking_mcp.config import SemanticConfig
 from openviking_mcp.indexing.llm_summary import LLMSummarizer
 from openviking_mcp.indexing.summarize import ChildInfo, abstract_from_overview, build_overview
-from openviking_mcp.resources.parsers import ParsedFile, parse_document
+from openviking_mcp.parsers import ParsedFile, parse_document
 
 __all__ = ["FileInfo", "SemanticBuilder"]
 

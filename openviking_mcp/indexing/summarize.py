@@ -8,27 +8,27 @@ Three tiers describe every directory of the ``viking://`` tree:
 * a directory's L0 *abstract* is cut from the overview by :func:`abstract_from_overview`.
 
 Nothing here calls a model or touches the disk: the same input always gives the same text, and
-the result is never empty. The small text helpers (:func:`estimate_tokens`, :func:`clean_inline`,
-:func:`truncate_text`) are shared with the parsers.
+the result is never empty. The text helpers it uses live in :mod:`openviking_mcp.parsers.text`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = [
-    "ChildInfo",
-    "abstract_from_overview",
-    "build_overview",
-    "clean_inline",
-    "estimate_tokens",
-    "split_sentences",
-    "summarize_text",
-    "truncate_text",
-]
+from openviking_mcp.parsers.text import (
+    ATX_HEADING,
+    FENCE_OPEN,
+    LIST_ITEM,
+    WHITESPACE,
+    WORD,
+    clean_inline,
+    cut_words,
+    truncate_text,
+)
+
+__all__ = ["ChildInfo", "abstract_from_overview", "build_overview"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,261 +43,6 @@ class ChildInfo:
 
 # -- shared text helpers ----------------------------------------------------------------------
 
-_WS = re.compile(r"\s+")
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough token count: the larger of ``words * 1.3`` and ``chars / 4``.
-
-    Words undercount dense text (code, URLs), characters undercount prose; the maximum of the
-    two is a cheap upper-ish estimate that needs no tokenizer.
-    """
-    if not text:
-        return 0
-    return max(math.ceil(len(text.split()) * 1.3), math.ceil(len(text) / 4))
-
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_HTML_TAG = re.compile(r"</?[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>")
-_EMPHASIS = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1")
-_UNDERSCORE_EMPHASIS = re.compile(r"(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-
-
-def clean_inline(text: str) -> str:
-    """Markdown inline markup reduced to plain words, whitespace collapsed.
-
-    Images are dropped, links keep their text, emphasis and code spans keep their content and
-    HTML tags disappear.
-    """
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _HTML_TAG.sub("", text)
-    text = _CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = _UNDERSCORE_EMPHASIS.sub(r"\2", text)
-    return _WS.sub(" ", text).strip()
-
-
-_SENTENCE_END = re.compile(r"([.!?…]+[\"'\u201d\u2019)\]]*)(?=\s|$)|([\u3002\uff01\uff1f]+)")
-_ABBREVIATIONS = frozenset(
-    {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "fig", "no", "cf", "approx", "al"}
-)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences at ``.``/``!``/``?`` (and CJK stops), sparing abbreviations."""
-    text = _WS.sub(" ", text).strip()
-    out: list[str] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.group(1) is not None:
-            words = text[start : m.start()].split()
-            last = words[-1].lower().rstrip(".") if words else ""
-            if m.group(1) == "." and (
-                last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
-            ):
-                continue
-        sentence = text[start : m.end()].strip()
-        if sentence:
-            out.append(sentence)
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
-
-
-def _cut_words(text: str, max_chars: int) -> str:
-    """``text`` cut at a word boundary so that it plus ``…`` fits in ``max_chars``."""
-    if len(text) <= max_chars:
-        return text
-    if max_chars <= 1:
-        return text[:max_chars]
-    cut = text[: max_chars - 1]
-    space = cut.rfind(" ")
-    if space >= max(1, (max_chars - 1) // 2):
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-\u2013\u2014") + "…"
-
-
-def _collapsed_prefix(text: str, min_chars: int) -> str:
-    """The whitespace-collapsed start of ``text``, at least ``min_chars`` long when the text
-    is (only a prefix is collapsed: long texts are not processed in full)."""
-    size = max(4 * min_chars, 1024)
-    while True:
-        collapsed = _WS.sub(" ", text[:size]).strip()
-        if size >= len(text) or len(collapsed) >= min_chars:
-            return collapsed
-        size *= 4
-
-
-def truncate_text(text: str, max_chars: int, *, max_sentences: int | None = None) -> str:
-    """Whitespace-collapsed ``text`` cut to ``max_chars`` at a sentence boundary.
-
-    Whole sentences are kept while they fit (and, with ``max_sentences``, up to that many);
-    when not even the first sentence fits, it is cut at a word boundary and ends with ``…``.
-    """
-    text = _collapsed_prefix(text, max_chars + 2)
-    if len(text) <= max_chars and max_sentences is None:
-        return text
-    sentences = split_sentences(text)
-    if max_sentences is not None:
-        sentences = sentences[:max_sentences]
-    kept: list[str] = []
-    length = 0
-    for sentence in sentences:
-        extra = len(sentence) + (1 if kept else 0)
-        if length + extra > max_chars:
-            break
-        kept.append(sentence)
-        length += extra
-    if kept:
-        return " ".join(kept)
-    return _cut_words(sentences[0] if sentences else text, max_chars)
-
-
-# -- summarize_text -----------------------------------------------------------------------------
-
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
-_LINKISH = re.compile(
-    r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\([^)]*\)|<?https?://\S+"
-)
-_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
-_BOILERPLATE = frozenset({"table of contents", "contents", "toc", "index"})
-
-
-def _strip_front_matter(lines: list[str]) -> list[str]:
-    """Drop a leading YAML (``---``) or TOML (``+++``) front-matter block."""
-    if lines and lines[0].strip() in ("---", "+++"):
-        marker = lines[0].strip()
-        for i in range(1, min(len(lines), 400)):
-            if lines[i].strip() in (marker, "..."):
-                return lines[i + 1 :]
-    return lines
-
-
-_CJK = re.compile(r"[\u3040-\u9fff\uac00-\ud7af]")
-
-
-def _is_link_only(line: str) -> bool:
-    """A line made only of links, images, badges and bare URLs (with separators)."""
-    rest = _LINKISH.sub("", line)
-    return rest != line and not rest.strip(" \t,|·•-")
-
-
-def _is_informative(paragraph: str, min_words: int = 5) -> bool:
-    """Prose worth quoting: ``min_words`` words, or a short phrase that ends like a sentence."""
-    if paragraph.lower().strip(" :.") in _BOILERPLATE:
-        return False
-    words = paragraph.split()
-    if len(_CJK.findall(paragraph, 0, 200)) >= 6:
-        return True
-    if not any(ch.isalpha() for ch in paragraph):
-        return False
-    return len(words) >= min_words or (len(words) >= 2 and paragraph.rstrip()[-1:] in ".!?:")
-
-
-def _scan_prose(text: str) -> tuple[list[str], list[str], list[str]]:
-    """``(paragraphs, list_items, headings)`` of a Markdown/plain text, markup removed."""
-    lines = _strip_front_matter(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    paragraphs: list[str] = []
-    items: list[str] = []
-    headings: list[str] = []
-    current: list[str] = []
-    fence: str | None = None
-
-    def flush() -> None:
-        if current:
-            joined = clean_inline(" ".join(current))
-            if joined:
-                paragraphs.append(joined)
-            current.clear()
-
-    for line in lines:
-        stripped = line.strip()
-        if fence is not None:
-            if stripped.startswith(fence) and not stripped[len(fence) :].strip(fence[0] + " \t"):
-                fence = None
-            continue
-        opening = _FENCE_OPEN.match(line)
-        if opening:
-            flush()
-            fence = opening.group(1)
-            continue
-        heading = _ATX.match(line)
-        if heading:
-            flush()
-            title = clean_inline(heading.group(2) or "")
-            if title:
-                headings.append(title)
-            continue
-        if _SETEXT.match(line) and current:
-            title = clean_inline(" ".join(current))
-            current.clear()
-            if title:
-                headings.append(title)
-            continue
-        if (
-            not stripped
-            or _RULE.match(line)
-            or _is_link_only(stripped)
-            or _REF_DEF.match(line)
-            or stripped.startswith(("|", "<!--", "-->"))
-            or (stripped.startswith("<") and not clean_inline(stripped))
-        ):
-            flush()
-            continue
-        if _LIST_ITEM.match(line):
-            flush()
-            item = clean_inline(_LIST_ITEM.sub("", line, count=1))
-            if item:
-                items.append(item)
-            continue
-        current.append(stripped.lstrip("> ").strip() if stripped.startswith(">") else stripped)
-    flush()
-    return paragraphs, items, headings
-
-
-_SCAN_PREFIX = 20_000
-
-
-def summarize_text(title: str, text: str, max_chars: int = 400) -> str:
-    """The first informative sentences of ``text`` (at most three), cut to ``max_chars``.
-
-    Headings, front matter, code fences, tables, link-only lines and badges are skipped. A text
-    without prose is described by its headings (``Sections: A; B; C``); with neither, the title
-    is used. The result is never empty.
-    """
-    paragraphs, items, headings = _scan_prose(text[:_SCAN_PREFIX])
-    prose = [p for p in paragraphs if _is_informative(p)]
-    if not prose and len(text) > _SCAN_PREFIX:  # the prose may start later: scan everything
-        paragraphs, items, headings = _scan_prose(text)
-        prose = [p for p in paragraphs if _is_informative(p)]
-    if not prose:
-        prose = [i if i.rstrip()[-1:] in ".!?" else i + "." for i in items if _is_informative(i, 3)]
-    if prose:
-        return truncate_text(" ".join(prose[:6]), max_chars, max_sentences=3)
-    if headings:
-        unique = list(dict.fromkeys(headings))
-        return _cut_words("Sections: " + "; ".join(unique), max_chars)
-    fallback = clean_inline(title) or next(
-        (clean_inline(line) for line in text.splitlines() if line.strip()), ""
-    )
-    return _cut_words(fallback or "Untitled", max_chars)
-
-
-# -- build_overview -----------------------------------------------------------------------------
 
 _STOPWORD_TEXT = """
     a about above after again against all also an and any are as at be because been before
@@ -324,7 +69,7 @@ _README = re.compile(r"^(?:readme|index|overview|intro|introduction|00-.+)(?:\.\
 def _name_words(name: str, is_dir: bool) -> list[str]:
     stem = name if is_dir or "." not in name.lstrip(".") else name.rsplit(".", 1)[0]
     stem = _CAMEL.sub(" ", _NUM_PREFIX.sub("", stem))
-    return [w.lower() for w in _WORD.findall(stem.replace("_", " "))]
+    return [w.lower() for w in WORD.findall(stem.replace("_", " "))]
 
 
 def _informative(word: str) -> bool:
@@ -339,7 +84,7 @@ def _topics(children: list[ChildInfo], limit: int = 3) -> list[str]:
     first_seen: dict[str, int] = {}
     for child in sorted(children, key=lambda c: (not c.is_dir, c.name.casefold(), c.name)):
         weighted = [(w, 3) for w in _name_words(child.name, child.is_dir)]
-        weighted += [(w.lower(), 1) for w in _WORD.findall(child.summary.replace("_", " "))]
+        weighted += [(w.lower(), 1) for w in WORD.findall(child.summary.replace("_", " "))]
         seen: set[str] = set()
         for word, value in weighted:
             if _informative(word):
@@ -399,7 +144,7 @@ def _synthesised_brief(dir_name: str, children: list[ChildInfo]) -> str:
 
 
 def _bullet(child: ChildInfo, max_summary: int = 300) -> str:
-    name = _WS.sub(" ", child.name).strip() or "untitled"
+    name = WHITESPACE.sub(" ", child.name).strip() or "untitled"
     summary = truncate_text(child.summary, max_summary) if child.summary.strip() else ""
     if summary == name:
         summary = ""
@@ -423,7 +168,7 @@ def _cut_lines(text: str, max_chars: int) -> str:
         return text
     cut = text[:max_chars]
     newline = cut.rfind("\n")
-    return (cut[:newline] if newline > 0 else _cut_words(cut, max_chars)).rstrip()
+    return (cut[:newline] if newline > 0 else cut_words(cut, max_chars)).rstrip()
 
 
 def build_overview(
@@ -441,8 +186,8 @@ def build_overview(
     sorted by name. Beyond ``sample_limit`` children (or when the bullets would not fit in
     ``max_chars``) an evenly spread sample is listed, followed by ``…and K more``.
     """
-    title = _WS.sub(" ", dir_name).strip() or "untitled"
-    brief = _WS.sub(" ", intro or "").strip() or _synthesised_brief(title, children)
+    title = WHITESPACE.sub(" ", dir_name).strip() or "untitled"
+    brief = WHITESPACE.sub(" ", intro or "").strip() or _synthesised_brief(title, children)
     header = f"# {title}\n\n"
     budget = max(0, max_chars - len(header) - len("\n\n## Contents\n\n") - 40)
     brief = truncate_text(brief, max(budget // 2, min(budget, 600))) or brief[:budget]
@@ -486,7 +231,7 @@ def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
     paragraph: list[str] = []
     for line in lines:
         stripped = line.strip()
-        heading = _ATX.match(line)
+        heading = ATX_HEADING.match(line)
         if heading:
             if len(heading.group(1)) == 1 and not h1 and not paragraph:
                 h1 = clean_inline(heading.group(2) or "")
@@ -498,7 +243,7 @@ def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
             if paragraph:
                 break
             continue
-        if _FENCE_OPEN.match(line):
+        if FENCE_OPEN.match(line):
             if paragraph:
                 break
             continue
@@ -506,8 +251,8 @@ def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
     text = clean_inline(" ".join(paragraph))
     if not text:
         for line in lines:
-            if line.strip() and not _ATX.match(line) and not _FENCE_OPEN.match(line):
-                text = clean_inline(_LIST_ITEM.sub("", line, count=1))
+            if line.strip() and not ATX_HEADING.match(line) and not FENCE_OPEN.match(line):
+                text = clean_inline(LIST_ITEM.sub("", line, count=1))
                 if text:
                     break
     if not text:

@@ -44,7 +44,7 @@ from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.indexing.rows import RecordBuffer
 from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService, indexable
-from openviking_mcp.resources.parsers import sanitize_name
+from openviking_mcp.parsers import sanitize_name
 from openviking_mcp.resources.sources import (
     SourceFilter,
     fetch_url,

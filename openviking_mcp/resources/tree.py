@@ -1,7 +1,7 @@
 """Where an import may land, and turning its staged source into the tree it stores.
 
 :func:`build_tree` parses a staged file, folder or zip into ``tree_root/resource`` (each
-document through :func:`~openviking_mcp.resources.parsers.parse_document`) and describes every
+document through :func:`~openviking_mcp.parsers.parse_document`) and describes every
 stored file (kind, title, summary) for the indexer. It does blocking file work: run it in a
 thread.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.resources.parsers import parse_document, sanitize_name
+from openviking_mcp.parsers import parse_document, sanitize_name
 from openviking_mcp.resources.sources import SourceFilter, extract_zip, walk_source
 
 __all__ = ["build_tree", "is_resource_root", "under_resources", "unique_path"]

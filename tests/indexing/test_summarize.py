@@ -4,10 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openviking_mcp.indexing.summarize import (
-    ChildInfo,
-    abstract_from_overview,
-    build_overview,
+from openviking_mcp.indexing.summarize import ChildInfo, abstract_from_overview, build_overview
+from openviking_mcp.parsers.text import (
     clean_inline,
     estimate_tokens,
     split_sentences,

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openviking_mcp.contract.errors import InvalidArgumentError
-from openviking_mcp.resources.parsers import (
+from openviking_mcp.parsers import (
     ParsedFile,
     ParsedResource,
     code_skeleton,

@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 
 from openviking_mcp.contract.errors import InvalidArgumentError
-from openviking_mcp.indexing.summarize import estimate_tokens, summarize_text
-from openviking_mcp.resources.parsers.base import (
+from openviking_mcp.parsers.base import (
     ParsedFile,
     ParsedResource,
     binary_file,
@@ -29,16 +28,17 @@ from openviking_mcp.resources.parsers.base import (
     slugify,
     split_filename,
 )
-from openviking_mcp.resources.parsers.code import (
+from openviking_mcp.parsers.code import (
     LANGUAGES,
     LANGUAGES_BY_NAME,
     code_skeleton,
     code_summary,
 )
-from openviking_mcp.resources.parsers.data import DATA_FORMATS, data_summary
-from openviking_mcp.resources.parsers.html import html_to_markdown, looks_like_html
-from openviking_mcp.resources.parsers.markdown import MarkdownPart, markdown_title, split_markdown
-from openviking_mcp.resources.parsers.pdf import PdfError, pdf_to_markdown
+from openviking_mcp.parsers.data import DATA_FORMATS, data_summary
+from openviking_mcp.parsers.html import html_to_markdown, looks_like_html
+from openviking_mcp.parsers.markdown import MarkdownPart, markdown_title, split_markdown
+from openviking_mcp.parsers.pdf import PdfError, pdf_to_markdown
+from openviking_mcp.parsers.text import estimate_tokens, summarize_text
 
 __all__ = [
     "ParsedFile",

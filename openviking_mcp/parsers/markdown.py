@@ -24,8 +24,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from openviking_mcp.indexing.summarize import clean_inline
-from openviking_mcp.resources.parsers.base import slugify
+from openviking_mcp.parsers.base import slugify
+from openviking_mcp.parsers.text import clean_inline
 
 __all__ = ["MarkdownPart", "markdown_title", "split_markdown"]
 

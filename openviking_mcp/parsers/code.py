@@ -11,8 +11,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from openviking_mcp.indexing.summarize import split_sentences, truncate_text
-from openviking_mcp.resources.parsers.base import split_filename
+from openviking_mcp.parsers.base import split_filename
+from openviking_mcp.parsers.text import split_sentences, truncate_text
 
 __all__ = ["LANGUAGES", "LANGUAGES_BY_NAME", "code_skeleton", "code_summary"]
 

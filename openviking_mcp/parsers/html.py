@@ -8,7 +8,7 @@ import re
 from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
-from openviking_mcp.indexing.summarize import clean_inline
+from openviking_mcp.parsers.text import clean_inline
 
 __all__ = ["html_to_markdown", "looks_like_html"]
 

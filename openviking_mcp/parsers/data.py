@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from openviking_mcp.indexing.summarize import truncate_text
+from openviking_mcp.parsers.text import truncate_text
 
 __all__ = ["DATA_FORMATS", "data_summary"]
 
