@@ -12,7 +12,9 @@ made in :mod:`openviking_mcp.service`) shows in one place who reacts to what:
   to see and returns it, possibly changed (memory files lose their hidden fields, skills get
   their reader's secrets back);
 * :class:`TextIndexed`: a filter of the text about to be embedded (memory files lose their
-  hidden fields; secrets are never restored here).
+  hidden fields; secrets are never restored here);
+* :class:`MessagesAdded`: messages were appended to a session; the commit service may commit
+  it (its auto-commit policy) and reports that commit as ``auto_commit``.
 
 Handlers run in the order they subscribed, in the publisher's task; an exception stops the
 publish and reaches the publisher.
@@ -31,6 +33,7 @@ __all__ = [
     "Event",
     "EventBus",
     "LayoutCreated",
+    "MessagesAdded",
     "Moved",
     "Removed",
     "TextIndexed",
@@ -95,6 +98,17 @@ class TextIndexed(Event):
 
     ctx: RequestContext
     uri: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesAdded(Event):
+    """Messages were appended to the session ``session_id`` of the caller; it now has
+    ``message_count`` live messages and ``pending_tokens`` tokens not yet committed."""
+
+    ctx: RequestContext
+    session_id: str
+    message_count: int
+    pending_tokens: int
 
 
 E = TypeVar("E", bound=Event)

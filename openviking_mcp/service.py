@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._version import __version__
@@ -19,40 +19,26 @@ from openviking_mcp.admin.service import AdminService
 from openviking_mcp.auth.service import AuthService
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.content.service import ContentService
-from openviking_mcp.contract import admin as admin_contract
-from openviking_mcp.contract import content as content_contract
-from openviking_mcp.contract import debug as debug_contract
-from openviking_mcp.contract import fs as fs_contract
-from openviking_mcp.contract import observer as observer_contract
-from openviking_mcp.contract import pack as pack_contract
-from openviking_mcp.contract import privacy as privacy_contract
-from openviking_mcp.contract import relations as relations_contract
-from openviking_mcp.contract import sessions as sessions_contract
-from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract import search as search_contract
-from openviking_mcp.contract import skills as skills_contract
-from openviking_mcp.contract import tasks as tasks_contract
-from openviking_mcp.contract import uploads as uploads_contract
 from openviking_mcp.contract.base import parse_request, to_wire
+from openviking_mcp.contract.catalog import BY_NAME, OPERATIONS
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
-from openviking_mcp.contract.sessions import CommitResult
-from openviking_mcp.contract.uri import context_type_of
 from openviking_mcp.debug.service import DebugService
 from openviking_mcp.events import MessagesAdded, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
-from openviking_mcp.memory.memory_file import strip_memory_fields
+from openviking_mcp.memory.commit import CommitService
+from openviking_mcp.memory.service import MemoryService
 from openviking_mcp.models.base import Embedder
 from openviking_mcp.observer.service import ObserverService
-from openviking_mcp.ops._legacy import LegacyOps
-from openviking_mcp.ops.sessions import SESSION_COMMIT_TASK
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
-from openviking_mcp.sessions.service import SessionService
 from openviking_mcp.resources.service import ADD_RESOURCE_TASK, ResourceService
 from openviking_mcp.search.service import SearchService
+from openviking_mcp.sessions.layout import SESSION_COMMIT_TASK
+from openviking_mcp.sessions.service import SessionService
 from openviking_mcp.skills.importer import SkillImporter
 from openviking_mcp.skills.service import SkillService
 from openviking_mcp.storage import ContentStore
@@ -68,23 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OPERATIONS", "ContextService"]
 
-OPERATIONS: tuple[Operation, ...] = (
-    *fs_contract.OPERATIONS,
-    *content_contract.OPERATIONS,
-    *uploads_contract.OPERATIONS,
-    *privacy_contract.OPERATIONS,
-    *relations_contract.OPERATIONS,
-    *sessions_contract.OPERATIONS,
-    *pack_contract.OPERATIONS,
-    *search_contract.OPERATIONS,
-    *observer_contract.OPERATIONS,
-    *resources_contract.OPERATIONS,
-    *tasks_contract.OPERATIONS,
-    *skills_contract.OPERATIONS,
-    *admin_contract.OPERATIONS,
-    *debug_contract.OPERATIONS,
-)
-_BY_NAME = {op.name: op for op in OPERATIONS}
 _TRUSTED = ("allow_local_paths", "allow_paths", "allow_command")
 
 
@@ -126,80 +95,69 @@ class ContextService:
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.tasks = TaskService(self.store)
         self.resources = ResourceService(self.store, self.indexing, self.uploads)
-        # A session's recent messages: read by the legacy sessions code until it is a service.
         # ``retrieval``, not ``search``: ``svc.search(ctx, ...)`` is the search operation.
-        self.retrieval = SearchService(
-            self.store,
-            self.relations,
-            lambda ctx, session_id, n: self.legacy._recent_messages(ctx, session_id, n),
-        )
+        self.retrieval = SearchService(self.store, self.relations, self.sessions.recent_texts)
         self.assembler = self.retrieval.assembler
+        self.memory = MemoryService(self.store, self.indexing, self.sessions, self._find_memories)
+        self.commits = CommitService(self.store, self.sessions, self.memory)
         self.observer = ObserverService(
             self.store, self.retrieval.latency, bot=lambda: self.chat_activity
         )
-        self.legacy = LegacyOps(self)
         self.tasks.register(ADD_RESOURCE_TASK, self.resources.run_import)
-        self.store.tasks.register(SESSION_COMMIT_TASK, self.legacy._task_session_commit)
+        self.tasks.register(SESSION_COMMIT_TASK, self.commits.run_phase2)
         self._init_lock = asyncio.Lock()
         self._subscribe()
 
+    async def _find_memories(
+        self, ctx: RequestContext, query: str, target_uri: str, limit: int
+    ) -> dict[str, Any]:
+        """The memory extractor's view of existing memories: a ``find`` under ``target_uri``."""
+        request = search_contract.FindRequest(
+            query=query, target_uri=target_uri, context_type="memory", limit=limit
+        )
+        return (await self.retrieval.find(ctx, request)).wire()
+
     def _subscribe(self) -> None:
+        """Who reacts to which event, in the order the handlers run."""
         events = self.store.events
         self.indexing.subscribe(events)
-
-        async def for_reader(event: TextRead, text: str) -> str:
-            return await self.legacy._after_read(event.ctx, event.uri, text)
-
-        async def for_index(event: TextIndexed, text: str) -> str:
-            return strip_memory_fields(text) if context_type_of(event.uri) == "memory" else text
-
-        events.subscribe_filter(TextRead, for_reader)
+        events.subscribe_filter(TextRead, self.memory.for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
-        events.subscribe_filter(TextIndexed, for_index)
-
-        async def auto_commit(event: MessagesAdded) -> dict[str, Any]:
-            # the legacy commit code applies a session's auto-commit policy
-            counts = {"message_count": event.message_count, "pending_tokens": event.pending_tokens}
-            reply = await self.legacy._maybe_auto_commit(event.ctx, event.session_id, counts)
-            auto = reply.get("auto_commit")
-            return {"auto_commit": CommitResult.model_validate(auto)} if auto else {}
-
-        events.subscribe(MessagesAdded, auto_commit)
+        events.subscribe_filter(TextIndexed, self.memory.for_index)
+        events.subscribe(MessagesAdded, self.commits.on_messages_added)
 
     def __getattr__(self, name: str) -> Any:
-        op = _BY_NAME.get(name)
-        if op is not None:
-            return self._bound(op)
-        extra: dict[str, str] = {
-            "save_upload": "save",
-            "purge_uploads": "purge",
-            "redeem_upload_ticket": "redeem_ticket",
-        }
-        if name in extra:
-            method = getattr(self.__dict__["uploads"], extra[name])
-
-            async def wired(*args: Any, **kwargs: Any) -> Any:
-                return to_wire(await method(*args, **kwargs))
-
-            return wired
-        legacy = self.__dict__.get("legacy")
-        if legacy is None or name.startswith("__"):
+        """``svc.<operation>(ctx, *args, **kwargs)``: every operation of the catalog as a thin
+        delegating method (positional arguments as the operation's ``args``), answering its
+        JSON form. The feature services themselves are the attributes set in ``__init__``."""
+        op = BY_NAME.get(name)
+        if op is None:
             raise AttributeError(name)
-        return getattr(legacy, name)
+        return self._bound(op)
 
     def _bound(self, op: Operation) -> Callable[..., Awaitable[Any]]:
-        method = getattr(getattr(self, op.feature), op.method)
-
-        async def call(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+        async def bound(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
             if len(args) > len(op.args):
                 raise TypeError(f"{op.name}() takes at most {len(op.args)} positional arguments")
             data = dict(zip(op.args, args, strict=False))
             data.update(kwargs)
             trusted = {k: data.pop(k) for k in _TRUSTED if k in data}
-            request = parse_request(op.request, data)
-            return to_wire(await method(ctx, request, **trusted))
+            return await self.call(ctx, op.name, data, **trusted)
 
-        return call
+        return bound
+
+    async def call(
+        self, ctx: RequestContext, name: str, arguments: Mapping[str, Any], **trusted: Any
+    ) -> Any:
+        """Run the operation ``name`` for ``ctx``: ``arguments`` validated as its request, the
+        answer in its JSON form. ``trusted`` options (local paths, commands) come from the
+        caller's code, never from a request."""
+        op = BY_NAME.get(name)
+        if op is None:
+            raise AttributeError(f"no operation {name!r}")
+        method = getattr(getattr(self, op.feature), op.method)
+        request = parse_request(op.request, arguments)
+        return to_wire(await method(ctx, request, **trusted))
 
     @property
     def initialized(self) -> bool:
@@ -217,7 +175,7 @@ class ContextService:
                 await self.store.ensure_layout(account, user)
                 await self.uploads.purge()
                 await self.store.tasks.start()
-                self.legacy._start_session_scanner()
+                self.commits.start_scanner()
             except BaseException:
                 await self.store.close()
                 raise
@@ -226,7 +184,7 @@ class ContextService:
         async with self._init_lock:
             if not self.store.opened:
                 return
-            await self.legacy._stop_session_scanner()
+            await self.commits.stop_scanner()
             await self.store.close()
 
     async def ensure_bundled_skills(self) -> dict[str, Any] | None:

@@ -102,7 +102,9 @@ async def test_empty_old_string_is_refused(service: ContextService, ctx: Request
 async def test_binary_missing_and_directory_targets(
     service: ContextService, ctx: RequestContext
 ) -> None:
-    await service.store.content.write_bytes(f"{ctx.account_id}/resources/blob.bin", b"\xff\xfe\x00abc")
+    await service.store.content.write_bytes(
+        f"{ctx.account_id}/resources/blob.bin", b"\xff\xfe\x00abc"
+    )
     await service.mkdir(ctx, "viking://resources/notes")
     with pytest.raises(InvalidArgumentError) as info:
         await service.edit(ctx, "viking://resources/blob.bin", "abc", "x")

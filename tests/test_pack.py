@@ -23,6 +23,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import Role
 from openviking_mcp.storage.index import IndexFilter
+from tests._uploads import save_upload
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +51,7 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _upload(service: ContextService, ctx: RequestContext, data: bytes) -> str:
-    result = await service.save_upload(ctx, "pack.ovpack", _chunks(data))
+    result = await save_upload(service, ctx, "pack.ovpack", _chunks(data))
     return str(result["temp_file_id"])
 
 
@@ -177,7 +178,9 @@ async def test_round_trip_into_another_parent_reuses_vectors(
     copy = "viking://resources/copy/docs"
     assert await service.read(ctx, f"{copy}/ops/rollback.md") == ROLLBACK
     assert await service.abstract(ctx, copy) == "Falcon documentation"
-    sidecar = await service.store.content.read_bytes(f"{ctx.account_id}/resources/copy/docs/.overview.md")
+    sidecar = await service.store.content.read_bytes(
+        f"{ctx.account_id}/resources/copy/docs/.overview.md"
+    )
     assert b"directory: viking://resources/copy/docs/" in sidecar
     # Relations inside the pack follow it to its new place.
     assert await service.get_relations(ctx, f"{copy}/guide.md") == [
@@ -186,7 +189,9 @@ async def test_round_trip_into_another_parent_reuses_vectors(
     # The pack's rows are searchable at once, without re-embedding.
     found = await service.find(ctx, "falconctl rollback", target_uri=copy)
     assert f"{copy}/ops/rollback.md" in _hit_uris(found)
-    rows = await service.store.index.count(IndexFilter(account_id=ctx.account_id, uri_prefixes=(copy,)))
+    rows = await service.store.index.count(
+        IndexFilter(account_id=ctx.account_id, uri_prefixes=(copy,))
+    )
     original = await service.store.index.count(
         IndexFilter(account_id=ctx.account_id, uri_prefixes=("viking://resources/docs",))
     )

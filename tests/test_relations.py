@@ -77,7 +77,9 @@ async def test_link_get_unlink(service: ContextService, ctx: RequestContext) -> 
     assert (await service.unlink(ctx, A, B))["removed"] is False
     await service.unlink(ctx, A, OTHER)
     assert await service.get_relations(ctx, A) == []
-    assert not await service.store.content.exists(f"{ctx.account_id}/resources/docs/.relations.json")
+    assert not await service.store.content.exists(
+        f"{ctx.account_id}/resources/docs/.relations.json"
+    )
 
 
 async def test_ledger_is_hidden(service: ContextService, ctx: RequestContext) -> None:

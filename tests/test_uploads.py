@@ -21,6 +21,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import Role
 from openviking_mcp.uploads.service import sanitize_upload_filename
+from tests._uploads import save_upload
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +77,7 @@ async def test_save_streams_to_disk_and_records_the_upload(
         yield b"c" * 10
 
     before = time.time()
-    result = await service.save_upload(ctx, "notes.MD", chunks())
+    result = await save_upload(service, ctx, "notes.MD", chunks())
     data = b"a" * 100_000 + b"b" * 100_000 + b"c" * 10
     assert seen_on_disk == [200_000]
     assert set(result) == {"temp_file_id", "filename", "size", "sha256", "expires_at"}
@@ -102,10 +103,10 @@ async def test_size_cap_refuses_and_removes_the_partial_file(
     service: ContextService, ctx: RequestContext
 ) -> None:
     mib = 1024 * 1024
-    ok = await service.save_upload(ctx, "exact.bin", _stream(b"x" * (mib // 2), b"y" * (mib // 2)))
+    ok = await save_upload(service, ctx, "exact.bin", _stream(b"x" * (mib // 2), b"y" * (mib // 2)))
     assert ok["size"] == mib  # the cap itself is allowed
     with pytest.raises(InvalidArgumentError, match="Upload exceeds size limit") as info:
-        await service.save_upload(ctx, "big.bin", _stream(b"x" * mib, b"y"))
+        await save_upload(service, ctx, "big.bin", _stream(b"x" * mib, b"y"))
     assert info.value.details["max_bytes"] == mib
     names = sorted(p.name for p in _upload_dir(service).iterdir())
     assert names == [ok["temp_file_id"], ok["temp_file_id"] + ".meta"]
@@ -119,7 +120,7 @@ async def test_a_failing_stream_leaves_nothing(
         raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        await service.save_upload(ctx, "a.txt", broken())
+        await save_upload(service, ctx, "a.txt", broken())
     assert list(_upload_dir(service).iterdir()) == []
 
 
@@ -142,7 +143,7 @@ def test_filenames_are_sanitised(raw: str, clean: str) -> None:
 
 
 async def test_saved_name_is_sanitised(service: ContextService, ctx: RequestContext) -> None:
-    result = await service.save_upload(ctx, "../../etc/passwd", _stream(b"root:x:0:0"))
+    result = await save_upload(service, ctx, "../../etc/passwd", _stream(b"root:x:0:0"))
     assert result["filename"] == "passwd"
     assert "/" not in result["temp_file_id"]
     assert (_upload_dir(service) / result["temp_file_id"]).is_file()
@@ -152,18 +153,18 @@ async def test_saved_name_is_sanitised(service: ContextService, ctx: RequestCont
 async def test_expired_uploads_are_refused_and_purged(
     service: ContextService, ctx: RequestContext
 ) -> None:
-    old = await service.save_upload(ctx, "old.md", _stream(GUIDE))
+    old = await save_upload(service, ctx, "old.md", _stream(GUIDE))
     folder = _upload_dir(service)
     old_files = [folder / old["temp_file_id"], folder / (old["temp_file_id"] + ".meta")]
     _backdate(old_files, 3601)
     with pytest.raises(NotFoundError):  # expired even before it is purged
         await service.add_resource(ctx, temp_file_id=old["temp_file_id"])
-    fresh = await service.save_upload(ctx, "fresh.md", _stream(GUIDE))  # purges on the way
+    fresh = await save_upload(service, ctx, "fresh.md", _stream(GUIDE))  # purges on the way
     assert not any(p.exists() for p in old_files)
     assert (folder / fresh["temp_file_id"]).exists()
-    assert await service.purge_uploads() == 0
+    assert await service.uploads.purge() == 0
     _backdate(folder.iterdir(), 7200)
-    assert await service.purge_uploads() == 2
+    assert await service.uploads.purge() == 2
     assert list(folder.iterdir()) == []
 
 
@@ -185,7 +186,7 @@ async def test_initialize_purges_stale_uploads(workspace: Path) -> None:
 async def test_uploads_are_private_to_their_uploader(
     service: ContextService, ctx: RequestContext
 ) -> None:
-    saved = await service.save_upload(ctx, "guide.md", _stream(GUIDE))
+    saved = await save_upload(service, ctx, "guide.md", _stream(GUIDE))
     temp_id = saved["temp_file_id"]
     other_account = await service.local_context("acme", "ann")
     with pytest.raises(NotFoundError):
@@ -205,7 +206,7 @@ async def test_uploads_are_private_to_their_uploader(
 async def test_add_resource_from_a_temp_upload(
     service: ContextService, ctx: RequestContext
 ) -> None:
-    saved = await service.save_upload(ctx, "release-guide.md", _stream(GUIDE[:20], GUIDE[20:]))
+    saved = await save_upload(service, ctx, "release-guide.md", _stream(GUIDE[:20], GUIDE[20:]))
     result = await service.add_resource(ctx, temp_file_id=saved["temp_file_id"], wait=True)
     assert result["status"] == "success"
     assert result["root_uri"] == "viking://resources/release-guide"
@@ -224,14 +225,14 @@ async def test_tickets_are_one_shot(service: ContextService, ctx: RequestContext
     rows = await service.store.db.fetchall("SELECT * FROM upload_tickets")
     assert [r["token_hash"] for r in rows] == [hashlib.sha256(ticket["token"].encode()).hexdigest()]
     assert ticket["token"] not in json.dumps([dict(r) for r in rows])
-    assert await service.redeem_upload_ticket(ticket["token"]) == RequestContext(
+    assert await service.uploads.redeem_ticket(ticket["token"]) == RequestContext(
         "acme", "ann", Role.ADMIN
     )
     with pytest.raises(UnauthenticatedError, match="upload token already used or expired"):
-        await service.redeem_upload_ticket(ticket["token"])
+        await service.uploads.redeem_ticket(ticket["token"])
     for bad in ("", "nonsense", ticket["token"] + "x"):
         with pytest.raises(UnauthenticatedError):
-            await service.redeem_upload_ticket(bad)
+            await service.uploads.redeem_ticket(bad)
 
 
 async def test_tickets_expire(service: ContextService, ctx: RequestContext) -> None:
@@ -240,7 +241,7 @@ async def test_tickets_expire(service: ContextService, ctx: RequestContext) -> N
         lambda c: c.execute("UPDATE upload_tickets SET expires_at = ?", (time.time() - 1,))
     )
     with pytest.raises(UnauthenticatedError, match="upload token already used or expired"):
-        await service.redeem_upload_ticket(ticket["token"])
+        await service.uploads.redeem_ticket(ticket["token"])
     for ttl in (0, -5, 86_401):
         with pytest.raises(InvalidArgumentError):
             await service.create_upload_ticket(ctx, ttl_seconds=ttl)
@@ -258,8 +259,8 @@ async def test_expired_tickets_are_cleaned_up(service: ContextService, ctx: Requ
 async def test_a_ticket_uploads_as_its_owner(service: ContextService, ctx: RequestContext) -> None:
     ann = await service.local_context("acme", "ann")
     ticket = await service.create_upload_ticket(ann)
-    caller = await service.redeem_upload_ticket(ticket["token"])
-    saved = await service.save_upload(caller, "guide.md", _stream(GUIDE))
+    caller = await service.uploads.redeem_ticket(ticket["token"])
+    saved = await save_upload(service, caller, "guide.md", _stream(GUIDE))
     with pytest.raises(NotFoundError):
         await service.add_resource(ctx, temp_file_id=saved["temp_file_id"])
     result = await service.add_resource(ann, temp_file_id=saved["temp_file_id"], wait=True)
@@ -276,6 +277,6 @@ async def test_a_deleted_users_ticket_is_refused(service: ContextService) -> Non
     ticket = await service.create_upload_ticket(ben)
     await service.delete_user(ann, "acme", "ben")
     with pytest.raises(UnauthenticatedError):
-        await service.redeem_upload_ticket(ticket["token"])
+        await service.uploads.redeem_ticket(ticket["token"])
     root_ticket = await service.create_upload_ticket(root)
-    assert (await service.redeem_upload_ticket(root_ticket["token"])).is_root
+    assert (await service.uploads.redeem_ticket(root_ticket["token"])).is_root

@@ -31,7 +31,7 @@ from openviking_mcp.contract.chat import (
 )
 from openviking_mcp.contract.errors import NotFoundError, PermissionDeniedError
 from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
-from openviking_mcp.ops.session_store import check_session_id
+from openviking_mcp.sessions.layout import check_session_id
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model

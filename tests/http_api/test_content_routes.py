@@ -108,7 +108,9 @@ def test_download_returns_the_exact_bytes(client: TestClient) -> None:
     service: ContextService = client.app.state.service  # type: ignore[attr-defined]
     blob = bytes(range(256)) * 4 + b"\x00\xff end"
     assert client.portal is not None
-    client.portal.call(service.store.content.write_bytes, "default/resources/bin/naïve file.bin", blob)
+    client.portal.call(
+        service.store.content.write_bytes, "default/resources/bin/naïve file.bin", blob
+    )
     response = client.get(
         f"{BASE}/download", params={"uri": "viking://resources/bin/naïve file.bin"}
     )

@@ -81,7 +81,9 @@ async def test_scroll_pages_through_rows_without_vectors(client: Client) -> None
         ctx = await service.local_context()
         await _seed(service, ctx, "a", "b", "c")
         prefix = "viking://resources/docs"
-        total = await service.store.index.count(IndexFilter(account_id="default", uri_prefixes=(prefix,)))
+        total = await service.store.index.count(
+            IndexFilter(account_id="default", uri_prefixes=(prefix,))
+        )
         assert total >= 4  # the folder's L0/L1 plus one row per file
         seen: list[dict[str, Any]] = []
         cursor: str | None = None

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from http_api import create_app
 from openviking_mcp import ContextService, OpenVikingConfig
 from openviking_mcp.memory.memory_file import isoformat_utc, render_memory
-from openviking_mcp.ops.stats import hotness_score
+from openviking_mcp.memory.stats import hotness_score
 from openviking_mcp.storage.index import IndexRecord
 from openviking_mcp.storage.queue import TaskHandle
 from tests.http_api._routes import error_of, result_of

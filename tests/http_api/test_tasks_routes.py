@@ -35,7 +35,12 @@ def _service(client: TestClient) -> ContextService:
 def _submit(client: TestClient, ctx: RequestContext, n: int, **payload: Any) -> str:
     service = _service(client)
     submit = functools.partial(
-        service.store.tasks.submit, "probe", ctx, {"n": n, **payload}, resource_id=f"r{n}", max_attempts=1
+        service.store.tasks.submit,
+        "probe",
+        ctx,
+        {"n": n, **payload},
+        resource_id=f"r{n}",
+        max_attempts=1,
     )
     task_id: str = client.portal.call(submit)  # type: ignore[union-attr]
     wait = functools.partial(service.store.tasks.wait, task_id, 10)

@@ -76,7 +76,7 @@ async def test_lifecycle_without_llm(workspace: Path) -> None:
         archive = commit["archive_uri"]
         diff = json.loads(await svc.read(ctx, f"{archive}/memory_diff.json"))
         assert diff["summary"]["total_adds"] >= 3
-        archive_key = svc._key(ctx, svc._resolve(ctx, archive))
+        archive_key = svc.store.key(ctx, svc.store.resolve(ctx, archive))
         assert await svc.store.content.exists(f"{archive_key}/.done")
         assert "Session Summary" in await svc.overview(ctx, archive)
 
@@ -171,7 +171,7 @@ async def test_llm_extraction_update_and_failure_then_retry(workspace: Path) -> 
             await _talk(aov, "a", "I also like tabs over spaces.")
             failed = await svc.commit_session(ctx, "a", wait=True, timeout=120)
             assert failed["task_status"] == "failed"
-            archive_key = svc._key(ctx, svc._resolve(ctx, failed["archive_uri"]))
+            archive_key = svc.store.key(ctx, svc.store.resolve(ctx, failed["archive_uri"]))
             failure = json.loads(await svc.store.content.read_bytes(f"{archive_key}/.failed.json"))
             assert failure["stage"] == "extracting"
             assert "not valid JSON" in failure["error"]
@@ -239,7 +239,7 @@ def test_kill_between_phases_resumes_after_restart(workspace: Path, tmp_path: Pa
     async def resume() -> None:
         async with AsyncOpenViking(config=_config(workspace)) as aov:
             svc, ctx = aov.service, aov.context
-            key = svc._key(ctx, svc._resolve(ctx, archive))
+            key = svc.store.key(ctx, svc.store.resolve(ctx, archive))
             for _ in range(600):
                 if await svc.store.content.exists(f"{key}/.done"):
                     break

@@ -27,6 +27,7 @@ from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.pack.export import purge_old_exports
 from openviking_mcp.pack.format import Pack
 from openviking_mcp.pack.vectors import imported_records, vector_mismatch
+from tests._uploads import save_upload
 
 pytestmark = pytest.mark.anyio
 
@@ -129,7 +130,7 @@ async def test_typed_export_and_import_through_svc_pack(service: ContextService)
     async def chunks() -> AsyncIterator[bytes]:
         yield path.read_bytes()
 
-    upload = await service.save_upload(ctx, "note.ovpack", chunks())
+    upload = await save_upload(service, ctx, "note.ovpack", chunks())
     await service.mkdir(ctx, "viking://resources/here")
     request = ImportPackRequest(
         temp_file_id=upload["temp_file_id"], parent="viking://resources/here"

@@ -522,15 +522,13 @@ async def test_idle_sessions_are_committed(
 
     commits = await svc.check_idle_sessions(ctx)
     assert [c["session_id"] for c in commits] == ["idle"]
-    assert await svc._scan_idle_sessions() == 0  # nothing left to commit
+    assert await svc.commits.scan_idle_sessions() == 0  # nothing left to commit
 
 
 # -- extract ---------------------------------------------------------------------------------
 
 
 async def test_extract_runs_without_archiving(svc: ContextService, ctx: RequestContext) -> None:
-    if not hasattr(svc, "_extract_memories_now"):
-        pytest.skip("memory extraction (ops/memory.py) is not part of this build")
     await svc.add_message(ctx, "e", "user", "Remember that my dog is called Rex.")
     result = await svc.extract(ctx, "e")
     assert result["session_id"] == "e"

@@ -15,6 +15,7 @@ from openviking_mcp.contract.errors import (
     PermissionDeniedError,
 )
 from openviking_mcp.contract.identity import RequestContext
+from tests._uploads import save_upload
 
 pytestmark = pytest.mark.anyio
 
@@ -152,7 +153,7 @@ async def test_directory_and_zip_with_auxiliary_files(
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("zipped/SKILL.md", "---\nname: zipped\ndescription: From a zip\n---\n")
         archive.writestr("zipped/data/x.txt", "x")
-    upload = await service.save_upload(ctx, "zipped.zip", _chunks(buffer.getvalue()))
+    upload = await save_upload(service, ctx, "zipped.zip", _chunks(buffer.getvalue()))
     result = await service.add_skill(ctx, temp_file_id=upload["temp_file_id"])
     assert result["name"] == "zipped"
     assert result["auxiliary_files"] == 1
@@ -205,14 +206,14 @@ async def test_bad_input_writes_nothing(service: ContextService) -> None:
     assert await service.list_skills(ctx) == []
     empty_zip = io.BytesIO()
     zipfile.ZipFile(empty_zip, "w").close()
-    upload = await service.save_upload(ctx, "empty.zip", _chunks(empty_zip.getvalue()))
+    upload = await save_upload(service, ctx, "empty.zip", _chunks(empty_zip.getvalue()))
     with pytest.raises(InvalidArgumentError):
         await service.add_skill(ctx, temp_file_id=upload["temp_file_id"])
     evil = io.BytesIO()
     with zipfile.ZipFile(evil, "w") as archive:
         archive.writestr("SKILL.md", "---\nname: evil\ndescription: d\n---\n")
         archive.writestr("../escape.txt", "x")
-    upload = await service.save_upload(ctx, "evil.zip", _chunks(evil.getvalue()))
+    upload = await save_upload(service, ctx, "evil.zip", _chunks(evil.getvalue()))
     with pytest.raises(InvalidArgumentError):
         await service.add_skill(ctx, temp_file_id=upload["temp_file_id"])
     assert await service.list_skills(ctx) == []

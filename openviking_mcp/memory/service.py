@@ -1,0 +1,254 @@
+"""The memory service: long-term memories extracted from conversations.
+
+Memories are Markdown files under ``viking://user/{uid}/memories/`` with a hidden fields block
+(:mod:`.memory_file`), one folder per category (:mod:`.memory_schema`). This service:
+
+* extracts memory operations from messages, with one structured LLM call that also sees the
+  top existing memories of each category (found through the ``find`` callable), or with the
+  rule-based extractor without an LLM; de-duplicates them and applies them
+  (:class:`~.apply.MemoryWriter`) under the user's memory lock, then re-indexes the changed
+  files (:meth:`MemoryService.extract_and_apply`, used by commit phase 2 and by ``extract``);
+* ``extract``: that, over a session's live messages, without archiving them;
+* ``stats``: counts per category, hotness and staleness of the caller's memories
+  (:mod:`.stats`);
+* hides the fields block: :meth:`MemoryService.for_reader` and :meth:`MemoryService.for_index`
+  are the :class:`~openviking_mcp.events.TextRead` and
+  :class:`~openviking_mcp.events.TextIndexed` filters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.memory import ExtractResult, MemoryStats, MemoryStatsRequest
+from openviking_mcp.contract.sessions import SessionRequest
+from openviking_mcp.contract.uri import VikingURI, context_type_of
+from openviking_mcp.events import TextIndexed, TextRead
+from openviking_mcp.indexing.service import IndexingService
+from openviking_mcp.memory.apply import Applied, MemoryWriter
+from openviking_mcp.memory.dedup import dedupe_operations
+from openviking_mcp.memory.extract_llm import ExistingMemory, extract_with_llm
+from openviking_mcp.memory.extract_rules import extract_with_rules
+from openviking_mcp.memory.memory_file import parse_memory, strip_memory_fields
+from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas
+from openviking_mcp.memory.operations import MemoryOperation
+from openviking_mcp.memory.stats import MemoryTally, category_of
+from openviking_mcp.sessions.layout import MESSAGES_FILE
+from openviking_mcp.sessions.messages import message_text
+from openviking_mcp.sessions.service import SessionService
+from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.queue import TaskHandle
+from openviking_mcp.store import Store, iso_epoch
+
+__all__ = ["FindMemories", "MemoryService"]
+
+FindMemories = Callable[[RequestContext, str, str, int], Awaitable[Mapping[str, Any]]]
+"""``find(ctx, query, target_uri, limit)``: the search answer (``{memories: [{uri, abstract}]
+...}``) for memories under ``target_uri``."""
+
+_EXISTING_PER_TYPE = 5
+_MAX_MEMORIES = 20_000
+
+
+def _is_memory_file(uri: VikingURI) -> bool:
+    parts = uri.parts
+    return (
+        len(parts) >= 4
+        and parts[0] == "user"
+        and parts[2] == "memories"
+        and uri.name.endswith(".md")
+        and not uri.name.startswith(".")
+    )
+
+
+class MemoryService:
+    """See the module docs."""
+
+    def __init__(
+        self,
+        store: Store,
+        indexing: IndexingService,
+        sessions: SessionService,
+        find: FindMemories,
+    ) -> None:
+        self._store = store
+        self._indexing = indexing
+        self._sessions = sessions
+        self._find = find
+        self.writer = MemoryWriter(store)
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._schemas: dict[str, MemorySchema] | None = None
+
+    # -- schemas and locks -------------------------------------------------------------------
+
+    def schemas(self) -> dict[str, MemorySchema]:
+        """The memory categories (built in, plus the configured custom templates)."""
+        if self._schemas is None:
+            folder = self._store.config.memory.custom_templates_dir
+            self._schemas = load_schemas(Path(folder).expanduser() if folder else None)
+        return self._schemas
+
+    def _lock(self, ctx: RequestContext) -> asyncio.Lock:
+        """Memory writes of one user are serialised within the process."""
+        return self._locks.setdefault((ctx.account_id, ctx.user_id), asyncio.Lock())
+
+    # -- reading filters ---------------------------------------------------------------------
+
+    async def for_reader(self, event: TextRead, text: str) -> str:
+        """Public reads of a memory file drop its hidden fields block."""
+        return strip_memory_fields(text) if _is_memory_file(event.uri) else text
+
+    async def for_index(self, event: TextIndexed, text: str) -> str:
+        """Memory text is embedded without its hidden fields block."""
+        return strip_memory_fields(text) if context_type_of(event.uri) == "memory" else text
+
+    # -- extraction --------------------------------------------------------------------------
+
+    async def extract(self, ctx: RequestContext, req: SessionRequest) -> ExtractResult:
+        """Memory extraction over the live messages, without archiving them."""
+        files = self._sessions.files
+        _, key, _ = await files.require_session(ctx, req.session_id)
+        messages = await files.messages_at(f"{key}/{MESSAGES_FILE}")
+        if not messages:
+            return ExtractResult(
+                session_id=req.session_id, message_count=0, status="skipped", reason="no_messages"
+            )
+        applied, extractor = await self.extract_and_apply(ctx, req.session_id, messages)
+        return ExtractResult(
+            session_id=req.session_id,
+            message_count=len(messages),
+            operations=applied.changes(),
+            counts=applied.type_counts(),
+            dedup=applied.dedup_counts(),
+            problems=applied.problems,
+            extractor=extractor,
+        )
+
+    async def extract_and_apply(
+        self,
+        ctx: RequestContext,
+        session_id: str,
+        messages: list[dict[str, Any]],
+        *,
+        task: TaskHandle | None = None,
+    ) -> tuple[Applied, str]:
+        """Extract memory operations from ``messages``, apply them and re-index the changed
+        files; ``(what was applied, the extractor: llm, rules or disabled)``. ``task``: the
+        phase-2 task whose stage is reported (``extracting``, ``merging``, ``indexing``)."""
+        schemas = self.schemas()
+        now = datetime.now(UTC)
+        if task is not None:
+            await task.report("extracting")
+        operations, problems, extractor = await self._operations(ctx, session_id, messages, now)
+        operations = dedupe_operations(operations)
+        if task is not None:
+            await task.report("merging", operations=len(operations))
+        async with self._lock(ctx):
+            applied = await self.writer.apply(ctx, session_id, operations, schemas, now)
+        applied.problems[:0] = problems
+        if applied.changed and self._store.indexing_enabled:
+            if task is not None:
+                await task.report("indexing", files=len(applied.changed))
+            await self._indexing.refresh_now(ctx, applied.changed, recursive=False)
+        return applied, extractor
+
+    async def _operations(
+        self, ctx: RequestContext, session_id: str, messages: list[dict[str, Any]], now: datetime
+    ) -> tuple[list[MemoryOperation], list[str], str]:
+        """``(operations, problems, extractor)`` proposed for ``messages``."""
+        store = self._store
+        if not store.config.memory.extraction_enabled:
+            return [], [], "disabled"
+        if store.llm is not None:
+            existing = await self._existing_memories(ctx, messages)
+            result = await extract_with_llm(
+                store.llm.complete, messages, existing, self.schemas(), now=now
+            )
+            return list(result.operations), list(result.problems), "llm"
+        return extract_with_rules(messages, session_id=session_id, now=now), [], "rules"
+
+    async def _existing_memories(
+        self, ctx: RequestContext, messages: list[dict[str, Any]]
+    ) -> dict[str, list[ExistingMemory]]:
+        """The top existing memories per category for the conversation (for the LLM)."""
+        query = " ".join(message_text(m) for m in messages if m.get("role") == "user")[:2000]
+        out: dict[str, list[ExistingMemory]] = {}
+        if not query.strip() or not self._store.indexing_enabled:
+            return out
+        memories = f"viking://user/{ctx.user_id}/memories"
+        try:
+            found = await self._find(ctx, query, memories, 40)
+        except OpenVikingError:
+            return out
+        for hit in found.get("memories", []):
+            uri = str(hit["uri"])
+            parts = uri.split("/memories/", 1)
+            category = parts[1].split("/", 1)[0].removesuffix(".md") if len(parts) == 2 else ""
+            bucket = out.setdefault(category, [])
+            if len(bucket) < _EXISTING_PER_TYPE and uri.endswith(".md"):
+                bucket.append(ExistingMemory(uri=uri, abstract=str(hit.get("abstract") or "")))
+        return out
+
+    # -- statistics --------------------------------------------------------------------------
+
+    async def stats(self, ctx: RequestContext, req: MemoryStatsRequest) -> MemoryStats:
+        """``{total_memories, by_category, hotness_distribution: {cold, warm, hot},
+        staleness: {not_accessed_7d, not_accessed_30d, oldest_memory_age_days}}`` of the
+        caller's memories (one category with ``category``; an unknown one is 400)."""
+        known = sorted(self.schemas())
+        category = req.category
+        if category is not None and category not in known:
+            raise InvalidArgumentError(
+                f"Unknown memory category {category!r}; one of: {', '.join(known)}",
+                {"field": "category", "value": category, "allowed": known},
+            )
+        store = self._store
+        base = self.writer.user_uri(ctx, "memories")
+        key = store.key(ctx, base)
+        try:
+            entries = await store.content.walk(key, 16, _MAX_MEMORIES)
+        except (FileNotFoundError, NotADirectoryError):
+            entries = []
+        active = await self._active_counts(ctx, base.uri)
+        tally = MemoryTally(time.time(), known if category is None else ())
+        for entry in entries:
+            if entry.is_dir or not entry.name.endswith(".md") or entry.name.startswith("."):
+                continue
+            rel = entry.key[len(key) + 1 :]
+            text = await store.read_text(entry.key)
+            if text is None:
+                continue
+            try:
+                fields = parse_memory(text).fields
+            except OpenVikingError:  # a broken fields block: count it by its path
+                fields = {}
+            kind = category_of(rel, fields)
+            if category is not None and kind != category:
+                continue
+            updated = iso_epoch(fields.get("updated_at")) or entry.mtime
+            created = iso_epoch(fields.get("created_at")) or updated
+            tally.add(kind, updated, created, active.get(base.join(rel).uri, 0))
+        return tally.result()
+
+    async def _active_counts(self, ctx: RequestContext, prefix: str) -> dict[str, int]:
+        """``active_count`` of the indexed memory files under ``prefix`` (``{}`` without an
+        index)."""
+        store = self._store
+        if not store.indexing_enabled:
+            return {}
+        flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=(prefix,))
+        counts: dict[str, int] = {}
+        cursor: str | None = None
+        while True:
+            rows, cursor = await store.index.scroll(flt, 500, cursor)
+            for row in rows:
+                counts[row.uri] = max(counts.get(row.uri, 0), int(row.active_count))
+            if cursor is None or len(counts) >= _MAX_MEMORIES:
+                return counts

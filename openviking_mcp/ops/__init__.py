@@ -1,1 +1,0 @@
-"""Operation groups that make up ``ContextService``."""
