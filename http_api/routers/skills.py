@@ -44,7 +44,7 @@ async def _add(
     body: AddSkillRequest,
     expect_name: str | None = None,
 ) -> dict[str, Any]:
-    return await service.add_skill(
+    added: dict[str, Any] = await service.add_skill(
         caller,
         body.data,
         temp_file_id=body.temp_file_id,
@@ -54,6 +54,7 @@ async def _add(
         allow_paths=False,
         expect_name=expect_name,
     )
+    return added
 
 
 @router.post("", summary="Add a skill (four formats, seed 004)")

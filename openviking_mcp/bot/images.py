@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from openviking_mcp.contract.chat import ChatImage
 from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.contract.images import sniff_image_type
 
 __all__ = [
     "MAX_IMAGES",
@@ -38,20 +39,6 @@ class Attachment:
     detail: str | None = None
     media_type: str | None = None
     data: bytes | None = None
-
-
-def sniff_image_type(data: bytes) -> str | None:
-    """``image/jpeg``, ``image/png``, ``image/gif`` or ``image/webp`` from the first bytes;
-    ``None`` for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def decode_data_url(url: str, *, field: str = "image") -> tuple[str, bytes]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import typer
 
 from openviking_mcp.cli._core import T, app, emit, err, fail, opts, run_async
-from openviking_mcp.client._chat import FeedbackType, image_data_url
+from openviking_mcp.client._chat_wire import FeedbackType, image_data_url
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, ProcessingError
 
 if TYPE_CHECKING:

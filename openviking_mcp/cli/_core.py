@@ -249,8 +249,11 @@ class _RemoteService:
         self._client = client
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        from openviking_mcp.client._operations import ROUTES
+
         method = getattr(self._client, name, None)
-        if name.startswith("_") or method is None or not callable(method):
+        local_only = name in ROUTES and ROUTES[name] is None
+        if name.startswith("_") or method is None or not callable(method) or local_only:
             raise ConfigError(
                 f"'{name}' runs on a local store only; pass --path or --config",
                 {"operation": name},

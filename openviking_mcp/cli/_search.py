@@ -32,7 +32,7 @@ async def _follow(service: ContextService, ctx: RequestContext, task_id: str) ->
     ) as progress:
         bar = progress.add_task("queued", total=None)
         while True:
-            record = await service.get_task(ctx, task_id)
+            record: dict[str, Any] = await service.get_task(ctx, task_id)
             counters = ", ".join(
                 f"{k.replace('_', ' ')} {v}" for k, v in record["progress"].items()
             )
@@ -58,7 +58,7 @@ def add_resource(
     """Import a resource; waits and shows progress unless --no-wait."""
 
     async def go(service: ContextService, ctx: RequestContext) -> dict[str, Any]:
-        planned = await service.add_resource(
+        planned: dict[str, Any] = await service.add_resource(
             ctx,
             source,
             to=to,

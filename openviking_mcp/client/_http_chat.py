@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import httpx
 
-from openviking_mcp.client._chat import FeedbackType, chat_body, feedback_body
+from openviking_mcp.client._chat_wire import FeedbackType, chat_body, feedback_body
 from openviking_mcp.client._http_base import Call, call, segment, unwrap
 from openviking_mcp.client._ovcli import ClientSettings
 from openviking_mcp.contract.errors import ConflictError, ConnectionFailedError, InternalError

@@ -38,7 +38,10 @@ from openviking_mcp.client._http_base import (
 )
 from openviking_mcp.client._http_calls import CallBuilder
 from openviking_mcp.client._http_chat import AsyncChatStreams, SyncChatStreams
+from openviking_mcp.client._http_ops import operation_call
+from openviking_mcp.client._operations import AsyncOperations, SyncOperations
 from openviking_mcp.client._ovcli import DEFAULT_TIMEOUT, ClientSettings, resolve_settings
+from openviking_mcp.client._sync import arguments
 from openviking_mcp.client._uploads import PreparedUpload, UploadSource, local_file, prepare_upload
 from openviking_mcp.contract.errors import InternalError, NotInitializedError
 
@@ -155,7 +158,7 @@ def _sync(
     return method
 
 
-class AsyncHTTPClient(_HTTPClientBase, AsyncChatStreams):
+class AsyncHTTPClient(_HTTPClientBase, AsyncOperations, AsyncChatStreams):
     """Async client of an OpenViking server.
 
     ``transport`` replaces httpx's network transport (``httpx.MockTransport``,
@@ -247,68 +250,16 @@ class AsyncHTTPClient(_HTTPClientBase, AsyncChatStreams):
         response = await self._send(call, **extra)
         return call.convert(unwrap(response, call.raw))
 
+    async def _call(self, name: str, values: dict[str, Any]) -> Any:
+        return await self._execute(operation_call(name, arguments(values)))
+
     health = _async(CallBuilder.health)
-    ls = _async(CallBuilder.ls)
-    tree = _async(CallBuilder.tree)
-    stat = _async(CallBuilder.stat)
-    mkdir = _async(CallBuilder.mkdir)
-    rm = _async(CallBuilder.rm)
-    mv = _async(CallBuilder.mv)
-    read = _async(CallBuilder.read)
-    read_bytes = _async(CallBuilder.read_bytes)
-    abstract = _async(CallBuilder.abstract)
-    overview = _async(CallBuilder.overview)
-    write = _async(CallBuilder.write)
-    edit = _async(CallBuilder.edit)
-    add_resource = _async(CallBuilder.add_resource)
-    find = _async(CallBuilder.find)
-    search = _async(CallBuilder.search)
-    assemble_context = _async(CallBuilder.assemble_context)
-    grep = _async(CallBuilder.grep)
-    glob = _async(CallBuilder.glob)
-    reindex = _async(CallBuilder.reindex)
-    consistency = _async(CallBuilder.consistency)
-    get_task = _async(CallBuilder.get_task)
-    list_tasks = _async(CallBuilder.list_tasks)
-    wait_processing = _async(CallBuilder.wait_processing)
-    add_skill = _async(CallBuilder.add_skill)
-    list_skills = _async(CallBuilder.list_skills)
-    get_skill = _async(CallBuilder.get_skill)
-    delete_skill = _async(CallBuilder.delete_skill)
-    upsert_privacy_config = _async(CallBuilder.upsert_privacy_config)
-    get_privacy_config = _async(CallBuilder.get_privacy_config)
-    list_privacy_categories = _async(CallBuilder.list_privacy_categories)
-    list_privacy_targets = _async(CallBuilder.list_privacy_targets)
-    list_privacy_versions = _async(CallBuilder.list_privacy_versions)
-    get_privacy_version = _async(CallBuilder.get_privacy_version)
-    activate_privacy_version = _async(CallBuilder.activate_privacy_version)
-    privacy_values = _async(CallBuilder.privacy_values)
-    create_session = _async(CallBuilder.create_session)
-    list_sessions = _async(CallBuilder.list_sessions)
-    get_session = _async(CallBuilder.get_session)
-    delete_session = _async(CallBuilder.delete_session)
-    add_message = _async(CallBuilder.add_message)
-    add_messages = _async(CallBuilder.add_messages)
-    record_used = _async(CallBuilder.record_used)
-    session_context = _async(CallBuilder.session_context)
-    commit_session = _async(CallBuilder.commit_session)
-    extract = _async(CallBuilder.extract)
-    list_archives = _async(CallBuilder.list_archives)
-    get_archive = _async(CallBuilder.get_archive)
-    retry_archive = _async(CallBuilder.retry_archive)
-    export_pack = _async(CallBuilder.export_pack)
-    import_pack = _async(CallBuilder.import_pack)
-    backup = _async(CallBuilder.backup)
-    restore = _async(CallBuilder.restore)
-    get_relations = _async(CallBuilder.get_relations)
-    link = _async(CallBuilder.link)
-    unlink = _async(CallBuilder.unlink)
     chat = _async(CallBuilder.chat)
     chat_feedback = _async(CallBuilder.chat_feedback)
     bot_health = _async(CallBuilder.bot_health)
 
 
-class SyncHTTPClient(_HTTPClientBase, SyncChatStreams):
+class SyncHTTPClient(_HTTPClientBase, SyncOperations, SyncChatStreams):
     """Blocking client of an OpenViking server on ``httpx.Client``; same arguments and methods
     as :class:`AsyncHTTPClient` (``transport`` is an ``httpx.BaseTransport``)."""
 
@@ -396,62 +347,10 @@ class SyncHTTPClient(_HTTPClientBase, SyncChatStreams):
         response = self._send(call, **extra)
         return call.convert(unwrap(response, call.raw))
 
+    def _call_sync(self, name: str, values: dict[str, Any]) -> Any:
+        return self._execute(operation_call(name, arguments(values)))
+
     health = _sync(CallBuilder.health)
-    ls = _sync(CallBuilder.ls)
-    tree = _sync(CallBuilder.tree)
-    stat = _sync(CallBuilder.stat)
-    mkdir = _sync(CallBuilder.mkdir)
-    rm = _sync(CallBuilder.rm)
-    mv = _sync(CallBuilder.mv)
-    read = _sync(CallBuilder.read)
-    read_bytes = _sync(CallBuilder.read_bytes)
-    abstract = _sync(CallBuilder.abstract)
-    overview = _sync(CallBuilder.overview)
-    write = _sync(CallBuilder.write)
-    edit = _sync(CallBuilder.edit)
-    add_resource = _sync(CallBuilder.add_resource)
-    find = _sync(CallBuilder.find)
-    search = _sync(CallBuilder.search)
-    assemble_context = _sync(CallBuilder.assemble_context)
-    grep = _sync(CallBuilder.grep)
-    glob = _sync(CallBuilder.glob)
-    reindex = _sync(CallBuilder.reindex)
-    consistency = _sync(CallBuilder.consistency)
-    get_task = _sync(CallBuilder.get_task)
-    list_tasks = _sync(CallBuilder.list_tasks)
-    wait_processing = _sync(CallBuilder.wait_processing)
-    add_skill = _sync(CallBuilder.add_skill)
-    list_skills = _sync(CallBuilder.list_skills)
-    get_skill = _sync(CallBuilder.get_skill)
-    delete_skill = _sync(CallBuilder.delete_skill)
-    upsert_privacy_config = _sync(CallBuilder.upsert_privacy_config)
-    get_privacy_config = _sync(CallBuilder.get_privacy_config)
-    list_privacy_categories = _sync(CallBuilder.list_privacy_categories)
-    list_privacy_targets = _sync(CallBuilder.list_privacy_targets)
-    list_privacy_versions = _sync(CallBuilder.list_privacy_versions)
-    get_privacy_version = _sync(CallBuilder.get_privacy_version)
-    activate_privacy_version = _sync(CallBuilder.activate_privacy_version)
-    privacy_values = _sync(CallBuilder.privacy_values)
-    create_session = _sync(CallBuilder.create_session)
-    list_sessions = _sync(CallBuilder.list_sessions)
-    get_session = _sync(CallBuilder.get_session)
-    delete_session = _sync(CallBuilder.delete_session)
-    add_message = _sync(CallBuilder.add_message)
-    add_messages = _sync(CallBuilder.add_messages)
-    record_used = _sync(CallBuilder.record_used)
-    session_context = _sync(CallBuilder.session_context)
-    commit_session = _sync(CallBuilder.commit_session)
-    extract = _sync(CallBuilder.extract)
-    list_archives = _sync(CallBuilder.list_archives)
-    get_archive = _sync(CallBuilder.get_archive)
-    retry_archive = _sync(CallBuilder.retry_archive)
-    export_pack = _sync(CallBuilder.export_pack)
-    import_pack = _sync(CallBuilder.import_pack)
-    backup = _sync(CallBuilder.backup)
-    restore = _sync(CallBuilder.restore)
-    get_relations = _sync(CallBuilder.get_relations)
-    link = _sync(CallBuilder.link)
-    unlink = _sync(CallBuilder.unlink)
     chat = _sync(CallBuilder.chat)
     chat_feedback = _sync(CallBuilder.chat_feedback)
     bot_health = _sync(CallBuilder.bot_health)

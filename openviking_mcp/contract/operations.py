@@ -11,42 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from openviking_mcp.contract.base import Request
+from openviking_mcp.contract.routes import HttpMethod, Route
 
 __all__ = ["HttpMethod", "Operation", "Route"]
-
-HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """How the HTTP client reaches an operation.
-
-    ``path`` may hold ``{field}`` placeholders, filled from the request; the other fields go
-    to the query string (``GET``/``DELETE`` unless ``fields_in`` says otherwise) or the JSON
-    body, without those left at ``None``. ``fixed`` fields are always sent. ``raw``: the answer
-    is the body's bytes. ``waits``: the call blocks server-side (``True``), or does when the
-    ``wait`` field is set (``"wait"``), for up to the request's ``timeout``. ``convert`` and
-    ``upload`` name client-side steps: turning the answer into the result, and sending local
-    files to the temp upload first.
-    """
-
-    method: HttpMethod
-    path: str
-    fields_in: Literal["query", "json"] | None = None
-    fixed: Mapping[str, Any] = field(default_factory=dict)
-    raw: bool = False
-    waits: bool | Literal["wait"] = False
-    convert: str | None = None
-    upload: str | None = None
-
-    @property
-    def placement(self) -> Literal["query", "json"]:
-        if self.fields_in is not None:
-            return self.fields_in
-        return "query" if self.method in ("GET", "DELETE") else "json"
 
 
 @dataclass(frozen=True, slots=True)

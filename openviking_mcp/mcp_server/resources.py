@@ -58,7 +58,7 @@ def register_resources(server: MCPServer[Any], rt: Runtime) -> None:
             except InvalidArgumentError as exc:
                 if exc.details.get("reason") != "binary":
                     raise
-                return await svc.read_bytes(caller, uri)
+                return bytes(await svc.read_bytes(caller, uri))
         except NotFoundError as exc:
             raise ResourceNotFoundError(error_text(exc)) from None
         except OpenVikingError as exc:

@@ -26,7 +26,7 @@ from openviking_mcp import (
     SyncHTTPClient,
 )
 from openviking_mcp.client import _http_chat
-from openviking_mcp.client._chat import image_data_url
+from openviking_mcp.client._chat_wire import image_data_url
 from openviking_mcp.contract.errors import (
     ConnectionFailedError,
     InvalidArgumentError,

@@ -109,6 +109,7 @@ def test_urls_pass_through_without_upload() -> None:
         "instruction": "",
         "wait": False,
         "processing_mode": "semantic_and_vectors",
+        "no_split": False,
     }
 
 
