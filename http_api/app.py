@@ -8,8 +8,8 @@ shared with MCP's ``chat`` tool) and closes it on shutdown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -45,18 +45,39 @@ from openviking_mcp.service import ContextService
 __all__ = ["create_app"]
 
 
-def create_app(
-    config: OpenVikingConfig | None = None,
+_ROUTER_GROUPS = (
+    system,
+    resources,
+    skill_import,  # before skills: /skills/import-mcp is not a skill name
+    skills,
+    pack,
+    fs,
+    content,
+    search,
+    relations,
+    sessions,
+    privacy,
+    tasks,
+    observer,
+    debug,
+    stats,
+    admin,
+    webdav,
+    bot,
+)
+"""The ``/api/v1`` router modules, in the order their routes are matched."""
+
+
+def _make_lifespan(
+    svc: ContextService,
+    chat: ChatService,
+    mcp: MCPEndpoint,
     *,
-    service: ContextService | None = None,
-    install_bundled_skills: bool = False,
-) -> FastAPI:
-    """Build the app. The service is initialised on startup and closed on shutdown;
-    ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``)."""
-    svc = service or ContextService(config)
-    owns_service = service is None
-    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
-    mcp = MCPEndpoint(svc, chat=chat)
+    owns_service: bool,
+    install_bundled_skills: bool,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: initialise the service (and the bot, and the bundled skills when
+    asked), run MCP's session manager, then close the chat service and an owned service."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,14 +94,11 @@ def create_app(
             if owns_service:
                 await svc.close()
 
-    app = FastAPI(
-        title="openviking-mcp",
-        version=__version__,
-        description="Context database for AI agents: the OpenViking HTTP API and MCP.",
-        lifespan=lifespan,
-    )
-    app.state.service = svc
-    app.state.chat = chat
+    return lifespan
+
+
+def _install_middleware(app: FastAPI, svc: ContextService) -> None:
+    """The response envelope (request id, timing, error handlers), metrics and CORS."""
     envelope.install(app)
     metrics.install(app)
     app.add_middleware(
@@ -90,6 +108,10 @@ def create_app(
         allow_headers=["*"],
         expose_headers=[envelope.REQUEST_ID_HEADER, "X-Process-Time"],
     )
+
+
+def _add_probes(app: FastAPI, svc: ContextService, chat: ChatService) -> None:
+    """``GET /health`` (liveness, with the bot's status when enabled) and ``GET /ready``."""
 
     @app.get("/health", tags=["system"], summary="Liveness probe (no auth)")
     async def health() -> dict[str, object]:
@@ -103,27 +125,42 @@ def create_app(
         report = await svc.ready()
         return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
 
-    for group in (
-        system,
-        resources,
-        skill_import,  # before skills: /skills/import-mcp is not a skill name
-        skills,
-        pack,
-        fs,
-        content,
-        search,
-        relations,
-        sessions,
-        privacy,
-        tasks,
-        observer,
-        debug,
-        stats,
-        admin,
-        webdav,
-        bot,
-    ):
+
+def _include_routes(app: FastAPI, mcp: MCPEndpoint) -> None:
+    """The ``/api/v1`` routers, then MCP at ``/mcp``."""
+    for group in _ROUTER_GROUPS:
         app.include_router(group.router)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
+
+
+def create_app(
+    config: OpenVikingConfig | None = None,
+    *,
+    service: ContextService | None = None,
+    install_bundled_skills: bool = False,
+) -> FastAPI:
+    """Build the app. The service is initialised on startup and closed on shutdown;
+    ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``)."""
+    svc = service or ContextService(config)
+    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
+    mcp = MCPEndpoint(svc, chat=chat)
+    lifespan = _make_lifespan(
+        svc,
+        chat,
+        mcp,
+        owns_service=service is None,
+        install_bundled_skills=install_bundled_skills,
+    )
+    app = FastAPI(
+        title="openviking-mcp",
+        version=__version__,
+        description="Context database for AI agents: the OpenViking HTTP API and MCP.",
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    app.state.chat = chat
+    _install_middleware(app, svc)
+    _add_probes(app, svc, chat)
+    _include_routes(app, mcp)
     return app

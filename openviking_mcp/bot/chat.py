@@ -18,33 +18,18 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic_ai import Agent, RunContext
+from pydantic_ai import Agent, AgentRunResult, RunContext
 from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
-from pydantic_ai.messages import (
-    BinaryContent,
-    FunctionToolCallEvent,
-    FunctionToolResultEvent,
-    ImageUrl,
-    ModelMessage,
-    ModelRequest,
-    ModelResponse,
-    PartDeltaEvent,
-    PartEndEvent,
-    PartStartEvent,
-    TextPart,
-    TextPartDelta,
-    ThinkingPart,
-    ThinkingPartDelta,
-    UserContent,
-    UserPromptPart,
-)
+from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RunUsage, UsageLimits
 
 from openviking_mcp._version import __version__
 from openviking_mcp.bot.events import NON_DELTA_EVENTS, now_iso
 from openviking_mcp.bot.images import Attachment
+from openviking_mcp.bot.messages import model_prompt, to_model_messages, user_parts
 from openviking_mcp.bot.prompt import build_instructions, memories_text
+from openviking_mcp.bot.relay import preview, relay_model_event, relay_tool_event
 from openviking_mcp.bot.responses import save_response
 from openviking_mcp.bot.retrieval import SIDECARS, retrieval_answer, useful_hits
 from openviking_mcp.bot.streams import StreamRegistry, TurnStream
@@ -62,15 +47,9 @@ __all__ = ["ChatBot"]
 
 logger = logging.getLogger("openviking_mcp.bot")
 
-_PREVIEW_CHARS = 2000
-
 
 def _new_session_id() -> str:
     return f"chat-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
-
-
-def _preview(text: str) -> str:
-    return text if len(text) <= _PREVIEW_CHARS else text[:_PREVIEW_CHARS] + " [...]"
 
 
 def _instructions(ctx: RunContext[ChatDeps]) -> str:
@@ -143,7 +122,7 @@ class ChatBot:
         stream = self.streams.open(key, f"resp_{secrets.token_hex(12)}")
         try:
             history, summary = await self._history(ctx, session_id)
-            await svc.add_message(ctx, session_id, "user", parts=self._user_parts(request, images))
+            await svc.add_message(ctx, session_id, "user", parts=user_parts(request, images))
         except BaseException as exc:
             await stream.finish(self._failed(stream, exc))
             raise
@@ -219,7 +198,7 @@ class ChatBot:
             response_id=stream.response_id,
             message=message,
             timestamp=now_iso(),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             model=self.model.model_name if self.model is not None and mode == "llm" else None,
             **extra,
         ).model_dump()
@@ -267,15 +246,42 @@ class ChatBot:
         history: list[ModelMessage],
         summary: str | None,
     ) -> dict[str, Any]:
-        assert self._agent is not None
-        cfg = self.config
+        """LLM mode: recall memories, run the agent, store and return its answer."""
         memory_hits = await self._memories(ctx, request.message)
         memories = memories_text(memory_hits)
+        deps = self._deps(ctx, request, stream.session_id, memories, summary)
+        for hit in memory_hits:
+            deps.saw(hit["uri"], "memory")
+        tool_log: dict[str, dict[str, Any]] = {}
+        prompt = model_prompt(request, images)
+        result = await self._run_agent(prompt, deps, history, stream, tool_log)
+        answer = str(result.output)
+        citations = self._citations(answer, deps)
+        await self._record(ctx, stream.session_id, answer, citations, list(tool_log.values()))
+        return self._reply(
+            stream,
+            message=answer,
+            mode="llm",
+            relevant_memories=memories,
+            token_usage=_token_usage(result.usage),
+            citations=citations,
+        )
+
+    def _deps(
+        self,
+        ctx: RequestContext,
+        request: ChatRequest,
+        session_id: str,
+        memories: str | None,
+        summary: str | None,
+    ) -> ChatDeps:
+        """The agent's dependencies, with its instructions for this turn."""
+        cfg = self.config
         disabled = frozenset(request.disabled_tools)
-        deps = ChatDeps(
+        return ChatDeps(
             service=self.service,
             ctx=ctx,
-            session_id=stream.session_id,
+            session_id=session_id,
             disabled=disabled,
             max_loop_count=cfg.max_loop_count,
             instructions=build_instructions(
@@ -286,12 +292,21 @@ class ChatBot:
                 extra=cfg.system_prompt,
             ),
         )
-        for hit in memory_hits:
-            deps.saw(hit["uri"], "memory")
-        tool_log: dict[str, dict[str, Any]] = {}
+
+    async def _run_agent(
+        self,
+        prompt: str | list[UserContent],
+        deps: ChatDeps,
+        history: list[ModelMessage],
+        stream: TurnStream,
+        tool_log: dict[str, dict[str, Any]],
+    ) -> AgentRunResult[str]:
+        """Run the agent, relaying its model and tool events to ``stream`` (tool calls also
+        into ``tool_log``), and return its result."""
+        assert self._agent is not None
+        max_loops = self.config.max_loop_count
+        limits = UsageLimits(request_limit=max_loops + 1)
         iteration = 0
-        limits = UsageLimits(request_limit=cfg.max_loop_count + 1)
-        prompt = self._prompt(request, images)
         async with self._agent.iter(
             prompt, deps=deps, message_history=history, usage_limits=limits
         ) as run:
@@ -299,96 +314,18 @@ class ChatBot:
                 if Agent.is_model_request_node(node):
                     iteration += 1
                     await stream.emit(
-                        "iteration", {"iteration": iteration, "max_iterations": cfg.max_loop_count}
+                        "iteration", {"iteration": iteration, "max_iterations": max_loops}
                     )
                     async with node.stream(run.ctx) as model_events:
                         async for event in model_events:
-                            await self._model_event(stream, event)
+                            await relay_model_event(stream, event)
                 elif Agent.is_call_tools_node(node):
                     async with node.stream(run.ctx) as tool_events:
                         async for event in tool_events:
-                            await self._tool_event(stream, event, tool_log)
+                            await relay_tool_event(stream, event, tool_log)
             result = run.result
         assert result is not None
-        answer = str(result.output)
-        usage = result.usage
-        tokens = TokenUsage(
-            prompt_tokens=usage.input_tokens,
-            completion_tokens=usage.output_tokens,
-            total_tokens=usage.input_tokens + usage.output_tokens,
-        )
-        citations = self._citations(answer, deps)
-        await self._record(ctx, stream.session_id, answer, citations, list(tool_log.values()))
-        return self._reply(
-            stream,
-            message=answer,
-            mode="llm",
-            relevant_memories=memories,
-            token_usage=tokens,
-            citations=citations,
-        )
-
-    async def _model_event(self, stream: TurnStream, event: Any) -> None:
-        if isinstance(event, PartStartEvent):
-            part = event.part
-            if isinstance(part, TextPart) and part.content:
-                await stream.emit("content_delta", part.content)
-            elif isinstance(part, ThinkingPart) and part.content:
-                await stream.emit("reasoning_delta", part.content)
-        elif isinstance(event, PartDeltaEvent):
-            delta = event.delta
-            if isinstance(delta, TextPartDelta) and delta.content_delta:
-                await stream.emit("content_delta", delta.content_delta)
-            elif isinstance(delta, ThinkingPartDelta) and delta.content_delta:
-                await stream.emit("reasoning_delta", delta.content_delta)
-        elif (
-            isinstance(event, PartEndEvent)
-            and isinstance(event.part, ThinkingPart)
-            and event.part.content
-        ):
-            await stream.emit("reasoning", event.part.content)
-
-    async def _tool_event(
-        self, stream: TurnStream, event: Any, log: dict[str, dict[str, Any]]
-    ) -> None:
-        if isinstance(event, FunctionToolCallEvent):
-            part = event.part
-            try:
-                arguments: Any = part.args_as_dict()
-            except Exception:
-                arguments = part.args
-            log[part.tool_call_id] = {
-                "type": "tool",
-                "tool_id": part.tool_call_id,
-                "tool_name": part.tool_name,
-                "tool_input": arguments if isinstance(arguments, dict) else {"raw": arguments},
-                "tool_status": "running",
-            }
-            await stream.emit(
-                "tool_call",
-                {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments},
-            )
-        elif isinstance(event, FunctionToolResultEvent):
-            returned: Any = event.part
-            text = (
-                returned.model_response_str()
-                if hasattr(returned, "model_response_str")
-                else str(getattr(returned, "content", ""))
-            )
-            failed = not hasattr(returned, "model_response_str") or text.startswith("Error [")
-            entry = log.get(returned.tool_call_id)
-            if entry is not None:
-                entry["tool_output"] = _preview(text)
-                entry["tool_status"] = "error" if failed else "completed"
-            await stream.emit(
-                "tool_result",
-                {
-                    "id": returned.tool_call_id,
-                    "name": returned.tool_name,
-                    "result": _preview(text),
-                    "is_error": failed,
-                },
-            )
+        return result
 
     async def _retrieve(
         self, ctx: RequestContext, request: ChatRequest, stream: TurnStream
@@ -410,7 +347,7 @@ class ChatBot:
                 {
                     "id": "retrieval",
                     "name": "find",
-                    "result": _preview(render.format_hits(result)),
+                    "result": preview(render.format_hits(result)),
                     "is_error": False,
                 },
             )
@@ -451,31 +388,7 @@ class ChatBot:
         if budget <= 0:
             return [], None
         context = await self.service.session_context(ctx, session_id, token_budget=budget)
-        return _to_model_messages(context["messages"]), context.get("latest_archive_overview")
-
-    def _user_parts(self, request: ChatRequest, images: list[Attachment]) -> list[dict[str, Any]]:
-        parts: list[dict[str, Any]] = []
-        if request.message.strip():
-            parts.append({"type": "text", "text": request.message})
-        for image in images:
-            if image.data is not None:  # a data URL: a placeholder, not megabytes of base64
-                text = f"[image attached: {image.media_type}, {len(image.data)} bytes]"
-                parts.append({"type": "text", "text": text})
-            else:
-                url = {"url": image.url, "detail": image.detail}
-                parts.append({"type": "image_url", "image_url": url})
-        return parts
-
-    def _prompt(self, request: ChatRequest, images: list[Attachment]) -> str | list[UserContent]:
-        if not images:
-            return request.message
-        content: list[UserContent] = [request.message] if request.message.strip() else []
-        for image in images:
-            if image.data is not None and image.media_type is not None:
-                content.append(BinaryContent(data=image.data, media_type=image.media_type))
-            else:
-                content.append(ImageUrl(url=image.url))
-        return content
+        return to_model_messages(context["messages"]), context.get("latest_archive_overview")
 
     def _citations(self, answer: str, deps: ChatDeps) -> list[Citation]:
         mentioned = [uri for uri in deps.seen if uri in answer or uri.rstrip("/") in answer]
@@ -508,30 +421,9 @@ class ChatBot:
                 logger.warning("auto-commit of chat session %s failed: %s", session_id, exc)
 
 
-def _to_model_messages(messages: list[dict[str, Any]]) -> list[ModelMessage]:
-    """Stored session messages as model history: text only, user/assistant alternating."""
-    turns: list[tuple[str, str]] = []
-    for message in messages:
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            continue
-        text = "\n".join(
-            str(p.get("text", ""))
-            for p in message.get("parts", [])
-            if isinstance(p, dict) and p.get("type") == "text"
-        ).strip()
-        if not text:
-            continue
-        if turns and turns[-1][0] == role:
-            turns[-1] = (role, f"{turns[-1][1]}\n\n{text}")
-        else:
-            turns.append((role, text))
-    while turns and turns[0][0] != "user":
-        turns.pop(0)
-    history: list[ModelMessage] = []
-    for role, text in turns:
-        if role == "user":
-            history.append(ModelRequest(parts=[UserPromptPart(content=text)]))
-        else:
-            history.append(ModelResponse(parts=[TextPart(content=text)]))
-    return history
+def _token_usage(usage: RunUsage) -> TokenUsage:
+    return TokenUsage(
+        prompt_tokens=usage.input_tokens,
+        completion_tokens=usage.output_tokens,
+        total_tokens=usage.input_tokens + usage.output_tokens,
+    )

@@ -1,4 +1,4 @@
-"""Listing the tools of a live MCP server, to import them as skills (issue 5).
+"""Listing the tools of a live MCP server, to import them as skills.
 
 :func:`fetch_mcp_tools` connects with the official ``mcp`` client, either by launching a command
 (stdio) or to a streamable-HTTP URL, follows ``tools/list`` pagination to the end and returns an
@@ -29,7 +29,7 @@ import httpx2
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CONNECTION_CLOSED
+from mcp.types import CONNECTION_CLOSED, Implementation
 
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, UnavailableError
 
@@ -259,6 +259,95 @@ class _Connection:
             yield await stack.enter_async_context(Client(transport, cache=None))
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A checked request for one server: exactly one of ``argv`` (stdio) or ``endpoint``
+    (HTTP), the server's id (``where``) and transport, and the headers to send."""
+
+    where: str
+    transport: Transport
+    argv: list[str] | None = None
+    endpoint: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _check_target(
+    *,
+    command: list[str] | None,
+    url: str | None,
+    headers: dict[str, str] | None,
+    env: dict[str, str] | None,
+    timeout: float,
+) -> _Target:
+    """Validate the arguments of :func:`fetch_mcp_tools` and name the server they point at."""
+    if (command is None) == (url is None):
+        raise InvalidArgumentError(
+            "Give exactly one MCP server: a command (stdio) or a url (streamable HTTP)",
+            {"field": "command" if command is not None else "url"},
+        )
+    if not timeout or timeout <= 0:
+        raise InvalidArgumentError("timeout must be positive", {"field": "timeout"})
+    checked_headers = _check_headers(headers)
+    if command is not None:
+        if checked_headers:
+            raise InvalidArgumentError(
+                "headers apply to a url, not to a command", {"field": "headers"}
+            )
+        argv = _check_command(command)
+        return _Target(where=shlex.join(argv), transport="stdio", argv=argv)
+    if env:
+        raise InvalidArgumentError("env applies to a command, not to a url", {"field": "env"})
+    endpoint = _check_url(url or "")
+    return _Target(
+        where=server_id_for_url(endpoint),
+        transport="http",
+        endpoint=endpoint,
+        headers=checked_headers,
+    )
+
+
+def _timeout_error(target: _Target, timeout: float, stderr: str) -> UnavailableError:
+    """The error for a server that did not finish the exchange within ``timeout`` seconds."""
+    details: dict[str, Any] = {"server": target.where, "transport": target.transport}
+    if stderr:
+        details["stderr"] = stderr
+    return UnavailableError(
+        f"The MCP server {target.where} did not answer within {timeout:g}s",
+        {**details, "reason": "timeout"},
+    )
+
+
+async def _list_server(
+    target: _Target, *, env: dict[str, str] | None, timeout: float, stderr: TextIO
+) -> tuple[Implementation | None, list[dict[str, Any]]]:
+    """Connect to the server, read its identity and all its tools within ``timeout``; any
+    failure becomes a typed error (see :func:`_translate`)."""
+    connection = _Connection(
+        argv=target.argv,
+        endpoint=target.endpoint,
+        headers=target.headers,
+        env=env,
+        timeout=timeout,
+        stderr=stderr,
+    )
+    try:
+        with anyio.fail_after(timeout):
+            async with connection.client() as client:
+                info = client.server_info
+                tools = await _list_all(client, target.where)
+    except TimeoutError:
+        raise _timeout_error(target, timeout, _tail(stderr)) from None
+    except Exception as exc:
+        raise _translate(
+            exc,
+            where=target.where,
+            transport=target.transport,
+            stderr=_tail(stderr),
+            http_status=connection.http_status,
+        ) from None
+    return info, tools
+
+
 async def fetch_mcp_tools(
     *,
     command: list[str] | None = None,
@@ -273,64 +362,12 @@ async def fetch_mcp_tools(
     default environment plus ``env``) or ``url`` (streamable HTTP, sent ``headers``).
     ``timeout`` bounds the whole exchange, start-up included.
     """
-    if (command is None) == (url is None):
-        raise InvalidArgumentError(
-            "Give exactly one MCP server: a command (stdio) or a url (streamable HTTP)",
-            {"field": "command" if command is not None else "url"},
-        )
-    if not timeout or timeout <= 0:
-        raise InvalidArgumentError("timeout must be positive", {"field": "timeout"})
-    checked_headers = _check_headers(headers)
-    argv: list[str] | None = None
-    endpoint: str | None = None
-    transport: Transport
-    if command is not None:
-        if checked_headers:
-            raise InvalidArgumentError(
-                "headers apply to a url, not to a command", {"field": "headers"}
-            )
-        argv = _check_command(command)
-        where, transport = shlex.join(argv), "stdio"
-    else:
-        if env:
-            raise InvalidArgumentError("env applies to a command, not to a url", {"field": "env"})
-        endpoint = _check_url(url or "")
-        where, transport = server_id_for_url(endpoint), "http"
-
+    target = _check_target(command=command, url=url, headers=headers, env=env, timeout=timeout)
     with cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")) as stderr:
-        connection = _Connection(
-            argv=argv,
-            endpoint=endpoint,
-            headers=checked_headers,
-            env=env,
-            timeout=timeout,
-            stderr=stderr,
-        )
-        try:
-            with anyio.fail_after(timeout):
-                async with connection.client() as client:
-                    info = client.server_info
-                    tools = await _list_all(client, where)
-        except TimeoutError:
-            details: dict[str, Any] = {"server": where, "transport": transport}
-            tail = _tail(stderr)
-            if tail:
-                details["stderr"] = tail
-            raise UnavailableError(
-                f"The MCP server {where} did not answer within {timeout:g}s",
-                {**details, "reason": "timeout"},
-            ) from None
-        except Exception as exc:
-            raise _translate(
-                exc,
-                where=where,
-                transport=transport,
-                stderr=_tail(stderr),
-                http_status=connection.http_status,
-            ) from None
+        info, tools = await _list_server(target, env=env, timeout=timeout, stderr=stderr)
     server = {
-        "id": where,
-        "transport": transport,
+        "id": target.where,
+        "transport": target.transport,
         "name": info.name if info is not None else "",
         "version": info.version if info is not None else "",
     }

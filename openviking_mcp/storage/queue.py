@@ -13,6 +13,11 @@ exponential backoff up to ``max_attempts``; any other error fails the task with 
 A failed task never blocks the queue. Priorities: lower runs first, and one worker is reserved
 for interactive work (priority ≤ :data:`INTERACTIVE`), so a big import cannot starve writes
 or session commits.
+
+This module holds the scheduling (workers, leases, retries) and the handler API; the SQL
+lives in :mod:`openviking_mcp.storage._queue_table`, the record shape in
+:mod:`openviking_mcp.storage._queue_records` and the retry/lease rules in
+:mod:`openviking_mcp.storage._queue_policy`.
 """
 
 from __future__ import annotations
@@ -21,30 +26,32 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import socket
-import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from openviking_mcp.contract.errors import (
     DeadlineExceededError,
-    EmbeddingFailedError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     OpenVikingError,
     PermissionDeniedError,
-    UnavailableError,
-    VLMFailedError,
 )
-from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.storage._queue_policy import (
+    TaskCancelled,
+    TransientError,
+    failure_message,
+    is_transient,
+    new_owner_id,
+    retry_delay,
+)
+from openviking_mcp.storage._queue_records import TaskRecord, visible_to
+from openviking_mcp.storage._queue_table import TaskTable
 from openviking_mcp.storage.metadata import MetadataDB
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "INTERACTIVE",
     "NORMAL",
     "TERMINAL",
+    "Handler",
     "TaskCancelled",
     "TaskHandle",
     "TaskQueue",
@@ -73,102 +81,6 @@ _POLL_SECONDS = 1.0
 _BACKOFF_MAX_SECONDS = 300.0
 _COMPLETED_TTL = 24 * 3600.0
 _FAILED_TTL = 7 * 24 * 3600.0
-
-
-class TransientError(Exception):
-    """Raise from a handler for a failure worth retrying later."""
-
-
-class TaskCancelled(Exception):
-    """Raised inside a handler at a checkpoint when its task was cancelled."""
-
-
-_TRANSIENT = (
-    TransientError,
-    EmbeddingFailedError,
-    VLMFailedError,
-    UnavailableError,
-    DeadlineExceededError,
-    TimeoutError,
-    ConnectionError,
-    httpx.TransportError,
-)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(slots=True)
-class TaskRecord:
-    task_id: str
-    task_type: str
-    status: str
-    priority: int
-    account_id: str
-    user_id: str
-    role: str
-    resource_id: str | None
-    payload: dict[str, Any]
-    state: dict[str, Any]
-    stage: str
-    progress: dict[str, Any]
-    result: Any
-    error: str | None
-    attempts: int
-    max_attempts: int
-    created_at: float
-    updated_at: float
-
-    @property
-    def context(self) -> RequestContext:
-        return RequestContext(self.account_id, self.user_id, Role(self.role))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The public shape (``GET /api/v1/tasks/{id}``)."""
-        return {
-            "task_id": self.task_id,
-            "task_type": self.task_type,
-            "status": self.status,
-            "stage": self.stage,
-            "progress": self.progress,
-            "resource_id": self.resource_id,
-            "result": self.result,
-            "error": self.error,
-            "attempts": self.attempts,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "created_at_iso": _iso(self.created_at),
-            "updated_at_iso": _iso(self.updated_at),
-        }
-
-
-def _record(row: sqlite3.Row) -> TaskRecord:
-    return TaskRecord(
-        task_id=row["task_id"],
-        task_type=row["task_type"],
-        status=row["status"],
-        priority=row["priority"],
-        account_id=row["account_id"],
-        user_id=row["user_id"],
-        role=row["role"],
-        resource_id=row["resource_id"],
-        payload=json.loads(row["payload"]),
-        state=json.loads(row["state"]),
-        stage=row["stage"],
-        progress=json.loads(row["progress"]),
-        result=json.loads(row["result"]) if row["result"] is not None else None,
-        error=row["error"],
-        attempts=row["attempts"],
-        max_attempts=row["max_attempts"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether the queue retries a task that raised ``exc`` (while attempts remain)."""
-    return isinstance(exc, _TRANSIENT)
 
 
 @dataclass
@@ -218,7 +130,7 @@ Handler = Callable[[TaskHandle], Awaitable[Any]]
 
 class TaskQueue:
     def __init__(self, db: MetadataDB, *, workers: int = 2) -> None:
-        self._db = db
+        self._tasks = TaskTable(db)
         self._handlers: dict[str, Handler] = {}
         self._workers_wanted = max(1, workers)
         self._workers: list[asyncio.Task[None]] = []
@@ -227,7 +139,7 @@ class TaskQueue:
         self._running: set[str] = set()
         self._last_report: dict[str, float] = {}
         self._lease_task: asyncio.Task[None] | None = None
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner_id()
         self._stopping = False
         self.stats: dict[str, int] = {"processed": 0, "failed": 0, "retried": 0}
 
@@ -238,7 +150,8 @@ class TaskQueue:
 
     async def start(self) -> None:
         await self.recover()
-        await self._expire_old()
+        now = time.time()
+        await self._tasks.expire(now - _COMPLETED_TTL, now - _FAILED_TTL)
         self._stopping = False
         self._workers = [
             asyncio.create_task(self._worker(i), name=f"openviking-worker-{i}")
@@ -256,54 +169,14 @@ class TaskQueue:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._workers, self._lease_task = [], None
-
-        def release(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL "
-                "WHERE status='running' AND lease_owner=?",
-                (self.owner,),
-            )
-
-        await self._db.transaction(release)
+        await self._tasks.release(self.owner)
 
     async def recover(self) -> int:
         """Put back tasks whose owner died (same host) or whose lease ran out."""
-        host = socket.gethostname()
-        now = time.time()
-
-        def reclaim(conn: sqlite3.Connection) -> int:
-            rows = conn.execute(
-                "SELECT task_id, lease_owner, lease_until FROM tasks WHERE status='running'"
-            ).fetchall()
-            stale = [
-                r["task_id"]
-                for r in rows
-                if (r["lease_until"] or 0) < now or _owner_dead(r["lease_owner"], host)
-            ]
-            for task_id in stale:
-                conn.execute(
-                    "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL, "
-                    "updated_at=? WHERE task_id=? AND status='running'",
-                    (now, task_id),
-                )
-            return len(stale)
-
-        count = await self._db.transaction(reclaim)
+        count = await self._tasks.reclaim(socket.gethostname(), time.time())
         if count:
             logger.warning("resuming %d interrupted task(s)", count)
         return count
-
-    async def _expire_old(self) -> None:
-        now = time.time()
-
-        def expire(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "DELETE FROM tasks WHERE (status='completed' AND updated_at<?) OR "
-                "(status IN ('failed','cancelled') AND updated_at<?)",
-                (now - _COMPLETED_TTL, now - _FAILED_TTL),
-            )
-
-        await self._db.transaction(expire)
 
     # -- submitting and querying -----------------------------------------------------------
 
@@ -320,39 +193,26 @@ class TaskQueue:
         if task_type not in self._handlers:
             raise InvalidArgumentError(f"Unknown task type: {task_type}")
         task_id = uuid.uuid4().hex
-        now = time.time()
         body = json.dumps(dict(payload), ensure_ascii=False)
-
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, "
-                "role, resource_id, payload, max_attempts, created_at, updated_at) "
-                "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task_id,
-                    task_type,
-                    priority,
-                    ctx.account_id,
-                    ctx.user_id,
-                    ctx.role.value,
-                    resource_id,
-                    body,
-                    max_attempts,
-                    now,
-                    now,
-                ),
-            )
-
-        await self._db.transaction(insert)
+        await self._tasks.insert(
+            task_id,
+            task_type,
+            ctx,
+            body,
+            priority=priority,
+            resource_id=resource_id,
+            max_attempts=max_attempts,
+            now=time.time(),
+        )
         self._wake.set()
         return task_id
 
     async def get(self, task_id: str, ctx: RequestContext | None = None) -> TaskRecord:
         """A task record; with ``ctx``, only the owner (or ROOT of the account) may see it."""
-        row = await self._db.fetchone("SELECT * FROM tasks WHERE task_id=?", (task_id,))
-        if row is None or (ctx is not None and not _visible(ctx, row)):
+        record = await self._tasks.fetch(task_id)
+        if record is None or (ctx is not None and not visible_to(ctx, record)):
             raise NotFoundError(task_id, "task", message="Task not found or expired")
-        return _record(row)
+        return record
 
     async def list(
         self,
@@ -365,32 +225,17 @@ class TaskQueue:
     ) -> list[TaskRecord]:
         if not 1 <= limit <= 200:
             raise InvalidArgumentError("limit must be between 1 and 200", {"limit": limit})
-        sql = "SELECT * FROM tasks WHERE account_id=?"
-        params: list[Any] = [ctx.account_id]
-        if not ctx.is_root:
-            sql += " AND user_id=?"
-            params.append(ctx.user_id)
-        for column, value in (
-            ("task_type", task_type),
-            ("status", status),
-            ("resource_id", resource_id),
-        ):
-            if value:
-                sql += f" AND {column}=?"
-                params.append(value)
-        sql += " ORDER BY created_at DESC LIMIT ?"
-        params.append(limit)
-        return [_record(r) for r in await self._db.fetchall(sql, params)]
+        return await self._tasks.select(
+            ctx.account_id,
+            None if ctx.is_root else ctx.user_id,
+            (("task_type", task_type), ("status", status), ("resource_id", resource_id)),
+            limit,
+        )
 
     async def active_resources(self, account_id: str, task_type: str) -> set[str]:
         """Resource ids of an account's pending or running tasks of one type, whoever owns them
         (imports reserve targets in shared folders)."""
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT resource_id FROM tasks WHERE account_id=? AND task_type=? "
-            "AND status IN ('pending','running') AND resource_id IS NOT NULL",
-            (account_id, task_type),
-        )
-        return {r["resource_id"] for r in rows}
+        return await self._tasks.active_resources(account_id, task_type)
 
     async def wait(self, task_id: str, timeout: float | None = None) -> TaskRecord:
         """Wait until the task is terminal; :class:`DeadlineExceededError` after ``timeout``."""
@@ -417,26 +262,14 @@ class TaskQueue:
                 f"Task {task_id} is {record.status} and cannot be cancelled",
                 {"task_id": task_id, "status": record.status},
             )
-
-        def mark(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE tasks SET cancel_requested=1, status=CASE WHEN status='pending' "
-                "THEN 'cancelled' ELSE status END, updated_at=? WHERE task_id=?",
-                (time.time(), task_id),
-            )
-
-        await self._db.transaction(mark)
+        await self._tasks.request_cancel(task_id)
         return await self.get(task_id)
 
     async def counts(self) -> dict[str, int]:
-        rows = await self._db.fetchall("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")
-        return {r["status"]: r["n"] for r in rows}
+        return await self._tasks.counts()
 
     async def idle(self) -> bool:
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM tasks WHERE status IN ('pending','running')"
-        )
-        return row is None or row["n"] == 0
+        return await self._tasks.idle()
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -445,33 +278,13 @@ class TaskQueue:
         types = tuple(self._handlers)
         if not types:
             return None
-        marks = ",".join("?" for _ in types)
-
-        def claim(conn: sqlite3.Connection) -> sqlite3.Row | None:
-            sql = (
-                f"SELECT task_id FROM tasks WHERE status='pending' AND run_after<=? "
-                f"AND task_type IN ({marks})"
-            )
-            params: list[Any] = [now, *types]
-            if interactive_only:
-                sql += " AND priority<=?"
-                params.append(INTERACTIVE)
-            sql += " ORDER BY priority, created_at LIMIT 1"
-            row = conn.execute(sql, params).fetchone()
-            if row is None:
-                return None
-            conn.execute(
-                "UPDATE tasks SET status='running', lease_owner=?, lease_until=?, "
-                "attempts=attempts+1, updated_at=? WHERE task_id=?",
-                (self.owner, now + _LEASE_SECONDS, now, row["task_id"]),
-            )
-            claimed: sqlite3.Row | None = conn.execute(
-                "SELECT * FROM tasks WHERE task_id=?", (row["task_id"],)
-            ).fetchone()
-            return claimed
-
-        row = await self._db.transaction(claim)
-        return _record(row) if row is not None else None
+        return await self._tasks.claim(
+            types,
+            self.owner,
+            now,
+            now + _LEASE_SECONDS,
+            INTERACTIVE if interactive_only else None,
+        )
 
     async def _worker(self, index: int) -> None:
         interactive_only = index == 0 and self._workers_wanted > 1
@@ -507,11 +320,9 @@ class TaskQueue:
             self._last_report.pop(record.task_id, None)
 
     async def _failed(self, record: TaskRecord, exc: Exception, handle: TaskHandle) -> None:
-        message = (
-            exc.message if isinstance(exc, OpenVikingError) else f"{type(exc).__name__}: {exc}"
-        )
-        if isinstance(exc, _TRANSIENT) and record.attempts < record.max_attempts:
-            delay = min(2.0**record.attempts, _BACKOFF_MAX_SECONDS)
+        message = failure_message(exc)
+        if is_transient(exc) and record.attempts < record.max_attempts:
+            delay = retry_delay(record.attempts, _BACKOFF_MAX_SECONDS)
             self.stats["retried"] += 1
             logger.warning(
                 "task %s (%s) failed transiently, retry in %.0fs: %s",
@@ -520,22 +331,7 @@ class TaskQueue:
                 delay,
                 message,
             )
-
-            def retry(conn: sqlite3.Connection) -> None:
-                conn.execute(
-                    "UPDATE tasks SET status='pending', run_after=?, error=?, lease_owner=NULL, "
-                    "lease_until=NULL, state=?, progress=?, updated_at=? WHERE task_id=?",
-                    (
-                        time.time() + delay,
-                        message,
-                        json.dumps(record.state),
-                        json.dumps(handle._progress),
-                        time.time(),
-                        record.task_id,
-                    ),
-                )
-
-            await self._db.transaction(retry)
+            await self._tasks.reschedule(record, delay, message, handle._progress)
             return
         if not isinstance(exc, OpenVikingError | PermissionDeniedError):
             logger.error(
@@ -559,47 +355,21 @@ class TaskQueue:
             self.stats["processed"] += 1
         elif status == "failed":
             self.stats["failed"] += 1
-
-        def done(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE tasks SET status=?, result=?, error=?, lease_owner=NULL, "
-                "lease_until=NULL, stage=?, progress=?, updated_at=? WHERE task_id=?",
-                (
-                    status,
-                    json.dumps(result, ensure_ascii=False, default=str),
-                    error,
-                    "done" if status == "completed" else record.stage,
-                    json.dumps(progress if progress is not None else record.progress),
-                    time.time(),
-                    record.task_id,
-                ),
-            )
-
-        await self._db.transaction(done)
+        await self._tasks.finish(
+            record.task_id,
+            status,
+            result,
+            error,
+            stage="done" if status == "completed" else record.stage,
+            progress=progress if progress is not None else record.progress,
+        )
         event = self._done.get(record.task_id)
         if event is not None:
             event.set()
 
     async def _save(self, record: TaskRecord, *, progress: dict[str, Any]) -> bool:
         """Persist stage/state/progress; returns True if cancellation was requested."""
-
-        def save(conn: sqlite3.Connection) -> bool:
-            conn.execute(
-                "UPDATE tasks SET stage=?, state=?, progress=?, updated_at=? WHERE task_id=?",
-                (
-                    record.stage,
-                    json.dumps(record.state, ensure_ascii=False),
-                    json.dumps(progress, ensure_ascii=False),
-                    time.time(),
-                    record.task_id,
-                ),
-            )
-            row = conn.execute(
-                "SELECT cancel_requested FROM tasks WHERE task_id=?", (record.task_id,)
-            ).fetchone()
-            return bool(row and row[0])
-
-        return await self._db.transaction(save)
+        return await self._tasks.save(record, progress)
 
     async def _renew_leases(self) -> None:
         while True:
@@ -608,45 +378,4 @@ class TaskQueue:
             if not running:
                 continue
             with contextlib.suppress(Exception):
-                await self._db.transaction(self._renewal(running, time.time() + _LEASE_SECONDS))
-
-    def _renewal(
-        self, running: tuple[str, ...], until: float
-    ) -> Callable[[sqlite3.Connection], None]:
-        marks = ",".join("?" for _ in running)
-
-        def renew(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                f"UPDATE tasks SET lease_until=? WHERE lease_owner=? AND task_id IN ({marks})",
-                (until, self.owner, *running),
-            )
-
-        return renew
-
-
-def _visible(ctx: RequestContext, row: sqlite3.Row) -> bool:
-    if row["account_id"] != ctx.account_id:
-        return False
-    return ctx.is_root or row["user_id"] == ctx.user_id
-
-
-def _owner_dead(owner: str | None, host: str) -> bool:
-    """True when ``owner`` is a process on this host that no longer exists."""
-    if not owner:
-        return True
-    parts = owner.split(":")
-    if len(parts) < 3 or parts[0] != host:
-        return False
-    try:
-        pid = int(parts[1])
-    except ValueError:
-        return True
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+                await self._tasks.renew(self.owner, running, time.time() + _LEASE_SECONDS)

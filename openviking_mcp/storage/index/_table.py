@@ -1,13 +1,15 @@
-"""The ``VectorIndex``: one LanceDB table of context rows, searched by vector and by BM25."""
+"""The ``VectorIndex``: one LanceDB table of context rows, searched by vector and by BM25.
+
+The class owns the table's lifecycle, writes, reads and the background optimize; query
+building lives in :mod:`._queries`, maintenance helpers in :mod:`._maintenance`, Arrow
+conversion in :mod:`._arrow` and error mapping in :mod:`._errors`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -16,15 +18,12 @@ from typing import Any, TypeVar
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import BTree, IvfFlat
-from lancedb.query import ColumnOrdering
+from lancedb.index import IvfFlat
 
 from openviking_mcp.contract.errors import (
-    FailedPreconditionError,
     InvalidArgumentError,
     NotInitializedError,
     OpenVikingError,
-    UnavailableError,
 )
 from openviking_mcp.storage.index._arrow import (
     build_schema,
@@ -32,8 +31,29 @@ from openviking_mcp.storage.index._arrow import (
     records_to_arrow,
     table_to_records,
 )
-from openviking_mcp.storage.index._fts import build_fts_query, fts_config, fts_config_matches
+from openviking_mcp.storage.index._errors import check_model, mismatch_error, unavailable
+from openviking_mcp.storage.index._fts import build_fts_query
+from openviking_mcp.storage.index._maintenance import (
+    CLEANUP_OLDER_THAN,
+    dir_size,
+    indexes_by_column,
+    is_conflict,
+    missing_indexes,
+    retry_conflicts,
+    summarize_stats,
+)
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
+from openviking_mcp.storage.index._queries import (
+    carry_over,
+    chunks,
+    in_list,
+    query_vector,
+    ranked_hits,
+    scroll_query,
+    stored_counters,
+    text_query,
+    vector_query,
+)
 
 __all__ = [
     "AUTO_OPTIMIZE_COMMITS",
@@ -51,32 +71,13 @@ TABLE_NAME = "contexts"
 #: Below this many rows vector search is brute force (exact and fast enough); above it an
 #: IVF_FLAT (cosine) index is built by :meth:`VectorIndex.ensure_indexes`.
 VECTOR_INDEX_MIN_ROWS = 20_000
-_SCALAR_INDEX_COLUMNS = ("id", "account_id", "uri", "parent_uri", "level")
-#: Versions older than this are pruned by ``optimize`` (LanceDB's default keeps 7 days).
-_CLEANUP_OLDER_THAN = timedelta(hours=1)
 #: Conversions of more rows than this run in a worker thread, off the event loop.
 _INLINE_ROWS = 256
-#: Ids/URIs per ``IN (...)`` predicate.
-_IN_CHUNK = 500
 #: A background optimize starts by itself after this many commits or rows written by this
 #: instance since the last one (unindexed rows are searched by brute force: FTS over 5k
 #: unindexed rows takes ~100 ms instead of ~10 ms).
 AUTO_OPTIMIZE_COMMITS = 64
 AUTO_OPTIMIZE_ROWS = 2_000
-#: Attempts of a maintenance commit preempted by concurrent writes (backoff 50 ms, doubling).
-_CONFLICT_RETRIES = 6
-
-
-@contextlib.contextmanager
-def _unavailable(path: Path, operation: str) -> Iterator[None]:
-    """Report storage-level failures (``OSError``) of LanceDB as :class:`UnavailableError`."""
-    try:
-        yield
-    except OSError as exc:
-        raise UnavailableError(
-            f"Search index at {path} is unavailable ({operation}): {exc}",
-            {"path": str(path), "operation": operation},
-        ) from exc
 
 
 async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -84,70 +85,6 @@ async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -
     if rows > _INLINE_ROWS:
         return await asyncio.to_thread(fn, *args, **kwargs)
     return fn(*args, **kwargs)
-
-
-def _is_conflict(exc: BaseException) -> bool:
-    return "commit conflict" in str(exc).lower()
-
-
-async def _retry_conflicts(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a maintenance commit again when a concurrent write preempted it.
-
-    Lance resolves conflicts in favour of data writes: a compaction (``Rewrite``) or index
-    commit that loses the race to a delete or update fails with "Retryable commit conflict".
-    """
-    delay, attempt = 0.05, 1
-    while True:
-        try:
-            return await call()
-        except Exception as exc:
-            if attempt >= _CONFLICT_RETRIES or not _is_conflict(exc):
-                raise
-        await asyncio.sleep(delay)
-        delay, attempt = delay * 2, attempt + 1
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
-def _in_list(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN ({', '.join(sql_string(v) for v in values)})"
-
-
-def _and(*clauses: str | None) -> str | None:
-    parts = [c for c in clauses if c]
-    if not parts:
-        return None
-    return " AND ".join(f"({p})" for p in parts)
-
-
-def _dir_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(root, name)).st_size
-    return total
-
-
-def _mismatch(
-    index_model: str | None, index_dim: int | None, model_id: str, dimension: int
-) -> FailedPreconditionError:
-    built = f"{index_model!r} ({index_dim} dimensions)" if index_model else "an unknown model"
-    return FailedPreconditionError(
-        f"The search index was built with embedding model {built}, but the configured model "
-        f"is {model_id!r} ({dimension} dimensions). Vectors of different models cannot be "
-        "mixed: run `openviking-mcp reindex --all` to rebuild the index.",
-        {
-            "index_model": index_model,
-            "index_dimension": index_dim,
-            "configured_model": model_id,
-            "configured_dimension": dimension,
-            "fix": "openviking-mcp reindex --all",
-        },
-    )
 
 
 class VectorIndex:
@@ -203,20 +140,20 @@ class VectorIndex:
         Raises :class:`FailedPreconditionError` when the existing index was built with another
         model or dimension; the instance then stays unusable until :meth:`reset`.
         """
-        _check_model(model_id, dimension)
+        check_model(model_id, dimension)
         async with self._state_lock:
             await self._stop_optimizer()
             self._close_table()
             self._error = None
             db = await self._connection()
             schema = build_schema(model_id, dimension)
-            with _unavailable(self.path, "open"):
+            with unavailable(self.path, "open"):
                 table = await self._open_or_create(db, schema)
                 existing = await table.schema()
             index_model, index_dim, complete = read_meta(existing)
             if index_model != model_id or index_dim != dimension or not complete:
                 table.close()
-                self._error = _mismatch(index_model, index_dim, model_id, dimension)
+                self._error = mismatch_error(index_model, index_dim, model_id, dimension)
                 raise self._error
             self._table, self._schema = table, existing
             self._model_id, self._dimension = model_id, dimension
@@ -224,14 +161,14 @@ class VectorIndex:
 
     async def reset(self, model_id: str, dimension: int) -> None:
         """Drop every row and index and recreate the table for a new model (``reindex``)."""
-        _check_model(model_id, dimension)
+        check_model(model_id, dimension)
         async with self._state_lock:
             await self._stop_optimizer()
             self._close_table()
             self._error = None
             db = await self._connection()
             schema = build_schema(model_id, dimension)
-            with _unavailable(self.path, "reset"):
+            with unavailable(self.path, "reset"):
                 await db.drop_table(TABLE_NAME, ignore_missing=True)
                 table = await db.create_table(TABLE_NAME, schema=schema, mode="overwrite")
                 self._schema = await table.schema()
@@ -250,7 +187,7 @@ class VectorIndex:
 
     async def _connection(self) -> Any:
         if self._db is None:
-            with _unavailable(self.path, "connect"):
+            with unavailable(self.path, "connect"):
                 await asyncio.to_thread(self.path.mkdir, parents=True, exist_ok=True)
                 self._db = await lancedb.connect_async(
                     str(self.path), read_consistency_interval=self._interval
@@ -300,7 +237,7 @@ class VectorIndex:
         unique = list({r.id: r for r in records}.values())
         unique = await self._carry_over(table, unique)
         data = await _offload(len(unique), records_to_arrow, unique, schema, dimension)
-        with _unavailable(self.path, "upsert"):
+        with unavailable(self.path, "upsert"):
             await (
                 table.merge_insert("id")
                 .when_matched_update_all()
@@ -325,30 +262,9 @@ class VectorIndex:
         wanted = [r.id for r in records if not r.created_at or not r.active_count]
         if not wanted:
             return records
-        known: dict[str, tuple[float, int]] = {}
-        with _unavailable(self.path, "upsert"):
-            for chunk in _chunks(wanted):
-                found = await (
-                    table.query()
-                    .where(_in_list("id", chunk))
-                    .select(["id", "created_at", "active_count"])
-                    .to_arrow()
-                )
-                for row in found.to_pylist():
-                    known[row["id"]] = (row["created_at"] or 0.0, row["active_count"] or 0)
-        if not known:
-            return records
-        out: list[IndexRecord] = []
-        for record in records:
-            old = known.get(record.id)
-            if old is not None:
-                record = replace(
-                    record,
-                    created_at=record.created_at or old[0],
-                    active_count=record.active_count or old[1],
-                )
-            out.append(record)
-        return out
+        with unavailable(self.path, "upsert"):
+            known = await stored_counters(table, wanted)
+        return carry_over(records, known)
 
     async def delete(self, flt: IndexFilter) -> int:
         """Delete the rows matching ``flt``; returns how many there were."""
@@ -359,12 +275,12 @@ class VectorIndex:
         table = self._require()
         unique = list(dict.fromkeys(ids))
         total = 0
-        for chunk in _chunks(unique):
-            total += await self._delete_where(table, _in_list("id", chunk))
+        for chunk in chunks(unique):
+            total += await self._delete_where(table, in_list("id", chunk))
         return total
 
     async def _delete_where(self, table: Any, where: str | None) -> int:
-        with _unavailable(self.path, "delete"):
+        with unavailable(self.path, "delete"):
             count = int(await table.count_rows(where))
             if count:
                 await table.delete(where or "true")
@@ -377,9 +293,9 @@ class VectorIndex:
         table = self._require()
         unique = list(dict.fromkeys(uris))
         total = 0
-        with _unavailable(self.path, "increment_active"):
-            for chunk in _chunks(unique):
-                where = f"account_id = {sql_string(account_id)} AND {_in_list('uri', chunk)}"
+        with unavailable(self.path, "increment_active"):
+            for chunk in chunks(unique):
+                where = f"account_id = {sql_string(account_id)} AND {in_list('uri', chunk)}"
                 result = await table.update(
                     where=where, updates_sql={"active_count": "active_count + 1"}
                 )
@@ -395,33 +311,15 @@ class VectorIndex:
     ) -> list[IndexHit]:
         """The ``limit`` rows nearest to ``vector`` by cosine; score = cosine similarity."""
         table = self._require()
-        query_vec = np.asarray(vector, dtype=np.float32)
-        if query_vec.ndim != 1 or query_vec.shape[0] != self._dimension:
-            raise InvalidArgumentError(
-                f"Query vector has shape {tuple(query_vec.shape)}; the index expects "
-                f"{self._dimension} dimensions",
-                {"expected_dimension": self._dimension, "shape": list(query_vec.shape)},
-            )
+        query_vec = query_vector(vector, self._dimension)
         if limit <= 0:
             return []
-        query = (
-            table.query()
-            .nearest_to(query_vec)
-            .column("vector")
-            .distance_type("cosine")
-            .maximum_nprobes(0)  # with an IVF index: probe further until `limit` rows pass
-            .limit(limit)
-        )
-        where = flt.to_sql()
-        if where:
-            query = query.where(where)
-        with _unavailable(self.path, "vector_search"):
+        query = vector_query(table, query_vec, flt, limit)
+        with unavailable(self.path, "vector_search"):
             result = await query.to_arrow()
         records = await _offload(result.num_rows, table_to_records, result)
         distances = result.column("_distance").to_pylist()
-        hits = [IndexHit(r, 1.0 - float(d)) for r, d in zip(records, distances, strict=True)]
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return hits
+        return ranked_hits(records, [1.0 - float(d) for d in distances])
 
     async def fts_search(self, query: str, flt: IndexFilter, limit: int) -> list[IndexHit]:
         """BM25 search of ``text``; the query is reduced to plain terms and never raises for
@@ -430,22 +328,16 @@ class VectorIndex:
         fts_query = build_fts_query(query)
         if fts_query is None or limit <= 0:
             return []
-        search = table.query().nearest_to_text(fts_query).limit(limit)
-        where = flt.to_sql()
-        if where:
-            search = search.where(where)
-        with _unavailable(self.path, "fts_search"):
+        search = text_query(table, fts_query, flt, limit)
+        with unavailable(self.path, "fts_search"):
             result = await search.to_arrow()
         records = await _offload(result.num_rows, table_to_records, result)
-        scores = result.column("_score").to_pylist()
-        hits = [IndexHit(r, float(s)) for r, s in zip(records, scores, strict=True)]
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return hits
+        return ranked_hits(records, [float(s) for s in result.column("_score").to_pylist()])
 
     async def count(self, flt: IndexFilter | None = None) -> int:
         """Rows matching ``flt`` (all rows when ``None``)."""
         table = self._require()
-        with _unavailable(self.path, "count"):
+        with unavailable(self.path, "count"):
             return int(await table.count_rows(flt.to_sql() if flt is not None else None))
 
     async def scroll(
@@ -455,14 +347,8 @@ class VectorIndex:
         table = self._require()
         if limit <= 0:
             raise InvalidArgumentError("limit must be positive", {"limit": limit})
-        where = _and(
-            flt.to_sql() if flt is not None else None,
-            f"id > {sql_string(cursor)}" if cursor else None,
-        )
-        query = table.query().order_by([ColumnOrdering(column_name="id")]).limit(limit + 1)
-        if where:
-            query = query.where(where)
-        with _unavailable(self.path, "scroll"):
+        query = scroll_query(table, flt, limit, cursor)
+        with unavailable(self.path, "scroll"):
             result = await query.to_arrow()
         records = await _offload(result.num_rows, table_to_records, result)
         if len(records) > limit:
@@ -474,9 +360,9 @@ class VectorIndex:
         table = self._require()
         unique = list(dict.fromkeys(ids))
         found: dict[str, IndexRecord] = {}
-        with _unavailable(self.path, "get"):
-            for chunk in _chunks(unique):
-                result = await table.query().where(_in_list("id", chunk)).to_arrow()
+        with unavailable(self.path, "get"):
+            for chunk in chunks(unique):
+                result = await table.query().where(in_list("id", chunk)).to_arrow()
                 for record in await _offload(result.num_rows, table_to_records, result):
                     found[record.id] = record
         return [found[i] for i in unique if i in found]
@@ -488,7 +374,7 @@ class VectorIndex:
         where = flt.to_sql()
         if where:
             query = query.where(where)
-        with _unavailable(self.path, "uris"):
+        with unavailable(self.path, "uris"):
             result = await query.to_arrow()
         columns = [result.column(name).to_pylist() for name in ("uri", "level", "anchor")]
         return {(u, int(lvl), a or "") for u, lvl, a in zip(*columns, strict=True)}
@@ -504,20 +390,13 @@ class VectorIndex:
         written after an index was built are searched unindexed until :meth:`optimize`.
         """
         table = self._require()
-        with _unavailable(self.path, "ensure_indexes"):
-            by_column: dict[str, list[Any]] = {}
-            for config in await table.list_indices():
-                for column in config.columns:
-                    by_column.setdefault(column, []).append(config)
-            wanted: list[tuple[str, Any]] = []
-            fts = [c for c in by_column.get("text", []) if c.index_type == "FTS"]
-            if not fts or not fts_config_matches(getattr(fts[0], "index_details", None)):
-                wanted.append(("text", fts_config()))
-            wanted.extend((c, BTree()) for c in _SCALAR_INDEX_COLUMNS if c not in by_column)
+        with unavailable(self.path, "ensure_indexes"):
+            by_column = indexes_by_column(await table.list_indices())
+            wanted = missing_indexes(by_column)
             if "vector" not in by_column and await table.count_rows() > VECTOR_INDEX_MIN_ROWS:
                 wanted.append(("vector", IvfFlat(distance_type="cosine")))
             for column, config in wanted:
-                await _retry_conflicts(
+                await retry_conflicts(
                     partial(table.create_index, column, config=config, replace=True)
                 )
 
@@ -531,12 +410,12 @@ class VectorIndex:
             pending = (self._pending_commits, self._pending_rows)
             self._pending_commits = self._pending_rows = 0
             try:
-                with _unavailable(self.path, "optimize"):
-                    await _retry_conflicts(
-                        lambda: table.optimize(cleanup_older_than=_CLEANUP_OLDER_THAN)
+                with unavailable(self.path, "optimize"):
+                    await retry_conflicts(
+                        lambda: table.optimize(cleanup_older_than=CLEANUP_OLDER_THAN)
                     )
             except Exception as exc:
-                if not _is_conflict(exc):
+                if not is_conflict(exc):
                     raise
                 # writes kept winning: compaction is only deferred to the next run
                 self._pending_commits += pending[0]
@@ -578,40 +457,18 @@ class VectorIndex:
     async def stats(self) -> dict[str, Any]:
         """Rows, fragments, version, indexes, model, dimension, path and size on disk."""
         table = self._require()
-        with _unavailable(self.path, "stats"):
+        with unavailable(self.path, "stats"):
             table_stats = await table.stats()
             rows = int(await table.count_rows())
             version = int(await table.version())
             configs = await table.list_indices()
-        fragments = dict(table_stats.get("fragment_stats") or {})
-        indexes = [
-            {
-                "name": c.name,
-                "type": c.index_type,
-                "columns": list(c.columns),
-                "indexed_rows": getattr(c, "num_indexed_rows", None),
-                "unindexed_rows": getattr(c, "num_unindexed_rows", None),
-            }
-            for c in configs
-        ]
-        return {
-            "rows": rows,
-            "fragments": fragments.get("num_fragments"),
-            "small_fragments": fragments.get("num_small_fragments"),
-            "version": version,
-            "indexes": sorted(indexes, key=lambda i: str(i["name"])),
-            "model_id": self._model_id,
-            "dimension": self._dimension,
-            "path": str(self.path),
-            "data_bytes": table_stats.get("total_bytes"),
-            "size_bytes": await asyncio.to_thread(_dir_size, self.path),
-        }
-
-
-def _check_model(model_id: str, dimension: int) -> None:
-    if not model_id:
-        raise InvalidArgumentError("An embedding model id is required", {"model_id": model_id})
-    if int(dimension) <= 0:
-        raise InvalidArgumentError(
-            "The vector dimension must be positive", {"dimension": dimension}
+        return summarize_stats(
+            table_stats,
+            rows,
+            version,
+            configs,
+            model_id=self._model_id,
+            dimension=self._dimension,
+            path=self.path,
+            size_bytes=await asyncio.to_thread(dir_size, self.path),
         )
