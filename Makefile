@@ -16,7 +16,7 @@ PIP_QUIET := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2
 
 help:
 	@echo "make run   - create .venv, install, serve MCP + HTTP (+ chat bot) on $(HOST):$(PORT)"
-	@echo "make test  - create .venv, install .[dev], run ruff, mypy and pytest"
+	@echo "make test  - create .venv, install .[dev], run ruff, import-linter, mypy and pytest"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
