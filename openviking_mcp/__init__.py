@@ -15,9 +15,9 @@ client and the CLI never pay for the storage engine or the model runtimes they d
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from openviking_mcp._lazy import lazy_exports
 from openviking_mcp._version import __version__
 
 if TYPE_CHECKING:
@@ -55,15 +55,4 @@ _LAZY = {
     "Role": "openviking_mcp.contract.identity",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'openviking_mcp' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

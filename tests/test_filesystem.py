@@ -336,5 +336,8 @@ def test_closed_client_refuses_calls(workspace: Path) -> None:
     client = OpenViking(path=workspace)
     client.initialize()
     client.close()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(NotInitializedError, match="closed"):
         client.ls()
+    client.initialize()  # a closed client opens again
+    assert client.ls("viking://resources") == []
+    client.close()

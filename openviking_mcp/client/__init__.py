@@ -7,8 +7,9 @@ engine, the model runtimes or the server frameworks.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from openviking_mcp._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from openviking_mcp.client.embedded import AsyncOpenViking, OpenViking
@@ -23,15 +24,4 @@ _LAZY = {
     "OpenViking": "openviking_mcp.client.embedded",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'openviking_mcp.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

@@ -5,62 +5,64 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 from openviking_mcp.contract.images import sniff_image_type
 
-__all__ = ["FeedbackType", "chat_body", "feedback_body", "image_data_url"]
+__all__ = [
+    "CHAT_CALLS",
+    "CHAT_STREAMS",
+    "FeedbackType",
+    "chat_body",
+    "chat_payload",
+    "feedback_body",
+    "image_data_url",
+]
 
 FeedbackType = Literal["thumb_up", "thumb_down", "rating"]
 
-
-def chat_body(
-    message: str,
-    *,
-    session_id: str | None,
-    images: list[str] | None,
-    user_id: str | None,
-    need_reply: bool,
-    disabled_tools: list[str] | None,
-) -> dict[str, Any]:
-    """The ``ChatRequest`` body (``POST /chat``); fields left at ``None`` are not sent."""
-    payload: dict[str, Any] = {"message": message, "need_reply": need_reply}
-    if session_id is not None:
-        payload["session_id"] = session_id
-    if images:
-        payload["images"] = list(images)
-    if user_id is not None:
-        payload["user_id"] = user_id
-    if disabled_tools:
-        payload["disabled_tools"] = list(disabled_tools)
-    return payload
+CHAT_CALLS = {"chat": "chat", "chat_feedback": "chat_feedback", "bot_health": "bot_health"}
+"""The bot's client methods that answer once, and the operation behind each."""
+CHAT_STREAMS = {"chat_stream": "chat_start", "chat_resume": "chat_resume"}
+"""The bot's client methods that answer a stream of events, and the operation behind each."""
 
 
-def feedback_body(
-    session_id: str,
-    response_id: str,
-    feedback_type: FeedbackType,
-    *,
-    score: float | None,
-    reason: str | None,
-    text: str | None,
-) -> dict[str, Any]:
-    """The ``FeedbackRequest`` body (``POST /bot/v1/feedback``)."""
+def chat_body(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``ChatRequest`` body (``POST /chat``) from a chat method's arguments; fields left
+    at ``None`` or empty are not sent."""
     payload: dict[str, Any] = {
-        "session_id": session_id,
-        "response_id": response_id,
-        "feedback_type": feedback_type,
+        "message": args.get("message", ""),
+        "need_reply": args.get("need_reply", True),
     }
-    for name, value in (
-        ("feedback_score", score),
-        ("feedback_reason", reason),
-        ("feedback_text", text),
-    ):
-        if value is not None:
-            payload[name] = value
+    for name in ("session_id", "user_id"):
+        if args.get(name) is not None:
+            payload[name] = args[name]
+    for name in ("images", "disabled_tools"):
+        if args.get(name):
+            payload[name] = list(args[name])
     return payload
+
+
+def feedback_body(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``FeedbackRequest`` body (``POST /bot/v1/feedback``) from ``chat_feedback``'s
+    arguments (``score``, ``reason`` and ``text`` become ``feedback_*``)."""
+    payload = {name: args[name] for name in ("session_id", "response_id", "feedback_type")}
+    for name in ("score", "reason", "text"):
+        if args.get(name) is not None:
+            payload[f"feedback_{name}"] = args[name]
+    return payload
+
+
+def chat_payload(method: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body of the bot operation behind the client method ``method``."""
+    if method in ("chat", "chat_stream"):
+        return chat_body(args)
+    if method == "chat_feedback":
+        return feedback_body(args)
+    return {k: v for k, v in args.items() if k != "last_index" and v is not None}
 
 
 def image_data_url(path: str | os.PathLike[str]) -> str:

@@ -1,5 +1,4 @@
-"""The bot over HTTP: the chat calls of :class:`~._http_calls.CallBuilder` and the streaming
-methods of both HTTP clients, with the embedded client's signatures.
+"""The bot's streams over HTTP: how both HTTP clients follow a turn's events.
 
 The bot's routes answer raw JSON (no envelope) and stream server-sent events: an ``id: N``
 line (the event's index in its turn) and a ``data: {event, data, timestamp}`` line per event,
@@ -14,32 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
 
-from openviking_mcp.client._chat_wire import FeedbackType, chat_body, feedback_body
-from openviking_mcp.client._http_base import Call, call, segment, unwrap
+from openviking_mcp.client._chat_wire import chat_payload
+from openviking_mcp.client._http_base import segment, unwrap
 from openviking_mcp.client._ovcli import ClientSettings
+from openviking_mcp.client._sync import arguments
 from openviking_mcp.contract.errors import ConflictError, ConnectionFailedError, InternalError
 
 __all__ = [
     "RESUME_ATTEMPTS",
     "RESUME_BACKOFF",
     "AsyncChatStreams",
-    "ChatCalls",
     "SSEParser",
-    "SyncChatStreams",
 ]
 
-_CHAT = "/chat"
 _STREAM = "/chat/stream"
 _RESUME = "/chat/stream/resume"
-_FEEDBACK = "/bot/v1/feedback"
-_HEALTH = "/bot/v1/health"
 _SESSION_HEADER = "X-VikingBot-Session-ID"
 _RESPONSE_HEADER = "X-VikingBot-Response-ID"
 
@@ -49,51 +43,6 @@ RESUME_ATTEMPTS = 3
 RESUME_BACKOFF = (0.2, 0.5, 1.0)
 # The server sends a keep-alive every 15 s: a stream may be read for longer than a normal call.
 _MIN_STREAM_READ = 45.0
-
-
-class ChatCalls:
-    """``POST /chat``, ``POST /bot/v1/feedback`` and ``GET /bot/v1/health`` (raw JSON)."""
-
-    def chat(
-        self,
-        message: str = "",
-        *,
-        session_id: str | None = None,
-        images: list[str] | None = None,
-        user_id: str | None = None,
-        need_reply: bool = True,
-        disabled_tools: list[str] | None = None,
-    ) -> Call[dict[str, Any]]:
-        """``POST /chat``: the whole turn. It waits for the model without a read limit (the
-        server ends a turn that makes no progress for ``bot.timeout`` seconds)."""
-        payload = chat_body(
-            message,
-            session_id=session_id,
-            images=images,
-            user_id=user_id,
-            need_reply=need_reply,
-            disabled_tools=disabled_tools,
-        )
-        return call("POST", _CHAT, json=payload, waits=True)
-
-    def chat_feedback(
-        self,
-        session_id: str,
-        response_id: str,
-        feedback_type: FeedbackType,
-        *,
-        score: float | None = None,
-        reason: str | None = None,
-        text: str | None = None,
-    ) -> Call[dict[str, Any]]:
-        payload = feedback_body(
-            session_id, response_id, feedback_type, score=score, reason=reason, text=text
-        )
-        return call("POST", _FEEDBACK, json=payload)
-
-    def bot_health(self) -> Call[dict[str, Any]]:
-        """``GET /bot/v1/health`` (503 ``UNAVAILABLE`` when the server runs without the bot)."""
-        return call("GET", _HEALTH)
 
 
 # -- server-sent events ----------------------------------------------------------------------
@@ -168,6 +117,35 @@ class _Turn:
     last_index: int = -1
     finished: bool = False
     attempts: int = 0
+    delivered: bool = False
+    parser: SSEParser = field(default_factory=SSEParser)
+
+    def connect(self, response: httpx.Response) -> None:
+        """A (re)connected stream: check it is this turn, and read its events afresh."""
+        self.opened(response)
+        self.parser = SSEParser()
+        self.delivered = False
+
+    def take(self, line: str) -> dict[str, Any] | None:
+        """The event a line completes, if it is new."""
+        event = self.parser.feed(line)
+        if event is None or not self.accept(event):
+            return None
+        self.delivered = True
+        return event
+
+    def closed(self, request: _Request) -> BaseException | None:
+        """The server closed the stream before the ``response`` event: ``None`` when the turn
+        is over anyway (a resume with nothing new), else the problem to retry on."""
+        return None if self.ended(request, self.delivered) else _Dropped()
+
+    def broken(
+        self, exc: httpx.TransportError, fail: Callable[[httpx.TransportError], Exception]
+    ) -> BaseException:
+        """The connection failed: a turn the server never named cannot be resumed."""
+        if not self.resumable:
+            raise fail(exc) from exc
+        return exc
 
     @property
     def resumable(self) -> bool:
@@ -232,123 +210,34 @@ class _Turn:
         return _Request("GET", f"{_RESUME}/{segment(self.session_id)}", params=params)
 
 
-def _stream_timeout(settings: ClientSettings) -> httpx.Timeout:
-    return httpx.Timeout(max(settings.timeout, _MIN_STREAM_READ), connect=settings.timeout)
+def _stream_args(request: _Request, settings: ClientSettings) -> dict[str, Any]:
+    """``httpx`` stream arguments of a request: a read timeout past the keep-alive period."""
+    timeout = httpx.Timeout(max(settings.timeout, _MIN_STREAM_READ), connect=settings.timeout)
+    fields = {"params": request.params, "json": request.json, "timeout": timeout}
+    return {"method": request.method, "url": request.path, **fields}
 
 
-def _refused(response: httpx.Response) -> NoReturn:
-    """Raise the typed error of a stream request the server refused (its error answer)."""
+def _refused(response: httpx.Response, body: bytes) -> NoReturn:
+    """Raise the typed error of a stream request the server refused (its ``body``, read)."""
     unwrap(response)
     raise InternalError(f"HTTP {response.status_code}", {"http_status": response.status_code})
 
 
-def _start(
-    message: str,
-    *,
-    session_id: str | None,
-    images: list[str] | None,
-    user_id: str | None,
-    need_reply: bool,
-    disabled_tools: list[str] | None,
-) -> tuple[_Request, _Turn]:
-    payload = chat_body(
-        message,
-        session_id=session_id,
-        images=images,
-        user_id=user_id,
-        need_reply=need_reply,
-        disabled_tools=disabled_tools,
-    )
-    turn = _Turn(session_id, user_id)
-    return _Request("POST", _STREAM, json=payload), turn
-
-
-def _resume(session_id: str, last_index: int, user_id: str | None) -> tuple[_Request, _Turn]:
-    turn = _Turn(session_id, user_id, last_index=last_index)
+def _opening(name: str, args: dict[str, Any]) -> tuple[_Request, _Turn]:
+    """The first request of the stream method ``name`` (``chat_stream`` starts a turn,
+    ``chat_resume`` joins the session's turn after ``last_index``) and the turn to follow."""
+    session_id, user_id = args.get("session_id"), args.get("user_id")
+    if name == "chat_stream":
+        return _Request("POST", _STREAM, json=chat_payload(name, args)), _Turn(session_id, user_id)
+    turn = _Turn(session_id, user_id, last_index=args.get("last_index", -1))
     return turn.resume(), turn
 
 
 # -- the clients' streaming methods ----------------------------------------------------------
 
 
-class SyncChatStreams:
-    """``chat_stream`` and ``chat_resume`` of :class:`~.http.SyncHTTPClient`."""
-
-    settings: ClientSettings
-
-    def _client(self) -> httpx.Client:
-        raise NotImplementedError
-
-    def _fail(self, exc: httpx.TransportError) -> Exception:
-        raise NotImplementedError
-
-    def chat_stream(
-        self,
-        message: str = "",
-        *,
-        session_id: str | None = None,
-        images: list[str] | None = None,
-        user_id: str | None = None,
-        need_reply: bool = True,
-        disabled_tools: list[str] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """``POST /chat/stream``: the turn's events ``{index, event, data, timestamp}`` as they
-        come, ending with ``response``; a dropped connection is resumed (module docs)."""
-        request, turn = _start(
-            message,
-            session_id=session_id,
-            images=images,
-            user_id=user_id,
-            need_reply=need_reply,
-            disabled_tools=disabled_tools,
-        )
-        return self._follow(request, turn)
-
-    def chat_resume(
-        self, session_id: str, *, last_index: int = -1, user_id: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """``GET /chat/stream/resume/{session_id}``: the events after ``last_index``, then the
-        rest as they come (``NotFoundError`` when the session has no recent turn)."""
-        request, turn = _resume(session_id, last_index, user_id)
-        return self._follow(request, turn)
-
-    def _follow(self, request: _Request, turn: _Turn) -> Iterator[dict[str, Any]]:
-        while True:
-            problem: BaseException
-            delivered = False
-            try:
-                with self._client().stream(
-                    request.method,
-                    request.path,
-                    params=request.params,
-                    json=request.json,
-                    timeout=_stream_timeout(self.settings),
-                ) as response:
-                    if not response.is_success:
-                        response.read()
-                        _refused(response)
-                    turn.opened(response)
-                    parser = SSEParser()
-                    for line in response.iter_lines():
-                        event = parser.feed(line)
-                        if event is not None and turn.accept(event):
-                            delivered = True
-                            yield event
-                            if turn.finished:
-                                return
-                if turn.ended(request, delivered):
-                    return
-                problem = _Dropped()
-            except httpx.TransportError as exc:
-                if not turn.resumable:
-                    raise self._fail(exc) from exc
-                problem = exc
-            time.sleep(turn.retry(problem, self.settings))
-            request = turn.resume()
-
-
 class AsyncChatStreams:
-    """``chat_stream`` and ``chat_resume`` of :class:`~.http.AsyncHTTPClient`."""
+    """The streams of :class:`~.http.AsyncHTTPClient` (``chat_stream``, ``chat_resume``)."""
 
     settings: ClientSettings
 
@@ -358,66 +247,26 @@ class AsyncChatStreams:
     def _fail(self, exc: httpx.TransportError) -> Exception:
         raise NotImplementedError
 
-    def chat_stream(
-        self,
-        message: str = "",
-        *,
-        session_id: str | None = None,
-        images: list[str] | None = None,
-        user_id: str | None = None,
-        need_reply: bool = True,
-        disabled_tools: list[str] | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """``POST /chat/stream``: the turn's events ``{index, event, data, timestamp}`` as they
-        come, ending with ``response``; a dropped connection is resumed (module docs)."""
-        request, turn = _start(
-            message,
-            session_id=session_id,
-            images=images,
-            user_id=user_id,
-            need_reply=need_reply,
-            disabled_tools=disabled_tools,
-        )
-        return self._follow(request, turn)
-
-    def chat_resume(
-        self, session_id: str, *, last_index: int = -1, user_id: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """``GET /chat/stream/resume/{session_id}``: the events after ``last_index``, then the
-        rest as they come (``NotFoundError`` when the session has no recent turn)."""
-        request, turn = _resume(session_id, last_index, user_id)
-        return self._follow(request, turn)
+    def _stream(self, name: str, values: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        return self._follow(*_opening(name, arguments(values)))
 
     async def _follow(self, request: _Request, turn: _Turn) -> AsyncIterator[dict[str, Any]]:
+        problem: BaseException | None
         while True:
-            problem: BaseException
-            delivered = False
             try:
-                async with self._client().stream(
-                    request.method,
-                    request.path,
-                    params=request.params,
-                    json=request.json,
-                    timeout=_stream_timeout(self.settings),
-                ) as response:
-                    if not response.is_success:
-                        await response.aread()
-                        _refused(response)
-                    turn.opened(response)
-                    parser = SSEParser()
-                    async for line in response.aiter_lines():
-                        event = parser.feed(line)
-                        if event is not None and turn.accept(event):
-                            delivered = True
+                async with self._client().stream(**_stream_args(request, self.settings)) as resp:
+                    if not resp.is_success:
+                        _refused(resp, await resp.aread())
+                    turn.connect(resp)
+                    async for line in resp.aiter_lines():
+                        if (event := turn.take(line)) is not None:
                             yield event
                             if turn.finished:
                                 return
-                if turn.ended(request, delivered):
-                    return
-                problem = _Dropped()
+                problem = turn.closed(request)
             except httpx.TransportError as exc:
-                if not turn.resumable:
-                    raise self._fail(exc) from exc
-                problem = exc
+                problem = turn.broken(exc, self._fail)
+            if problem is None:
+                return
             await asyncio.sleep(turn.retry(problem, self.settings))
             request = turn.resume()

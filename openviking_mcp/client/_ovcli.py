@@ -17,15 +17,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from openviking_mcp.contract.errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CLI_CONFIG_ENV",
     "DEFAULT_CLI_CONFIG_PATH",
     "DEFAULT_TIMEOUT",
     "ClientSettings",
+    "ConnectOptions",
+    "HTTPClientOptions",
     "OVCLIConfig",
     "find_ovcli_file",
     "load_ovcli_config",
@@ -151,6 +156,23 @@ class ClientSettings:
             headers["X-OpenViking-User"] = self.user
         headers.update(self.extra_headers)
         return headers
+
+
+class ConnectOptions(TypedDict, total=False):
+    """The keyword options of the HTTP clients (what ``ovcli.conf`` can also give)."""
+
+    account: str | None
+    user: str | None
+    timeout: float
+    extra_headers: Mapping[str, str] | None
+    config_file: str | os.PathLike[str] | None
+
+
+class HTTPClientOptions(ConnectOptions, total=False):
+    """The keyword options of the HTTP clients: the connection's, and ``transport``, which
+    replaces httpx's network transport (``httpx.MockTransport``, ``httpx.ASGITransport``)."""
+
+    transport: httpx.AsyncBaseTransport | None
 
 
 def resolve_settings(

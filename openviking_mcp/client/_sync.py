@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-__all__ = ["SyncCaller", "arguments", "blocking"]
+__all__ = ["SyncCaller", "arguments", "blocking", "streaming"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -19,11 +19,27 @@ class SyncCaller:
     def _call_sync(self, name: str, arguments: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def _stream_sync(self, name: str, arguments: dict[str, Any]) -> Iterator[Any]:
+        raise NotImplementedError
+
 
 def arguments(values: Mapping[str, Any]) -> dict[str, Any]:
     """A method's arguments as sent: without ``self`` and without those left at ``None`` (the
     operation's own default applies)."""
     return {k: v for k, v in values.items() if k != "self" and v is not None}
+
+
+def _bound(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """A call's arguments by name, defaults applied and ``**options`` spread out."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    for name, param in signature.parameters.items():
+        if param.kind is param.VAR_KEYWORD:
+            values.update(values.pop(name, {}))
+    return values
 
 
 def blocking(
@@ -36,10 +52,25 @@ def blocking(
 
     @functools.wraps(method)
     def call(self: SyncCaller, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        return cast(T, self._call_sync(name, dict(bound.arguments)))
+        return cast(T, self._call_sync(name, _bound(signature, (self, *args), kwargs)))
+
+    return call
+
+
+def streaming(
+    method: Callable[Concatenate[Any, P], AsyncIterator[T]],
+) -> Callable[Concatenate[SyncCaller, P], Iterator[T]]:
+    """The blocking method of an async-iterator method: a plain iterator over the client's
+    ``_stream_sync`` (same parameters and docs)."""
+    signature = inspect.signature(method)
+    name = method.__name__
+
+    @functools.wraps(method)
+    def call(self: SyncCaller, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        return cast(Iterator[T], self._stream_sync(name, _bound(signature, (self, *args), kwargs)))
 
     returns = signature.return_annotation
+    if isinstance(returns, str) and returns.startswith("AsyncIterator["):
+        returns = returns[len("Async") :]
     call.__dict__["__signature__"] = signature.replace(return_annotation=returns)
     return call

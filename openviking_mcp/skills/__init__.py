@@ -10,8 +10,9 @@ the HTTP clients use) never pays for the skill models, YAML or the MCP conversio
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from openviking_mcp._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from openviking_mcp.skills.bundles import (
@@ -74,15 +75,4 @@ _LAZY = {
     "split_front_matter": "openviking_mcp.skills.skill_md",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'openviking_mcp.skills' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

@@ -183,7 +183,7 @@ def slow_server(workspace: Path) -> Iterator[str]:
         yield url
 
 
-def _sync(url: str, transport: httpx.BaseTransport | None = None) -> SyncHTTPClient:
+def _sync(url: str, transport: httpx.AsyncBaseTransport | None = None) -> SyncHTTPClient:
     return SyncHTTPClient(url, "unused", timeout=30.0, extra_headers={}, transport=transport)
 
 
@@ -283,25 +283,6 @@ def _cut_at(buffer: bytes, keep: int) -> int | None:
     return None
 
 
-class _CutStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, keep: int, error: type[Exception]) -> None:
-        self.inner, self.keep, self.error = inner, keep, error
-
-    def __iter__(self) -> Iterator[bytes]:
-        buffer = b""
-        for chunk in self.inner:
-            buffer += chunk
-            cut = _cut_at(buffer, self.keep)
-            if cut is not None:
-                yield buffer[:cut]
-                self.inner.close()  # really hang up on the server
-                raise self.error("peer closed connection without sending complete message body")
-        raise AssertionError("the turn ended before the cut")
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 class _AsyncCutStream(httpx.AsyncByteStream):
     def __init__(self, inner: httpx.AsyncByteStream, keep: int, error: type[Exception]) -> None:
         self.inner, self.keep, self.error = inner, keep, error
@@ -321,28 +302,10 @@ class _AsyncCutStream(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
-class _Cutter(httpx.BaseTransport):
-    """The network, but the first ``POST /chat/stream`` breaks off after ``keep`` events."""
-
-    def __init__(self, keep: int, error: type[Exception]) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.keep, self.error = keep, error
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        response = self.inner.handle_request(request)
-        if request.url.path != "/chat/stream" or len(self.requests) > 1:
-            return response
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        stream = _CutStream(response.stream, self.keep, self.error)
-        return httpx.Response(response.status_code, headers=response.headers, stream=stream)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 class _AsyncCutter(httpx.AsyncBaseTransport):
+    """The network, but the first ``POST /chat/stream`` breaks off after ``keep`` events (both
+    HTTP clients run on ``httpx.AsyncClient``)."""
+
     def __init__(self, keep: int, error: type[Exception]) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.keep, self.error = keep, error
@@ -378,7 +341,7 @@ def _check_resumed(events: list[dict[str, Any]], requests: list[httpx.Request]) 
 def test_sync_stream_resumes_after_a_dropped_connection(
     slow_server: str, error: type[Exception]
 ) -> None:
-    cutter = _Cutter(keep=2, error=error)
+    cutter = _AsyncCutter(keep=2, error=error)
     with _sync(slow_server, cutter) as ov:
         events = list(ov.chat_stream("tell me", session_id="drop-1"))
     _check_resumed(events, cutter.requests)
@@ -395,8 +358,8 @@ async def test_async_stream_resumes_after_a_dropped_connection(slow_server: str)
 # -- when resuming is impossible -------------------------------------------------------------
 
 
-class _Broken(httpx.SyncByteStream):
-    def __iter__(self) -> Iterator[bytes]:
+class _Broken(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         yield b'id: 0\ndata: {"event":"iteration","data":{},"timestamp":"t"}\n\n'
         yield b'id: 1\ndata: {"event":"content_delta","data":"Hel'
         raise httpx.RemoteProtocolError("peer closed connection")
