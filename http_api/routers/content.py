@@ -1,5 +1,5 @@
-"""Content: ``/api/v1/content/read``, ``/abstract``, ``/overview``, ``/download``, ``/write`` and
-``/reindex`` (seed 000, §4.4).
+"""Content: ``/api/v1/content/read``, ``/abstract``, ``/overview``, ``/level``, ``/download``,
+``/write``, ``/edit`` and ``/reindex``.
 
 ``read``, ``abstract`` and ``overview`` answer with a string; ``download`` with the file's exact
 bytes (``application/octet-stream``, ``Content-Disposition: attachment; filename*=UTF-8''…``).
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.contract.content import WriteMode
+from openviking_mcp.contract.content import Level, WriteMode
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.resources import ProcessingMode
 
@@ -84,6 +84,17 @@ async def abstract(request: Request, service: Service, caller: Caller, uri: Uri)
 @router.get("/overview", summary="L1 overview of a directory (or a file's directory)")
 async def overview(request: Request, service: Service, caller: Caller, uri: Uri) -> JSONResponse:
     return envelope.ok(request, await service.overview(caller, uri))
+
+
+@router.get("/level", summary="A file or directory at one tier: abstract, overview or full")
+async def level(
+    request: Request,
+    service: Service,
+    caller: Caller,
+    uri: Uri,
+    level: Annotated[Level, Query(description="abstract (L0), overview (L1) or full.")] = "full",
+) -> JSONResponse:
+    return envelope.ok(request, await service.read_level(caller, uri, level))
 
 
 @router.get(

@@ -158,8 +158,9 @@ OPERATIONS = (
         PrivacyTargetRequest,
         bool,
         ("category", "target_key"),
-        Route("DELETE", _TARGET),
-        doc="Remove a config with its history; ``True`` if it existed.",
+        None,
+        doc="Remove a config with its history; ``True`` if it existed (not over HTTP: the "
+        "original's API has no such route).",
     ),
     Operation(
         "privacy_values",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp import SyncHTTPClient
-from openviking_mcp.contract.errors import NotFoundError
+from openviking_mcp.contract.errors import NotFoundError, UnimplementedError
 from tests.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,10 @@ def test_write_read_ls_and_errors(ov: SyncHTTPClient) -> None:
     names = [entry["name"] for entry in ov.ls("viking://resources/e2e")]
     assert "todo.md" in names
     assert ov.stat("viking://resources/e2e/todo.md")["isDir"] is False
+    full = ov.read_level("viking://resources/e2e/todo.md")  # GET /api/v1/content/level
+    assert (full["level"], full["text"]) == ("full", "- ship it\n- test it\n")
+    with pytest.raises(UnimplementedError, match="not served over HTTP"):
+        ov.delete_privacy_config("skill", "x")  # no route: refused before any request
     with pytest.raises(NotFoundError) as caught:
         ov.read("viking://resources/e2e/missing.md")
     assert caught.value.code == "NOT_FOUND"
