@@ -29,10 +29,17 @@ def arguments(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k != "self" and v is not None}
 
 
+@functools.cache
+def _signature(method: Callable[..., Any]) -> inspect.Signature:
+    """A method's signature, worked out on its first call (not when the client is imported)."""
+    return inspect.signature(method)
+
+
 def _bound(
-    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+    method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
     """A call's arguments by name, defaults applied and ``**options`` spread out."""
+    signature = _signature(method)
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     values = dict(bound.arguments)
@@ -47,12 +54,11 @@ def blocking(
 ) -> Callable[Concatenate[SyncCaller, P], T]:
     """The blocking method of an async operation method (same signature and docs): its bound
     arguments go to the client's ``_call_sync``."""
-    signature = inspect.signature(method)
     name = method.__name__
 
     @functools.wraps(method)
     def call(self: SyncCaller, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return cast(T, self._call_sync(name, _bound(signature, (self, *args), kwargs)))
+        return cast(T, self._call_sync(name, _bound(method, (self, *args), kwargs)))
 
     return call
 
@@ -67,7 +73,7 @@ def streaming(
 
     @functools.wraps(method)
     def call(self: SyncCaller, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
-        return cast(Iterator[T], self._stream_sync(name, _bound(signature, (self, *args), kwargs)))
+        return cast(Iterator[T], self._stream_sync(name, _bound(method, (self, *args), kwargs)))
 
     returns = signature.return_annotation
     if isinstance(returns, str) and returns.startswith("AsyncIterator["):
