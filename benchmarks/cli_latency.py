@@ -12,7 +12,7 @@ warm-up and prints the median and minimum wall time of each:
 Every run is a fresh process with ``HOME`` pointing at a temporary folder (no ``ovcli.conf``,
 no ``ov.conf``) and no ``OPENVIKING_*`` variables.
 
-    .venv/bin/python benchmarks/cli_latency.py [--runs 10]
+    .venv/bin/python benchmarks/cli_latency.py [--runs 10] [--tree OTHER_CHECKOUT]
 
 Prints one table; copy it, with the machine and date, into benchmarks/RESULTS.md.
 """
@@ -44,9 +44,11 @@ def _exe() -> str:
     return str(Path(sys.executable).with_name("openviking-mcp"))
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, tree: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING")}
     env["HOME"] = str(home)
+    if tree:  # another checkout's code, run with this venv's dependencies
+        env["PYTHONPATH"] = str(Path(tree).resolve())
     return env
 
 
@@ -88,12 +90,16 @@ def _time(args: list[str], env: dict[str, str], runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs of each command")
+    parser.add_argument(
+        "--tree",
+        help="time another checkout of the project (e.g. a git worktree of an older commit)",
+    )
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="ov-cli-bench-"))
     home = root / "home"
     home.mkdir()
-    env = _env(home)
+    env = _env(home, args.tree)
     port = _free_port()
     proc = _start_server(root / "server-data", port, env)
     url = f"http://127.0.0.1:{port}"
