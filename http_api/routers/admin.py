@@ -33,49 +33,76 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import admin as admin_contract
 from openviking_mcp.contract.errors import PermissionDeniedError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.service import ContextService
 
 __all__ = [
-    "CreateAccountRequest",
-    "CreateUserRequest",
-    "RegenerateKeyRequest",
-    "SetRoleRequest",
+    "CreateAccountBody",
+    "CreateUserBody",
+    "RegenerateKeyBody",
+    "SetRoleBody",
     "router",
 ]
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-class CreateAccountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    account_id: str = Field(description="The new account (workspace).")
-    admin_user_id: str = Field(description="Its first user, who becomes its ADMIN.")
+def _not_in_body(value: object) -> object:
+    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
 
 
-class CreateUserRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: str
-    role: str = Field(default="user", description="'user' or 'admin'.")
+# A field of the operation that the route takes from its URL path: left out of the body schema
+# and of ``model_dump``, and refused in the body with the error of any unknown field.
+_FromPath = Annotated[SkipJsonSchema[str], BeforeValidator(_not_in_body), Field(exclude=True)]
 
 
-class SetRoleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Body models are built at import (``defer_build=False``, unlike the contract's lazy
+# requests): FastAPI validates a body through a TypeAdapter, which warns about its
+# ``Body()`` alias while the model's schema is still deferred.
+class CreateAccountBody(admin_contract.CreateAccountRequest):
+    """Body of ``POST /accounts``."""
 
-    role: str = Field(description="'user' or 'admin' (never 'root').")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
-class RegenerateKeyRequest(BaseModel):
-    """Empty: keys are random (the original's ``seed`` is not supported)."""
+class CreateUserBody(admin_contract.CreateUserRequest):
+    """Body of ``POST /accounts/{account_id}/users``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    account_id: _FromPath = ""
+
+
+class SetRoleBody(admin_contract.SetUserRoleRequest):
+    """Body of ``PUT /accounts/{account_id}/users/{user_id}/role``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    account_id: _FromPath = ""
+    user_id: _FromPath = ""
+
+
+class RegenerateKeyBody(admin_contract.UserRequest):
+    """Body of ``POST /accounts/{account_id}/users/{user_id}/key``, optional and empty: keys
+    are random (the original's ``seed`` is not supported)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    account_id: _FromPath = ""
+    user_id: _FromPath = ""
+
+
+def _arguments(body: BaseModel | None, **from_path: str) -> dict[str, Any]:
+    """The operation's arguments: the body's fields and those the route takes from its path."""
+    return {**(body.model_dump() if body is not None else {}), **from_path}
 
 
 def _require_root(service: ContextService, caller: RequestContext, action: str) -> None:
@@ -103,10 +130,10 @@ def _shown_key(service: ContextService, result: dict[str, Any]) -> dict[str, Any
 
 @router.post("/accounts", summary="Create an account and its first ADMIN (ROOT)")
 async def create_account(
-    body: CreateAccountRequest, request: Request, service: Service, caller: Caller
+    body: CreateAccountBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
     _require_root(service, caller, "Creating an account")
-    result = await service.create_account(caller, body.account_id, body.admin_user_id)
+    result = await service.call(caller, "create_account", _arguments(body))
     return envelope.ok(request, _shown_key(service, result))
 
 
@@ -127,12 +154,12 @@ async def delete_account(
 @router.post("/accounts/{account_id}/users", summary="Register a user (ROOT or the ADMIN)")
 async def create_user(
     account_id: str,
-    body: CreateUserRequest,
+    body: CreateUserBody,
     request: Request,
     service: Service,
     caller: Caller,
 ) -> JSONResponse:
-    result = await service.create_user(caller, account_id, body.user_id, body.role)
+    result = await service.call(caller, "create_user", _arguments(body, account_id=account_id))
     return envelope.ok(request, _shown_key(service, result))
 
 
@@ -168,13 +195,14 @@ async def delete_user(
 async def set_user_role(
     account_id: str,
     user_id: str,
-    body: SetRoleRequest,
+    body: SetRoleBody,
     request: Request,
     service: Service,
     caller: Caller,
 ) -> JSONResponse:
     _require_root(service, caller, "Changing a role")
-    return envelope.ok(request, await service.set_user_role(caller, account_id, user_id, body.role))
+    arguments = _arguments(body, account_id=account_id, user_id=user_id)
+    return envelope.ok(request, await service.call(caller, "set_user_role", arguments))
 
 
 @router.post(
@@ -187,7 +215,8 @@ async def regenerate_key(
     request: Request,
     service: Service,
     caller: Caller,
-    body: Annotated[RegenerateKeyRequest | None, Body()] = None,
+    body: Annotated[RegenerateKeyBody | None, Body()] = None,
 ) -> JSONResponse:
-    result = await service.regenerate_user_key(caller, account_id, user_id)
+    arguments = _arguments(body, account_id=account_id, user_id=user_id)
+    result = await service.call(caller, "regenerate_user_key", arguments)
     return envelope.ok(request, _shown_key(service, result))

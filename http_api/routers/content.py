@@ -12,52 +12,72 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.contract.content import Level, WriteMode
+from openviking_mcp.contract import content as content_contract
+from openviking_mcp.contract import resources as resources_contract
+from openviking_mcp.contract.content import Level
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.resources import ProcessingMode
 
-__all__ = ["ReindexRequest", "WriteRequest", "router"]
+__all__ = [
+    "EditBody",
+    "ReindexBody",
+    "WriteBody",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
 
 Uri = Annotated[str, Query(description="A viking:// URI.")]
+#: The reindex modes the route takes: the operation's, and ``prune_orphans``.
+ReindexMode = Literal["vectors_only", "semantic_and_vectors", "prune_orphans"]
+#: The routes refuse a timeout that is not positive (400 on ``body.timeout``).
+Timeout = Annotated[float | None, Field(gt=0, description="Seconds to wait at most.")]
 
 
-class WriteRequest(BaseModel):
+# The contract's models defer building their validators, which FastAPI's body fields do not
+# support (it warns that the body's alias has no effect): the bodies are built at import.
+class WriteBody(content_contract.WriteRequest):
     """Body of ``POST /api/v1/content/write`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
-    uri: str
-    content: str
-    mode: WriteMode = Field(
-        default="replace",
-        description="replace/append need an existing file (404); create a new path (409).",
-    )
-    wait: bool = False
-    timeout: float | None = Field(default=None, gt=0)
+    timeout: Timeout = None
+    # Accepted for compatibility; the file's tiers and vectors are refreshed either way.
     processing_mode: ProcessingMode = Field(
         default="semantic_and_vectors",
         description="Accepted for compatibility; the file's tiers and vectors are refreshed.",
     )
+    # Accepted for compatibility; no telemetry is reported.
     telemetry: bool | dict[str, Any] = False
 
 
-class ReindexRequest(BaseModel):
+class EditBody(content_contract.EditRequest):
+    """Body of ``POST /api/v1/content/edit`` (this project's route, as the MCP ``edit`` tool;
+    unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    # The route refuses an empty ``old_string`` (400 on ``body.old_string``).
+    old_string: str = Field(min_length=1)
+    timeout: Timeout = None
+
+
+class ReindexBody(resources_contract.ReindexRequest):
     """Body of ``POST /api/v1/content/reindex`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
+    # The route needs a URI (the operation defaults to ``viking://``).
     uri: str
-    mode: Literal["vectors_only", "semantic_and_vectors", "prune_orphans"] = "vectors_only"
-    wait: bool = True
-    timeout: float | None = Field(default=None, gt=0)
+    # The route also takes ``prune_orphans`` (and answers it as unimplemented).
+    mode: ReindexMode = "vectors_only"  # type: ignore[assignment]  # wider than the operation's
+    timeout: Timeout = None
+    # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``, tags are refused.
     dry_run: bool = False
-    recursive: bool = True
     tags: list[str] | None = None
     tag_mode: str | None = None
 
@@ -121,50 +141,25 @@ async def download(service: Service, caller: Caller, uri: Uri) -> Response:
 
 @router.post("/write", summary="Write a text file and refresh its tiers and vectors")
 async def write(
-    request: Request, body: WriteRequest, service: Service, caller: Caller
+    request: Request, body: WriteBody, service: Service, caller: Caller
 ) -> JSONResponse:
     """``{uri, context_type, mode, written_bytes, content_updated, semantic_status,
     vector_status, task_id?}``; statuses are ``queued``, ``complete`` or ``skipped``."""
-    result = await service.write(
-        caller, body.uri, body.content, mode=body.mode, wait=body.wait, timeout=body.timeout
-    )
-    return envelope.ok(request, result)
-
-
-class EditRequest(BaseModel):
-    """Body of ``POST /api/v1/content/edit`` (this project's route, as the MCP ``edit`` tool)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    uri: str
-    old_string: str = Field(min_length=1)
-    new_string: str
-    replace_all: bool = False
-    wait: bool = False
-    timeout: float | None = Field(default=None, gt=0)
+    fields = body.model_dump(include=set(content_contract.WriteRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "write", fields))
 
 
 @router.post("/edit", summary="Replace an exact string in a text file")
-async def edit(
-    request: Request, body: EditRequest, service: Service, caller: Caller
-) -> JSONResponse:
+async def edit(request: Request, body: EditBody, service: Service, caller: Caller) -> JSONResponse:
     """``{uri, replacements, written_bytes, changed, ...indexing status}``; 0 matches, or
     several without ``replace_all``, is 400."""
-    result = await service.edit(
-        caller,
-        body.uri,
-        body.old_string,
-        body.new_string,
-        replace_all=body.replace_all,
-        wait=body.wait,
-        timeout=body.timeout,
-    )
-    return envelope.ok(request, result)
+    fields = body.model_dump(include=set(content_contract.EditRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "edit", fields))
 
 
 @router.post("/reindex", summary="Rebuild the index (and optionally L0/L1) under a URI")
 async def reindex(
-    request: Request, body: ReindexRequest, service: Service, caller: Caller
+    request: Request, body: ReindexBody, service: Service, caller: Caller
 ) -> JSONResponse:
     if body.dry_run and body.mode != "prune_orphans":
         raise InvalidArgumentError(
@@ -177,12 +172,5 @@ async def reindex(
         )
     if body.tags or body.tag_mode:
         raise UnimplementedError("Reindexing with tags is not supported", {"field": "tags"})
-    result = await service.reindex(
-        caller,
-        body.uri,
-        mode=body.mode,
-        wait=body.wait,
-        timeout=body.timeout,
-        recursive=body.recursive,
-    )
-    return envelope.ok(request, result)
+    fields = body.model_dump(include=set(resources_contract.ReindexRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "reindex", fields))

@@ -12,13 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
 
-__all__ = ["MkdirRequest", "MoveRequest", "router"]
+__all__ = ["MkdirBody", "MvBody", "router"]
 
 router = APIRouter(prefix="/api/v1/fs", tags=["fs"])
 
@@ -33,18 +34,18 @@ def _node_limit(node_limit: int | None, limit: int | None) -> int:
     return limit if limit is not None else 1000
 
 
-class MkdirRequest(BaseModel):
+# The contract's models defer building their validators, which FastAPI's body fields do not
+# support (it warns that the body's alias has no effect): the bodies are built at import.
+class MkdirBody(fs_contract.MkdirRequest):
     """Body of ``POST /api/v1/fs/mkdir`` (unknown fields are ignored)."""
 
-    uri: str
-    description: str | None = Field(default=None, description="Written as the L0 abstract.")
+    model_config = ConfigDict(extra="ignore", defer_build=False)
 
 
-class MoveRequest(BaseModel):
+class MvBody(fs_contract.MvRequest):
     """Body of ``POST /api/v1/fs/mv`` (unknown fields are ignored)."""
 
-    from_uri: str
-    to_uri: str
+    model_config = ConfigDict(extra="ignore", defer_build=False)
 
 
 @router.get("/ls", summary="List a directory")
@@ -113,10 +114,11 @@ async def stat(request: Request, service: Service, caller: Caller, uri: Uri) -> 
 
 @router.post("/mkdir", summary="Create a directory (and its parents)")
 async def mkdir(
-    request: Request, body: MkdirRequest, service: Service, caller: Caller
+    request: Request, body: MkdirBody, service: Service, caller: Caller
 ) -> JSONResponse:
     """``{uri}``; an existing path is 409 ``ALREADY_EXISTS``."""
-    return envelope.ok(request, await service.mkdir(caller, body.uri, body.description))
+    fields = body.model_dump(include=set(fs_contract.MkdirRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "mkdir", fields))
 
 
 @router.delete("", summary="Delete a file or directory")
@@ -134,6 +136,7 @@ async def rm(
 
 
 @router.post("/mv", summary="Move or rename")
-async def mv(request: Request, body: MoveRequest, service: Service, caller: Caller) -> JSONResponse:
+async def mv(request: Request, body: MvBody, service: Service, caller: Caller) -> JSONResponse:
     """``{from, to}``; a missing source is 404, an existing destination 409."""
-    return envelope.ok(request, await service.mv(caller, body.from_uri, body.to_uri))
+    fields = body.model_dump(include=set(fs_contract.MvRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "mv", fields))

@@ -4,7 +4,8 @@ Export and backup answer with the ``.ovpack`` file itself (``application/zip``, 
 ``{leaf}.ovpack`` or ``openviking-backup.ovpack``). The service writes it under
 ``{workspace}/exports/`` with a random name, never a path from the request, and the file is
 deleted once it has been sent. Import and restore take a ``temp_file_id`` from
-``POST /api/v1/resources/temp_upload``.
+``POST /api/v1/resources/temp_upload``. The bodies are the operations' requests
+(:mod:`openviking_mcp.contract.pack`); unknown fields are refused.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 from starlette.background import BackgroundTask
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.contract.pack import OnConflict, VectorMode
+from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract.uri import resolve_uri
 
-__all__ = ["ExportRequest", "ImportRequest", "RestoreRequest", "router"]
+__all__ = [
+    "BackupBody",
+    "ExportBody",
+    "ImportBody",
+    "RestoreBody",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1/pack", tags=["pack"])
 
@@ -32,29 +39,30 @@ _FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ExportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Unknown fields are refused. The contract's models defer building their validators, which
+# FastAPI's body fields do not support (it warns): the bodies are built at import.
+class ExportBody(pack_contract.ExportPackRequest):
+    """Body of ``POST /api/v1/pack/export``."""
 
-    uri: str = Field(description="Folder or file to export.")
-    include_vectors: bool = Field(default=False, description="Add the index rows (vectors).")
-
-
-class BackupRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    include_vectors: bool = False
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
-class RestoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ImportBody(pack_contract.ImportPackRequest):
+    """Body of ``POST /api/v1/pack/import``."""
 
-    temp_file_id: str = Field(description="Id of the uploaded .ovpack (temp_upload).")
-    on_conflict: OnConflict = "fail"
-    vector_mode: VectorMode = "auto"
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
-class ImportRequest(RestoreRequest):
-    parent: str = Field(description="Folder that receives the pack's root.")
+class BackupBody(pack_contract.BackupRequest):
+    """Body of ``POST /api/v1/pack/backup`` (optional)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+
+class RestoreBody(pack_contract.RestoreRequest):
+    """Body of ``POST /api/v1/pack/restore``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
 def _send(path: Path, filename: str) -> FileResponse:
@@ -68,39 +76,28 @@ def _send(path: Path, filename: str) -> FileResponse:
 
 
 @router.post("/export", summary="Export a folder or file as .ovpack", responses=_FILE_RESPONSE)
-async def export_pack(body: ExportRequest, service: Service, caller: Caller) -> FileResponse:
-    path = await service.export_pack(caller, body.uri, include_vectors=body.include_vectors)
+async def export_pack(body: ExportBody, service: Service, caller: Caller) -> FileResponse:
+    path = await service.call(caller, "export_pack", body.model_dump())
     leaf = resolve_uri(body.uri, caller).name or "export"
     return _send(path, f"{leaf}.ovpack")
 
 
 @router.post("/import", summary="Import an uploaded .ovpack under parent")
 async def import_pack(
-    request: Request, body: ImportRequest, service: Service, caller: Caller
+    request: Request, body: ImportBody, service: Service, caller: Caller
 ) -> JSONResponse:
-    result = await service.import_pack(
-        caller,
-        body.temp_file_id,
-        body.parent,
-        on_conflict=body.on_conflict,
-        vector_mode=body.vector_mode,
-    )
-    return envelope.ok(request, result)
+    return envelope.ok(request, await service.call(caller, "import_pack", body.model_dump()))
 
 
 @router.post("/backup", summary="Back up the whole account as .ovpack", responses=_FILE_RESPONSE)
-async def backup(
-    service: Service, caller: Caller, body: BackupRequest | None = None
-) -> FileResponse:
-    path = await service.backup(caller, body.include_vectors if body else False)
+async def backup(service: Service, caller: Caller, body: BackupBody | None = None) -> FileResponse:
+    body = body or BackupBody()
+    path = await service.call(caller, "backup", body.model_dump())
     return _send(path, "openviking-backup.ovpack")
 
 
 @router.post("/restore", summary="Restore an uploaded backup .ovpack into the account")
 async def restore(
-    request: Request, body: RestoreRequest, service: Service, caller: Caller
+    request: Request, body: RestoreBody, service: Service, caller: Caller
 ) -> JSONResponse:
-    result = await service.restore(
-        caller, body.temp_file_id, on_conflict=body.on_conflict, vector_mode=body.vector_mode
-    )
-    return envelope.ok(request, result)
+    return envelope.ok(request, await service.call(caller, "restore", body.model_dump()))

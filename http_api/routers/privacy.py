@@ -10,36 +10,59 @@ else (ROOT has no user space: 403).
 * ``GET /{category}/{target_key}/versions`` → ``[int]``;
 * ``GET /{category}/{target_key}/versions/{version}`` → a version record;
 * ``POST /{category}/{target_key}/activate`` ``{version}`` → the activated version record.
+
+The bodies are the operations' requests (:mod:`openviking_mcp.contract.privacy`) without the
+fields the URL carries; unknown fields are refused.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, NoReturn
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import privacy as privacy_contract
 
-__all__ = ["ActivateRequest", "UpsertPrivacyRequest", "router"]
+__all__ = ["ActivateBody", "UpsertPrivacyBody", "router"]
 
 router = APIRouter(prefix="/api/v1/privacy-configs", tags=["privacy"])
 
 
-class UpsertPrivacyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    values: dict[str, str] = Field(description="Names to secret values.")
-    change_reason: str = ""
-    labels: dict[str, str] | None = Field(
-        default=None, description="Replace the config's labels (kept when omitted)."
-    )
+def _refused(value: object) -> NoReturn:
+    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
 
 
-class ActivateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: A field of the operation that the URL carries: not in the body's schema and, like any
+#: unknown field, refused when a body sends it (the handler takes it from the path).
+InPath = Annotated[str, BeforeValidator(_refused), SkipJsonSchema()]
 
-    version: int = Field(ge=1)
+
+# Unknown fields are refused. The contract's models defer building their validators, which
+# FastAPI's body fields do not support (it warns): the bodies are built at import.
+class UpsertPrivacyBody(privacy_contract.UpsertPrivacyRequest):
+    """Body of ``POST /api/v1/privacy-configs/{category}/{target_key}``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    category: InPath = ""
+    target_key: InPath = ""
+
+
+class ActivateBody(privacy_contract.PrivacyVersionRequest):
+    """Body of ``POST /api/v1/privacy-configs/{category}/{target_key}/activate``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    category: InPath = ""
+    target_key: InPath = ""
+    # The route refuses a version below 1 itself (400 on ``body.version``).
+    version: int = Field(ge=1, description="A version number (1, 2, ...).")
 
 
 @router.get("", summary="The caller's privacy config categories")
@@ -65,20 +88,13 @@ async def get_config(
 async def upsert_config(
     category: str,
     target_key: str,
-    body: UpsertPrivacyRequest,
+    body: UpsertPrivacyBody,
     request: Request,
     service: Service,
     caller: Caller,
 ) -> JSONResponse:
-    record = await service.upsert_privacy_config(
-        caller,
-        category,
-        target_key,
-        body.values,
-        change_reason=body.change_reason,
-        labels=body.labels,
-    )
-    return envelope.ok(request, record)
+    fields = {**body.model_dump(), "category": category, "target_key": target_key}
+    return envelope.ok(request, await service.call(caller, "upsert_privacy_config", fields))
 
 
 @router.get("/{category}/{target_key}/versions", summary="Version numbers, ascending")
@@ -106,10 +122,10 @@ async def get_version(
 async def activate_version(
     category: str,
     target_key: str,
-    body: ActivateRequest,
+    body: ActivateBody,
     request: Request,
     service: Service,
     caller: Caller,
 ) -> JSONResponse:
-    record = await service.activate_privacy_version(caller, category, target_key, body.version)
-    return envelope.ok(request, record)
+    fields = {**body.model_dump(), "category": category, "target_key": target_key}
+    return envelope.ok(request, await service.call(caller, "activate_privacy_version", fields))

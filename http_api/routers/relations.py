@@ -10,29 +10,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import relations as relations_contract
 
-__all__ = ["LinkRequest", "UnlinkRequest", "router"]
+__all__ = ["LinkBody", "UnlinkBody", "router"]
 
 router = APIRouter(prefix="/api/v1/relations", tags=["relations"])
 
 
-class LinkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# The contract's models defer building their validators, which FastAPI's body fields do not
+# support (it warns that the body's alias has no effect): the bodies are built at import.
+class LinkBody(relations_contract.LinkRequest):
+    """Body of ``POST /api/v1/relations/link`` (unknown fields are refused)."""
 
-    from_uri: str
-    to_uris: str | list[str] = Field(description="One URI or a list of URIs.")
-    reason: str = ""
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
-class UnlinkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UnlinkBody(relations_contract.UnlinkRequest):
+    """Body of ``DELETE /api/v1/relations/link`` (unknown fields are refused)."""
 
-    from_uri: str
-    to_uri: str
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
 
 @router.get("", summary="Relations of a context")
@@ -46,15 +46,14 @@ async def get_relations(
 
 
 @router.post("/link", summary="Link a context to others")
-async def link(
-    request: Request, body: LinkRequest, service: Service, caller: Caller
-) -> JSONResponse:
-    result = await service.link(caller, body.from_uri, body.to_uris, body.reason)
-    return envelope.ok(request, result)
+async def link(request: Request, body: LinkBody, service: Service, caller: Caller) -> JSONResponse:
+    fields = body.model_dump(include=set(relations_contract.LinkRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "link", fields))
 
 
 @router.delete("/link", summary="Remove a link")
 async def unlink(
-    request: Request, body: UnlinkRequest, service: Service, caller: Caller
+    request: Request, body: UnlinkBody, service: Service, caller: Caller
 ) -> JSONResponse:
-    return envelope.ok(request, await service.unlink(caller, body.from_uri, body.to_uri))
+    fields = body.model_dump(include=set(relations_contract.UnlinkRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "unlink", fields))

@@ -4,25 +4,27 @@ A temp upload authenticates like any route, or with ``?token=`` (a one-shot tick
 MCP ``add_resource`` tool for agents that cannot send headers; no key is needed then). The file
 is streamed to the service in 1 MiB chunks; the reply's ``temp_file_id`` is then imported with
 ``POST /api/v1/resources``, which refuses paths of the server's own filesystem (403) unless
-``server.allow_local_paths`` is set.
+``server.allow_local_paths`` is set. Its body is the operation's request
+(:mod:`openviking_mcp.contract.resources`) with the original's extra fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from http_api import envelope
 from http_api.deps import Caller, Service, get_caller
+from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.identity import RequestContext
 
-__all__ = ["AddResourceRequest", "router"]
+__all__ = ["AddResourceBody", "router"]
 
 router = APIRouter(tags=["resources"])
 
@@ -93,30 +95,33 @@ async def temp_upload(
     return envelope.ok(request, result.wire())
 
 
-class AddResourceRequest(BaseModel):
+#: What the route takes for globs and folder names: a list, as the operation, or one
+#: comma-separated string.
+Globs = Annotated[list[str] | str | None, Field(description="Globs (list or a,b).")]
+FolderNames = Annotated[list[str] | str | None, Field(description="Folder names (list or a,b).")]
+
+
+class AddResourceBody(resources_contract.AddResourceRequest):
     """Body of ``POST /api/v1/resources`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The contract's models defer building their validators, which FastAPI's body fields do
+    # not support (it warns): the body is built at import.
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
-    path: str | None = Field(default=None, description="A remote URL (http/https).")
-    temp_file_id: str | None = Field(default=None, description="Id from temp_upload.")
-    to: str | None = Field(default=None, description="Exact target URI (updated if it exists).")
-    parent: str | None = Field(default=None, description="Parent folder of an auto-named target.")
-    create_parent: bool = False
-    reason: str = ""
-    instruction: str = ""
-    wait: bool = False
-    timeout: float | None = Field(default=None, gt=0)
-    strict: bool = False
-    processing_mode: Literal["semantic_and_vectors", "vectors_only"] = "semantic_and_vectors"
-    include: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
-    exclude: list[str] | str | None = Field(default=None, description="Globs (list or a,b).")
-    ignore_dirs: list[str] | str | None = Field(default=None, description="Folder names.")
-    no_split: bool = Field(default=False, description="Keep each document in one file.")
+    # The route refuses a timeout that is not positive (400 on ``body.timeout``).
+    timeout: float | None = Field(default=None, gt=0, description="Seconds to wait at most.")
+    include: Globs = None  # type: ignore[assignment]  # wider than the operation's
+    exclude: Globs = None  # type: ignore[assignment]  # wider than the operation's
+    ignore_dirs: FolderNames = None  # type: ignore[assignment]  # wider than the operation's
+    # Accepted for compatibility: parser options, of which only ``parse_mode`` is used.
     args: dict[str, Any] = Field(
         default_factory=dict, description="Parser options: parse_mode default|no_split."
     )
+    # Accepted for compatibility; watches are not supported (only 0).
     watch_interval: float = Field(default=0, description="Watches are not supported (0).")
+    # Accepted for compatibility; ignored.
+    strict: bool = False
+    # Accepted for compatibility; no telemetry is reported.
     telemetry: bool | dict[str, Any] = False
 
 
@@ -128,7 +133,7 @@ def _globs(value: list[str] | str | None) -> list[str] | None:
 
 
 def _no_split(args: dict[str, Any]) -> bool:
-    repeated = sorted(set(args) & set(AddResourceRequest.model_fields))
+    repeated = sorted(set(args) & set(AddResourceBody.model_fields))
     if repeated:
         raise InvalidArgumentError(
             f"args may not repeat request fields: {', '.join(repeated)}", {"fields": repeated}
@@ -143,7 +148,7 @@ def _no_split(args: dict[str, Any]) -> bool:
 
 @router.post("/api/v1/resources", summary="Add a resource (remote URL or temp_file_id)")
 async def add_resource(
-    request: Request, body: AddResourceRequest, service: Service, caller: Caller
+    request: Request, body: AddResourceBody, service: Service, caller: Caller
 ) -> JSONResponse:
     """Import a URL or a temp upload. Answers with ``{status, task_id, root_uri}`` at once, or
     with the import's result when ``wait`` is set."""
@@ -151,22 +156,17 @@ async def add_resource(
         if body.temp_file_id:
             raise InvalidArgumentError("watch_interval is not allowed with temp_file_id")
         raise UnimplementedError("Watching a resource for changes is not supported")
-    result = await service.add_resource(
-        caller,
-        body.path or None,
+    fields = body.model_dump(include=set(resources_contract.AddResourceRequest.model_fields))
+    fields.update(
+        path=body.path or None,
         temp_file_id=body.temp_file_id or None,
         to=body.to or None,
         parent=body.parent or None,
-        create_parent=body.create_parent,
-        reason=body.reason,
-        instruction=body.instruction,
-        wait=body.wait,
-        timeout=body.timeout,
-        processing_mode=body.processing_mode,
         include=_globs(body.include),
         exclude=_globs(body.exclude),
         ignore_dirs=_globs(body.ignore_dirs),
         no_split=body.no_split or _no_split(body.args),
-        allow_local_paths=service.config.server.allow_local_paths,
     )
+    allow_local_paths = service.config.server.allow_local_paths
+    result = await service.call(caller, "add_resource", fields, allow_local_paths=allow_local_paths)
     return envelope.ok(request, result)

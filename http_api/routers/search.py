@@ -16,9 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import search as search_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 
-__all__ = ["FindRequest", "GlobRequest", "GrepRequest", "SearchRequest", "router"]
+__all__ = [
+    "FindBody",
+    "GlobBody",
+    "GrepBody",
+    "SearchBody",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -41,27 +48,22 @@ _CONTEXT_ONLY = (
 _UNUSED_CONTEXT_FIELDS = ("query_expansion", "peer_scope", "other_peer_penalty")
 
 
-class FindRequest(BaseModel):
-    """Body of ``POST /api/v1/search/find`` (unknown fields are refused)."""
+class _QueryWire(BaseModel):
+    """What the bodies of ``find`` and ``search`` take besides their operation's fields, and
+    where their defaults or checks differ from the operation's."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    # The route's defaults: an empty query is refused by the route, an empty target is none.
     query: str = ""
-    image_url: str | None = Field(default=None, description="Not supported (400).")
     target_uri: str | list[str] = ""
-    context_type: str | list[str] | None = Field(
-        default=None, description="memory, resource, skill (a list or comma-separated)."
-    )
+    # Plain integers: the route reads true/false as 1/0 (the operation refuses booleans).
     limit: int = 10
-    node_limit: int | None = Field(default=None, description="Overrides limit.")
-    score_threshold: float | None = None
-    filter: dict[str, Any] | None = Field(default=None, description="Not supported (501).")
-    include_provenance: bool = False
-    tags: list[str] | None = Field(default=None, description="k=v tags, all must match.")
-    since: str | None = Field(default=None, description="30m, 2h, 7d, 1w or an ISO date.")
-    until: str | None = None
-    time_field: str = "updated_at"
     level: int | str | list[int] | None = Field(default=None, description="0, 1, 2 or a list.")
+    # Accepted for compatibility: image queries are refused (400), as is the raw filter (501).
+    image_url: str | None = Field(default=None, description="Not supported (400).")
+    filter: dict[str, Any] | None = Field(default=None, description="Not supported (501).")
+    # Accepted for compatibility: an alias of ``limit`` that wins over it.
+    node_limit: int | None = Field(default=None, description="Overrides limit.")
+    # Accepted for compatibility; the answer carries no telemetry.
     telemetry: bool | dict[str, Any] = False
 
     def checked_query(self) -> str:
@@ -85,100 +87,80 @@ class FindRequest(BaseModel):
     def effective_limit(self) -> int:
         return self.node_limit if self.node_limit is not None else self.limit
 
+    def arguments(self, operation: type[BaseModel]) -> dict[str, Any]:
+        """The fields of ``operation`` (its request model) with the query checked,
+        ``node_limit`` applied and an empty ``target_uri`` as none."""
+        fields = self.model_dump(include=set(operation.model_fields))
+        fields["query"] = self.checked_query()
+        fields["target_uri"] = self.target_uri or None
+        fields["limit"] = self.effective_limit
+        return fields
 
-class SearchRequest(FindRequest):
+
+# The contract's models defer building their validators, which FastAPI's body fields do not
+# support (it warns that the body's alias has no effect): the bodies are built at import.
+class FindBody(_QueryWire, search_contract.FindRequest):
+    """Body of ``POST /api/v1/search/find`` (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+
+class SearchBody(_QueryWire, search_contract.SearchRequest):
     """Body of ``POST /api/v1/search/search``: ``find`` plus the session and context mode."""
 
-    session_id: str | None = None
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    # The route refuses other modes (400 on ``body.mode``).
     mode: Literal["list", "context"] = "list"
-    query_expansion: str | bool | None = None
+    # Plain integers: the route reads true/false as 1/0 (the operation refuses booleans).
     max_tokens: int | None = None
     quotas: dict[str, int] | None = None
-    purpose: str | None = None
-    detail: str | dict[str, str] | None = None
     dedup_turns: int | None = None
-    exclude_uris: list[str] | None = None
+    rewrite_max_bullets: int | None = None
+    # Accepted for compatibility with ``mode="context"``; reported in ``stats.ignored``.
+    query_expansion: str | bool | None = None
     peer_scope: str | None = None
     other_peer_penalty: float | None = None
-    rewrite: str | bool | None = None
-    rewrite_max_bullets: int | None = None
 
 
-class GrepRequest(BaseModel):
+class GrepBody(search_contract.GrepRequest):
     """Body of ``POST /api/v1/search/grep`` (unknown fields are ignored)."""
 
-    uri: str
-    pattern: str = Field(description="A regular expression (Python syntax).")
-    case_insensitive: bool = False
-    exclude_uri: str | None = None
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    # The route refuses limits below 1 (400 on the field).
     node_limit: int = Field(default=256, ge=1, description="Most matching lines.")
     level_limit: int = Field(default=10, ge=1)
 
 
-class GlobRequest(BaseModel):
+class GlobBody(search_contract.GlobRequest):
     """Body of ``POST /api/v1/search/glob`` (unknown fields are ignored)."""
 
-    pattern: str = Field(description="*, ?, [] and ** (recursive); relative to uri.")
-    uri: str = "viking://"
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    # The route refuses a limit below 1 (400 on ``body.node_limit``).
     node_limit: int = Field(default=256, ge=1)
 
 
 @router.post("/find", summary="Semantic search (no session context)")
-async def find(
-    request: Request, body: FindRequest, service: Service, caller: Caller
-) -> JSONResponse:
-    result = await service.find(
-        caller,
-        body.checked_query(),
-        target_uri=body.target_uri or None,
-        limit=body.effective_limit,
-        score_threshold=body.score_threshold,
-        level=body.level,
-        context_type=body.context_type,
-        tags=body.tags,
-        since=body.since,
-        until=body.until,
-        time_field=body.time_field,
-        include_provenance=body.include_provenance,
-    )
-    return envelope.ok(request, result)
+async def find(request: Request, body: FindBody, service: Service, caller: Caller) -> JSONResponse:
+    fields = body.arguments(search_contract.FindRequest)
+    return envelope.ok(request, await service.call(caller, "find", fields))
 
 
 @router.post("/search", summary="Session-aware search (list or context mode)")
 async def search(
-    request: Request, body: SearchRequest, service: Service, caller: Caller
+    request: Request, body: SearchBody, service: Service, caller: Caller
 ) -> JSONResponse:
-    query = body.checked_query()
+    fields = body.arguments(search_contract.SearchRequest)
+    fields["session_id"] = body.session_id or None
     unused = [name for name in _UNUSED_CONTEXT_FIELDS if getattr(body, name) is not None]
     if body.mode == "list" and unused:  # the service checks the fields it knows
         sent = [name for name in _CONTEXT_ONLY if getattr(body, name) is not None]
         raise InvalidArgumentError(
             f"Only valid with mode='context': {', '.join(sent)}", {"fields": sent}
         )
-    result = await service.search(
-        caller,
-        query,
-        session_id=body.session_id or None,
-        target_uri=body.target_uri or None,
-        limit=body.effective_limit,
-        score_threshold=body.score_threshold,
-        level=body.level,
-        context_type=body.context_type,
-        tags=body.tags,
-        since=body.since,
-        until=body.until,
-        time_field=body.time_field,
-        include_provenance=body.include_provenance,
-        mode=body.mode,
-        max_tokens=body.max_tokens,
-        quotas=body.quotas,
-        purpose=body.purpose,
-        detail=body.detail,
-        exclude_uris=body.exclude_uris,
-        rewrite=body.rewrite,
-        rewrite_max_bullets=body.rewrite_max_bullets,
-        dedup_turns=body.dedup_turns,
-    )
+    result = await service.call(caller, "search", fields)
     if unused:  # context mode: accepted, but this server has no use for them
         stats = result.setdefault("stats", {})
         stats["ignored"] = [*stats.get("ignored", []), *unused]
@@ -186,27 +168,16 @@ async def search(
 
 
 @router.post("/grep", summary="Regex search over file lines")
-async def grep(
-    request: Request, body: GrepRequest, service: Service, caller: Caller
-) -> JSONResponse:
+async def grep(request: Request, body: GrepBody, service: Service, caller: Caller) -> JSONResponse:
     """``{matches: [{uri, line, content}], count, files_scanned, truncated}``; a bad regex is
     400."""
-    result = await service.grep(
-        caller,
-        body.uri,
-        body.pattern,
-        case_insensitive=body.case_insensitive,
-        exclude_uri=body.exclude_uri or None,
-        node_limit=body.node_limit,
-        level_limit=body.level_limit,
-    )
-    return envelope.ok(request, result)
+    fields = body.model_dump(include=set(search_contract.GrepRequest.model_fields))
+    fields["exclude_uri"] = body.exclude_uri or None
+    return envelope.ok(request, await service.call(caller, "grep", fields))
 
 
 @router.post("/glob", summary="URIs matching a shell-style pattern")
-async def glob(
-    request: Request, body: GlobRequest, service: Service, caller: Caller
-) -> JSONResponse:
+async def glob(request: Request, body: GlobBody, service: Service, caller: Caller) -> JSONResponse:
     """``{matches: [uri], count}``; hidden entries never match; a missing base is 404."""
-    result = await service.glob(caller, body.pattern, uri=body.uri, node_limit=body.node_limit)
-    return envelope.ok(request, result)
+    fields = body.model_dump(include=set(search_contract.GlobRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "glob", fields))

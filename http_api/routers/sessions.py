@@ -1,82 +1,108 @@
 """Sessions: ``/api/v1/sessions`` (create, list, get, delete, messages, used, commit, extract,
 context, archives and archive retry), the original's routes (§4.7).
 
-Bodies accept the original's extra fields (``telemetry``, ``memory_policy``...) and ignore them.
+The bodies are the operations' requests (:mod:`openviking_mcp.contract.sessions` and
+:mod:`openviking_mcp.contract.memory`) without the fields the URL carries. They ignore unknown
+fields, as the original's extra ones (``telemetry``, ``memory_policy``...).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import memory as memory_contract
+from openviking_mcp.contract import sessions as sessions_contract
 
 __all__ = [
-    "AddMessageRequest",
-    "BatchMessagesRequest",
-    "CommitRequest",
-    "CreateSessionRequest",
-    "RetryRequest",
-    "UsedRequest",
+    "AddMessageBody",
+    "AddMessagesBody",
+    "CommitBody",
+    "CreateSessionBody",
+    "RecordUsedBody",
+    "RetryBody",
     "router",
 ]
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
 
-class CreateSessionRequest(BaseModel):
-    session_id: str | None = Field(default=None, description="Empty: a generated id.")
-    auto_commit_policy: dict[str, Any] | None = Field(
-        default=None,
-        description="{message_count_threshold, pending_token_threshold, idle_timeout_seconds, "
-        "keep_recent_count, min_commit_interval_seconds}; absent: no auto-commit.",
-    )
+def _ignored(value: object) -> str:
+    return ""
 
 
-class AddMessageRequest(BaseModel):
-    role: str = Field(description="user, assistant, system or tool.")
-    content: str | None = None
-    parts: list[dict[str, Any]] | None = Field(
-        default=None, description="text, context, tool and image_url parts; wins over content."
-    )
-    peer_id: str | None = None
-    turn_id: str | None = None
-    created_at: str | None = None
+#: A field of the operation that the URL carries: not in the body's schema and, like any
+#: unknown field, ignored when a body sends it (the handler takes it from the path).
+FromPath = Annotated[str, BeforeValidator(_ignored), SkipJsonSchema()]
+#: The routes refuse a negative timeout (400 on ``body.timeout``).
+Timeout = Annotated[float | None, Field(ge=0, description="Seconds to wait at most.")]
 
 
-class BatchMessagesRequest(BaseModel):
-    messages: list[dict[str, Any]] = Field(description="Up to 100 messages.")
+# Unknown fields are ignored. The contract's models defer building their validators, which
+# FastAPI's body fields do not support (it warns): the bodies are built at import.
+class CreateSessionBody(sessions_contract.CreateSessionRequest):
+    """Body of ``POST /api/v1/sessions`` (optional)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
 
 
-class UsedRequest(BaseModel):
-    contexts: list[str] | None = None
-    skill: dict[str, Any] | None = Field(default=None, description="{uri, input, output, success}")
+class AddMessageBody(sessions_contract.AddMessageRequest):
+    """Body of ``POST /api/v1/sessions/{session_id}/messages``."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    session_id: FromPath = ""
 
 
-class CommitRequest(BaseModel):
-    keep_recent_count: int = Field(default=0, ge=0, le=500)
-    wait: bool = False
-    timeout: float | None = Field(default=None, ge=0)
+class AddMessagesBody(sessions_contract.AddMessagesRequest):
+    """Body of ``POST /api/v1/sessions/{session_id}/messages/batch``."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    session_id: FromPath = ""
 
 
-class RetryRequest(BaseModel):
-    wait: bool = False
-    timeout: float | None = Field(default=None, ge=0)
+class RecordUsedBody(sessions_contract.RecordUsedRequest):
+    """Body of ``POST /api/v1/sessions/{session_id}/used``."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    session_id: FromPath = ""
+
+
+class CommitBody(memory_contract.CommitRequest):
+    """Body of ``POST /api/v1/sessions/{session_id}/commit`` (optional)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    session_id: FromPath = ""
+    # The route refuses a count outside 0..500 itself (400 on ``body.keep_recent_count``).
+    keep_recent_count: int = Field(default=0, ge=0, le=500, description="Messages kept live.")
+    timeout: Timeout = None
+
+
+class RetryBody(memory_contract.RetryRequest):
+    """Body of ``POST /api/v1/sessions/{session_id}/archives/{archive_id}/retry`` (optional)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    session_id: FromPath = ""
+    archive: FromPath = ""
+    timeout: Timeout = None
 
 
 @router.post("", summary="Create a session")
 async def create_session(
-    request: Request, service: Service, caller: Caller, body: CreateSessionRequest | None = None
+    request: Request, service: Service, caller: Caller, body: CreateSessionBody | None = None
 ) -> JSONResponse:
-    body = body or CreateSessionRequest()
-    result = await service.create_session(
-        caller, body.session_id, auto_commit_policy=body.auto_commit_policy
-    )
-    return envelope.ok(request, result)
+    body = body or CreateSessionBody()
+    return envelope.ok(request, await service.call(caller, "create_session", body.model_dump()))
 
 
 @router.get("", summary="List sessions, newest first")
@@ -105,38 +131,26 @@ async def delete_session(
 
 @router.post("/{session_id}/messages", summary="Add a message (creates the session)")
 async def add_message(
-    session_id: str, body: AddMessageRequest, request: Request, service: Service, caller: Caller
+    session_id: str, body: AddMessageBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
-    result = await service.add_message(
-        caller,
-        session_id,
-        body.role,
-        body.content,
-        body.parts,
-        peer_id=body.peer_id,
-        turn_id=body.turn_id,
-        created_at=body.created_at,
-    )
-    return envelope.ok(request, result)
+    fields = {**body.model_dump(), "session_id": session_id}
+    return envelope.ok(request, await service.call(caller, "add_message", fields))
 
 
 @router.post("/{session_id}/messages/batch", summary="Add up to 100 messages")
 async def add_messages(
-    session_id: str,
-    body: BatchMessagesRequest,
-    request: Request,
-    service: Service,
-    caller: Caller,
+    session_id: str, body: AddMessagesBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
-    return envelope.ok(request, await service.add_messages(caller, session_id, body.messages))
+    fields = {**body.model_dump(), "session_id": session_id}
+    return envelope.ok(request, await service.call(caller, "add_messages", fields))
 
 
 @router.post("/{session_id}/used", summary="Record contexts and skills actually used")
 async def record_used(
-    session_id: str, body: UsedRequest, request: Request, service: Service, caller: Caller
+    session_id: str, body: RecordUsedBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
-    result = await service.record_used(caller, session_id, body.contexts, body.skill)
-    return envelope.ok(request, result)
+    fields = {**body.model_dump(), "session_id": session_id}
+    return envelope.ok(request, await service.call(caller, "record_used", fields))
 
 
 @router.post("/{session_id}/commit", summary="Archive the messages and extract memories")
@@ -145,17 +159,11 @@ async def commit_session(
     request: Request,
     service: Service,
     caller: Caller,
-    body: CommitRequest | None = None,
+    body: CommitBody | None = None,
 ) -> JSONResponse:
-    body = body or CommitRequest()
-    result = await service.commit_session(
-        caller,
-        session_id,
-        keep_recent_count=body.keep_recent_count,
-        wait=body.wait,
-        timeout=body.timeout,
-    )
-    return envelope.ok(request, result)
+    body = body or CommitBody()
+    fields = {**body.model_dump(), "session_id": session_id}
+    return envelope.ok(request, await service.call(caller, "commit_session", fields))
 
 
 @router.post("/{session_id}/extract", summary="Extract memories without archiving")
@@ -198,10 +206,8 @@ async def retry_archive(
     request: Request,
     service: Service,
     caller: Caller,
-    body: RetryRequest | None = None,
+    body: RetryBody | None = None,
 ) -> JSONResponse:
-    body = body or RetryRequest()
-    result = await service.retry_archive(
-        caller, session_id, archive_id, wait=body.wait, timeout=body.timeout
-    )
-    return envelope.ok(request, result)
+    body = body or RetryBody()
+    fields = {**body.model_dump(), "session_id": session_id, "archive": archive_id}
+    return envelope.ok(request, await service.call(caller, "retry_archive", fields))

@@ -10,36 +10,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import skills as skills_contract
 
-__all__ = ["ImportMcpRequest", "router"]
+__all__ = ["ImportMcpBody", "router"]
 
 router = APIRouter(tags=["skills"])
 
 
-class ImportMcpRequest(BaseModel):
+# Body models are built at import (``defer_build=False``, unlike the contract's lazy
+# requests): FastAPI validates a body through a TypeAdapter, which warns about its
+# ``Body()`` alias while the model's schema is still deferred.
+class ImportMcpBody(skills_contract.ImportMcpRequest):
     """Body of ``POST /api/v1/skills/import-mcp`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
-    url: str | None = Field(default=None, description="Streamable-HTTP endpoint of the server.")
-    headers: dict[str, str] | None = Field(
-        default=None, description="Headers sent to url (never stored)."
-    )
-    command: list[str] | None = Field(
-        default=None, description="Program and arguments to launch (ROOT or dev mode only)."
-    )
-    env: dict[str, str] | None = Field(
-        default=None, description="Extra environment of the command (never stored)."
-    )
-    target_uri: str | None = Field(
-        default=None, description="viking://agent/skills (default) or viking://~/skills."
-    )
-    prune: bool = Field(default=False, description="Delete skills of tools that are gone.")
-    wait: bool = False
+    # The route refuses a timeout that is not positive.
     timeout: float | None = Field(default=None, gt=0)
 
 
@@ -47,19 +37,11 @@ class ImportMcpRequest(BaseModel):
     "/api/v1/skills/import-mcp", summary="Import or refresh an MCP server's tools as skills"
 )
 async def import_mcp(
-    request: Request, body: ImportMcpRequest, service: Service, caller: Caller
+    request: Request, body: ImportMcpBody, service: Service, caller: Caller
 ) -> JSONResponse:
     """Result: ``{server, skills_root, added, updated, unchanged, removed, pruned, errors}``."""
-    result = await service.import_mcp_server(
-        caller,
-        command=body.command,
-        url=body.url,
-        headers=body.headers,
-        env=body.env,
-        target_uri=body.target_uri,
-        prune=body.prune,
-        wait=body.wait,
-        timeout=body.timeout,
-        allow_command=caller.is_root or service.config.server.effective_auth_mode == "dev",
+    allow_command = caller.is_root or service.config.server.effective_auth_mode == "dev"
+    result = await service.call(
+        caller, "import_mcp_server", body.model_dump(), allow_command=allow_command
     )
     return envelope.ok(request, result)

@@ -7,59 +7,60 @@ the server must not read its own disk on a client's behalf.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.service import ContextService
 
-__all__ = ["AddSkillRequest", "router"]
+__all__ = ["AddSkillBody", "router"]
 
 router = APIRouter(prefix="/api/v1/skills", tags=["skills"])
 
 
-class AddSkillRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _not_in_body(value: object) -> object:
+    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
 
-    data: Any = Field(
-        default=None,
-        description="Skill dict, MCP tool dict (with inputSchema) or SKILL.md text.",
-    )
-    temp_file_id: str | None = Field(default=None, description="An uploaded SKILL.md or zip.")
-    target_uri: str | None = Field(
-        default=None, description="viking://agent/skills (default) or viking://~/skills."
-    )
-    wait: bool = False
+
+# Body models are built at import (``defer_build=False``, unlike the contract's lazy
+# requests): FastAPI validates a body through a TypeAdapter, which warns about its
+# ``Body()`` alias while the model's schema is still deferred.
+class AddSkillBody(skills_contract.AddSkillRequest):
+    """Body of ``POST /api/v1/skills`` and ``PUT /api/v1/skills/{name}``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=False)
+
+    # The route refuses a negative timeout.
     timeout: float | None = Field(default=None, ge=0)
+    # Set by the route (the path's name on PUT), never by a client: left out of the body
+    # schema and of ``model_dump``, and refused in the body like any unknown field.
+    expect_name: Annotated[
+        SkipJsonSchema[str | None], BeforeValidator(_not_in_body), Field(exclude=True)
+    ] = None
 
 
 async def _add(
     service: ContextService,
     caller: RequestContext,
-    body: AddSkillRequest,
+    body: AddSkillBody,
     expect_name: str | None = None,
 ) -> dict[str, Any]:
-    added: dict[str, Any] = await service.add_skill(
-        caller,
-        body.data,
-        temp_file_id=body.temp_file_id,
-        target_uri=body.target_uri,
-        wait=body.wait,
-        timeout=body.timeout,
-        allow_paths=False,
-        expect_name=expect_name,
-    )
+    arguments = {**body.model_dump(), "expect_name": expect_name}
+    added: dict[str, Any] = await service.call(caller, "add_skill", arguments, allow_paths=False)
     return added
 
 
 @router.post("", summary="Add a skill (four formats, seed 004)")
 async def add_skill(
-    body: AddSkillRequest, request: Request, service: Service, caller: Caller
+    body: AddSkillBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
     return envelope.ok(request, await _add(service, caller, body))
 
@@ -88,7 +89,7 @@ async def get_skill(
 
 @router.put("/{name}", summary="Replace a skill cleanly")
 async def replace_skill(
-    name: str, body: AddSkillRequest, request: Request, service: Service, caller: Caller
+    name: str, body: AddSkillBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
     await service.get_skill(caller, name, target_uri=body.target_uri)  # 404 if missing
     return envelope.ok(request, await _add(service, caller, body, expect_name=name))

@@ -7,28 +7,35 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from http_api import envelope
 from http_api.deps import Caller, Service
+from openviking_mcp.contract import resources as resources_contract
+from openviking_mcp.contract import tasks as tasks_contract
 
-__all__ = ["ConsistencyRequest", "WaitRequest", "router"]
+__all__ = ["ConsistencyBody", "WaitBody", "router"]
 
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
 
-class WaitRequest(BaseModel):
+# The contract's models defer building their validators, which FastAPI's body fields do not
+# support (it warns that the body's alias has no effect): the bodies are built at import.
+class WaitBody(tasks_contract.WaitProcessingRequest):
     """Body of ``POST /api/v1/system/wait`` (optional; unknown fields are ignored)."""
 
+    model_config = ConfigDict(extra="ignore", defer_build=False)
+
+    # The route refuses a timeout that is not positive (400 on ``body.timeout``).
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds; absent: wait as long as it takes."
     )
 
 
-class ConsistencyRequest(BaseModel):
+class ConsistencyBody(resources_contract.ConsistencyRequest):
     """Body of ``POST /api/v1/system/consistency`` (unknown fields are ignored)."""
 
-    uri: str = Field(default="viking://", description="Subtree to compare with the index.")
+    model_config = ConfigDict(extra="ignore", defer_build=False)
 
 
 @router.get("/status", summary="System status: {initialized, user}")
@@ -38,18 +45,20 @@ async def status(request: Request, service: Service, caller: Caller) -> JSONResp
 
 @router.post("/wait", summary="Wait until all queued processing is done")
 async def wait(
-    request: Request, service: Service, caller: Caller, body: WaitRequest | None = None
+    request: Request, service: Service, caller: Caller, body: WaitBody | None = None
 ) -> JSONResponse:
     """Waits for every queue in the process (not only the caller's work); a timeout is 504
     ``DEADLINE_EXCEEDED``."""
-    timeout = body.timeout if body is not None else None
-    return envelope.ok(request, await service.wait_processing(caller, timeout))
+    sent = body if body is not None else WaitBody()
+    fields = sent.model_dump(include=set(tasks_contract.WaitProcessingRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "wait_processing", fields))
 
 
 @router.post("/consistency", summary="Compare the content tree with the vector index")
 async def consistency(
-    request: Request, body: ConsistencyRequest, service: Service, caller: Caller
+    request: Request, body: ConsistencyBody, service: Service, caller: Caller
 ) -> JSONResponse:
     """Result: ``{ok, expected_count, missing_record_count, missing_records (≤20),
     missing_records_truncated}``."""
-    return envelope.ok(request, await service.consistency(caller, body.uri))
+    fields = body.model_dump(include=set(resources_contract.ConsistencyRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "consistency", fields))
