@@ -33,11 +33,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
 from http_api import envelope
+from http_api.bodies import STRICT, PathRefused
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import admin as admin_contract
 from openviking_mcp.contract.errors import PermissionDeniedError
@@ -55,28 +54,21 @@ __all__ = [
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-def _not_in_body(value: object) -> object:
-    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+# A field of the operation that the route takes from its URL path: refused in the body and
+# left out of ``model_dump`` (the handler adds it from the path).
+_FromPath = Annotated[PathRefused, Field(exclude=True)]
 
 
-# A field of the operation that the route takes from its URL path: left out of the body schema
-# and of ``model_dump``, and refused in the body with the error of any unknown field.
-_FromPath = Annotated[SkipJsonSchema[str], BeforeValidator(_not_in_body), Field(exclude=True)]
-
-
-# Body models are built at import (``defer_build=False``, unlike the contract's lazy
-# requests): FastAPI validates a body through a TypeAdapter, which warns about its
-# ``Body()`` alias while the model's schema is still deferred.
 class CreateAccountBody(admin_contract.CreateAccountRequest):
     """Body of ``POST /accounts``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class CreateUserBody(admin_contract.CreateUserRequest):
     """Body of ``POST /accounts/{account_id}/users``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     account_id: _FromPath = ""
 
@@ -84,7 +76,7 @@ class CreateUserBody(admin_contract.CreateUserRequest):
 class SetRoleBody(admin_contract.SetUserRoleRequest):
     """Body of ``PUT /accounts/{account_id}/users/{user_id}/role``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     account_id: _FromPath = ""
     user_id: _FromPath = ""
@@ -94,7 +86,7 @@ class RegenerateKeyBody(admin_contract.UserRequest):
     """Body of ``POST /accounts/{account_id}/users/{user_id}/key``, optional and empty: keys
     are random (the original's ``seed`` is not supported)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     account_id: _FromPath = ""
     user_id: _FromPath = ""

@@ -12,9 +12,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import resources as resources_contract
@@ -38,12 +39,10 @@ ReindexMode = Literal["vectors_only", "semantic_and_vectors", "prune_orphans"]
 Timeout = Annotated[float | None, Field(gt=0, description="Seconds to wait at most.")]
 
 
-# The contract's models defer building their validators, which FastAPI's body fields do not
-# support (it warns that the body's alias has no effect): the bodies are built at import.
 class WriteBody(content_contract.WriteRequest):
     """Body of ``POST /api/v1/content/write`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     timeout: Timeout = None
     # Accepted for compatibility; the file's tiers and vectors are refreshed either way.
@@ -59,7 +58,7 @@ class EditBody(content_contract.EditRequest):
     """Body of ``POST /api/v1/content/edit`` (this project's route, as the MCP ``edit`` tool;
     unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route refuses an empty ``old_string`` (400 on ``body.old_string``).
     old_string: str = Field(min_length=1)
@@ -69,7 +68,7 @@ class EditBody(content_contract.EditRequest):
 class ReindexBody(resources_contract.ReindexRequest):
     """Body of ``POST /api/v1/content/reindex`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route needs a URI (the operation defaults to ``viking://``).
     uri: str

@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict
 
 from http_api import envelope
+from http_api.bodies import LENIENT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
@@ -34,18 +34,16 @@ def _node_limit(node_limit: int | None, limit: int | None) -> int:
     return limit if limit is not None else 1000
 
 
-# The contract's models defer building their validators, which FastAPI's body fields do not
-# support (it warns that the body's alias has no effect): the bodies are built at import.
 class MkdirBody(fs_contract.MkdirRequest):
     """Body of ``POST /api/v1/fs/mkdir`` (unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
 
 class MvBody(fs_contract.MvRequest):
     """Body of ``POST /api/v1/fs/mv`` (unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
 
 @router.get("/ls", summary="List a directory")

@@ -15,10 +15,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import ConfigDict
 from starlette.background import BackgroundTask
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import pack as pack_contract
 from openviking_mcp.contract.uri import resolve_uri
@@ -39,30 +39,28 @@ _FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-# Unknown fields are refused. The contract's models defer building their validators, which
-# FastAPI's body fields do not support (it warns): the bodies are built at import.
 class ExportBody(pack_contract.ExportPackRequest):
     """Body of ``POST /api/v1/pack/export``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class ImportBody(pack_contract.ImportPackRequest):
     """Body of ``POST /api/v1/pack/import``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class BackupBody(pack_contract.BackupRequest):
     """Body of ``POST /api/v1/pack/backup`` (optional)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class RestoreBody(pack_contract.RestoreRequest):
     """Body of ``POST /api/v1/pack/restore``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 def _send(path: Path, filename: str) -> FileResponse:

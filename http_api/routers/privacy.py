@@ -17,15 +17,12 @@ fields the URL carries; unknown fields are refused.
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from http_api import envelope
+from http_api.bodies import STRICT, PathRefused
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import privacy as privacy_contract
 
@@ -34,33 +31,22 @@ __all__ = ["ActivateBody", "UpsertPrivacyBody", "router"]
 router = APIRouter(prefix="/api/v1/privacy-configs", tags=["privacy"])
 
 
-def _refused(value: object) -> NoReturn:
-    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
-
-
-#: A field of the operation that the URL carries: not in the body's schema and, like any
-#: unknown field, refused when a body sends it (the handler takes it from the path).
-InPath = Annotated[str, BeforeValidator(_refused), SkipJsonSchema()]
-
-
-# Unknown fields are refused. The contract's models defer building their validators, which
-# FastAPI's body fields do not support (it warns): the bodies are built at import.
 class UpsertPrivacyBody(privacy_contract.UpsertPrivacyRequest):
     """Body of ``POST /api/v1/privacy-configs/{category}/{target_key}``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
-    category: InPath = ""
-    target_key: InPath = ""
+    category: PathRefused = ""
+    target_key: PathRefused = ""
 
 
 class ActivateBody(privacy_contract.PrivacyVersionRequest):
     """Body of ``POST /api/v1/privacy-configs/{category}/{target_key}/activate``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
-    category: InPath = ""
-    target_key: InPath = ""
+    category: PathRefused = ""
+    target_key: PathRefused = ""
     # The route refuses a version below 1 itself (400 on ``body.version``).
     version: int = Field(ge=1, description="A version number (1, 2, ...).")
 

@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import relations as relations_contract
 
@@ -21,18 +21,16 @@ __all__ = ["LinkBody", "UnlinkBody", "router"]
 router = APIRouter(prefix="/api/v1/relations", tags=["relations"])
 
 
-# The contract's models defer building their validators, which FastAPI's body fields do not
-# support (it warns that the body's alias has no effect): the bodies are built at import.
 class LinkBody(relations_contract.LinkRequest):
     """Body of ``POST /api/v1/relations/link`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class UnlinkBody(relations_contract.UnlinkRequest):
     """Body of ``DELETE /api/v1/relations/link`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 @router.get("", summary="Relations of a context")

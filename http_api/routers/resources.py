@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service, get_caller
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
@@ -104,9 +105,7 @@ FolderNames = Annotated[list[str] | str | None, Field(description="Folder names 
 class AddResourceBody(resources_contract.AddResourceRequest):
     """Body of ``POST /api/v1/resources`` (unknown fields are refused)."""
 
-    # The contract's models defer building their validators, which FastAPI's body fields do
-    # not support (it warns): the body is built at import.
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route refuses a timeout that is not positive (400 on ``body.timeout``).
     timeout: float | None = Field(default=None, gt=0, description="Seconds to wait at most.")

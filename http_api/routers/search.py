@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from http_api import envelope
+from http_api.bodies import LENIENT, STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import search as search_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
@@ -97,18 +98,16 @@ class _QueryWire(BaseModel):
         return fields
 
 
-# The contract's models defer building their validators, which FastAPI's body fields do not
-# support (it warns that the body's alias has no effect): the bodies are built at import.
 class FindBody(_QueryWire, search_contract.FindRequest):
     """Body of ``POST /api/v1/search/find`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
 
 class SearchBody(_QueryWire, search_contract.SearchRequest):
     """Body of ``POST /api/v1/search/search``: ``find`` plus the session and context mode."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route refuses other modes (400 on ``body.mode``).
     mode: Literal["list", "context"] = "list"
@@ -126,7 +125,7 @@ class SearchBody(_QueryWire, search_contract.SearchRequest):
 class GrepBody(search_contract.GrepRequest):
     """Body of ``POST /api/v1/search/grep`` (unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
     # The route refuses limits below 1 (400 on the field).
     node_limit: int = Field(default=256, ge=1, description="Most matching lines.")
@@ -136,7 +135,7 @@ class GrepBody(search_contract.GrepRequest):
 class GlobBody(search_contract.GlobRequest):
     """Body of ``POST /api/v1/search/glob`` (unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
     # The route refuses a limit below 1 (400 on ``body.node_limit``).
     node_limit: int = Field(default=256, ge=1)

@@ -12,10 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import Field
 
 from http_api import envelope
+from http_api.bodies import LENIENT, PathIgnored
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import memory as memory_contract
 from openviking_mcp.contract import sessions as sessions_contract
@@ -33,55 +33,46 @@ __all__ = [
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
 
-def _ignored(value: object) -> str:
-    return ""
-
-
-#: A field of the operation that the URL carries: not in the body's schema and, like any
-#: unknown field, ignored when a body sends it (the handler takes it from the path).
-FromPath = Annotated[str, BeforeValidator(_ignored), SkipJsonSchema()]
 #: The routes refuse a negative timeout (400 on ``body.timeout``).
 Timeout = Annotated[float | None, Field(ge=0, description="Seconds to wait at most.")]
 
 
-# Unknown fields are ignored. The contract's models defer building their validators, which
-# FastAPI's body fields do not support (it warns): the bodies are built at import.
 class CreateSessionBody(sessions_contract.CreateSessionRequest):
     """Body of ``POST /api/v1/sessions`` (optional)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
 
 class AddMessageBody(sessions_contract.AddMessageRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/messages``."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
-    session_id: FromPath = ""
+    session_id: PathIgnored = ""
 
 
 class AddMessagesBody(sessions_contract.AddMessagesRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/messages/batch``."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
-    session_id: FromPath = ""
+    session_id: PathIgnored = ""
 
 
 class RecordUsedBody(sessions_contract.RecordUsedRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/used``."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
-    session_id: FromPath = ""
+    session_id: PathIgnored = ""
 
 
 class CommitBody(memory_contract.CommitRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/commit`` (optional)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
-    session_id: FromPath = ""
+    session_id: PathIgnored = ""
     # The route refuses a count outside 0..500 itself (400 on ``body.keep_recent_count``).
     keep_recent_count: int = Field(default=0, ge=0, le=500, description="Messages kept live.")
     timeout: Timeout = None
@@ -90,10 +81,10 @@ class CommitBody(memory_contract.CommitRequest):
 class RetryBody(memory_contract.RetryRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/archives/{archive_id}/retry`` (optional)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
-    session_id: FromPath = ""
-    archive: FromPath = ""
+    session_id: PathIgnored = ""
+    archive: PathIgnored = ""
     timeout: Timeout = None
 
 

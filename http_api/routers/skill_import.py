@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
 
@@ -21,13 +22,10 @@ __all__ = ["ImportMcpBody", "router"]
 router = APIRouter(tags=["skills"])
 
 
-# Body models are built at import (``defer_build=False``, unlike the contract's lazy
-# requests): FastAPI validates a body through a TypeAdapter, which warns about its
-# ``Body()`` alias while the model's schema is still deferred.
 class ImportMcpBody(skills_contract.ImportMcpRequest):
     """Body of ``POST /api/v1/skills/import-mcp`` (unknown fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route refuses a timeout that is not positive.
     timeout: float | None = Field(default=None, gt=0)

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from http_api import envelope
+from http_api.bodies import STRICT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract.identity import RequestContext
@@ -30,13 +31,10 @@ def _not_in_body(value: object) -> object:
     raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
 
 
-# Body models are built at import (``defer_build=False``, unlike the contract's lazy
-# requests): FastAPI validates a body through a TypeAdapter, which warns about its
-# ``Body()`` alias while the model's schema is still deferred.
 class AddSkillBody(skills_contract.AddSkillRequest):
     """Body of ``POST /api/v1/skills`` and ``PUT /api/v1/skills/{name}``."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=False)
+    model_config = STRICT
 
     # The route refuses a negative timeout.
     timeout: float | None = Field(default=None, ge=0)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from http_api import envelope
+from http_api.bodies import LENIENT
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract import tasks as tasks_contract
@@ -19,12 +20,10 @@ __all__ = ["ConsistencyBody", "WaitBody", "router"]
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
 
-# The contract's models defer building their validators, which FastAPI's body fields do not
-# support (it warns that the body's alias has no effect): the bodies are built at import.
 class WaitBody(tasks_contract.WaitProcessingRequest):
     """Body of ``POST /api/v1/system/wait`` (optional; unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
     # The route refuses a timeout that is not positive (400 on ``body.timeout``).
     timeout: float | None = Field(
@@ -35,7 +34,7 @@ class WaitBody(tasks_contract.WaitProcessingRequest):
 class ConsistencyBody(resources_contract.ConsistencyRequest):
     """Body of ``POST /api/v1/system/consistency`` (unknown fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=False)
+    model_config = LENIENT
 
 
 @router.get("/status", summary="System status: {initialized, user}")
