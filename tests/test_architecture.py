@@ -3,13 +3,15 @@ and every operation of the catalog served by the HTTP app on its route."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+from pathlib import Path
 
 from http_api.app import create_app
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.contract import chat
-from openviking_mcp.contract.catalog import OPERATIONS
+from openviking_mcp.contract.catalog import BY_NAME, OPERATIONS
 from openviking_mcp.service import ContextService
 
 
@@ -49,3 +51,28 @@ def test_every_routed_operation_is_served_by_the_app(config: OpenVikingConfig) -
 def _shape(path: str) -> str:
     """A path template without its placeholder names (``/a/{x}`` -> ``/a/{}``)."""
     return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def test_surfaces_call_only_operations_of_the_catalog() -> None:
+    """Every ``service.<name>(...)``/``svc.<name>(...)`` call in the CLI, MCP, bot and HTTP
+    surfaces names an operation of the catalog or a method of the composition root, so
+    renaming or removing an operation breaks here, not in front of a user."""
+    root = Path(__file__).resolve().parent.parent
+    known = set(BY_NAME) | {n for n in dir(ContextService) if not n.startswith("_")}
+    called: set[tuple[str, str]] = set()
+    for folder in (
+        "openviking_mcp/cli",
+        "openviking_mcp/mcp_server",
+        "openviking_mcp/bot",
+        "http_api",
+    ):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                owner = node.func.value
+                name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+                if name in ("service", "svc"):
+                    called.add((str(path.relative_to(root)), node.func.attr))
+    assert len(called) > 50
+    assert [(f, n) for f, n in sorted(called) if n not in known] == []
