@@ -67,41 +67,55 @@ def _header() -> list[str]:
     return [*head, f"__all__ = {names}", "", "", *_BASE]
 
 
+_PLAIN = (str, int, float, bool, bytes, object)
+_CONTAINERS = (list, tuple, set, dict, collections.abc.Mapping)
+
+
 def render_type(tp: Any) -> str:
     """Source text of a type as the clients see it: result models are plain dicts."""
     if tp is None or tp is type(None):
         return "None"
     if tp is Any:
         return "Any"
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return "dict[str, Any]"
-    if tp is Path or (isinstance(tp, type) and issubclass(tp, Path)):
-        return "Path"
-    if tp in (str, int, float, bool, bytes, object):
-        return str(tp.__name__)
+    if isinstance(tp, type):
+        return _render_class(tp)
     origin, args = get_origin(tp), get_args(tp)
     if origin is typing.Annotated:
         return render_type(args[0])
     if origin is Literal:
         return "Literal[" + ", ".join(repr(a) for a in args) + "]"
     if origin in (typing.Union, types.UnionType):
-        parts: list[str] = []
-        for arg in args:
-            text = render_type(arg)
-            if text not in parts:
-                parts.append(text)
-        if "None" in parts:  # None last, as written by hand
-            parts.remove("None")
-            parts.append("None")
-        return " | ".join(parts)
-    if origin in (list, tuple, set, dict, collections.abc.Mapping):
-        name = "Mapping" if origin is collections.abc.Mapping else origin.__name__
-        inner = ", ".join(render_type(a) if a is not Ellipsis else "..." for a in args)
-        return f"{name}[{inner}]" if args else name
+        return _render_union(args)
+    if origin in _CONTAINERS:
+        return _render_container(origin, args)
     value = getattr(tp, "__value__", None)  # a ``type X = ...`` alias
-    if value is not None:
-        return render_type(value)
-    return "Any"
+    return render_type(value) if value is not None else "Any"
+
+
+def _render_class(tp: type) -> str:
+    if issubclass(tp, BaseModel):
+        return "dict[str, Any]"
+    if issubclass(tp, Path):
+        return "Path"
+    return tp.__name__ if tp in _PLAIN else "Any"
+
+
+def _render_union(args: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for arg in args:
+        text = render_type(arg)
+        if text not in parts:
+            parts.append(text)
+    if "None" in parts:  # None last, as written by hand
+        parts.remove("None")
+        parts.append("None")
+    return " | ".join(parts)
+
+
+def _render_container(origin: Any, args: tuple[Any, ...]) -> str:
+    name = "Mapping" if origin is collections.abc.Mapping else origin.__name__
+    inner = ", ".join(render_type(a) if a is not Ellipsis else "..." for a in args)
+    return f"{name}[{inner}]" if args else name
 
 
 def _default(field: Any) -> str | None:

@@ -114,45 +114,55 @@ def _merge_list(old: Any, new: Any, label: str, problems: list[str]) -> list[Any
     return out if out != current else None
 
 
-def _merge_field(
-    spec: MemoryField, old: Any, new: Any, label: str, problems: list[str]
+def _merge_list_field(
+    op: str, old: Any, new: Any, label: str, problems: list[str]
 ) -> tuple[bool, Any]:
-    """``(changed, value)`` for one field."""
-    op = spec.merge_op
-    if spec.type == "list":
-        if op == "immutable" and old not in (None, [], ""):
-            if new != old:
-                problems.append(f"{label} is immutable; keeping {old!r}")
-            return False, old
-        if op in ("replace", "immutable"):
-            items = new if isinstance(new, list) else [new]
-            return items != old, items
-        merged = _merge_list(old, new, label, problems)
-        return (merged is not None), (merged if merged is not None else old)
-    if spec.type == "number":
-        if not _is_number(new):
-            problems.append(f"{label}: {new!r} is not a number; not applied")
-            return False, old
-        if op == "sum":
-            base = old if _is_number(old) else 0
-            return new != 0, base + new
-        if op == "immutable" and _is_number(old) and old != new:
+    """A list field: ``immutable`` once set, ``replace``d whole, or merged item by item."""
+    if op == "immutable" and old not in (None, [], ""):
+        if new != old:
             problems.append(f"{label} is immutable; keeping {old!r}")
-            return False, old
-        return new != old, new
-    # strings
+        return False, old
+    if op in ("replace", "immutable"):
+        items = new if isinstance(new, list) else [new]
+        return items != old, items
+    merged = _merge_list(old, new, label, problems)
+    return (merged is not None), (merged if merged is not None else old)
+
+
+def _merge_number(op: str, old: Any, new: Any, label: str, problems: list[str]) -> tuple[bool, Any]:
+    """A number field: added to (``sum``), ``immutable`` once set, or replaced."""
+    if not _is_number(new):
+        problems.append(f"{label}: {new!r} is not a number; not applied")
+        return False, old
+    if op == "sum":
+        base = old if _is_number(old) else 0
+        return new != 0, base + new
+    if op == "immutable" and _is_number(old) and old != new:
+        problems.append(f"{label} is immutable; keeping {old!r}")
+        return False, old
+    return new != old, new
+
+
+def _patch_text(old: Any, new: Any, label: str, problems: list[str]) -> tuple[bool, Any]:
+    """A ``patch`` text field: patch blocks applied to it, or plain text appended."""
+    text = old if isinstance(old, str) else ""
+    if isinstance(new, dict | list):
+        blocks = [new] if isinstance(new, dict) else new
+        text, count, block_problems = apply_patch_blocks(text, blocks, label)
+        problems.extend(block_problems)
+        return count > 0 and text != old, text
+    if not isinstance(new, str | int | float):
+        problems.append(f"{label}: {type(new).__name__} is not text; not applied")
+        return False, old
+    appended = _append(text, str(new))
+    return (appended is not None), (appended if appended is not None else old)
+
+
+def _merge_text(op: str, old: Any, new: Any, label: str, problems: list[str]) -> tuple[bool, Any]:
+    """A text field: patched, ``immutable`` once set (a change of case or spacing is no
+    change), or replaced."""
     if op == "patch":
-        text = old if isinstance(old, str) else ""
-        if isinstance(new, dict | list):
-            blocks = [new] if isinstance(new, dict) else new
-            text, count, block_problems = apply_patch_blocks(text, blocks, label)
-            problems.extend(block_problems)
-            return count > 0 and text != old, text
-        if not isinstance(new, str | int | float):
-            problems.append(f"{label}: {type(new).__name__} is not text; not applied")
-            return False, old
-        appended = _append(text, str(new))
-        return (appended is not None), (appended if appended is not None else old)
+        return _patch_text(old, new, label, problems)
     if isinstance(new, dict | list) or new is None:
         problems.append(f"{label}: {type(new).__name__} is not text; not applied")
         return False, old
@@ -162,6 +172,17 @@ def _merge_field(
             problems.append(f"{label} is immutable; keeping {old!r}, not {value!r}")
         return False, old
     return value != old, value
+
+
+def _merge_field(
+    spec: MemoryField, old: Any, new: Any, label: str, problems: list[str]
+) -> tuple[bool, Any]:
+    """``(changed, value)`` for one field, by the field's type and merge operation."""
+    if spec.type == "list":
+        return _merge_list_field(spec.merge_op, old, new, label, problems)
+    if spec.type == "number":
+        return _merge_number(spec.merge_op, old, new, label, problems)
+    return _merge_text(spec.merge_op, old, new, label, problems)
 
 
 def merge_memory(
