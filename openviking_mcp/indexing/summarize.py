@@ -220,13 +220,9 @@ def build_overview(
 # -- abstract_from_overview -----------------------------------------------------------------------
 
 
-def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
-    """The L0 abstract: the overview's first paragraph, cut at a sentence boundary.
-
-    That is the paragraph after the ``#`` heading and before the first ``##``; without one, the
-    first line that is not a heading (bullet markup removed); failing that, the H1 text.
-    """
-    lines = overview.replace("\r\n", "\n").split("\n")
+def _lead_paragraph(lines: list[str]) -> tuple[str, list[str]]:
+    """``(h1, paragraph)``: the text of a leading ``#`` heading and the stripped lines of the
+    first paragraph, which ends at a blank line, a fence, any heading after it or a ``##``."""
     h1 = ""
     paragraph: list[str] = []
     for line in lines:
@@ -239,22 +235,31 @@ def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
             if paragraph or len(heading.group(1)) >= 2:
                 break
             continue
-        if not stripped:
-            if paragraph:
-                break
-            continue
-        if FENCE_OPEN.match(line):
+        if not stripped or FENCE_OPEN.match(line):
             if paragraph:
                 break
             continue
         paragraph.append(stripped)
-    text = clean_inline(" ".join(paragraph))
-    if not text:
-        for line in lines:
-            if line.strip() and not ATX_HEADING.match(line) and not FENCE_OPEN.match(line):
-                text = clean_inline(LIST_ITEM.sub("", line, count=1))
-                if text:
-                    break
-    if not text:
-        text = h1 or "No description."
-    return truncate_text(text, max_chars)
+    return h1, paragraph
+
+
+def _first_plain_line(lines: list[str]) -> str:
+    """The first non-empty line that is neither a heading nor a fence, bullet markup removed."""
+    for line in lines:
+        if line.strip() and not ATX_HEADING.match(line) and not FENCE_OPEN.match(line):
+            text = clean_inline(LIST_ITEM.sub("", line, count=1))
+            if text:
+                return text
+    return ""
+
+
+def abstract_from_overview(overview: str, max_chars: int = 256) -> str:
+    """The L0 abstract: the overview's first paragraph, cut at a sentence boundary.
+
+    That is the paragraph after the ``#`` heading and before the first ``##``; without one, the
+    first line that is not a heading (bullet markup removed); failing that, the H1 text.
+    """
+    lines = overview.replace("\r\n", "\n").split("\n")
+    h1, paragraph = _lead_paragraph(lines)
+    text = clean_inline(" ".join(paragraph)) or _first_plain_line(lines)
+    return truncate_text(text or h1 or "No description.", max_chars)

@@ -89,17 +89,32 @@ class MemorySchema(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> MemorySchema:
+        self._check_field_names()
+        self._check_content_field()
+        self._check_filename_template()
+        self._check_date_field()
+        return self
+
+    def _check_field_names(self) -> None:
+        """Field names are unique and none is a reserved bookkeeping name."""
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError("duplicate field names")
         reserved = sorted(RESERVED_FIELDS.intersection(names))
         if reserved:
             raise ValueError(f"reserved field names: {', '.join(reserved)}")
+
+    def _check_content_field(self) -> None:
+        """A string ``content`` field exists and merges by patch or replace."""
         content = self.field(CONTENT_FIELD)
         if content is None or content.type != "string":
             raise ValueError("a schema needs a string field named 'content'")
         if content.merge_op not in ("patch", "replace"):
             raise ValueError("the 'content' field must merge by patch or replace")
+
+    def _check_filename_template(self) -> None:
+        """The template is a relative ``.md`` path whose placeholders are date parts or
+        immutable string fields."""
         template = self.filename_template
         if not template.endswith(".md") or template.startswith("/"):
             raise ValueError("filename_template must be a relative path ending in .md")
@@ -115,11 +130,13 @@ class MemorySchema(BaseModel):
                 raise ValueError(
                     f"field {placeholder!r} is in the file name: it must be an immutable string"
                 )
+
+    def _check_date_field(self) -> None:
+        """``date_field``, when set, names a string field."""
         if self.date_field is not None:
             spec = self.field(self.date_field)
             if spec is None or spec.type != "string":
                 raise ValueError(f"date_field {self.date_field!r} is not a string field")
-        return self
 
     def field(self, name: str) -> MemoryField | None:
         """The field called ``name``, or ``None``."""

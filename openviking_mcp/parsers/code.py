@@ -231,6 +231,41 @@ def _first_comment(lines: list[str]) -> str:
     return text
 
 
+def _match_generic_declaration(
+    line: str, stripped: str, language: str
+) -> tuple[re.Match[str] | None, str]:
+    """``(match, kind)`` of a declaration in a C-, Java-, JavaScript- or similar-syntax line:
+    a keyword declaration, an arrow function, then (by language) a C function or a JS method."""
+    kind = "function"
+    match = _KEYWORD_DECL.match(line)
+    if match:
+        kind = "type" if match.group("kw") in _TYPE_WORDS else kind
+    else:
+        match = _ARROW.match(line)
+    if match is None and language in _C_LIKE and not stripped.endswith(";"):
+        match = _C_FUNCTION.match(line)
+    if match is None and language in _JS_LIKE:
+        match = _JS_METHOD.match(line)
+    return match, kind
+
+
+def _match_declaration(line: str, stripped: str, language: str) -> tuple[re.Match[str] | None, str]:
+    """``(match, kind)`` of the declaration on ``line``, ``kind`` being ``type`` or
+    ``function``; ``match`` is ``None`` when the line declares nothing."""
+    kind = "function"
+    if language == "SQL":
+        match = _SQL_CREATE.match(line)
+        kind = "type" if match and match.group("kw").lower() in _TYPE_WORDS else kind
+        return match, kind
+    if language == "Shell":
+        return (None if stripped.startswith("#") else _SHELL_FUNCTION.match(line)), kind
+    if language == "Lua":
+        return _LUA_FUNCTION.match(line), kind
+    if language in ("Makefile", "Justfile"):
+        return _MAKE_TARGET.match(line), kind
+    return _match_generic_declaration(line, stripped, language)
+
+
 def _regex_skeleton(text: str, language: str) -> _Skeleton:
     skel = _Skeleton()
     lines = text.split("\n")
@@ -241,29 +276,7 @@ def _regex_skeleton(text: str, language: str) -> _Skeleton:
             continue
         if stripped.startswith(_COMMENT_PREFIXES[:6]) and language != "Shell":
             continue
-        match = None
-        kind = "function"
-        if language == "SQL":
-            match = _SQL_CREATE.match(line)
-            kind = "type" if match and match.group("kw").lower() in _TYPE_WORDS else kind
-        elif language == "Shell":
-            if stripped.startswith("#"):
-                continue
-            match = _SHELL_FUNCTION.match(line)
-        elif language == "Lua":
-            match = _LUA_FUNCTION.match(line)
-        elif language in ("Makefile", "Justfile"):
-            match = _MAKE_TARGET.match(line)
-        else:
-            match = _KEYWORD_DECL.match(line)
-            if match:
-                kind = "type" if match.group("kw") in _TYPE_WORDS else kind
-            else:
-                match = _ARROW.match(line)
-            if match is None and language in _C_LIKE and not stripped.endswith(";"):
-                match = _C_FUNCTION.match(line)
-            if match is None and language in _JS_LIKE:
-                match = _JS_METHOD.match(line)
+        match, kind = _match_declaration(line, stripped, language)
         if match is None:
             continue
         skel.lines.append(_short(line.expandtabs(4)))

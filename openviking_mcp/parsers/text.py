@@ -188,6 +188,36 @@ def _is_informative(paragraph: str, min_words: int = 5) -> bool:
     return len(words) >= min_words or (len(words) >= 2 and paragraph.rstrip()[-1:] in ".!?:")
 
 
+def _closes_fence(stripped: str, fence: str) -> bool:
+    """Whether a stripped line closes the code fence opened by ``fence``."""
+    return stripped.startswith(fence) and not stripped[len(fence) :].strip(fence[0] + " \t")
+
+
+def _is_non_prose(line: str, stripped: str) -> bool:
+    """A line that ends a paragraph without adding text: blank, a rule, links or badges only,
+    a link reference definition, a table row, an HTML comment or a markup-only HTML line."""
+    return bool(
+        not stripped
+        or _RULE.match(line)
+        or _is_link_only(stripped)
+        or _REF_DEF.match(line)
+        or stripped.startswith(("|", "<!--", "-->"))
+        or (stripped.startswith("<") and not clean_inline(stripped))
+    )
+
+
+def _add_clean(out: list[str], text: str) -> None:
+    """Append ``text`` to ``out`` with inline markup removed, unless nothing is left."""
+    cleaned = clean_inline(text)
+    if cleaned:
+        out.append(cleaned)
+
+
+def _unquote(stripped: str) -> str:
+    """A stripped line without its leading block-quote markers."""
+    return stripped.lstrip("> ").strip() if stripped.startswith(">") else stripped
+
+
 def _scan_prose(text: str) -> tuple[list[str], list[str], list[str]]:
     """``(paragraphs, list_items, headings)`` of a Markdown/plain text, markup removed."""
     lines = _strip_front_matter(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
@@ -199,15 +229,13 @@ def _scan_prose(text: str) -> tuple[list[str], list[str], list[str]]:
 
     def flush() -> None:
         if current:
-            joined = clean_inline(" ".join(current))
-            if joined:
-                paragraphs.append(joined)
+            _add_clean(paragraphs, " ".join(current))
             current.clear()
 
     for line in lines:
         stripped = line.strip()
         if fence is not None:
-            if stripped.startswith(fence) and not stripped[len(fence) :].strip(fence[0] + " \t"):
+            if _closes_fence(stripped, fence):
                 fence = None
             continue
         opening = FENCE_OPEN.match(line)
@@ -218,33 +246,20 @@ def _scan_prose(text: str) -> tuple[list[str], list[str], list[str]]:
         heading = ATX_HEADING.match(line)
         if heading:
             flush()
-            title = clean_inline(heading.group(2) or "")
-            if title:
-                headings.append(title)
+            _add_clean(headings, heading.group(2) or "")
             continue
         if _SETEXT.match(line) and current:
-            title = clean_inline(" ".join(current))
+            _add_clean(headings, " ".join(current))
             current.clear()
-            if title:
-                headings.append(title)
             continue
-        if (
-            not stripped
-            or _RULE.match(line)
-            or _is_link_only(stripped)
-            or _REF_DEF.match(line)
-            or stripped.startswith(("|", "<!--", "-->"))
-            or (stripped.startswith("<") and not clean_inline(stripped))
-        ):
+        if _is_non_prose(line, stripped):
             flush()
             continue
         if LIST_ITEM.match(line):
             flush()
-            item = clean_inline(LIST_ITEM.sub("", line, count=1))
-            if item:
-                items.append(item)
+            _add_clean(items, LIST_ITEM.sub("", line, count=1))
             continue
-        current.append(stripped.lstrip("> ").strip() if stripped.startswith(">") else stripped)
+        current.append(_unquote(stripped))
     flush()
     return paragraphs, items, headings
 

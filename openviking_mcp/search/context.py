@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -403,6 +403,23 @@ def order_entries(entries: Iterable[PlannedEntry]) -> list[PlannedEntry]:
     return sorted(entries, key=lambda e: (rank.get(e.category, len(rank)), -e.score, e.uri))
 
 
+def _fit_uri_tier(
+    count: int, uri_cost: Callable[[int], int], max_tokens: int
+) -> tuple[list[int], int]:
+    """``(kept, used)``: the ranks ``0..count-1`` that fit ``max_tokens`` at the ``uri`` tier
+    and their total cost. The lowest-ranked entries are dropped until the rest fit; then each
+    dropped entry after the first one is taken back if its (cheaper) URI still fits."""
+    kept = list(range(count))
+    used = sum(uri_cost(i) for i in kept)
+    while kept and used > max_tokens:
+        used -= uri_cost(kept.pop())
+    for i in range(len(kept) + 1, count):  # a cheaper, lower-ranked URI may still fit
+        if used + uri_cost(i) <= max_tokens:
+            kept.append(i)
+            used += uri_cost(i)
+    return kept, used
+
+
 def plan_budget(candidates: Iterable[Candidate], max_tokens: int) -> Plan:
     """Choose a tier per candidate so that the rendered block costs at most ``max_tokens``
     (the algorithm is in the module docstring). An entry costs the estimated tokens of its
@@ -420,14 +437,7 @@ def plan_budget(candidates: Iterable[Candidate], max_tokens: int) -> Plan:
             costs[(i, tier)] = estimate_tokens(block) + 1
         return costs[(i, tier)]
 
-    kept = list(range(len(ranked)))
-    used = sum(cost(i, "uri") for i in kept)
-    while kept and used > max_tokens:
-        used -= cost(kept.pop(), "uri")
-    for i in range(len(kept) + 1, len(ranked)):  # a cheaper, lower-ranked URI may still fit
-        if used + cost(i, "uri") <= max_tokens:
-            kept.append(i)
-            used += cost(i, "uri")
+    kept, used = _fit_uri_tier(len(ranked), lambda i: cost(i, "uri"), max_tokens)
     tier: dict[int, Tier] = dict.fromkeys(kept, "uri")
     cap = max(1, 2 * max_tokens // len(kept)) if kept else 0
 

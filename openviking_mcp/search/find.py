@@ -72,6 +72,44 @@ def _cosine(query: Vector, vector: np.ndarray) -> float:
     return float(np.dot(query, vector))
 
 
+def _offer(pool: dict[str, _Scored], item: _Scored) -> None:
+    """Keep ``item`` in ``pool`` unless a record with the same id already scores at least as
+    high."""
+    known = pool.get(item.record.id)
+    if known is None or item.score > known.score:
+        pool[item.record.id] = item
+
+
+def _top_uris(pool: dict[str, _Scored], limit: int) -> tuple[str, ...]:
+    """The URIs of the ``limit`` best-scored records of ``pool`` (ties in pool order)."""
+    return tuple(s.record.uri for s in sorted(pool.values(), key=lambda s: -s.score)[:limit])
+
+
+@dataclass(slots=True)
+class _Frontier:
+    """Directories (L0/L1 records) waiting to be expanded, best score first (ties by URI);
+    each URI is expanded at most once."""
+
+    heap: list[tuple[float, str]] = field(default_factory=list)
+    expanded: set[str] = field(default_factory=set)
+
+    def offer(self, item: _Scored) -> None:
+        """Queue ``item`` if it is a directory that has not been expanded yet."""
+        if item.record.level in (0, 1) and item.record.uri not in self.expanded:
+            heapq.heappush(self.heap, (-item.score, item.record.uri))
+
+    def next_batch(self) -> list[tuple[float, str]]:
+        """Up to ``_DIRS_PER_ROUND`` ``(score, uri)`` pairs of unexpanded directories, best
+        first, now marked as expanded."""
+        batch: list[tuple[float, str]] = []
+        while self.heap and len(batch) < _DIRS_PER_ROUND:
+            neg, uri = heapq.heappop(self.heap)
+            if uri not in self.expanded:
+                self.expanded.add(uri)
+                batch.append((-neg, uri))
+        return batch
+
+
 class Retriever:
     def __init__(
         self,
@@ -116,31 +154,29 @@ class Retriever:
         qvec = await self.embedder.embed_query(q.query)
         k = max(q.limit * 3, 30)
         pool: dict[str, _Scored] = {}
-        searched: list[dict[str, Any]] = []
-
-        def offer(item: _Scored) -> None:
-            known = pool.get(item.record.id)
-            if known is None or item.score > known.score:
-                pool[item.record.id] = item
-
         for item in await self._hybrid(q.query, qvec, q.base, k):
-            offer(item)
+            _offer(pool, item)
+        searched = await self._expand_directories(q, qvec, pool)
+        hits = self._collapse(pool.values(), q, searched, keep=max(q.limit * 3, 30))
+        if self.reranker is not None and hits:
+            hits = await self._rerank(q, hits)
+        return hits[: q.limit]
 
-        alpha = self.config.score_propagation_alpha
-        heap: list[tuple[float, str]] = []
-        expanded: set[str] = set()
+    async def _expand_directories(
+        self, q: FindQuery, qvec: Vector, pool: dict[str, _Scored]
+    ) -> list[dict[str, Any]]:
+        """Directory recursion: expand the best directories of ``pool`` a few per round, adding
+        their children with propagated scores, until the top ``q.limit`` results are the same
+        two rounds in a row (or ``_MAX_ROUNDS`` is reached). Returns the expanded directories
+        as ``{uri, score}`` in expansion order."""
+        searched: list[dict[str, Any]] = []
+        frontier = _Frontier()
         for item in pool.values():
-            if item.record.level in (0, 1):
-                heapq.heappush(heap, (-item.score, item.record.uri))
+            frontier.offer(item)
         previous_top: tuple[str, ...] = ()
         stable_rounds = 0
         for _ in range(_MAX_ROUNDS):
-            batch: list[tuple[float, str]] = []
-            while heap and len(batch) < _DIRS_PER_ROUND:
-                neg, uri = heapq.heappop(heap)
-                if uri not in expanded:
-                    expanded.add(uri)
-                    batch.append((-neg, uri))
+            batch = frontier.next_batch()
             if not batch:
                 break
             results = await asyncio.gather(
@@ -153,23 +189,30 @@ class Retriever:
             )
             for (parent_score, uri), children in zip(batch, results, strict=True):
                 searched.append({"uri": uri, "score": round(parent_score, 4)})
-                for child in children:
-                    child.score = alpha * child.score + (1 - alpha) * parent_score
-                    child.via = uri
-                    offer(child)
-                    if child.record.level in (0, 1) and child.record.uri not in expanded:
-                        heapq.heappush(heap, (-child.score, child.record.uri))
-            top = tuple(
-                s.record.uri for s in sorted(pool.values(), key=lambda s: -s.score)[: q.limit]
-            )
+                self._absorb_children(children, parent_score, uri, pool, frontier)
+            top = _top_uris(pool, q.limit)
             stable_rounds = stable_rounds + 1 if top == previous_top else 0
             previous_top = top
             if stable_rounds >= 1 and len(top) >= q.limit:
                 break
-        hits = self._collapse(pool.values(), q, searched, keep=max(q.limit * 3, 30))
-        if self.reranker is not None and hits:
-            hits = await self._rerank(q, hits)
-        return hits[: q.limit]
+        return searched
+
+    def _absorb_children(
+        self,
+        children: list[_Scored],
+        parent_score: float,
+        parent_uri: str,
+        pool: dict[str, _Scored],
+        frontier: _Frontier,
+    ) -> None:
+        """Blend each child's score with its parent's (``score_propagation_alpha``), add it to
+        ``pool`` and queue it on ``frontier`` when it is a directory."""
+        alpha = self.config.score_propagation_alpha
+        for child in children:
+            child.score = alpha * child.score + (1 - alpha) * parent_score
+            child.via = parent_uri
+            _offer(pool, child)
+            frontier.offer(child)
 
     async def _rerank(self, q: FindQuery, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Blend reranker relevance into the hybrid scores (0.3 hybrid + 0.7 rerank)."""
