@@ -1,5 +1,6 @@
-"""The chat methods of the embedded async client (mixed into ``AsyncOpenViking``), and what the
-HTTP clients share with them: the request bodies, the event form and image files as data URLs.
+"""How the embedded async client runs the bot (mixed into ``AsyncOpenViking``): the two hooks
+behind the chat methods of :mod:`._chat_ops`, over the
+:class:`~openviking_mcp.bot.service.ChatService` the client builds on its first chat.
 
 A streamed turn is a sequence of events ``{index, event, data, timestamp}`` numbered from 0 and
 ending with the ``response`` event (``data``: ``{content, response_id, session_id, citations,
@@ -9,16 +10,17 @@ token_usage, mode, model}``, or ``{error, response_id, session_id}`` when the tu
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from openviking_mcp.client._chat_wire import CHAT_CALLS, CHAT_STREAMS, chat_payload
 from openviking_mcp.client._sync import arguments as _arguments
+from openviking_mcp.contract import chat as chat_contract
+from openviking_mcp.contract.base import parse_request, to_wire
 
 if TYPE_CHECKING:
     from openviking_mcp.bot.events import ChatEvent
     from openviking_mcp.bot.service import ChatService
     from openviking_mcp.contract.identity import RequestContext
-    from openviking_mcp.contract.operations import Operation
     from openviking_mcp.service import ContextService
 
 __all__ = [
@@ -26,7 +28,7 @@ __all__ = [
     "event_dict",
 ]
 
-T = TypeVar("T")
+_OPERATIONS = {op.name: op for op in chat_contract.OPERATIONS}
 
 # The server sends a keep-alive comment this often while a turn is quiet; the embedded client
 # just skips the idle ticks of the stream.
@@ -54,8 +56,8 @@ class ChatMethods:
 
     @property
     def chat_service(self) -> ChatService:
-        """The client's chat service (the embedded client imports the whole store already,
-        so the chat models are loaded here, not when the HTTP clients import this module)."""
+        """The client's chat service, built on the first chat (so the bot's libraries load
+        only for a client that chats)."""
         if self._chat is None:
             from openviking_mcp.bot.service import ChatService
 
@@ -69,29 +71,22 @@ class ChatMethods:
         if chat is not None:
             await chat.close()
 
+    async def _run_bot(self, operation: str, method: str, args: dict[str, Any]) -> Any:
+        """The chat service's answer to ``operation``, its request made from the arguments of
+        the client method ``method``."""
+        op = _OPERATIONS[operation]
+        request = parse_request(op.request, chat_payload(method, args))
+        return await getattr(self.chat_service, op.method)(self.context, request)
+
     async def _chat_call(self, method: str, args: dict[str, Any]) -> Any:
         """Run the bot operation behind the client method ``method`` (one answer)."""
-        from openviking_mcp.contract.base import parse_request, to_wire
-
-        op = _chat_operation(CHAT_CALLS[method])
-        request = parse_request(op.request, chat_payload(method, args))
-        return to_wire(await getattr(self.chat_service, op.method)(self.context, request))
+        return to_wire(await self._run_bot(CHAT_CALLS[method], method, args))
 
     async def _stream(self, name: str, arguments: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The events of the bot operation behind the stream method ``name``, from the turn's
         ``last_index`` on (``-1``: all of them)."""
-        from openviking_mcp.contract.base import parse_request
-
         args = _arguments(arguments)
-        op = _chat_operation(CHAT_STREAMS[name])
-        request = parse_request(op.request, chat_payload(name, args))
-        stream = await getattr(self.chat_service, op.method)(self.context, request)
+        stream = await self._run_bot(CHAT_STREAMS[name], name, args)
         async for event in stream.follow(args.get("last_index", -1), heartbeat=_HEARTBEAT):
             if event is not None:
                 yield event_dict(event)
-
-
-def _chat_operation(name: str) -> Operation:
-    from openviking_mcp.contract.chat import OPERATIONS
-
-    return next(op for op in OPERATIONS if op.name == name)

@@ -68,7 +68,7 @@ def streaming(
 ) -> Callable[Concatenate[SyncCaller, P], Iterator[T]]:
     """The blocking method of an async-iterator method: a plain iterator over the client's
     ``_stream_sync`` (same parameters and docs)."""
-    signature = inspect.signature(method)
+    signature = _signature(method)
     name = method.__name__
 
     @functools.wraps(method)
