@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, NoReturn
 
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-__all__ = ["LENIENT", "STRICT", "PathIgnored", "PathRefused"]
+__all__ = [
+    "LENIENT",
+    "STRICT",
+    "NonNegativeTimeout",
+    "PathIgnored",
+    "PathRefused",
+    "PositiveTimeout",
+]
 
 STRICT = ConfigDict(extra="forbid", defer_build=False)
 """A body that refuses unknown fields (400 ``INVALID_ARGUMENT``)."""
@@ -34,3 +41,9 @@ PathIgnored = Annotated[str, BeforeValidator(_ignored), SkipJsonSchema()]
 schema and, like any unknown field, ignored when sent (the handler takes it from the path)."""
 PathRefused = Annotated[str, BeforeValidator(_refused), SkipJsonSchema()]
 """The same in a strict body: refused when sent, with the error of any unknown field."""
+
+PositiveTimeout = Annotated[float | None, Field(gt=0, description="Seconds to wait at most.")]
+"""A body's ``timeout`` where the route refuses one that is not positive (400 on
+``body.timeout``); the operations themselves take any non-negative wait."""
+NonNegativeTimeout = Annotated[float | None, Field(ge=0, description="Seconds to wait at most.")]
+"""A body's ``timeout`` where the route refuses a negative one."""

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import STRICT
+from http_api.bodies import STRICT, PositiveTimeout
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import resources as resources_contract
@@ -36,7 +36,6 @@ Uri = Annotated[str, Query(description="A viking:// URI.")]
 #: The reindex modes the route takes: the operation's, and ``prune_orphans``.
 ReindexMode = Literal["vectors_only", "semantic_and_vectors", "prune_orphans"]
 #: The routes refuse a timeout that is not positive (400 on ``body.timeout``).
-Timeout = Annotated[float | None, Field(gt=0, description="Seconds to wait at most.")]
 
 
 class WriteBody(content_contract.WriteRequest):
@@ -44,7 +43,7 @@ class WriteBody(content_contract.WriteRequest):
 
     model_config = STRICT
 
-    timeout: Timeout = None
+    timeout: PositiveTimeout = None
     # Accepted for compatibility; the file's tiers and vectors are refreshed either way.
     processing_mode: ProcessingMode = Field(
         default="semantic_and_vectors",
@@ -62,7 +61,7 @@ class EditBody(content_contract.EditRequest):
 
     # The route refuses an empty ``old_string`` (400 on ``body.old_string``).
     old_string: str = Field(min_length=1)
-    timeout: Timeout = None
+    timeout: PositiveTimeout = None
 
 
 class ReindexBody(resources_contract.ReindexRequest):
@@ -74,7 +73,7 @@ class ReindexBody(resources_contract.ReindexRequest):
     uri: str
     # The route also takes ``prune_orphans`` (and answers it as unimplemented).
     mode: ReindexMode = "vectors_only"  # type: ignore[assignment]  # wider than the operation's
-    timeout: Timeout = None
+    timeout: PositiveTimeout = None
     # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``, tags are refused.
     dry_run: bool = False
     tags: list[str] | None = None

@@ -19,7 +19,7 @@ from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from http_api import envelope
-from http_api.bodies import STRICT
+from http_api.bodies import STRICT, PositiveTimeout
 from http_api.deps import Caller, Service, get_caller
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
@@ -107,8 +107,7 @@ class AddResourceBody(resources_contract.AddResourceRequest):
 
     model_config = STRICT
 
-    # The route refuses a timeout that is not positive (400 on ``body.timeout``).
-    timeout: float | None = Field(default=None, gt=0, description="Seconds to wait at most.")
+    timeout: PositiveTimeout = None
     include: Globs = None  # type: ignore[assignment]  # wider than the operation's
     exclude: Globs = None  # type: ignore[assignment]  # wider than the operation's
     ignore_dirs: FolderNames = None  # type: ignore[assignment]  # wider than the operation's

@@ -8,14 +8,12 @@ fields, as the original's extra ones (``telemetry``, ``memory_policy``...).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import LENIENT, PathIgnored
+from http_api.bodies import LENIENT, NonNegativeTimeout, PathIgnored
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import memory as memory_contract
 from openviking_mcp.contract import sessions as sessions_contract
@@ -31,10 +29,6 @@ __all__ = [
 ]
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
-
-
-#: The routes refuse a negative timeout (400 on ``body.timeout``).
-Timeout = Annotated[float | None, Field(ge=0, description="Seconds to wait at most.")]
 
 
 class CreateSessionBody(sessions_contract.CreateSessionRequest):
@@ -75,7 +69,7 @@ class CommitBody(memory_contract.CommitRequest):
     session_id: PathIgnored = ""
     # The route refuses a count outside 0..500 itself (400 on ``body.keep_recent_count``).
     keep_recent_count: int = Field(default=0, ge=0, le=500, description="Messages kept live.")
-    timeout: Timeout = None
+    timeout: NonNegativeTimeout = None
 
 
 class RetryBody(memory_contract.RetryRequest):
@@ -85,7 +79,7 @@ class RetryBody(memory_contract.RetryRequest):
 
     session_id: PathIgnored = ""
     archive: PathIgnored = ""
-    timeout: Timeout = None
+    timeout: NonNegativeTimeout = None
 
 
 @router.post("", summary="Create a session")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import STRICT
+from http_api.bodies import STRICT, PositiveTimeout
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
 
@@ -27,8 +26,7 @@ class ImportMcpBody(skills_contract.ImportMcpRequest):
 
     model_config = STRICT
 
-    # The route refuses a timeout that is not positive.
-    timeout: float | None = Field(default=None, gt=0)
+    timeout: PositiveTimeout = None
 
 
 @router.post(

@@ -16,7 +16,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from http_api import envelope
-from http_api.bodies import STRICT
+from http_api.bodies import STRICT, NonNegativeTimeout
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract.identity import RequestContext
@@ -36,8 +36,7 @@ class AddSkillBody(skills_contract.AddSkillRequest):
 
     model_config = STRICT
 
-    # The route refuses a negative timeout.
-    timeout: float | None = Field(default=None, ge=0)
+    timeout: NonNegativeTimeout = None
     # Set by the route (the path's name on PUT), never by a client: left out of the body
     # schema and of ``model_dump``, and refused in the body like any unknown field.
     expect_name: Annotated[
