@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from openviking_mcp import faults
 from openviking_mcp.contract.errors import OpenVikingError, PermissionDeniedError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import DedupCounts, MemoryChanges
@@ -48,6 +49,38 @@ class Applied:
     dedup: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     changed: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    """Every memory an operation landed on, changed or not (what a retry re-checks)."""
+
+    def outputs(self) -> list[str]:
+        """The memory URIs this batch wrote or may have written, each once."""
+        return list(dict.fromkeys([*self.changed, *self.touched]))
+
+    def to_state(self) -> dict[str, Any]:
+        """A JSON form for a task checkpoint (:meth:`from_state` reads it back)."""
+        return {
+            "adds": self.adds,
+            "updates": self.updates,
+            "deletes": self.deletes,
+            "problems": self.problems,
+            "dedup": dict(self.dedup),
+            "counts": dict(self.counts),
+            "changed": self.changed,
+            "touched": self.touched,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Applied:
+        return cls(
+            adds=list(state.get("adds", [])),
+            updates=list(state.get("updates", [])),
+            deletes=list(state.get("deletes", [])),
+            problems=list(state.get("problems", [])),
+            dedup=Counter(state.get("dedup", {})),
+            counts=Counter(state.get("counts", {})),
+            changed=list(state.get("changed", [])),
+            touched=list(state.get("touched", [])),
+        )
 
     def changes(self) -> MemoryChanges:
         return MemoryChanges(adds=self.adds, updates=self.updates, deletes=self.deletes)
@@ -92,12 +125,13 @@ class MemoryWriter:
                 applied.problems.append(f"unknown memory type {op.memory_type!r}")
                 continue
             try:
-                target, existing = await self._target_of(ctx, op, schema, now, applied.dedup)
+                target, existing = await self._target_of(ctx, op, schema, now, applied)
             except OpenVikingError as exc:
                 applied.problems.append(f"{op.memory_type}: {exc.message}")
                 continue
             if target is None:  # an add-only duplicate
                 continue
+            applied.touched.append(target.uri)
             if op.op == "delete":
                 await self._delete(ctx, op, target, existing, applied)
                 continue
@@ -150,6 +184,7 @@ class MemoryWriter:
                 **fields,
             }
             await store.content.write_bytes(key, render_memory(body, meta).encode("utf-8"))
+            faults.point("memory.file_written")
             applied.adds.append({"uri": target.uri, "memory_type": op.memory_type, "after": body})
             return True
         doc = parse_memory(before_text)
@@ -183,13 +218,14 @@ class MemoryWriter:
         op: MemoryOperation,
         schema: MemorySchema,
         now: datetime,
-        dedup: Counter[str],
+        applied: Applied,
     ) -> tuple[VikingURI | None, str | None]:
         """Where an operation lands and the existing body there (``None`` if new).
 
-        ``(None, None)`` means: drop it (an add-only memory that repeats an existing one).
+        ``(None, None)`` means: drop it (an add-only memory that repeats an existing one; the
+        one it repeats still counts as touched).
         """
-        store = self._store
+        store, dedup = self._store, applied.dedup
         if op.uri:
             target = store.resolve(ctx, op.uri)
             if not self.user_uri(ctx, "memories").is_ancestor_of(target):
@@ -203,6 +239,7 @@ class MemoryWriter:
             if schema.operation_mode == "add_only":
                 if is_near_duplicate(parse_memory(text).body, content):
                     dedup["skipped_duplicate"] += 1
+                    applied.touched.append(target.uri)
                     return None, None
             else:
                 dedup["same_key"] += 1
@@ -212,6 +249,7 @@ class MemoryWriter:
                 # events are distinct unless the same thing is recorded for the same day
                 if uri.parent == target.parent and text_similarity(body, content) >= 1.0:
                     dedup["skipped_duplicate"] += 1
+                    applied.touched.append(uri.uri)
                     return None, None
             elif is_near_duplicate(body, content):
                 dedup["near_duplicate"] += 1

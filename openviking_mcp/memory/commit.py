@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from openviking_mcp import faults
 from openviking_mcp.contract.base import Empty
 from openviking_mcp.contract.errors import (
     ConflictError,
@@ -63,6 +64,7 @@ from openviking_mcp.sessions.layout import (
     dump_messages,
     empty_used,
     parse_archive,
+    parse_messages,
 )
 from openviking_mcp.sessions.messages import estimate_message_tokens, now_iso
 from openviking_mcp.sessions.policy import parse_policy
@@ -112,8 +114,42 @@ class CommitService:
         self._scanner: asyncio.Task[None] | None = None
 
     async def run_phase2(self, task: TaskHandle) -> dict[str, Any]:
-        """The ``session_commit`` task handler (phase 2 of one archive)."""
+        """The ``session_commit`` task handler (phase 2 of one archive). A task queued by
+        phase 1 first makes sure phase 1 finished (:meth:`_complete_phase1`); an archive
+        removed in the meantime (its session was deleted) is skipped."""
+        store, ctx = self._store, task.context
+        archive = store.resolve(ctx, str(task.payload["archive_uri"]))
+        if not await store.content.exists(store.key(ctx, archive)):
+            return {"status": "skipped", "reason": "archive_removed"}
+        if task.state.get("phase1") == "writing":
+            if not await self._complete_phase1(task):
+                return {"status": "skipped", "reason": "phase1_incomplete"}
+            await task.checkpoint("phase1", phase1="done")
         return await self._phase2.run(task)
+
+    async def _complete_phase1(self, task: TaskHandle) -> bool:
+        """Finish a phase 1 that a crash interrupted; ``False`` if its archive was never
+        completed (it is removed: its messages are still live, the next commit takes them)."""
+        store, files, ctx = self._store, self._files, task.context
+        session = files.session_uri(ctx, str(task.payload["session_id"]))
+        archive = store.resolve(ctx, str(task.payload["archive_uri"]))
+        archive_key = files.key(ctx, archive)
+        async with files.lock(ctx, session):
+            archive_meta = await store.read_json(f"{archive_key}/{ARCHIVE_META}")
+            archived = await store.read_text(f"{archive_key}/{MESSAGES_FILE}")
+            if archive_meta is None or archived is None:
+                if await store.content.exists(archive_key):
+                    await store.content.remove(archive_key, recursive=True)
+                return False
+            meta = await files.session_meta(ctx, session)
+            if meta is None:
+                return True
+            key = files.key(ctx, session)
+            live = await files.messages_at(f"{key}/{MESSAGES_FILE}")
+            ids = {m.get("id") for m in parse_messages(archived) if m.get("id")}
+            tail = [m for m in live if m.get("id") not in ids]
+            await self._settle(ctx, session, meta, live, tail, archive_meta)
+        return True
 
     # -- commit ------------------------------------------------------------------------------
 
@@ -171,34 +207,34 @@ class CommitService:
         archive = files.archive_uri(session, number)
         archive_key = files.key(ctx, archive)
         now = now_iso()
-        await content.write_bytes(f"{archive_key}/{MESSAGES_FILE}", dump_messages(archived))
-        archive_meta = {
-            "archive_id": archive_name(number),
-            "session_id": session.name,
-            "created_at": now,
-            "message_count": len(archived),
-            "first_message_id": archived[0].get("id"),
-            "last_message_id": archived[-1].get("id"),
-            "keep_recent_count": keep,
-            "trigger": trigger,
-            "used": meta.get("used") or empty_used(),
-        }
-        await content.write_bytes(f"{archive_key}/{ARCHIVE_META}", dump_json(archive_meta))
-        await content.write_bytes(f"{key}/{MESSAGES_FILE}", dump_messages(tail))
-        meta.update(
-            message_count=len(tail),
-            commit_count=int(meta.get("commit_count") or 0) + 1,
-            pending_tokens=sum(estimate_message_tokens(m) for m in tail),
-            last_commit_at=now,
-            used=empty_used(),
-        )
-        if trigger != "manual":
-            meta["last_auto_commit_at"] = now
-        await files.write_meta(key, meta)
+        # Phase 2 is recorded first and held until phase 1 is written: a crash in between
+        # leaves a task that finishes this commit (or drops its partial archive).
+        task_id = await self._submit_phase2(ctx, session.name, archive, hold=True)
+        try:
+            faults.point("commit.planned")
+            await content.write_bytes(f"{archive_key}/{MESSAGES_FILE}", dump_messages(archived))
+            archive_meta = {
+                "archive_id": archive_name(number),
+                "session_id": session.name,
+                "created_at": now,
+                "message_count": len(archived),
+                "first_message_id": archived[0].get("id"),
+                "last_message_id": archived[-1].get("id"),
+                "keep_recent_count": keep,
+                "trigger": trigger,
+                "used": meta.get("used") or empty_used(),
+            }
+            await content.write_bytes(f"{archive_key}/{ARCHIVE_META}", dump_json(archive_meta))
+            faults.point("commit.archived")
+            await self._settle(ctx, session, meta, messages, tail, archive_meta)
+            faults.point("commit.settled")
+        finally:
+            if task_id is not None:
+                await self._store.tasks.release(task_id)
         return CommitResult(
             session_id=session.name,
             status="accepted",
-            task_id=await self._submit_phase2(ctx, session.name, archive),
+            task_id=task_id,
             archive_uri=archive.uri,
             archived=True,
             archive_id=archive_name(number),
@@ -206,15 +242,52 @@ class CommitService:
             kept=len(tail),
         )
 
+    async def _settle(
+        self,
+        ctx: RequestContext,
+        session: VikingURI,
+        meta: dict[str, Any],
+        live: list[dict[str, Any]],
+        tail: list[dict[str, Any]],
+        archive_meta: Mapping[str, Any],
+    ) -> None:
+        """The end of phase 1, safe to run twice: the live messages become ``tail`` and the
+        session's counters record the archive's commit (once: a session whose
+        ``last_commit_at`` is this archive's or later has it already)."""
+        key = self._files.key(ctx, session)
+        if len(tail) != len(live):
+            await self._store.content.write_bytes(f"{key}/{MESSAGES_FILE}", dump_messages(tail))
+        created = str(archive_meta["created_at"])
+        last = meta.get("last_commit_at")
+        if last == created or (iso_epoch(last) or 0.0) > (iso_epoch(created) or 0.0):
+            return
+        meta.update(
+            message_count=len(tail),
+            commit_count=int(meta.get("commit_count") or 0) + 1,
+            pending_tokens=sum(estimate_message_tokens(m) for m in tail),
+            last_commit_at=created,
+            used=empty_used(),
+        )
+        if archive_meta.get("trigger") != "manual":
+            meta["last_auto_commit_at"] = created
+        await self._files.write_meta(key, meta)
+
     async def _submit_phase2(
-        self, ctx: RequestContext, session_id: str, archive: VikingURI
+        self, ctx: RequestContext, session_id: str, archive: VikingURI, *, hold: bool = False
     ) -> str | None:
         """Queue phase 2 for an archive; ``None`` when this build has no phase-2 handler
-        (the archive then stays pending and can be retried later)."""
+        (the archive then stays pending and can be retried later). ``hold``: phase 1 is still
+        writing; the caller releases the task (see :meth:`TaskQueue.submit`)."""
         payload = {"session_id": session_id, "archive": archive.name, "archive_uri": archive.uri}
         try:
             return await self._store.tasks.submit(
-                SESSION_COMMIT_TASK, ctx, payload, priority=INTERACTIVE, resource_id=archive.uri
+                SESSION_COMMIT_TASK,
+                ctx,
+                payload,
+                priority=INTERACTIVE,
+                resource_id=archive.uri,
+                hold=hold,
+                state={"phase1": "writing"} if hold else None,
             )
         except InvalidArgumentError:  # "Unknown task type": no phase-2 handler registered
             logger.warning("no %s handler: %s stays pending", SESSION_COMMIT_TASK, archive.uri)

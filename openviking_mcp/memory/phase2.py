@@ -6,9 +6,14 @@ stage, so a failure names where it happened):
 1. ``summarizing``: the archive's L0/L1 (LLM when configured, else extractive);
 2. ``extracting``: memory operations (:meth:`MemoryService.extract_and_apply`);
 3. ``merging``: dedup and merge against existing memories;
-4. ``indexing``: the changed memory files are re-embedded and their folders' tiers refreshed;
+4. ``indexing``: the changed memory files are re-embedded and their folders' tiers refreshed,
+   then every output is checked against the index (a file without rows is re-indexed);
 5. ``active_count``: contexts recorded with ``used`` get their ``active_count`` raised;
 6. ``memory_diff.json`` with adds, updates and deletes, then ``.done``.
+
+The task checkpoints the extracted operations, what was applied and the ``active_count``
+update, so a task that runs again after a crash (see ``docs/durability.md``) applies the same
+operations, re-checks every memory it touched and counts ``used`` contexts once.
 
 A transient failure is retried by the queue; the last failure writes ``.failed.json`` with the
 stage and the error. A failed archive never blocks later commits of the session, and can be
@@ -21,6 +26,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from openviking_mcp import faults
 from openviking_mcp.contract.errors import OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import Phase2Result
@@ -76,6 +82,7 @@ class ArchiveProcessor:
                 )
             raise
         await store.content.write_bytes(f"{key}/{DONE_FILE}", _now_iso().encode("utf-8"))
+        faults.point("phase2.done_written")
         return result.wire()
 
     async def _process(
@@ -87,14 +94,18 @@ class ArchiveProcessor:
 
         await task.report("summarizing")
         await self._summarize(archive, key, messages)
+        faults.point("phase2.summarized")
 
         applied, extractor = await self._memory.extract_and_apply(
             ctx, session_id, messages, task=task
         )
 
-        await task.report("active_count")
-        used = await self._used_contexts(key)
-        active = await store.index.increment_active(ctx.account_id, used) if used else 0
+        active = task.state.get("active_count_updated")
+        if active is None:  # counted once, even when the task runs again
+            await task.report("active_count")
+            used = await self._used_contexts(key)
+            active = await store.index.increment_active(ctx.account_id, used) if used else 0
+            await task.checkpoint("active_count", active_count_updated=active)
 
         dedup = applied.dedup_counts()
         diff = {

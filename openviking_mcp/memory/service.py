@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from openviking_mcp import faults
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import ExtractResult, MemoryStats, MemoryStatsRequest
@@ -39,6 +40,7 @@ from openviking_mcp.memory.extract_rules import extract_with_rules
 from openviking_mcp.memory.memory_file import parse_memory, strip_memory_fields
 from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas
 from openviking_mcp.memory.operations import MemoryOperation
+from openviking_mcp.memory.outputs import reconcile
 from openviking_mcp.memory.stats import MemoryTally, category_of
 from openviking_mcp.sessions.layout import MESSAGES_FILE
 from openviking_mcp.sessions.messages import message_text
@@ -140,23 +142,66 @@ class MemoryService:
         task: TaskHandle | None = None,
     ) -> tuple[Applied, str]:
         """Extract memory operations from ``messages``, apply them and re-index the changed
-        files; ``(what was applied, the extractor: llm, rules or disabled)``. ``task``: the
-        phase-2 task whose stage is reported (``extracting``, ``merging``, ``indexing``)."""
-        schemas = self.schemas()
-        now = datetime.now(UTC)
-        if task is not None:
-            await task.report("extracting")
-        operations, problems, extractor = await self._operations(ctx, session_id, messages, now)
-        operations = dedupe_operations(operations)
+        files; ``(what was applied, the extractor: llm, rules or disabled)``.
+
+        ``task``: the phase-2 task whose stages are reported (``extracting``, ``merging``,
+        ``indexing``) and checkpointed: the operations once extracted (a retry applies the
+        same ones, without asking the model again) and what was applied (a retry goes straight
+        to indexing). Before returning, every output is re-checked against the index
+        (:func:`~.outputs.reconcile`), so a retry after a crash re-indexes what the crashed
+        attempt wrote but never indexed.
+        """
+        state = task.state if task is not None else {}
+        if "applied" in state:
+            applied, extractor = Applied.from_state(state["applied"]), str(state["extractor"])
+        else:
+            applied, extractor = await self._extract_apply(ctx, session_id, messages, task)
+        if self._store.indexing_enabled and applied.outputs():
+            if task is not None:
+                await task.report("indexing", files=len(applied.changed))
+            if applied.changed:
+                await self._indexing.refresh_now(ctx, applied.changed, recursive=False)
+            faults.point("memory.indexed")
+            root = self.writer.user_uri(ctx, "memories")
+            await reconcile(self._store, self._indexing, ctx, root, applied.outputs())
+        return applied, extractor
+
+    async def _extract_apply(
+        self,
+        ctx: RequestContext,
+        session_id: str,
+        messages: list[dict[str, Any]],
+        task: TaskHandle | None,
+    ) -> tuple[Applied, str]:
+        """Extract (or take the checkpointed operations) and apply them under the user's
+        memory lock; checkpointed as ``applied`` with ``task``."""
+        state = task.state if task is not None else {}
+        if "operations" in state:
+            operations = [MemoryOperation.model_validate(o) for o in state["operations"]]
+            problems, extractor = list(state["problems"]), str(state["extractor"])
+            now = datetime.fromisoformat(str(state["now"]))
+        else:
+            now = datetime.now(UTC)
+            if task is not None:
+                await task.report("extracting")
+            operations, problems, extractor = await self._operations(ctx, session_id, messages, now)
+            operations = dedupe_operations(operations)
+            if task is not None:
+                await task.checkpoint(
+                    "extracting",
+                    operations=[o.model_dump() for o in operations],
+                    problems=problems,
+                    extractor=extractor,
+                    now=now.isoformat(),
+                )
         if task is not None:
             await task.report("merging", operations=len(operations))
         async with self._lock(ctx):
-            applied = await self.writer.apply(ctx, session_id, operations, schemas, now)
+            applied = await self.writer.apply(ctx, session_id, operations, self.schemas(), now)
         applied.problems[:0] = problems
-        if applied.changed and self._store.indexing_enabled:
-            if task is not None:
-                await task.report("indexing", files=len(applied.changed))
-            await self._indexing.refresh_now(ctx, applied.changed, recursive=False)
+        faults.point("memory.applied")
+        if task is not None:
+            await task.checkpoint("merging", applied=applied.to_state(), extractor=extractor)
         return applied, extractor
 
     async def _operations(

@@ -42,6 +42,18 @@ class TaskTable:
 
         await self._db.transaction(release)
 
+    async def release_held(self, task_id: str, owner: str) -> None:
+        """Put one held task of ``owner`` (never started: ``attempts`` 0) to ``pending``."""
+
+        def release(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL, "
+                "updated_at=? WHERE task_id=? AND status='running' AND lease_owner=?",
+                (time.time(), task_id, owner),
+            )
+
+        await self._db.transaction(release)
+
     async def reclaim(self, host: str, now: float) -> int:
         """Put back running tasks whose lease ran out or whose owner on ``host`` is dead."""
 
@@ -101,18 +113,26 @@ class TaskTable:
         resource_id: str | None,
         max_attempts: int,
         now: float,
+        lease: tuple[str, float] | None = None,
+        state: str = "{}",
     ) -> None:
-        """Add a ``pending`` task; ``payload`` is already JSON."""
+        """Add a ``pending`` task; ``payload`` and ``state`` are already JSON. With ``lease``
+        (owner, until) the task is added as ``running`` under that lease instead (held)."""
+        owner, until = lease if lease is not None else (None, None)
         values = (
             task_id,
             task_type,
+            "running" if lease is not None else "pending",
             priority,
             ctx.account_id,
             ctx.user_id,
             ctx.role.value,
             resource_id,
             payload,
+            state,
             max_attempts,
+            owner,
+            until,
             now,
             now,
         )
@@ -120,8 +140,8 @@ class TaskTable:
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, "
-                "role, resource_id, payload, max_attempts, created_at, updated_at) "
-                "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "role, resource_id, payload, state, max_attempts, lease_owner, lease_until, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
 

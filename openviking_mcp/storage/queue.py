@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from openviking_mcp import faults
 from openviking_mcp.contract.errors import (
     DeadlineExceededError,
     FailedPreconditionError,
@@ -108,7 +109,7 @@ class TaskHandle:
         """Persist ``state`` (merged) and the current stage; raise if the task was cancelled."""
         self.record.state.update(state)
         if stage:
-            self.record.stage = stage
+            self._enter(stage)
         cancelled = await self._queue._save(self.record, progress=self._progress)
         if cancelled:
             raise TaskCancelled()
@@ -118,11 +119,16 @@ class TaskHandle:
         self._progress.update(progress)
         changed = stage is not None and stage != self.record.stage
         if stage:
-            self.record.stage = stage
+            self._enter(stage)
         if changed or time.monotonic() - self._queue._last_report.get(self.record.task_id, 0) > 0.5:
             self._queue._last_report[self.record.task_id] = time.monotonic()
             if await self._queue._save(self.record, progress=self._progress):
                 raise TaskCancelled()
+
+    def _enter(self, stage: str) -> None:
+        if stage != self.record.stage:
+            faults.point(f"{self.record.task_type}:{stage}")
+        self.record.stage = stage
 
 
 Handler = Callable[[TaskHandle], Awaitable[Any]]
@@ -137,8 +143,11 @@ class TaskQueue:
         self._wake = asyncio.Event()
         self._done: dict[str, asyncio.Event] = {}
         self._running: set[str] = set()
+        self._held: set[str] = set()
         self._last_report: dict[str, float] = {}
         self._lease_task: asyncio.Task[None] | None = None
+        #: How often a running queue puts back the tasks of dead owners and expired leases.
+        self.reclaim_seconds = _LEASE_SECONDS / 3
         self.owner = new_owner_id()
         self._stopping = False
         self.stats: dict[str, int] = {"processed": 0, "failed": 0, "retried": 0}
@@ -169,6 +178,7 @@ class TaskQueue:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._workers, self._lease_task = [], None
+        self._held.clear()
         await self._tasks.release(self.owner)
 
     async def recover(self) -> int:
@@ -189,11 +199,23 @@ class TaskQueue:
         priority: int = NORMAL,
         resource_id: str | None = None,
         max_attempts: int = 4,
+        hold: bool = False,
+        state: Mapping[str, Any] | None = None,
     ) -> str:
+        """Queue a task; returns its id.
+
+        With ``hold`` the task is recorded *before* the work it follows up on is done: it is
+        stored as running under this queue's lease, so no worker starts it, until
+        :meth:`release`. If this process dies first, the lease makes the task run anyway (on
+        the next start, or in any live process on the store), and its handler finds the work
+        half done. That is how a write and its follow-up work are made durable together.
+        ``state``: the task's initial :attr:`TaskHandle.state`.
+        """
         if task_type not in self._handlers:
             raise InvalidArgumentError(f"Unknown task type: {task_type}")
         task_id = uuid.uuid4().hex
         body = json.dumps(dict(payload), ensure_ascii=False)
+        now = time.time()
         await self._tasks.insert(
             task_id,
             task_type,
@@ -202,10 +224,21 @@ class TaskQueue:
             priority=priority,
             resource_id=resource_id,
             max_attempts=max_attempts,
-            now=time.time(),
+            now=now,
+            lease=(self.owner, now + _LEASE_SECONDS) if hold else None,
+            state=json.dumps(dict(state or {}), ensure_ascii=False),
         )
-        self._wake.set()
+        if hold:
+            self._held.add(task_id)
+        else:
+            self._wake.set()
         return task_id
+
+    async def release(self, task_id: str) -> None:
+        """Let workers run a task submitted with ``hold``."""
+        self._held.discard(task_id)
+        await self._tasks.release_held(task_id, self.owner)
+        self._wake.set()
 
     async def get(self, task_id: str, ctx: RequestContext | None = None) -> TaskRecord:
         """A task record; with ``ctx``, only the owner (or ROOT of the account) may see it."""
@@ -314,6 +347,7 @@ class TaskQueue:
         except Exception as exc:
             await self._failed(record, exc, handle)
         else:
+            faults.point(f"{record.task_type}:finish")
             await self._finish(record, "completed", result, None, handle._progress)
         finally:
             self._running.discard(record.task_id)
@@ -372,10 +406,23 @@ class TaskQueue:
         return await self._tasks.save(record, progress)
 
     async def _renew_leases(self) -> None:
+        """Keep this queue's leases alive and, every :attr:`reclaim_seconds`, put back the
+        tasks other processes left behind (dead owner, expired lease), so a long-running
+        process picks up the work of one that was killed."""
+        renew_every = _LEASE_SECONDS / 3
+        last_renew = last_reclaim = time.monotonic()
         while True:
-            await asyncio.sleep(_LEASE_SECONDS / 3)
-            running = tuple(self._running)
-            if not running:
+            await asyncio.sleep(min(renew_every, self.reclaim_seconds))
+            now = time.monotonic()
+            if now - last_reclaim >= self.reclaim_seconds:
+                last_reclaim = now
+                with contextlib.suppress(Exception):
+                    if await self.recover():
+                        self._wake.set()
+            if now - last_renew < renew_every:
                 continue
-            with contextlib.suppress(Exception):
-                await self._tasks.renew(self.owner, running, time.time() + _LEASE_SECONDS)
+            last_renew = now
+            leased = (*self._running, *self._held)
+            if leased:
+                with contextlib.suppress(Exception):
+                    await self._tasks.renew(self.owner, leased, time.time() + _LEASE_SECONDS)

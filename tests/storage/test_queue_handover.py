@@ -1,0 +1,116 @@
+"""Work a process leaves behind is picked up by the processes that keep running.
+
+A process killed while it runs (or holds) a task leaves that task ``running`` under its lease.
+A queue that is already running must put such tasks back and run them, not only a queue that
+starts later; and a task submitted with ``hold`` runs only once released, or once its owner
+is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.storage import MetadataDB
+from openviking_mcp.storage.queue import TaskHandle, TaskQueue
+
+pytestmark = pytest.mark.anyio
+
+ALICE = RequestContext("acme", "alice", Role.USER)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[MetadataDB]:
+    database = MetadataDB(tmp_path / "meta.sqlite3")
+    database.open()
+    yield database
+    database.close()
+
+
+def _dead_owner() -> str:
+    """The lease owner id of a process of this host that has exited."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return f"{socket.gethostname()}:{int(child.stdout)}:deadbeef"
+
+
+async def _echo(task: TaskHandle) -> dict[str, Any]:
+    return {"echo": task.payload["x"]}
+
+
+async def test_a_running_queue_takes_over_the_tasks_of_a_killed_process(db: MetadataDB) -> None:
+    survivor = TaskQueue(db)
+    survivor.register("echo", _echo)
+    survivor.reclaim_seconds = 0.2
+    await survivor.start()
+    try:
+        task_id = "left-behind"
+        lease = (_dead_owner(), time.time() + 3600)  # the lease has long to run
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO tasks(task_id, task_type, status, account_id, user_id, role, "
+                "payload, lease_owner, lease_until, attempts, created_at, updated_at) "
+                "VALUES (?, 'echo', 'running', 'acme', 'alice', 'user', ?, ?, ?, 1, ?, ?)",
+                (task_id, json.dumps({"x": 7}), *lease, time.time(), time.time()),
+            )
+
+        db.run(insert)
+        record = await survivor.wait(task_id, timeout=10)
+        assert record.status == "completed"
+        assert record.result == {"echo": 7}
+    finally:
+        await survivor.stop()
+
+
+async def test_a_held_task_of_a_killed_process_runs_anyway(db: MetadataDB) -> None:
+    survivor = TaskQueue(db)
+    survivor.register("echo", _echo)
+    survivor.reclaim_seconds = 0.2
+    await survivor.start()
+    try:
+        killed = TaskQueue(db)  # never started: it only records, as a process about to die
+        killed.register("echo", _echo)
+        killed.owner = _dead_owner()
+        task_id = await killed.submit("echo", ALICE, {"x": 8}, hold=True)
+        record = await survivor.wait(task_id, timeout=10)
+        assert (record.status, record.result) == ("completed", {"echo": 8})
+    finally:
+        await survivor.stop()
+
+
+async def test_a_held_task_runs_only_once_released(db: MetadataDB) -> None:
+    ran = asyncio.Event()
+
+    async def mark(task: TaskHandle) -> None:
+        ran.set()
+
+    queue = TaskQueue(db)
+    queue.register("mark", mark)
+    queue.reclaim_seconds = 0.1
+    await queue.start()
+    try:
+        task_id = await queue.submit("mark", ALICE, {}, hold=True)
+        await asyncio.sleep(0.6)  # several claim and reclaim rounds
+        assert not ran.is_set()
+        record = await queue.get(task_id)
+        assert (record.status, record.attempts) == ("running", 0)
+        await queue.release(task_id)
+        assert (await queue.wait(task_id, timeout=10)).status == "completed"
+    finally:
+        await queue.stop()
