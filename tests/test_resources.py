@@ -20,7 +20,6 @@ from openviking_mcp.contract.errors import (
     InvalidURIError,
     NotFoundError,
     PermissionDeniedError,
-    ProcessingError,
 )
 from openviking_mcp.storage.index import IndexFilter
 
@@ -327,7 +326,7 @@ def page_server() -> Iterator[str]:
 def test_url_import_and_ssrf_guard(workspace: Path, page_server: str) -> None:
     with (
         OpenViking(config=_config(workspace)) as guarded,
-        pytest.raises(ProcessingError, match="private or loopback"),
+        pytest.raises(PermissionDeniedError, match="non-public address"),
     ):
         guarded.add_resource(page_server, wait=True)
     with OpenViking(config=_config(workspace, allow_private_networks=True)) as open_:

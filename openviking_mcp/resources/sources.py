@@ -4,49 +4,40 @@ Everything is first *staged*: copied into ``{workspace}/tmp/staging/{task_id}/``
 request is still being answered (local paths, uploads) or by the task itself (URLs), so an
 accepted import survives a crash and does not depend on the original staying in place.
 
-Safety: URL fetches refuse private, loopback and link-local addresses unless
-``allow_private_networks`` is set (checked for every redirect hop), and are capped in size;
-zip members that would land outside the extraction folder (zip-slip), absolute paths, links
-and zip bombs are refused.
+This module stays light (the HTTP clients walk folders with it); URLs are fetched by
+:mod:`openviking_mcp.resources.fetch`.
+
+Safety: URL fetches refuse every non-public address unless ``allow_private_networks`` is set
+(:mod:`openviking_mcp.resources.netguard`: checked for every address of every redirect hop,
+and the connection goes to the checked address), and are capped in size. Zip members that
+would land outside the extraction folder (zip-slip), absolute paths, links and zip bombs are
+refused.
 """
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
-import ipaddress
 import os
 import shutil
-import socket
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlparse
 
-import httpx
-
-from openviking_mcp._version import __version__
 from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
-    ProcessingError,
 )
 
 __all__ = [
-    "MAX_FETCH_BYTES",
     "SourceFilter",
-    "check_public_url",
     "extract_zip",
-    "fetch_url",
     "is_url",
-    "name_from_url",
     "stage_local",
     "walk_source",
 ]
 
-MAX_FETCH_BYTES = 64 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_ZIP_MEMBERS = 50_000
 _DEFAULT_IGNORED_DIRS = frozenset(
@@ -72,112 +63,6 @@ _DEFAULT_IGNORED_DIRS = frozenset(
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
-
-
-def name_from_url(url: str) -> str:
-    """A resource name for a URL: the last path segment's stem, else the host."""
-    parsed = urlparse(url)
-    segments = [unquote(s) for s in parsed.path.split("/") if s]
-    if segments:
-        stem = PurePosixPath(segments[-1]).stem or segments[-1]
-        if stem and stem not in ("index", "default"):
-            return stem
-        if len(segments) > 1:
-            return segments[-2]
-    return parsed.hostname or "page"
-
-
-def _address_is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-async def check_public_url(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host resolves to a non-public address (SSRF guard)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidArgumentError(f"Not an http(s) URL: {url}", {"url": url})
-    if allow_private:
-        return
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parsed.hostname, port, type=socket.SOCK_STREAM
-        )
-    except socket.gaierror as exc:
-        raise InvalidArgumentError(f"Cannot resolve host {parsed.hostname}", {"url": url}) from exc
-    for info in infos:
-        if not _address_is_public(str(info[4][0])):
-            raise PermissionDeniedError(
-                f"Refusing to fetch {url}: {parsed.hostname} resolves to a private or loopback "
-                "address (set allow_private_networks to allow it)",
-                {"url": url, "address": str(info[4][0])},
-            )
-
-
-async def fetch_url(
-    url: str,
-    dest_dir: Path,
-    *,
-    allow_private: bool,
-    max_bytes: int = MAX_FETCH_BYTES,
-    timeout: float = 60.0,
-) -> Path:
-    """Download ``url`` into ``dest_dir``; returns the file. Follows up to 5 checked redirects."""
-    await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
-    headers = {"User-Agent": f"openviking-mcp/{__version__}"}
-    async with httpx.AsyncClient(
-        timeout=timeout, follow_redirects=False, headers=headers
-    ) as client:
-        current = url
-        for _ in range(6):
-            await check_public_url(current, allow_private=allow_private)
-            async with client.stream("GET", current) as response:
-                if response.is_redirect and "location" in response.headers:
-                    current = str(response.url.join(response.headers["location"]))
-                    continue
-                if response.status_code >= 400:
-                    raise ProcessingError(
-                        f"Fetching {url} failed with HTTP {response.status_code}",
-                        {"url": url, "status": response.status_code},
-                    )
-                name = _download_name(current, response.headers.get("content-type", ""))
-                target = dest_dir / name
-                size = 0
-                with await asyncio.to_thread(open, target, "wb") as handle:
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise ProcessingError(
-                                f"{url} is larger than {max_bytes} bytes", {"url": url}
-                            )
-                        handle.write(chunk)
-                return target
-        raise ProcessingError(f"Too many redirects fetching {url}", {"url": url})
-
-
-def _download_name(url: str, content_type: str) -> str:
-    base = name_from_url(url)
-    suffix = PurePosixPath(urlparse(url).path).suffix
-    if not suffix:
-        kind = content_type.split(";", 1)[0].strip().lower()
-        suffix = {
-            "text/html": ".html",
-            "application/pdf": ".pdf",
-            "text/markdown": ".md",
-            "application/json": ".json",
-            "text/csv": ".csv",
-            "application/zip": ".zip",
-        }.get(kind, ".html" if kind.startswith("text/html") else ".txt")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in base)[:100] or "page"
-    return safe + suffix
 
 
 @dataclass(frozen=True, slots=True)

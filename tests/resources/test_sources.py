@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
-from openviking_mcp.resources.sources import (
-    SourceFilter,
-    check_public_url,
-    extract_zip,
-    name_from_url,
-    stage_local,
-    walk_source,
-)
+from openviking_mcp.resources.fetch import name_from_url
+from openviking_mcp.resources.netguard import check_public_url
+from openviking_mcp.resources.sources import SourceFilter, extract_zip, stage_local, walk_source
 
 pytestmark = pytest.mark.anyio
 
@@ -118,7 +113,7 @@ def test_name_from_url(url: str, name: str) -> None:
     ],
 )
 async def test_ssrf_guard_refuses_private_addresses(url: str) -> None:
-    with pytest.raises(PermissionDeniedError, match="private or loopback"):
+    with pytest.raises(PermissionDeniedError, match="non-public address"):
         await check_public_url(url, allow_private=False)
     await check_public_url(url, allow_private=True)
 
