@@ -98,8 +98,12 @@ def _make_lifespan(
 
 
 def _install_middleware(app: FastAPI, svc: ContextService) -> None:
-    """The response envelope (request id, timing, error handlers), metrics and CORS."""
-    envelope.install(app)
+    """The response envelope (body limit, request id, timing, error handlers), metrics and
+    CORS. File uploads have their own, larger, body cap."""
+    server = svc.config.server
+    upload_cap = resources.upload_body_cap(server.max_upload_mb)
+    caps = {resources.TEMP_UPLOAD_PATH: upload_cap}
+    envelope.install(app, server.max_body_bytes, server.max_header_bytes, caps)
     metrics.install(app)
     app.add_middleware(
         CORSMiddleware,

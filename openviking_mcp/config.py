@@ -30,6 +30,7 @@ __all__ = [
     "BotGatewayConfig",
     "EmbeddingConfig",
     "EmbeddingModelConfig",
+    "IndexConfig",
     "MemoryConfig",
     "OpenVikingConfig",
     "ProcessingConfig",
@@ -125,6 +126,11 @@ class ServerConfig(_Section):
     allow_local_paths: bool = False
     """Let HTTP callers import paths of the server's own filesystem with ``add_resource``.
     Off by default: remote callers send files through ``temp_upload`` instead."""
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    """Largest request body, in bytes (413 before it is read whole); ``temp_upload`` has its
+    own cap, ``max_upload_mb``."""
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    """Largest request line plus headers, in bytes (431 above it)."""
 
     @field_validator("root_api_key")
     @classmethod
@@ -159,6 +165,12 @@ class SemanticConfig(_Section):
     abstract_max_chars: int = Field(default=256, gt=0)
     overview_max_chars: int = Field(default=4000, gt=0)
     max_file_content_chars: int = Field(default=30000, gt=0)
+
+
+class IndexConfig(_Section):
+    max_file_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    """Bytes of a file that indexing reads: a larger file is stored and listed whole, but
+    summarized and embedded from its first ``max_file_bytes`` only (with a warning)."""
 
 
 class ProcessingConfig(_Section):
@@ -221,6 +233,7 @@ class OpenVikingConfig(_Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
     bot: BotConfig = Field(default_factory=BotConfig)

@@ -17,7 +17,6 @@ Every part is replaceable: ``content`` by another :class:`ContentStore`, ``embed
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,11 +28,12 @@ from openviking_mcp.contract.access import check_access
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
-    InvalidArgumentError,
+    InternalError,
     NotFoundError,
     NotInitializedError,
     OpenVikingError,
     PermissionDeniedError,
+    storage_error,
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, resolve_uri
@@ -45,6 +45,7 @@ from openviking_mcp.presets import PresetDir, account_presets, user_presets
 from openviking_mcp.storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
 from openviking_mcp.storage.accounts import AccountStore
 from openviking_mcp.storage.index import VectorIndex
+from openviking_mcp.storage.owners import PathOwners
 from openviking_mcp.storage.queue import TaskQueue
 from openviking_mcp.storage.sidecar import (
     ABSTRACT_FILE,
@@ -87,6 +88,8 @@ class Store:
         self.content = content or LocalContentStore(workspace)
         self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
         self.accounts = AccountStore(self.db)
+        #: Who created shared paths: the owner rule for removing, moving, replacing them.
+        self.owners = PathOwners(self.db, self.content.exists)
         self.locks = PathLocks()
         self.index = VectorIndex(workspace / "index")
         self.tasks = TaskQueue(self.db, workers=config.processing.workers)
@@ -192,32 +195,20 @@ class Store:
     @staticmethod
     @contextmanager
     def fs_errors(uri: VikingURI, kind: str = "file") -> Iterator[None]:
-        """Turn storage ``OSError``s into typed errors that name ``uri``."""
+        """Turn storage ``OSError``s into typed errors that name ``uri`` (never a server path):
+        a name too long for the filesystem is ``INVALID_ARGUMENT``, a refusal (permissions, a
+        read-only mount) ``PERMISSION_DENIED``, a full disk ``RESOURCE_EXHAUSTED`` (507)."""
         try:
             yield
         except FileNotFoundError:
             raise NotFoundError(uri.uri, kind) from None
         except FileExistsError:
             raise AlreadyExistsError(uri.uri, kind) from None
-        except NotADirectoryError:
-            raise FailedPreconditionError(
-                f"Not a directory (a file is in the way): {uri.uri}",
-                {"uri": uri.uri, "reason": "not_a_directory"},
-            ) from None
-        except IsADirectoryError:
-            raise InvalidArgumentError(
-                f"Is a directory: {uri.uri}", {"uri": uri.uri, "reason": "is_directory"}
-            ) from None
-        except PermissionError:
-            raise PermissionDeniedError(
-                f"Storage refused access to {uri.uri}", {"resource": uri.uri}
-            ) from None
         except OSError as exc:
-            if exc.errno == errno.ENOTEMPTY:
-                raise FailedPreconditionError(
-                    f"Directory not empty: {uri.uri}", {"uri": uri.uri}
-                ) from None
-            raise
+            typed = storage_error(exc, uri.uri)
+            if isinstance(exc, TimeoutError) or isinstance(typed, InternalError):
+                raise  # not a storage condition a caller can act on: logged as a failure
+            raise typed from None
 
     # -- reading helpers -------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.uri import (
+    MAX_URI_BYTES,
+    MAX_URI_SEGMENTS,
     VikingURI,
     context_type_of,
     expand_path_variables,
@@ -72,7 +74,7 @@ def test_bad_uris_raise_invalid_uri_with_details(raw: str, reason: str) -> None:
     with pytest.raises(InvalidURIError) as info:
         resolve_uri(raw, ALICE)
     assert reason in info.value.details["reason"]
-    assert set(info.value.details) == {"uri", "reason"}
+    assert set(info.value.details) - {"uri", "reason"} <= {"max_segment_bytes", "segment_bytes"}
     assert info.value.http_status == 400
 
 
@@ -210,3 +212,44 @@ def test_no_generated_string_escapes_the_account_root(
         key = "/".join((ALICE.account_id, *uri.parts))
         path = os.path.realpath(store.path_for(key))
         assert path == account_root or path.startswith(account_root + os.sep)
+
+
+@pytest.mark.parametrize(
+    ("raw", "limits"),
+    [
+        (
+            "viking://resources/" + "/".join(["a"] * 1000),
+            {"max_bytes": MAX_URI_BYTES, "bytes": len("viking://resources/") + 1999},
+        ),
+        (
+            "viking://resources/" + "/".join(["a"] * MAX_URI_SEGMENTS),
+            {"max_segments": MAX_URI_SEGMENTS, "segments": MAX_URI_SEGMENTS + 1},
+        ),
+        ("viking://resources/" + "é" * 600, {"max_bytes": MAX_URI_BYTES}),
+        ("viking://resources/" + "x" * 256, {"max_segment_bytes": 255, "segment_bytes": 256}),
+    ],
+)
+def test_size_limits_are_invalid_uri_with_the_limit(raw: str, limits: dict[str, int]) -> None:
+    with pytest.raises(InvalidURIError) as info:
+        resolve_uri(raw, ALICE)
+    assert info.value.details.items() >= limits.items()
+    assert len(info.value.details["uri"]) <= 130  # a long URI is not echoed whole
+    assert len(info.value.message) <= 250
+
+
+def test_the_limits_themselves_are_accepted() -> None:
+    deepest = "viking://resources/" + "/".join(["a"] * (MAX_URI_SEGMENTS - 1))
+    assert len(resolve_uri(deepest, ALICE).parts) == MAX_URI_SEGMENTS
+    longest = "viking://resources/" + "/".join(["x" * 200] * 4)
+    longest += "/" + "y" * (MAX_URI_BYTES - len(longest) - 1)
+    assert len(longest.encode()) == MAX_URI_BYTES
+    assert resolve_uri(longest, ALICE).uri == longest
+    base = resolve_uri(deepest, ALICE)
+    with pytest.raises(InvalidURIError) as info:
+        base.join("one-more")
+    assert info.value.details["max_segments"] == MAX_URI_SEGMENTS
+
+
+def test_lone_surrogates_are_invalid_uri() -> None:
+    with pytest.raises(InvalidURIError):
+        resolve_uri("viking://resources/\ud800", ALICE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 from fastapi.responses import StreamingResponse
@@ -15,9 +16,10 @@ HEARTBEAT_SECONDS = 15.0
 
 def last_event_id(value: str | None) -> int | None:
     """The index in a ``Last-Event-ID`` header (``None`` when absent or not a number)."""
-    if value is None or not value.strip().lstrip("-").isdigit():
+    text = (value or "").strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):  # ASCII digits: "³" passes isdigit()
         return None
-    return int(value.strip())
+    return int(text)
 
 
 async def _frames(stream: TurnStream, after: int) -> AsyncIterator[str]:

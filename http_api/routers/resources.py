@@ -25,10 +25,11 @@ from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.identity import RequestContext
 
-__all__ = ["AddResourceBody", "router"]
+__all__ = ["TEMP_UPLOAD_PATH", "AddResourceBody", "router", "upload_body_cap"]
 
 router = APIRouter(tags=["resources"])
 
+TEMP_UPLOAD_PATH = "/api/v1/resources/temp_upload"
 _CHUNK = 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -52,21 +53,14 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _check_length(request: Request, max_mb: int) -> None:
-    """Refuse a body that announces more than the cap before reading it."""
-    try:
-        length = int(request.headers.get("content-length", ""))
-    except ValueError:
-        return
-    limit = max_mb * 1024 * 1024
-    if length > limit + _FORM_OVERHEAD:
-        raise InvalidArgumentError(
-            f"Upload exceeds size limit ({max_mb} MiB)", {"max_bytes": limit}
-        )
+def upload_body_cap(max_upload_mb: int) -> int:
+    """The largest body ``temp_upload`` reads: the file cap plus the multipart framing (the
+    app refuses larger bodies with 413 before the route runs; the service checks the file)."""
+    return max_upload_mb * 1024 * 1024 + _FORM_OVERHEAD
 
 
 @router.post(
-    "/api/v1/resources/temp_upload",
+    TEMP_UPLOAD_PATH,
     summary="Upload a file for add_resource (multipart field 'file')",
     openapi_extra=_UPLOAD_SCHEMA,
 )
@@ -85,7 +79,6 @@ async def temp_upload(
         if token is not None
         else await get_caller(request)
     )
-    _check_length(request, service.config.server.max_upload_mb)
     async with request.form(max_files=1, max_fields=16) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

@@ -33,8 +33,7 @@ def serve(
     """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp."""
     opts.config = config_file or opts.config
     opts.path = path or opts.path
-    import uvicorn
-
+    from http_api import serving
     from http_api.app import create_app
     from openviking_mcp.config import is_loopback_host
 
@@ -66,11 +65,12 @@ def serve(
         markup=False,
         highlight=False,
     )
-    uvicorn.run(
+    serving.run(
         create_app(config, install_bundled_skills=True),
         host=config.server.host,
         port=config.server.port,
         log_level=log_level,
+        max_header_bytes=config.server.max_header_bytes,
     )
 
 
@@ -92,12 +92,11 @@ def mcp_stdio(
     Several such processes may share one data folder.
     """
     import asyncio
-    import logging
-    import sys
 
+    from openviking_mcp._logging import configure_logging
     from openviking_mcp.mcp_server import run_stdio
 
-    logging.basicConfig(stream=sys.stderr, level=log_level.upper())
+    configure_logging(log_level)  # stderr, formatted on a thread
     opts.config = config_file or opts.config
     opts.path = path or opts.path
     try:

@@ -26,13 +26,16 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "InvalidURIError",
+    "MethodNotAllowedError",
     "NotFoundError",
     "NotInitializedError",
     "OpenVikingError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "ProcessingError",
     "ResourceExhaustedError",
     "SessionExpiredError",
+    "StorageFullError",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
@@ -42,6 +45,7 @@ __all__ = [
     "error_to_envelope",
     "exit_code_for",
     "http_status_for_code",
+    "storage_error",
     "validation_items",
     "validation_problem",
 ]
@@ -95,6 +99,22 @@ class InvalidArgumentError(OpenVikingError):
     code = "INVALID_ARGUMENT"
     http_status = 400
     default_message = "Invalid argument"
+
+
+class PayloadTooLargeError(InvalidArgumentError):
+    """A request (or an upload, a header block) larger than the server accepts: HTTP 413 with
+    the code ``INVALID_ARGUMENT`` and the limit in ``details``."""
+
+    http_status = 413
+    default_message = "Request too large"
+
+
+class MethodNotAllowedError(InvalidArgumentError):
+    """A method the route does not serve: HTTP 405 with the code ``INVALID_ARGUMENT``
+    (``details.allowed`` lists the methods it does serve)."""
+
+    http_status = 405
+    default_message = "Method not allowed"
 
 
 class InvalidURIError(OpenVikingError):
@@ -176,6 +196,14 @@ class UnavailableError(OpenVikingError):
     code = "UNAVAILABLE"
     http_status = 503
     default_message = "Service unavailable"
+
+
+class StorageFullError(ResourceExhaustedError):
+    """The server's storage has no space (or quota) left: HTTP 507 with the code
+    ``RESOURCE_EXHAUSTED``."""
+
+    http_status = 507
+    default_message = "No space left in the server's storage"
 
 
 class ProcessingError(OpenVikingError):
@@ -284,14 +312,18 @@ HTTP_STATUS_CODES: dict[int, str] = {
     404: "NOT_FOUND",
     409: "CONFLICT",
     410: "SESSION_EXPIRED",
+    405: "INVALID_ARGUMENT",
     412: "FAILED_PRECONDITION",
     413: "INVALID_ARGUMENT",
+    415: "INVALID_ARGUMENT",
     422: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
+    431: "INVALID_ARGUMENT",
     501: "UNIMPLEMENTED",
     502: "UNAVAILABLE",
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
+    507: "RESOURCE_EXHAUSTED",
 }
 
 
@@ -302,20 +334,58 @@ def http_status_for_code(code: str) -> int:
     return error_class_for_code(code).http_status
 
 
+#: errno values of a name the storage cannot hold (a client mistake: 400).
+_NAME_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
+#: errno values of storage that refuses to change (permissions, a read-only mount: 403).
+_REFUSED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+#: errno values of storage that is full (507).
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def storage_error(exc: OSError, resource: str = "") -> OpenVikingError:
+    """The typed error of a storage ``OSError``, naming ``resource`` (a ``viking://`` URI,
+    never a server path) when given; ``InternalError`` for errors no caller can act on.
+
+    Messages are fixed texts: the ``OSError``'s own text holds server paths and never leaks.
+    """
+    code = exc.errno
+    where = {"resource": resource} if resource else {}
+    suffix = f": {resource}" if resource else ""
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(resource, message=None if resource else "Resource not found")
+    if isinstance(exc, FileExistsError):
+        return AlreadyExistsError(resource, message=None if resource else "Resource already exists")
+    if code in _NAME_ERRNOS:
+        return InvalidArgumentError(
+            f"Name too long for the storage{suffix}", {**where, "reason": "name_too_long"}
+        )
+    if code in _REFUSED_ERRNOS or isinstance(exc, PermissionError):
+        reason = "read_only" if code == errno.EROFS else "storage_permission"
+        return PermissionDeniedError(
+            f"Storage refused the change{suffix}", {**where, "reason": reason}
+        )
+    if code in _FULL_ERRNOS:
+        return StorageFullError(details={**where, "reason": "no_space"})
+    if isinstance(exc, NotADirectoryError):
+        return FailedPreconditionError(
+            f"Not a directory (a file is in the way){suffix}",
+            {**where, "reason": "not_a_directory"},
+        )
+    if isinstance(exc, IsADirectoryError):
+        return InvalidArgumentError(f"Is a directory{suffix}", {**where, "reason": "is_directory"})
+    if code == errno.ENOTEMPTY:
+        return FailedPreconditionError(f"Directory not empty{suffix}", where)
+    return InternalError()
+
+
 def _coerce(exc: BaseException) -> OpenVikingError:
     """Map a foreign exception onto the closest typed error, hiding internals."""
     if isinstance(exc, OpenVikingError):
         return exc
-    if isinstance(exc, FileNotFoundError):
-        return NotFoundError(message="Resource not found")
-    if isinstance(exc, FileExistsError):
-        return AlreadyExistsError(message="Resource already exists")
-    if isinstance(exc, PermissionError):
-        return PermissionDeniedError()
     if isinstance(exc, TimeoutError):
         return DeadlineExceededError()
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return ResourceExhaustedError("No space left on device")
+    if isinstance(exc, OSError):
+        return storage_error(exc)
     if isinstance(exc, NotImplementedError):
         return UnimplementedError()
     return InternalError()

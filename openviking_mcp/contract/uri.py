@@ -7,6 +7,11 @@ Shape: ``viking://{scope}/{path...}`` with the public scopes ``resources``, ``us
 Canonical form has no trailing slash and no empty segments; a query string is ignored.
 ``.``/``..`` segments, backslashes and drive letters are refused with ``PermissionDeniedError``:
 no URI can name a place outside its account.
+
+Size limits are checked before anything else looks at a URI, so that no later step (path
+joins, recursion over the parts) works on an unbounded input: at most :data:`MAX_URI_BYTES`
+UTF-8 bytes, :data:`MAX_URI_SEGMENTS` segments after the scheme and :data:`MAX_SEGMENT_BYTES`
+bytes per segment. Breaking one is ``INVALID_URI`` (400) with the limit in ``details``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from openviking_mcp.contract.errors import (
 from openviking_mcp.contract.identity import RequestContext, validate_identifier
 
 __all__ = [
+    "MAX_SEGMENT_BYTES",
+    "MAX_URI_BYTES",
+    "MAX_URI_SEGMENTS",
     "PUBLIC_SCOPES",
     "RESERVED_USER_SEGMENTS",
     "SCHEME",
@@ -45,8 +53,13 @@ RESERVED_USER_SEGMENTS = frozenset(
 
 _VAR_RE = re.compile(r"\{([A-Za-z_]+):([A-Za-z_]+)\}")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
-_MAX_SEGMENT_BYTES = 255
-_MAX_URI_CHARS = 4096
+#: Longest URI, in UTF-8 bytes (query string included).
+MAX_URI_BYTES = 1024
+#: Most segments after ``viking://`` (the scope counts as one).
+MAX_URI_SEGMENTS = 64
+#: Longest segment, in UTF-8 bytes (the usual filesystem name limit).
+MAX_SEGMENT_BYTES = 255
+_SHOWN_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -94,8 +107,10 @@ class VikingURI:
         extra: list[str] = []
         for name in names:
             extra.extend(s for s in name.split("/") if s)
+        raw = self.uri + "/" + "/".join(extra)
+        _check_size(raw, len(self.parts) + len(extra))
         for seg in extra:
-            _check_segment(seg, self.uri + "/" + "/".join(extra))
+            _check_segment(seg, raw)
         parts = (*self.parts, *extra)
         if not parts:
             return self
@@ -160,6 +175,44 @@ def _calendar_value(key: str, now: datetime) -> str | None:
     return values.get(key)
 
 
+def _shown(raw: str) -> str:
+    """``raw`` cut to a readable length for messages and details."""
+    return raw if len(raw) <= _SHOWN_CHARS else raw[:_SHOWN_CHARS] + "..."
+
+
+def _too_big(raw: str, reason: str, **limits: int) -> InvalidURIError:
+    exc = InvalidURIError(_shown(raw), reason)
+    exc.details.update(limits)
+    return exc
+
+
+def _check_size(raw: str, segments: int | None = None) -> None:
+    """Refuse a URI over :data:`MAX_URI_BYTES` or :data:`MAX_URI_SEGMENTS` (and one holding
+    lone surrogates, which no storage can name)."""
+    try:
+        size = len(raw.encode("utf-8"))
+    except UnicodeEncodeError:
+        shown = _shown(raw.encode("utf-8", "replace").decode())
+        raise InvalidURIError(shown, "not valid Unicode") from None
+    if size > MAX_URI_BYTES:
+        raise _too_big(
+            raw, f"URI longer than {MAX_URI_BYTES} bytes", max_bytes=MAX_URI_BYTES, bytes=size
+        )
+    if segments is None:
+        segments = raw.count("/")  # an upper bound of the segments, checked before splitting
+        if segments <= MAX_URI_SEGMENTS:
+            return
+        body = raw[len(SCHEME) :] if raw.startswith(SCHEME) else raw
+        segments = sum(1 for s in body.split("?", 1)[0].split("#", 1)[0].split("/") if s)
+    if segments > MAX_URI_SEGMENTS:
+        raise _too_big(
+            raw,
+            f"URI deeper than {MAX_URI_SEGMENTS} segments",
+            max_segments=MAX_URI_SEGMENTS,
+            segments=segments,
+        )
+
+
 def _check_segment(seg: str, raw: str) -> None:
     if seg in (".", "..") or "\\" in seg or _DRIVE_RE.match(seg):
         raise PermissionDeniedError(
@@ -169,8 +222,14 @@ def _check_segment(seg: str, raw: str) -> None:
         raise InvalidURIError(raw, "control characters are not allowed")
     if seg != seg.strip():
         raise InvalidURIError(raw, "path segments may not start or end with whitespace")
-    if len(seg.encode("utf-8")) > _MAX_SEGMENT_BYTES:
-        raise InvalidURIError(raw, f"path segment longer than {_MAX_SEGMENT_BYTES} bytes")
+    size = len(seg.encode("utf-8"))
+    if size > MAX_SEGMENT_BYTES:
+        raise _too_big(
+            raw,
+            f"path segment longer than {MAX_SEGMENT_BYTES} bytes",
+            max_segment_bytes=MAX_SEGMENT_BYTES,
+            segment_bytes=size,
+        )
 
 
 def _split(raw: str, field: str) -> tuple[str, list[str]]:
@@ -178,10 +237,9 @@ def _split(raw: str, field: str) -> tuple[str, list[str]]:
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidURIError(str(raw or ""), f"{field} must not be empty")
     text = raw.strip()
-    if len(text) > _MAX_URI_CHARS:
-        raise InvalidURIError(text[:80] + "...", f"URI longer than {_MAX_URI_CHARS} characters")
+    _check_size(text)
     if not text.startswith(SCHEME):
-        raise InvalidURIError(text, "URI must start with 'viking://'")
+        raise InvalidURIError(_shown(text), "URI must start with 'viking://'")
     body = text[len(SCHEME) :].split("?", 1)[0].split("#", 1)[0]
     segments = [s for s in body.split("/") if s]
     for seg in segments:

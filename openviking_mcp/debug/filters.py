@@ -153,6 +153,14 @@ class _FilterSpec:
             self.plain(doc)
 
 
+def _finite(text: str) -> float:
+    """A JSON number of a filter; ``1e999``, ``NaN`` and ``Infinity`` are refused."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidFilterError(f"Filter number out of range: {text[:40]}", {"value": text[:40]})
+    return value
+
+
 def collect_filter(
     filter_json: str | None,
     *,
@@ -167,7 +175,7 @@ def collect_filter(
     spec = _FilterSpec()
     if filter_json is not None and filter_json.strip():
         try:
-            doc = json.loads(filter_json)
+            doc = json.loads(filter_json, parse_float=_finite, parse_constant=_finite)
         except json.JSONDecodeError as exc:
             raise InvalidFilterError(
                 f"Filter is not valid JSON: {exc.msg}", {"position": exc.pos}

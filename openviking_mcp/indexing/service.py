@@ -37,7 +37,7 @@ from openviking_mcp.storage.sidecar import (
 )
 from openviking_mcp.store import Store
 
-__all__ = ["REFRESH_TASK", "IndexingService", "RefreshJob", "indexable"]
+__all__ = ["REFRESH_TASK", "IndexingService", "RefreshJob", "indexable", "utf8_prefix"]
 
 logger = logging.getLogger("openviking_mcp.indexing")
 
@@ -45,6 +45,17 @@ REFRESH_TASK = "refresh"
 _UNINDEXED_USER_AREAS = frozenset({"sessions", "privacy"})
 _KEEP_ABSTRACT_FROM = frozenset({"user", "preset", "skill"})
 _MAX_DESCRIBED_CHILDREN = 200
+
+
+def utf8_prefix(data: bytes, limit: int) -> bytes:
+    """The first ``limit`` bytes of ``data``, without a UTF-8 character cut in half."""
+    cut = data[:limit]
+    for back in range(1, min(4, len(cut)) + 1):
+        byte = cut[-back]
+        if byte & 0xC0 != 0x80:  # the first byte of the last character
+            size = 4 if byte >= 0xF0 else 3 if byte >= 0xE0 else 2 if byte >= 0xC0 else 1
+            return cut if size <= back else cut[:-back]
+    return cut
 
 
 def indexable(uri: VikingURI) -> bool:
@@ -65,6 +76,7 @@ class RefreshJob:
     infos: dict[str, FileInfo] = field(default_factory=dict)
     semantic: bool = True
     files_done: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 class IndexingService:
@@ -192,7 +204,13 @@ class IndexingService:
                 await self.bubble(job, uri.parent)
         await job.buffer.flush()
         self._store.index.schedule_optimize()
-        return {"rows_written": job.buffer.written, "files_indexed": job.files_done}
+        result: dict[str, Any] = {
+            "rows_written": job.buffer.written,
+            "files_indexed": job.files_done,
+        }
+        if job.warnings:
+            result["warnings"] = job.warnings
+        return result
 
     async def refresh_uri(self, job: RefreshJob, uri: VikingURI, *, recursive: bool) -> None:
         """Index one file, or a directory's tiers (with ``recursive``: everything below)."""
@@ -234,9 +252,8 @@ class IndexingService:
         known = job.infos.get(uri.uri)
         if known is not None:
             return known
-        try:
-            data = await self._store.content.read_bytes(self._store.key(job.ctx, uri))
-        except (FileNotFoundError, IsADirectoryError):
+        data = await self._read_bounded(job, uri)
+        if data is None:
             return None
         if self._store.events.handlers(TextIndexed):
             text = data.decode("utf-8", errors="replace")
@@ -246,6 +263,21 @@ class IndexingService:
         job.infos[uri.uri] = info
         return info
 
+    async def _read_bounded(self, job: RefreshJob, uri: VikingURI) -> bytes | None:
+        """A stored file's first ``index.max_file_bytes`` (a larger file is indexed from that
+        prefix, with a warning in the job); ``None`` if it is not a file."""
+        limit = self._store.config.index.max_file_bytes
+        try:
+            data = await self._store.content.read_prefix(self._store.key(job.ctx, uri), limit + 1)
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        if len(data) <= limit:
+            return data
+        warning = f"{uri.uri}: larger than index.max_file_bytes ({limit}); indexed its start only"
+        if warning not in job.warnings:
+            job.warnings.append(warning)
+        return utf8_prefix(data, limit)
+
     async def _index_file(self, job: RefreshJob, uri: VikingURI) -> None:
         info = await self._file_info(job, uri)
         await self.forget(job.ctx, uri)
@@ -253,7 +285,8 @@ class IndexingService:
             return
         text = info.text
         if text is None and info.kind != "binary":
-            text = await self._store.read_text(self._store.key(job.ctx, uri))
+            data = await self._read_bounded(job, uri)
+            text = data.decode("utf-8", errors="replace") if data is not None else None
             if text is not None:
                 text = await self._store.events.filter(TextIndexed(job.ctx, uri), text)
         embedder = self._store.embedder

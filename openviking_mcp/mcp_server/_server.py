@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
+from openviking_mcp._logging import keep_root_logger
 from openviking_mcp._version import __version__
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.mcp_server._runtime import Runtime
@@ -43,7 +44,18 @@ def build_mcp_server(
     """
     runtime = Runtime(service, caller, chat)
     with_chat = chat is not None and service.config.bot.enabled  # --with-bot
-    server: MCPServer[Any] = MCPServer(
+    # The SDK calls logging.basicConfig with a rich handler on the root logger: that handler
+    # renders tracebacks slowly, on whatever thread logs (the event loop). Undo it.
+    with keep_root_logger():
+        server = _new_server(runtime, with_chat)
+    register_resources(server, runtime)
+    register_prompts(server, runtime)
+    server.middleware.append(catalog_middleware(runtime, _STATIC_PROMPTS))
+    return server
+
+
+def _new_server(runtime: Runtime, with_chat: bool) -> MCPServer[Any]:
+    return MCPServer(
         "openviking",
         title="OpenViking",
         description="Context database for AI agents: memories, resources and skills.",
@@ -54,7 +66,3 @@ def build_mcp_server(
         warn_on_duplicate_tools=True,
         lifespan=runtime.lifespan,  # the tools find the runtime in the request context
     )
-    register_resources(server, runtime)
-    register_prompts(server, runtime)
-    server.middleware.append(catalog_middleware(runtime, _STATIC_PROMPTS))
-    return server

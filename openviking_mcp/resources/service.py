@@ -16,12 +16,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from openviking_mcp.contract.access import can_read, readable, readable_prefixes
 from openviking_mcp.contract.errors import (
+    InternalError,
     InvalidArgumentError,
     InvalidURIError,
     NotFoundError,
+    OpenVikingError,
     PermissionDeniedError,
     ProcessingError,
+    error_from_payload,
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.resources import (
@@ -45,14 +49,21 @@ from openviking_mcp.indexing.rows import RecordBuffer
 from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService, indexable
 from openviking_mcp.parsers import sanitize_name
-from openviking_mcp.resources.sources import (
-    SourceFilter,
+from openviking_mcp.resources.fetch import (
     fetch_url,
-    is_url,
+    final_error,
     name_from_url,
-    stage_local,
+    restore_error,
+    saved_error,
 )
-from openviking_mcp.resources.tree import build_tree, is_resource_root, under_resources
+from openviking_mcp.resources.netguard import check_public_url
+from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local
+from openviking_mcp.resources.tree import (
+    build_tree,
+    import_os_error,
+    is_resource_root,
+    under_resources,
+)
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.storage.queue import BULK, NORMAL, TaskHandle, TaskRecord
 from openviking_mcp.store import Store
@@ -84,6 +95,13 @@ def _outcome(record: TaskRecord) -> ImportResult | ImportCancelled:
     if record.status == "cancelled":
         return ImportCancelled()
     if record.status == "failed":
+        # a fetch failure answers with its own code (400/403/502, ``details.cause``)
+        if record.stage == "fetching" and (error := restore_error(record)) is not None:
+            raise error
+        saved = record.state.get("failure")  # a caller's mistake, kept with its code
+        if isinstance(saved, dict):
+            details = {**(saved.get("details") or {}), "task_id": record.task_id}
+            raise error_from_payload({**saved, "details": details})
         raise ProcessingError(record.error or "Import failed", {"task_id": record.task_id})
     return ImportResult.model_validate(record.result or {})
 
@@ -113,6 +131,8 @@ class ResourceService:
         name, kind, ref, is_dir = await asyncio.to_thread(
             self._inspect_source, ctx, req.path, req.temp_file_id, allow_local_paths
         )
+        if kind == "url":  # a bad URL, an unknown host or a private address fails now
+            await check_public_url(ref, allow_private=store.config.allow_private_networks)
         stem = name if is_dir else Path(name).stem
         target, existed = await self._plan_target(ctx, sanitize_name(stem), req)
         payload: dict[str, Any] = {
@@ -160,7 +180,10 @@ class ResourceService:
             return name, "upload", temp_file_id, False
         assert path is not None
         if is_url(path):
-            return name_from_url(path), "url", path, False
+            try:
+                return name_from_url(path), "url", path, False
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                raise InvalidArgumentError(f"Invalid URL: {path}", {"path": path}) from None
         if not allow_local_paths:
             raise PermissionDeniedError(
                 "HTTP server only accepts remote resource URLs or temp-uploaded files",
@@ -201,7 +224,10 @@ class ResourceService:
             elif not under_resources(target):
                 raise InvalidURIError(target.uri, "to must target resource content")
             else:
-                return target, await store.content.exists(store.key(ctx, target))
+                existed = await store.content.exists(store.key(ctx, target))
+                if existed:  # replacing a shared tree follows the owner rule
+                    await store.owners.require(ctx, target)
+                return target, existed
         base = store.resolve(ctx, parent or "viking://resources", field="parent")
         if not (is_resource_root(base) or under_resources(base)):
             raise InvalidURIError(base.uri, "parent must be under a resources folder")
@@ -213,6 +239,7 @@ class ResourceService:
                     "directory",
                     message=f"Parent not found: {base.uri} (pass create_parent=true to create it)",
                 )
+            await store.owners.claim(ctx, base)
             await store.content.mkdir(base_key, exist_ok=True)
         in_flight = await store.tasks.active_resources(ctx.account_id, ADD_RESOURCE_TASK)
         candidate = base.join(name)
@@ -225,7 +252,32 @@ class ResourceService:
     # -- the add_resource task -------------------------------------------------------------
 
     async def run_import(self, task: TaskHandle) -> dict[str, Any]:
-        """The ``add_resource`` task: store the parsed tree, then index it."""
+        """The ``add_resource`` task: store the parsed tree, then index it.
+
+        A caller's mistake (a broken zip, a name the storage cannot hold) is kept in the task
+        state with its code, so a waiting caller gets that 4xx error; a storage ``OSError``
+        becomes its typed error, whose message names no server path."""
+        try:
+            return await self._import(task)
+        except OSError as exc:
+            typed = import_os_error(exc, task.record.stage, str(task.payload.get("target")))
+            if isinstance(typed, InternalError):
+                raise
+            await self._caller_failed(task, typed)
+            raise typed from None
+        except OpenVikingError as exc:
+            if 400 <= exc.http_status < 500:
+                await self._caller_failed(task, exc)
+            raise
+
+    async def _caller_failed(self, task: TaskHandle, exc: OpenVikingError) -> None:
+        """Keep a caller's mistake (its code) for a waiting caller, and drop the staged data:
+        the task fails for good."""
+        await task.checkpoint(failure={**exc.to_dict(), "http_status": exc.http_status})
+        staging = self._staging(task.payload.get("staging_id") or task.record.task_id)
+        await asyncio.to_thread(shutil.rmtree, staging, True)
+
+    async def _import(self, task: TaskHandle) -> dict[str, Any]:
         ctx, payload = task.context, task.payload
         target = self._store.resolve(ctx, payload["target"], mutate=True)
         if not task.state.get("finalized"):
@@ -234,13 +286,13 @@ class ResourceService:
         known = {target.join(rel).uri: FileInfo(**info) for rel, info in infos.items()}
         semantic = payload["mode"] != "vectors_only"
         await task.report("summarizing" if semantic else "embedding", files_total=len(known))
-        rows, files_done = await self._index_import(task, target, known, semantic)
+        rows, files_done, index_warnings = await self._index_import(task, target, known, semantic)
         await task.report("done", files_indexed=files_done, passages_embedded=rows)
         result = ImportResult(
             root_uri=target.uri,
             source_path=payload["source"],
             meta=ImportMeta(files=len(known), source_kind=payload["source_kind"]),
-            warnings=list(task.state.get("warnings", [])),
+            warnings=[*task.state.get("warnings", []), *index_warnings],
             context_count=rows,
         )
         return result.wire()
@@ -261,19 +313,23 @@ class ResourceService:
         key = store.key(ctx, target)
         async with store.locks.lock(store.lock_path(ctx, target)):
             if await store.content.exists(key):
+                await store.owners.require(ctx, target)
                 await store.index.delete(
                     IndexFilter(account_id=ctx.account_id, uri_prefixes=(target.uri,))
                 )
                 await store.content.remove(key, recursive=True)
+                await store.owners.removed(ctx, target)
+            await store.owners.claim(ctx, target)
             await self._move_in(tree, key)
         await task.checkpoint("finalizing", finalized=True, infos=infos, warnings=warnings)
         await asyncio.to_thread(shutil.rmtree, staging, True)
 
     async def _index_import(
         self, task: TaskHandle, target: VikingURI, known: dict[str, FileInfo], semantic: bool
-    ) -> tuple[int, int]:
+    ) -> tuple[int, int, list[str]]:
         """Index the stored tree (its files described by ``known``) and bubble the change up;
-        returns the rows written and the files indexed."""
+        returns the rows written, the files indexed and the indexing warnings (files indexed
+        from their start only)."""
 
         async def flushed(rows: int) -> None:
             await task.report("embedding", passages_embedded=rows)
@@ -290,7 +346,7 @@ class ResourceService:
             await indexing.bubble(job, target.parent)
         await buffer.flush()
         store.index.schedule_optimize()
-        return buffer.written, job.files_done
+        return buffer.written, job.files_done, job.warnings
 
     async def _stage_source(self, task: TaskHandle, staging: Path) -> Path:
         """The import's source: fetched now for a URL, else the one staged at planning."""
@@ -299,7 +355,11 @@ class ResourceService:
         if payload["source_kind"] == "url":
             await task.report("fetching")
             allow = self._store.config.allow_private_networks
-            return await fetch_url(payload["source"], source_dir, allow_private=allow)
+            try:
+                return await fetch_url(payload["source"], source_dir, allow_private=allow)
+            except OpenVikingError as exc:  # kept for a waiting caller: its code and status
+                await task.checkpoint(fetch_error=saved_error(exc))
+                raise final_error(exc) from exc
         if not source_dir.exists():
             raise ProcessingError("Staged data of this import is missing (it was cleaned up)")
         entries = list(source_dir.iterdir())
@@ -391,20 +451,33 @@ class ResourceService:
         )
 
     async def consistency(self, ctx: RequestContext, req: ConsistencyRequest) -> ConsistencyResult:
-        """Compare the content tree with the index: which tiers have no index rows."""
+        """Compare the content tree with the index: which tiers have no index rows. Only what
+        the caller may read is counted and listed (not other users' spaces)."""
         store = self._store
         index = store.require_index()
         target = store.resolve(ctx, req.uri)
-        key = store.key(ctx, target)
-        walked = await store.content.walk(key, 10_000, 1_000_000)
+        prefixes = readable_prefixes(ctx, [target])
         expected: list[tuple[str, int]] = []
-        if indexable(target):
+        if indexable(target) and can_read(ctx, target):
             expected += [(target.uri, 0), (target.uri, 1)]
-        for item in walked:
-            child = target.join(item.key[len(key) + 1 :])
-            if indexable(child):
-                expected += [(child.uri, 0), (child.uri, 1)] if item.is_dir else [(child.uri, 2)]
-        flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=(target.uri,))
+        for prefix in prefixes:
+            key = store.key(ctx, prefix)
+            if prefix != target:
+                if not await store.content.exists(key):
+                    continue
+                if indexable(prefix):
+                    expected += [(prefix.uri, 0), (prefix.uri, 1)]
+            with store.fs_errors(prefix, "directory"):
+                walked = await store.content.walk(key, 10_000, 1_000_000)
+            for item in walked:
+                child = prefix.join(item.key[len(key) + 1 :])
+                if indexable(child):
+                    expected += (
+                        [(child.uri, 0), (child.uri, 1)] if item.is_dir else [(child.uri, 2)]
+                    )
+        expected = readable(ctx, expected, lambda item: item[0])
+        uri_prefixes = () if any(p.is_root for p in prefixes) else tuple(p.uri for p in prefixes)
+        flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=uri_prefixes)
         present = {(u, lvl) for u, lvl, _ in await index.uris(flt)}
         missing = [
             MissingRecord(uri=u, level=lvl) for u, lvl in expected if (u, lvl) not in present

@@ -12,11 +12,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, storage_error
+from openviking_mcp.contract.uri import MAX_URI_BYTES, MAX_URI_SEGMENTS, VikingURI
 from openviking_mcp.parsers import parse_document, sanitize_name
 from openviking_mcp.resources.sources import SourceFilter, extract_zip, walk_source
 
-__all__ = ["build_tree", "is_resource_root", "under_resources", "unique_path"]
+__all__ = ["build_tree", "import_os_error", "is_resource_root", "under_resources", "unique_path"]
 
 
 def is_resource_root(uri: VikingURI) -> bool:
@@ -33,6 +34,19 @@ def under_resources(uri: VikingURI) -> bool:
     return (len(parts) >= 2 and parts[0] == "resources") or (
         len(parts) >= 4 and parts[0] == "user" and parts[2] == "resources"
     )
+
+
+def import_os_error(exc: OSError, stage: str, target: str) -> OpenVikingError:
+    """The typed error of an import's ``OSError`` (its message names no server path): while
+    parsing, a name clash means two entries of the source (a zip) claim one name."""
+    clash = isinstance(exc, FileExistsError | NotADirectoryError | IsADirectoryError)
+    if stage == "parsing" and clash:
+        return InvalidArgumentError(
+            "The source holds conflicting entries (a file and a folder of one name, or one "
+            "name twice)",
+            {"reason": "conflicting_entries"},
+        )
+    return storage_error(exc, target)
 
 
 def unique_path(rel: str, taken: dict[str, Any]) -> str:
@@ -67,12 +81,24 @@ def build_tree(
     if source.is_file():
         _parse_into(source.name, source.read_bytes(), out, "", no_split, infos, warnings)
         return out, infos
+    target = str(payload.get("target") or "viking://resources/x")
     for rel in walk_source(source, flt):
+        if not _fits(target, rel):
+            warnings.append(f"{rel[:120]}: skipped, its URI would break the URI size limits")
+            continue
         parent = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
         name = rel.rsplit("/", 1)[-1]
         data = (source / rel).read_bytes()
         _parse_into(name, data, out, parent, no_split, infos, warnings, nested=True)
     return out, infos
+
+
+def _fits(target: str, rel: str) -> bool:
+    """Whether a source file's URI below ``target`` stays within the URI limits (with room
+    for the folder a split document gets and for a ``_n`` suffix)."""
+    segments = len(target[len("viking://") :].split("/")) + rel.count("/") + 2
+    size = len(target.encode("utf-8")) + len(rel.encode("utf-8", "replace")) + 64
+    return segments <= MAX_URI_SEGMENTS and size <= MAX_URI_BYTES
 
 
 def _parse_into(

@@ -18,7 +18,7 @@ __all__ = ["CONTEXT_TYPES", "MAX_LIMIT", "as_list", "check_types", "levels", "wh
 CONTEXT_TYPES = ("memory", "resource", "skill")
 #: The most hits one find returns.
 MAX_LIMIT = 1000
-_DURATION_RE = re.compile(r"^(\d+)\s*([smhdw])$")
+_DURATION_RE = re.compile(r"^([0-9]{1,12})\s*([smhdw])$")  # bounded: no float overflow
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

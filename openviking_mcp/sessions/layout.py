@@ -51,7 +51,8 @@ ARCHIVE_META = ".meta.json"
 DONE_FILE = ".done"
 FAILED_FILE = ".failed.json"
 DIFF_FILE = "memory_diff.json"
-ARCHIVE_RE = re.compile(r"archive_(\d{3,})")
+ARCHIVE_RE = re.compile(r"archive_([0-9]{3,})")
+_DIGITS_RE = re.compile(r"[0-9]{1,9}")
 
 SESSION_COMMIT_TASK = "session_commit"
 """The task type of commit phase 2 (its ``resource_id`` is the archive URI)."""
@@ -75,7 +76,8 @@ def parse_archive(value: int | str) -> int:
     text = str(value).strip()
     match = ARCHIVE_RE.fullmatch(text)
     digits = match.group(1) if match else text
-    if isinstance(value, bool) or not digits.isdigit() or int(digits) < 1:
+    # ASCII digits only: "³" and other Unicode digits pass str.isdigit() but not int()
+    if isinstance(value, bool) or not _DIGITS_RE.fullmatch(digits) or int(digits) < 1:
         raise InvalidArgumentError(
             f"Invalid archive id: {value!r} (archive_NNN or a positive number)",
             {"field": "archive_id", "value": text},

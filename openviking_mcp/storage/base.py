@@ -63,6 +63,10 @@ class ContentStore(ABC):
     @abstractmethod
     async def read_bytes(self, key: str) -> bytes: ...
 
+    async def read_prefix(self, key: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of a file (backends override this to read no more)."""
+        return (await self.read_bytes(key))[:limit]
+
     @abstractmethod
     async def write_bytes(self, key: str, data: bytes, *, append: bool = False) -> int:
         """Atomically replace (or append to) a file, creating parent directories.

@@ -200,6 +200,20 @@ class LocalContentStore(ContentStore):
 
         return await self._run(read)
 
+    async def read_prefix(self, key: str, limit: int) -> bytes:
+        path = self.path_for(key)
+
+        def read() -> bytes:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", key)
+            try:
+                with path.open("rb") as handle:
+                    return handle.read(max(0, limit))
+            except NotADirectoryError:
+                raise FileNotFoundError(errno.ENOENT, "no such file", key) from None
+
+        return await self._run(read)
+
     async def write_bytes(self, key: str, data: bytes, *, append: bool = False) -> int:
         path = self.path_for(key)
 

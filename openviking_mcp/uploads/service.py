@@ -30,6 +30,7 @@ from typing import IO, Any
 from openviking_mcp.contract.errors import (
     InvalidArgumentError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
@@ -132,7 +133,7 @@ class UploadService:
         """Stream an upload into the temp folder; returns
         ``{temp_file_id, filename, size, sha256, expires_at}``.
 
-        Larger than ``server.max_upload_mb`` → ``INVALID_ARGUMENT`` and nothing is kept.
+        Larger than ``server.max_upload_mb`` → 413 ``INVALID_ARGUMENT`` and nothing is kept.
         """
         self._store.require_open()
         await self.purge()
@@ -152,9 +153,9 @@ class UploadService:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
-                        raise InvalidArgumentError(
+                        raise PayloadTooLargeError(
                             f"Upload exceeds size limit ({self._config.server.max_upload_mb} MiB)",
-                            {"max_bytes": limit, "filename": name},
+                            {"limit": limit, "max_bytes": limit, "filename": name},
                         )
                     digest.update(chunk)
                     await asyncio.to_thread(handle.write, chunk)

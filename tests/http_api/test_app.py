@@ -66,10 +66,17 @@ def test_unknown_route_is_enveloped_404(client: TestClient) -> None:
     assert isinstance(body["time"], float)
 
 
-def test_wrong_method_keeps_405_with_code_unknown(client: TestClient) -> None:
+def test_wrong_method_keeps_405_with_a_documented_code(client: TestClient) -> None:
     response = client.post("/health")
     assert response.status_code == 405
-    assert response.json()["error"]["code"] == "UNKNOWN"
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_ARGUMENT"  # the original says UNKNOWN (undocumented)
+    assert error["details"] == {"allowed": ["GET"], "original_http_status_code": 405}
+    assert response.headers["allow"] == "GET"
+    # every method of the path, from all its routes (GET and POST are two routes here)
+    sessions = client.put("/api/v1/sessions")
+    assert sessions.status_code == 405
+    assert set(sessions.json()["error"]["details"]["allowed"]) >= {"GET", "POST"}
 
 
 def test_typed_and_unexpected_errors_use_the_envelope(config: OpenVikingConfig) -> None:

@@ -156,7 +156,7 @@ async def test_size_cap_is_an_error_envelope(client: Client) -> None:
     async with client() as (http, service):
         big = b"x" * (MIB + 1)
         response = await http.post("/api/v1/resources/temp_upload", files=_file("big.bin", big))
-        assert response.status_code == 400
+        assert response.status_code == 413
         error = _error(response)
         assert error["code"] == "INVALID_ARGUMENT"
         assert error["message"].startswith("Upload exceeds size limit")
@@ -185,9 +185,11 @@ async def test_size_cap_without_content_length(client: Client) -> None:
             content=body(),
             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
-        assert response.status_code == 400
-        assert _error(response)["message"].startswith("Upload exceeds size limit")
-        assert list((service.config.workspace / "tmp" / "upload").iterdir()) == []
+        assert response.status_code == 413
+        # refused while streaming, at the file cap plus the multipart framing
+        assert _error(response)["details"]["limit"] == MIB + 64 * 1024
+        upload_dir = service.config.workspace / "tmp" / "upload"
+        assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
 
 
 async def test_missing_file_field(client: Client) -> None:

@@ -7,6 +7,7 @@ from mcp import Client, MCPError
 
 from openviking_mcp import ContextService
 from openviking_mcp.mcp_server import build_mcp_server
+from openviking_mcp.mcp_server.resources import ACCESS_DENIED
 from tests.mcp_server.conftest import text_of
 
 pytestmark = pytest.mark.anyio
@@ -60,6 +61,26 @@ async def test_resource_errors_are_protocol_errors(mcp: Client) -> None:
     with pytest.raises(MCPError) as other:
         await mcp.read_resource("viking://user/someone-else/memories")
     assert "Traceback" not in str(other.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "rpc_code", "code"),
+    [
+        ("viking://resources/none/here.md", -32602, "NOT_FOUND"),  # SEP-2164: invalid params
+        ("viking://temp/x", -32602, "INVALID_URI"),
+        ("viking://resources/" + "/".join(["a"] * 100), -32602, "INVALID_URI"),
+        ("viking://user/someone-else/memories", ACCESS_DENIED, "PERMISSION_DENIED"),
+        ("viking://resources/../x", ACCESS_DENIED, "PERMISSION_DENIED"),
+    ],
+)
+async def test_refused_reads_have_their_json_rpc_code(
+    mcp: Client, uri: str, rpc_code: int, code: str
+) -> None:
+    with pytest.raises(MCPError) as refused:
+        await mcp.read_resource(uri)
+    assert refused.value.code == rpc_code  # never -32603 Internal error
+    assert refused.value.data["code"] == code
+    assert refused.value.data["uri"] == uri
 
 
 async def test_use_openviking_prompt(mcp: Client) -> None:

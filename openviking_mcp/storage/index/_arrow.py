@@ -93,7 +93,7 @@ def read_meta(schema: pa.Schema) -> tuple[str | None, int | None, bool]:
     model = raw.get(META_MODEL.encode())
     dim_raw = raw.get(META_DIMENSION.encode())
     dimension: int | None = None
-    if dim_raw is not None and dim_raw.decode().isdigit():
+    if dim_raw is not None and dim_raw.isdigit():  # bytes.isdigit(): ASCII digits only
         dimension = int(dim_raw.decode())
     vector_type = schema.field("vector").type if "vector" in schema.names else None
     if isinstance(vector_type, pa.FixedSizeListType) and dimension != vector_type.list_size:
