@@ -389,6 +389,13 @@ async def test_backup_restores_into_another_account(
         await service.import_pack(ann, await _upload(service, ann, data), "viking://resources")
     result = await service.restore(ann, await _upload(service, ann, data))
     assert result["uri"] == "viking://"
+    # The backup holds user default's space: an ADMIN who is not that user does not restore it.
+    assert result["refused"] > 0
+    assert "viking://user/default/memories/coffee.md" in result["refused_uris"]
+    assert not await service.store.content.exists("acme/user/default/memories/coffee.md")
+    acme_root = RequestContext.root("acme")  # ROOT restores every user space of the account
+    by_root = await service.restore(acme_root, await _upload(service, acme_root, data))
+    assert "refused" not in by_root
     assert result["vectors"] == "reused"
     assert await service.read(ann, "viking://resources/docs/guide.md") == GUIDE
     found = await service.find(ann, "falconctl rollback", target_uri="viking://resources/docs")

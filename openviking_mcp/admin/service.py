@@ -89,6 +89,7 @@ class AdminService:
             if store.indexing_enabled:
                 await store.index.delete(IndexFilter(account_id=account_id))
             await store.accounts.delete_account(account_id)
+            await store.owners.account_deleted(account_id)
         return DeleteAccountResult(account_id=account_id, deleted=True)
 
     # -- users -----------------------------------------------------------------------------
@@ -126,6 +127,7 @@ class AdminService:
                     IndexFilter(account_id=account_id, uri_prefixes=(f"viking://user/{user_id}",))
                 )
             await store.accounts.delete_user(account_id, user_id)
+            await store.owners.user_deleted(account_id, user_id)
         return DeleteUserResult(account_id=account_id, user_id=user_id, deleted=True)
 
     async def set_user_role(

@@ -173,6 +173,8 @@ class ContentService:
             if planned is None:
                 return None
             data, append = planned
+            if entry is None:  # a new file (and maybe folders): its creator is recorded
+                await store.owners.claim(ctx, target)
             with store.fs_errors(target):
                 return await store.content.write_bytes(key, data, append=append)
 

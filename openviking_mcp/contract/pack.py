@@ -4,9 +4,10 @@
 file itself is the answer, saved by the client to a new temporary folder). ``import_pack`` and
 ``restore`` take the ``temp_file_id`` of an uploaded pack: an import answers ``{uri, status,
 files, vectors, task_ids}`` (``status`` created/replaced/skipped, no ``task_ids`` when
-skipped), a restore ``{uri, files, skipped, vectors, task_ids}``; ``vectors`` says whether the
-pack's vectors were reused, recomputed by a refresh task, or skipped. Every operation needs the
-ROOT or ADMIN role.
+skipped), a restore ``{uri, files, skipped, vectors, task_ids}`` (plus ``refused`` and
+``refused_uris`` when entries in other users' spaces were left out); ``vectors`` says whether
+the pack's vectors were reused, recomputed by a refresh task, or skipped. Every operation
+needs the ROOT or ADMIN role.
 """
 
 from __future__ import annotations
@@ -91,11 +92,17 @@ class ImportPackResult(Result):
 
 
 class RestoreResult(Result):
+    """``refused`` (only when there are any): backup entries left out because they lie in
+    other users' spaces (a restore writes only where its caller may), at most 20 of them in
+    ``refused_uris``."""
+
     uri: str
     files: int
     skipped: int
     vectors: VectorStatus
     task_ids: list[str]
+    refused: int | None = omitted()
+    refused_uris: list[str] | None = omitted()
 
 
 _PACK = "/api/v1/pack"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from openviking_mcp.contract.access import readable_prefixes
 from openviking_mcp.contract.debug import (
     VectorCountRequest,
     VectorCountResult,
@@ -27,7 +28,6 @@ from openviking_mcp.contract.errors import (
     UnavailableError,
 )
 from openviking_mcp.contract.identity import RequestContext, validate_identifier
-from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.debug.filters import InvalidFilterError, collect_filter
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 from openviking_mcp.store import Store
@@ -95,22 +95,9 @@ class DebugService:
             raise PermissionDeniedError(
                 "Only ROOT may inspect another account's vectors", {"resource": account_id}
             )
-        readable = [
-            VikingURI("resources"),
-            VikingURI("agent"),
-            VikingURI("user", (ctx.user_id,)),
-        ]
-        wanted = [resolve(ctx, u) for u in uris] or [VikingURI("")]
-        prefixes: list[str] = []
-        for uri in wanted:
-            for area in readable:
-                if uri.is_ancestor_of(area):
-                    prefixes.append(area.uri)
-                elif area.is_ancestor_of(uri):
-                    prefixes.append(uri.uri)
-        if not prefixes:  # e.g. viking://user alone resolves to nothing readable but one's own
-            prefixes.append(VikingURI("user", (ctx.user_id,)).uri)
-        return IndexFilter(account_id=ctx.account_id, uri_prefixes=tuple(dict.fromkeys(prefixes)))
+        wanted = [resolve(ctx, u) for u in uris]
+        prefixes = [p.uri for p in readable_prefixes(ctx, wanted)]
+        return IndexFilter(account_id=ctx.account_id, uri_prefixes=tuple(prefixes))
 
     def _filter(
         self, ctx: RequestContext, account_id: str | None, values: dict[str, Any]

@@ -1,8 +1,11 @@
 """The filesystem service: ls, tree, stat, mkdir, rm and mv.
 
 Listing rules follow the original: names starting with ``.`` are hidden unless they are
-directories or ``show_all_hidden`` is set; directories come first; ``viking://user`` lists only
-the user spaces the caller may see. ``mkdir`` with a description publishes
+directories or ``show_all_hidden`` is set; directories come first; every listing goes through
+the read filter (:func:`~openviking_mcp.contract.access.readable`), so ``viking://user`` lists
+only the caller's own space. Removing and moving shared paths follow the owner rule
+(:meth:`~openviking_mcp.storage.owners.PathOwners.require`); creations record their creator.
+``mkdir`` with a description publishes
 :class:`~openviking_mcp.events.Written`, ``rm`` :class:`~openviking_mcp.events.Removed`, ``mv``
 :class:`~openviking_mcp.events.Moved`.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openviking_mcp.contract.access import visible_user_ids
+from openviking_mcp.contract.access import is_shared, readable
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -35,6 +38,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import Moved, Removed, Written
 from openviking_mcp.storage import Entry
+from openviking_mcp.storage.owners import owner_id
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, SIDECAR_FILES, render_sidecar
 from openviking_mcp.store import Store, iso_time
 
@@ -68,10 +72,8 @@ class FilesystemService:
         self, ctx: RequestContext, parent: VikingURI, entries: list[Entry], show_all_hidden: bool
     ) -> list[Entry]:
         shown = [e for e in entries if show_all_hidden or e.is_dir or not e.name.startswith(".")]
-        if parent.parts == ("user",):
-            allowed = set(visible_user_ids(ctx, [e.name for e in shown]))
-            shown = [e for e in shown if e.name in allowed]
-        return shown
+        prefix = parent.uri if parent.is_root else parent.uri + "/"
+        return readable(ctx, shown, lambda e: prefix + e.name)
 
     async def dir_abstract(self, ctx: RequestContext, uri: VikingURI, limit: int) -> str:
         """A directory's L0 body cut to ``limit`` characters (a placeholder if missing)."""
@@ -194,6 +196,7 @@ class FilesystemService:
         async with store.locks.lock(store.lock_path(ctx, target)):
             if await store.content.exists(key):
                 raise AlreadyExistsError(target.uri, "directory")
+            await store.owners.claim(ctx, target)
             with store.fs_errors(target, "directory"):
                 await store.content.mkdir(key)
                 if described:
@@ -205,6 +208,12 @@ class FilesystemService:
             await store.events.publish(Written(ctx, target))
         return MkdirResult(uri=target.uri)
 
+    async def _creator(self, ctx: RequestContext, uri: VikingURI) -> str:
+        """Who created ``uri``: recorded for shared paths, the mover for their own space."""
+        if is_shared(uri):
+            return await self._store.owners.owner(ctx.account_id, uri)
+        return owner_id(ctx)
+
     async def rm(self, ctx: RequestContext, req: RmRequest) -> RmResult:
         """Remove a file or directory. A directory with content needs ``recursive``."""
         store = self._store
@@ -213,6 +222,7 @@ class FilesystemService:
         async with store.locks.lock(store.lock_path(ctx, target)):
             with store.fs_errors(target):
                 entry = await store.content.stat(key)
+                await store.owners.require(ctx, target)
                 if entry.is_dir and not req.recursive:
                     children = await store.content.listdir(key)
                     if any(c.name not in SIDECAR_FILES for c in children):
@@ -221,6 +231,7 @@ class FilesystemService:
                             {"uri": target.uri, "expected_flag": "recursive"},
                         )
                 await store.content.remove(key, recursive=entry.is_dir)
+                await store.owners.removed(ctx, target)
         await store.events.publish(Removed(ctx, target))
         return RmResult(uri=target.uri, is_dir=entry.is_dir)
 
@@ -245,7 +256,11 @@ class FilesystemService:
                 )
             if await store.content.exists(dst_key):
                 raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+            await store.owners.require(ctx, source)
+            owner = await self._creator(ctx, source)
+            await store.owners.claim(ctx, dest)
             with store.fs_errors(dest):
                 await store.content.move(src_key, dst_key)
+            await store.owners.moved(ctx, source, dest, owner)
         await store.events.publish(Moved(ctx, source, dest))
         return MvResult(from_=source.uri, to=dest.uri)

@@ -20,6 +20,11 @@ entry names, the exact entry set, every size and sha256, and the vector rows. Vi
 relation ledgers are rebased onto the new location. Vectors are reused when they fit the index
 (:mod:`openviking_mcp.pack.vectors`, ``vector_mode="auto"``); otherwise a refresh task
 recomputes them. Every operation needs the ROOT or ADMIN role.
+
+Packs follow the read rules (:mod:`openviking_mcp.contract.access`): an export leaves out what
+its caller may not read; an ADMIN's backup holds the shared scopes and the ADMIN's own user
+space (ROOT's holds every user space); a restore writes only where its caller may: entries in
+other users' spaces are never written, and are reported as ``refused``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from openviking_mcp.contract.access import can_read, check_access
+from openviking_mcp.contract.access import (
+    can_read,
+    check_access,
+    readable,
+    readable_prefixes,
+    readable_roots,
+)
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     OpenVikingError,
@@ -83,6 +94,29 @@ Transform = Callable[[str, bytes], bytes]
 def _require_admin(ctx: RequestContext, action: str) -> None:
     if not ctx.is_admin:
         raise PermissionDeniedError(f"{action} needs the ROOT or ADMIN role", {"role": ctx.role})
+
+
+def _uri_of(ctx: RequestContext, key: str) -> str:
+    """The URI of a storage key of ``ctx``'s account."""
+    return "viking://" + key[len(ctx.account_id) + 1 :]
+
+
+def _backup_roots(ctx: RequestContext) -> list[VikingURI]:
+    """What a backup walks: every backup scope for ROOT, else what the caller may read."""
+    if ctx.is_root:
+        return [VikingURI(scope) for scope in BACKUP_SCOPES]
+    return list(readable_roots(ctx))
+
+
+def _restorable(ctx: RequestContext, pack: Pack, dests: dict[str, VikingURI]) -> list[str]:
+    """A restore writes only where its caller may: the entries of ``pack`` in other users'
+    spaces are taken out of it (never written) and returned as URIs, to be reported."""
+    refused = {path for path, uri in dests.items() if not can_read(ctx, uri)}
+    if refused:
+        pack.directories = [d for d in pack.directories if d not in refused]
+        pack.files = {p: sha for p, sha in pack.files.items() if p not in refused}
+        pack.rows = [row for row in pack.rows if row.get("path") not in refused]
+    return sorted(dests[path].uri for path in refused)
 
 
 def _destinations(pack: Pack, base: VikingURI) -> dict[str, VikingURI]:
@@ -147,10 +181,9 @@ class PackService:
         files: list[str] = []
         if entry.is_dir:
             dirs.append(root.name)
-            for item in await self._walk_all(key):
+            for item in readable(ctx, await self._walk_all(key), lambda i: _uri_of(ctx, i.key)):
                 rel = item.key[len(key) + 1 :]
-                if can_read(ctx, root.join(rel)):
-                    (dirs if item.is_dir else files).append(f"{root.name}/{rel}")
+                (dirs if item.is_dir else files).append(f"{root.name}/{rel}")
         else:
             files.append(root.name)
         head = {"name": root.name, "source_uri": root.uri, "backup": False}
@@ -158,20 +191,28 @@ class PackService:
         return await self._writer.write(ctx, contents, req.include_vectors)
 
     async def backup(self, ctx: RequestContext, req: BackupRequest) -> Path:
-        """Export the caller's whole account (resources, agent, every user space) as a backup
-        pack in ``{workspace}/exports/``; only :meth:`restore` takes it back."""
+        """Export the caller's account as a backup pack in ``{workspace}/exports/``; only
+        :meth:`restore` takes it back.
+
+        It holds what the caller may read: the shared scopes (``resources``, ``agent``) and
+        the caller's own user space; other users' spaces only in a ROOT backup."""
         _require_admin(ctx, "Backup")
         self._store.require_open()
         dirs: list[str] = []
         files: list[str] = []
-        for scope in BACKUP_SCOPES:
-            key = f"{ctx.account_id}/{scope}"
+        for root in _backup_roots(ctx):
+            key = self._store.key(ctx, root)
             if not await self._store.content.exists(key):
                 continue
-            dirs.append(scope)
+            for depth in range(1, len(root.parts) + 1):
+                folder = "/".join(root.parts[:depth])
+                if folder not in dirs:
+                    dirs.append(folder)
             for item in await self._walk_all(key):
-                rel = f"{scope}/{item.key[len(key) + 1 :]}"
+                rel = f"{'/'.join(root.parts)}/{item.key[len(key) + 1 :]}"
                 (dirs if item.is_dir else files).append(rel)
+        dirs = readable(ctx, dirs, lambda path: f"viking://{path}")
+        files = readable(ctx, files, lambda path: f"viking://{path}")
         head = {"name": "", "source_uri": "viking://", "backup": True, "account_id": ctx.account_id}
         root = VikingURI("")
         contents = PackContents(root, root, head, dirs, files)
@@ -323,7 +364,10 @@ class PackService:
                 if replaced and on_conflict != "overwrite":
                     raise AlreadyExistsError(target.uri)
                 if replaced:
+                    await store.owners.require(ctx, target)
                     await content.remove(key, recursive=True)
+                    await store.owners.removed(ctx, target)
+                await store.owners.claim(ctx, target)
                 await content.move(f"{staging}/{pack.name}", key)
         finally:
             if await content.exists(staging):
@@ -333,7 +377,8 @@ class PackService:
     # -- restore ---------------------------------------------------------------------------
 
     async def restore(self, ctx: RequestContext, req: RestoreRequest) -> RestoreResult:
-        """Merge an uploaded backup pack into the caller's account (ROOT or ADMIN).
+        """Merge an uploaded backup pack into the caller's account (ROOT or ADMIN). Entries in
+        other users' spaces are left out and reported (``refused``, ``refused_uris``).
 
         Files that already exist with the same bytes are left alone; for other existing files
         ``on_conflict`` decides: ``fail`` (409 before anything is written; folder sidecars are
@@ -347,13 +392,15 @@ class PackService:
         if not pack.backup:
             raise bad("Not a backup package; import it with /api/v1/pack/import")
         dests = _destinations(pack, VikingURI(""))
+        refused = _restorable(ctx, pack, dests)
         reuse = self._reuse_vectors(pack, dests, req.vector_mode)
         account = ctx.account_id
         skip, existing = await self._existing_files(ctx, pack, dests, req.on_conflict)
         async with store.locks.lock((account,)):
             written = await self._copy_entries(pack, account, skip)
         await self._forget_rows(ctx, [dests[p].uri for p in existing if p in written])
-        roots = [VikingURI(s) for s in BACKUP_SCOPES if s in pack.directories]
+        scopes = [VikingURI(s) for s in BACKUP_SCOPES if s in pack.directories]
+        roots = list(readable_prefixes(ctx, scopes)) if scopes else []
         status, task_ids = await self._index_imported(ctx, pack, dests, written, reuse, roots)
         return RestoreResult(
             uri="viking://",
@@ -361,6 +408,8 @@ class PackService:
             skipped=len(skip),
             vectors=status,
             task_ids=task_ids,
+            refused=len(refused) if refused else None,
+            refused_uris=refused[:20] if refused else None,
         )
 
     async def _existing_files(

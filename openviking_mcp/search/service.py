@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from openviking_mcp.contract.access import can_read
+from openviking_mcp.contract.access import readable, readable_prefixes
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.search import (
@@ -82,12 +82,15 @@ class SearchService:
     # -- find ------------------------------------------------------------------------------
 
     def _targets(self, ctx: RequestContext, target_uri: str | list[str] | None) -> tuple[str, ...]:
-        targets = [t for t in as_list(target_uri) if t not in ("", "/", "viking://")]
-        if targets:
-            return tuple(self._store.resolve(ctx, t, field="target_uri").uri for t in targets)
-        if ctx.is_root:
+        """The index prefixes to search: the readable parts of the targets (an ancestor of
+        other users' spaces, such as ``viking://user`` or ``viking:///``, becomes the parts the
+        caller may read); ``()`` (everything) only for ROOT."""
+        targets = [t for t in as_list(target_uri) if t not in ("", "/")]
+        resolved = [self._store.resolve(ctx, t, field="target_uri") for t in targets]
+        prefixes = readable_prefixes(ctx, resolved)
+        if any(p.is_root for p in prefixes):
             return ()
-        return ("viking://resources", "viking://agent", f"viking://user/{ctx.user_id}")
+        return tuple(p.uri for p in prefixes)
 
     def _query(self, ctx: RequestContext, req: FindRequest) -> FindQuery:
         """The checked request as a retriever query."""
@@ -138,7 +141,8 @@ class SearchService:
         query = self._query(ctx, req)
         store = self._store
         retriever = Retriever(store.index, store.embedder, store.config.retrieval, store.reranker)
-        found: dict[str, Any] = bucket_hits(await retriever.find(query))
+        hits = readable(ctx, await retriever.find(query), lambda hit: str(hit["uri"]))
+        found: dict[str, Any] = bucket_hits(hits)
         await self._relations.attach(ctx, found)
         return FindResult.model_validate(found)
 
@@ -262,23 +266,37 @@ class SearchService:
                 out.append(child.uri)
                 if len(out) >= req.node_limit:
                     break
+        out = readable(ctx, out, str)
         return GlobResult(matches=out, count=len(out))
 
     async def _walk_visible(
         self, ctx: RequestContext, base: VikingURI, depth: int
     ) -> list[tuple[str, Entry, VikingURI]]:
-        """``(relative path, entry, uri)`` below ``base``, without dot-paths and without what
-        the caller may not read (other users' spaces)."""
-        key = self._store.key(ctx, base)
+        """``(relative path, entry, uri)`` below ``base``, without dot-paths. Only the readable
+        parts of ``base`` (and the folders leading to them) are walked, never other users'
+        spaces, and the answer goes through the read filter."""
+        store = self._store
+        base_key = store.key(ctx, base)
         out: list[tuple[str, Entry, VikingURI]] = []
-        for entry in await self._store.content.walk(key, depth, 1_000_000):
-            rel = entry.key[len(key) + 1 :]
-            if any(p.startswith(".") for p in rel.split("/")):
+        seen: set[VikingURI] = set()
+        for prefix in sorted(readable_prefixes(ctx, [base])):
+            below = len(prefix.parts) - len(base.parts)
+            steps = [s for s in _between(base, prefix, depth) if s not in seen]
+            seen.update(steps)
+            try:
+                for step in steps:
+                    entry = await store.content.stat(store.key(ctx, step))
+                    out.append((step.relative_to(base), entry, step))
+                if depth <= below:
+                    continue
+                walked = await store.content.walk(store.key(ctx, prefix), depth - below, 1_000_000)
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            child = base.join(rel)
-            if can_read(ctx, child):
-                out.append((rel, entry, child))
-        return out
+            for entry in walked:
+                rel = entry.key[len(base_key) + 1 :]
+                if not any(p.startswith(".") for p in rel.split("/")):
+                    out.append((rel, entry, base.join(rel)))
+        return readable(ctx, out, lambda item: item[2].uri)
 
     async def _files_under(
         self, ctx: RequestContext, base: VikingURI, depth: int
@@ -289,6 +307,14 @@ class SearchService:
             return [base]
         walked = await self._walk_visible(ctx, base, depth)
         return [child for _, item, child in walked if not item.is_dir]
+
+
+def _between(base: VikingURI, prefix: VikingURI, depth: int) -> list[VikingURI]:
+    """The folders from just below ``base`` down to ``prefix`` (none when they are equal),
+    at most ``depth`` levels below ``base``."""
+    parts = prefix.parts
+    stop = min(len(parts), len(base.parts) + depth)
+    return [VikingURI(parts[0], parts[1:i]) for i in range(len(base.parts) + 1, stop + 1)]
 
 
 def _bucketed(hits: list[Hit]) -> FindResult:

@@ -224,6 +224,10 @@ class SkillService:
             await self._stage(staging, directory, skill, text)
             async with store.locks.lock(store.lock_path(ctx, directory)):
                 existed = await content.exists(target_key)
+                if existed:  # replacing a shared skill follows the owner rule
+                    await store.owners.require(ctx, directory)
+                else:
+                    await store.owners.claim(ctx, directory)
                 old = f"{root_key}/.old-{uuid.uuid4().hex}"
                 if existed:
                     await content.move(target_key, old)
@@ -391,7 +395,9 @@ class SkillService:
         if directory.scope == "agent":
             check_access(ctx, directory, mutate=True)
         async with store.locks.lock(store.lock_path(ctx, directory)):
+            await store.owners.require(ctx, directory)  # account skills: their creator or ADMIN
             await store.content.remove(store.key(ctx, directory), recursive=True)
+            await store.owners.removed(ctx, directory)
         privacy_deleted = False
         if not ctx.is_root:
             request = PrivacyTargetRequest(category=_PRIVACY_CATEGORY, target_key=name)

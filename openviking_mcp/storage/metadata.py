@@ -99,6 +99,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX chat_responses_session ON chat_responses(account_id, user_id, session_id)
     """,
+    # 5: who created shared paths (viking://resources, viking://agent/skills): the owner rule
+    """
+    CREATE TABLE path_owners (
+        account_id TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (account_id, uri)
+    )
+    """,
 ]
 
 

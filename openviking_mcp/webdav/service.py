@@ -4,7 +4,8 @@ Paths are relative to ``viking://resources`` (``""`` is that folder). Names star
 (directory sidecars, internal files) are hidden: they are never listed, reading them is 404 and
 creating them is 403. Files are written through the content service and collections made,
 removed and moved through the filesystem service, so a file uploaded over WebDAV is indexed
-like any other write.
+like any other write, and removals and moves follow the owner rule; listings go through the
+read filter (:mod:`openviking_mcp.contract.access`).
 
 The errors follow RFC 4918: a missing parent is 409 (:class:`ConflictError`), MKCOL on an
 existing path and a write onto a collection are 405 (:class:`MethodNotAllowedError`), MOVE onto
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from openviking_mcp.content.service import ContentService
+from openviking_mcp.contract.access import readable
 from openviking_mcp.contract.content import UriRequest, WriteMode, WriteRequest
 from openviking_mcp.contract.errors import (
     ConflictError,
@@ -133,7 +135,11 @@ class WebDAVService:
         with store.fs_errors(uri, "directory"):
             children = await store.content.listdir(store.key(ctx, uri))
         shown = sorted(
-            (c for c in children if not c.name.startswith(".")),
+            readable(
+                ctx,
+                (c for c in children if not c.name.startswith(".")),
+                lambda c: f"{uri}/{c.name}",
+            ),
             key=lambda c: (not c.is_dir, c.name),
         )
         return [top, *(_entry((*uri.segments, c.name), c) for c in shown)]

@@ -175,6 +175,8 @@ def test_backup_and_restore_into_another_account(workspace: Path) -> None:
         )
         assert restored.status_code == 200, restored.text
         assert restored.json()["result"]["uri"] == "viking://"
+        # ann's own space travels in ann's backup, but bea may not write there
+        assert "viking://user/ann" in restored.json()["result"]["refused_uris"]
         read = client.get(
             "/api/v1/content/read",
             params={"uri": "viking://resources/docs/guide.md"},
