@@ -8,7 +8,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 1933
-PYTEST_ARGS ?=
+# Test modules spread over every core; a module's tests (and its server fixtures) share one.
+PYTEST_ARGS ?= -n auto --dist loadfile
 # This machine's pip.conf names local indexes that may be absent; pip warns about each one.
 PIP_QUIET := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
