@@ -35,6 +35,7 @@ from openviking_mcp.observer.service import ObserverService
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.relations.service import RelationService
+from openviking_mcp.resources.netguard import check_public_url
 from openviking_mcp.resources.service import ADD_RESOURCE_TASK, ResourceService
 from openviking_mcp.search.service import SearchService
 from openviking_mcp.sessions.layout import SESSION_COMMIT_TASK
@@ -55,6 +56,11 @@ if TYPE_CHECKING:
 __all__ = ["OPERATIONS", "ContextService"]
 
 _TRUSTED = ("allow_local_paths", "allow_paths", "allow_command")
+
+
+async def _public_url_check(url: str) -> object:
+    """The URL-import address guard, for MCP servers imported by untrusted callers."""
+    return await check_public_url(url, allow_private=False)
 
 
 class ContextService:
@@ -90,7 +96,7 @@ class ContextService:
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
         self.skills = SkillService(self.store, self.privacy, self.uploads, self.indexing)
-        self.skill_import = SkillImporter(self.store, self.skills)
+        self.skill_import = SkillImporter(self.store, self.skills, _public_url_check)
         self.sessions = SessionService(self.store)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.tasks = TaskService(self.store)

@@ -31,6 +31,7 @@ from openviking_mcp.contract.errors import (
     storage_error,
 )
 from openviking_mcp.storage import LocalContentStore
+from openviking_mcp.storage._queue_policy import failure_message
 
 SECRET = "/srv/secret-mount/openviking/data/default/resources/x.md"
 
@@ -155,3 +156,13 @@ async def test_add_resource_into_a_read_only_data_folder(workspace: Path) -> Non
         task = await http.get(f"/api/v1/tasks/{error['details']['task_id']}")
         assert task.json()["result"]["status"] == "failed"
         assert str(workspace) not in task.text  # the task record names no path either
+
+
+def test_task_failures_never_record_server_paths(tmp_path: Path) -> None:
+    try:
+        (tmp_path / "missing" / "file.md").read_text()
+    except OSError as exc:
+        text = failure_message(exc)
+    assert str(tmp_path) not in text
+    assert text.startswith("FileNotFoundError: ")
+    assert failure_message(ValueError("bad value")) == "ValueError: bad value"

@@ -1,8 +1,8 @@
 """``POST /api/v1/skills/import-mcp``: import (or refresh) a live MCP server's tools as skills.
 
-The server is a streamable-HTTP ``url`` (loopback and private addresses are fine: local MCP
-servers are the common case) or a ``command`` to launch over stdio. Launching a program on the
-server host is only for ROOT or dev mode; a user key gets 403. ``headers`` (e.g. a bearer
+The server is a streamable-HTTP ``url`` or a ``command`` to launch over stdio. Launching a
+program on the server host, or reaching a loopback or private address, is only for ROOT or dev
+mode (or any caller with ``allow_private_networks``); a user key gets 403. ``headers`` (e.g. a bearer
 token for the MCP server) are used for the connection and never stored.
 """
 

@@ -13,11 +13,14 @@ service. Each skill records its source in ``metadata.mcp`` (``id``, ``transport`
   and reported in ``errors``, as is a tool whose name cannot be a skill name.
 
 Launching a program is the caller's decision: surfaces that must not let a client run
-programs (HTTP with a user key) pass ``allow_command=False``.
+programs (HTTP with a user key) pass ``allow_command=False``. Those callers may not reach the
+server's own network either: their ``url`` goes through ``check_url`` (the URL-import address
+guard, given by the composition root), unless ``allow_private_networks`` is set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, Literal
 
@@ -45,7 +48,10 @@ from openviking_mcp.skills.service import SkillService
 from openviking_mcp.skills.skill_md import render_skill_md
 from openviking_mcp.store import Store
 
-__all__ = ["DEFAULT_IMPORT_TIMEOUT", "SkillImporter"]
+__all__ = ["DEFAULT_IMPORT_TIMEOUT", "SkillImporter", "UrlCheck"]
+
+#: ``check(url)`` refuses (raises) a URL whose host is not a public address.
+UrlCheck = Callable[[str], Awaitable[object]]
 
 DEFAULT_IMPORT_TIMEOUT = 60.0
 """Seconds allowed for starting or reaching a server and listing its tools."""
@@ -91,9 +97,10 @@ def _offered_skill(
 class SkillImporter:
     """See the module docs."""
 
-    def __init__(self, store: Store, skills: SkillService) -> None:
+    def __init__(self, store: Store, skills: SkillService, check_url: UrlCheck) -> None:
         self._store = store
         self._skills = skills
+        self._check_url = check_url
 
     async def import_mcp_server(
         self, ctx: RequestContext, req: ImportMcpRequest, *, allow_command: bool = True
@@ -109,6 +116,8 @@ class SkillImporter:
             )
         if req.timeout is not None and req.timeout <= 0:
             raise InvalidArgumentError("timeout must be positive", {"field": "timeout"})
+        if req.url and not allow_command and not self._store.config.allow_private_networks:
+            await self._check_url(req.url)
         root = self._skills.skill_root(ctx, req.target_uri)
         if root.scope == "agent":  # fail before launching anything
             check_access(ctx, root.join("mcp-import"), mutate=True)

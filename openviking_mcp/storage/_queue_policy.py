@@ -18,6 +18,7 @@ from openviking_mcp.contract.errors import (
     OpenVikingError,
     UnavailableError,
     VLMFailedError,
+    storage_error,
 )
 
 __all__ = [
@@ -66,6 +67,8 @@ def failure_message(exc: Exception) -> str:
     """The error text stored in a task record for ``exc``."""
     if isinstance(exc, OpenVikingError):
         return exc.message
+    if isinstance(exc, OSError):  # its text names server paths: keep the typed message only
+        return f"{type(exc).__name__}: {storage_error(exc).message}"
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -342,7 +342,7 @@ async def test_route_in_dev_mode_runs_a_command(workspace: Path) -> None:
 
 
 @pytest.mark.slow
-async def test_route_with_keys_runs_commands_only_for_root(workspace: Path) -> None:
+async def test_route_with_keys_runs_commands_and_local_urls_only_for_root(workspace: Path) -> None:
     app = create_app(_config(workspace, root_api_key=ROOT_KEY))
     async with app.router.lifespan_context(app):
         service: ContextService = app.state.service
@@ -358,7 +358,11 @@ async def test_route_with_keys_runs_commands_only_for_root(workspace: Path) -> N
 
             with serving_http("v2", require_header="Authorization: Bearer t0k") as url:
                 body = {"url": url, "headers": {"Authorization": "Bearer t0k"}}
-                allowed = await _post(http, body, key)
+                # A user key may not make the server reach its own network (loopback here).
+                local = await _post(http, body, key)
+                allowed = await _post(http, body, ROOT_KEY)
+            assert local.status_code == 403, local.text
+            assert local.json()["error"]["details"]["cause"] == "non_public_address"
             assert allowed.status_code == 200, allowed.text
             assert allowed.json()["result"]["added"] == ["search-web", "translate"]
 
