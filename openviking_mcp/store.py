@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from openviking_mcp.config import OpenVikingConfig
-from openviking_mcp.contract.access import check_access
+from openviking_mcp.contract.access import check_access, readable, readable_prefixes
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -42,7 +42,13 @@ from openviking_mcp.models.base import Embedder
 from openviking_mcp.models.llm import LLM
 from openviking_mcp.models.rerank import Reranker
 from openviking_mcp.presets import PresetDir, account_presets, user_presets
-from openviking_mcp.storage import ContentStore, LocalContentStore, MetadataDB, PathLocks
+from openviking_mcp.storage import (
+    ContentStore,
+    Entry,
+    LocalContentStore,
+    MetadataDB,
+    PathLocks,
+)
 from openviking_mcp.storage.accounts import AccountStore
 from openviking_mcp.storage.index import VectorIndex
 from openviking_mcp.storage.owners import PathOwners
@@ -220,6 +226,36 @@ class Store:
                 f"Not a directory: {uri.uri}", {"uri": uri.uri, "reason": "not_a_directory"}
             )
 
+    async def walk_readable(
+        self, ctx: RequestContext, base: VikingURI, depth: int, limit: int
+    ) -> list[tuple[str, Entry, VikingURI]]:
+        """``(relative path, entry, uri)`` below directory ``base``, depth first (folders
+        first, then by name), at most ``depth`` levels and about ``limit`` entries.
+
+        Only the readable parts of ``base`` are walked (and the folders leading down to them),
+        never other users' spaces, so their size can neither cut the caller's answer short nor
+        slow it down; the answer still goes through the read filter."""
+        base_key = self.key(ctx, base)
+        out: list[tuple[str, Entry, VikingURI]] = []
+        seen: set[VikingURI] = set()
+        for prefix in sorted(readable_prefixes(ctx, [base])):
+            below = len(prefix.parts) - len(base.parts)
+            steps = [s for s in _between(base, prefix, depth) if s not in seen]
+            seen.update(steps)
+            try:
+                for step in steps:
+                    entry = await self.content.stat(self.key(ctx, step))
+                    out.append((step.relative_to(base), entry, step))
+                if depth <= below:
+                    continue
+                walked = await self.content.walk(self.key(ctx, prefix), depth - below, limit)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in walked:
+                rel = entry.key[len(base_key) + 1 :]
+                out.append((rel, entry, base.join(rel)))
+        return readable(ctx, out, lambda item: item[2].uri)
+
     async def read_text(self, key: str) -> str | None:
         """A stored file as text (undecodable bytes replaced), ``None`` if it is not a file."""
         try:
@@ -269,3 +305,11 @@ class Store:
             created += await self._ensure_dirs(account_id, user_presets(user_id))
         if created:
             await self.events.publish(LayoutCreated(account_id, user_id, tuple(created)))
+
+
+def _between(base: VikingURI, prefix: VikingURI, depth: int) -> list[VikingURI]:
+    """The folders from just below ``base`` down to ``prefix`` (none when they are equal),
+    at most ``depth`` levels below ``base``."""
+    parts = prefix.parts
+    stop = min(len(parts), len(base.parts) + depth)
+    return [VikingURI(parts[0], parts[1:i]) for i in range(len(base.parts) + 1, stop + 1)]

@@ -297,3 +297,24 @@ async def test_a_new_user_with_an_old_id_owns_nothing(team: Team) -> None:
     with pytest.raises(PermissionDeniedError):
         await svc.rm(bob, "viking://resources/bob", recursive=True)
     await svc.rm(ann, "viking://resources/bob", recursive=True)
+
+
+async def test_walks_skip_other_users_spaces_so_they_cannot_crowd_out_your_own(
+    team: Team,
+) -> None:
+    svc, bob = team.service, team.bob
+    for i in range(40):  # ann's space comes before bob's in a plain walk of viking://user
+        await svc.write(team.ann, f"viking://user/ann/resources/n{i:02}.md", "x", mode="create")
+    await svc.write(bob, "viking://user/bob/resources/mine.md", "mine", mode="create")
+    store = svc.store
+    everything = await store.walk_readable(bob, VikingURI("user"), 10, 10_000)
+    limit = len(everything)
+    walked = await store.walk_readable(bob, VikingURI("user"), 10, limit)
+    uris = [uri.uri for _, _, uri in walked]
+    assert "viking://user/bob/resources/mine.md" in uris
+    assert not any(u.startswith(("viking://user/ann", "viking://user/cid")) for u in uris)
+    plain = await store.content.walk(store.key(bob, VikingURI("user")), 10, limit)
+    assert not any(e.key.endswith("bob/resources/mine.md") for e in plain)  # crowded out
+    tree = await svc.tree(bob, "viking://user", level_limit=10, node_limit=10_000)
+    assert tree[0]["rel_path"] == "bob/"
+    assert "bob/resources/mine.md" in [e["rel_path"] for e in tree]

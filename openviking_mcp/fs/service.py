@@ -12,6 +12,7 @@ only the caller's own space. Removing and moving shared paths follow the owner r
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from openviking_mcp.contract.access import is_shared, readable
@@ -36,7 +37,7 @@ from openviking_mcp.contract.fs import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of
-from openviking_mcp.events import Moved, Removed, Written
+from openviking_mcp.events import Moved, Removed, Writing, Written
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.owners import owner_id
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, SIDECAR_FILES, render_sidecar
@@ -147,16 +148,13 @@ class FilesystemService:
         store = self._store
         base = store.resolve(ctx, req.uri)
         await store.require_dir(ctx, base)
-        base_key = store.key(ctx, base)
         with store.fs_errors(base, "directory"):
-            walked = await store.content.walk(base_key, req.level_limit, _MAX_NODE_LIMIT)
+            walked = await store.walk_readable(ctx, base, req.level_limit, _MAX_NODE_LIMIT)
         result: list[FileEntry | AgentEntry] = []
         hidden_prefixes: list[str] = []
-        for entry in walked:
-            rel = entry.key[len(base_key) + 1 :]
+        for rel, entry, child in walked:
             if any(rel.startswith(p) for p in hidden_prefixes):
                 continue
-            child = base.join(rel)
             parent = child.parent or base
             if not self._visible(ctx, parent, [entry], req.show_all_hidden):
                 if entry.is_dir:
@@ -193,19 +191,28 @@ class FilesystemService:
         target = store.resolve(ctx, req.uri, mutate=True)
         key = store.key(ctx, target)
         described = bool(req.description and req.description.strip())
+        reserved: str | None = None
         async with store.locks.lock(store.lock_path(ctx, target)):
             if await store.content.exists(key):
                 raise AlreadyExistsError(target.uri, "directory")
             await store.owners.claim(ctx, target)
-            with store.fs_errors(target, "directory"):
-                await store.content.mkdir(key)
-                if described:
-                    text = render_sidecar(
-                        target.uri, str(req.description), component="user", trigger="mkdir"
-                    )
-                    await store.content.write_bytes(f"{key}/{ABSTRACT_FILE}", text.encode())
+            if described:  # its refresh is recorded (held) before the description is written
+                reserved = (await store.events.report(Writing(ctx, target))).get("task_id")
+            try:
+                with store.fs_errors(target, "directory"):
+                    await store.content.mkdir(key)
+                    if described:
+                        text = render_sidecar(
+                            target.uri, str(req.description), component="user", trigger="mkdir"
+                        )
+                        await store.content.write_bytes(f"{key}/{ABSTRACT_FILE}", text.encode())
+            except BaseException:
+                if reserved is not None:  # released, never left held
+                    with contextlib.suppress(Exception):
+                        await store.events.publish(Written(ctx, target, task_id=reserved))
+                raise
         if described:
-            await store.events.publish(Written(ctx, target))
+            await store.events.publish(Written(ctx, target, task_id=reserved))
         return MkdirResult(uri=target.uri)
 
     async def _creator(self, ctx: RequestContext, uri: VikingURI) -> str:

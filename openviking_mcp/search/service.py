@@ -272,31 +272,10 @@ class SearchService:
     async def _walk_visible(
         self, ctx: RequestContext, base: VikingURI, depth: int
     ) -> list[tuple[str, Entry, VikingURI]]:
-        """``(relative path, entry, uri)`` below ``base``, without dot-paths. Only the readable
-        parts of ``base`` (and the folders leading to them) are walked, never other users'
-        spaces, and the answer goes through the read filter."""
-        store = self._store
-        base_key = store.key(ctx, base)
-        out: list[tuple[str, Entry, VikingURI]] = []
-        seen: set[VikingURI] = set()
-        for prefix in sorted(readable_prefixes(ctx, [base])):
-            below = len(prefix.parts) - len(base.parts)
-            steps = [s for s in _between(base, prefix, depth) if s not in seen]
-            seen.update(steps)
-            try:
-                for step in steps:
-                    entry = await store.content.stat(store.key(ctx, step))
-                    out.append((step.relative_to(base), entry, step))
-                if depth <= below:
-                    continue
-                walked = await store.content.walk(store.key(ctx, prefix), depth - below, 1_000_000)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for entry in walked:
-                rel = entry.key[len(base_key) + 1 :]
-                if not any(p.startswith(".") for p in rel.split("/")):
-                    out.append((rel, entry, base.join(rel)))
-        return readable(ctx, out, lambda item: item[2].uri)
+        """``(relative path, entry, uri)`` below ``base`` that the caller may read, without
+        dot-paths."""
+        walked = await self._store.walk_readable(ctx, base, depth, 1_000_000)
+        return [item for item in walked if not any(p.startswith(".") for p in item[0].split("/"))]
 
     async def _files_under(
         self, ctx: RequestContext, base: VikingURI, depth: int
@@ -307,14 +286,6 @@ class SearchService:
             return [base]
         walked = await self._walk_visible(ctx, base, depth)
         return [child for _, item, child in walked if not item.is_dir]
-
-
-def _between(base: VikingURI, prefix: VikingURI, depth: int) -> list[VikingURI]:
-    """The folders from just below ``base`` down to ``prefix`` (none when they are equal),
-    at most ``depth`` levels below ``base``."""
-    parts = prefix.parts
-    stop = min(len(parts), len(base.parts) + depth)
-    return [VikingURI(parts[0], parts[1:i]) for i in range(len(base.parts) + 1, stop + 1)]
 
 
 def _bucketed(hits: list[Hit]) -> FindResult:
