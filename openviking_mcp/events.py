@@ -4,6 +4,10 @@ A feature that writes, moves or removes content publishes an event; the features
 something in step with content subscribe to it. Reading :func:`EventBus.subscribe` calls (all
 made in :mod:`openviking_mcp.service`) shows in one place who reacts to what:
 
+* :class:`Writing`, then :class:`Written`: a write announces itself *before* it changes the
+  file, under the file's path lock, so that indexing records its refresh task durably (held)
+  first; the ``Written`` that follows the write carries that task back (``task_id``) and
+  indexing releases it. A process killed in between leaves a held task that runs anyway;
 * :class:`Written`, :class:`Removed`, :class:`Moved`: indexing refreshes tiers and vectors;
   a ``Written`` handler may report status fields (``semantic_status``, ``task_id``...) that the
   write's result carries;
@@ -38,6 +42,7 @@ __all__ = [
     "Removed",
     "TextIndexed",
     "TextRead",
+    "Writing",
     "Written",
 ]
 
@@ -48,14 +53,27 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Writing(Event):
+    """A file's content (or a directory's description) is about to change; published under
+    the path's lock, before the change. A handler records the follow-up work durably, held
+    until the matching :class:`Written`, and reports it as ``{"task_id": ...}``."""
+
+    ctx: RequestContext
+    uri: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
 class Written(Event):
     """A file's content changed, or a directory got a new description. ``wait``: the writer
-    waits until the change is indexed (for at most ``timeout`` seconds)."""
+    waits until the change is indexed (for at most ``timeout`` seconds). ``task_id``: the task
+    the :class:`Writing` before it reserved (held), to be released now; published also when
+    the change failed, so that the reservation is never left held."""
 
     ctx: RequestContext
     uri: VikingURI
     wait: bool = False
     timeout: float | None = None
+    task_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from openviking_mcp import ContextService, OpenViking, OpenVikingConfig
+from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, RequestContext
+
+__all__ = ["hashing_config"]
+
+
+def hashing_config(workspace: Path) -> OpenVikingConfig:
+    """A workspace with the hashing embedder: fast and offline, enough to see the index follow
+    the files (modules return it from their own ``config`` fixture)."""
+    return OpenVikingConfig.from_dict(
+        {
+            "storage": {"workspace": str(workspace)},
+            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +62,9 @@ async def service(config: OpenVikingConfig) -> AsyncIterator[ContextService]:
         yield svc
     finally:
         await svc.close()
+
+
+@pytest.fixture
+def ctx(service: ContextService) -> RequestContext:
+    """The dev-mode caller of :func:`service` (modules may override it)."""
+    return service.dev_context()

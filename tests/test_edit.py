@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, RequestContext
 from openviking_mcp.cli import app
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
+from tests.conftest import hashing_config
 
 pytestmark = pytest.mark.anyio
 
@@ -21,18 +22,7 @@ URI = "viking://resources/notes/plan.md"
 
 @pytest.fixture
 def config(workspace: Path) -> OpenVikingConfig:
-    """The hashing embedder: fast and offline, enough to see the index follow an edit."""
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-        }
-    )
-
-
-@pytest.fixture
-def ctx(service: ContextService) -> RequestContext:
-    return service.dev_context()
+    return hashing_config(workspace)
 
 
 async def test_edit_replaces_one_exact_occurrence(

@@ -24,6 +24,7 @@ from openviking_mcp.contract.errors import (
 from openviking_mcp.contract.identity import Role
 from openviking_mcp.storage.index import IndexFilter
 from tests._uploads import save_upload
+from tests.conftest import hashing_config
 
 pytestmark = pytest.mark.anyio
 
@@ -33,17 +34,7 @@ ROLLBACK = "# Rollback\n\nIf the falcon release misbehaves, run falconctl rollba
 
 @pytest.fixture
 def config(workspace: Path) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-        }
-    )
-
-
-@pytest.fixture
-def ctx(service: ContextService) -> RequestContext:
-    return service.dev_context()
+    return hashing_config(workspace)
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

@@ -14,6 +14,7 @@ from openviking_mcp.contract.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from tests.conftest import hashing_config
 
 pytestmark = pytest.mark.anyio
 
@@ -24,12 +25,7 @@ OTHER = "viking://resources/other"
 
 @pytest.fixture
 def config(workspace: Path) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict(
-        {
-            "storage": {"workspace": str(workspace)},
-            "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
-        }
-    )
+    return hashing_config(workspace)
 
 
 @pytest.fixture

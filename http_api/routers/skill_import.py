@@ -2,8 +2,8 @@
 
 The server is a streamable-HTTP ``url`` or a ``command`` to launch over stdio. Launching a
 program on the server host, or reaching a loopback or private address, is only for ROOT or dev
-mode (or any caller with ``allow_private_networks``); a user key gets 403. ``headers`` (e.g. a bearer
-token for the MCP server) are used for the connection and never stored.
+mode (or any caller with ``allow_private_networks``); a user key gets 403. ``headers`` (e.g. a
+bearer token for the MCP server) are used for the connection and never stored.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 Reads pass through the :class:`~openviking_mcp.events.TextRead` filter (memory files lose their
 hidden fields block, skills get their reader's secrets back) unless ``raw`` is asked. Writes
-and edits run under the file's path lock and publish :class:`~openviking_mcp.events.Written`;
-the result carries what the indexing subscriber reports.
+and edits run under the file's path lock; they publish :class:`~openviking_mcp.events.Writing`
+before the file changes (indexing records its task, held) and
+:class:`~openviking_mcp.events.Written` after it (the task is released); the result carries
+what the indexing subscriber reports. Between the two is the crash point ``content.written``.
 
 Tiers (``read_level``): directories carry theirs as sidecars (``.abstract.md``,
 ``.overview.md``) and their ``full`` form is the overview followed by a listing of the
@@ -12,8 +14,10 @@ children; a file's abstract and overview are extracted from its text when asked 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
+from openviking_mcp import faults
 from openviking_mcp.contract.content import (
     EditRequest,
     EditResult,
@@ -29,7 +33,7 @@ from openviking_mcp.contract.errors import AlreadyExistsError, InvalidArgumentEr
 from openviking_mcp.contract.fs import AgentEntry, LsRequest, StatRequest
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of
-from openviking_mcp.events import TextRead, Written
+from openviking_mcp.events import TextRead, Writing, Written
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.parsers.text import summarize_text, truncate_text
 from openviking_mcp.storage import Entry
@@ -145,43 +149,81 @@ class ContentService:
 
     async def _write_locked(
         self, ctx: RequestContext, target: VikingURI, change: _Change, *, read: bool = False
-    ) -> int | None:
+    ) -> tuple[int | None, str | None]:
         """Read-modify-write of one file under its path lock.
 
         ``change(entry, data)`` gets the file's entry (``None`` if missing) and, with ``read``,
         its current bytes; it returns ``(bytes, append)`` to write or ``None`` to leave the file
-        alone, and raises to refuse. Returns the bytes written (``None``: nothing written).
-        The lock covers the read and the write, so no concurrent write is lost in between.
+        alone, and raises to refuse. Returns the bytes written (``None``: nothing written) and
+        the refresh task reserved before the write (:class:`Writing`), for :meth:`_indexed`.
+        The lock covers the read and the write, so no concurrent write is lost in between. A
+        new file in a shared scope that creates folders is written under the lock of the
+        topmost folder it creates, so its creator record and the folder are made together.
         """
         store = self._store
+        scope = target
+        while True:
+            async with store.locks.lock(store.lock_path(ctx, scope)):
+                try:
+                    entry: Entry | None = await store.content.stat(store.key(ctx, target))
+                except FileNotFoundError:
+                    entry = None
+                top = await store.owners.created_top(ctx, target) if entry is None else None
+                if top is None or len(top.parts) >= len(scope.parts):
+                    return await self._change(ctx, target, entry, top, change, read)
+            scope = top  # a folder this write creates is not locked yet: lock it, look again
+
+    async def _change(
+        self,
+        ctx: RequestContext,
+        target: VikingURI,
+        entry: Entry | None,
+        top: VikingURI | None,
+        change: _Change,
+        read: bool,
+    ) -> tuple[int | None, str | None]:
+        """The locked part of :meth:`_write_locked`; ``top``: the path whose creator the write
+        records. The refresh task is recorded (held) before the file is written and released
+        by :meth:`_indexed`, also when the write fails."""
+        store = self._store
         key = store.key(ctx, target)
-        async with store.locks.lock(store.lock_path(ctx, target)):
-            try:
-                entry: Entry | None = await store.content.stat(key)
-            except FileNotFoundError:
-                entry = None
-            if entry is not None and entry.is_dir:
-                raise InvalidArgumentError(
-                    f"Cannot write to a directory: {target.uri}",
-                    {"uri": target.uri, "reason": "is_directory"},
-                )
-            current: bytes | None = None
-            if read and entry is not None:
-                with store.fs_errors(target):
-                    current = await store.content.read_bytes(key)
-            planned = change(entry, current)
-            if planned is None:
-                return None
-            data, append = planned
-            if entry is None:  # a new file (and maybe folders): its creator is recorded
-                await store.owners.claim(ctx, target)
+        if entry is not None and entry.is_dir:
+            raise InvalidArgumentError(
+                f"Cannot write to a directory: {target.uri}",
+                {"uri": target.uri, "reason": "is_directory"},
+            )
+        current: bytes | None = None
+        if read and entry is not None:
             with store.fs_errors(target):
-                return await store.content.write_bytes(key, data, append=append)
+                current = await store.content.read_bytes(key)
+        planned = change(entry, current)
+        if planned is None:
+            return None, None
+        data, append = planned
+        if top is not None:  # a new file (and maybe folders): its creator is recorded
+            await store.owners.record_created(ctx, top)
+        reserved: str | None = (await store.events.report(Writing(ctx, target))).get("task_id")
+        try:
+            with store.fs_errors(target):
+                written = await store.content.write_bytes(key, data, append=append)
+        except BaseException:
+            if reserved is not None:
+                with contextlib.suppress(Exception):
+                    await self._indexed(ctx, target, False, None, reserved)
+            raise
+        faults.point("content.written")
+        return written, reserved
 
     async def _indexed(
-        self, ctx: RequestContext, target: VikingURI, wait: bool, timeout: float | None
+        self,
+        ctx: RequestContext,
+        target: VikingURI,
+        wait: bool,
+        timeout: float | None,
+        reserved: str | None,
     ) -> IndexStatus:
-        report = await self._store.events.report(Written(ctx, target, wait, timeout))
+        event = Written(ctx, target, wait, timeout, task_id=reserved)
+        report = await self._store.events.report(event)
         return IndexStatus.model_validate(report) if report else IndexStatus()
 
     async def write(self, ctx: RequestContext, req: WriteRequest) -> WriteResult:
@@ -199,8 +241,8 @@ class ContentService:
                 raise NotFoundError(target.uri, "file")
             return req.content.encode("utf-8"), req.mode == "append"
 
-        written = await self._write_locked(ctx, target, change)
-        status = await self._indexed(ctx, target, req.wait, req.timeout)
+        written, reserved = await self._write_locked(ctx, target, change)
+        status = await self._indexed(ctx, target, req.wait, req.timeout, reserved)
         return WriteResult(
             uri=target.uri,
             context_type=context_type_of(target),
@@ -234,10 +276,12 @@ class ContentService:
             count = -1 if req.replace_all else 1
             return text.replace(req.old_string, req.new_string, count).encode(), False
 
-        written = await self._write_locked(ctx, target, change, read=True)
+        written, reserved = await self._write_locked(ctx, target, change, read=True)
         changed = written is not None
         status = (
-            await self._indexed(ctx, target, req.wait, req.timeout) if changed else IndexStatus()
+            await self._indexed(ctx, target, req.wait, req.timeout, reserved)
+            if changed
+            else IndexStatus()
         )
         return EditResult(
             uri=target.uri,

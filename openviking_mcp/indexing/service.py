@@ -9,7 +9,11 @@ It subscribes to the content events (see :meth:`IndexingService.subscribe`):
   the introduction of the regenerated overview.
 
 The work runs as ``refresh`` tasks on the durable queue (interactive priority for single
-writes), so it survives restarts. Sessions and privacy folders and dot-files are never indexed.
+writes), so it survives restarts. A write's task is recorded *before* the write (held, on
+:class:`~openviking_mcp.events.Writing`) and released after it (on ``Written``): a process
+killed in between leaves a task that runs anyway, and finds the file written (it indexes it) or
+not (it drops stale rows and regenerates the folders' tiers). Sessions and privacy folders and
+dot-files are never indexed.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from typing import Any
 from openviking_mcp.config import SemanticConfig
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, parse_uri
-from openviking_mcp.events import EventBus, LayoutCreated, Moved, Removed, TextIndexed, Written
+from openviking_mcp.events import (
+    EventBus,
+    LayoutCreated,
+    Moved,
+    Removed,
+    TextIndexed,
+    Writing,
+    Written,
+)
 from openviking_mcp.indexing.llm_summary import LLMSummarizer
 from openviking_mcp.indexing.rows import RecordBuffer, directory_rows, file_rows
 from openviking_mcp.indexing.semantic import FileInfo, SemanticBuilder
@@ -91,6 +103,7 @@ class IndexingService:
 
     def subscribe(self, events: EventBus) -> None:
         """React to content changes and run the ``refresh`` task."""
+        events.subscribe(Writing, self._writing)
         events.subscribe(Written, self._written)
         events.subscribe(Removed, self._removed)
         events.subscribe(Moved, self._moved)
@@ -109,18 +122,33 @@ class IndexingService:
         semantic: bool = True,
         priority: int = INTERACTIVE,
         resource_id: str | None = None,
+        hold: bool = False,
     ) -> str:
-        """Queue a ``refresh`` task; returns its id."""
+        """Queue a ``refresh`` task; returns its id. ``hold``: see :meth:`TaskQueue.submit`."""
         payload = {"uris": uris, "recursive": recursive, "bubble": bubble, "semantic": semantic}
         return await self._store.tasks.submit(
-            REFRESH_TASK, ctx, payload, priority=priority, resource_id=resource_id
+            REFRESH_TASK, ctx, payload, priority=priority, resource_id=resource_id, hold=hold
         )
+
+    async def _writing(self, event: Writing) -> dict[str, Any]:
+        """Record the refresh of a file about to be written, held until :meth:`_written`."""
+        uri = event.uri
+        if not indexable(uri) or not self._store.indexing_enabled:
+            return {}
+        task_id = await self.queue_refresh(
+            event.ctx, [uri.uri], recursive=False, resource_id=uri.uri, hold=True
+        )
+        return {"task_id": task_id}
 
     async def _written(self, event: Written) -> dict[str, Any]:
         ctx, uri = event.ctx, event.uri
+        task_id = event.task_id
+        if task_id is not None and not await self._store.tasks.release(task_id):
+            task_id = None  # held past its lease, it may have run before the write: again
         if not indexable(uri) or not self._store.indexing_enabled:
             return {"semantic_status": "skipped", "vector_status": "skipped"}
-        task_id = await self.queue_refresh(ctx, [uri.uri], recursive=False, resource_id=uri.uri)
+        if task_id is None:
+            task_id = await self.queue_refresh(ctx, [uri.uri], recursive=False, resource_id=uri.uri)
         if event.wait:
             record = await self._store.tasks.wait(task_id, event.timeout)
             status = "complete" if record.status == "completed" else record.status

@@ -42,17 +42,20 @@ class TaskTable:
 
         await self._db.transaction(release)
 
-    async def release_held(self, task_id: str, owner: str) -> None:
-        """Put one held task of ``owner`` (never started: ``attempts`` 0) to ``pending``."""
+    async def release_held(self, task_id: str, owner: str) -> bool:
+        """Put one held task of ``owner`` (never started: ``attempts`` 0) to ``pending``;
+        ``False`` if it was no longer held (its lease was taken back and it ran)."""
 
-        def release(conn: sqlite3.Connection) -> None:
-            conn.execute(
+        def release(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
                 "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL, "
-                "updated_at=? WHERE task_id=? AND status='running' AND lease_owner=?",
+                "updated_at=? WHERE task_id=? AND status='running' AND lease_owner=? "
+                "AND attempts=0",
                 (time.time(), task_id, owner),
             )
+            return cursor.rowcount > 0
 
-        await self._db.transaction(release)
+        return await self._db.transaction(release)
 
     async def reclaim(self, host: str, now: float) -> int:
         """Put back running tasks whose lease ran out or whose owner on ``host`` is dead."""

@@ -9,7 +9,9 @@ ancestor, and :data:`~openviking_mcp.contract.access.ACCOUNT_OWNER` (``""``) whe
 none (presets, bundled skills, data written before ownership was recorded, restored backups).
 
 Creations call :meth:`PathOwners.claim` before writing (it records the caller on the topmost
-folder the write will create); moves and removals keep the records in step with the tree.
+folder the write will create), under a lock that covers that folder, so that of two concurrent
+creations of one folder only the one that creates it is recorded; moves and removals keep the
+records in step with the tree.
 """
 
 from __future__ import annotations
@@ -92,15 +94,27 @@ class PathOwners:
 
     async def claim(self, ctx: RequestContext, uri: VikingURI) -> None:
         """Record ``ctx`` as the creator of what writing ``uri`` will create: its topmost
-        missing folder (or ``uri`` itself). Call it before creating ``uri``."""
+        missing folder (or ``uri`` itself). Call it before creating ``uri``, holding a lock
+        that covers that folder (see :meth:`created_top`)."""
+        top = await self.created_top(ctx, uri)
+        if top is not None:
+            await self.record_created(ctx, top)
+
+    async def created_top(self, ctx: RequestContext, uri: VikingURI) -> VikingURI | None:
+        """The topmost path writing ``uri`` creates (its topmost missing folder, or ``uri``),
+        in a shared scope; ``None`` when nothing is recorded (not shared, or it exists)."""
         if not is_shared(uri) or len(uri.parts) < 2:
-            return
+            return None
         parts = uri.parts
         for depth in range(2, len(parts) + 1):
             top = VikingURI(parts[0], parts[1:depth])
             if not await self._exists("/".join((ctx.account_id, *top.parts))):
-                await self._set(ctx.account_id, top, owner_id(ctx))
-                return
+                return top
+        return None
+
+    async def record_created(self, ctx: RequestContext, top: VikingURI) -> None:
+        """Record ``ctx`` as the creator of ``top`` (from :meth:`created_top`)."""
+        await self._set(ctx.account_id, top, owner_id(ctx))
 
     async def moved(
         self, ctx: RequestContext, source: VikingURI, dest: VikingURI, owner: str

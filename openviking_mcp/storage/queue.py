@@ -234,11 +234,14 @@ class TaskQueue:
             self._wake.set()
         return task_id
 
-    async def release(self, task_id: str) -> None:
-        """Let workers run a task submitted with ``hold``."""
+    async def release(self, task_id: str) -> bool:
+        """Let workers run a task submitted with ``hold``. ``False``: it was no longer held
+        (held past its lease, it was taken back and may have run before the work it follows
+        up on was done; the caller submits the follow-up again)."""
         self._held.discard(task_id)
-        await self._tasks.release_held(task_id, self.owner)
+        released = await self._tasks.release_held(task_id, self.owner)
         self._wake.set()
+        return released
 
     async def get(self, task_id: str, ctx: RequestContext | None = None) -> TaskRecord:
         """A task record; with ``ctx``, only the owner (or ROOT of the account) may see it."""

@@ -6,7 +6,9 @@ no network, no model) and does one piece of work, waiting for its background tas
 
 * ``ingest SOURCE``: ``add_resource`` of the local folder ``SOURCE``;
 * ``commit``: a conversation, then a commit of all of it (phases 1 and 2);
-* ``writes``: ``WRITES`` file writes that return at once, then ``SIGKILL`` of itself.
+* ``writes``: ``WRITES`` file writes that return at once, then ``SIGKILL`` of itself;
+* ``write``: one file write (:data:`WRITTEN_URI`, in a new shared folder), which the crash point
+  ``content.written`` cuts between the file and the release of its indexing task.
 
 ``OPENVIKING_FAULT_STAGE`` (:mod:`openviking_mcp.faults`) kills it at the stage under test.
 Reaching the end alive prints ``survived`` (the stage was never reached) and exits 3.
@@ -31,6 +33,8 @@ CONVERSATION = (
     "Got it.",
 )
 SESSION = "faults"
+WRITTEN_URI = "viking://resources/ledger/pangolin.md"
+WRITTEN_TEXT = "The pangolin ledger records every scale counted in the Kruger survey."
 
 
 def config(workspace: str) -> OpenVikingConfig:
@@ -60,6 +64,8 @@ async def main(workspace: str, scenario: str, source: str | None) -> int:
             await svc.write(ctx, f"viking://resources/notes/note{i}.md", text, mode="create")
         print("written", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
+    elif scenario == "write":
+        await svc.write(ctx, WRITTEN_URI, WRITTEN_TEXT, mode="create")
     await svc.wait_processing(ctx, timeout=60)
     print("survived", flush=True)
     await svc.close()

@@ -23,7 +23,14 @@ import pytest
 
 from openviking_mcp import ContextService
 from openviking_mcp.faults import ENV
-from tests.adversarial._fault_worker import CONVERSATION, SESSION, WRITES, config
+from tests.adversarial._fault_worker import (
+    CONVERSATION,
+    SESSION,
+    WRITES,
+    WRITTEN_TEXT,
+    WRITTEN_URI,
+    config,
+)
 from tests.servers import clean_env
 
 pytestmark = pytest.mark.slow
@@ -208,3 +215,29 @@ async def _check_writes(workspace: Path, svc: ContextService | None) -> None:
     finally:
         if own:
             await svc.close()
+
+
+def test_a_write_killed_before_its_task_is_released_is_indexed_after_restart(
+    tmp_path: Path,
+) -> None:
+    """Killed between the file write and the release of its (held) indexing task: the task
+    was recorded before the write, so the next process runs it and the file is found."""
+    case = Case("content.written", "write", tmp_path / "data")
+    for _ in _killed([case], tmp_path):
+        pass
+
+    async def check() -> None:
+        svc = await _drained(case.workspace)
+        try:
+            ctx = svc.dev_context()
+            assert await svc.read(ctx, WRITTEN_URI) == WRITTEN_TEXT  # the write happened
+            report = await svc.consistency(ctx, "viking://resources")
+            assert report["ok"], report
+            found = await svc.find(ctx, "pangolin ledger Kruger", target_uri="viking://resources")
+            assert WRITTEN_URI in [hit["uri"] for hit in found["resources"]], found
+            tasks = await svc.store.tasks.list(ctx, task_type="refresh", resource_id=WRITTEN_URI)
+            assert [t.status for t in tasks] == ["completed"]  # the held one, run once
+        finally:
+            await svc.close()
+
+    asyncio.run(check())

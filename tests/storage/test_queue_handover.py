@@ -114,3 +114,17 @@ async def test_a_held_task_runs_only_once_released(db: MetadataDB) -> None:
         assert (await queue.wait(task_id, timeout=10)).status == "completed"
     finally:
         await queue.stop()
+
+
+async def test_releasing_a_task_held_past_its_lease_reports_it(db: MetadataDB) -> None:
+    """A held task whose lease ran out was taken back (it may have run before the work it
+    follows up on): ``release`` says so, and leaves the task to the queue that took it."""
+    queue = TaskQueue(db)  # never started: nothing renews the lease
+    queue.register("echo", _echo)
+    task_id = await queue.submit("echo", ALICE, {"x": 9}, hold=True)
+    db.run(lambda conn: conn.execute("UPDATE tasks SET lease_until=0 WHERE task_id=?", (task_id,)))
+    assert await queue.recover() == 1
+    assert await queue.release(task_id) is False
+    kept = await queue.submit("echo", ALICE, {"x": 10}, hold=True)
+    assert await queue.release(kept) is True
+    assert (await queue.get(kept)).status == "pending"
