@@ -118,8 +118,8 @@ def _add_probes(app: FastAPI, svc: ContextService, chat: ChatService) -> None:
     """``GET /health`` (liveness, with the bot's status when enabled) and ``GET /ready``."""
 
     @app.get("/health", tags=["system"], summary="Liveness probe (no auth)")
-    async def health() -> dict[str, object]:
-        report: dict[str, object] = svc.health()
+    async def health(request: Request) -> dict[str, object]:
+        report: dict[str, object] = await svc.health_status(await system.health_caller(request))
         if svc.config.bot.enabled:
             report["bot"] = chat.status().wire()
         return report

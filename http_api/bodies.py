@@ -7,11 +7,14 @@ alias has no effect while the schema is deferred, so the bodies are built at imp
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+import logging
+from typing import Annotated, Any, ClassVar, NoReturn
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
+
+from openviking_mcp.contract.errors import UnimplementedError
 
 __all__ = [
     "LENIENT",
@@ -20,7 +23,10 @@ __all__ = [
     "PathIgnored",
     "PathRefused",
     "PositiveTimeout",
+    "UpstreamFields",
 ]
+
+logger = logging.getLogger("openviking_mcp.http")
 
 STRICT = ConfigDict(extra="forbid", defer_build=False)
 """A body that refuses unknown fields (400 ``INVALID_ARGUMENT``)."""
@@ -47,3 +53,38 @@ PositiveTimeout = Annotated[float | None, Field(gt=0, description="Seconds to wa
 ``body.timeout``); the operations themselves take any non-negative wait."""
 NonNegativeTimeout = Annotated[float | None, Field(ge=0, description="Seconds to wait at most.")]
 """A body's ``timeout`` where the route refuses a negative one."""
+
+
+class UpstreamFields(BaseModel):
+    """A body that also takes the original OpenViking's request fields it has no use for.
+
+    ``upstream_ignored``: dropped before validation (so a strict body still refuses a typo,
+    naming it) and, when sent, named in one INFO log line. ``upstream_unsupported``: features
+    that ignoring would get wrong (less access control, another import pipeline): taken when
+    null, false or empty, else answered 501 naming the field. ``upstream_nullable``: the
+    original's optional fields that this server gives a default: a ``null`` reads as not sent.
+    """
+
+    upstream_ignored: ClassVar[frozenset[str]] = frozenset()
+    upstream_unsupported: ClassVar[frozenset[str]] = frozenset()
+    upstream_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_upstream_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name in sorted(cls.upstream_unsupported):
+            if data.get(name) not in (None, False, "", [], {}):
+                raise UnimplementedError(
+                    f"'{name}' is not supported by this server", {"field": name}
+                )
+        dropped = cls.upstream_ignored | cls.upstream_unsupported
+        sent = sorted(name for name in cls.upstream_ignored if name in data)
+        if sent:
+            logger.info("%s: ignoring unsupported fields: %s", cls.__name__, ", ".join(sent))
+        return {
+            k: v
+            for k, v in data.items()
+            if k not in dropped and not (v is None and k in cls.upstream_nullable)
+        }

@@ -214,13 +214,47 @@ class ContextService:
 
     # -- health ----------------------------------------------------------------------------
 
+    def problems(self) -> list[str]:
+        """Why the server cannot serve now (empty: it can). Failed tasks are not a reason."""
+        store = self.store
+        if not store.opened:
+            return ["service is not initialised"]
+        found = []
+        if store.index_error is not None:
+            found.append(f"search index unavailable: {store.index_error.message}")
+        if store.tasks.live_workers == 0:
+            found.append("queue workers are not running")
+        return found
+
     def health(self) -> dict[str, Any]:
-        return {
+        """Liveness: ``status`` is ``ok`` while the process answers; ``healthy`` says whether
+        it can serve (see :meth:`problems`)."""
+        problems = self.problems()
+        report: dict[str, Any] = {
             "status": "ok",
-            "healthy": True,
+            "healthy": not problems,
             "version": __version__,
             "auth_mode": self.config.server.effective_auth_mode,
         }
+        if problems:
+            report["problems"] = problems
+        return report
+
+    async def health_status(self, ctx: RequestContext | None = None) -> dict[str, Any]:
+        """:meth:`health`, plus ``account_id``/``user_id``/``role`` of ``ctx`` (the caller
+        that sent credentials) and the failed tasks (``tasks``; the newest failure's id and
+        message only when ``ctx`` may see that task)."""
+        report = self.health()
+        if ctx is not None:
+            report.update(account_id=ctx.account_id, user_id=ctx.user_id, role=ctx.role.value)
+        if self.store.opened:
+            try:
+                report["tasks"] = (await self.tasks.failures(ctx)).wire()
+            except Exception as exc:  # the metadata database: the server cannot serve
+                report["healthy"] = False
+                problem = f"metadata database unavailable: {type(exc).__name__}"
+                report["problems"] = [*report.get("problems", []), problem]
+        return report
 
     async def ready(self) -> dict[str, Any]:
         """Readiness checks: each is ``ok`` or an error text; ready only if all are ``ok``."""

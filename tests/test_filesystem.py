@@ -9,6 +9,7 @@ import pytest
 from openviking_mcp import OpenViking
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
+    ConflictError,
     FailedPreconditionError,
     InvalidArgumentError,
     InvalidURIError,
@@ -90,7 +91,7 @@ def test_mkdir_with_description_sets_the_abstract(ov: OpenViking) -> None:
     assert ov.mkdir("viking://resources/a/b", "Project B docs") == {"uri": "viking://resources/a/b"}
     assert ov.abstract("viking://resources/a/b") == "Project B docs"
     assert ov.stat("viking://resources/a")["isDir"] is True
-    with pytest.raises(AlreadyExistsError):
+    with pytest.raises(ConflictError, match="already exists"):  # the original's answer
         ov.mkdir("viking://resources/a/b")
 
 
@@ -156,8 +157,7 @@ def test_ls_sorting_and_limit(ov: OpenViking) -> None:
         "viking://resources/zdir",
         "viking://resources/a.md",
     ]
-    with pytest.raises(InvalidArgumentError):
-        ov.ls("viking://resources", node_limit=0)
+    assert ov.ls("viking://resources", node_limit=0) == []  # as the original
 
 
 def test_tree_has_rel_paths_and_respects_limits(ov: OpenViking) -> None:

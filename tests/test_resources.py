@@ -98,9 +98,9 @@ def test_explicit_to_updates_in_place(hov: OpenViking, tmp_path: Path) -> None:
     (tmp_path / "v2").mkdir()
     (tmp_path / "v2" / "new.md").write_text("# New\n\nFresh giraffe content.")
     hov.add_resource(str(tmp_path / "v2"), to="viking://resources/proj", wait=True)
-    assert hov.ls("viking://resources/proj", simple=True) == ["viking://resources/proj/new.md"]
-    assert "viking://resources/proj/old.md" not in _uris(hov.find("zebra"))
-    assert _uris(hov.find("giraffe"))[0] == "viking://resources/proj/new.md"
+    assert hov.ls("viking://resources/proj", simple=True) == ["viking://resources/proj/new"]
+    assert "viking://resources/proj/old/old.md" not in _uris(hov.find("zebra"))
+    assert _uris(hov.find("giraffe"))[0] == "viking://resources/proj/new/new.md"
 
 
 def test_import_a_folder_with_gitignore_and_progress(hov: OpenViking, tmp_path: Path) -> None:
@@ -134,8 +134,12 @@ def test_converted_names_never_overwrite_each_other(hov: OpenViking, tmp_path: P
         "<html><body><h1>Page</h1><p>HTML about ocelot.</p></body></html>"
     )
     hov.add_resource(str(src), wait=True)
-    names = hov.ls("viking://resources/site", simple=True)
-    assert names == ["viking://resources/site/page.md", "viking://resources/site/page_1.md"]
+    assert hov.ls("viking://resources/site", simple=True) == ["viking://resources/site/page"]
+    names = hov.ls("viking://resources/site/page", simple=True)
+    assert names == [
+        "viking://resources/site/page/page.md",
+        "viking://resources/site/page/page_1.md",
+    ]
     texts = {hov.read(u) for u in names}
     assert any("lynx" in t for t in texts)
     assert any("ocelot" in t for t in texts)
@@ -160,7 +164,7 @@ def test_import_a_zip(hov: OpenViking, tmp_path: Path) -> None:
         zf.writestr("bundle/b/c.txt", "Charlie text.")
     result = hov.add_resource(str(archive), wait=True)
     assert result["root_uri"] == "viking://resources/bundle"
-    assert hov.read("viking://resources/bundle/b/c.txt") == "Charlie text."
+    assert hov.read("viking://resources/bundle/b/c/c.txt") == "Charlie text."
 
 
 def test_codenames_and_acronyms_are_findable(hov: OpenViking) -> None:

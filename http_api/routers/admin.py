@@ -36,7 +36,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from http_api import envelope
-from http_api.bodies import STRICT, PathRefused
+from http_api.bodies import STRICT, PathRefused, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import admin as admin_contract
 from openviking_mcp.contract.errors import PermissionDeniedError
@@ -59,16 +59,21 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 _FromPath = Annotated[PathRefused, Field(exclude=True)]
 
 
-class CreateAccountBody(admin_contract.CreateAccountRequest):
+class CreateAccountBody(UpstreamFields, admin_contract.CreateAccountRequest):
     """Body of ``POST /accounts``."""
 
     model_config = STRICT
+    upstream_ignored = frozenset({"settings", "user_config"})
+    # A key derived from a seed is only as secret as the seed: keys are random.
+    upstream_unsupported = frozenset({"seed"})
 
 
-class CreateUserBody(admin_contract.CreateUserRequest):
+class CreateUserBody(UpstreamFields, admin_contract.CreateUserRequest):
     """Body of ``POST /accounts/{account_id}/users``."""
 
     model_config = STRICT
+    upstream_ignored = frozenset({"user_config"})
+    upstream_unsupported = frozenset({"seed"})
 
     account_id: _FromPath = ""
 
@@ -82,11 +87,12 @@ class SetRoleBody(admin_contract.SetUserRoleRequest):
     user_id: _FromPath = ""
 
 
-class RegenerateKeyBody(admin_contract.UserRequest):
+class RegenerateKeyBody(UpstreamFields, admin_contract.UserRequest):
     """Body of ``POST /accounts/{account_id}/users/{user_id}/key``, optional and empty: keys
-    are random (the original's ``seed`` is not supported)."""
+    are random (the original's ``seed`` is taken only when null)."""
 
     model_config = STRICT
+    upstream_unsupported = frozenset({"seed"})
 
     account_id: _FromPath = ""
     user_id: _FromPath = ""

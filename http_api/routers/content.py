@@ -7,7 +7,7 @@ bytes (``application/octet-stream``, ``Content-Disposition: attachment; filename
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import STRICT, PositiveTimeout
+from http_api.bodies import STRICT, PositiveTimeout, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import resources as resources_contract
@@ -38,10 +38,12 @@ ReindexMode = Literal["vectors_only", "semantic_and_vectors", "prune_orphans"]
 #: The routes refuse a timeout that is not positive (400 on ``body.timeout``).
 
 
-class WriteBody(content_contract.WriteRequest):
+class WriteBody(UpstreamFields, content_contract.WriteRequest):
     """Body of ``POST /api/v1/content/write`` (unknown fields are refused)."""
 
     model_config = STRICT
+    upstream_ignored = frozenset({"edit_source", "tag_mode", "tags", "telemetry"})
+    upstream_unsupported = frozenset({"acl"})
 
     timeout: PositiveTimeout = None
     # Accepted for compatibility; the file's tiers and vectors are refreshed either way.
@@ -49,8 +51,6 @@ class WriteBody(content_contract.WriteRequest):
         default="semantic_and_vectors",
         description="Accepted for compatibility; the file's tiers and vectors are refreshed.",
     )
-    # Accepted for compatibility; no telemetry is reported.
-    telemetry: bool | dict[str, Any] = False
 
 
 class EditBody(content_contract.EditRequest):
@@ -64,17 +64,19 @@ class EditBody(content_contract.EditRequest):
     timeout: PositiveTimeout = None
 
 
-class ReindexBody(resources_contract.ReindexRequest):
+class ReindexBody(UpstreamFields, resources_contract.ReindexRequest):
     """Body of ``POST /api/v1/content/reindex`` (unknown fields are refused)."""
 
     model_config = STRICT
+    upstream_ignored = frozenset({"force"})
 
     # The route needs a URI (the operation defaults to ``viking://``).
     uri: str
     # The route also takes ``prune_orphans`` (and answers it as unimplemented).
     mode: ReindexMode = "vectors_only"  # type: ignore[assignment]  # wider than the operation's
     timeout: PositiveTimeout = None
-    # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``, tags are refused.
+    # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``; tags (and a tag mode
+    # other than the original's default) are refused.
     dry_run: bool = False
     tags: list[str] | None = None
     tag_mode: str | None = None
@@ -168,7 +170,7 @@ async def reindex(
             "mode='prune_orphans' is not supported; removing a path already deletes its vectors",
             {"mode": body.mode},
         )
-    if body.tags or body.tag_mode:
+    if body.tags or body.tag_mode not in (None, "replace"):  # "replace" of no tags: no change
         raise UnimplementedError("Reindexing with tags is not supported", {"field": "tags"})
     fields = body.model_dump(include=set(resources_contract.ReindexRequest.model_fields))
     return envelope.ok(request, await service.call(caller, "reindex", fields))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from http_api import envelope
-from http_api.bodies import LENIENT
+from http_api.bodies import LENIENT, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import fs as fs_contract
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
@@ -34,10 +34,11 @@ def _node_limit(node_limit: int | None, limit: int | None) -> int:
     return limit if limit is not None else 1000
 
 
-class MkdirBody(fs_contract.MkdirRequest):
+class MkdirBody(UpstreamFields, fs_contract.MkdirRequest):
     """Body of ``POST /api/v1/fs/mkdir`` (unknown fields are ignored)."""
 
     model_config = LENIENT
+    upstream_unsupported = frozenset({"acl"})
 
 
 class MvBody(fs_contract.MvRequest):

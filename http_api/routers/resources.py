@@ -19,7 +19,7 @@ from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from http_api import envelope
-from http_api.bodies import STRICT, PositiveTimeout
+from http_api.bodies import STRICT, PositiveTimeout, UpstreamFields
 from http_api.deps import Caller, Service, get_caller
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
@@ -95,10 +95,23 @@ Globs = Annotated[list[str] | str | None, Field(description="Globs (list or a,b)
 FolderNames = Annotated[list[str] | str | None, Field(description="Folder names (list or a,b).")]
 
 
-class AddResourceBody(resources_contract.AddResourceRequest):
+class AddResourceBody(UpstreamFields, resources_contract.AddResourceRequest):
     """Body of ``POST /api/v1/resources`` (unknown fields are refused)."""
 
     model_config = STRICT
+    upstream_ignored = frozenset(
+        {
+            "directly_upload_media",
+            "internal_task",
+            "is_active",
+            "preserve_structure",
+            "strict",
+            "tag_mode",
+            "tags",
+            "telemetry",
+        }
+    )
+    upstream_unsupported = frozenset({"acl", "add_type"})
 
     timeout: PositiveTimeout = None
     include: Globs = None  # type: ignore[assignment]  # wider than the operation's
@@ -110,10 +123,6 @@ class AddResourceBody(resources_contract.AddResourceRequest):
     )
     # Accepted for compatibility; watches are not supported (only 0).
     watch_interval: float = Field(default=0, description="Watches are not supported (0).")
-    # Accepted for compatibility; ignored.
-    strict: bool = False
-    # Accepted for compatibility; no telemetry is reported.
-    telemetry: bool | dict[str, Any] = False
 
 
 def _globs(value: list[str] | str | None) -> list[str] | None:
@@ -151,6 +160,7 @@ async def add_resource(
     fields.update(
         path=body.path or None,
         temp_file_id=body.temp_file_id or None,
+        source_name=body.source_name or None,
         to=body.to or None,
         parent=body.parent or None,
         include=_globs(body.include),

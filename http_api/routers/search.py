@@ -3,7 +3,8 @@
 ``find`` and ``search`` answer ``{memories, resources, skills, total}`` (``search`` adds
 ``query_plan``); ``search`` with ``mode="context"`` answers ``{entries, rendered, digest,
 stats}``. Context-only fields sent with ``mode="list"`` and ``target_uri`` with
-``mode="context"`` are 400. Image queries and the raw ``filter`` DSL are not supported.
+``mode="context"`` are 400. Image queries are not supported; ``filter`` is the original's
+condition DSL (:mod:`openviking_mcp.search.filters`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from http_api import envelope
-from http_api.bodies import LENIENT, STRICT
+from http_api.bodies import LENIENT, STRICT, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import search as search_contract
-from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
+from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = [
     "FindBody",
@@ -49,9 +50,12 @@ _CONTEXT_ONLY = (
 _UNUSED_CONTEXT_FIELDS = ("query_expansion", "peer_scope", "other_peer_penalty")
 
 
-class _QueryWire(BaseModel):
+class _QueryWire(UpstreamFields):
     """What the bodies of ``find`` and ``search`` take besides their operation's fields, and
     where their defaults or checks differ from the operation's."""
+
+    upstream_ignored = frozenset({"events_time_decay_protection", "read_content"})
+    upstream_nullable = frozenset({"time_field"})
 
     # The route's defaults: an empty query is refused by the route, an empty target is none.
     query: str = ""
@@ -59,9 +63,8 @@ class _QueryWire(BaseModel):
     # Plain integers: the route reads true/false as 1/0 (the operation refuses booleans).
     limit: int = 10
     level: int | str | list[int] | None = Field(default=None, description="0, 1, 2 or a list.")
-    # Accepted for compatibility: image queries are refused (400), as is the raw filter (501).
-    image_url: str | None = Field(default=None, description="Not supported (400).")
-    filter: dict[str, Any] | None = Field(default=None, description="Not supported (501).")
+    # Accepted for compatibility: image queries are refused (400).
+    image_url: str | list[str] | None = Field(default=None, description="Not supported (400).")
     # Accepted for compatibility: an alias of ``limit`` that wins over it.
     node_limit: int | None = Field(default=None, description="Overrides limit.")
     # Accepted for compatibility; the answer carries no telemetry.
@@ -69,12 +72,6 @@ class _QueryWire(BaseModel):
 
     def checked_query(self) -> str:
         """The query text, after refusing what cannot be served."""
-        if self.filter:
-            raise UnimplementedError(
-                "The raw filter DSL is not supported; use context_type, tags, since/until "
-                "and level",
-                {"field": "filter"},
-            )
         if self.image_url:
             raise InvalidArgumentError(
                 "Image queries need a multimodal embedder, which is not available",
@@ -108,6 +105,7 @@ class SearchBody(_QueryWire, search_contract.SearchRequest):
     """Body of ``POST /api/v1/search/search``: ``find`` plus the session and context mode."""
 
     model_config = STRICT
+    upstream_ignored = _QueryWire.upstream_ignored | {"search_type"}
 
     # The route refuses other modes (400 on ``body.mode``).
     mode: Literal["list", "context"] = "list"
@@ -127,8 +125,8 @@ class GrepBody(search_contract.GrepRequest):
 
     model_config = LENIENT
 
-    # The route refuses limits below 1 (400 on the field).
-    node_limit: int = Field(default=256, ge=1, description="Most matching lines.")
+    # As the original: node_limit 0 means no cap, a negative one stops at the first match.
+    node_limit: int = Field(default=256, description="Most matching lines (0: no cap).")
     level_limit: int = Field(default=10, ge=1)
 
 
@@ -137,8 +135,8 @@ class GlobBody(search_contract.GlobRequest):
 
     model_config = LENIENT
 
-    # The route refuses a limit below 1 (400 on ``body.node_limit``).
-    node_limit: int = Field(default=256, ge=1)
+    # As the original: a node_limit of 0 or below means no cap.
+    node_limit: int = Field(default=256, description="Most URIs (0 or below: no cap).")
 
 
 @router.post("/find", summary="Semantic search (no session context)")

@@ -16,7 +16,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from http_api import envelope
-from http_api.bodies import STRICT, NonNegativeTimeout
+from http_api.bodies import STRICT, NonNegativeTimeout, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
 from openviking_mcp.contract.identity import RequestContext
@@ -31,10 +31,14 @@ def _not_in_body(value: object) -> object:
     raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
 
 
-class AddSkillBody(skills_contract.AddSkillRequest):
+class AddSkillBody(UpstreamFields, skills_contract.AddSkillRequest):
     """Body of ``POST /api/v1/skills`` and ``PUT /api/v1/skills/{name}``."""
 
     model_config = STRICT
+    upstream_ignored = frozenset({"source_metadata", "telemetry"})
+    # Picking skills out of a multi-skill source, only listing them, or refreshing a skill
+    # from its recorded source: ignoring these would install something else.
+    upstream_unsupported = frozenset({"from_source", "list_only", "skills"})
 
     timeout: NonNegativeTimeout = None
     # Set by the route (the path's name on PUT), never by a client: left out of the body

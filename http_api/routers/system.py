@@ -1,6 +1,7 @@
 """System: ``/api/v1/system/status``, ``/wait`` and ``/consistency`` (seed 000, §4.1).
 
-``/health`` and ``/ready`` need no authentication and live in :mod:`http_api.app`.
+``/health`` and ``/ready`` need no authentication and live in :mod:`http_api.app`; the caller
+``/health`` reports (when credentials are sent) comes from :func:`health_caller`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from pydantic import Field
 
 from http_api import envelope
 from http_api.bodies import LENIENT
-from http_api.deps import Caller, Service
+from http_api.deps import Caller, Service, get_caller, get_service
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract import tasks as tasks_contract
+from openviking_mcp.contract.identity import RequestContext
 
-__all__ = ["ConsistencyBody", "WaitBody", "router"]
+__all__ = ["ConsistencyBody", "WaitBody", "health_caller", "router"]
 
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
@@ -37,9 +39,34 @@ class ConsistencyBody(resources_contract.ConsistencyRequest):
     model_config = LENIENT
 
 
-@router.get("/status", summary="System status: {initialized, user}")
+async def health_caller(request: Request) -> RequestContext | None:
+    """Who sent ``/health``, as the original reports it: resolved only when the request
+    carries credentials (an API key, a bearer token, or in trusted mode an asserted account and
+    user) or in dev mode (every request acts as the dev user); ``None`` otherwise. Credentials
+    that do not authenticate are 401, as on every route."""
+    service = get_service(request)
+    if not service.initialized:
+        return None
+    headers = request.headers
+    mode = service.config.server.effective_auth_mode
+    asserted = "x-openviking-account" in headers and "x-openviking-user" in headers
+    sent = "x-api-key" in headers or "authorization" in headers
+    if sent or mode == "dev" or (mode == "trusted" and asserted):
+        return await get_caller(request)
+    return None
+
+
+@router.get("/status", summary="System status: {initialized, user, healthy, ...}")
 async def status(request: Request, service: Service, caller: Caller) -> JSONResponse:
-    return envelope.ok(request, {"initialized": service.initialized, "user": caller.user_id})
+    """``{initialized, user}`` as the original answers, plus ``healthy`` (the server can
+    serve), ``problems`` when it cannot, ``account_id``/``role`` and the failed tasks
+    (``tasks``: ``{failed, failed_since_start, last_error}``)."""
+    report = await service.health_status(caller)
+    result = {"initialized": service.initialized, "user": caller.user_id}
+    for key in ("healthy", "problems", "version", "account_id", "role", "tasks"):
+        if key in report:
+            result[key] = report[key]
+    return envelope.ok(request, result)
 
 
 @router.post("/wait", summary="Wait until all queued processing is done")

@@ -18,12 +18,18 @@ import sys
 import textwrap
 import types
 import typing
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from openviking_mcp.client._upstream_params import (
+    CLIENT_PARAMETER_TYPES,
+    CLIENT_PARAMETERS,
+    UPSTREAM_POSITIONAL,
+)
 from openviking_mcp.contract import chat as chat_contract
 from openviking_mcp.contract.catalog import OPERATIONS
 from openviking_mcp.contract.operations import Operation
@@ -131,27 +137,46 @@ def _default(field: Any) -> str | None:
     return "None"
 
 
+def _entries(op: Operation) -> dict[str, tuple[str, str | None]]:
+    """Each parameter's annotation and default source (``None``: required): the request
+    model's fields, then the SDK's client-only parameters the model lacks."""
+    entries: dict[str, tuple[str, str | None]] = {}
+    for name, field in op.request.model_fields.items():
+        entries[name] = (render_type(field.annotation), _default(field))
+    for name in CLIENT_PARAMETERS.get(op.name, ()):
+        entries.setdefault(name, (CLIENT_PARAMETER_TYPES[name], "None"))
+    return entries
+
+
+def _positional(op: Operation, available: Collection[str]) -> list[str]:
+    """The contract's ``args``, or the longest prefix of the SDK's positional order that the
+    operation takes, when it extends them."""
+    own = [name for name in op.args if name in available]
+    prefix: list[str] = []
+    for name in UPSTREAM_POSITIONAL.get(op.name, ()):
+        if name not in available:
+            break
+        prefix.append(name)
+    return prefix if prefix[: len(own)] == own and len(prefix) > len(own) else own
+
+
 def _parameters(op: Operation) -> list[str]:
-    fields = op.request.model_fields
-    positional = [name for name in op.args if name in fields]
+    entries = _entries(op)
+    positional = _positional(op, entries)
     params: list[str] = []
     seen_default = False
     for name in positional:
-        field = fields[name]
-        default = _default(field)
-        annotation = render_type(field.annotation)
+        annotation, default = entries[name]
         if default is None and seen_default:
             raise ValueError(f"{op.name}: required {name} after an optional argument")
         seen_default = seen_default or default is not None
         params.append(f"{name}: {annotation}" + (f" = {default}" if default else ""))
-    rest = [name for name in fields if name not in positional]
+    rest = [name for name in entries if name not in positional]
     if rest:
         params.append("*")
     for name in rest:
-        field = fields[name]
-        default = _default(field)
-        annotation = render_type(field.annotation)
-        if default is not None and default == "None" and "None" not in annotation:
+        annotation, default = entries[name]
+        if default == "None" and "None" not in annotation and annotation != "Any":
             annotation += " | None"
         params.append(f"{name}: {annotation}" + (f" = {default}" if default else ""))
     return params

@@ -29,7 +29,6 @@ class AsyncOperations:
     async def ls(
         self,
         uri: str = "viking://",
-        *,
         simple: bool = False,
         recursive: bool = False,
         output: Literal["original", "agent"] = "original",
@@ -45,7 +44,6 @@ class AsyncOperations:
     async def tree(
         self,
         uri: str = "viking://",
-        *,
         output: Literal["original", "agent"] = "original",
         abs_limit: int = 256,
         show_all_hidden: bool = False,
@@ -63,7 +61,7 @@ class AsyncOperations:
         """Create a directory and its parents; ``description`` becomes its L0 abstract."""
         return cast("dict[str, Any]", await self._call("mkdir", locals()))
 
-    async def rm(self, uri: str, *, recursive: bool = False) -> dict[str, Any]:
+    async def rm(self, uri: str, recursive: bool = False) -> dict[str, Any]:
         """Remove a file or directory (a directory with content needs ``recursive``)."""
         return cast("dict[str, Any]", await self._call("rm", locals()))
 
@@ -71,7 +69,7 @@ class AsyncOperations:
         """Move or rename; the destination must not exist (its parents are created)."""
         return cast("dict[str, Any]", await self._call("mv", locals()))
 
-    async def read(self, uri: str, *, offset: int = 0, limit: int = -1, raw: bool = False) -> str:
+    async def read(self, uri: str, offset: int = 0, limit: int = -1, *, raw: bool = False) -> str:
         """Text of a file (L2); ``offset``/``limit`` select lines (``limit=-1``: to the end)."""
         return cast("str", await self._call("read", locals()))
 
@@ -97,9 +95,10 @@ class AsyncOperations:
         self,
         uri: str,
         content: str,
-        *,
         mode: Literal["replace", "append", "create"] = "replace",
         wait: bool = False,
+        options: Mapping[str, Any] | None = None,
+        *,
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Write a text file atomically, then refresh its tiers and vectors. ``replace`` and"""
@@ -185,7 +184,11 @@ class AsyncOperations:
         return cast("dict[str, Any]", await self._call("unlink", locals()))
 
     async def create_session(
-        self, session_id: str | None = None, *, auto_commit_policy: dict[str, Any] | None = None
+        self,
+        session_id: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        auto_commit_policy: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A new, empty session; an existing id is ``ALREADY_EXISTS``."""
         return cast("dict[str, Any]", await self._call("create_session", locals()))
@@ -208,8 +211,9 @@ class AsyncOperations:
         role: str,
         content: str | None = None,
         parts: list[dict[str, Any]] | None = None,
-        *,
+        options: Mapping[str, Any] | None = None,
         peer_id: str | None = None,
+        *,
         turn_id: str | None = None,
         created_at: str | None = None,
     ) -> dict[str, Any]:
@@ -248,8 +252,9 @@ class AsyncOperations:
     async def commit_session(
         self,
         session_id: str,
-        *,
         keep_recent_count: int = 0,
+        options: Mapping[str, Any] | None = None,
+        *,
         wait: bool = False,
         timeout: float | None = None,
     ) -> dict[str, Any]:
@@ -317,9 +322,11 @@ class AsyncOperations:
     async def find(
         self,
         query: str,
-        *,
         target_uri: str | list[str] | None = None,
         limit: int = 10,
+        image: Any = None,
+        options: Mapping[str, Any] | None = None,
+        *,
         score_threshold: float | None = None,
         level: int | str | list[int] | None = None,
         context_type: str | list[str] | None = None,
@@ -328,6 +335,7 @@ class AsyncOperations:
         until: str | None = None,
         time_field: str = "updated_at",
         include_provenance: bool = False,
+        filter: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Hybrid, directory-recursive search: ``{memories, resources, skills, total}``."""
         return cast("dict[str, Any]", await self._call("find", locals()))
@@ -335,10 +343,12 @@ class AsyncOperations:
     async def search(
         self,
         query: str,
-        *,
         session_id: str | None = None,
         target_uri: str | list[str] | None = None,
         limit: int = 10,
+        image: Any = None,
+        options: Mapping[str, Any] | None = None,
+        *,
         score_threshold: float | None = None,
         level: int | str | list[int] | None = None,
         context_type: str | list[str] | None = None,
@@ -347,6 +357,7 @@ class AsyncOperations:
         until: str | None = None,
         time_field: str = "updated_at",
         include_provenance: bool = False,
+        filter: dict[str, Any] | None = None,
         mode: str = "list",
         max_tokens: int | None = None,
         quotas: Mapping[str, int] | None = None,
@@ -385,17 +396,17 @@ class AsyncOperations:
         self,
         uri: str,
         pattern: str,
-        *,
         case_insensitive: bool = False,
-        exclude_uri: str | None = None,
         node_limit: int = 256,
+        exclude_uri: str | None = None,
+        *,
         level_limit: int = 10,
     ) -> dict[str, Any]:
         """Regex over the lines of the text files under ``uri``."""
         return cast("dict[str, Any]", await self._call("grep", locals()))
 
     async def glob(
-        self, pattern: str, *, uri: str = "viking://", node_limit: int = 256
+        self, pattern: str, uri: str = "viking://", node_limit: int = 256
     ) -> dict[str, Any]:
         """URIs under ``uri`` whose relative path matches ``pattern``."""
         return cast("dict[str, Any]", await self._call("glob", locals()))
@@ -431,14 +442,16 @@ class AsyncOperations:
     async def add_resource(
         self,
         path: str | None = None,
-        *,
-        temp_file_id: str | None = None,
         to: str | None = None,
         parent: str | None = None,
+        wait: bool = False,
+        options: Mapping[str, Any] | None = None,
+        *,
+        temp_file_id: str | None = None,
+        source_name: str | None = None,
         create_parent: bool = False,
         reason: str = "",
         instruction: str = "",
-        wait: bool = False,
         timeout: float | None = None,
         processing_mode: Literal["semantic_and_vectors", "vectors_only"] = "semantic_and_vectors",
         include: list[str] | None = None,
@@ -452,11 +465,12 @@ class AsyncOperations:
     async def reindex(
         self,
         uri: str = "viking://",
-        *,
         mode: Literal["semantic_and_vectors", "vectors_only"] = "vectors_only",
         wait: bool = True,
-        timeout: float | None = None,
         recursive: bool = True,
+        *,
+        timeout: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``"""
         return cast("dict[str, Any]", await self._call("reindex", locals()))
@@ -477,7 +491,6 @@ class AsyncOperations:
 
     async def list_tasks(
         self,
-        *,
         task_type: str | None = None,
         status: str | None = None,
         resource_id: str | None = None,
@@ -497,10 +510,11 @@ class AsyncOperations:
     async def add_skill(
         self,
         data: Any = None,
+        wait: bool = False,
+        options: Mapping[str, Any] | None = None,
         *,
         temp_file_id: str | None = None,
         target_uri: str | None = None,
-        wait: bool = False,
         timeout: float | None = None,
         expect_name: str | None = None,
     ) -> dict[str, Any]:
@@ -519,7 +533,7 @@ class AsyncOperations:
         """One skill by name for prompts: its summary, ``body`` and ``meta``."""
         return cast("dict[str, Any]", await self._call("read_skill", locals()))
 
-    async def delete_skill(self, name: str, *, target_uri: str | None = None) -> dict[str, Any]:
+    async def delete_skill(self, name: str, target_uri: str | None = None) -> dict[str, Any]:
         """Remove a skill folder, its index rows and the caller's secrets for it."""
         return cast("dict[str, Any]", await self._call("delete_skill", locals()))
 

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-__all__ = ["SyncCaller", "arguments", "blocking", "streaming"]
+__all__ = ["SyncCaller", "arguments", "blocking", "forwarded", "streaming"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -25,8 +25,18 @@ class SyncCaller:
 
 def arguments(values: Mapping[str, Any]) -> dict[str, Any]:
     """A method's arguments as sent: without ``self`` and without those left at ``None`` (the
-    operation's own default applies)."""
-    return {k: v for k, v in values.items() if k != "self" and v is not None}
+    operation's own default applies). An ``options`` mapping (openviking-sdk's way of passing
+    further request fields, its ``extra`` mapping too) is spread into the fields; like the SDK,
+    its values win over the named arguments."""
+    args = {k: v for k, v in values.items() if k != "self" and v is not None}
+    options = args.pop("options", None)
+    if isinstance(options, Mapping):
+        extra = options.get("extra")
+        spread = {k: v for k, v in options.items() if k != "extra" and v is not None}
+        args.update(spread | (dict(extra) if isinstance(extra, Mapping) else {}))
+    elif options is not None:
+        args["options"] = options
+    return args
 
 
 @functools.cache
@@ -79,4 +89,18 @@ def streaming(
     if isinstance(returns, str) and returns.startswith("AsyncIterator["):
         returns = returns[len("Async") :]
     call.__dict__["__signature__"] = signature.replace(return_annotation=returns)
+    return call
+
+
+def forwarded(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Any, P], T]:
+    """The blocking twin of an async client's own method (not an operation): the same method of
+    the driven client ``_async``, run by the blocking client's ``_run`` (same signature, docs)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return cast(T, self._run(getattr(self._async, name)(*args, **kwargs)))
+
     return call

@@ -49,6 +49,7 @@ from openviking_mcp.client._ovcli import (
 )
 from openviking_mcp.client._sync import arguments
 from openviking_mcp.client._uploads import UploadSource, local_file, prepare_upload
+from openviking_mcp.client._upstream import AsyncUpstreamNames, SyncUpstreamNames
 from openviking_mcp.contract.errors import InternalError, NotInitializedError
 
 __all__ = ["AsyncHTTPClient", "HTTPClientOptions", "SyncHTTPClient"]
@@ -83,7 +84,9 @@ def _temp_file_id(result: Any) -> str:
     raise InternalError("temp_upload answered without a temp_file_id", {"result": result})
 
 
-class AsyncHTTPClient(AsyncChatStreams, AsyncOperations, AsyncChatOperations, AsyncLifecycle):
+class AsyncHTTPClient(
+    AsyncChatStreams, AsyncUpstreamNames, AsyncOperations, AsyncChatOperations, AsyncLifecycle
+):
     """Async client of an OpenViking server.
 
     The options are :class:`~._ovcli.HTTPClientOptions` (the module docs say when
@@ -179,7 +182,7 @@ class AsyncHTTPClient(AsyncChatStreams, AsyncOperations, AsyncChatOperations, As
         return await self._upload(local_file(path))
 
 
-class SyncHTTPClient(BlockingClient[AsyncHTTPClient]):
+class SyncHTTPClient(SyncUpstreamNames, BlockingClient[AsyncHTTPClient]):
     """Blocking client of an OpenViking server: same arguments and methods as
     :class:`AsyncHTTPClient`, which it drives on a private loop thread."""
 

@@ -2,7 +2,8 @@
 
 Each component is ``{name, is_healthy, has_errors, errors, status, details}`` (the original
 server's shape): ``status`` is a pre-rendered text table, ``details`` the same facts as JSON.
-``errors`` make a component unhealthy; warnings only set ``has_errors``. ``observe_system``
+``errors`` make a component unhealthy; warnings only set ``has_errors`` (failed tasks are a
+warning: the queue is unhealthy only when its workers are not running). ``observe_system``
 combines every component with facts about the host.
 
 Nothing here reveals a secret: model API keys are reported only as ``api_key_set``, header
@@ -18,6 +19,7 @@ from pydantic import Field, SerializeAsAny
 
 from openviking_mcp.contract.base import Empty, OpenResult, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
+from openviking_mcp.contract.tasks import QueueCounters, TaskFailures
 
 __all__ = [
     "OPERATIONS",
@@ -86,6 +88,13 @@ class QueueDetails(Result):
     active: list[ActiveTasks]
     workers: Workers
     stats: dict[str, int] = Field(description="processed, failed, retried since start.")
+    queues: dict[str, QueueCounters] = Field(
+        default_factory=dict, description="Per queue, under the original's queue names."
+    )
+    failures: TaskFailures | None = Field(
+        default=None,
+        description="Failed tasks retained and the newest failure (never makes it unhealthy).",
+    )
 
 
 class QueueComponent(Component):

@@ -41,12 +41,18 @@ ProcessingMode = Literal["semantic_and_vectors", "vectors_only"]
 class AddResourceRequest(Request):
     """Import a URL, a local file or folder (embedded/CLI only), a temp upload or a zip.
 
-    Exactly one of ``path`` and ``temp_file_id``; ``to`` (an exact target, replaced if it
-    exists) and ``parent`` (the folder of an auto-named target) exclude each other.
+    One of ``path`` and ``temp_file_id`` (``temp_file_id`` wins when both are given); ``to``
+    (an exact target, replaced if it exists) and ``parent`` (the folder of an auto-named
+    target) exclude each other. ``source_name`` names the source instead of its own name (an
+    upload's file name, a URL's last segment): an auto-named target takes it, without a
+    ``.zip`` or the upload's extension.
     """
 
     path: str | None = Field(default=None, description="A URL or a local path.")
     temp_file_id: str | None = Field(default=None, description="Id from temp_upload.")
+    source_name: str | None = Field(
+        default=None, description="The source's name (e.g. of a zipped folder)."
+    )
     to: str | None = Field(default=None, description="Exact target URI (updated if it exists).")
     parent: str | None = Field(default=None, description="Parent folder of an auto-named target.")
     create_parent: bool = False

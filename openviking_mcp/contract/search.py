@@ -10,6 +10,7 @@ errors name the field the way callers have always seen them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field
 
@@ -48,6 +49,11 @@ _LEVEL = "0, 1, 2 or a list (empty: all tiers)."
 _TYPES = "memory, resource, skill (a list or comma-separated)."
 _TAGS = "k=v tags, all must match."
 _SINCE = "30m, 2h, 7d, 1w or an ISO date."
+_FILTER = (
+    "Conditions on the indexed fields, as the original's DSL: {op: and|or, conds: [...]}, "
+    "{op: must|must_not, field, conds: [values]}, {op: prefix, field, prefix}, "
+    "{op: contains, field, substring}, {op: range|range_out|time_range, field, gt|gte|lt|lte}."
+)
 
 
 class FindRequest(Request):
@@ -66,6 +72,7 @@ class FindRequest(Request):
     include_provenance: bool = Field(
         default=False, description="Add each hit's trajectory (the directories searched)."
     )
+    filter: dict[str, Any] | None = Field(default=None, description=_FILTER)
 
 
 class SearchRequest(Request):
@@ -85,6 +92,7 @@ class SearchRequest(Request):
     until: str | None = None
     time_field: str = "updated_at"
     include_provenance: bool = False
+    filter: dict[str, Any] | None = Field(default=None, description=_FILTER)
     mode: str = Field(default="list", description="list or context.")
     max_tokens: Integer | None = None
     quotas: Mapping[str, Integer] | None = None

@@ -87,7 +87,11 @@ class SessionUser(Result):
 
 
 class SessionView(OpenResult):
-    """A session's ``.meta.json`` (keys as stored) with its ``uri`` and owner ``user``."""
+    """A session's ``.meta.json`` (keys as stored) with its ``uri`` and owner ``user``, plus the
+    original's detail fields: ``llm_token_usage`` (``prompt_tokens, completion_tokens,
+    total_tokens, cached_tokens, reasoning_tokens`` of its commits' LLM calls),
+    ``embedding_token_usage``, ``memories_extracted`` (``{type: n, total}``),
+    ``memory_extraction_config`` and the retention settings; unset times are ``""``."""
 
     session_id: str
     uri: str
@@ -164,7 +168,8 @@ class AddedMessages(Result):
 
 class RecordUsedRequest(Request):
     """Contexts and a skill the agent actually used; the next commit raises their
-    ``active_count``."""
+    ``active_count``. Each is kept as the original's usage record ``{uri, type, contribution,
+    input, output, success, timestamp}``."""
 
     session_id: str = _session_id()
     contexts: list[str] | None = Field(default=None, description="viking:// URIs.")

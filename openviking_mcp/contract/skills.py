@@ -49,7 +49,8 @@ def _target() -> Any:
 
 
 class AddSkillRequest(Request):
-    """Add (or cleanly replace) a skill: give exactly one of ``data`` or ``temp_file_id``.
+    """Add (or cleanly replace) a skill: give ``data`` or ``temp_file_id`` (which wins when
+    both are given).
     ``expect_name`` (a replace of a named skill) refuses content with another name."""
 
     data: Any = Field(

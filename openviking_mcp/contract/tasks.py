@@ -12,12 +12,16 @@ from typing import Any
 
 from pydantic import Field
 
-from openviking_mcp.contract.base import Integer, Request, Result
+from openviking_mcp.contract.base import Integer, OpenResult, Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
 
 __all__ = [
     "OPERATIONS",
     "ListTasksRequest",
+    "QueueCounters",
+    "QueueError",
+    "TaskFailure",
+    "TaskFailures",
     "TaskInfo",
     "TaskRequest",
     "WaitProcessingRequest",
@@ -64,13 +68,54 @@ class WaitProcessingRequest(Request):
     )
 
 
-class WaitProcessingResult(Result):
-    """Task counts by status, and what the workers did since the start."""
+class QueueError(Result):
+    message: str
+
+
+class QueueCounters(Result):
+    """One queue's figures (the original's per-queue shape, plus ``pending``/``in_progress``):
+    counts of the tasks the queue holds now (finished ones are kept for a while)."""
+
+    pending: int = 0
+    in_progress: int = 0
+    processed: int = Field(default=0, description="Completed tasks retained.")
+    requeue_count: int = Field(default=0, description="Retries of the retained tasks.")
+    error_count: int = Field(default=0, description="Failed tasks retained.")
+    errors: list[QueueError] = Field(
+        default_factory=list,
+        description="Messages of the newest failed tasks the caller may see (at most 10).",
+    )
+
+
+class TaskFailure(Result):
+    """The newest failed task: its type and time for anyone; its id and message only for a
+    caller who may see the task. Messages never carry a server path."""
+
+    task_type: str
+    failed_at: float
+    failed_at_iso: str
+    task_id: str | None = omitted()
+    message: str | None = omitted()
+
+
+class TaskFailures(Result):
+    """Failed tasks retained (they are reported, and never make the server unhealthy)."""
+
+    failed: int = Field(description="Failed tasks retained (kept 7 days).")
+    failed_since_start: int = Field(description="Tasks this process saw fail.")
+    last_error: TaskFailure | None = None
+
+
+class WaitProcessingResult(OpenResult):
+    """Task counts by status, what the workers did since the start, and per queue
+    (``queues``, also at the top level under each queue's name as the original answers:
+    ``{"Embedding": {processed, requeue_count, error_count, errors}, ...}``)."""
 
     tasks: dict[str, int]
     processed: int
     failed: int
     retried: int
+    queues: dict[str, QueueCounters] = Field(default_factory=dict)
 
 
 _T = "/api/v1/tasks"

@@ -18,6 +18,7 @@ from typing import Any
 from openviking_mcp.contract.access import is_shared, readable
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
+    ConflictError,
     FailedPreconditionError,
     InvalidArgumentError,
 )
@@ -43,7 +44,7 @@ from openviking_mcp.storage.owners import owner_id
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, SIDECAR_FILES, render_sidecar
 from openviking_mcp.store import Store, iso_time
 
-__all__ = ["FilesystemService", "check_positive"]
+__all__ = ["FilesystemService", "check_positive", "listing_cap"]
 
 _MAX_NODE_LIMIT = 100_000
 
@@ -55,6 +56,17 @@ def check_positive(name: str, value: int, maximum: int = _MAX_NODE_LIMIT) -> int
             f"{name} must be an integer between 1 and {maximum}", {"field": name, "value": value}
         )
     return value
+
+
+def listing_cap(node_limit: int) -> int:
+    """How many entries ``ls``/``tree`` return for ``node_limit``, as the original answers:
+    ``0`` none, a negative value one (its paging stops after the first entry), anything
+    above :data:`_MAX_NODE_LIMIT` that bound."""
+    if not isinstance(node_limit, int) or isinstance(node_limit, bool):
+        raise InvalidArgumentError("node_limit must be an integer", {"field": "node_limit"})
+    if node_limit < 0:
+        return 1
+    return min(node_limit, _MAX_NODE_LIMIT)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -106,7 +118,7 @@ class FilesystemService:
         self, ctx: RequestContext, req: LsRequest
     ) -> list[str] | list[FileEntry] | list[AgentEntry]:
         """Children of a directory (``recursive``: the whole tree, like :meth:`tree`)."""
-        check_positive("node_limit", req.node_limit)
+        cap = listing_cap(req.node_limit)
         if req.recursive:
             tree = TreeRequest(
                 uri=req.uri,
@@ -130,7 +142,7 @@ class FilesystemService:
         entries.sort(key=order, reverse=req.sort_order == "desc")
         if req.sort_order == "desc":  # directories stay first
             entries.sort(key=lambda e: not e.is_dir)
-        entries = entries[: req.node_limit]
+        entries = entries[:cap]
         if req.simple:
             return [base.join(e.name).uri for e in entries]
         rendered = [
@@ -143,8 +155,11 @@ class FilesystemService:
         self, ctx: RequestContext, req: TreeRequest
     ) -> list[FileEntry] | list[AgentEntry]:
         """Descendants depth-first, each with ``rel_path`` (directories end with ``/``)."""
-        check_positive("node_limit", req.node_limit)
+        cap = listing_cap(req.node_limit)
         check_positive("level_limit", req.level_limit, 100)
+        if cap == 0:
+            await self._store.require_dir(ctx, self._store.resolve(ctx, req.uri))
+            return []
         store = self._store
         base = store.resolve(ctx, req.uri)
         await store.require_dir(ctx, base)
@@ -163,7 +178,7 @@ class FilesystemService:
             item = await self._render(ctx, child, entry, req.output, req.abs_limit)
             item.rel_path = rel + "/" if entry.is_dir else rel
             result.append(item)
-            if len(result) >= req.node_limit:
+            if len(result) >= cap:
                 break
         return result  # type: ignore[return-value]  # one form throughout
 
@@ -193,8 +208,8 @@ class FilesystemService:
         described = bool(req.description and req.description.strip())
         reserved: str | None = None
         async with store.locks.lock(store.lock_path(ctx, target)):
-            if await store.content.exists(key):
-                raise AlreadyExistsError(target.uri, "directory")
+            if await store.content.exists(key):  # as the original: 409 CONFLICT
+                raise ConflictError(f"already exists: {target.uri}", {"resource": target.uri})
             await store.owners.claim(ctx, target)
             if described:  # its refresh is recorded (held) before the description is written
                 reserved = (await store.events.report(Writing(ctx, target))).get("task_id")

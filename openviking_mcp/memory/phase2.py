@@ -32,6 +32,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import Phase2Result
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.memory.service import MemoryService
+from openviking_mcp.models.llm import metered_usage
 from openviking_mcp.parsers.text import summarize_text, truncate_text
 from openviking_mcp.sessions.layout import (
     ARCHIVE_META,
@@ -92,13 +93,14 @@ class ArchiveProcessor:
         messages = parse_messages(await store.read_text(f"{key}/{MESSAGES_FILE}"))
         session_id = str(task.payload.get("session_id", ""))
 
-        await task.report("summarizing")
-        await self._summarize(archive, key, messages)
-        faults.point("phase2.summarized")
+        with metered_usage() as llm_usage:  # the tokens of the summary and the extraction
+            await task.report("summarizing")
+            await self._summarize(archive, key, messages)
+            faults.point("phase2.summarized")
 
-        applied, extractor = await self._memory.extract_and_apply(
-            ctx, session_id, messages, task=task
-        )
+            applied, extractor = await self._memory.extract_and_apply(
+                ctx, session_id, messages, task=task
+            )
 
         active = task.state.get("active_count_updated")
         if active is None:  # counted once, even when the task runs again
@@ -120,6 +122,7 @@ class ArchiveProcessor:
             "dedup": dedup.wire(),
             "problems": applied.problems,
             "extractor": extractor,
+            "token_usage": {"llm": llm_usage},
         }
         await store.content.write_bytes(
             f"{key}/{DIFF_FILE}", json.dumps(diff, indent=2, ensure_ascii=False).encode()
@@ -174,6 +177,8 @@ class ArchiveProcessor:
         used = meta.get("used", {})
         if not isinstance(used, dict):
             return []
-        uris = [str(u) for u in used.get("contexts", []) or []]
+        uris = [  # usage records (older sessions stored the bare URIs)
+            str(u.get("uri") if isinstance(u, dict) else u) for u in used.get("contexts", []) or []
+        ]
         uris += [str(s.get("uri")) for s in used.get("skills", []) or [] if isinstance(s, dict)]
         return [u for u in uris if u.startswith("viking://")]

@@ -7,16 +7,65 @@ is never needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from openviking_mcp.config import VLMConfig
 from openviking_mcp.contract.errors import VLMFailedError
 from openviking_mcp.models._litellm import import_litellm
 
-__all__ = ["LLM", "model_string"]
+__all__ = ["LLM", "USAGE_KEYS", "metered_usage", "model_string"]
 
 logger = logging.getLogger("openviking_mcp.models")
+
+
+#: The token counters :func:`metered_usage` adds up (the original's ``llm_token_usage``).
+USAGE_KEYS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
+_METER: ContextVar[dict[str, int] | None] = ContextVar("openviking_llm_usage", default=None)
+
+
+@contextlib.contextmanager
+def metered_usage() -> Iterator[dict[str, int]]:
+    """A dict that adds up the token usage of every :meth:`LLM.complete` made inside the block
+    (including tasks it starts), as the provider reports it (nothing reported: zeros)."""
+    total = dict.fromkeys(USAGE_KEYS, 0)
+    token = _METER.set(total)
+    try:
+        yield total
+    finally:
+        _METER.reset(token)
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _meter(response: object) -> None:
+    """Add ``response.usage`` to the open meter, if any."""
+    total = _METER.get()
+    usage = getattr(response, "usage", None)
+    if total is None or usage is None:
+        return
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    found = {
+        "prompt_tokens": _count(getattr(usage, "prompt_tokens", 0)),
+        "completion_tokens": _count(getattr(usage, "completion_tokens", 0)),
+        "total_tokens": _count(getattr(usage, "total_tokens", 0)),
+        "cached_tokens": _count(getattr(prompt_details, "cached_tokens", 0)),
+        "reasoning_tokens": _count(getattr(completion_details, "reasoning_tokens", 0)),
+    }
+    for name, value in found.items():
+        total[name] += value
 
 
 def model_string(provider: str | None, model: str) -> str:
@@ -72,6 +121,7 @@ class LLM:
         for attempt in range(self.config.max_retries + 1):
             try:
                 response = await litellm.acompletion(**kwargs)
+                _meter(response)
                 content = response.choices[0].message.content
                 return str(content or "")
             except Exception as exc:  # litellm raises many provider-specific types

@@ -42,10 +42,12 @@ from openviking_mcp.contract.observer import (
     Workers,
 )
 from openviking_mcp.models.llm import model_string
+from openviking_mcp.observer.queue import queue_table, workers_alive
 from openviking_mcp.observer.report import component, host_facts, model_info, tree_size
 from openviking_mcp.search.latency import LatencyWindow
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.store import Store
+from openviking_mcp.tasks.failures import failure_summary, queue_counters
 
 __all__ = ["ChatActivity", "MetricsSnapshot", "ObserverService"]
 
@@ -144,16 +146,20 @@ class ObserverService:
         )
 
     async def queue(self, ctx: RequestContext, req: Empty) -> QueueComponent:
-        """Task queue depth by status, priority and type; workers; counters since start."""
-        self._store.require_open()
+        """Task queue depth by status, priority and type; workers; counters since start; per
+        queue (the original's table); failed tasks. Failed tasks are reported as a warning:
+        they never make the queue unhealthy, dead workers do."""
+        store = self._store
+        store.require_open()
         details = await self._queue_details()
-        table: list[tuple[Any, ...]] = [
-            (a.task_type, a.priority, a.status, a.count) for a in details.active
-        ] or [("(idle)", None, None, 0)]
-        failed = details.by_status.get("failed")
-        errors = [f"{failed} failed task(s) retained"] if failed else []
-        headers = ("Task type", "Priority", "Status", "Count")
-        return component(QueueComponent, "queue", headers, table, details, errors)
+        details.queues = await queue_counters(store, ctx)
+        details.failures = await failure_summary(store, ctx)
+        table = queue_table(details.queues, details.by_status)
+        errors = [] if workers_alive(store) else ["queue workers are not running"]
+        failed = details.failures.failed
+        warnings = [f"{failed} failed task(s) retained"] if failed else []
+        headers = ("Queue", "Pending", "In Progress", "Processed", "Requeued", "Errors", "Total")
+        return component(QueueComponent, "queue", headers, table, details, errors, warnings)
 
     async def vikingdb(self, ctx: RequestContext, req: Empty) -> VikingDBComponent:
         """The LanceDB table: rows, fragments, version, indexes, size on disk, model."""
@@ -288,7 +294,9 @@ class ObserverService:
         return component(FilesystemComponent, "filesystem", headers, rows, details, errors)
 
     async def system(self, ctx: RequestContext, req: Empty) -> SystemResult:
-        """Every component, plus the host: ``{is_healthy, errors, components, system}``."""
+        """Every component, plus the host: ``{is_healthy, errors, components, system}``;
+        ``is_healthy`` when every component is, ``errors`` every component's errors and
+        warnings (failed tasks are a warning of the queue)."""
         components: dict[str, Component] = {}
         for observe in (
             self.queue,
@@ -303,9 +311,9 @@ class ObserverService:
         errors = [f"{n}: {e}" for n, c in components.items() for e in c.errors]
         cfg = self._store.config
         host = await asyncio.to_thread(host_facts, cfg.workspace, cfg.server.effective_auth_mode)
-        return SystemResult(
-            is_healthy=not errors, errors=errors, components=components, system=host
-        )
+        # as the original: healthy when every component is; ``errors`` also lists warnings
+        healthy = all(c.is_healthy for c in components.values())
+        return SystemResult(is_healthy=healthy, errors=errors, components=components, system=host)
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
+
+from openviking_mcp.parsers.media import media_info, media_kind
 
 __all__ = [
     "ParsedFile",
@@ -160,4 +163,23 @@ def binary_file(filename: str, data: bytes) -> ParsedFile:
     name = sanitize_name(base)
     mime = mimetypes.guess_type(base, strict=False)[0] or "unknown"
     summary = f"Binary file {name}, {human_size(len(data))}, type {mime}."
+    kind = media_kind(base)
+    if kind is not None:
+        summary = f"{kind.capitalize()} {name}: {_describe(media_info(base, data))}, " + (
+            f"{human_size(len(data))}, type {mime}."
+        )
     return ParsedFile(name, data, "binary", name, summary, None)
+
+
+def _describe(info: dict[str, Any]) -> str:
+    """``png, 640x480 px`` or ``wav, 3.5 s, 44100 Hz, 2 channels``: a media file's facts."""
+    parts = [str(info["format"])]
+    if "width" in info:
+        parts.append(f"{info['width']}x{info['height']} px")
+    if "duration" in info:
+        parts.append(f"{info['duration']:g} s")
+    if info.get("sample_rate"):
+        parts.append(f"{info['sample_rate']} Hz")
+    if info.get("channels"):
+        parts.append(f"{info['channels']} channel" + ("s" if info["channels"] != 1 else ""))
+    return ", ".join(parts)

@@ -57,7 +57,8 @@ from openviking_mcp.resources.fetch import (
     saved_error,
 )
 from openviking_mcp.resources.netguard import check_public_url
-from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local
+from openviking_mcp.resources.placement import media_name, media_parent
+from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local, target_name
 from openviking_mcp.resources.tree import (
     build_tree,
     import_os_error,
@@ -78,8 +79,8 @@ ImportAnswer = ImportAccepted | ImportResult | ImportCancelled
 
 
 def _check(req: AddResourceRequest) -> None:
-    if bool(req.path) == bool(req.temp_file_id):
-        raise InvalidArgumentError("Give exactly one of path (URL or local path) or temp_file_id")
+    if not req.path and not req.temp_file_id:  # with both, temp_file_id wins
+        raise InvalidArgumentError("Give path (URL or local path) or temp_file_id")
     if req.to and req.parent:
         raise InvalidArgumentError("'to' and 'parent' are mutually exclusive")
 
@@ -133,8 +134,11 @@ class ResourceService:
         )
         if kind == "url":  # a bad URL, an unknown host or a private address fails now
             await check_public_url(ref, allow_private=store.config.allow_private_networks)
-        stem = name if is_dir else Path(name).stem
-        target, existed = await self._plan_target(ctx, sanitize_name(stem), req)
+        stem = target_name(name, is_dir, req.source_name)
+        media = None if req.to or req.parent else media_parent(name, is_dir)
+        if media is not None:  # the day's media folder, as the original places media
+            stem = media_name(stem, name)
+        target, existed = await self._plan_target(ctx, sanitize_name(stem), req, media)
         payload: dict[str, Any] = {
             "source_kind": kind,
             "source": ref,
@@ -211,10 +215,11 @@ class ResourceService:
             staged.rename(staged.with_name(name))
 
     async def _plan_target(
-        self, ctx: RequestContext, name: str, req: AddResourceRequest
+        self, ctx: RequestContext, name: str, req: AddResourceRequest, media: str | None = None
     ) -> tuple[VikingURI, bool]:
         """The import's target and whether it exists: ``to`` itself, or a free name below
-        ``parent`` (``viking://resources`` by default) that no import in flight holds."""
+        ``parent`` (``viking://resources`` by default, or the ``media`` folder, created when
+        missing) that no import in flight holds."""
         store = self._store
         to, parent = req.to, req.parent
         if to:
@@ -228,12 +233,12 @@ class ResourceService:
                 if existed:  # replacing a shared tree follows the owner rule
                     await store.owners.require(ctx, target)
                 return target, existed
-        base = store.resolve(ctx, parent or "viking://resources", field="parent")
+        base = store.resolve(ctx, parent or media or "viking://resources", field="parent")
         if not (is_resource_root(base) or under_resources(base)):
             raise InvalidURIError(base.uri, "parent must be under a resources folder")
         base_key = store.key(ctx, base)
         if not await store.content.exists(base_key):
-            if not req.create_parent:
+            if not req.create_parent and media is None:
                 raise NotFoundError(
                     base.uri,
                     "directory",

@@ -35,6 +35,7 @@ __all__ = [
     "extract_zip",
     "is_url",
     "stage_local",
+    "target_name",
     "walk_source",
 ]
 
@@ -199,3 +200,15 @@ def extract_zip(archive: Path, dest_dir: Path) -> Path:
     if len(children) == 1 and children[0].is_dir():
         return children[0]
     return root
+
+
+def target_name(name: str, is_dir: bool, source_name: str | None) -> str:
+    """An auto-named target's name: ``source_name`` (its last segment, without ``.zip`` or
+    the source's extension), else the source's own name (a file's without its extension)."""
+    leaf = (source_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not leaf:
+        return name if is_dir else Path(name).stem
+    suffix = Path(leaf).suffix.lower()
+    if suffix == ".zip" or (suffix and not is_dir and suffix == Path(name).suffix.lower()):
+        return Path(leaf).stem
+    return leaf

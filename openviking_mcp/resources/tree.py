@@ -15,6 +15,7 @@ from typing import Any
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError, storage_error
 from openviking_mcp.contract.uri import MAX_URI_BYTES, MAX_URI_SEGMENTS, VikingURI
 from openviking_mcp.parsers import parse_document, sanitize_name
+from openviking_mcp.resources.placement import folder_per_file
 from openviking_mcp.resources.sources import SourceFilter, extract_zip, walk_source
 
 __all__ = ["build_tree", "import_os_error", "is_resource_root", "under_resources", "unique_path"]
@@ -111,12 +112,13 @@ def _parse_into(
     warnings: list[str],
     nested: bool = False,
 ) -> None:
-    """Write the files one document parses into below ``out/prefix``; a document that splits
-    into several files inside a folder gets a folder of its own."""
+    """Write the files one document parses into below ``out/prefix``; inside a folder, a
+    document that splits into several files, and every document (:func:`folder_per_file`),
+    gets a folder of its own."""
     parsed = parse_document(name, data, no_split=no_split)
     warnings.extend(parsed.warnings)
-    split = len(parsed.files) > 1
-    base = f"{prefix}{sanitize_name(parsed.name)}/" if nested and split else prefix
+    own_folder = len(parsed.files) > 1 or folder_per_file(name)
+    base = f"{prefix}{sanitize_name(parsed.name)}/" if nested and own_folder else prefix
     for item in parsed.files:
         rel = unique_path(base + item.path, infos)
         target = out / rel

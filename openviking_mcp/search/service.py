@@ -36,9 +36,18 @@ from openviking_mcp.contract.search import (
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.relations.service import RelationService
 from openviking_mcp.search.assembler import ContextAssembler
+from openviking_mcp.search.filters import parse_filter
 from openviking_mcp.search.find import FindQuery, Retriever, bucket_hits
 from openviking_mcp.search.latency import LatencyWindow
-from openviking_mcp.search.params import MAX_LIMIT, as_list, check_types, levels, when
+from openviking_mcp.search.params import (
+    as_list,
+    check_types,
+    glob_cap,
+    grep_cap,
+    levels,
+    result_limit,
+    when,
+)
 from openviking_mcp.search.patterns import compile_glob, compile_grep
 from openviking_mcp.search.planner import QueryPlanner, RecentMessages
 from openviking_mcp.storage import Entry
@@ -96,10 +105,7 @@ class SearchService:
         """The checked request as a retriever query."""
         if not req.query or not req.query.strip():
             raise InvalidArgumentError("Search query must not be empty.")
-        if not 1 <= req.limit <= MAX_LIMIT:
-            raise InvalidArgumentError(
-                f"limit must be between 1 and {MAX_LIMIT}", {"limit": req.limit}
-            )
+        limit = result_limit(req.limit)
         types = check_types(req.context_type)
         if req.time_field != "updated_at":
             raise InvalidArgumentError("time_field must be updated_at")
@@ -111,6 +117,7 @@ class SearchService:
             tags_all=tuple(t.lower() for t in (req.tags or [])),
             updated_after=when(req.since, "since"),
             updated_before=when(req.until, "until"),
+            where=parse_filter(req.filter),  # ANDed: it narrows, never widens
         )
         retrieval = self._store.config.retrieval
         threshold = (
@@ -119,7 +126,7 @@ class SearchService:
         return FindQuery(
             query=req.query.strip(),
             base=base,
-            limit=req.limit,
+            limit=limit,
             score_threshold=threshold,
             levels=levels(req.level),
             include_provenance=req.include_provenance,
@@ -179,7 +186,8 @@ class SearchService:
             for hit in found.hits():
                 if hit.uri not in merged or hit.score > merged[hit.uri].score:
                     merged[hit.uri] = hit
-        best = sorted(merged.values(), key=lambda h: -h.score)[: req.limit]
+        limit = result_limit(req.limit)
+        best = sorted(merged.values(), key=lambda h: -h.score)[:limit]
         result = _bucketed(best)
         result.query_plan = _plan(_REASONS["llm"], queries)
         return result
@@ -211,6 +219,7 @@ class SearchService:
                 ("until", bool(req.until)),
                 ("time_field", req.time_field != "updated_at"),
                 ("include_provenance", req.include_provenance),
+                ("filter", bool(req.filter)),
             )
             if given
         ]
@@ -228,6 +237,7 @@ class SearchService:
         excluded = (
             store.resolve(ctx, req.exclude_uri, field="exclude_uri") if req.exclude_uri else None
         )
+        cap = grep_cap(req.node_limit)
         matches: list[GrepMatch] = []
         scanned = 0
         for child in await self._files_under(ctx, base, req.level_limit):
@@ -243,7 +253,7 @@ class SearchService:
             for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
                 if regex.search(line[:10_000]):
                     matches.append(GrepMatch(uri=child.uri, line=number, content=line[:1000]))
-                    if len(matches) >= req.node_limit:
+                    if len(matches) >= cap:
                         return GrepResult(
                             matches=matches,
                             count=len(matches),
@@ -264,7 +274,7 @@ class SearchService:
         for rel, _, child in sorted(walked, key=lambda item: item[0]):
             if regex.match(rel):
                 out.append(child.uri)
-                if len(out) >= req.node_limit:
+                if len(out) >= glob_cap(req.node_limit):
                     break
         out = readable(ctx, out, str)
         return GlobResult(matches=out, count=len(out))

@@ -29,18 +29,23 @@ __all__ = [
     "DONE_FILE",
     "FAILED_FILE",
     "HISTORY_DIR",
+    "LLM_USAGE_KEYS",
     "MESSAGES_FILE",
     "META_FILE",
     "SESSION_COMMIT_TASK",
     "TOOL_RESULTS_DIR",
+    "add_llm_usage",
     "archive_name",
     "check_session_id",
+    "detail_fields",
     "dump_json",
     "dump_messages",
+    "empty_llm_usage",
     "empty_used",
     "new_meta",
     "parse_archive",
     "parse_messages",
+    "usage_record",
 ]
 
 META_FILE = ".meta.json"
@@ -111,6 +116,76 @@ def parse_messages(text: str | None) -> list[dict[str, Any]]:
 def empty_used() -> dict[str, list[Any]]:
     """The ``used`` record of a session with nothing recorded."""
     return {"contexts": [], "skills": []}
+
+
+#: The counters of the original's ``llm_token_usage``.
+LLM_USAGE_KEYS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
+# The original's session detail keys that our ``.meta.json`` may lack, with its defaults.
+_DETAIL_DEFAULTS: dict[str, Any] = {
+    "keep_recent_count": 0,
+    "retention_mode": "",
+    "keep_recent_turn_count": 0,
+    "retained_message_token_budget": 0,
+    "min_raw_tail_steps": 1,
+    "memory_policy": None,
+    "auto_commit_policy": None,
+}
+# Times the original gives as "" while unset (ours store null).
+_DETAIL_TIMES = (
+    "last_commit_at",
+    "last_message_at",
+    "last_auto_commit_at",
+    "last_idle_commit_accepted_at",
+)
+
+
+def empty_llm_usage() -> dict[str, int]:
+    return dict.fromkeys(LLM_USAGE_KEYS, 0)
+
+
+def add_llm_usage(total: dict[str, int], more: object) -> None:
+    """Add the counters of ``more`` (a usage dict, anything else ignored) to ``total``."""
+    if not isinstance(more, dict):
+        return
+    for name in LLM_USAGE_KEYS:
+        value = more.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            total[name] = total.get(name, 0) + value
+
+
+def detail_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with the original's session detail fields: its defaults for the keys ours lack,
+    ``""`` for unset times, zero token usage (callers add the archives' real counts)."""
+    detail = {**_DETAIL_DEFAULTS, **meta}
+    for name in _DETAIL_TIMES:
+        if detail.get(name) is None:
+            detail[name] = ""
+    detail["llm_token_usage"] = empty_llm_usage()
+    detail["embedding_token_usage"] = {"total_tokens": 0}
+    detail.setdefault("memory_extraction_config", {"events": {"tags": []}})
+    return detail
+
+
+def usage_record(uri: str, kind: str, skill: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One ``used`` record in the original's shape: ``{uri, type ("context" or "skill"),
+    contribution, input, output, success, timestamp}``; a skill's ``input``, ``output`` and
+    ``success`` come from the request (defaults ``""``, ``""``, ``true``)."""
+    given = skill or {}
+    return {
+        "uri": uri,
+        "type": kind,
+        "contribution": 0.0,
+        "input": given.get("input", ""),
+        "output": given.get("output", ""),
+        "success": given.get("success", True),
+        "timestamp": now_iso(),
+    }
 
 
 def new_meta(

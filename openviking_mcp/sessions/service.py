@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -64,16 +63,17 @@ from openviking_mcp.sessions.context import check_budget, fit_messages, fit_over
 from openviking_mcp.sessions.files import SessionFiles
 from openviking_mcp.sessions.layout import (
     ARCHIVE_META,
-    DIFF_FILE,
     MESSAGES_FILE,
     SESSION_COMMIT_TASK,
     TOOL_RESULTS_DIR,
     archive_name,
     check_session_id,
+    detail_fields,
     dump_messages,
     new_meta,
     parse_archive,
     parse_messages,
+    usage_record,
 )
 from openviking_mcp.sessions.messages import (
     MAX_BATCH,
@@ -86,6 +86,7 @@ from openviking_mcp.sessions.messages import (
     now_iso,
 )
 from openviking_mcp.sessions.policy import parse_policy
+from openviking_mcp.sessions.tally import tally_archives
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
 from openviking_mcp.store import Store, iso_time
 
@@ -176,7 +177,11 @@ class SessionService:
             with contextlib.suppress(AlreadyExistsError):  # created meanwhile
                 return await self.create(ctx, CreateSessionRequest(session_id=req.session_id))
             return await self.get(ctx, GetSessionRequest(session_id=req.session_id))
-        return _view(ctx, session, meta)
+        tally = await tally_archives(self._store, self.files, ctx, session, meta)
+        detail = detail_fields(meta)
+        detail["memories_extracted"] = tally.memories_extracted()
+        detail["llm_token_usage"] = tally.llm_token_usage
+        return _view(ctx, session, detail)
 
     async def delete(self, ctx: RequestContext, req: SessionRequest) -> DeletedSession:
         """Remove a session with its archives (memories extracted from it stay)."""
@@ -270,14 +275,17 @@ class SessionService:
         """Record contexts (URIs) and a skill (``{uri, input, output, success}``) the agent
         used; the next commit raises their ``active_count``. Returns the pending totals."""
         store, files = self._store, self.files
-        uris = [store.resolve(ctx, u, field="contexts").uri for u in req.contexts or []]
+        uris = [
+            usage_record(store.resolve(ctx, u, field="contexts").uri, "context")
+            for u in req.contexts or []
+        ]
         entry: dict[str, Any] | None = None
         skill = req.skill
         if skill is not None:
             if not isinstance(skill, Mapping) or not isinstance(skill.get("uri"), str):
                 raise InvalidArgumentError("skill must be an object with a uri", {"field": "skill"})
-            entry = dict(skill)
-            entry["uri"] = store.resolve(ctx, str(skill["uri"]), field="skill.uri").uri
+            uri = store.resolve(ctx, str(skill["uri"]), field="skill.uri").uri
+            entry = usage_record(uri, "skill", dict(skill))
         session, key, _ = await files.require_session(ctx, req.session_id)
         async with files.lock(ctx, session):
             meta = await files.session_meta(ctx, session)
@@ -402,26 +410,8 @@ class SessionService:
         """``{session_id, total_turns, message_count, commit_count, pending_tokens,
         last_commit_at, archives: {total, done, pending, failed}, memories_extracted:
         {category: n, total}, contexts_used, skills_used}``; 404 for an unknown session."""
-        store, files = self._store, self.files
-        session, key, meta = await files.require_session(ctx, req.session_id)
-        archives = {"total": 0, "done": 0, "pending": 0, "failed": 0}
-        extracted: Counter[str] = Counter()
-        used = meta.get("used") or {}
-        contexts = len(used.get("contexts") or [])
-        skills = len(used.get("skills") or [])
-        for number in await files.archive_numbers(key):
-            archive_key = files.key(ctx, files.archive_uri(session, number))
-            status, _ = await files.archive_status(archive_key)
-            archives["total"] += 1
-            archives[status] += 1
-            archive_meta = await store.read_json(f"{archive_key}/{ARCHIVE_META}") or {}
-            archived_used = archive_meta.get("used") or {}
-            contexts += len(archived_used.get("contexts") or [])
-            skills += len(archived_used.get("skills") or [])
-            diff = await store.read_json(f"{archive_key}/{DIFF_FILE}")
-            extracted.update(_extracted_types(diff))
-        extracted_out: dict[str, int] = dict(sorted(extracted.items()))
-        extracted_out["total"] = sum(extracted.values())
+        session, _, meta = await self.files.require_session(ctx, req.session_id)
+        tally = await tally_archives(self._store, self.files, ctx, session, meta)
         return SessionStats(
             session_id=session.name,
             total_turns=int(meta.get("total_message_count") or 0),
@@ -429,19 +419,8 @@ class SessionService:
             commit_count=int(meta.get("commit_count") or 0),
             pending_tokens=int(meta.get("pending_tokens") or 0),
             last_commit_at=meta.get("last_commit_at"),
-            archives=ArchiveCounts(**archives),
-            memories_extracted=extracted_out,
-            contexts_used=contexts,
-            skills_used=skills,
+            archives=ArchiveCounts(**tally.archives),
+            memories_extracted=tally.memories_extracted(),
+            contexts_used=tally.contexts_used,
+            skills_used=tally.skills_used,
         )
-
-
-def _extracted_types(diff: dict[str, Any] | None) -> list[str]:
-    """The memory types a ``memory_diff.json`` added or updated, one entry per memory."""
-    operations = (diff or {}).get("operations") or {}
-    return [
-        str(op.get("memory_type") or "unknown")
-        for name in ("adds", "updates")
-        for op in operations.get(name) or []
-        if isinstance(op, dict)
-    ]

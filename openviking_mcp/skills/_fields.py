@@ -125,14 +125,20 @@ def build_skill(
     content: str,
     source: str,
     auxiliary: Iterable[tuple[str, bytes]] = (),
+    description_required: bool = True,
 ) -> Skill:
     """Check ``fields`` (name, description, allowed tools, tags, metadata) and build the skill.
 
     Keys other than the known ones are kept in ``metadata`` (never overwriting its own keys).
+    ``description_required=False`` (a skill dict, as the original) lets a missing or empty
+    description be ``""``.
     """
     name = _required_text(fields, "name")
-    description = _required_text(fields, "description").strip()
-    if not description:
+    if description_required or fields.get("description") is not None:
+        description = _required_text(fields, "description").strip()
+    else:
+        description = ""
+    if not description and description_required:
         raise _invalid("Skill 'description' must not be empty", "description", reason="empty")
     if "allowed_tools" in fields and "allowed-tools" in fields:
         raise _invalid(

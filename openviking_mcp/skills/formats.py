@@ -61,7 +61,10 @@ def _parse_dict(data: Mapping[str, Any]) -> Skill:
         for key, value in front.items():
             if not (key in ("allowed_tools", "allowed-tools") and _has_tools(fields)):
                 fields.setdefault(str(key), value)
-    return build_skill(fields, content=content.strip(), source="skill_dict")
+    # only the name is required, as the original: no description or content is ""
+    return build_skill(
+        fields, content=content.strip(), source="skill_dict", description_required=False
+    )
 
 
 def _has_tools(fields: Mapping[str, Any]) -> bool:

@@ -132,12 +132,10 @@ class SkillService:
     ) -> AddSkillResult:
         """Add (or cleanly replace) a skill from ``data`` (any accepted format, or a
         :class:`Skill`; a local path only with ``allow_paths``) or an uploaded
-        ``temp_file_id``."""
+        ``temp_file_id`` (which wins when both are given)."""
         self._store.require_open()
-        if (req.data is None) == (req.temp_file_id is None):
-            raise InvalidArgumentError(
-                "Give exactly one of data or temp_file_id", {"field": "data"}
-            )
+        if req.data is None and req.temp_file_id is None:  # with both, temp_file_id wins
+            raise InvalidArgumentError("Give data or temp_file_id", {"field": "data"})
         if req.temp_file_id is not None:
             path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, req.temp_file_id)
             skill = await asyncio.to_thread(parse_skill, path, allow_paths=True)

@@ -304,6 +304,11 @@ class TaskQueue:
     async def counts(self) -> dict[str, int]:
         return await self._tasks.counts()
 
+    @property
+    def live_workers(self) -> int:
+        """Workers of this queue that are running (0 before :meth:`start` or if all died)."""
+        return sum(not worker.done() for worker in self._workers)
+
     async def idle(self) -> bool:
         return await self._tasks.idle()
 

@@ -14,6 +14,7 @@ from openviking_mcp.contract.errors import DeadlineExceededError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.tasks import (
     ListTasksRequest,
+    TaskFailures,
     TaskInfo,
     TaskRequest,
     WaitProcessingRequest,
@@ -21,6 +22,7 @@ from openviking_mcp.contract.tasks import (
 )
 from openviking_mcp.storage.queue import Handler, TaskRecord
 from openviking_mcp.store import Store
+from openviking_mcp.tasks.failures import failure_summary, queue_counters
 
 __all__ = ["TaskService"]
 
@@ -68,7 +70,8 @@ class TaskService:
         self, ctx: RequestContext, req: WaitProcessingRequest
     ) -> WaitProcessingResult:
         """Wait until no task is pending or running (all queues idle); ``DEADLINE_EXCEEDED``
-        after ``timeout`` seconds."""
+        after ``timeout`` seconds. The answer carries the per-queue counters (see
+        :func:`~openviking_mcp.tasks.failures.queue_counters`)."""
         store = self._store
         store.require_open()
         loop = asyncio.get_running_loop()
@@ -77,4 +80,19 @@ class TaskService:
             if deadline is not None and loop.time() > deadline:
                 raise DeadlineExceededError("queue processing", req.timeout)
             await asyncio.sleep(_IDLE_POLL_SECONDS)
-        return WaitProcessingResult(tasks=await store.tasks.counts(), **store.tasks.stats)
+        queues = await queue_counters(store, ctx)
+        per_queue = {name: counters.wire() for name, counters in queues.items()}
+        return WaitProcessingResult.model_validate(
+            {
+                **per_queue,
+                "tasks": await store.tasks.counts(),
+                **store.tasks.stats,
+                "queues": queues,
+            }
+        )
+
+    async def failures(self, ctx: RequestContext | None) -> TaskFailures:
+        """Failed tasks retained and the newest failure (its id and message only when ``ctx``
+        may see that task; ``None``: an anonymous caller)."""
+        self._store.require_open()
+        return await failure_summary(self._store, ctx)

@@ -138,7 +138,7 @@ ROWS = [
     Row("wait is a word", "POST", WRITE, 400, ARG, _write(SEED, wait="maybe")),
     Row("unknown field", "POST", WRITE, 400, ARG, _write(SEED, surprise=1)),
     Row("find limit -1", "POST", FIND, 400, ARG, _find(limit=-1)),
-    Row("find limit 10^30", "POST", FIND, 400, ARG, _find(limit=10**30)),
+    Row("find limit 0", "POST", FIND, 400, ARG, _find(limit=0)),  # above 1000 is 1000
     Row("find limit 1e308", "POST", FIND, 400, ARG, _find(limit=1e308)),
     Row("find query is a list", "POST", FIND, 400, ARG, {"json": {"query": ["q"]}}),
     Row("find since 400 digits", "POST", FIND, 400, ARG, _find(since="9" * 400 + "d")),

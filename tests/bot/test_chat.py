@@ -70,7 +70,7 @@ async def test_agent_finds_reads_and_cites(make_bot: Any) -> None:
         assert types == ["text", "context", "tool", "tool"]
         assert assistant["parts"][1]["uri"] == DEPLOY
         session = await svc.get_session(ctx, reply["session_id"])
-        assert session["used"]["contexts"] == [DEPLOY]
+        assert [c["uri"] for c in session["used"]["contexts"]] == [DEPLOY]
 
 
 async def test_stream_events_and_deltas(make_bot: Any) -> None:

@@ -85,14 +85,14 @@ def test_add_a_local_folder_then_find_it(ov: SyncHTTPClient, tmp_path: Path) -> 
     result = ov.add_resource(str(docs), wait=True, timeout=120)
     root = result["root_uri"]
     assert root == "viking://resources/handbook"
-    assert ov.read(f"{root}/ops/rollback.md").startswith("# Rollback")
+    assert ov.read(f"{root}/ops/rollback/rollback.md").startswith("# Rollback")
     files = ov.glob("**/*", uri=root)["matches"]
-    assert f"{root}/ops/rollback.md" in files
+    assert f"{root}/ops/rollback/rollback.md" in files
     assert not any(uri.endswith("debug.log") for uri in files)
     hits = ov.find("how do I roll back a release", context_type="resource")
     assert any(hit["uri"].startswith(root) for hit in hits["resources"])
     grep = ov.grep(root, "previous tag")
-    assert grep["matches"][0]["uri"] == f"{root}/ops/rollback.md"
+    assert grep["matches"][0]["uri"] == f"{root}/ops/rollback/rollback.md"
 
 
 def test_add_a_skill_folder(ov: SyncHTTPClient, tmp_path: Path) -> None:
@@ -120,3 +120,26 @@ def test_edit(ov: SyncHTTPClient) -> None:
     ov.write("viking://resources/e2e/edit.md", "hello\n", mode="create")
     ov.edit("viking://resources/e2e/edit.md", "hello", "hello world")
     assert ov.read("viking://resources/e2e/edit.md") == "hello world\n"
+
+
+def test_openviking_sdk_names(ov: SyncHTTPClient, tmp_path: Path) -> None:
+    """A few of openviking-sdk's method names, served by our operations."""
+    uri = "viking://resources/sdk-names/note.md"
+    ov.write(uri, "# Note\n\nhello\n", "create", True)  # the SDK's positional order
+    assert ov.read_raw(uri).endswith("hello\n")
+    assert ov.download_bytes(uri) == b"# Note\n\nhello\n"
+    assert ov.attrs(uri)["isDir"] is False
+    session_id = ov.create_session()["session_id"]
+    assert ov.session_exists(session_id) is True
+    assert ov.session_exists("no-such-session") is False
+    ov.batch_add_messages(session_id, [{"role": "user", "content": "hi"}])
+    assert isinstance(ov.get_session_context(session_id), dict)
+    assert isinstance(ov.wait_processed(), dict)
+    assert ov.is_healthy() is True
+    assert ov.observer.system["is_healthy"] is True
+    pack = ov.export_ovpack("viking://resources/sdk-names", str(tmp_path))
+    assert pack == str(tmp_path / "sdk-names.ovpack")
+    ov.mkdir("viking://resources/sdk-copy")
+    imported = ov.import_ovpack(pack, "viking://resources/sdk-copy")
+    assert imported.startswith("viking://resources/sdk-copy")
+    assert ov.read(f"{imported}/note.md").endswith("hello\n")

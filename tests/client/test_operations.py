@@ -10,6 +10,7 @@ import pytest
 from openviking_mcp import AsyncHTTPClient, AsyncOpenViking, OpenViking, SyncHTTPClient
 from openviking_mcp.client import _codegen
 from openviking_mcp.client._operations import NAMES, ROUTES
+from openviking_mcp.client._upstream_params import CLIENT_PARAMETERS, UPSTREAM_POSITIONAL
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.contract.catalog import OPERATIONS
 from openviking_mcp.service import ContextService
@@ -32,10 +33,17 @@ def test_each_operation_is_a_client_method_with_the_request_fields(client: type,
     method = getattr(client, op.name)
     params = inspect.signature(method).parameters
     names = [n for n in params if n != "self"]
-    assert sorted(names) == sorted(op.request.model_fields), op.name
+    fields = op.request.model_fields
+    extras = [n for n in CLIENT_PARAMETERS.get(op.name, ()) if n not in fields]  # SDK-only
+    assert sorted(names) == sorted([*fields, *extras]), op.name
     positional = [n for n, p in params.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
-    assert positional == [a for a in op.args if a in op.request.model_fields]
-    for name in names:
+    own = [a for a in op.args if a in fields]
+    assert positional[: len(own)] == own  # more only in openviking-sdk's order
+    if len(positional) > len(own):
+        assert tuple(positional) == UPSTREAM_POSITIONAL[op.name][: len(positional)]
+    for name in extras:
+        assert params[name].default is None, (op.name, name)
+    for name in [n for n in names if n not in extras]:
         field = op.request.model_fields[name]
         if field.is_required():
             assert params[name].default is inspect.Parameter.empty, (op.name, name)

@@ -26,6 +26,11 @@ def test_health_is_raw_json_without_auth(client: TestClient) -> None:
         "healthy": True,
         "version": __version__,
         "auth_mode": "dev",
+        # dev mode: every request acts as the default user, so /health names it
+        "account_id": "default",
+        "user_id": "default",
+        "role": "admin",
+        "tasks": {"failed": 0, "failed_since_start": 0, "last_error": None},
     }
     assert float(response.headers["X-Process-Time"]) >= 0
     assert len(response.headers["X-Request-ID"]) >= 8

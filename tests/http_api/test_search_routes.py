@@ -74,6 +74,16 @@ def test_find(client: TestClient) -> None:
     assert _uris(result_of(scoped)) == ["viking://resources/docs/ops/notes.md"]
     memories = client.post(f"{BASE}/find", json={"query": "rollback", "context_type": "memory"})
     assert result_of(memories)["resources"] == []
+    ops_only = {
+        "op": "and",
+        "conds": [
+            {"op": "must", "field": "uri", "conds": ["viking://resources/docs/ops"]},
+            {"op": "must", "field": "level", "conds": [2]},
+        ],
+    }
+    for route in ("find", "search"):
+        filtered = client.post(f"{BASE}/{route}", json={"query": "rollback", "filter": ops_only})
+        assert _uris(result_of(filtered)) == ["viking://resources/docs/ops/notes.md"]
 
 
 @pytest.mark.parametrize(
@@ -87,7 +97,13 @@ def test_find(client: TestClient) -> None:
         ({"query": "x", "since": "last tuesday"}, 400, "INVALID_ARGUMENT", "since"),
         ({"query": "x", "target_uri": "nope"}, 400, "INVALID_URI", "nope"),
         ({"image_url": "https://example.com/a.png"}, 400, "INVALID_ARGUMENT", "multimodal"),
-        ({"query": "x", "filter": {"op": "and"}}, 501, "UNIMPLEMENTED", "filter"),
+        ({"query": "x", "filter": {"op": "and"}}, 400, "INVALID_FILTER", "conds"),
+        (
+            {"query": "x", "filter": {"op": "must", "field": "colour"}},
+            400,
+            "INVALID_FILTER",
+            "colour",
+        ),
     ],
 )
 def test_find_bad_input(

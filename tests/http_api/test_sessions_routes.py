@@ -100,7 +100,7 @@ def test_messages_used_commit_context_and_archives(client: TestClient) -> None:
     assert [(a["archive_id"], a["status"]) for a in archives] == [("archive_001", "pending")]
     archive = result_of(client.get(f"{BASE}/chat/archives/archive_001"))
     assert len(archive["messages"]) == 3
-    assert archive["meta"]["used"]["contexts"] == ["viking://resources/a.md"]
+    assert [c["uri"] for c in archive["meta"]["used"]["contexts"]] == ["viking://resources/a.md"]
     error_of(client.get(f"{BASE}/chat/archives/7"), 404)
 
     service: ContextService = client.app.state.service  # type: ignore[attr-defined]

@@ -69,7 +69,7 @@ def test_replace_and_delete(client: TestClient) -> None:
     ("data", "status", "words"),
     [
         ({"description": "no name"}, 400, "'name'"),
-        ({"name": "x"}, 400, "'description'"),
+        ("---\nname: x\n---\nbody", 400, "'description'"),
         ("---\nname: [oops\n---\n", 400, "YAML"),
         ({"name": "bad name", "description": "d"}, 400, "name"),
         ("./skills/search-web/SKILL.md", 403, "temp-uploaded"),

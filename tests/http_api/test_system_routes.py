@@ -31,7 +31,11 @@ def keyed(workspace: Path) -> Iterator[Keyed]:
 
 
 def test_status(client: TestClient) -> None:
-    assert result_of(client.get(f"{BASE}/status")) == {"initialized": True, "user": "default"}
+    result = result_of(client.get(f"{BASE}/status"))
+    assert (result["initialized"], result["user"]) == (True, "default")  # the original's keys
+    assert (result["healthy"], result["account_id"], result["role"]) == (True, "default", "admin")
+    assert result["tasks"] == {"failed": 0, "failed_since_start": 0, "last_error": None}
+    assert "problems" not in result
 
 
 def test_status_needs_a_key_in_api_key_mode(

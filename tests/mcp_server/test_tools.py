@@ -130,6 +130,31 @@ async def test_read_many_inlines_errors(mcp: Client) -> None:
     assert items[1]["error"].startswith("Error [NOT_FOUND]")
 
 
+async def test_read_takes_uri_as_well_as_uris(mcp: Client) -> None:
+    await _write(mcp, "viking://resources/r/one.md", "first file")
+    await _write(mcp, "viking://resources/r/two.md", "second file")
+    schema = (await mcp.list_tools()).tools
+    props = next(t for t in schema if t.name == "read").input_schema["properties"]
+    assert props["uri"] == {**props["uri"], "type": "array", "items": {"type": "string"}}
+    assert "anyOf" not in str(props)
+    one = await mcp.call_tool("read", {"uri": "viking://resources/r/one.md"})
+    assert not one.is_error
+    assert text_of(one) == "first file"
+    listed = await mcp.call_tool("read", {"uri": ["viking://resources/r/two.md"]})
+    assert text_of(listed) == "second file"
+    both = await mcp.call_tool(
+        "read",
+        {"uris": "viking://resources/r/one.md", "uri": ["viking://resources/r/two.md"]},
+    )
+    assert [i["uri"] for i in both.structured_content["items"]] == [
+        "viking://resources/r/one.md",
+        "viking://resources/r/two.md",
+    ]
+    none = await mcp.call_tool("read", {})
+    assert none.is_error
+    assert "uris (or uri)" in text_of(none)
+
+
 async def test_errors_are_tool_errors_with_advice(mcp: Client) -> None:
     missing = await mcp.call_tool("read", {"uris": "viking://resources/nope.md"})
     assert missing.is_error
@@ -271,7 +296,7 @@ async def test_add_resource_local_path_over_stdio_identity(mcp: Client, tmp_path
     assert "viking://resources/handbook" in text_of(found)
     neither = await mcp.call_tool("add_resource", {})
     assert neither.is_error
-    assert "exactly one" in text_of(neither)
+    assert "Give path (URL or local path) or temp_file_id" in text_of(neither)
 
 
 async def test_health_reports_identity(mcp: Client) -> None:

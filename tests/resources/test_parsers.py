@@ -508,7 +508,8 @@ def test_binary_files_are_kept_byte_for_byte() -> None:
     data = b"\x89PNG\r\n\x1a\n" + bytes(2040)
     f = one(parse_document("images/Logo Final.png", data))
     assert (f.path, f.kind, f.text, f.content) == ("Logo_Final.png", "binary", None, data)
-    assert f.summary == "Binary file Logo_Final.png, 2.0 KB, type image/png."
+    # a media file's summary names its kind and what its header tells (here: no IHDR)
+    assert f.summary == "Image Logo_Final.png: png, 2.0 KB, type image/png."
     g = one(parse_document("blob", bytes(range(256)) * 4))
     assert g.summary == "Binary file blob, 1.0 KB, type unknown."
 

@@ -109,5 +109,5 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     assert report["status"] == "completed"
     assert report["attempts"] == 2
     assert report["result"]["root_uri"] == "viking://resources/book"
-    assert report["top"] == "viking://resources/book/chapter37.md"
+    assert report["top"] == "viking://resources/book/chapter37/chapter37.md"
     assert report["rows"] >= 60

@@ -10,7 +10,13 @@ import pytest
 from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
 from openviking_mcp.resources.fetch import name_from_url
 from openviking_mcp.resources.netguard import check_public_url
-from openviking_mcp.resources.sources import SourceFilter, extract_zip, stage_local, walk_source
+from openviking_mcp.resources.sources import (
+    SourceFilter,
+    extract_zip,
+    stage_local,
+    target_name,
+    walk_source,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +127,22 @@ async def test_ssrf_guard_refuses_private_addresses(url: str) -> None:
 async def test_non_http_urls_are_invalid() -> None:
     with pytest.raises(InvalidArgumentError):
         await check_public_url("file:///etc/passwd", allow_private=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "is_dir", "source_name", "expected"),
+    [
+        ("upload.md", False, None, "upload"),
+        ("temp_upload_1.zip", False, "bench", "bench"),
+        ("temp_upload_1.zip", False, "bench.zip", "bench"),
+        ("temp_upload_1.zip", False, "v1.2", "v1.2"),
+        ("upload.md", False, "/home/me/notes.md", "notes"),
+        ("upload.md", False, "C:\\docs\\notes.md", "notes"),
+        ("upload.pdf", False, "2601.00014", "2601.00014"),
+        ("v1.2", True, None, "v1.2"),
+        ("v1.2", True, "release.2", "release.2"),
+        ("upload.md", False, "  ", "upload"),
+    ],
+)
+def test_target_name(name: str, is_dir: bool, source_name: str | None, expected: str) -> None:
+    assert target_name(name, is_dir, source_name) == expected

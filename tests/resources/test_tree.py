@@ -48,9 +48,10 @@ def test_build_tree_of_a_folder_describes_every_file(tmp_path: Path) -> None:
     warnings: list[str] = []
     tree, infos = build_tree(source, tmp_path / "tree", _payload(), warnings)
     assert tree == tmp_path / "tree" / "resource"
-    assert set(infos) == {"a.md", "a_1.md", "sub/notes.txt"}
+    # every document gets a folder of its own (two named "a" share one)
+    assert set(infos) == {"a/a.md", "a/a_1.md", "sub/notes/notes.txt"}
     assert all(info["text"] is None for info in infos.values())
-    assert (tree / "sub" / "notes.txt").read_text() == "Some notes."
+    assert (tree / "sub" / "notes" / "notes.txt").read_text() == "Some notes."
 
 
 def test_build_tree_of_one_file(tmp_path: Path) -> None:

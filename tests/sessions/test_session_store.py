@@ -272,11 +272,27 @@ async def test_used_is_persisted_and_moves_into_the_archive(
         meta = await other.get_session(other.dev_context(), "u")
     finally:
         await other.close()
-    assert meta["used"]["contexts"] == [
+    contexts = meta["used"]["contexts"]  # the original's usage records
+    assert [c["uri"] for c in contexts] == [
         "viking://resources/a.md",
         "viking://user/default/memories/b.md",
     ]
-    assert meta["used"]["skills"][0]["uri"] == "viking://agent/skills/greeter"
+    assert all(
+        set(c) == {"uri", "type", "contribution", "input", "output", "success", "timestamp"}
+        and (c["type"], c["contribution"], c["input"], c["output"], c["success"])
+        == ("context", 0.0, "", "", True)
+        for c in contexts
+    )
+    recorded = dict(meta["used"]["skills"][0])
+    assert recorded.pop("timestamp").endswith("Z")
+    assert recorded == {
+        "uri": "viking://agent/skills/greeter",
+        "type": "skill",
+        "contribution": 0.0,
+        "input": "hi",
+        "output": "hello",
+        "success": True,
+    }
 
     commit = await svc.commit_session(ctx, "u")
     archive_meta = await _json(svc, f"{SESSIONS}/u/history/archive_001/.meta.json")

@@ -68,7 +68,7 @@ def test_format_1_content_starting_with_a_rule_is_kept() -> None:
     ("data", "field", "message"),
     [
         ({"description": "d"}, "name", "Skill must have 'name' field"),
-        ({"name": "s"}, "description", "Skill must have 'description' field"),
+        ({"name": "s", "description": 3}, "description", "must be a string"),
         ({"name": "s", "description": "d", "content": 3}, "content", "must be a string"),
         ({"name": "s", "description": "d", "tags": "a b"}, None, None),
         ({"name": "s", "description": "d", "tags": [None]}, "tags", "list of strings"),
@@ -87,6 +87,15 @@ def test_format_1_bad_fields(data: dict[str, Any], field: str | None, message: s
     assert info.value.details["field"] == field
     assert message is not None
     assert message in info.value.message
+
+
+@pytest.mark.parametrize(
+    "data", [{"name": "s"}, {"name": "s", "description": None}, {"name": "s", "description": " "}]
+)
+def test_format_1_only_a_name_is_required(data: dict[str, Any]) -> None:
+    """As the original: a skill dict needs only its name; description and content are ""."""
+    skill = parse_skill(data, allow_paths=False)
+    assert (skill.name, skill.description, skill.content) == ("s", "", "")
 
 
 def test_format_1_unknown_keys_are_kept_in_metadata() -> None:

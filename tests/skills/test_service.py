@@ -190,7 +190,7 @@ async def test_bad_input_writes_nothing(service: ContextService) -> None:
     ctx = service.dev_context()
     cases: list[object] = [
         {"description": "no name"},
-        {"name": "x"},
+        "---\nname: x\n---\nno description",
         "---\nname: [unclosed\n---\nbody",
         "no front matter at all",
         {"name": "bad name!", "description": "d"},

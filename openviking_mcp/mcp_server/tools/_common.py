@@ -32,6 +32,7 @@ __all__ = [
     "Timeout",
     "ToolRegistry",
     "Uri",
+    "UriAlias",
     "UriList",
     "Wait",
     "bad",
@@ -95,6 +96,11 @@ UriList = Annotated[
     list[str],
     BeforeValidator(_as_list),
     Field(description="One or more viking:// URIs."),
+]
+UriAlias = Annotated[
+    list[str],
+    BeforeValidator(_as_list),
+    Field(description="The same as uris (one URI or a list); both may be given."),
 ]
 PatternList = Annotated[
     list[str],

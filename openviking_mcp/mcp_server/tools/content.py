@@ -18,6 +18,7 @@ from openviking_mcp.mcp_server.tools._common import (
     Timeout,
     ToolRegistry,
     Uri,
+    UriAlias,
     UriList,
     Wait,
     bad,
@@ -57,12 +58,17 @@ async def _read_all(
 
 
 async def read(
-    uris: UriList, ctx: Context, level: Level = "full"
+    ctx: Context,
+    uris: UriList = [],  # noqa: B006  (never mutated)
+    uri: UriAlias = [],  # noqa: B006  (clients guess either name)
+    level: Level = "full",
 ) -> Annotated[CallToolResult, ReadResult]:
+    wanted = list(dict.fromkeys([*uris, *uri]))
+
     async def run(rt: Runtime, caller: RequestContext) -> tuple[str, ReadResult]:
-        if not uris or len(uris) > _MAX_READ_URIS:
-            raise bad(f"Pass between 1 and {_MAX_READ_URIS} URIs")
-        items = await _read_all(rt, caller, uris, level)
+        if not wanted or len(wanted) > _MAX_READ_URIS:
+            raise bad(f"Pass between 1 and {_MAX_READ_URIS} URIs in uris (or uri)")
+        items = await _read_all(rt, caller, wanted, level)
         return fmt.format_read(items), ReadResult.model_validate({"items": items})
 
     return await run_tool(ctx, run)
@@ -122,7 +128,8 @@ def register(tools: ToolRegistry) -> None:
         read,
         "read",
         READ_ONLY,
-        "Read one or more URIs. level='full' (default) gives a file's content or, for a "
+        "Read one or more URIs (uris, or uri: one URI or a list). level='full' (default) "
+        "gives a file's content or, for a "
         "directory, its overview plus a listing; 'overview' and 'abstract' give shorter "
         "summaries (L1 and L0). Several URIs are returned as '=== uri ===' blocks; a URI "
         "that fails shows its error in place.",

@@ -34,7 +34,16 @@ worker thread. ``OSError`` from LanceDB (unreachable or unwritable storage) is r
 ``UnavailableError``; other errors propagate unchanged.
 """
 
-from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, record_id
+from openviking_mcp.storage.index._model import (
+    FILTER_COLUMNS,
+    BoolCondition,
+    Condition,
+    FilterNode,
+    IndexFilter,
+    IndexHit,
+    IndexRecord,
+    record_id,
+)
 from openviking_mcp.storage.index._table import (
     AUTO_OPTIMIZE_COMMITS,
     AUTO_OPTIMIZE_ROWS,
@@ -46,8 +55,12 @@ from openviking_mcp.storage.index._table import (
 __all__ = [
     "AUTO_OPTIMIZE_COMMITS",
     "AUTO_OPTIMIZE_ROWS",
+    "FILTER_COLUMNS",
     "TABLE_NAME",
     "VECTOR_INDEX_MIN_ROWS",
+    "BoolCondition",
+    "Condition",
+    "FilterNode",
     "IndexFilter",
     "IndexHit",
     "IndexRecord",

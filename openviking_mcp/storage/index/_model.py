@@ -18,7 +18,19 @@ import numpy as np
 
 from openviking_mcp.contract.errors import InvalidArgumentError
 
-__all__ = ["IndexFilter", "IndexHit", "IndexRecord", "normalize_uri", "record_id", "sql_string"]
+__all__ = [
+    "FILTER_COLUMNS",
+    "BoolCondition",
+    "Condition",
+    "FilterNode",
+    "IndexFilter",
+    "IndexHit",
+    "IndexRecord",
+    "condition_sql",
+    "normalize_uri",
+    "record_id",
+    "sql_string",
+]
 
 _ROOT = "viking://"
 
@@ -105,6 +117,135 @@ def _prefix_clause(prefix: str) -> str | None:
     return f"(uri = {sql_string(norm)} OR starts_with(uri, {sql_string(norm + '/')}))"
 
 
+#: The columns a structured condition may name, with their kind: ``str`` (``uri`` has path
+#: semantics for ``must``), ``int``, ``float`` (epoch seconds) or ``list`` (of strings).
+FILTER_COLUMNS: dict[str, str] = {
+    "uri": "str",
+    "parent_uri": "str",
+    "context_type": "str",
+    "account_id": "str",
+    "owner_user_id": "str",
+    "name": "str",
+    "abstract": "str",
+    "level": "int",
+    "active_count": "int",
+    "created_at": "float",
+    "updated_at": "float",
+    "tags": "list",
+}
+_BOUND_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_LIST_SEPARATOR = "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One test on a column (``FILTER_COLUMNS``).
+
+    ``must``/``must_not``: the column is (not) one of ``values``; on ``uri`` a value is a
+    subtree (the URI itself and everything below it, at most ``depth`` levels down when set);
+    on ``tags`` any listed tag matches. ``prefix``: the string starts with ``values[0]``.
+    ``contains``: the string (or one of the tags) contains ``values[0]``. ``range`` /
+    ``range_out``: the number is (not) within ``bounds`` (``gt``, ``gte``, ``lt``, ``lte``).
+    """
+
+    op: str
+    field: str
+    values: tuple[str | int | float, ...] = ()
+    depth: int | None = None
+    bounds: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BoolCondition:
+    """``and`` / ``or`` of its children."""
+
+    op: str
+    conds: tuple[Condition | BoolCondition, ...]
+
+
+FilterNode = Condition | BoolCondition
+
+
+def _literal(kind: str, value: str | int | float) -> str:
+    if kind in ("str", "list"):
+        if not isinstance(value, str):
+            raise InvalidArgumentError("Filter value must be a string", {"value": value})
+        return sql_string(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError("Filter value must be a number", {"value": value})
+    return str(int(value)) if kind == "int" else _sql_float(value, "value")
+
+
+def _subtree_clause(value: str, depth: int | None) -> str:
+    """``uri`` is ``value`` or below it (at most ``depth`` levels down when given)."""
+    norm = normalize_uri(value)
+    if depth == 0:
+        return f"uri = {sql_string(norm)}"
+    inside = _prefix_clause(norm) or "true"
+    if depth is None or depth < 0:
+        return inside
+    base = norm.count("/") - (1 if norm == _ROOT else 0)
+    slashes = "(length(uri) - length(replace(uri, '/', '')))"
+    return f"({inside} AND {slashes} <= {base + int(depth)})"
+
+
+def _must_sql(cond: Condition, kind: str) -> str:
+    if not cond.values:
+        return "false"
+    if cond.field == "uri":
+        parts = [_subtree_clause(str(v), cond.depth) for v in cond.values]
+        return "(" + " OR ".join(parts) + ")"
+    listed = ", ".join(_literal(kind, v) for v in cond.values)
+    if kind == "list":
+        return f"array_has_any(tags, [{listed}])"
+    return f"{cond.field} IN ({listed})"
+
+
+def _text_sql(cond: Condition, kind: str) -> str:
+    if len(cond.values) != 1 or kind not in ("str", "list"):
+        raise InvalidArgumentError(f"'{cond.op}' needs one string", {"field": cond.field})
+    needle = _literal(kind, cond.values[0])
+    if kind == "list":
+        if cond.op == "prefix" or _LIST_SEPARATOR in str(cond.values[0]):
+            raise InvalidArgumentError(f"'{cond.op}' is not supported on tags")
+        sep = sql_string(_LIST_SEPARATOR)
+        return f"strpos(array_to_string(tags, {sep}), {needle}) > 0"
+    if cond.op == "prefix":
+        return f"starts_with({cond.field}, {needle})"
+    return f"strpos({cond.field}, {needle}) > 0"
+
+
+def _range_sql(cond: Condition, kind: str) -> str:
+    if kind not in ("int", "float") or not cond.bounds:
+        raise InvalidArgumentError("'range' needs a numeric column and bounds")
+    parts = [
+        f"{cond.field} {_BOUND_OPS[key]} {_sql_float(value, key)}" for key, value in cond.bounds
+    ]
+    return "(" + " AND ".join(parts) + ")"
+
+
+def condition_sql(node: FilterNode) -> str:
+    """``node`` as a DataFusion predicate. Column names come from :data:`FILTER_COLUMNS`
+    only and every value is a rendered literal, so nothing of the caller is pasted."""
+    if isinstance(node, BoolCondition):
+        if node.op not in ("and", "or") or not node.conds:
+            return "true" if node.op == "and" else "false"
+        joiner = " AND " if node.op == "and" else " OR "
+        return "(" + joiner.join(condition_sql(c) for c in node.conds) + ")"
+    kind = FILTER_COLUMNS.get(node.field)
+    if kind is None:
+        raise InvalidArgumentError(f"Unknown filter field: {node.field}", {"field": node.field})
+    if node.op in ("must", "must_not"):
+        sql = _must_sql(node, kind)
+    elif node.op in ("prefix", "contains"):
+        sql = _text_sql(node, kind)
+    elif node.op in ("range", "range_out"):
+        sql = _range_sql(node, kind)
+    else:
+        raise InvalidArgumentError(f"Unknown filter operator: {node.op}", {"op": node.op})
+    return f"(NOT {sql})" if node.op in ("must_not", "range_out") else sql
+
+
 @dataclass(frozen=True, slots=True)
 class IndexFilter:
     """Row selection shared by search, count, delete and scroll.
@@ -112,7 +253,8 @@ class IndexFilter:
     ``account_id=None`` is only for ROOT-wide operations. A URI prefix ``p`` matches ``p``
     itself and everything below ``p/`` (so ``viking://resources/a`` never matches
     ``viking://resources/ab``); ``viking://`` matches everything. Several prefixes are ORed;
-    every other field narrows the selection (AND). Empty tuples mean "no restriction".
+    every other field narrows the selection (AND), ``where`` (a caller's structured
+    conditions) included. Empty tuples mean "no restriction".
     """
 
     account_id: str | None = None
@@ -124,6 +266,7 @@ class IndexFilter:
     tags_all: tuple[str, ...] = ()
     updated_after: float | None = None
     updated_before: float | None = None
+    where: FilterNode | None = None
 
     def to_sql(self) -> str | None:
         """The predicate for LanceDB ``where``; ``None`` when nothing is restricted."""
@@ -149,4 +292,6 @@ class IndexFilter:
             clauses.append(f"updated_at > {_sql_float(self.updated_after, 'updated_after')}")
         if self.updated_before is not None:
             clauses.append(f"updated_at < {_sql_float(self.updated_before, 'updated_before')}")
+        if self.where is not None:
+            clauses.append(condition_sql(self.where))
         return " AND ".join(clauses) if clauses else None
