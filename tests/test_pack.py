@@ -336,17 +336,23 @@ async def test_single_file_pack(service: ContextService, ctx: RequestContext) ->
     await service.wait_processing(ctx, timeout=60)
 
 
-async def test_pack_needs_admin_and_write_access(
+async def test_pack_needs_read_and_write_access_and_backup_needs_admin(
     service: ContextService, ctx: RequestContext
 ) -> None:
     await _seed(service, ctx)
     data = (await service.export_pack(ctx, "viking://resources/docs")).read_bytes()
     bob = await service.local_context(user_id="bob")
     assert bob.role is Role.USER
-    with pytest.raises(PermissionDeniedError):
-        await service.export_pack(bob, "viking://resources/docs")
-    with pytest.raises(PermissionDeniedError):
-        await service.import_pack(bob, await _upload(service, bob, data), "viking://resources")
+    # As in the original, a USER exports and imports; backup stays ROOT or ADMIN.
+    assert (await service.export_pack(bob, "viking://resources/docs")).read_bytes()
+    imported = await service.import_pack(
+        bob, await _upload(service, bob, data), "viking://user/bob/resources"
+    )
+    assert imported["uri"] == "viking://user/bob/resources/docs"
+    with pytest.raises(PermissionDeniedError):  # replacing the ADMIN's tree: the owner rule
+        await service.import_pack(
+            bob, await _upload(service, bob, data), "viking://resources", on_conflict="overwrite"
+        )
     with pytest.raises(PermissionDeniedError):
         await service.backup(bob)
     # An admin still cannot read or write another user's space.

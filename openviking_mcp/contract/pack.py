@@ -6,8 +6,9 @@ file itself is the answer, saved by the client to a new temporary folder). ``imp
 files, vectors, task_ids}`` (``status`` created/replaced/skipped, no ``task_ids`` when
 skipped), a restore ``{uri, files, skipped, vectors, task_ids}`` (plus ``refused`` and
 ``refused_uris`` when entries in other users' spaces were left out); ``vectors`` says whether
-the pack's vectors were reused, recomputed by a refresh task, or skipped. Every operation
-needs the ROOT or ADMIN role.
+the pack's vectors were reused, recomputed by a refresh task, or skipped. Export and import are
+open to every role (within what the caller may read and write); backup and restore need the
+ROOT or ADMIN role.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ entry names, the exact entry set, every size and sha256, and the vector rows. Vi
 ``INVALID_ARGUMENT``. The tree is staged beside its target and swapped in whole; sidecars and
 relation ledgers are rebased onto the new location. Vectors are reused when they fit the index
 (:mod:`openviking_mcp.pack.vectors`, ``vector_mode="auto"``); otherwise a refresh task
-recomputes them. Every operation needs the ROOT or ADMIN role.
+recomputes them. Export and import are open to every role (an export holds only what its
+caller may read; an import writes only where its caller may write, and replacing shared data
+follows the owner rule); backup and restore need the ROOT or ADMIN role.
 
 Packs follow the read rules (:mod:`openviking_mcp.contract.access`): an export leaves out what
 its caller may not read; an ADMIN's backup holds the shared scopes and the ADMIN's own user
@@ -167,7 +169,6 @@ class PackService:
         """Write an ``.ovpack`` of the folder or file ``uri`` and return its path, always a new
         random file in ``{workspace}/exports/`` (the caller deletes it when done). Parts of the
         subtree the caller may not read (other users' spaces) are left out."""
-        _require_admin(ctx, "Exporting a pack")
         store = self._store
         root = store.resolve(ctx, req.uri)
         if root.is_root or root.parent is None:
@@ -302,7 +303,6 @@ class PackService:
         ``on_conflict``: ``fail`` (409 if the target exists), ``overwrite`` (replace it whole)
         or ``skip`` (keep it and write nothing).
         """
-        _require_admin(ctx, "Importing a pack")
         check_modes(req.on_conflict, req.vector_mode)
         store = self._store
         base = store.resolve(ctx, req.parent, field="parent")

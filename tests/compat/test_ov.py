@@ -220,7 +220,6 @@ def test_pack_as_admin(live: Live, tmp_path: Path) -> None:
     assert run_ov(live, "read", "viking://resources/restored/packed/p.md").result == "Packed words"
 
 
-@pytest.mark.xfail(strict=True, reason="pack routes need ROOT or ADMIN; the original lets USER")
 def test_pack_as_user(live: Live, tmp_path: Path) -> None:
     run_ov(live, "export", "viking://resources", str(tmp_path / "user.ovpack")).check()
 

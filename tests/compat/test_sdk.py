@@ -270,7 +270,6 @@ def test_pack_as_admin(live: Live, tmp_path: Path) -> None:
     assert got["read"] == "Packed words"
 
 
-@pytest.mark.xfail(strict=True, reason="pack routes need ROOT or ADMIN; the original lets USER")
 def test_pack_as_user(live: Live, tmp_path: Path) -> None:
     pack = tmp_path / "user.ovpack"
     _sdk(live, f'result = client.export_ovpack("viking://resources", {str(pack)!r})')
