@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-__all__ = ["clean_env", "exe", "free_port", "server_log", "start_server"]
+__all__ = ["clean_env", "exe", "free_port", "loopback_http", "server_log", "start_server"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def loopback_http(
+    handler: type[http.server.BaseHTTPRequestHandler], *, tls: ssl.SSLContext | None = None
+) -> Iterator[int]:
+    """A threaded HTTP (or, with ``tls``, HTTPS) server of ``handler`` on a free loopback
+    port, for as long as the block runs; yields the port."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def exe(name: str) -> str:

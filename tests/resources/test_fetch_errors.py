@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import http.server
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from openviking_mcp.resources import netguard
 from openviking_mcp.resources.fetch import MAX_REDIRECTS, fetch_url
 from openviking_mcp.resources.netguard import TransientUpstreamError, UpstreamError
 from openviking_mcp.storage.queue import TransientError
+from tests.servers import free_port, loopback_http
 
 pytestmark = pytest.mark.anyio
 
@@ -98,19 +98,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    with loopback_http(_Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _files(folder: Path) -> list[Path]:
@@ -166,7 +155,7 @@ async def test_remote_failures_are_typed(
 
 
 async def test_connection_refused(tmp_path: Path) -> None:
-    error = await _failure(f"http://127.0.0.1:{_closed_port()}/x", tmp_path)
+    error = await _failure(f"http://127.0.0.1:{free_port()}/x", tmp_path)
     assert isinstance(error, UpstreamError)
     assert isinstance(error, UnavailableError)  # the type HTTP clients rebuild from the code
     assert (error.http_status, error.details["cause"]) == (502, "connection_refused")
@@ -235,15 +224,6 @@ async def test_invalid_redirect_location_is_not_a_crash(tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             return None
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bad)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        with pytest.raises(UpstreamError) as info:
-            await fetch_url(
-                f"http://127.0.0.1:{httpd.server_address[1]}/", tmp_path, allow_private=True
-            )
-        assert info.value.details["cause"] == "bad_redirect"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback_http(Bad) as port, pytest.raises(UpstreamError) as info:
+        await fetch_url(f"http://127.0.0.1:{port}/", tmp_path, allow_private=True)
+    assert info.value.details["cause"] == "bad_redirect"

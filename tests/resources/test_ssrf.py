@@ -8,7 +8,6 @@ fetch tests use a fake resolver and an HTTP server on loopback, so nothing leave
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from ipaddress import ip_address, ip_network
 from pathlib import Path
@@ -22,6 +21,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.resources.fetch import fetch_url
 from openviking_mcp.resources.netguard import address_refusal, check_public_url
+from tests.servers import loopback_http
 
 pytestmark = pytest.mark.anyio
 
@@ -204,12 +204,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[int]:
     _Handler.hosts = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield int(httpd.server_address[1])
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_http(_Handler) as port:
+        yield port
 
 
 def _files(folder: Path) -> list[Path]:
@@ -335,13 +331,8 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     _Handler.hosts = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield int(httpd.server_address[1]), cert
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_http(_Handler, tls=context) as port:
+        yield port, cert
 
 
 async def test_tls_to_the_checked_address_verifies_the_host_name(

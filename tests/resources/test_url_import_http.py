@@ -8,8 +8,6 @@ reachable only where the app allows private networks.
 from __future__ import annotations
 
 import http.server
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 
 from http_api import create_app
 from openviking_mcp import OpenVikingConfig
+from tests.servers import free_port, loopback_http
 
 pytestmark = pytest.mark.anyio
 
@@ -47,18 +46,8 @@ class _Remote(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Remote)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    with loopback_http(_Remote) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def _client(workspace: Path, allow_private: bool) -> AsyncIterator[httpx.AsyncClient]:
@@ -138,7 +127,7 @@ async def test_loopback_page_needs_the_setting(
 async def test_network_failures_while_fetching(
     open_app: httpx.AsyncClient, remote: str, workspace: Path
 ) -> None:
-    refused = f"http://127.0.0.1:{_closed_port()}/guide.md"
+    refused = f"http://127.0.0.1:{free_port()}/guide.md"
     response = await open_app.post("/api/v1/resources", json={"path": refused, "wait": True})
     details = _error(response, 502, "UNAVAILABLE", workspace)
     assert details["cause"] == "connection_refused"
