@@ -109,6 +109,35 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account_id, uri)
     )
     """,
+    # 6: explicit k=v retrieval tags set on a file or directory (a JSON list per path)
+    """
+    CREATE TABLE path_tags (
+        account_id TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (account_id, uri)
+    )
+    """,
+    # 7: user groups of an account and their members
+    """
+    CREATE TABLE user_groups (
+        account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        group_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, group_id)
+    );
+    CREATE TABLE group_members (
+        account_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (account_id, group_id, user_id),
+        FOREIGN KEY (account_id, group_id)
+            REFERENCES user_groups(account_id, group_id) ON DELETE CASCADE,
+        FOREIGN KEY (account_id, user_id)
+            REFERENCES users(account_id, user_id) ON DELETE CASCADE
+    )
+    """,
 ]
 
 
