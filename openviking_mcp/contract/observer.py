@@ -202,6 +202,8 @@ class LatencySummary(Result):
 
     calls: int = 0
     errors: int = 0
+    results: int = Field(default=0, description="Hits returned by all calls.")
+    zero_results: int = Field(default=0, description="Successful calls that found nothing.")
     window: int = 0
     mean_ms: float | None = None
     p50_ms: float | None = None

@@ -72,14 +72,17 @@ def component(
     details: Any,
     errors: Sequence[str] = (),
     warnings: Sequence[str] = (),
+    *,
+    text: str | None = None,
 ) -> C:
-    """A component; ``errors`` make it unhealthy, ``warnings`` only set ``has_errors``."""
+    """A component; ``errors`` make it unhealthy, ``warnings`` only set ``has_errors``. Its
+    ``status`` is ``text``, else the table of ``headers`` and ``rows``."""
     return kind(
         name=name,
         is_healthy=not errors,
         has_errors=bool(errors or warnings),
         errors=[*errors, *warnings],
-        status=render_table(headers, rows),
+        status=text if text is not None else render_table(headers, rows),
         details=details,
     )
 

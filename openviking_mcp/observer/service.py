@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from openviking_mcp.contract.base import Empty
 from openviking_mcp.contract.errors import OpenVikingError
@@ -44,8 +44,15 @@ from openviking_mcp.contract.observer import (
 from openviking_mcp.models.llm import model_string
 from openviking_mcp.observer.queue import queue_table, workers_alive
 from openviking_mcp.observer.report import component, host_facts, model_info, tree_size
+from openviking_mcp.observer.status_text import (
+    filesystem_text,
+    lock_text,
+    models_text,
+    retrieval_text,
+    vikingdb_text,
+)
 from openviking_mcp.search.latency import LatencyWindow
-from openviking_mcp.storage.index import IndexFilter
+from openviking_mcp.storage.index import TABLE_NAME, IndexFilter
 from openviking_mcp.store import Store
 from openviking_mcp.tasks.failures import failure_summary, queue_counters
 
@@ -173,18 +180,13 @@ class ObserverService:
             )
         stats = await index.stats()
         details = IndexDetails.model_validate({"open": True, **stats})
+        vectors = stats["rows"]
         if not ctx.is_root:
-            details.account_rows = await index.count(IndexFilter(account_id=ctx.account_id))
-        rows: list[tuple[Any, ...]] = [
-            (key, stats.get(key))
-            for key in ("rows", "fragments", "small_fragments", "version", "size_bytes")
-        ]
-        rows += [("model", f"{stats['model_id']} ({stats['dimension']} dims)")]
-        rows += [
-            (f"index {i['name']}", f"{i['type']} on {','.join(i['columns'])}")
-            for i in stats["indexes"]
-        ]
-        return component(VikingDBComponent, "vikingdb", headers, rows, details)
+            details.account_rows = vectors = await index.count(
+                IndexFilter(account_id=ctx.account_id)
+            )
+        text = vikingdb_text(TABLE_NAME, len(stats["indexes"]), vectors, True)
+        return component(VikingDBComponent, "vikingdb", (), (), details, text=text)
 
     def _embedding(self) -> tuple[EmbeddingModel, str | None]:
         """The embedder's facts, and why it cannot be built (``None`` if it can)."""
@@ -241,10 +243,8 @@ class ObserverService:
         their model ids."""
         details, embedder_error = self._models()
         errors = [e for e in (embedder_error, self._index_problem()) if e]
-        listed = (details.embedding, details.vlm, details.rerank, details.bot)
-        rows = [(m.kind, "yes" if m.configured else "no", m.model_id, m.api_base) for m in listed]
-        headers = ("Model", "Configured", "Model id", "API base")
-        return component(ModelsComponent, "models", headers, rows, details, errors)
+        text = models_text((details.embedding, details.vlm, details.rerank, details.bot))
+        return component(ModelsComponent, "models", (), (), details, errors, text=text)
 
     async def lock(self, ctx: RequestContext, req: Empty) -> LockComponent:
         """Path locks held right now (as ``viking://`` URIs, with their account)."""
@@ -254,8 +254,7 @@ class ObserverService:
             if ctx.is_root or account == ctx.account_id:
                 held.append(HeldLock(account_id=account, uri=f"viking://{rest}"))
         details = LockDetails(held=held, count=len(held))
-        rows = [(h.account_id, h.uri) for h in held] or [("-", "(no locks held)")]
-        return component(LockComponent, "lock", ("Account", "Locked URI"), rows, details)
+        return component(LockComponent, "lock", (), (), details, text=lock_text(held))
 
     async def retrieval(self, ctx: RequestContext, req: Empty) -> RetrievalComponent:
         """Retrieval settings, whether search can run, and recent ``find`` latencies."""
@@ -268,14 +267,9 @@ class ObserverService:
             rerank=self._store.reranker is not None,
             find_latency=latency,
         )
-        figures = latency.model_dump()
-        rows: list[tuple[Any, ...]] = [
-            (key, figures[key]) for key in ("calls", "errors", "p50_ms", "p95_ms", "max_ms")
-        ]
-        rows += [(f"config.{k}", v) for k, v in config.items()]
         errors = [problem] if problem else []
-        headers = ("Metric", "Value")
-        return component(RetrievalComponent, "retrieval", headers, rows, details, errors)
+        text = retrieval_text(latency, config)
+        return component(RetrievalComponent, "retrieval", (), (), details, errors, text=text)
 
     async def filesystem(self, ctx: RequestContext, req: Empty) -> FilesystemComponent:
         """The workspace: its path, its size and the free space of the volume it is on."""
@@ -287,11 +281,8 @@ class ObserverService:
         errors = []
         if usage is not None and usage["free"] < _MIN_FREE_BYTES:
             errors.append("disk almost full")
-        rows: list[tuple[Any, ...]] = [("workspace", workspace), *size.model_dump().items()]
-        if usage is not None:
-            rows += [(f"volume {k}", v) for k, v in usage.items()]
-        headers = ("Field", "Value")
-        return component(FilesystemComponent, "filesystem", headers, rows, details, errors)
+        text = filesystem_text(details)
+        return component(FilesystemComponent, "filesystem", (), (), details, errors, text=text)
 
     async def system(self, ctx: RequestContext, req: Empty) -> SystemResult:
         """Every component, plus the host: ``{is_healthy, errors, components, system}``;

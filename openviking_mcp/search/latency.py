@@ -37,11 +37,16 @@ class LatencyWindow:
         self._recent: deque[float] = deque(maxlen=size)
         self.calls = 0
         self.errors = 0
+        self.results = 0
+        self.zero_results = 0
         self.last_at: float | None = None
 
-    def add(self, seconds: float, *, ok: bool = True) -> None:
+    def add(self, seconds: float, *, ok: bool = True, results: int = 0) -> None:
+        """One call: its duration, whether it succeeded and how many hits it returned."""
         self.calls += 1
         self.errors += 0 if ok else 1
+        self.results += results
+        self.zero_results += 1 if ok and not results else 0
         self.last_at = time.time()
         self._recent.append(seconds)
 
@@ -49,7 +54,12 @@ class LatencyWindow:
         """Calls, errors, window size, mean/p50/p95/max in ms (``None`` before any call)."""
         recent = sorted(self._recent)
         summary = LatencySummary(
-            calls=self.calls, errors=self.errors, window=len(recent), last_at=self.last_at
+            calls=self.calls,
+            errors=self.errors,
+            results=self.results,
+            zero_results=self.zero_results,
+            window=len(recent),
+            last_at=self.last_at,
         )
         if recent:
             summary.mean_ms = _ms(sum(recent) / len(recent))

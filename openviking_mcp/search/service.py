@@ -136,13 +136,13 @@ class SearchService:
         """Hybrid, directory-recursive search. Result: ``{memories, resources, skills, total}``;
         its duration (failures included) goes into :attr:`latency`."""
         start = time.perf_counter()
-        ok = False
+        found: int | None = None
         try:
             result = await self._find(ctx, req)
-            ok = True
+            found = result.total
             return result
         finally:
-            self.latency.add(time.perf_counter() - start, ok=ok)
+            self.latency.add(time.perf_counter() - start, ok=found is not None, results=found or 0)
 
     async def _find(self, ctx: RequestContext, req: FindRequest) -> FindResult:
         query = self._query(ctx, req)

@@ -248,6 +248,12 @@ def test_status(live: Live) -> None:
     status = run_ov(live, "status", json_output=False)
     assert status.returncode == 0
     assert "Connected (Healthy)" in status.stdout
+    # ov summarises each component from its status text; none may be left "unknown"
+    lines = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines() if line}
+    assert lines["Embedding"] == ["hashing:v1-64"], status.stdout
+    for name in ("queue", "vikingdb", "models", "lock", "retrieval", "filesystem"):
+        assert lines[name][0] == "healthy", status.stdout
+        assert "unknown" not in lines[name], status.stdout
     queue = run_ov(live, "observer", "queue").result
     assert queue["is_healthy"] is True
 

@@ -24,11 +24,12 @@ def test_latency_window_summarises_recent_calls() -> None:
     window = LatencyWindow(size=3)
     empty = window.summary()
     assert (empty.calls, empty.window, empty.p50_ms, empty.last_at) == (0, 0, None, None)
-    for seconds in (0.004, 0.001, 0.002, 0.003):
-        window.add(seconds)
+    for seconds, found in ((0.004, 2), (0.001, 0), (0.002, 5), (0.003, 0)):
+        window.add(seconds, results=found)
     window.add(0.010, ok=False)
     summary = window.summary()
     assert (summary.calls, summary.errors, summary.window) == (5, 1, 3)
+    assert (summary.results, summary.zero_results) == (7, 2)  # a failed call is no zero result
     assert (summary.p50_ms, summary.p95_ms, summary.max_ms) == (3.0, 10.0, 10.0)
     assert summary.mean_ms == 5.0
     assert summary.last_at is not None
@@ -107,6 +108,7 @@ async def test_observer_reads_the_latency_window_and_the_bot(service: ContextSer
     assert (await ObserverService(service.store, window).metrics_snapshot()).bot_turns == {}
     retrieval = await observer.retrieval(ctx, Empty())
     assert retrieval.details.find_latency.calls == 1
+    assert "| Zero-Result Rate" in retrieval.status and "100.0%" in retrieval.status
     system = to_wire(await service.observer.system(ctx, Empty()))
     assert system["components"]["queue"]["details"]["workers"]["owner"]
     assert system["components"]["models"]["details"]["embedding"]["kind"] == "embedding"
