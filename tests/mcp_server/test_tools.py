@@ -306,6 +306,25 @@ async def test_health_reports_identity(mcp: Client) -> None:
     assert result.structured_content["ready"]["status"] == "ready"
 
 
+async def test_health_reports_failed_tasks_without_turning_unhealthy(
+    mcp: Client, service: ContextService
+) -> None:
+    async def broken(handle: object) -> dict[str, object]:
+        raise ValueError("the parser gave up")
+
+    service.store.tasks.register("mcp_health_probe", broken)
+    ctx = service.dev_context()
+    task_id = await service.store.tasks.submit("mcp_health_probe", ctx, {}, max_attempts=1)
+    assert (await service.store.tasks.wait(task_id, timeout=30)).status == "failed"
+    result = await mcp.call_tool("health", {})
+    text = text_of(result)
+    assert text.startswith("OpenViking is healthy"), text
+    assert "1 failed task(s) retained" in text
+    assert "the parser gave up" in text
+    assert result.structured_content["healthy"] is True
+    assert result.structured_content["tasks"]["failed"] == 1
+
+
 async def test_search_list_and_context_modes(mcp: Client, service: ContextService) -> None:
     ctx = service.dev_context()
     await service.write(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
@@ -15,17 +15,28 @@ from openviking_mcp.mcp_server.tools._common import READ_ONLY, ToolRegistry, run
 __all__ = ["health", "register"]
 
 
+def _summary(report: dict[str, Any], ready: dict[str, Any], identity: str) -> str:
+    failing = [k for k, v in ready.get("checks", {}).items() if v != "ok"]
+    if failing:
+        return f"OpenViking is up but not ready: {', '.join(failing)} failing"
+    if not report["healthy"]:
+        return f"OpenViking cannot serve: {'; '.join(report.get('problems', []))}"
+    text = f"OpenViking is healthy (version {report['version']}, acting as {identity})"
+    failed = report.get("tasks", {}).get("failed", 0)
+    if failed:
+        last = report["tasks"].get("last_error") or {}
+        text += f"; {failed} failed task(s) retained"
+        if last.get("message"):
+            text += f", the last: {last['message']}"
+    return text
+
+
 async def health(ctx: Context) -> Annotated[CallToolResult, HealthResult]:
     async def run(rt: Runtime, caller: RequestContext) -> tuple[str, HealthResult]:
-        report = rt.service.health()
+        report = await rt.service.health_status(caller)
         ready = await rt.service.ready()
         identity = f"{caller.account_id}/{caller.user_id} ({caller.role.value})"
-        failing = [k for k, v in ready.get("checks", {}).items() if v != "ok"]
-        text = (
-            f"OpenViking is healthy (version {report['version']}, acting as {identity})"
-            if not failing
-            else f"OpenViking is up but not ready: {', '.join(failing)} failing"
-        )
+        text = _summary(report, ready, identity)
         model = HealthResult.model_validate({**report, "identity": identity, "ready": ready})
         return text, model
 
@@ -37,5 +48,6 @@ def register(tools: ToolRegistry) -> None:
         health,
         "health",
         READ_ONLY,
-        "Check that the store is up and ready; shows the identity the tools act as.",
+        "Check that the store is up and ready; shows the identity the tools act as and the "
+        "failed background tasks.",
     )
