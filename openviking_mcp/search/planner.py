@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from openviking_mcp.contract.errors import OpenVikingError
+from openviking_mcp.contract.errors import NotFoundError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.models.llm import LLM
 
@@ -107,10 +107,14 @@ class QueryPlanner:
     ) -> tuple[list[str], str]:
         """The queries to run and how they were made: ``"llm"`` (``query`` plus up to 3
         planned ones), ``"keywords"`` (``query`` extended with frequent words of the
-        messages), ``"none"`` (a session that adds nothing) or ``"off"`` (no session)."""
+        messages), ``"none"`` (a session that adds nothing, or does not exist) or ``"off"``
+        (no session)."""
         if not session_id:
             return [query], "off"
-        recent = await self._recent(ctx, session_id, _RECENT)
+        try:
+            recent = await self._recent(ctx, session_id, _RECENT)
+        except NotFoundError:  # a session that does not exist (yet) adds nothing
+            recent = []
         if not recent:
             return [query], "none"
         planned = await self._plan(query, recent) if self._llm else []

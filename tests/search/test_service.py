@@ -3,6 +3,7 @@ reader, the wire form of find results, and the observer reading both."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -82,6 +83,22 @@ async def test_search_plans_from_the_injected_messages(service: ContextService) 
     assert (search.latency.calls, search.latency.errors) == (2, 1)
 
 
+async def test_search_with_a_session_that_does_not_exist_is_a_plain_find(
+    service: ContextService,
+) -> None:
+    ctx = await service.local_context()
+    await service.write(ctx, "viking://resources/tapir.md", "Tapir feeding times.", mode="create")
+    await service.wait_processing(ctx, timeout=60)
+    for mode in ("list", "context"):
+        request = SearchRequest(query="tapir feeding", session_id="never-made", mode=mode)
+        result = await service.retrieval.search(ctx, request)
+        assert "viking://resources/tapir.md" in json.dumps(to_wire(result)), mode
+    listed = await service.retrieval.search(ctx, SearchRequest(query="tapir", session_id="gone"))
+    assert isinstance(listed, FindResult)
+    assert listed.query_plan is not None
+    assert listed.query_plan.queries[0].query == "tapir"
+
+
 @dataclass
 class _Streams:
     ids: list[str] = field(default_factory=list)
@@ -108,7 +125,8 @@ async def test_observer_reads_the_latency_window_and_the_bot(service: ContextSer
     assert (await ObserverService(service.store, window).metrics_snapshot()).bot_turns == {}
     retrieval = await observer.retrieval(ctx, Empty())
     assert retrieval.details.find_latency.calls == 1
-    assert "| Zero-Result Rate" in retrieval.status and "100.0%" in retrieval.status
+    assert "| Zero-Result Rate" in retrieval.status
+    assert "100.0%" in retrieval.status
     system = to_wire(await service.observer.system(ctx, Empty()))
     assert system["components"]["queue"]["details"]["workers"]["owner"]
     assert system["components"]["models"]["details"]["embedding"]["kind"] == "embedding"
