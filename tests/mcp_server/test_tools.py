@@ -88,6 +88,10 @@ async def test_write_find_read_round_trip(mcp: Client) -> None:
     assert structured["total"] == len(structured["resources"]) + len(structured["memories"]) + len(
         structured["skills"]
     )
+    # min_score is the original's name of score_threshold
+    strict = {"query": "how are production deploys done", "min_score": 1.0}
+    for tool in ("find", "search"):
+        assert text_of(await mcp.call_tool(tool, strict)) == "No matching context found.", tool
 
     read = await mcp.call_tool("read", {"uris": "viking://resources/ops/deploy.md"})
     assert text_of(read).startswith("# Deploying")

@@ -49,6 +49,10 @@ Detail = Annotated[
 ExcludeUris = Annotated[
     list[str], Field(description="context mode: URIs to leave out (already seen).")
 ]
+MinScore = Annotated[
+    float | None,
+    Field(ge=0, le=1, description="Another name for score_threshold (which wins if both are set)."),
+]
 DedupTurns = Annotated[
     int,
     Field(
@@ -68,6 +72,7 @@ async def find(
     score_threshold: Threshold = None,
     level: Levels = [],  # noqa: B006 - pydantic copies defaults
     context_type: ContextType = "",
+    min_score: MinScore = None,
 ) -> Annotated[CallToolResult, FindResult]:
     async def run(rt: Runtime, caller: RequestContext) -> tuple[str, FindResult]:
         result = await rt.service.find(
@@ -75,7 +80,7 @@ async def find(
             query,
             target_uri=target_uri or None,
             limit=limit,
-            score_threshold=score_threshold,
+            score_threshold=min_score if score_threshold is None else score_threshold,
             level=level or None,
             context_type=context_type or None,
         )
@@ -99,12 +104,13 @@ async def search(
     detail: Detail = "auto",
     exclude_uris: ExcludeUris = [],  # noqa: B006
     dedup_turns: DedupTurns = 0,
+    min_score: MinScore = None,
 ) -> Annotated[CallToolResult, SearchResult]:
     common: dict[str, Any] = {
         "session_id": session_id or None,
         "target_uri": target_uri or None,
         "limit": limit,
-        "score_threshold": score_threshold,
+        "score_threshold": min_score if score_threshold is None else score_threshold,
         "level": level or None,
         "context_type": context_type or None,
     }
