@@ -11,7 +11,13 @@
 * ``DELETE /accounts/{aid}/users/{uid}`` → ``{account_id, user_id, deleted}`` (ROOT/ADMIN);
 * ``PUT /accounts/{aid}/users/{uid}/role`` ``{role}`` → ``{account_id, user_id, role}`` (ROOT);
 * ``POST /accounts/{aid}/users/{uid}/key`` → ``{user_key}``; the old key stops working at once
-  (ROOT/ADMIN).
+  (ROOT/ADMIN);
+* ``GET /accounts/{aid}/users/{uid}`` → ``{user_id, role}``, never a key (ROOT/ADMIN);
+* user groups (ROOT/ADMIN): ``POST /accounts/{aid}/groups`` ``{group_id}`` → ``{group_id,
+  member_count}`` (409 if it exists); ``GET /accounts/{aid}/groups`` → ``[{group_id,
+  member_count}]``; ``DELETE .../groups/{gid}`` → ``{deleted}``; ``GET .../groups/{gid}/members``
+  → ``{group_id, members}``; ``PUT``/``DELETE .../groups/{gid}/members/{uid}`` → ``{added}`` /
+  ``{removed}``. Groups are kept and listed only; no access rule reads them.
 
 An ADMIN manages only its own account. Keys are shown once and never stored in clear. Deleting
 a user is synchronous here (the original answers 202 and cleans up in a task).
@@ -45,6 +51,7 @@ from openviking_mcp.service import ContextService
 
 __all__ = [
     "CreateAccountBody",
+    "CreateGroupBody",
     "CreateUserBody",
     "RegenerateKeyBody",
     "SetRoleBody",
@@ -96,6 +103,14 @@ class RegenerateKeyBody(UpstreamFields, admin_contract.UserRequest):
 
     account_id: _FromPath = ""
     user_id: _FromPath = ""
+
+
+class CreateGroupBody(admin_contract.GroupRequest):
+    """Body of ``POST /accounts/{account_id}/groups``: ``{group_id}`` only."""
+
+    model_config = STRICT
+
+    account_id: _FromPath = ""
 
 
 def _arguments(body: BaseModel | None, **from_path: str) -> dict[str, Any]:
@@ -179,6 +194,16 @@ async def list_users(
     return envelope.ok(request, users[:limit])
 
 
+@router.get(
+    "/accounts/{account_id}/users/{user_id}",
+    summary="A user's id and role, without key (ROOT or the ADMIN)",
+)
+async def get_user(
+    account_id: str, user_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    return envelope.ok(request, await service.get_user(caller, account_id, user_id))
+
+
 @router.delete(
     "/accounts/{account_id}/users/{user_id}",
     summary="Remove a user and their private space (ROOT or the ADMIN)",
@@ -218,3 +243,64 @@ async def regenerate_key(
     arguments = _arguments(body, account_id=account_id, user_id=user_id)
     result = await service.call(caller, "regenerate_user_key", arguments)
     return envelope.ok(request, _shown_key(service, result))
+
+
+# -- user groups (kept and listed; no access rule reads them) --------------------------------
+
+_GROUP = "/accounts/{account_id}/groups/{group_id}"
+
+
+@router.post("/accounts/{account_id}/groups", summary="Create a user group (ROOT or the ADMIN)")
+async def create_group(
+    account_id: str, body: CreateGroupBody, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    arguments = _arguments(body, account_id=account_id)
+    return envelope.ok(request, await service.call(caller, "create_group", arguments))
+
+
+@router.get("/accounts/{account_id}/groups", summary="List an account's user groups")
+async def list_groups(
+    account_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    return envelope.ok(request, await service.list_groups(caller, account_id))
+
+
+@router.delete(_GROUP, summary="Delete a user group (its users stay)")
+async def delete_group(
+    account_id: str, group_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    return envelope.ok(request, await service.delete_group(caller, account_id, group_id))
+
+
+@router.get(_GROUP + "/members", summary="The user ids in a group")
+async def list_group_members(
+    account_id: str, group_id: str, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    result = await service.list_group_members(caller, account_id, group_id)
+    return envelope.ok(request, result)
+
+
+@router.put(_GROUP + "/members/{user_id}", summary="Put a user into a group")
+async def add_group_member(
+    account_id: str,
+    group_id: str,
+    user_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+) -> JSONResponse:
+    result = await service.add_group_member(caller, account_id, group_id, user_id)
+    return envelope.ok(request, result)
+
+
+@router.delete(_GROUP + "/members/{user_id}", summary="Take a user out of a group")
+async def remove_group_member(
+    account_id: str,
+    group_id: str,
+    user_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+) -> JSONResponse:
+    result = await service.remove_group_member(caller, account_id, group_id, user_id)
+    return envelope.ok(request, result)

@@ -1,19 +1,29 @@
-"""Sessions: ``/api/v1/sessions`` (create, list, get, delete, messages, used, commit, extract,
-context, archives and archive retry), the original's routes (§4.7).
+"""Sessions: ``/api/v1/sessions`` (create, list, get, config, delete, messages, used, commit,
+extract, context, archives and archive retry), the original's routes (§4.7).
 
 The bodies are the operations' requests (:mod:`openviking_mcp.contract.sessions` and
 :mod:`openviking_mcp.contract.memory`) without the fields the URL carries. They ignore unknown
-fields, as the original's extra ones (``telemetry``, ``memory_policy``...).
+fields, as the original's extra ones (``telemetry``, ``memory_policy``...), except the config
+``PATCH``, which refuses them as the original does.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import LENIENT, NonNegativeTimeout, PathIgnored
+from http_api.bodies import (
+    LENIENT,
+    STRICT,
+    NonNegativeTimeout,
+    PathIgnored,
+    PathRefused,
+    UpstreamFields,
+)
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import memory as memory_contract
 from openviking_mcp.contract import sessions as sessions_contract
@@ -25,6 +35,7 @@ __all__ = [
     "CreateSessionBody",
     "RecordUsedBody",
     "RetryBody",
+    "SessionConfigBody",
     "router",
 ]
 
@@ -35,6 +46,16 @@ class CreateSessionBody(sessions_contract.CreateSessionRequest):
     """Body of ``POST /api/v1/sessions`` (optional)."""
 
     model_config = LENIENT
+
+
+class SessionConfigBody(UpstreamFields, sessions_contract.UpdateSessionConfigRequest):
+    """Body of ``PATCH /api/v1/sessions/{session_id}/config`` (optional): unknown fields are
+    refused, as the original does; a field sent as ``null`` clears that setting."""
+
+    model_config = STRICT
+    upstream_ignored = frozenset({"telemetry"})
+
+    session_id: Annotated[PathRefused, Field(exclude=True)] = ""
 
 
 class AddMessageBody(sessions_contract.AddMessageRequest):
@@ -105,6 +126,19 @@ async def get_session(
 ) -> JSONResponse:
     result = await service.get_session(caller, session_id, auto_create=auto_create)
     return envelope.ok(request, result)
+
+
+@router.patch("/{session_id}/config", summary="Change a session's auto-commit and extraction")
+async def update_session_config(
+    session_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+    body: SessionConfigBody | None = None,
+) -> JSONResponse:
+    fields = body.model_dump(exclude_unset=True) if body is not None else {}
+    fields["session_id"] = session_id
+    return envelope.ok(request, await service.call(caller, "update_session_config", fields))
 
 
 @router.delete("/{session_id}", summary="Delete a session")

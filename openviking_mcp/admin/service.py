@@ -1,8 +1,12 @@
-"""The admin service: accounts, users, roles and keys.
+"""The admin service: accounts, users, roles, keys and user groups.
 
-ROOT manages every account; an account's ADMIN manages the users of its own account (but cannot
-change roles, which is ROOT's). Deleting an account or a user removes its content and its
-index rows under the account's (or the user space's) lock.
+ROOT manages every account; an account's ADMIN manages the users and groups of its own account
+(but cannot change roles, which is ROOT's). Deleting an account or a user removes its content
+and its index rows under the account's (or the user space's) lock, and its groups or
+memberships with it.
+
+User groups are named sets of an account's users. They are stored and listed only: no access
+rule reads them, since this server has no access control lists.
 """
 
 from __future__ import annotations
@@ -16,10 +20,18 @@ from openviking_mcp.contract.admin import (
     CreateUserResult,
     DeleteAccountResult,
     DeleteUserResult,
+    GroupDeleted,
+    GroupInfo,
+    GroupMemberAdded,
+    GroupMemberRemoved,
+    GroupMemberRequest,
+    GroupMembers,
+    GroupRequest,
     SetUserRoleRequest,
     SetUserRoleResult,
     UserInfo,
     UserKeyResult,
+    UserMembership,
     UserRequest,
 )
 from openviking_mcp.contract.base import Empty
@@ -110,6 +122,13 @@ class AdminService:
         users = await self._store.accounts.list_users(req.account_id)
         return [UserInfo.model_validate(u.to_dict()) for u in users]
 
+    async def get_user(self, ctx: RequestContext, req: UserRequest) -> UserMembership:
+        """A user's id and role (never a key or key prefix); ``NOT_FOUND`` if absent."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        record = await self._store.accounts.get_user(req.account_id, req.user_id)
+        return UserMembership(user_id=record.user_id, role=record.role.value)
+
     async def delete_user(self, ctx: RequestContext, req: UserRequest) -> DeleteUserResult:
         """Remove a user and their private space."""
         account_id, user_id = req.account_id, req.user_id
@@ -146,3 +165,54 @@ class AdminService:
         self._store.require_open()
         key = await self._store.accounts.regenerate_key(req.account_id, req.user_id)
         return UserKeyResult(user_key=key)
+
+    # -- user groups (stored only: nothing grants access by group) ---------------------------
+
+    async def create_group(self, ctx: RequestContext, req: GroupRequest) -> GroupInfo:
+        """A new, empty group; ``ALREADY_EXISTS`` if the account has one of that id."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        group_id = validate_identifier(req.group_id, "group_id")
+        await self._store.accounts.groups.create_group(req.account_id, group_id)
+        return GroupInfo(group_id=group_id, member_count=0)
+
+    async def list_groups(self, ctx: RequestContext, req: AccountRequest) -> list[GroupInfo]:
+        """``[{group_id, member_count}]`` sorted by id."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        rows = await self._store.accounts.groups.list_groups(req.account_id)
+        return [GroupInfo(group_id=group, member_count=count) for group, count in rows]
+
+    async def delete_group(self, ctx: RequestContext, req: GroupRequest) -> GroupDeleted:
+        """Remove a group and its memberships (the users stay); ``NOT_FOUND`` if missing."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        await self._store.accounts.groups.delete_group(req.account_id, req.group_id)
+        return GroupDeleted(deleted=True)
+
+    async def list_group_members(self, ctx: RequestContext, req: GroupRequest) -> GroupMembers:
+        """``{group_id, members}`` with the member ids sorted."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        members = await self._store.accounts.groups.members(req.account_id, req.group_id)
+        return GroupMembers(group_id=req.group_id, members=members)
+
+    async def add_group_member(
+        self, ctx: RequestContext, req: GroupMemberRequest
+    ) -> GroupMemberAdded:
+        """Put a user of the account into a group; ``NOT_FOUND`` if either is missing. Adding
+        a member again changes nothing."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        await self._store.accounts.groups.add_member(req.account_id, req.group_id, req.user_id)
+        return GroupMemberAdded(added=True)
+
+    async def remove_group_member(
+        self, ctx: RequestContext, req: GroupMemberRequest
+    ) -> GroupMemberRemoved:
+        """Take a user out of a group; ``removed`` is false if they were not in it."""
+        _require_admin_of(ctx, req.account_id)
+        self._store.require_open()
+        groups = self._store.accounts.groups
+        removed = await groups.remove_member(req.account_id, req.group_id, req.user_id)
+        return GroupMemberRemoved(removed=removed)

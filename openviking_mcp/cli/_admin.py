@@ -1,4 +1,4 @@
-"""`admin` commands: accounts, users and keys (ROOT on the local store)."""
+"""`admin` commands: accounts, users, keys and user groups (ROOT on the local store)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,48 @@ def set_role(account_id: str, user_id: str, role: str) -> None:
 def regenerate_key(account_id: str, user_id: str) -> None:
     """Issue a new key for a user; the old key stops working."""
     emit(run(lambda s, c: s.regenerate_user_key(c, account_id, user_id), as_root=True))
+
+
+@admin_app.command("get-user")
+def get_user(account_id: str, user_id: str) -> None:
+    """A user's id and role (no key)."""
+    emit(run(lambda s, c: s.get_user(c, account_id, user_id), as_root=True))
+
+
+# -- user groups (kept and listed; they grant no access) ----------------------------------
+
+
+@admin_app.command("create-group")
+def create_group(account_id: str, group_id: str) -> None:
+    """Create an empty user group in an account."""
+    emit(run(lambda s, c: s.create_group(c, account_id, group_id), as_root=True))
+
+
+@admin_app.command("list-groups")
+def list_groups(account_id: str) -> None:
+    """List an account's user groups with their member counts."""
+    emit(run(lambda s, c: s.list_groups(c, account_id), as_root=True))
+
+
+@admin_app.command("delete-group")
+def delete_group(account_id: str, group_id: str) -> None:
+    """Delete a user group (its users stay)."""
+    emit(run(lambda s, c: s.delete_group(c, account_id, group_id), as_root=True))
+
+
+@admin_app.command("group-members")
+def group_members(account_id: str, group_id: str) -> None:
+    """List the users in a group."""
+    emit(run(lambda s, c: s.list_group_members(c, account_id, group_id), as_root=True))
+
+
+@admin_app.command("add-member")
+def add_member(account_id: str, group_id: str, user_id: str) -> None:
+    """Put a user of the account into a group."""
+    emit(run(lambda s, c: s.add_group_member(c, account_id, group_id, user_id), as_root=True))
+
+
+@admin_app.command("remove-member")
+def remove_member(account_id: str, group_id: str, user_id: str) -> None:
+    """Take a user out of a group."""
+    emit(run(lambda s, c: s.remove_group_member(c, account_id, group_id, user_id), as_root=True))

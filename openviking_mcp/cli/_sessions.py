@@ -7,8 +7,9 @@ runs it to the end before the command returns (the queue works only while the st
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,6 +46,53 @@ def list_() -> None:
 def get(session_id: SessionArg) -> None:
     """A session's metadata (counters, policy, pending tokens)."""
     emit(run(lambda s, c: s.get_session(c, session_id)))
+
+
+def _config_changes(
+    auto_commit: str | None, no_auto_commit: bool, event_tags: list[str] | None
+) -> dict[str, Any]:
+    """The settings a ``session config`` command changes (only those it names)."""
+    changes: dict[str, Any] = {}
+    if auto_commit is not None and no_auto_commit:
+        raise typer.BadParameter("give --auto-commit or --no-auto-commit, not both")
+    if no_auto_commit:
+        changes["auto_commit_policy"] = None
+    elif auto_commit is not None:
+        try:
+            changes["auto_commit_policy"] = json.loads(auto_commit)
+        except ValueError:
+            raise typer.BadParameter("must be a JSON object", param_hint="--auto-commit") from None
+    if event_tags is not None:
+        tags = [t for t in event_tags if t]  # --event-tag '' clears them
+        changes["memory_extraction_config"] = {"events": {"tags": tags}}
+    return changes
+
+
+@session_app.command("config")
+def config(
+    session_id: SessionArg,
+    auto_commit: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-commit",
+            help="Policy fields to change, as JSON: message_count_threshold, "
+            "pending_token_threshold, idle_timeout_seconds, keep_recent_count, "
+            "min_commit_interval_seconds ('{}' turns it on with the defaults).",
+        ),
+    ] = None,
+    no_auto_commit: Annotated[
+        bool, typer.Option("--no-auto-commit", help="Turn automatic commits off.")
+    ] = False,
+    event_tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event-tag", help="A key=value default tag of event memories (repeat; '' clears)."
+        ),
+    ] = None,
+) -> None:
+    """Change a session's auto-commit policy or event tags; prints the settings."""
+    changes = _config_changes(auto_commit, no_auto_commit, event_tags)
+    emit(run(lambda s, c: s.update_session_config(c, session_id, options=changes)))
 
 
 @session_app.command("rm")

@@ -1,8 +1,9 @@
-"""Multi-tenant administration: accounts, users, roles and keys.
+"""Multi-tenant administration: accounts, users, roles, keys and user groups.
 
-ROOT manages every account; an account's ADMIN manages the users of its own account (but cannot
-change roles, which is ROOT's). Keys are shown once (``user_key``) and never stored in clear.
-Deleting an account or a user removes its data and its index rows.
+ROOT manages every account; an account's ADMIN manages the users and groups of its own account
+(but cannot change roles, which is ROOT's). User groups are kept and listed only: no access
+rule reads them (this server has no access control lists). Keys are shown once (``user_key``)
+and never stored in clear. Deleting an account or a user removes its data and its index rows.
 """
 
 from __future__ import annotations
@@ -22,10 +23,18 @@ __all__ = [
     "CreateUserResult",
     "DeleteAccountResult",
     "DeleteUserResult",
+    "GroupDeleted",
+    "GroupInfo",
+    "GroupMemberAdded",
+    "GroupMemberRemoved",
+    "GroupMemberRequest",
+    "GroupMembers",
+    "GroupRequest",
     "SetUserRoleRequest",
     "SetUserRoleResult",
     "UserInfo",
     "UserKeyResult",
+    "UserMembership",
     "UserRequest",
 ]
 
@@ -110,9 +119,52 @@ class UserKeyResult(Result):
     user_key: str
 
 
+class UserMembership(Result):
+    """One user of an account: the id and role only (never a key or its prefix)."""
+
+    user_id: str
+    role: str
+
+
+class GroupRequest(Request):
+    account_id: str
+    group_id: str = Field(description="A group id ([A-Za-z0-9_.@-], at most 128).")
+
+
+class GroupInfo(Result):
+    group_id: str
+    member_count: int
+
+
+class GroupDeleted(Result):
+    deleted: bool
+
+
+class GroupMembers(Result):
+    group_id: str
+    members: list[str] = Field(description="User ids, sorted.")
+
+
+class GroupMemberRequest(Request):
+    account_id: str
+    group_id: str
+    user_id: str
+
+
+class GroupMemberAdded(Result):
+    added: bool
+
+
+class GroupMemberRemoved(Result):
+    removed: bool = Field(description="False if the user was not in the group.")
+
+
 _A = "/api/v1/admin/accounts"
 _ACCOUNT = _A + "/{account_id}"
 _USER = _ACCOUNT + "/users/{user_id}"
+_GROUPS = _ACCOUNT + "/groups"
+_GROUP = _GROUPS + "/{group_id}"
+_GROUPS_DOC = " Groups have no effect on access (this server has no access control lists)."
 
 OPERATIONS = (
     Operation(
@@ -161,6 +213,15 @@ OPERATIONS = (
         doc="The users of an account (ROOT or the account's ADMIN).",
     ),
     Operation(
+        "get_user",
+        "admin.get_user",
+        UserRequest,
+        UserMembership,
+        ("account_id", "user_id"),
+        Route("GET", _USER),
+        doc="One user's id and role, without key (ROOT or the account's ADMIN).",
+    ),
+    Operation(
         "delete_user",
         "admin.delete_user",
         UserRequest,
@@ -186,5 +247,59 @@ OPERATIONS = (
         ("account_id", "user_id"),
         Route("POST", _USER + "/key"),
         doc="A new key for the user; the old key stops working at once.",
+    ),
+    Operation(
+        "create_group",
+        "admin.create_group",
+        GroupRequest,
+        GroupInfo,
+        ("account_id", "group_id"),
+        Route("POST", _GROUPS),
+        doc="A new, empty user group of an account (ROOT or the account's ADMIN)." + _GROUPS_DOC,
+    ),
+    Operation(
+        "list_groups",
+        "admin.list_groups",
+        AccountRequest,
+        list[GroupInfo],
+        ("account_id",),
+        Route("GET", _GROUPS),
+        doc="The account's user groups with their member counts, by id.",
+    ),
+    Operation(
+        "delete_group",
+        "admin.delete_group",
+        GroupRequest,
+        GroupDeleted,
+        ("account_id", "group_id"),
+        Route("DELETE", _GROUP),
+        doc="Delete a user group (its users stay).",
+    ),
+    Operation(
+        "list_group_members",
+        "admin.list_group_members",
+        GroupRequest,
+        GroupMembers,
+        ("account_id", "group_id"),
+        Route("GET", _GROUP + "/members"),
+        doc="The user ids in a group, sorted.",
+    ),
+    Operation(
+        "add_group_member",
+        "admin.add_group_member",
+        GroupMemberRequest,
+        GroupMemberAdded,
+        ("account_id", "group_id", "user_id"),
+        Route("PUT", _GROUP + "/members/{user_id}"),
+        doc="Put a user of the account into a group (again: no change).",
+    ),
+    Operation(
+        "remove_group_member",
+        "admin.remove_group_member",
+        GroupMemberRequest,
+        GroupMemberRemoved,
+        ("account_id", "group_id", "user_id"),
+        Route("DELETE", _GROUP + "/members/{user_id}"),
+        doc="Take a user out of a group; ``removed`` is false if they were not in it.",
     ),
 )

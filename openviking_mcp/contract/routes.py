@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 __all__ = ["HttpMethod", "Route"]
 
-HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 A session is ``viking://user/{uid}/sessions/{sid}/``. Its metadata (``.meta.json``) holds
 ``{session_id, created_at, updated_at, created_by_account_id, created_by_user_id,
 message_count, total_message_count, commit_count, pending_tokens, last_message_at,
-last_commit_at, last_auto_commit_at, memories_extracted, auto_commit_policy, used}``. A stored
+last_commit_at, last_auto_commit_at, memories_extracted, auto_commit_policy,
+memory_extraction_config, used}``. A stored
 message is ``{id, role, parts, created_at, peer_id?, turn_id?}`` (see
 :mod:`openviking_mcp.sessions.messages`). Each commit moves messages into an archive
 ``history/archive_NNN`` whose status is ``done``, ``pending`` or ``failed``.
@@ -39,6 +40,7 @@ __all__ = [
     "GetSessionRequest",
     "MessageAdded",
     "RecordUsedRequest",
+    "SessionConfig",
     "SessionContext",
     "SessionContextRequest",
     "SessionEntry",
@@ -46,6 +48,7 @@ __all__ = [
     "SessionStats",
     "SessionUser",
     "SessionView",
+    "UpdateSessionConfigRequest",
     "UsedTotals",
 ]
 
@@ -70,6 +73,37 @@ class CreateSessionRequest(Request):
         description="{message_count_threshold, pending_token_threshold, idle_timeout_seconds, "
         "keep_recent_count, min_commit_interval_seconds}; absent: no auto-commit.",
     )
+    memory_extraction_config: dict[str, Any] | None = Field(
+        default=None,
+        description="{events: {tags: ['key=value', ...]}}: default tags of the session's event "
+        "memories (kept; extraction does not apply them yet).",
+    )
+
+
+class UpdateSessionConfigRequest(Request):
+    """Change a session's settings. Only the fields given change: ``null`` clears one
+    (``auto_commit_policy: null`` turns automatic commits off), an absent one stays. A policy
+    object is merged field by field into the stored one."""
+
+    session_id: str = _session_id()
+    auto_commit_policy: dict[str, Any] | None = Field(
+        default=None,
+        description="Fields of {message_count_threshold, pending_token_threshold, "
+        "idle_timeout_seconds, keep_recent_count, min_commit_interval_seconds} to change; "
+        "null: no auto-commit.",
+    )
+    memory_extraction_config: dict[str, Any] | None = Field(
+        default=None,
+        description="{events: {tags: ['key=value', ...]}}; an empty list or null clears the tags.",
+    )
+
+
+class SessionConfig(Result):
+    """A session's settings after a change (the policy with its defaults filled in)."""
+
+    session_id: str
+    auto_commit_policy: dict[str, Any] | None
+    memory_extraction_config: dict[str, Any]
 
 
 class SessionRequest(Request):
@@ -289,6 +323,15 @@ OPERATIONS = (
         ("session_id",),
         Route("GET", _ONE),
         doc="A session's metadata; ``NOT_FOUND`` unless ``auto_create``.",
+    ),
+    Operation(
+        "update_session_config",
+        "sessions.update_config",
+        UpdateSessionConfigRequest,
+        SessionConfig,
+        ("session_id",),
+        Route("PATCH", _ONE + "/config"),
+        doc="Change a session's auto-commit policy or extraction config (null clears one).",
     ),
     Operation(
         "delete_session",

@@ -4,7 +4,7 @@ Storage is described in :mod:`.layout` and done by :class:`~.files.SessionFiles`
 operations here, each under the session's path lock when it changes files:
 
 * create (caller id or ``YYYYMMDD-HHMMSS-{16hex}``), list (newest first), get (optionally
-  creating), delete;
+  creating), change the settings (auto-commit policy, memory extraction config), delete;
 * add a message (``content`` or ``parts``; the session is created if missing, as the original
   does) or a batch of ≤100; tool outputs over 20,000 chars are externalised. After each write
   :class:`~openviking_mcp.events.MessagesAdded` is published: the commit service commits the
@@ -49,16 +49,25 @@ from openviking_mcp.contract.sessions import (
     GetSessionRequest,
     MessageAdded,
     RecordUsedRequest,
+    SessionConfig,
     SessionContext,
     SessionContextRequest,
     SessionEntry,
     SessionRequest,
     SessionStats,
     SessionView,
+    UpdateSessionConfigRequest,
     UsedTotals,
 )
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.events import MessagesAdded
+from openviking_mcp.sessions.config import (
+    EXTRACTION_FIELD,
+    POLICY_FIELD,
+    apply_update,
+    extraction_config,
+    parse_extraction_config,
+)
 from openviking_mcp.sessions.context import check_budget, fit_messages, fit_overview
 from openviking_mcp.sessions.files import SessionFiles
 from openviking_mcp.sessions.layout import (
@@ -139,8 +148,10 @@ class SessionService:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def create(self, ctx: RequestContext, req: CreateSessionRequest) -> SessionView:
-        """A new, empty session; an existing id is :class:`AlreadyExistsError` (409)."""
+        """A new, empty session; an existing id is :class:`AlreadyExistsError` (409). The answer
+        has the fields of :meth:`get` (zero counters, unset times ``""``)."""
         policy = parse_policy(req.auto_commit_policy)
+        extraction = parse_extraction_config(req.memory_extraction_config)
         sid = check_session_id(req.session_id) if req.session_id else _new_session_id()
         files = self.files
         session = files.session_uri(ctx, sid)
@@ -149,8 +160,11 @@ class SessionService:
             if await self._store.content.exists(key):
                 raise AlreadyExistsError(sid, "session")
             meta = new_meta(ctx, sid, policy.model_dump() if policy else None)
+            meta[EXTRACTION_FIELD] = extraction
             await files.write_meta(key, meta)
-        return _view(ctx, session, meta)
+        detail = detail_fields(meta)
+        detail["memories_extracted"] = {"total": 0}
+        return _view(ctx, session, detail)
 
     async def list_sessions(self, ctx: RequestContext, req: Empty) -> list[SessionEntry]:
         """``[{session_id, uri, is_dir, mod_time}]``, most recently changed first."""
@@ -182,6 +196,30 @@ class SessionService:
         detail["memories_extracted"] = tally.memories_extracted()
         detail["llm_token_usage"] = tally.llm_token_usage
         return _view(ctx, session, detail)
+
+    async def update_config(
+        self, ctx: RequestContext, req: UpdateSessionConfigRequest
+    ) -> SessionConfig:
+        """Change the session's auto-commit policy and/or memory extraction config (see
+        :mod:`.config`): only the fields the request sets change, ``null`` clears one. The
+        policy takes effect at the next message write and idle scan; 404 for an unknown
+        session."""
+        changes = {name: getattr(req, name) for name in req.model_fields_set - {"session_id"}}
+        apply_update({}, changes)  # a bad value is refused before the session is looked up
+        files = self.files
+        session, key, _ = await files.require_session(ctx, req.session_id)
+        async with files.lock(ctx, session):
+            meta = await files.session_meta(ctx, session)
+            if meta is None:
+                raise NotFoundError(req.session_id, "session")
+            apply_update(meta, changes)
+            if changes:
+                await files.write_meta(key, meta)
+        return SessionConfig(
+            session_id=session.name,
+            auto_commit_policy=meta.get(POLICY_FIELD),
+            memory_extraction_config=extraction_config(meta.get(EXTRACTION_FIELD)),
+        )
 
     async def delete(self, ctx: RequestContext, req: SessionRequest) -> DeletedSession:
         """Remove a session with its archives (memories extracted from it stay)."""

@@ -32,6 +32,7 @@ from openviking_mcp.contract.identity import (
     validate_identifier,
     verify_secret,
 )
+from openviking_mcp.storage.groups import GroupStore
 from openviking_mcp.storage.metadata import MetadataDB
 
 __all__ = ["AccountStore", "UserRecord"]
@@ -72,8 +73,11 @@ def _account_role(value: str | Role) -> Role:
 
 
 class AccountStore:
+    """Accounts and users; ``groups`` holds the accounts' user groups."""
+
     def __init__(self, db: MetadataDB) -> None:
         self._db = db
+        self.groups = GroupStore(db)
         self._verified: dict[str, tuple[str, str, str]] = {}  # sha256(key) -> (acct, user, digest)
 
     # -- accounts --------------------------------------------------------------------------

@@ -223,3 +223,82 @@ def test_dev_mode_admin_is_the_default_accounts_admin(workspace: Path) -> None:
         assert result_of(client.delete(f"{users}/eve"))["deleted"] is True
         # another account is out of reach of the default account's admin
         error_of(client.get(f"{BASE}/accounts/elsewhere/users"), 403)
+
+
+def test_get_user_shows_no_key(client: TestClient) -> None:
+    ann = api_key(_create_account(client))
+    users = f"{BASE}/accounts/acme/users"
+    bob = result_of(client.post(users, json={"user_id": "bob"}, headers=ann))
+    assert result_of(client.get(f"{users}/bob", headers=ann)) == {"user_id": "bob", "role": "user"}
+    assert result_of(client.get(f"{users}/ann", headers=ROOT)) == {
+        "user_id": "ann",
+        "role": "admin",
+    }
+    assert error_of(client.get(f"{users}/ghost", headers=ann), 404)["code"] == "NOT_FOUND"
+    error_of(client.get(f"{users}/ann", headers=api_key(bob["user_key"])), 403)
+    other = api_key(_create_account(client, "other", "olga"))
+    error_of(client.get(f"{users}/bob", headers=other), 403)
+
+
+def test_groups_and_members(client: TestClient) -> None:
+    ann = api_key(_create_account(client))
+    users = f"{BASE}/accounts/acme/users"
+    for user in ("bob", "bea"):
+        result_of(client.post(users, json={"user_id": user}, headers=ann))
+    groups = f"{BASE}/accounts/acme/groups"
+    assert result_of(client.get(groups, headers=ann)) == []
+    made = result_of(client.post(groups, json={"group_id": "eng"}, headers=ann))
+    assert made == {"group_id": "eng", "member_count": 0}
+    result_of(client.post(groups, json={"group_id": "art"}, headers=ROOT))
+    assert error_of(client.post(groups, json={"group_id": "eng"}, headers=ann), 409)["code"] == (
+        "ALREADY_EXISTS"
+    )
+    bad = error_of(client.post(groups, json={"group_id": "a/b"}, headers=ann), 400)
+    assert bad["details"]["field"] == "group_id"
+    error_of(client.post(groups, json={"group_id": "x", "members": []}, headers=ann), 400)
+    error_of(client.post(groups, json={}, headers=ann), 400)
+
+    members = f"{groups}/eng/members"
+    assert result_of(client.put(f"{members}/bob", headers=ann)) == {"added": True}
+    assert result_of(client.put(f"{members}/bob", headers=ann)) == {"added": True}  # idempotent
+    result_of(client.put(f"{members}/ann", headers=ann))
+    assert error_of(client.put(f"{members}/ghost", headers=ann), 404)["details"]["type"] == "user"
+    assert error_of(client.put(f"{groups}/nope/members/bob", headers=ann), 404)
+    listed = result_of(client.get(members, headers=ann))
+    assert listed == {"group_id": "eng", "members": ["ann", "bob"]}
+    assert result_of(client.get(groups, headers=ann)) == [
+        {"group_id": "art", "member_count": 0},
+        {"group_id": "eng", "member_count": 2},
+    ]
+
+    assert result_of(client.delete(f"{members}/ann", headers=ann)) == {"removed": True}
+    assert result_of(client.delete(f"{members}/ann", headers=ann)) == {"removed": False}
+    result_of(client.delete(f"{users}/bob", headers=ann))  # a deleted user leaves the group
+    assert result_of(client.get(members, headers=ann))["members"] == []
+
+    assert result_of(client.delete(f"{groups}/eng", headers=ann)) == {"deleted": True}
+    error_of(client.delete(f"{groups}/eng", headers=ann), 404)
+    error_of(client.get(f"{groups}/eng/members", headers=ann), 404)
+    assert [g["group_id"] for g in result_of(client.get(groups, headers=ann))] == ["art"]
+
+
+def test_groups_need_the_accounts_admin(client: TestClient) -> None:
+    ann = api_key(_create_account(client))
+    bea = result_of(
+        client.post(f"{BASE}/accounts/acme/users", json={"user_id": "bea"}, headers=ann)
+    )
+    groups = f"{BASE}/accounts/acme/groups"
+    result_of(client.post(groups, json={"group_id": "eng"}, headers=ann))
+    olga = api_key(_create_account(client, "other", "olga"))
+    user = api_key(bea["user_key"])
+    for headers in (user, olga):
+        assert error_of(client.get(groups, headers=headers), 403)["code"] == "PERMISSION_DENIED"
+        error_of(client.post(groups, json={"group_id": "x"}, headers=headers), 403)
+        error_of(client.put(f"{groups}/eng/members/bea", headers=headers), 403)
+        error_of(client.delete(f"{groups}/eng", headers=headers), 403)
+    error_of(client.get(f"{BASE}/accounts/nope/groups", headers=ROOT), 404)
+    # deleting the account deletes its groups
+    result_of(client.delete(f"{BASE}/accounts/acme", headers=ROOT))
+    error_of(client.get(groups, headers=ROOT), 404)
+    _create_account(client)
+    assert result_of(client.get(groups, headers=ROOT)) == []

@@ -128,3 +128,45 @@ def test_bad_input(client: TestClient) -> None:
     error_of(client.post(f"{BASE}/nope/used", json={"contexts": []}), 404)
     error_of(client.get(f"{BASE}/nope/archives"), 404)
     error_of(client.post(BASE, json={"session_id": "../x"}), 400)
+
+
+def test_session_config_patch(client: TestClient) -> None:
+    created = result_of(client.post(BASE, json={"session_id": "cfg"}))
+    assert created["llm_token_usage"]["total_tokens"] == 0  # the detail fields of GET
+    assert created["last_commit_at"] == ""
+    config = f"{BASE}/cfg/config"
+    on = result_of(client.patch(config, json={"auto_commit_policy": {"keep_recent_count": 2}}))
+    assert set(on) == {"session_id", "auto_commit_policy", "memory_extraction_config"}
+    assert on["auto_commit_policy"]["keep_recent_count"] == 2
+    assert on["auto_commit_policy"]["message_count_threshold"] == 100  # defaults filled in
+    tags = {"events": {"tags": ["Team=Core"]}}
+    tagged = result_of(client.patch(config, json={"memory_extraction_config": tags}))
+    assert tagged["auto_commit_policy"]["keep_recent_count"] == 2  # absent: untouched
+    assert tagged["memory_extraction_config"] == {"events": {"tags": ["team=core"]}}
+    off = result_of(client.patch(config, json={"auto_commit_policy": None, "telemetry": True}))
+    assert off["auto_commit_policy"] is None  # null: cleared
+    assert off["memory_extraction_config"] == {"events": {"tags": ["team=core"]}}
+    detail = result_of(client.get(f"{BASE}/cfg"))
+    assert detail["auto_commit_policy"] is None
+    assert detail["memory_extraction_config"] == {"events": {"tags": ["team=core"]}}
+    assert result_of(client.patch(config)) == off  # body optional, nothing changes
+
+
+def test_session_config_patch_refuses_bad_input(client: TestClient) -> None:
+    result_of(client.post(BASE, json={"session_id": "cfg"}))
+    config = f"{BASE}/cfg/config"
+    unknown = error_of(client.patch(config, json={"memory_policy": {}}), 400)
+    assert unknown["code"] == "INVALID_ARGUMENT"
+    bad_key = error_of(client.patch(config, json={"auto_commit_policy": {"often": 1}}), 400)
+    assert bad_key["details"]["field"] == "auto_commit_policy"
+    null_field = error_of(
+        client.patch(config, json={"auto_commit_policy": {"idle_timeout_seconds": None}}), 400
+    )
+    assert null_field["details"]["field"] == "auto_commit_policy.idle_timeout_seconds"
+    bad_tag = error_of(
+        client.patch(config, json={"memory_extraction_config": {"events": {"tags": ["x"]}}}), 400
+    )
+    assert bad_tag["details"]["field"] == "memory_extraction_config.events.tags"
+    error_of(client.patch(config, json={"session_id": "other"}), 400)
+    missing = error_of(client.patch(f"{BASE}/nope/config", json={"auto_commit_policy": None}), 404)
+    assert missing["code"] == "NOT_FOUND"

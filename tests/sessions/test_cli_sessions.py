@@ -64,3 +64,25 @@ def test_session_commands(workspace: Path) -> None:
     assert code == 0
     code, out, _ = _run(workspace, "session", "list")
     assert json.loads(out) == []
+
+
+def test_session_config_command(workspace: Path) -> None:
+    assert _run(workspace, "session", "create", "cfg")[0] == 0
+    code, out, _ = _run(
+        workspace, "session", "config", "cfg", "--auto-commit", '{"message_count_threshold": 7}'
+    )
+    assert code == 0
+    assert json.loads(out)["auto_commit_policy"]["message_count_threshold"] == 7
+    code, out, _ = _run(workspace, "session", "config", "cfg", "--event-tag", "Team=Core")
+    shown = json.loads(out)
+    assert shown["memory_extraction_config"] == {"events": {"tags": ["team=core"]}}
+    assert shown["auto_commit_policy"]["message_count_threshold"] == 7  # untouched
+    code, out, _ = _run(workspace, "session", "config", "cfg", "--no-auto-commit")
+    assert json.loads(out)["auto_commit_policy"] is None
+    code, out, _ = _run(workspace, "session", "get", "cfg")
+    assert json.loads(out)["auto_commit_policy"] is None
+    code, out, _ = _run(workspace, "session", "config", "cfg", "--event-tag", "")
+    assert json.loads(out)["memory_extraction_config"] == {"events": {"tags": []}}
+    assert _run(workspace, "session", "config", "cfg", "--auto-commit", "{nope")[0] != 0
+    assert _run(workspace, "session", "config", "cfg", "--event-tag", "bad")[0] != 0
+    assert _run(workspace, "session", "config", "missing", "--no-auto-commit")[0] != 0
