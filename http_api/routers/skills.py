@@ -1,4 +1,5 @@
-"""Skills: ``/api/v1/skills`` (add, list, get, replace, delete), the contract of seed 004.
+"""Skills: ``/api/v1/skills`` (add, list, find, validate, get, replace, delete), the contract
+of seed 004.
 
 Over HTTP a skill arrives as data (a skill dict, an MCP tool dict or SKILL.md text) or as a
 ``temp_file_id`` (an uploaded SKILL.md or zip); a one-line path string is refused with 403, since
@@ -7,32 +8,26 @@ the server must not read its own disk on a client's behalf.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, Field
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import STRICT, NonNegativeTimeout, UpstreamFields
+from http_api.bodies import STRICT, NonNegativeTimeout, PathRefused, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
-from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.service import ContextService
 
-__all__ = ["AddSkillBody", "router"]
+__all__ = ["AddSkillBody", "FindSkillsBody", "UpdateSkillBody", "ValidateSkillBody", "router"]
 
 router = APIRouter(prefix="/api/v1/skills", tags=["skills"])
 
-
-def _not_in_body(value: object) -> object:
-    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+_FromPath = Annotated[PathRefused, Field(exclude=True)]
 
 
 class AddSkillBody(UpstreamFields, skills_contract.AddSkillRequest):
-    """Body of ``POST /api/v1/skills`` and ``PUT /api/v1/skills/{name}``."""
+    """Body of ``POST /api/v1/skills``."""
 
     model_config = STRICT
     upstream_ignored = frozenset({"source_metadata", "telemetry"})
@@ -41,29 +36,38 @@ class AddSkillBody(UpstreamFields, skills_contract.AddSkillRequest):
     upstream_unsupported = frozenset({"from_source", "list_only", "skills"})
 
     timeout: NonNegativeTimeout = None
-    # Set by the route (the path's name on PUT), never by a client: left out of the body
-    # schema and of ``model_dump``, and refused in the body like any unknown field.
-    expect_name: Annotated[
-        SkipJsonSchema[str | None], BeforeValidator(_not_in_body), Field(exclude=True)
-    ] = None
 
 
-async def _add(
-    service: ContextService,
-    caller: RequestContext,
-    body: AddSkillBody,
-    expect_name: str | None = None,
-) -> dict[str, Any]:
-    arguments = {**body.model_dump(), "expect_name": expect_name}
-    added: dict[str, Any] = await service.call(caller, "add_skill", arguments, allow_paths=False)
-    return added
+class UpdateSkillBody(UpstreamFields, skills_contract.UpdateSkillRequest):
+    """Body of ``PUT /api/v1/skills/{skill_name}`` (the name comes from the path)."""
+
+    model_config = STRICT
+    upstream_ignored = frozenset({"source_metadata", "telemetry"})
+    upstream_unsupported = frozenset({"from_source"})
+
+    skill_name: _FromPath = ""
+    timeout: NonNegativeTimeout = None
+
+
+class FindSkillsBody(UpstreamFields, skills_contract.FindSkillsRequest):
+    """Body of ``POST /api/v1/skills/find``."""
+
+    model_config = STRICT
+    upstream_ignored = frozenset({"telemetry"})
+
+
+class ValidateSkillBody(skills_contract.ValidateSkillRequest):
+    """Body of ``POST /api/v1/skills/validate``."""
+
+    model_config = STRICT
 
 
 @router.post("", summary="Add a skill (four formats, seed 004)")
 async def add_skill(
     body: AddSkillBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
-    return envelope.ok(request, await _add(service, caller, body))
+    added = await service.call(caller, "add_skill", body.model_dump(), allow_paths=False)
+    return envelope.ok(request, added)
 
 
 @router.get("", summary="List the skills the caller can use")
@@ -71,37 +75,71 @@ async def list_skills(
     request: Request,
     service: Service,
     caller: Caller,
+    node_limit: int = Query(default=1000),
     target_uri: str | None = Query(default=None),
 ) -> JSONResponse:
-    skills = await service.list_skills(caller, target_uri)
+    skills = await service.list_skills(caller, node_limit=node_limit, target_uri=target_uri)
     return envelope.ok(request, {"skills": skills, "total": len(skills)})
 
 
-@router.get("/{name}", summary="One skill: summary, tiers, SKILL.md and files")
+@router.post("/find", summary="Find skills by what they do")
+async def find_skills(
+    body: FindSkillsBody, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    """Result: ``{root_uris (or root_uri), skills, total}``, one hit per skill, best first."""
+    return envelope.ok(request, await service.call(caller, "find_skills", body.model_dump()))
+
+
+@router.post("/validate", summary="Validate a skill without storing it")
+async def validate_skill(
+    body: ValidateSkillBody, request: Request, service: Service, caller: Caller
+) -> JSONResponse:
+    """Result: ``{valid, strict, name, description, tags, allowed_tools, body_lines,
+    source_path, skill_dir_name, errors, warnings}``."""
+    return envelope.ok(request, await service.call(caller, "validate_skill", body.model_dump()))
+
+
+@router.get("/{skill_name}", summary="One skill: summary, tiers, SKILL.md and files")
 async def get_skill(
-    name: str,
+    skill_name: str,
     request: Request,
     service: Service,
     caller: Caller,
     target_uri: str | None = Query(default=None),
+    include_content: bool | None = Query(default=None),
+    include_files: bool = Query(default=True),
+    include_integrity: bool = Query(default=False),
+    include_source: bool = Query(default=False),
+    level: int | None = Query(default=None),
 ) -> JSONResponse:
-    return envelope.ok(request, await service.get_skill(caller, name, target_uri=target_uri))
+    arguments = {
+        "skill_name": skill_name,
+        "target_uri": target_uri,
+        "include_content": include_content,
+        "include_files": include_files,
+        "include_integrity": include_integrity,
+        "include_source": include_source,
+        "level": level,
+    }
+    return envelope.ok(request, await service.call(caller, "get_skill", arguments))
 
 
-@router.put("/{name}", summary="Replace a skill cleanly")
-async def replace_skill(
-    name: str, body: AddSkillBody, request: Request, service: Service, caller: Caller
+@router.put("/{skill_name}", summary="Replace a skill cleanly")
+async def update_skill(
+    skill_name: str, body: UpdateSkillBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
-    await service.get_skill(caller, name, target_uri=body.target_uri)  # 404 if missing
-    return envelope.ok(request, await _add(service, caller, body, expect_name=name))
+    arguments = {**body.model_dump(), "skill_name": skill_name}
+    updated = await service.call(caller, "update_skill", arguments, allow_paths=False)
+    return envelope.ok(request, updated)
 
 
-@router.delete("/{name}", summary="Delete a skill")
+@router.delete("/{skill_name}", summary="Delete a skill")
 async def delete_skill(
-    name: str,
+    skill_name: str,
     request: Request,
     service: Service,
     caller: Caller,
     target_uri: str | None = Query(default=None),
 ) -> JSONResponse:
-    return envelope.ok(request, await service.delete_skill(caller, name, target_uri=target_uri))
+    deleted = await service.delete_skill(caller, skill_name, target_uri=target_uri)
+    return envelope.ok(request, deleted)

@@ -126,10 +126,79 @@ def add(
     emit(run(lambda s, c: s.add_skill(c, data, target_uri=target, wait=wait)))
 
 
+@skills_app.command("update")
+def update(
+    name: Annotated[str, typer.Argument(help="The skill to replace.")],
+    source: Annotated[
+        str, typer.Argument(help="A SKILL.md file, a skill folder or a zip; '-' reads stdin.")
+    ],
+    target: Target = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until indexed.")] = False,
+) -> None:
+    """Replace an existing skill; the new content must have the same name."""
+    data: object = sys.stdin.read() if source == "-" else Path(source)
+    emit(
+        run(lambda s, c: s.update_skill(c, name, data, target_uri=target, wait=wait)),
+    )
+
+
+@skills_app.command("find")
+def find(
+    query: Annotated[str, typer.Argument(help="What the skill should do.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many.")] = 10,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Drop hits scoring below this.")
+    ] = None,
+    target: Target = None,
+) -> None:
+    """Find skills by what they do (one hit per skill, best first)."""
+    found = run(
+        lambda s, c: s.find_skills(
+            c, query, limit=limit, score_threshold=threshold, target_uri=target
+        )
+    )
+    emit(
+        [
+            {"name": k["name"], "score": round(k["score"], 3), "uri": k["uri"]}
+            for k in found["skills"]
+        ]
+        if opts.output != "json"
+        else found
+    )
+
+
+@skills_app.command("validate")
+def validate(
+    source: Annotated[str, typer.Argument(help="A SKILL.md file; '-' reads stdin.")],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Agent Skills format rules are errors.")
+    ] = False,
+) -> None:
+    """Check a SKILL.md without storing it; exits 1 when it is not valid."""
+    if source == "-":
+        text, path, folder = sys.stdin.read(), None, None
+    else:
+        file = Path(source)
+        text, path, folder = file.read_text(encoding="utf-8"), str(file), file.parent.name
+    report = run(
+        lambda s, c: s.validate_skill(
+            c, text, strict=strict, source_path=path, skill_dir_name=folder
+        )
+    )
+    emit(report)
+    if not report["valid"]:
+        raise typer.Exit(1)
+
+
 @skills_app.command("list")
-def list_(target: Target = None) -> None:
+def list_(
+    target: Target = None,
+    node_limit: Annotated[
+        int, typer.Option("--node-limit", help="At most this many per skills root.")
+    ] = 1000,
+) -> None:
     """Skills you can use (a private skill hides an account skill of the same name)."""
-    skills = run(lambda s, c: s.list_skills(c, target))
+    skills = run(lambda s, c: s.list_skills(c, node_limit=node_limit, target_uri=target))
     emit(
         [{"name": k["name"], "scope": k["scope"], "description": k["description"]} for k in skills]
         if opts.output != "json"

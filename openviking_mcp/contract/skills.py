@@ -6,6 +6,10 @@ for its user. A skill arrives as a skill dict, an MCP tool dict (with ``inputSch
 text, a temp upload (SKILL.md or zip) or, for local callers, a path. Secrets found in SKILL.md
 are replaced by placeholders and restored only for the user who added them.
 
+``update_skill`` replaces an existing skill (same name) and keeps the old one when the new
+content is refused; ``validate_skill`` says what ``add_skill`` would make of some data without
+storing anything; ``find_skills`` searches skills by what they do, one hit per skill.
+
 An MCP import records its source in each skill's ``metadata.mcp``, so running it again refreshes
 those skills (``added``, ``updated``, ``unchanged``, ``removed``) and leaves other skills alone.
 """
@@ -16,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from openviking_mcp.contract.base import OpenResult, Request, Result, omitted
+from openviking_mcp.contract.base import Integer, OpenResult, Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
 
 __all__ = [
@@ -24,6 +28,9 @@ __all__ = [
     "AddSkillRequest",
     "AddSkillResult",
     "DeleteSkillResult",
+    "FindSkillsRequest",
+    "FindSkillsResult",
+    "GetSkillRequest",
     "ImportIssue",
     "ImportMcpRequest",
     "ImportReport",
@@ -35,10 +42,15 @@ __all__ = [
     "SkillDetail",
     "SkillFile",
     "SkillFileKind",
+    "SkillHit",
     "SkillPrompt",
     "SkillRequest",
     "SkillSummary",
+    "SkillValidation",
     "SkillsRequest",
+    "UpdateSkillRequest",
+    "ValidateSkillRequest",
+    "ValidationIssue",
 ]
 
 _TARGET_DOC = "viking://agent/skills (default) or viking://~/skills."
@@ -50,8 +62,7 @@ def _target() -> Any:
 
 class AddSkillRequest(Request):
     """Add (or cleanly replace) a skill: give ``data`` or ``temp_file_id`` (which wins when
-    both are given).
-    ``expect_name`` (a replace of a named skill) refuses content with another name."""
+    both are given)."""
 
     data: Any = Field(
         default=None,
@@ -62,9 +73,6 @@ class AddSkillRequest(Request):
     target_uri: str | None = _target()
     wait: bool = Field(default=False, description="Block until the skill is indexed.")
     timeout: float | None = None
-    expect_name: str | None = Field(
-        default=None, description="Refuse a skill whose name is not this one."
-    )
 
 
 class AddSkillResult(Result):
@@ -87,6 +95,9 @@ class AddSkillResult(Result):
 class SkillsRequest(Request):
     """Skills the caller can use, by name (a private skill hides an account skill)."""
 
+    node_limit: Integer = Field(
+        default=1000, description="At most this many entries per skills root (0: 1000)."
+    )
     target_uri: str | None = Field(default=None, description="Only this skills root.")
 
 
@@ -102,32 +113,141 @@ class SkillSummary(Result):
 
 
 class SkillRequest(Request):
-    name: str
+    skill_name: str = Field(description="The skill's name.")
     target_uri: str | None = _target()
 
 
-SkillFileKind = Literal["definition", "auxiliary", "directory"]
+class GetSkillRequest(SkillRequest):
+    """One skill. ``level`` 0, 1 or 2 answers only the abstract, the overview or SKILL.md
+    (``content``); without it all three. ``include_content`` forces SKILL.md in (``True``)
+    or, without ``level=2``, out (``False``). ``include_integrity`` adds each file's
+    ``sha256`` and the package ``revision``; ``include_source`` where the skill came from."""
+
+    include_content: bool | None = Field(default=None, description="Include SKILL.md.")
+    include_files: bool = Field(default=True, description="List the skill's files.")
+    include_integrity: bool = Field(
+        default=False, description="Add file sizes, sha256 and the package revision."
+    )
+    include_source: bool = Field(default=False, description="Add where the skill came from.")
+    level: Integer | None = Field(default=None, description="0, 1 or 2: only that tier.")
+
+
+SkillFileKind = Literal["definition", "summary", "auxiliary", "directory"]
 
 
 class SkillFile(Result):
+    """One entry of a skill folder; ``sha256`` only with ``include_integrity``."""
+
+    name: str
     path: str
     uri: str
+    is_dir: bool
     kind: SkillFileKind
     size: int
+    sha256: str | None = omitted()
 
 
 class SkillDetail(SkillSummary):
-    """One skill: its summary, tiers, SKILL.md (``content``, with the caller's secrets
-    restored), its body, the stored file's ``content_sha256`` and its files."""
+    """One skill: its summary, the tiers asked for, SKILL.md (``content``, with the caller's
+    secrets restored, its ``body`` and ``content_sha256``), its files and, when asked, the
+    package ``revision`` (a sha256 over the files' paths, sizes and hashes) and ``source``."""
 
     type: Literal["skill"] = "skill"
     skill_md_uri: str
-    abstract: str
-    overview: str
-    content: str
-    body: str
-    content_sha256: str
-    files: list[SkillFile]
+    abstract: str | None = omitted()
+    overview: str | None = omitted()
+    content: str | None = omitted()
+    body: str | None = omitted()
+    content_sha256: str | None = omitted()
+    files: list[SkillFile] | None = omitted()
+    revision: str | None = omitted()
+    source: dict[str, Any] | None = omitted()
+
+
+class FindSkillsRequest(Request):
+    """Search the caller's private skills and the account's (or only ``target_uri``'s root):
+    one hit per skill, its best-scoring tier, best first."""
+
+    query: str = Field(description="What the skill should do, in natural language.")
+    limit: Integer = Field(default=10, description="Maximum number of skills (1 to 1000).")
+    score_threshold: float | None = Field(default=None, description="Drop hits below this.")
+    level: list[Integer] | None = Field(default=None, description="Only these tiers (0, 1, 2).")
+    target_uri: str | None = Field(default=None, description="Only this skills root.")
+
+
+class SkillHit(SkillSummary):
+    """A found skill: its summary, and the ``uri``, ``score``, ``level`` and ``abstract`` of
+    its best hit."""
+
+    type: Literal["skill"] = "skill"
+    skill_md_uri: str
+    score: float
+    match_reason: str = ""
+    level: int
+    abstract: str = ""
+
+
+class FindSkillsResult(Result):
+    """The hits; ``root_uri`` names the one root searched, ``root_uris`` the two otherwise."""
+
+    root_uri: str | None = omitted()
+    root_uris: list[str] | None = omitted()
+    skills: list[SkillHit]
+    total: int
+
+
+class ValidateSkillRequest(Request):
+    """Check a skill without storing it: would ``add_skill`` take it, and what would it be?"""
+
+    data: Any = Field(description="Skill dict, MCP tool dict (with inputSchema) or SKILL.md text.")
+    strict: bool = Field(
+        default=False,
+        description="Agent Skills format rules (directory name, lengths) are errors, not warnings.",
+    )
+    source_path: str | None = Field(default=None, description="Echoed in the report.")
+    skill_dir_name: str | None = Field(
+        default=None, description="The folder the skill lives in: its name must match."
+    )
+    target_uri: str | None = Field(default=None, description="Accepted; not used.")
+
+
+class ValidationIssue(Result):
+    rule: str
+    message: str
+    field: str | None = omitted()
+
+
+class SkillValidation(Result):
+    """``valid`` when there are no ``errors``. The skill's fields as ``add_skill`` would
+    store them are left out when the data cannot be parsed at all."""
+
+    valid: bool
+    strict: bool
+    name: str | None = omitted()
+    description: str | None = omitted()
+    tags: list[str] | None = omitted()
+    allowed_tools: list[str] | None = omitted()
+    body_lines: int | None = omitted()
+    source_path: str
+    skill_dir_name: str | None = omitted()
+    errors: list[ValidationIssue]
+    warnings: list[ValidationIssue]
+
+
+class UpdateSkillRequest(Request):
+    """Replace an existing skill: the new content's name must be ``skill_name``; a failed
+    update leaves the old skill in place."""
+
+    skill_name: str = Field(description="The skill to replace.")
+    data: Any = Field(
+        default=None,
+        description="Skill dict, MCP tool dict (with inputSchema), SKILL.md text, or a local "
+        "path (local callers only).",
+    )
+    temp_file_id: str | None = Field(default=None, description="An uploaded SKILL.md or zip.")
+    target_uri: str | None = _target()
+    wait: bool = Field(default=False, description="Block until the skill is indexed.")
+    timeout: float | None = None
 
 
 class ReadSkillRequest(Request):
@@ -236,21 +356,50 @@ OPERATIONS = (
         embedded={"allow_paths": True},
     ),
     Operation(
+        "update_skill",
+        "skills.update",
+        UpdateSkillRequest,
+        AddSkillResult,
+        ("skill_name", "data"),
+        Route("PUT", _S + "/{skill_name}", waits="wait", upload="skill"),
+        doc="Replace an existing skill (the new content must have the same name).",
+        embedded={"allow_paths": True},
+    ),
+    Operation(
         "list_skills",
         "skills.list_skills",
         SkillsRequest,
         list[SkillSummary],
-        ("target_uri",),
+        ("node_limit", "target_uri"),
         Route("GET", _S, convert="skills_list"),
         doc="Skills the caller can use, by name (a private skill hides an account skill).",
     ),
     Operation(
+        "find_skills",
+        "skills.find",
+        FindSkillsRequest,
+        FindSkillsResult,
+        ("query",),
+        Route("POST", _S + "/find"),
+        doc="Search skills by what they do: one hit per skill, best first.",
+    ),
+    Operation(
+        "validate_skill",
+        "skills.validate",
+        ValidateSkillRequest,
+        SkillValidation,
+        ("data",),
+        Route("POST", _S + "/validate"),
+        doc="Check a skill without storing it: the errors and warnings add_skill would give.",
+    ),
+    Operation(
         "get_skill",
         "skills.get",
-        SkillRequest,
+        GetSkillRequest,
         SkillDetail,
-        ("name",),
-        Route("GET", _S + "/{name}"),
+        ("skill_name",),
+        Route("GET", _S + "/{skill_name}"),
+        doc="One skill: its summary, tiers, SKILL.md and files.",
     ),
     Operation(
         "read_skill",
@@ -265,8 +414,8 @@ OPERATIONS = (
         "skills.delete",
         SkillRequest,
         DeleteSkillResult,
-        ("name",),
-        Route("DELETE", _S + "/{name}"),
+        ("skill_name",),
+        Route("DELETE", _S + "/{skill_name}"),
         doc="Remove a skill folder, its index rows and the caller's secrets for it.",
     ),
     Operation(

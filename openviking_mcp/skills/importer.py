@@ -32,6 +32,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.skills import (
+    GetSkillRequest,
     ImportIssue,
     ImportMcpRequest,
     ImportReport,
@@ -165,7 +166,7 @@ class SkillImporter:
                 continue
             if report.pruned:
                 with suppress(NotFoundError):  # removed meanwhile
-                    await self._skills.delete(ctx, SkillRequest(name=name, target_uri=root))
+                    await self._skills.delete(ctx, SkillRequest(skill_name=name, target_uri=root))
             report.removed.append(name)
 
     async def _import_one(
@@ -191,7 +192,8 @@ class SkillImporter:
                 message=f"Skill '{skill.name}' already exists from {owner}; left unchanged",
             )
         try:
-            stored = await self._skills.get(ctx, SkillRequest(name=skill.name, target_uri=root))
+            request = GetSkillRequest(skill_name=skill.name, target_uri=root, include_files=False)
+            stored = await self._skills.get(ctx, request)
         except NotFoundError:
             return "added"
         return "unchanged" if stored.content == render_skill_md(skill) else "updated"

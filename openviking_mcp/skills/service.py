@@ -1,4 +1,5 @@
-"""The skill service: add, list, get, read and delete skills, and install the bundled ones.
+"""The skill service: add, replace, validate, find, list, get, read and delete skills, and
+install the bundled ones.
 
 Account-wide skills live under ``viking://agent/skills/{name}/``, a user's private skills under
 ``viking://user/{uid}/skills/{name}/``; a private skill hides an account skill of the same name
@@ -11,13 +12,13 @@ folder's and SKILL.md is the L2 content; all are indexed with context type ``ski
 found in SKILL.md are replaced by placeholders and kept in the adder's privacy config (category
 ``skill``); reads by that user restore them (:meth:`SkillService.restore_for_reader` is the
 :class:`~openviking_mcp.events.TextRead` filter doing so for plain file reads). Deleting a skill
-publishes :class:`~openviking_mcp.events.Removed`.
+publishes :class:`~openviking_mcp.events.Removed`. ``find`` runs the search feature's
+``find``, which the constructor receives (:mod:`openviking_mcp.skills.finding`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 import uuid
@@ -30,24 +31,30 @@ from openviking_mcp.contract.skills import (
     AddSkillRequest,
     AddSkillResult,
     DeleteSkillResult,
+    FindSkillsRequest,
+    FindSkillsResult,
+    GetSkillRequest,
     InstallBundledRequest,
     InstallBundledResult,
     ReadSkillRequest,
     SkillDetail,
-    SkillFile,
-    SkillFileKind,
     SkillPrompt,
     SkillRequest,
     SkillsRequest,
     SkillSummary,
+    SkillValidation,
+    UpdateSkillRequest,
+    ValidateSkillRequest,
 )
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.events import Removed, TextRead
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.privacy.service import PrivacyService
 from openviking_mcp.skills.bundled import bundled_skill_dirs
+from openviking_mcp.skills.detail import read_skill_detail
+from openviking_mcp.skills.finding import FindHits, SkillFinder
 from openviking_mcp.skills.formats import parse_skill
-from openviking_mcp.skills.model import Skill
+from openviking_mcp.skills.model import Skill, validate_skill_name
 from openviking_mcp.skills.secrets import redact, restore
 from openviking_mcp.skills.skill_md import render_skill_md
 from openviking_mcp.skills.stored import (
@@ -58,13 +65,9 @@ from openviking_mcp.skills.stored import (
     skill_summary,
     split_skill_md,
 )
+from openviking_mcp.skills.validation import validate_skill_data
 from openviking_mcp.storage.index import IndexFilter
-from openviking_mcp.storage.sidecar import (
-    ABSTRACT_FILE,
-    OVERVIEW_FILE,
-    render_sidecar,
-    sidecar_body,
-)
+from openviking_mcp.storage.sidecar import ABSTRACT_FILE, render_sidecar
 from openviking_mcp.store import Store
 from openviking_mcp.uploads.service import UploadService
 
@@ -84,11 +87,13 @@ class SkillService:
         privacy: PrivacyService,
         uploads: UploadService,
         indexing: IndexingService,
+        find: FindHits,
     ) -> None:
         self._store = store
         self._privacy = privacy
         self._uploads = uploads
         self._indexing = indexing
+        self._finder = SkillFinder(store, find)
 
     # -- where skills live -----------------------------------------------------------------
 
@@ -117,6 +122,9 @@ class SkillService:
     async def _find_skill_dir(
         self, ctx: RequestContext, name: str, target_uri: str | None
     ) -> VikingURI:
+        """The folder of skill ``name``: in ``target_uri``'s root, else the caller's private
+        skills, then the account's (an invalid name is ``INVALID_ARGUMENT``)."""
+        name = validate_skill_name(name)
         roots = [self.skill_root(ctx, target_uri)] if target_uri else self.skill_roots(ctx)
         for root in roots:
             directory = root.join(name)
@@ -134,23 +142,55 @@ class SkillService:
         :class:`Skill`; a local path only with ``allow_paths``) or an uploaded
         ``temp_file_id`` (which wins when both are given)."""
         self._store.require_open()
-        if req.data is None and req.temp_file_id is None:  # with both, temp_file_id wins
-            raise InvalidArgumentError("Give data or temp_file_id", {"field": "data"})
-        if req.temp_file_id is not None:
-            path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, req.temp_file_id)
-            skill = await asyncio.to_thread(parse_skill, path, allow_paths=True)
-        elif isinstance(req.data, Skill):
-            skill = req.data
-        else:
-            skill = await asyncio.to_thread(parse_skill, req.data, allow_paths=allow_paths)
+        skill = await self._parse(ctx, req.data, req.temp_file_id, allow_paths=allow_paths)
         return await self.add_parsed(
+            ctx, skill, target_uri=req.target_uri, wait=req.wait, timeout=req.timeout
+        )
+
+    async def _parse(
+        self, ctx: RequestContext, data: object, temp_file_id: str | None, *, allow_paths: bool
+    ) -> Skill:
+        """The skill of ``data`` or of the upload ``temp_file_id`` (which wins)."""
+        if data is None and temp_file_id is None:
+            raise InvalidArgumentError("Give data or temp_file_id", {"field": "data"})
+        if temp_file_id is not None:
+            path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, temp_file_id)
+            return await asyncio.to_thread(parse_skill, path, allow_paths=True)
+        if isinstance(data, Skill):
+            return data
+        return await asyncio.to_thread(parse_skill, data, allow_paths=allow_paths)
+
+    async def update(
+        self, ctx: RequestContext, req: UpdateSkillRequest, *, allow_paths: bool = True
+    ) -> AddSkillResult:
+        """Replace the existing skill ``skill_name`` (``NOT_FOUND`` if there is none) in its
+        own root; content with another name is refused and the old skill stays."""
+        self._store.require_open()
+        directory = await self._find_skill_dir(ctx, req.skill_name, req.target_uri)
+        skill = await self._parse(ctx, req.data, req.temp_file_id, allow_paths=allow_paths)
+        result = await self.add_parsed(
             ctx,
             skill,
-            target_uri=req.target_uri,
+            target_uri=(directory.parent or directory).uri,
             wait=req.wait,
             timeout=req.timeout,
-            expect_name=req.expect_name,
+            expect_name=directory.name,
         )
+        result.action = "update"
+        return result
+
+    async def validate(self, ctx: RequestContext, req: ValidateSkillRequest) -> SkillValidation:
+        """What ``add_skill`` would make of ``req.data``, and its format issues; stores
+        nothing."""
+        return await asyncio.to_thread(validate_skill_data, req)
+
+    async def find(self, ctx: RequestContext, req: FindSkillsRequest) -> FindSkillsResult:
+        """The skills matching ``req.query`` in the caller's roots (or ``target_uri``'s)."""
+        self._store.require_open()
+        if req.target_uri:
+            root = self.skill_root(ctx, req.target_uri)
+            return await self._finder.find(ctx, req, [root], one_root=True)
+        return await self._finder.find(ctx, req, self.skill_roots(ctx), one_root=False)
 
     async def add_parsed(
         self,
@@ -311,10 +351,12 @@ class SkillService:
     # -- read ------------------------------------------------------------------------------
 
     async def list_skills(self, ctx: RequestContext, req: SkillsRequest) -> list[SkillSummary]:
-        """Skills the caller can use, by name (a private skill hides an account skill)."""
+        """Skills the caller can use, by name (a private skill hides an account skill); each
+        root contributes its first ``node_limit`` folders (0 or less: 1000)."""
         store = self._store
         target_uri = req.target_uri
         roots = [self.skill_root(ctx, target_uri)] if target_uri else self.skill_roots(ctx)
+        limit = req.node_limit if req.node_limit > 0 else _MAX_SKILLS
         found: dict[str, SkillSummary] = {}
         for root in reversed(roots):  # private last, so it wins
             key = store.key(ctx, root)
@@ -322,9 +364,8 @@ class SkillService:
                 children = await store.content.listdir(key)
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            for child in children[:_MAX_SKILLS]:
-                if not child.is_dir or child.name.startswith("."):
-                    continue
+            folders = [c for c in children if c.is_dir and not c.name.startswith(".")]
+            for child in folders[:limit]:
                 text = await store.read_text(f"{key}/{child.name}/{SKILL_FILE}")
                 if text is None:
                     continue
@@ -333,44 +374,11 @@ class SkillService:
                 found[summary["name"]] = SkillSummary.model_validate(summary)
         return sorted(found.values(), key=lambda s: s.name)
 
-    async def _files(self, ctx: RequestContext, directory: VikingURI) -> list[SkillFile]:
-        """The visible files and folders of a skill, ``SKILL.md`` as its ``definition``."""
-        key = self._store.key(ctx, directory)
-        files = []
-        for entry in await self._store.content.walk(key, 20, 10_000):
-            rel = entry.key[len(key) + 1 :]
-            if any(p.startswith(".") for p in rel.split("/")):
-                continue
-            kind: SkillFileKind = "auxiliary"
-            if entry.is_dir:
-                kind = "directory"
-            elif rel == SKILL_FILE:
-                kind = "definition"
-            uri = directory.join(rel).uri
-            files.append(SkillFile(path=rel, uri=uri, kind=kind, size=entry.size))
-        return files
-
-    async def get(self, ctx: RequestContext, req: SkillRequest) -> SkillDetail:
-        """One skill: its summary, ``abstract``, ``overview``, ``content`` (SKILL.md with the
-        caller's secrets restored), ``content_sha256`` and ``files``."""
-        store = self._store
-        name = req.name
-        directory = await self._find_skill_dir(ctx, name, req.target_uri)
-        key = store.key(ctx, directory)
-        raw = await store.read_text(f"{key}/{SKILL_FILE}") or ""
-        content = await self._restore_secrets(ctx, name, raw)
-        meta, body = split_skill_md(content)
-        root = directory.parent or directory
-        return SkillDetail(
-            **skill_summary(meta, body, name, directory, root),
-            skill_md_uri=directory.join(SKILL_FILE).uri,
-            abstract=sidecar_body(await store.read_text(f"{key}/{ABSTRACT_FILE}") or ""),
-            overview=sidecar_body(await store.read_text(f"{key}/{OVERVIEW_FILE}") or ""),
-            content=content,
-            body=body,
-            content_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
-            files=await self._files(ctx, directory),
-        )
+    async def get(self, ctx: RequestContext, req: GetSkillRequest) -> SkillDetail:
+        """One skill: its summary, the tiers asked for, SKILL.md (the caller's secrets
+        restored) and its files (see :mod:`openviking_mcp.skills.detail`)."""
+        directory = await self._find_skill_dir(ctx, req.skill_name, req.target_uri)
+        return await read_skill_detail(self._store, ctx, req, directory, self._restore_secrets)
 
     async def read(self, ctx: RequestContext, req: ReadSkillRequest) -> SkillPrompt:
         """One skill by name for prompts: its summary, ``body`` and ``meta``."""
@@ -388,7 +396,7 @@ class SkillService:
     async def delete(self, ctx: RequestContext, req: SkillRequest) -> DeleteSkillResult:
         """Remove a skill folder, its index rows and the caller's secrets for it."""
         store = self._store
-        name = req.name
+        name = req.skill_name
         directory = await self._find_skill_dir(ctx, name, req.target_uri)
         if directory.scope == "agent":
             check_access(ctx, directory, mutate=True)

@@ -89,3 +89,86 @@ def test_neither_data_nor_upload(client: TestClient) -> None:
     assert response.status_code == 400
     unknown = client.post("/api/v1/skills", json={"data": TOOL, "surprise": 1})
     assert unknown.status_code == 400
+
+
+KETTLE = {"name": "kettle", "description": "Boil water in a kettle", "content": "Fill it."}
+
+
+def test_find_route_answers_both_roots_and_ignores_telemetry(client: TestClient) -> None:
+    client.post("/api/v1/skills", json={"data": KETTLE, "wait": True})
+    body = {"query": "boil water", "limit": 10, "score_threshold": None, "level": None}
+    found = client.post("/api/v1/skills/find", json={**body, "telemetry": False})
+    assert found.status_code == 200, found.text
+    result = found.json()["result"]
+    assert result["root_uris"] == ["viking://user/default/skills", "viking://agent/skills"]
+    assert [(h["name"], h["type"]) for h in result["skills"]] == [("kettle", "skill")]
+    assert result["total"] == 1
+    one = client.post(
+        "/api/v1/skills/find", json={"query": "boil", "target_uri": "viking://agent/skills"}
+    ).json()["result"]
+    assert one["root_uri"] == "viking://agent/skills"
+    assert client.post("/api/v1/skills/find", json={"query": "x", "oops": 1}).status_code == 400
+    assert client.post("/api/v1/skills/find", json={"query": " "}).status_code == 400
+
+
+def test_validate_route_stores_nothing(client: TestClient) -> None:
+    text = "---\nname: v\ndescription: d\n---\nbody"
+    response = client.post("/api/v1/skills/validate", json={"data": text, "strict": False})
+    assert response.status_code == 200, response.text
+    report = response.json()["result"]
+    assert (report["valid"], report["name"], report["body_lines"]) == (True, "v", 1)
+    bad = client.post(
+        "/api/v1/skills/validate",
+        json={"data": text, "strict": True, "skill_dir_name": "w", "source_path": "w/SKILL.md"},
+    ).json()["result"]
+    assert bad["valid"] is False
+    assert bad["errors"][0]["rule"] == "name_matches_directory"
+    assert bad["source_path"] == "w/SKILL.md"
+    assert client.get("/api/v1/skills").json()["result"]["total"] == 0
+    assert client.post("/api/v1/skills/validate", json={}).status_code == 400
+
+
+def test_get_route_parameters(client: TestClient) -> None:
+    client.post("/api/v1/skills", json={"data": KETTLE, "wait": True})
+    params = {"level": 0, "include_files": "false", "include_source": "true"}
+    got = client.get("/api/v1/skills/kettle", params=params).json()["result"]
+    assert "abstract" in got
+    assert "overview" not in got
+    assert "content" not in got
+    assert "files" not in got
+    assert got["source"]["tracked"] is False
+    sealed = client.get("/api/v1/skills/kettle", params={"include_integrity": "true"})
+    result = sealed.json()["result"]
+    assert len(result["revision"]) == 64
+    assert all("sha256" in f for f in result["files"] if not f["is_dir"])
+    assert client.get("/api/v1/skills/kettle", params={"level": 7}).status_code == 400
+    assert client.get("/api/v1/skills/bad name").status_code == 400
+    assert client.get("/api/v1/skills/find").status_code == 404  # a skill named "find"
+
+
+def test_put_route_takes_the_sdk_body(client: TestClient) -> None:
+    client.post("/api/v1/skills", json={"data": KETTLE})
+    body = {
+        "data": {**KETTLE, "content": "Pour it."},
+        "wait": True,
+        "telemetry": False,
+        "from_source": False,
+        "source_metadata": {"type": "api"},
+    }
+    updated = client.put("/api/v1/skills/kettle", json=body)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["result"]["action"] == "update"
+    got = client.get("/api/v1/skills/kettle", params={"level": 2}).json()["result"]
+    assert got["body"] == "Pour it."
+    git = client.put("/api/v1/skills/kettle", json={"from_source": True})
+    assert git.status_code == 501
+    named = client.put("/api/v1/skills/kettle", json={**body, "skill_name": "kettle"})
+    assert named.status_code == 400
+
+
+def test_list_route_node_limit(client: TestClient) -> None:
+    for name in ("a-skill", "b-skill"):
+        client.post("/api/v1/skills", json={"data": {"name": name, "description": "d"}})
+    listed = client.get("/api/v1/skills", params={"node_limit": 1}).json()["result"]
+    assert listed["total"] == 1
+    assert client.get("/api/v1/skills", params={"node_limit": 0}).json()["result"]["total"] == 2

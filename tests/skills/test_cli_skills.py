@@ -44,7 +44,8 @@ def test_skills_commands(workspace: Path, tmp_path: Path) -> None:
     assert "use-openviking" in names
 
     code, out, _ = _run(workspace, "skills", "get", "greeter")
-    assert json.loads(out)["files"][0]["path"] in ("SKILL.md", "names.txt")
+    kinds = {f["path"]: f["kind"] for f in json.loads(out)["files"]}
+    assert (kinds["SKILL.md"], kinds["names.txt"]) == ("definition", "auxiliary")
     result = runner.invoke(app, ["--path", str(workspace), "skills", "get", "piped", "--content"])
     assert result.stdout == md
 
@@ -56,3 +57,36 @@ def test_skills_commands(workspace: Path, tmp_path: Path) -> None:
     code, out, _ = _run(workspace, "skills", "add", str(tmp_path / "missing"))
     assert code == 1
     assert json.loads(out)["error"]["code"] == "INVALID_ARGUMENT"
+
+
+def test_find_validate_update_commands(workspace: Path, tmp_path: Path) -> None:
+    md = "---\nname: kettle\ndescription: Boil water in a kettle\n---\n\nFill it.\n"
+    code, _, _ = _run(workspace, "skills", "add", "-", "--wait", input=md)
+    assert code == 0
+    code, out, _ = _run(workspace, "skills", "find", "boil water", "--limit", "3")
+    assert code == 0
+    assert [h["name"] for h in json.loads(out)["skills"]] == ["kettle"]
+    table = runner.invoke(app, ["--path", str(workspace), "skills", "find", "boil water"])
+    assert "kettle" in table.stdout
+
+    folder = tmp_path / "pot"
+    folder.mkdir()
+    (folder / "SKILL.md").write_text(md)
+    code, out, _ = _run(workspace, "skills", "validate", str(folder / "SKILL.md"))
+    assert code == 0
+    assert json.loads(out)["warnings"][0]["rule"] == "name_matches_directory"
+    code, out, _ = _run(workspace, "skills", "validate", str(folder / "SKILL.md"), "--strict")
+    assert code == 1
+    assert json.loads(out)["valid"] is False
+    code, out, _ = _run(workspace, "skills", "validate", "-", input="no front matter")
+    assert code == 1
+
+    new = md.replace("Fill it.", "Pour it.")
+    code, out, _ = _run(workspace, "skills", "update", "kettle", "-", input=new)
+    assert code == 0
+    assert json.loads(out)["action"] == "update"
+    code, out, _ = _run(workspace, "skills", "update", "pot", "-", input=new)
+    assert code == 1
+    assert json.loads(out)["error"]["code"] == "NOT_FOUND"
+    code, out, _ = _run(workspace, "skills", "get", "kettle")
+    assert json.loads(out)["body"] == "Pour it."

@@ -124,7 +124,11 @@ async def test_skill_dict_and_skill_md_formats(service: ContextService) -> None:
     got = await service.get_skill(ctx, "code-runner")
     assert got["allowed_tools"] == ["FileSystem", "ProcessRunner"]
     assert "Execute code in various languages safely." in got["body"]
-    assert [f["path"] for f in got["files"]] == ["SKILL.md"]
+    assert [f["path"] for f in got["files"] if f["kind"] != "summary"] == ["SKILL.md"]
+    assert {f["path"] for f in got["files"] if f["kind"] == "summary"} <= {
+        ".abstract.md",
+        ".overview.md",
+    }
 
 
 async def test_directory_and_zip_with_auxiliary_files(
@@ -176,7 +180,8 @@ async def test_replace_is_clean(service: ContextService, tmp_path: Path) -> None
     assert second["action"] == "update"
     got = await service.get_skill(ctx, "tool")
     assert got["description"] == "Version two"
-    assert [f["path"] for f in got["files"]] == ["SKILL.md"]  # old.txt is gone
+    kept = [f["path"] for f in got["files"] if f["kind"] != "summary"]
+    assert kept == ["SKILL.md"]  # old.txt is gone
     skills_dir = service.config.workspace / "accounts" / "default" / "agent" / "skills"
     assert sorted(p.name for p in skills_dir.iterdir() if p.name.startswith(".")) == [
         ".abstract.md",

@@ -9,6 +9,7 @@ from openviking_mcp.contract.skills import (
     OPERATIONS,
     AddSkillRequest,
     AddSkillResult,
+    GetSkillRequest,
     ReadSkillRequest,
     SkillRequest,
     SkillsRequest,
@@ -60,12 +61,14 @@ async def test_typed_add_list_get_read_delete(service: ContextService) -> None:
     assert (added.name, added.action, added.queue_status) == ("greeter", "create", "completed")
     [summary] = await service.skills.list_skills(ctx, SkillsRequest())
     assert (summary.name, summary.scope, summary.tags) == ("greeter", "agent", ["hi"])
-    detail = await service.skills.get(ctx, SkillRequest(name="greeter"))
+    detail = await service.skills.get(ctx, GetSkillRequest(skill_name="greeter"))
+    assert detail.content is not None
     assert detail.content.endswith("# Greeter\n\nHi.\n")
-    assert [f.kind for f in detail.files] == ["definition"]
+    assert detail.files is not None
+    assert [f.kind for f in detail.files if f.kind != "summary"] == ["definition"]
     prompt = await service.skills.read(ctx, ReadSkillRequest(name="greeter"))
     assert prompt.body == "# Greeter\n\nHi."
-    deleted = await service.skills.delete(ctx, SkillRequest(name="greeter"))
+    deleted = await service.skills.delete(ctx, SkillRequest(skill_name="greeter"))
     assert deleted.uri == "viking://agent/skills/greeter"
     assert [e.uri.uri for e in removed] == ["viking://agent/skills/greeter"]
 

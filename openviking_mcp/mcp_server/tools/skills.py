@@ -1,4 +1,6 @@
-"""The ``add_skill`` tool: the four ways to give a skill as separate, schema-friendly fields."""
+"""The skill tools: ``add_skill`` (the four ways to give a skill as separate, schema-friendly
+fields), ``find_skills`` (search skills by what they do) and ``validate_skill`` (check one
+without storing it)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,28 @@ from pydantic import Field
 
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.mcp_server._models import AddSkillResult
+from openviking_mcp.mcp_server._models import (
+    AddSkillResult,
+    FindSkillsResult,
+    SkillValidationResult,
+)
 from openviking_mcp.mcp_server._runtime import Runtime
 from openviking_mcp.mcp_server._uploads import upload_instructions
-from openviking_mcp.mcp_server.tools._common import ToolRegistry, run_tool
+from openviking_mcp.mcp_server.tools._common import (
+    READ_ONLY,
+    Limit,
+    Query,
+    Threshold,
+    ToolRegistry,
+    run_tool,
+)
 
-__all__ = ["add_skill", "register"]
+__all__ = ["add_skill", "find_skills", "register", "validate_skill"]
+
+SkillsRoot = Annotated[
+    str,
+    Field(description="Only this root: viking://agent/skills or viking://~/skills (empty: both)."),
+]
 
 
 def _added_text(result: dict[str, Any]) -> str:
@@ -66,6 +84,72 @@ async def add_skill(
     return await run_tool(ctx, run)
 
 
+def _found_text(result: dict[str, Any]) -> str:
+    if not result["skills"]:
+        return "No matching skills."
+    lines = [
+        f"{i}. {hit['name']} ({hit['score']:.2f}): {hit['description']}\n   {hit['skill_md_uri']}"
+        for i, hit in enumerate(result["skills"], 1)
+    ]
+    return "\n".join(lines)
+
+
+async def find_skills(
+    query: Query,
+    ctx: Context,
+    limit: Limit = 10,
+    score_threshold: Threshold = None,
+    target_uri: SkillsRoot = "",
+) -> Annotated[CallToolResult, FindSkillsResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, FindSkillsResult]:
+        result = await rt.service.find_skills(
+            caller,
+            query,
+            limit=limit,
+            score_threshold=score_threshold,
+            target_uri=target_uri or None,
+        )
+        return _found_text(result), FindSkillsResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
+def _report_text(report: dict[str, Any]) -> str:
+    head = "Valid" if report["valid"] else "Not valid"
+    if report.get("name"):
+        head += f": skill {report['name']}"
+    lines = [head]
+    for kind in ("errors", "warnings"):
+        for issue in report[kind]:
+            lines.append(f"- {kind[:-1]} [{issue['rule']}]: {issue['message']}")
+    return "\n".join(lines)
+
+
+async def validate_skill(
+    ctx: Context,
+    skill_md: Annotated[str, Field(description="SKILL.md text with front matter.")] = "",
+    skill: Annotated[
+        dict[str, Any],
+        Field(description="A skill object or an MCP tool definition (with inputSchema)."),
+    ] = {},  # noqa: B006 - pydantic copies defaults
+    strict: Annotated[
+        bool, Field(description="Agent Skills format rules are errors, not warnings.")
+    ] = False,
+    skill_dir_name: Annotated[
+        str, Field(description="The folder the skill lives in: its name must match.")
+    ] = "",
+) -> Annotated[CallToolResult, SkillValidationResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, SkillValidationResult]:
+        if bool(skill_md) == bool(skill):
+            raise InvalidArgumentError("Give exactly one of skill_md or skill")
+        report = await rt.service.validate_skill(
+            caller, skill_md or skill, strict=strict, skill_dir_name=skill_dir_name or None
+        )
+        return _report_text(report), SkillValidationResult.model_validate(report)
+
+    return await run_tool(ctx, run)
+
+
 def register(tools: ToolRegistry) -> None:
     tools.add(
         add_skill,
@@ -80,4 +164,20 @@ def register(tools: ToolRegistry) -> None:
         "SKILL.md), path (a local SKILL.md, folder or zip) or temp_file_id (an upload). A "
         "skill with the same name is replaced. Stored under viking://agent/skills/{name}/ "
         "(target_uri='viking://~/skills' keeps it private).",
+    )
+    tools.add(
+        find_skills,
+        "find_skills",
+        READ_ONLY,
+        "Find stored skills by what they do (semantic + keyword search over the skills' "
+        "names, descriptions and SKILL.md). One hit per skill, best first, with its name, "
+        "description, score and skill_md_uri (read that file for the instructions).",
+    )
+    tools.add(
+        validate_skill,
+        "validate_skill",
+        READ_ONLY,
+        "Check a skill without storing it: whether add_skill would accept it, the name and "
+        "description it would get, and errors/warnings (strict: the Agent Skills format rules "
+        "are errors). Give exactly one of skill_md or skill.",
     )
