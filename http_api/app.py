@@ -19,6 +19,7 @@ from starlette.routing import Route
 from http_api import bot, envelope, metrics
 from http_api.routers import (
     admin,
+    attrs,
     content,
     debug,
     fs,
@@ -51,6 +52,7 @@ _ROUTER_GROUPS = (
     skill_import,  # before skills: /skills/import-mcp is not a skill name
     skills,
     pack,
+    attrs,
     fs,
     content,
     search,

@@ -59,6 +59,7 @@ from openviking_mcp.storage.sidecar import (
     render_sidecar,
     sidecar_body,
 )
+from openviking_mcp.storage.tags import PathTags
 
 __all__ = ["Store", "iso_epoch", "iso_time"]
 
@@ -96,6 +97,8 @@ class Store:
         self.accounts = AccountStore(self.db)
         #: Who created shared paths: the owner rule for removing, moving, replacing them.
         self.owners = PathOwners(self.db, self.content.exists)
+        #: The explicit ``k=v`` retrieval tags of paths, applied to their index rows.
+        self.tags = PathTags(self.db)
         self.locks = PathLocks()
         self.index = VectorIndex(workspace / "index")
         self.tasks = TaskQueue(self.db, workers=config.processing.workers)

@@ -1,5 +1,5 @@
 """Content: ``/api/v1/content/read``, ``/abstract``, ``/overview``, ``/level``, ``/download``,
-``/write``, ``/edit`` and ``/reindex``.
+``/write``, ``/batch-write``, ``/edit``, ``/set_tags`` and ``/reindex``.
 
 ``read``, ``abstract`` and ``overview`` answer with a string; ``download`` with the file's exact
 bytes (``application/octet-stream``, ``Content-Disposition: attachment; filename*=UTF-8''…``).
@@ -19,13 +19,16 @@ from http_api.bodies import STRICT, PositiveTimeout, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import content as content_contract
 from openviking_mcp.contract import resources as resources_contract
+from openviking_mcp.contract import tags as tags_contract
 from openviking_mcp.contract.content import Level
 from openviking_mcp.contract.errors import InvalidArgumentError, UnimplementedError
 from openviking_mcp.contract.resources import ProcessingMode
 
 __all__ = [
+    "BatchWriteBody",
     "EditBody",
     "ReindexBody",
+    "SetTagsBody",
     "WriteBody",
     "router",
 ]
@@ -53,6 +56,31 @@ class WriteBody(UpstreamFields, content_contract.WriteRequest):
     )
 
 
+class BatchOperationBody(UpstreamFields, content_contract.BatchWriteOperation):
+    """One operation of ``POST /api/v1/content/batch-write`` (unknown fields are refused)."""
+
+    model_config = STRICT
+    upstream_unsupported = frozenset({"acl"})
+
+
+class BatchWriteBody(UpstreamFields, content_contract.BatchWriteRequest):
+    """Body of ``POST /api/v1/content/batch-write`` (unknown fields are refused)."""
+
+    model_config = STRICT
+    upstream_ignored = frozenset({"edit_source", "processing_mode", "telemetry"})
+    upstream_unsupported = frozenset({"defer_processing", "skip_conflicts"})
+
+    operations: list[BatchOperationBody]  # type: ignore[assignment]  # the stricter items
+    timeout: PositiveTimeout = None
+
+
+class SetTagsBody(UpstreamFields, tags_contract.SetTagsRequest):
+    """Body of ``POST /api/v1/content/set_tags`` and ``/api/v1/fs/attrs/set_tags``."""
+
+    model_config = STRICT
+    upstream_ignored = frozenset({"telemetry"})
+
+
 class EditBody(content_contract.EditRequest):
     """Body of ``POST /api/v1/content/edit`` (this project's route, as the MCP ``edit`` tool;
     unknown fields are refused)."""
@@ -69,17 +97,15 @@ class ReindexBody(UpstreamFields, resources_contract.ReindexRequest):
 
     model_config = STRICT
     upstream_ignored = frozenset({"force"})
+    upstream_nullable = frozenset({"tag_mode"})
 
     # The route needs a URI (the operation defaults to ``viking://``).
     uri: str
     # The route also takes ``prune_orphans`` (and answers it as unimplemented).
     mode: ReindexMode = "vectors_only"  # type: ignore[assignment]  # wider than the operation's
     timeout: PositiveTimeout = None
-    # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``; tags (and a tag mode
-    # other than the original's default) are refused.
+    # Accepted for compatibility: ``dry_run`` only with ``prune_orphans``.
     dry_run: bool = False
-    tags: list[str] | None = None
-    tag_mode: str | None = None
 
 
 @router.get("/read", summary="Read a file (L2)")
@@ -149,6 +175,26 @@ async def write(
     return envelope.ok(request, await service.call(caller, "write", fields))
 
 
+@router.post("/batch-write", summary="Write many files below a directory, refresh once")
+async def batch_write(
+    request: Request, body: BatchWriteBody, service: Service, caller: Caller
+) -> JSONResponse:
+    """``{root_uri, created, updated, unchanged, semantic_status, vector_status, task_id?}``;
+    a bad operation is refused (400 naming its index) before anything is written."""
+    fields = body.model_dump(include=set(content_contract.BatchWriteRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "batch_write", fields))
+
+
+@router.post("/set_tags", summary="Set the k=v retrieval tags of a file or directory")
+async def set_tags(
+    request: Request, body: SetTagsBody, service: Service, caller: Caller
+) -> JSONResponse:
+    """``{uri, updated_uris, root_uri, context_type, tags, mode, success_count,
+    skipped_count, failed_count, tags_updated}``."""
+    fields = body.model_dump(include=set(tags_contract.SetTagsRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "set_tags", fields))
+
+
 @router.post("/edit", summary="Replace an exact string in a text file")
 async def edit(request: Request, body: EditBody, service: Service, caller: Caller) -> JSONResponse:
     """``{uri, replacements, written_bytes, changed, ...indexing status}``; 0 matches, or
@@ -170,7 +216,5 @@ async def reindex(
             "mode='prune_orphans' is not supported; removing a path already deletes its vectors",
             {"mode": body.mode},
         )
-    if body.tags or body.tag_mode not in (None, "replace"):  # "replace" of no tags: no change
-        raise UnimplementedError("Reindexing with tags is not supported", {"field": "tags"})
     fields = body.model_dump(include=set(resources_contract.ReindexRequest.model_fields))
     return envelope.ok(request, await service.call(caller, "reindex", fields))

@@ -18,7 +18,10 @@ import contextlib
 from collections.abc import Callable
 
 from openviking_mcp import faults
+from openviking_mcp.content.batch import BatchWriter
 from openviking_mcp.contract.content import (
+    BatchWriteRequest,
+    BatchWriteResult,
     EditRequest,
     EditResult,
     IndexStatus,
@@ -35,6 +38,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import TextRead, Writing, Written
 from openviking_mcp.fs.service import FilesystemService
+from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.parsers.text import summarize_text, truncate_text
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
@@ -64,9 +68,10 @@ def decode_text(uri: str, data: bytes) -> str:
 class ContentService:
     """See the module docs."""
 
-    def __init__(self, store: Store, fs: FilesystemService) -> None:
+    def __init__(self, store: Store, fs: FilesystemService, indexing: IndexingService) -> None:
         self._store = store
         self._fs = fs
+        self._batch = BatchWriter(store, indexing)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -250,6 +255,11 @@ class ContentService:
             written_bytes=written or 0,
             **status.model_dump(exclude_none=True),
         )
+
+    async def batch_write(self, ctx: RequestContext, req: BatchWriteRequest) -> BatchWriteResult:
+        """Write many files below one directory, then refresh them in one task (see
+        :mod:`openviking_mcp.content.batch`)."""
+        return await self._batch.batch_write(ctx, req)
 
     async def edit(self, ctx: RequestContext, req: EditRequest) -> EditResult:
         """Replace an exact substring of a UTF-8 text file, then refresh its tiers and vectors.

@@ -17,6 +17,10 @@ from openviking_mcp.contract.operations import Operation, Route
 
 __all__ = [
     "OPERATIONS",
+    "BatchMode",
+    "BatchWriteOperation",
+    "BatchWriteRequest",
+    "BatchWriteResult",
     "EditRequest",
     "EditResult",
     "IndexStatus",
@@ -31,6 +35,7 @@ __all__ = [
 ]
 
 WriteMode = Literal["replace", "append", "create"]
+BatchMode = Literal["replace", "append", "create", "upsert"]
 Level = Literal["abstract", "overview", "full"]
 
 
@@ -126,6 +131,47 @@ class EditResult(Result):
     task_id: str | None = omitted()
 
 
+class BatchWriteOperation(Request):
+    """One file of a batch write: exactly one of ``content`` (text) and ``content_base64``
+    (bytes). ``replace``, ``create`` and ``upsert`` set the file's whole content (creating it
+    when missing); ``append`` adds text to an existing file (creating a missing one).
+    ``expected_sha256``: the file's current bytes must have this digest (409 otherwise).
+    ``tags``/``tag_mode``: set the file's ``k=v`` retrieval tags as ``set_tags`` does."""
+
+    uri: str = _uri()
+    content: str | None = None
+    content_base64: str | None = None
+    mode: BatchMode = "replace"
+    expected_sha256: str | None = Field(default=None, pattern=r"^[a-f0-9]{64}$")
+    tags: list[str] | None = None
+    tag_mode: Literal["replace", "append", "clear"] = "replace"
+
+
+class BatchWriteRequest(Request):
+    """Write many files below ``root_uri``, then refresh them in one task.
+
+    At most 256 files, 8 MiB each and 16 MiB in all. Every operation is checked before the first
+    file is written; a bad one is refused (400 naming its index) and nothing is written."""
+
+    root_uri: str = Field(description="The directory every operation's URI is below.")
+    operations: list[BatchWriteOperation]
+    wait: bool = Field(default=True, description="Return once the changes are indexed.")
+    timeout: float | None = Field(default=None, description="Seconds to wait at most.")
+
+
+class BatchWriteResult(Result):
+    """``created``/``updated``: the files written; ``unchanged``: files that already held
+    the given content (not written)."""
+
+    root_uri: str
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    semantic_status: str = "skipped"
+    vector_status: str = "skipped"
+    task_id: str | None = omitted()
+
+
 _CONTENT = "/api/v1/content"
 
 OPERATIONS = (
@@ -172,6 +218,14 @@ OPERATIONS = (
         WriteResult,
         ("uri", "content"),
         Route("POST", f"{_CONTENT}/write", waits="wait"),
+    ),
+    Operation(
+        "batch_write",
+        "content.batch_write",
+        BatchWriteRequest,
+        BatchWriteResult,
+        ("root_uri", "operations", "wait"),
+        Route("POST", f"{_CONTENT}/batch-write", waits="wait"),
     ),
     Operation(
         "edit",

@@ -105,6 +105,10 @@ class ReindexRequest(Request):
     wait: bool = True
     timeout: float | None = None
     recursive: bool = True
+    tags: list[str] | None = Field(
+        default=None, description="k=v tags to set on the reindexed paths first (see set_tags)."
+    )
+    tag_mode: Literal["replace", "append", "clear"] = "replace"
 
 
 class ReindexAccepted(Result):

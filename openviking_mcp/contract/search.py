@@ -27,6 +27,7 @@ __all__ = [
     "DedupStats",
     "FindRequest",
     "FindResult",
+    "GlobEntry",
     "GlobRequest",
     "GlobResult",
     "GrepMatch",
@@ -48,6 +49,8 @@ _TARGET = "Only under these URIs (empty: resources, agent and your own user spac
 _LEVEL = "0, 1, 2 or a list (empty: all tiers)."
 _TYPES = "memory, resource, skill (a list or comma-separated)."
 _TAGS = "k=v tags, all must match."
+_TAGGED = "Only files carrying all these k=v tags (set with set_tags)."
+_WITH_TAGS = "Give each match its stored k=v tags."
 _SINCE = "30m, 2h, 7d, 1w or an ISO date."
 _FILTER = (
     "Conditions on the indexed fields, as the original's DSL: {op: and|or, conds: [...]}, "
@@ -233,12 +236,15 @@ class GrepRequest(Request):
     exclude_uri: str | None = None
     node_limit: Integer = Field(default=256, description="Most matching lines.")
     level_limit: Integer = Field(default=10, description="How deep below uri.")
+    tags: list[str] | None = Field(default=None, description=_TAGGED)
+    include_tags: bool = Field(default=False, description=_WITH_TAGS)
 
 
 class GrepMatch(Result):
     uri: str
     line: int
     content: str
+    tags: list[str] | None = omitted()
 
 
 class GrepResult(Result):
@@ -254,10 +260,21 @@ class GlobRequest(Request):
     pattern: str = Field(description="*, ?, [] and ** (recursive); relative to uri.")
     uri: str = "viking://"
     node_limit: Integer = 256
+    tags: list[str] | None = Field(default=None, description=_TAGGED)
+    include_tags: bool = Field(default=False, description=_WITH_TAGS)
+
+
+class GlobEntry(Result):
+    """A glob match with its tags (``tags`` or ``include_tags`` asked)."""
+
+    uri: str
+    tags: list[str]
 
 
 class GlobResult(Result):
-    matches: list[str]
+    """``matches``: URIs, or :class:`GlobEntry` items when tags were asked for."""
+
+    matches: list[str] | list[GlobEntry]
     count: int
 
 

@@ -52,9 +52,14 @@ def _base(account_id: str, uri: VikingURI, level: int, anchor: str = "") -> Inde
 
 
 def directory_rows(
-    account_id: str, uri: VikingURI, abstract: str, overview: str
+    account_id: str,
+    uri: VikingURI,
+    abstract: str,
+    overview: str,
+    *,
+    tags: list[str] | None = None,
 ) -> list[PendingRow]:
-    """The L0 and L1 rows of a directory."""
+    """The L0 and L1 rows of a directory (carrying its explicit ``tags``)."""
     rows: list[PendingRow] = []
     for level, body in ((0, abstract), (1, overview)):
         if not body.strip():
@@ -62,6 +67,7 @@ def directory_rows(
         record = _base(account_id, uri, level)
         record.abstract = abstract
         record.text = body
+        record.tags = list(tags or [])
         rows.append(PendingRow(record, f"{uri.name}\n{body}"))
     return rows
 

@@ -26,6 +26,7 @@ from openviking_mcp.config import SemanticConfig
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, parse_uri
 from openviking_mcp.events import (
+    Copied,
     EventBus,
     LayoutCreated,
     Moved,
@@ -107,6 +108,7 @@ class IndexingService:
         events.subscribe(Written, self._written)
         events.subscribe(Removed, self._removed)
         events.subscribe(Moved, self._moved)
+        events.subscribe(Copied, self._copied)
         events.subscribe(LayoutCreated, self._layout_created)
         self._store.tasks.register(REFRESH_TASK, self._task_refresh)
 
@@ -176,6 +178,16 @@ class IndexingService:
             await self.queue_refresh(
                 event.ctx, [event.dest.uri], recursive=True, resource_id=event.dest.uri
             )
+
+    async def _copied(self, event: Copied) -> dict[str, Any]:
+        """Index the copy as new content (its folder's tiers are refreshed as it bubbles)."""
+        dest = event.dest
+        if not indexable(dest) or not self._store.indexing_enabled:
+            return {"semantic_status": "skipped", "vector_status": "skipped"}
+        task_id = await self.queue_refresh(
+            event.ctx, [dest.uri], recursive=True, resource_id=dest.uri
+        )
+        return {"semantic_status": "queued", "vector_status": "queued", "task_id": task_id}
 
     async def _queue_parent_refresh(self, ctx: RequestContext, uri: VikingURI) -> None:
         parent = uri.parent
@@ -327,6 +339,7 @@ class IndexingService:
                 text=text,
                 count_tokens=embedder.count_tokens,
                 max_tokens=embedder.max_tokens,
+                tags=await self._store.tags.get(job.ctx.account_id, uri.uri),
             )
         )
         job.files_done += 1
@@ -385,7 +398,8 @@ class IndexingService:
             else:
                 abstract = intro or await store.sidecar_body(key, ABSTRACT_FILE) or ""
                 overview = await store.sidecar_body(key, OVERVIEW_FILE) or ""
-        await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview))
+        tags = await store.tags.get(job.ctx.account_id, uri.uri)
+        await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview, tags=tags))
 
     async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:
         text = render_sidecar(uri.uri, body, component="semantic", trigger="refresh")

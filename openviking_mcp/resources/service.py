@@ -68,6 +68,7 @@ from openviking_mcp.resources.tree import (
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.storage.queue import BULK, NORMAL, TaskHandle, TaskRecord
 from openviking_mcp.store import Store
+from openviking_mcp.tags.service import TagService
 from openviking_mcp.uploads.service import UploadService
 
 __all__ = ["ADD_RESOURCE_TASK", "ResourceService"]
@@ -110,10 +111,10 @@ def _outcome(record: TaskRecord) -> ImportResult | ImportCancelled:
 class ResourceService:
     """See the module docs."""
 
-    def __init__(self, store: Store, indexing: IndexingService, uploads: UploadService) -> None:
-        self._store = store
-        self._indexing = indexing
-        self._uploads = uploads
+    def __init__(
+        self, store: Store, indexing: IndexingService, uploads: UploadService, tags: TagService
+    ) -> None:
+        self._store, self._indexing, self._uploads, self._tags = store, indexing, uploads, tags
 
     def _staging(self, staging_id: str) -> Path:
         return self._store.config.workspace / "tmp" / "staging" / staging_id
@@ -390,10 +391,11 @@ class ResourceService:
         self, ctx: RequestContext, req: ReindexRequest
     ) -> ReindexAccepted | ReindexResult:
         """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
-        (``recursive=False``: of ``uri`` itself only)."""
+        (``recursive=False``: of ``uri`` itself only), after setting the tags it carries."""
         store = self._store
         store.require_index()
         target = store.resolve(ctx, req.uri)
+        await self._tags.reindex_tags(ctx, req)
         roots = (
             [target]
             if not target.is_root

@@ -23,6 +23,7 @@ from openviking_mcp.contract.search import (
     ContextResult,
     FindRequest,
     FindResult,
+    GlobEntry,
     GlobRequest,
     GlobResult,
     GrepMatch,
@@ -33,6 +34,7 @@ from openviking_mcp.contract.search import (
     QueryPlan,
     SearchRequest,
 )
+from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.relations.service import RelationService
 from openviking_mcp.search.assembler import ContextAssembler
@@ -240,8 +242,12 @@ class SearchService:
         cap = grep_cap(req.node_limit)
         matches: list[GrepMatch] = []
         scanned = 0
-        for child in await self._files_under(ctx, base, req.level_limit):
+        files = await self._files_under(ctx, base, req.level_limit)
+        tagged = await self._tagged(ctx, [f.uri for f in files], req.tags, req.include_tags)
+        for child in files:
             if excluded is not None and excluded.is_ancestor_of(child):
+                continue
+            if tagged is not None and child.uri not in tagged:
                 continue
             try:
                 data = await store.content.read_bytes(store.key(ctx, child))
@@ -252,7 +258,10 @@ class SearchService:
             scanned += 1
             for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
                 if regex.search(line[:10_000]):
-                    matches.append(GrepMatch(uri=child.uri, line=number, content=line[:1000]))
+                    own = tagged.get(child.uri) if tagged is not None else None
+                    matches.append(
+                        GrepMatch(uri=child.uri, line=number, content=line[:1000], tags=own)
+                    )
                     if len(matches) >= cap:
                         return GrepResult(
                             matches=matches,
@@ -277,7 +286,23 @@ class SearchService:
                 if len(out) >= glob_cap(req.node_limit):
                     break
         out = readable(ctx, out, str)
-        return GlobResult(matches=out, count=len(out))
+        tagged = await self._tagged(ctx, out, req.tags, req.include_tags)
+        if tagged is None:
+            return GlobResult(matches=out, count=len(out))
+        entries = [GlobEntry(uri=u, tags=tagged[u]) for u in out if u in tagged]
+        return GlobResult(matches=entries, count=len(entries))
+
+    async def _tagged(
+        self, ctx: RequestContext, uris: list[str], tags: list[str] | None, include: bool
+    ) -> dict[str, list[str]] | None:
+        """The stored tags of each of ``uris`` that carries all of ``tags`` (``None`` when
+        neither a tag filter nor the tags themselves were asked for)."""
+        wanted = set(normalize_tags(tags, discard_invalid=True))
+        if not wanted and not include:
+            return None
+        stored = await self._store.tags.lookup(ctx.account_id, uris)
+        own = {u: stored.get(u, []) for u in uris}
+        return {u: t for u, t in own.items() if wanted <= set(t)}
 
     async def _walk_visible(
         self, ctx: RequestContext, base: VikingURI, depth: int

@@ -1,4 +1,5 @@
-"""The content tools: ``read`` (one or more URIs at a tier), ``write`` and ``edit``."""
+"""The content tools: ``read`` (one or more URIs at a tier), ``write``, ``edit``, and the
+tag tools ``set_tags`` and ``attrs``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from pydantic import Field
 
 from openviking_mcp.contract.errors import NotFoundError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.mcp_server._models import EditResult, ReadResult, WriteResult
+from openviking_mcp.mcp_server._models import (
+    AttrsResult,
+    EditResult,
+    ReadResult,
+    TagsResult,
+    WriteResult,
+)
 from openviking_mcp.mcp_server._runtime import Runtime, error_text
 from openviking_mcp.mcp_server.tools._common import (
     READ_ONLY,
@@ -27,7 +34,7 @@ from openviking_mcp.mcp_server.tools._common import (
 )
 from openviking_mcp.search import render as fmt
 
-__all__ = ["edit", "read", "register", "write"]
+__all__ = ["attrs", "edit", "read", "register", "set_tags", "write"]
 
 _MAX_READ_URIS = 50
 _READ_CONCURRENCY = 10
@@ -123,6 +130,41 @@ async def edit(
     return await run_tool(ctx, run)
 
 
+async def set_tags(
+    uri: Uri,
+    ctx: Context,
+    tags: Annotated[
+        list[str], Field(description="k=v tags, e.g. ['team=core', 'status=draft'].")
+    ] = [],  # noqa: B006  (never mutated)
+    mode: Annotated[
+        Literal["replace", "append", "clear"],
+        Field(description="replace the path's tags, append (merge by key) or clear them."),
+    ] = "replace",
+    recursive: Annotated[
+        bool, Field(description="Also tag every file and folder below a directory.")
+    ] = False,
+) -> Annotated[CallToolResult, TagsResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, TagsResult]:
+        result = await rt.service.set_tags(caller, uri, tags, mode, recursive)
+        shown = ", ".join(result["tags"]) or "(none)"
+        text = f"{result['uri']}: tags {shown} ({mode}) on {result['success_count']} path(s)"
+        return text, TagsResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
+async def attrs(uri: Uri, ctx: Context) -> Annotated[CallToolResult, AttrsResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, AttrsResult]:
+        result = await rt.service.attrs(caller, uri)
+        found = result["attrs"]
+        lines = [result["uri"], f"tags: {', '.join(found['tags']) or '(none)'}"]
+        lines += [f"{k}: {v}" for k, v in (found.get("memory") or {}).items()]
+        flat = {"uri": result["uri"], "context_type": result["context_type"], **found}
+        return "\n".join(lines), AttrsResult.model_validate(flat)
+
+    return await run_tool(ctx, run)
+
+
 def register(tools: ToolRegistry) -> None:
     tools.add(
         read,
@@ -150,4 +192,19 @@ def register(tools: ToolRegistry) -> None:
         "Replace an exact string in a text file. old_string must occur exactly once unless "
         "replace_all=true (include surrounding lines to make it unique); 0 matches is an "
         "error. Read the file first to copy old_string exactly.",
+    )
+    tools.add(
+        set_tags,
+        "set_tags",
+        mutating(destructive=False, idempotent=True),
+        "Set explicit k=v retrieval tags on a file or directory (recursive=true: also "
+        "everything below it). find/search with tags=[...] then return only paths carrying "
+        "all of them. Tags are lower-cased; one value per key.",
+    )
+    tools.add(
+        attrs,
+        "attrs",
+        READ_ONLY,
+        "Show a path's attributes: its k=v retrieval tags and, for a memory file, the "
+        "fields stored with it (memory_type, version, tags...).",
     )

@@ -304,6 +304,21 @@ class VectorIndex:
             self._written(0)
         return total
 
+    async def set_tags(self, account_id: str, uris: Sequence[str], tags: Sequence[str]) -> int:
+        """Set ``tags`` on every row of ``uris`` in the account; returns rows touched."""
+        table = self._require()
+        listed = ", ".join(sql_string(t) for t in tags)
+        value = f"arrow_cast(make_array({listed}), 'List(Utf8)')"
+        total = 0
+        with unavailable(self.path, "set_tags"):
+            for chunk in chunks(list(dict.fromkeys(uris))):
+                where = f"account_id = {sql_string(account_id)} AND {in_list('uri', chunk)}"
+                result = await table.update(where=where, updates_sql={"tags": value})
+                total += int(result.rows_updated)
+        if total:
+            self._written(0)
+        return total
+
     # -- reads ---------------------------------------------------------------------------
 
     async def vector_search(

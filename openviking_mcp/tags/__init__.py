@@ -1,0 +1,1 @@
+"""Explicit retrieval tags of paths and their attributes."""
