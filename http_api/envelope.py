@@ -20,6 +20,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,9 +54,16 @@ def _elapsed(request: Request) -> float:
     return round(time.perf_counter() - start, 6) if start else 0.0
 
 
-def ok(request: Request, result: Any, status_code: int = 200) -> JSONResponse:
-    """A success envelope."""
-    body = {"status": "ok", "result": result, "time": _elapsed(request)}
+def ok(
+    request: Request,
+    result: Any,
+    status_code: int = 200,
+    *,
+    top_level: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    """A success envelope; ``top_level`` fields sit next to ``status`` and ``result`` (such as
+    a listing's ``has_more``)."""
+    body = {"status": "ok", "result": result, **(top_level or {}), "time": _elapsed(request)}
     return JSONResponse(body, status_code=status_code)
 
 

@@ -8,7 +8,8 @@ made in :mod:`openviking_mcp.service`) shows in one place who reacts to what:
   file, under the file's path lock, so that indexing records its refresh task durably (held)
   first; the ``Written`` that follows the write carries that task back (``task_id``) and
   indexing releases it. A process killed in between leaves a held task that runs anyway;
-* :class:`Written`, :class:`Removed`, :class:`Moved`: indexing refreshes tiers and vectors;
+* :class:`Written`, :class:`Removed`, :class:`Moved`, :class:`Copied`: indexing refreshes tiers
+  and vectors (a ``Copied`` handler reports the copy's indexing status, as ``Written``'s do);
   a ``Written`` handler may report status fields (``semantic_status``, ``task_id``...) that the
   write's result carries;
 * :class:`LayoutCreated`: new preset folders of an account or user, queued for indexing;
@@ -34,6 +35,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
 
 __all__ = [
+    "Copied",
     "Event",
     "EventBus",
     "LayoutCreated",
@@ -87,6 +89,15 @@ class Removed(Event):
 @dataclass(frozen=True, slots=True)
 class Moved(Event):
     """A file or directory moved from ``source`` to ``dest``."""
+
+    ctx: RequestContext
+    source: VikingURI
+    dest: VikingURI
+
+
+@dataclass(frozen=True, slots=True)
+class Copied(Event):
+    """A file or directory was copied from ``source`` to the new path ``dest``."""
 
     ctx: RequestContext
     source: VikingURI

@@ -57,7 +57,7 @@ def test_json_and_compact_output(workspace: Path) -> None:
 def test_none_results_print_nothing(workspace: Path) -> None:
     assert run(workspace, "mkdir", "viking://resources/q") == (0, "", "")
     assert run(workspace, "mv", "viking://resources/q", "viking://resources/r") == (0, "", "")
-    assert run(workspace, "rm", "viking://resources/r") == (0, "", "")
+    assert run(workspace, "rm", "-r", "viking://resources/r") == (0, "", "")
 
 
 def test_errors_have_exit_code_1_and_json_error(workspace: Path) -> None:
@@ -185,3 +185,18 @@ def test_reindex_all_repairs_a_model_change(workspace: Path, tmp_path: Path) -> 
     found = runner.invoke(app, ["--config", new, "-o", "json", "find", "wombat burrows"])
     assert found.exit_code == 0
     assert json.loads(found.stdout)["resources"][0]["uri"] == "viking://resources/w.md"
+
+
+def test_cp_and_paged_ls(workspace: Path) -> None:
+    for name in ("a", "b", "c"):
+        uri = f"viking://resources/cl/{name}.md"
+        assert run(workspace, "write", uri, name, "--mode", "create")[0] == 0
+    code, out, _ = run(workspace, "cp", "viking://resources/cl/a.md", "viking://resources/cl/z.md")
+    assert code == 0
+    assert "viking://resources/cl/z.md" in out
+    code, out, _ = run(workspace, "ls", "viking://resources/cl", "-s", "--offset", "1", "-n", "2")
+    assert code == 0
+    assert "b.md" in out
+    assert "c.md" in out
+    assert "a.md" not in out
+    assert "z.md" not in out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from openviking_mcp import OpenViking
+from openviking_mcp import ContextService, OpenViking
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -17,6 +19,18 @@ from openviking_mcp.contract.errors import (
     NotInitializedError,
     PermissionDeniedError,
 )
+from tests.conftest import hashing_config
+
+
+@pytest.fixture
+async def hashing_service(workspace: Path) -> AsyncIterator[ContextService]:
+    """A service indexing with the hashing embedder (fast, offline)."""
+    svc = ContextService(hashing_config(workspace))
+    await svc.initialize()
+    try:
+        yield svc
+    finally:
+        await svc.close()
 
 
 def test_fresh_store_has_the_preset_tree(ov: OpenViking) -> None:
@@ -195,9 +209,12 @@ def test_rm_rules(ov: OpenViking) -> None:
     assert info.value.details["expected_flag"] == "recursive"
     assert ov.read("viking://resources/r/f.md") == "x"
     ov.rm("viking://resources/r/f.md")
-    ov.rm("viking://resources/r")  # empty now
+    with pytest.raises(FailedPreconditionError):  # any directory needs recursive
+        ov.rm("viking://resources/r")
+    ov.rm("viking://resources/r", recursive=True)
     ov.mkdir("viking://resources/s", "only sidecars inside")
-    ov.rm("viking://resources/s")
+    with pytest.raises(FailedPreconditionError):
+        ov.rm("viking://resources/s")
     ov.write("viking://resources/t/u/v.md", "x", mode="create")
     assert ov.rm("viking://resources/t", recursive=True) == {
         "uri": "viking://resources/t",
@@ -205,8 +222,8 @@ def test_rm_rules(ov: OpenViking) -> None:
     }
     with pytest.raises(NotFoundError):
         ov.stat("viking://resources/t")
-    with pytest.raises(NotFoundError):
-        ov.rm("viking://resources/t")
+    gone = {"uri": "viking://resources/t", "isDir": False, "estimated_deleted_count": 0}
+    assert ov.rm("viking://resources/t") == gone  # removed already: success, as the original
 
 
 def test_mv_renames_files_and_directories(ov: OpenViking) -> None:
@@ -341,3 +358,137 @@ def test_closed_client_refuses_calls(workspace: Path) -> None:
     client.initialize()  # a closed client opens again
     assert client.ls("viking://resources") == []
     client.close()
+
+
+# -- paged listings ----------------------------------------------------------------------
+
+
+def _names(rows: list[dict[str, Any]]) -> list[str]:
+    return [str(r.get("rel_path") or r.get("name")) for r in rows]
+
+
+def test_ls_pages_with_offset_and_limit(ov: OpenViking) -> None:
+    for name in ("a", "b", "c", "d", "e"):
+        ov.write(f"viking://resources/pg/{name}.md", name, mode="create")
+    base = "viking://resources/pg"
+    assert _names(ov.ls(base, offset=1, limit=2)) == ["b.md", "c.md"]
+    assert _names(ov.ls(base, node_limit=2, offset=3)) == ["d.md", "e.md"]
+    assert _names(ov.ls(base, node_limit=1, limit=3)) == ["a.md", "b.md", "c.md"]  # limit wins
+    assert ov.ls(base, offset=9) == []
+    assert ov.ls(base, simple=True, offset=4) == [f"{base}/e.md"]
+    with pytest.raises(InvalidArgumentError):
+        ov.ls(base, offset=-1)
+    with pytest.raises(InvalidArgumentError):
+        ov.ls(base, limit=0)
+
+
+def test_tree_pages_and_directories_only(ov: OpenViking) -> None:
+    ov.write("viking://resources/tp/x/1.md", "1", mode="create")
+    ov.write("viking://resources/tp/x/y/2.md", "2", mode="create")
+    ov.write("viking://resources/tp/3.md", "3", mode="create")
+    base = "viking://resources/tp"
+    full = _names(ov.tree(base))
+    assert full == ["x/", "x/y/", "x/y/2.md", "x/1.md", "3.md"]
+    assert _names(ov.tree(base, offset=2, limit=2)) == full[2:4]
+    assert _names(ov.tree(base, directories_only=True)) == ["x/", "x/y/"]
+    recursive = ov.ls(base, recursive=True, simple=True, offset=4)
+    assert recursive == [f"{base}/3.md"]
+
+
+def test_listing_abstracts_overviews_and_extra_fields(ov: OpenViking) -> None:
+    ov.mkdir("viking://resources/ex/d", description="The d folder.")
+    ov.write("viking://resources/ex/f.md", "text", mode="create")
+    base = "viking://resources/ex"
+    ov.wait_processing()  # no refresh holds a lock on the entries any more
+    plain = ov.ls(base)
+    assert all("abstract" not in e and "overview" not in e and "isLocked" not in e for e in plain)
+    rich = ov.ls(
+        base,
+        include_abstract=True,
+        include_overview=True,
+        overview_limit=5,
+        extra_fields=["locked", "id", "count", "unknown"],
+    )
+    folder, doc = rich
+    assert folder["abstract"] == "The d folder."
+    assert len(folder["overview"]) == 5
+    assert folder["overview"].endswith("...")
+    assert (doc["abstract"], doc["overview"]) == ("", "")
+    assert folder["isLocked"] is False
+    assert doc["isLocked"] is False
+    assert len(doc["id"]) == 40
+    assert "id" not in folder
+    assert "count" not in doc
+    assert "unknown" not in folder
+    agent = ov.ls(base, output="agent", include_abstract=False, extra_fields=["locked"])
+    assert all("abstract" not in e and "isLocked" not in e for e in agent)
+    simple = ov.ls(base, simple=True, extra_fields=["locked"])  # extra fields: entries, not URIs
+    assert [e["uri"] for e in simple] == [f"{base}/d", f"{base}/f.md"]
+    tree = ov.tree(base, include_overview=True, overview_limit=3)
+    assert tree[0]["overview"] == "..."
+
+
+# -- cp --------------------------------------------------------------------------------
+
+
+def test_cp_copies_files_and_directories(ov: OpenViking) -> None:
+    ov.write("viking://resources/src/a.md", "A", mode="create")
+    ov.write("viking://resources/src/sub/b.md", "B", mode="create")
+    result = ov.cp("viking://resources/src/a.md", "viking://resources/dst/a2.md")
+    assert {k: result[k] for k in ("from", "to", "recursive", "files_created")} == {
+        "from": "viking://resources/src/a.md",
+        "to": "viking://resources/dst/a2.md",
+        "recursive": False,
+        "files_created": 1,
+    }
+    assert ov.read("viking://resources/dst/a2.md") == "A"
+    copied = ov.cp("viking://resources/src", "viking://resources/copy", recursive=True)
+    assert copied["recursive"] is True
+    assert copied["files_created"] >= 2
+    assert ov.read("viking://resources/copy/sub/b.md") == "B"
+    assert ov.read("viking://resources/src/sub/b.md") == "B"  # the source stays
+
+
+def test_cp_bad_input(ov: OpenViking) -> None:
+    ov.write("viking://resources/c/x.md", "x", mode="create")
+    ov.write("viking://resources/c/y.md", "y", mode="create")
+    with pytest.raises(NotFoundError):
+        ov.cp("viking://resources/nope.md", "viking://resources/other.md")
+    with pytest.raises(AlreadyExistsError):
+        ov.cp("viking://resources/c/x.md", "viking://resources/c/y.md")
+    with pytest.raises(InvalidArgumentError, match="recursive"):
+        ov.cp("viking://resources/c", "viking://resources/d")
+    with pytest.raises(InvalidArgumentError, match="into itself"):
+        ov.cp("viking://resources/c", "viking://resources/c/inner", recursive=True)
+    with pytest.raises(InvalidArgumentError, match="into itself"):
+        ov.cp("viking://resources/c/x.md", "viking://resources/c/x.md")
+    with pytest.raises(InvalidArgumentError, match="names the file"):
+        ov.cp("viking://resources/c/x.md", "viking://resources/e/")
+    with pytest.raises(PermissionDeniedError):
+        ov.cp("viking://resources/c/x.md", "viking://user/someone/resources/x.md")
+    with pytest.raises(NotFoundError):
+        ov.stat("viking://resources/d")
+    assert ov.read("viking://resources/c/y.md") == "y"
+
+
+@pytest.mark.anyio
+async def test_cp_indexes_the_copy(hashing_service: ContextService) -> None:
+    svc = hashing_service
+    ctx = svc.dev_context()
+    await svc.write(
+        ctx, "viking://resources/kb/cp/a.md", "The codename is wombat.\n", mode="create"
+    )
+    await svc.mkdir(ctx, "viking://resources/kb/cp/d", "Described folder.")
+    await svc.write(ctx, "viking://resources/kb/cp/d/b.md", "Nested note.\n", mode="create")
+    await svc.wait_processing(ctx, timeout=60)
+    result = await svc.cp(ctx, "viking://resources/kb/cp", "viking://resources/kb/twin", True)
+    assert result["semantic_status"] == "queued"
+    assert result["task_id"]
+    await svc.wait_processing(ctx, timeout=60)
+    found = await svc.find(ctx, "wombat", target_uri="viking://resources/kb/twin")
+    assert [h["uri"] for h in found["resources"]][:1] == ["viking://resources/kb/twin/a.md"]
+    assert (await svc.consistency(ctx, "viking://resources/kb"))["ok"]
+    assert await svc.abstract(ctx, "viking://resources/kb/twin/d") == "Described folder."
+    count = await svc.ls(ctx, "viking://resources/kb", extra_fields=["count"])
+    counts = {e["name"]: e["count"] for e in count}
+    assert counts["twin"] == counts["cp"] > 0

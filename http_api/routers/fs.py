@@ -1,9 +1,10 @@
-"""Filesystem: ``/api/v1/fs/ls``, ``/tree``, ``/stat``, ``/mkdir``, ``/mv`` and
-``DELETE /api/v1/fs`` (seed 000, §4.3).
+"""Filesystem: ``/api/v1/fs/ls``, ``/tree``, ``/stat``, ``/mkdir``, ``/mv``, ``/cp`` and
+``DELETE /api/v1/fs``.
 
 Listings default to the ``agent`` form (``{uri, size, isDir, modTime, abstract}``) as the
 original's HTTP API does; ``output=original`` gives ``{name, size, mode, modTime, isDir, uri}``.
-``limit`` is accepted as an alias of ``node_limit``.
+They are paged: ``offset`` entries are skipped, ``limit`` (which wins over ``node_limit``)
+bounds the page, and the envelope carries ``has_more`` next to ``result``.
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from http_api import envelope
 from http_api.bodies import LENIENT, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import fs as fs_contract
+from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.fs import ListOutput, SortBy, SortOrder
 
-__all__ = ["MkdirBody", "MvBody", "router"]
+__all__ = ["CpBody", "MkdirBody", "MvBody", "router"]
 
 router = APIRouter(prefix="/api/v1/fs", tags=["fs"])
 
+_NOT_FIELDS = frozenset({"request", "service", "caller"})
+
 Uri = Annotated[str, Query(description="A viking:// URI.")]
-NodeLimit = Annotated[int | None, Query(description="Most entries returned (default 1000).")]
-LimitAlias = Annotated[int | None, Query(description="Alias of node_limit.")]
-
-
-def _node_limit(node_limit: int | None, limit: int | None) -> int:
-    if node_limit is not None:
-        return node_limit
-    return limit if limit is not None else 1000
+NodeLimit = Annotated[int, Query(description="Most entries returned.")]
+LimitAlias = Annotated[
+    int | None, Query(description="Most entries returned; wins over node_limit.")
+]
+Offset = Annotated[int, Query(description="Visible entries skipped first.")]
+Names = Annotated[list[str] | None, Query(description="Repeatable.")]
 
 
 class MkdirBody(UpstreamFields, fs_contract.MkdirRequest):
@@ -47,6 +49,18 @@ class MvBody(fs_contract.MvRequest):
     model_config = LENIENT
 
 
+class CpBody(fs_contract.CpRequest):
+    """Body of ``POST /api/v1/fs/cp`` (unknown fields are ignored)."""
+
+    model_config = LENIENT
+
+
+def _listing(request: Request, listing: fs_contract.ListingPage) -> JSONResponse:
+    """A listing's envelope: its entries as ``result``, ``has_more`` next to it."""
+    result = to_wire(listing.result)
+    return envelope.ok(request, result, top_level={"has_more": listing.has_more})
+
+
 @router.get("/ls", summary="List a directory")
 async def ls(
     request: Request,
@@ -57,27 +71,25 @@ async def ls(
     recursive: bool = False,
     output: ListOutput = "agent",
     abs_limit: Annotated[int, Query(ge=0)] = 256,
+    include_abstract: bool | None = None,
+    include_overview: bool | None = None,
+    overview_limit: int = 4000,
     show_all_hidden: bool = False,
-    node_limit: NodeLimit = None,
+    node_limit: NodeLimit = 1000,
+    offset: Offset = 0,
     limit: LimitAlias = None,
     sort_by: SortBy = "name",
     sort_order: SortOrder = "asc",
+    extra_fields: Names = None,
+    tags: Names = None,
+    include_tags: bool = False,
 ) -> JSONResponse:
-    """Children of ``uri`` (directories first); ``simple``: URI strings only; ``recursive``:
-    the whole tree with ``rel_path``, like ``/tree``."""
-    result = await service.ls(
-        caller,
-        uri,
-        simple=simple,
-        recursive=recursive,
-        output=output,
-        abs_limit=abs_limit,
-        show_all_hidden=show_all_hidden,
-        node_limit=_node_limit(node_limit, limit),
-        sort_by=sort_by,
-        sort_order=sort_order,
-    )
-    return envelope.ok(request, result)
+    """Children of ``uri`` (directories first), ``offset`` skipped, at most ``limit`` (or
+    ``node_limit``); ``has_more`` (top level) tells whether more follow. ``simple``: URI
+    strings only; ``recursive``: the whole tree with ``rel_path``, like ``/tree``."""
+    fields = {k: v for k, v in locals().items() if k not in _NOT_FIELDS}
+    req = parse_request(fs_contract.LsRequest, fields)
+    return _listing(request, await service.fs.ls_page(caller, req))
 
 
 @router.get("/tree", summary="Directory tree (entries with rel_path)")
@@ -88,21 +100,23 @@ async def tree(
     uri: Uri,
     output: ListOutput = "agent",
     abs_limit: Annotated[int, Query(ge=0)] = 256,
+    include_abstract: bool | None = None,
+    include_overview: bool | None = None,
+    overview_limit: int = 4000,
     show_all_hidden: bool = False,
-    node_limit: NodeLimit = None,
+    directories_only: bool = False,
+    node_limit: NodeLimit = 1000,
+    offset: Offset = 0,
     limit: LimitAlias = None,
     level_limit: int = 3,
+    extra_fields: Names = None,
+    tags: Names = None,
+    include_tags: bool = False,
 ) -> JSONResponse:
-    result = await service.tree(
-        caller,
-        uri,
-        output=output,
-        abs_limit=abs_limit,
-        show_all_hidden=show_all_hidden,
-        node_limit=_node_limit(node_limit, limit),
-        level_limit=level_limit,
-    )
-    return envelope.ok(request, result)
+    """Descendants of ``uri`` depth-first, paged as ``/ls`` is."""
+    fields = {k: v for k, v in locals().items() if k not in _NOT_FIELDS}
+    req = parse_request(fs_contract.TreeRequest, fields)
+    return _listing(request, await service.fs.tree_page(caller, req))
 
 
 @router.get("/stat", summary="Status of a file or directory")
@@ -139,3 +153,12 @@ async def mv(request: Request, body: MvBody, service: Service, caller: Caller) -
     """``{from, to}``; a missing source is 404, an existing destination 409."""
     fields = body.model_dump(include=set(fs_contract.MvRequest.model_fields))
     return envelope.ok(request, await service.call(caller, "mv", fields))
+
+
+@router.post("/cp", summary="Copy a file or directory")
+async def cp(request: Request, body: CpBody, service: Service, caller: Caller) -> JSONResponse:
+    """``{from, to, recursive, operation, phase, files_created, semantic_status?, task_id?}``;
+    a directory needs ``recursive`` (else 400), a missing source is 404, an existing
+    destination 409, a copy into itself 400."""
+    fields = body.model_dump(include=set(fs_contract.CpRequest.model_fields))
+    return envelope.ok(request, await service.call(caller, "cp", fields))

@@ -11,6 +11,7 @@ from openviking_mcp.cli._core import UriArg, app, emit, opts, out, run
 
 if TYPE_CHECKING:
     from openviking_mcp.contract.content import WriteMode
+    from openviking_mcp.contract.tags import TagMode
 
 # -- store commands ----------------------------------------------------------------------
 
@@ -23,8 +24,9 @@ def ls(
     all_: Annotated[bool, typer.Option("--all", "-a", help="Show hidden files.")] = False,
     agent: Annotated[bool, typer.Option("--agent", help="Agent output with abstracts.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 1000,
+    offset: Annotated[int, typer.Option("--offset", help="Entries skipped first.")] = 0,
 ) -> None:
-    """List a directory."""
+    """List a directory (one page: --offset entries skipped, at most --limit)."""
     emit(
         run(
             lambda s, c: s.ls(
@@ -34,6 +36,7 @@ def ls(
                 recursive=recursive,
                 show_all_hidden=all_,
                 node_limit=limit,
+                offset=offset,
                 output="agent" if agent else "original",
             )
         )
@@ -46,10 +49,20 @@ def tree(
     level: Annotated[int, typer.Option("--level", "-L", help="Depth limit.")] = 3,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Show hidden files.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 1000,
+    offset: Annotated[int, typer.Option("--offset", help="Entries skipped first.")] = 0,
+    dirs_only: Annotated[bool, typer.Option("--dirs-only", "-d", help="Directories only.")] = False,
 ) -> None:
-    """Show a directory tree."""
+    """Show a directory tree (one page: --offset entries skipped, at most --limit)."""
     items = run(
-        lambda s, c: s.tree(c, uri, level_limit=level, show_all_hidden=all_, node_limit=limit)
+        lambda s, c: s.tree(
+            c,
+            uri,
+            level_limit=level,
+            show_all_hidden=all_,
+            node_limit=limit,
+            offset=offset,
+            directories_only=dirs_only,
+        )
     )
     if opts.output == "json":
         emit(items)
@@ -95,6 +108,16 @@ def mv(from_uri: UriArg, to_uri: UriArg) -> None:
     """Move or rename a file or directory."""
     run(lambda s, c: s.mv(c, from_uri, to_uri))
     emit(None)
+
+
+@app.command()
+def cp(
+    from_uri: UriArg,
+    to_uri: UriArg,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Copy a directory.")] = False,
+) -> None:
+    """Copy a file (or a directory with --recursive) to a new path; the copy is indexed."""
+    emit(run(lambda s, c: s.cp(c, from_uri, to_uri, recursive=recursive)))
 
 
 @app.command()
@@ -155,3 +178,23 @@ def edit(
 ) -> None:
     """Replace an exact substring of a text file (once, or everywhere with --replace-all)."""
     emit(run(lambda s, c: s.edit(c, uri, old, new, replace_all=replace_all, wait=wait)))
+
+
+@app.command("set-tags")
+def set_tags(
+    uri: UriArg,
+    tags: Annotated[list[str] | None, typer.Argument(help="k=v tags.")] = None,
+    mode: Annotated[str, typer.Option(help="replace, append or clear.")] = "replace",
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="Also tag everything below a directory.")
+    ] = False,
+) -> None:
+    """Set the k=v retrieval tags of a file or directory."""
+    tag_mode = cast("TagMode", mode)  # the service rejects anything else with a clear error
+    emit(run(lambda s, c: s.set_tags(c, uri, tags or [], tag_mode, recursive)))
+
+
+@app.command()
+def attrs(uri: UriArg) -> None:
+    """Show a path's attributes: its tags (and a memory file's fields)."""
+    emit(run(lambda s, c: s.attrs(c, uri)))

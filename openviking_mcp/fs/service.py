@@ -1,4 +1,4 @@
-"""The filesystem service: ls, tree, stat, mkdir, rm and mv.
+"""The filesystem service: ls, tree, stat, mkdir, rm, mv and cp.
 
 Listing rules follow the original: names starting with ``.`` are hidden unless they are
 directories or ``show_all_hidden`` is set; directories come first; every listing goes through
@@ -7,7 +7,8 @@ only the caller's own space. Removing and moving shared paths follow the owner r
 (:meth:`~openviking_mcp.storage.owners.PathOwners.require`); creations record their creator.
 ``mkdir`` with a description publishes
 :class:`~openviking_mcp.events.Written`, ``rm`` :class:`~openviking_mcp.events.Removed`, ``mv``
-:class:`~openviking_mcp.events.Moved`.
+:class:`~openviking_mcp.events.Moved`, ``cp`` :class:`~openviking_mcp.events.Copied` (the copy
+is indexed as new content). Listings are paged (see :mod:`openviking_mcp.fs.listing`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.fs import (
     AgentEntry,
+    CpRequest,
+    CpResult,
     FileEntry,
+    ListingPage,
+    ListingRequest,
     LsRequest,
     MkdirRequest,
     MkdirResult,
@@ -37,16 +42,21 @@ from openviking_mcp.contract.fs import (
     TreeRequest,
 )
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI, context_type_of
-from openviking_mcp.events import Moved, Removed, Writing, Written
+from openviking_mcp.events import Copied, Moved, Removed, Writing, Written
+from openviking_mcp.fs.copy import copy_entry
+from openviking_mcp.fs.listing import EntryRenderer, page, truncate_abstract
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.owners import owner_id
-from openviking_mcp.storage.sidecar import ABSTRACT_FILE, SIDECAR_FILES, render_sidecar
+from openviking_mcp.storage.sidecar import ABSTRACT_FILE, render_sidecar
 from openviking_mcp.store import Store, iso_time
 
 __all__ = ["FilesystemService", "check_positive", "listing_cap"]
 
 _MAX_NODE_LIMIT = 100_000
+
+Listed = FileEntry | AgentEntry
 
 
 def check_positive(name: str, value: int, maximum: int = _MAX_NODE_LIMIT) -> int:
@@ -69,10 +79,6 @@ def listing_cap(node_limit: int) -> int:
     return min(node_limit, _MAX_NODE_LIMIT)
 
 
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
-
-
 class FilesystemService:
     """See the module docs."""
 
@@ -91,44 +97,24 @@ class FilesystemService:
     async def dir_abstract(self, ctx: RequestContext, uri: VikingURI, limit: int) -> str:
         """A directory's L0 body cut to ``limit`` characters (a placeholder if missing)."""
         body = await self._store.sidecar_body(self._store.key(ctx, uri), ABSTRACT_FILE)
-        return f"[{ABSTRACT_FILE} is not ready]" if body is None else _truncate(body, limit)
+        return f"[{ABSTRACT_FILE} is not ready]" if body is None else truncate_abstract(body, limit)
 
-    async def _render(
-        self, ctx: RequestContext, uri: VikingURI, entry: Entry, output: str, abs_limit: int
-    ) -> FileEntry | AgentEntry:
-        if output == "agent":
-            abstract = await self.dir_abstract(ctx, uri, abs_limit) if entry.is_dir else ""
-            return AgentEntry(
-                uri=uri.uri,
-                size=entry.size,
-                is_dir=entry.is_dir,
-                mod_time=iso_time(entry.mtime),
-                abstract=abstract,
-            )
-        return FileEntry(
-            name=entry.name,
-            size=entry.size,
-            mode=entry.mode,
-            mod_time=iso_time(entry.mtime),
-            is_dir=entry.is_dir,
-            uri=uri.uri,
-        )
+    async def ls(self, ctx: RequestContext, req: LsRequest) -> list[str] | list[Listed]:
+        """One page of :meth:`ls_page`, without ``has_more``."""
+        return (await self.ls_page(ctx, req)).result
 
-    async def ls(
-        self, ctx: RequestContext, req: LsRequest
-    ) -> list[str] | list[FileEntry] | list[AgentEntry]:
-        """Children of a directory (``recursive``: the whole tree, like :meth:`tree`)."""
-        cap = listing_cap(req.node_limit)
+    async def ls_page(self, ctx: RequestContext, req: LsRequest) -> ListingPage:
+        """Children of a directory, one page (``recursive``: the whole tree, as
+        :meth:`tree_page`). ``simple`` gives URIs, unless ``extra_fields`` are asked for."""
+        simple = req.simple and not req.extra_fields
         if req.recursive:
-            tree = TreeRequest(
-                uri=req.uri,
-                output=req.output,
-                abs_limit=req.abs_limit,
-                show_all_hidden=req.show_all_hidden,
-                node_limit=req.node_limit,
-            )
-            items = await self.tree(ctx, tree)
-            return [item.uri for item in items] if req.simple else items
+            fields = req.model_dump(include=set(ListingRequest.model_fields))
+            walked = await self.tree_page(ctx, TreeRequest.model_validate(fields))
+            if simple:
+                uris = [item.uri for item in walked.result if not isinstance(item, str)]
+                return ListingPage(result=uris, has_more=walked.has_more)
+            return walked
+        cap = listing_cap(req.page_size)
         store = self._store
         base = store.resolve(ctx, req.uri)
         await store.require_dir(ctx, base)
@@ -142,30 +128,48 @@ class FilesystemService:
         entries.sort(key=order, reverse=req.sort_order == "desc")
         if req.sort_order == "desc":  # directories stay first
             entries.sort(key=lambda e: not e.is_dir)
-        entries = entries[:cap]
-        if req.simple:
-            return [base.join(e.name).uri for e in entries]
-        rendered = [
-            await self._render(ctx, base.join(e.name), e, req.output, req.abs_limit)
-            for e in entries
-        ]
-        return rendered  # type: ignore[return-value]  # one form throughout
+        tags = await self._tags(ctx, [base.join(e.name).uri for e in entries], req)
+        if tags is not None and req.tags:
+            entries = [e for e in entries if base.join(e.name).uri in tags]
+        chosen, more = page(entries, req.offset, cap, req.page_size)
+        if simple:
+            return ListingPage(result=[base.join(e.name).uri for e in chosen], has_more=more)
+        renderer = EntryRenderer(store, ctx, req, tags)
+        rendered = [await renderer.render(base.join(e.name), e) for e in chosen]
+        return ListingPage(result=rendered, has_more=more)
 
-    async def tree(
-        self, ctx: RequestContext, req: TreeRequest
-    ) -> list[FileEntry] | list[AgentEntry]:
-        """Descendants depth-first, each with ``rel_path`` (directories end with ``/``)."""
-        cap = listing_cap(req.node_limit)
+    async def _tags(
+        self, ctx: RequestContext, uris: list[str], req: ListingRequest
+    ) -> dict[str, list[str]] | None:
+        """The stored tags of those of ``uris`` that carry all of ``req.tags`` (every one
+        when no filter is given); ``None`` when the request asks for no tags at all."""
+        wanted = set(normalize_tags(req.tags, discard_invalid=True))
+        shown = req.include_tags or "tags" in (req.extra_fields or ())
+        if not wanted and not shown:
+            return None
+        stored = await self._store.tags.lookup(ctx.account_id, uris)
+        own = {uri: stored.get(uri, []) for uri in uris}
+        return {uri: found for uri, found in own.items() if wanted <= set(found)}
+
+    async def tree(self, ctx: RequestContext, req: TreeRequest) -> list[Listed]:
+        """One page of :meth:`tree_page`, without ``has_more``."""
+        return [
+            item for item in (await self.tree_page(ctx, req)).result if not isinstance(item, str)
+        ]
+
+    async def tree_page(self, ctx: RequestContext, req: TreeRequest) -> ListingPage:
+        """Descendants depth-first, each with ``rel_path`` (directories end with ``/``), one
+        page; ``directories_only`` leaves files out (their folders are still walked)."""
+        cap = listing_cap(req.page_size)
         check_positive("level_limit", req.level_limit, 100)
-        if cap == 0:
-            await self._store.require_dir(ctx, self._store.resolve(ctx, req.uri))
-            return []
         store = self._store
         base = store.resolve(ctx, req.uri)
         await store.require_dir(ctx, base)
+        if cap == 0:
+            return ListingPage(result=[], has_more=False)
         with store.fs_errors(base, "directory"):
             walked = await store.walk_readable(ctx, base, req.level_limit, _MAX_NODE_LIMIT)
-        result: list[FileEntry | AgentEntry] = []
+        shown: list[tuple[str, Entry, VikingURI]] = []
         hidden_prefixes: list[str] = []
         for rel, entry, child in walked:
             if any(rel.startswith(p) for p in hidden_prefixes):
@@ -175,12 +179,18 @@ class FilesystemService:
                 if entry.is_dir:
                     hidden_prefixes.append(rel + "/")
                 continue
-            item = await self._render(ctx, child, entry, req.output, req.abs_limit)
-            item.rel_path = rel + "/" if entry.is_dir else rel
-            result.append(item)
-            if len(result) >= cap:
+            if req.directories_only and not entry.is_dir:
+                continue
+            shown.append((rel + "/" if entry.is_dir else rel, entry, child))
+            if not req.tags and len(shown) > req.offset + cap:  # one more tells has_more
                 break
-        return result  # type: ignore[return-value]  # one form throughout
+        tags = await self._tags(ctx, [child.uri for _, _, child in shown], req)
+        if tags is not None and req.tags:
+            shown = [item for item in shown if item[2].uri in tags]
+        chosen, more = page(shown, req.offset, cap, req.page_size)
+        renderer = EntryRenderer(store, ctx, req, tags)
+        result = [await renderer.render(child, entry, rel) for rel, entry, child in chosen]
+        return ListingPage(result=result, has_more=more)
 
     async def stat(self, ctx: RequestContext, req: StatRequest) -> StatResult:
         store = self._store
@@ -237,21 +247,24 @@ class FilesystemService:
         return owner_id(ctx)
 
     async def rm(self, ctx: RequestContext, req: RmRequest) -> RmResult:
-        """Remove a file or directory. A directory with content needs ``recursive``."""
+        """Remove a file or directory; any directory needs ``recursive``. Removing a path
+        that does not exist succeeds (its leftover index rows are dropped), as the original
+        does, so a removal can be retried."""
         store = self._store
         target = store.resolve(ctx, req.uri, mutate=True)
         key = store.key(ctx, target)
         async with store.locks.lock(store.lock_path(ctx, target)):
+            if not await store.content.exists(key):
+                await store.events.publish(Removed(ctx, target))
+                return RmResult(uri=target.uri, is_dir=False, estimated_deleted_count=0)
             with store.fs_errors(target):
                 entry = await store.content.stat(key)
                 await store.owners.require(ctx, target)
                 if entry.is_dir and not req.recursive:
-                    children = await store.content.listdir(key)
-                    if any(c.name not in SIDECAR_FILES for c in children):
-                        raise FailedPreconditionError(
-                            f"Cannot remove non-empty directory without recursive: {target.uri}",
-                            {"uri": target.uri, "expected_flag": "recursive"},
-                        )
+                    raise FailedPreconditionError(
+                        f"Cannot remove directory without recursive: {target.uri}",
+                        {"uri": target.uri, "resource": target.uri, "expected_flag": "recursive"},
+                    )
                 await store.content.remove(key, recursive=entry.is_dir)
                 await store.owners.removed(ctx, target)
         await store.events.publish(Removed(ctx, target))
@@ -286,3 +299,50 @@ class FilesystemService:
             await store.owners.moved(ctx, source, dest, owner)
         await store.events.publish(Moved(ctx, source, dest))
         return MvResult(from_=source.uri, to=dest.uri)
+
+    async def cp(self, ctx: RequestContext, req: CpRequest) -> CpResult:
+        """Copy a file, or a directory with ``recursive``. The source needs read access, the
+        destination write access and must not exist (its parents are created); the two must
+        not overlap. The caller is recorded as the creator of the copy."""
+        store = self._store
+        source = store.resolve(ctx, req.from_uri, field="from_uri")
+        dest = store.resolve(ctx, req.to_uri, field="to_uri", mutate=True)
+        if source.is_ancestor_of(dest) or dest.is_ancestor_of(source):
+            raise InvalidArgumentError(
+                f"Cannot copy {source.uri} into itself ({dest.uri})",
+                {"from": source.uri, "to": dest.uri},
+            )
+        src_key, dst_key = store.key(ctx, source), store.key(ctx, dest)
+        async with store.locks.lock(store.lock_path(ctx, source), store.lock_path(ctx, dest)):
+            with store.fs_errors(source):
+                entry = await store.content.stat(src_key)
+            if entry.is_dir and not req.recursive:
+                raise InvalidArgumentError(
+                    f"Cannot copy directory without --recursive: {source.uri}",
+                    {"resource": source.uri, "expected_flag": "recursive"},
+                )
+            if not entry.is_dir and req.to_uri.strip().endswith("/"):
+                raise InvalidArgumentError(
+                    "Copying a file needs a destination that names the file (no trailing '/')",
+                    {"from": source.uri, "to": req.to_uri},
+                )
+            if await store.content.exists(dst_key):
+                raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+            await store.owners.claim(ctx, dest)
+            try:
+                with store.fs_errors(dest):
+                    created = await copy_entry(store.content, src_key, dst_key, is_dir=entry.is_dir)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await store.owners.removed(ctx, dest)
+                raise
+        status = await store.events.report(Copied(ctx, source, dest))
+        return CpResult(
+            from_=source.uri,
+            to=dest.uri,
+            recursive=entry.is_dir,
+            files_created=created,
+            semantic_status=status.get("semantic_status"),
+            vector_status=status.get("vector_status"),
+            task_id=status.get("task_id"),
+        )

@@ -50,10 +50,13 @@ def keyed_client(workspace: Path) -> Iterator[Keyed]:
 
 
 def result_of(response: Any, status: int = 200) -> Any:
-    """The ``result`` of a success envelope (and the envelope's exact shape)."""
+    """The ``result`` of a success envelope (and the envelope's exact shape: listings carry
+    ``has_more`` next to ``result``)."""
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"status", "result", "time"}
+    listing = response.request.url.path in ("/api/v1/fs/ls", "/api/v1/fs/tree")
+    assert set(body) == {"status", "result", "time"} | ({"has_more"} if listing else set())
+    assert not listing or isinstance(body["has_more"], bool)
     assert body["status"] == "ok"
     assert isinstance(body["time"], float)
     return body["result"]

@@ -1,4 +1,4 @@
-"""`/api/v1/fs`: ls, tree, stat, mkdir, rm (DELETE) and mv, with envelopes and errors."""
+"""`/api/v1/fs`: ls, tree, stat, mkdir, rm (DELETE), mv and cp, with envelopes and errors."""
 
 from __future__ import annotations
 
@@ -140,7 +140,8 @@ def test_rm(client: TestClient) -> None:
     error_of(
         client.get(f"{BASE}/stat", params={"uri": "viking://resources/proj"}), 404, "NOT_FOUND"
     )
-    error_of(client.delete(BASE, params={"uri": "viking://resources/proj"}), 404, "NOT_FOUND")
+    again = result_of(client.delete(BASE, params={"uri": "viking://resources/proj"}))
+    assert again == {"uri": "viking://resources/proj", "isDir": False, "estimated_deleted_count": 0}
 
 
 def test_mv(client: TestClient) -> None:
@@ -174,6 +175,94 @@ def test_another_users_space_is_403(keyed: Keyed) -> None:
         client.post(
             f"{BASE}/mv", json={"from_uri": uri, "to_uri": "viking://~/resources/x"}, headers=ben
         ),
+        client.post(
+            f"{BASE}/cp",
+            json={"from_uri": uri, "to_uri": "viking://~/resources/x", "recursive": True},
+            headers=ben,
+        ),
+        client.post(
+            f"{BASE}/cp",
+            json={"from_uri": "viking://~/memories", "to_uri": f"{uri}/m"},
+            headers=ben,
+        ),
     ):
         error_of(response, 403, "PERMISSION_DENIED")
     error_of(client.get(f"{BASE}/ls", params={"uri": uri}), 401, "UNAUTHENTICATED")
+
+
+def _page(client: TestClient, route: str, **params: object) -> tuple[list[str], bool]:
+    response = client.get(f"{BASE}/{route}", params={"output": "original", **params})
+    rows = result_of(response)
+    return [r.get("rel_path") or r["name"] for r in rows], response.json()["has_more"]
+
+
+def test_paged_listings_carry_has_more_at_the_top_level(client: TestClient) -> None:
+    _populate(client)
+    for name in ("c", "d"):
+        write = {"uri": f"viking://resources/proj/{name}.md", "content": name, "mode": "create"}
+        result_of(client.post("/api/v1/content/write", json=write))
+    uri = "viking://resources/proj"
+    assert _page(client, "ls", uri=uri, limit=2) == (["sub", "a.md"], True)
+    assert _page(client, "ls", uri=uri, offset=2, node_limit=2) == (["c.md", "d.md"], False)
+    assert _page(client, "ls", uri=uri, node_limit=1, limit=3) == (["sub", "a.md", "c.md"], True)
+    assert _page(client, "ls", uri=uri) == (["sub", "a.md", "c.md", "d.md"], False)
+    assert _page(client, "tree", uri=uri, offset=1, limit=2) == (["sub/b.md", "a.md"], True)
+    assert _page(client, "tree", uri=uri, directories_only=True) == (["sub/"], False)
+    extra = client.get(
+        f"{BASE}/ls",
+        params=[
+            ("uri", uri),
+            ("output", "original"),
+            ("extra_fields", "locked"),
+            ("extra_fields", "id"),
+            ("include_overview", "true"),
+            ("overview_limit", "4"),
+        ],
+    )
+    folder, doc = result_of(extra)[:2]
+    assert "isLocked" in folder
+    assert "id" in doc
+    assert "id" not in folder
+    assert folder["overview"].endswith("...")
+    assert len(folder["overview"]) == 4
+    error_of(client.get(f"{BASE}/ls", params={"uri": uri, "offset": -1}), 400, "INVALID_ARGUMENT")
+    error_of(client.get(f"{BASE}/tree", params={"uri": uri, "limit": 0}), 400, "INVALID_ARGUMENT")
+
+
+def test_cp(client: TestClient) -> None:
+    _populate(client)
+    body = {"from_uri": "viking://resources/proj/a.md", "to_uri": "viking://resources/c/a.md"}
+    copied = result_of(client.post(f"{BASE}/cp", json=body))
+    assert {k: copied[k] for k in ("from", "to", "recursive", "operation", "files_created")} == {
+        "from": "viking://resources/proj/a.md",
+        "to": "viking://resources/c/a.md",
+        "recursive": False,
+        "operation": "copy",
+        "files_created": 1,
+    }
+    read = client.get("/api/v1/content/read", params={"uri": "viking://resources/c/a.md"})
+    assert result_of(read) == "alpha\n"
+    error_of(client.post(f"{BASE}/cp", json=body), 409, "ALREADY_EXISTS")
+    tree = {"from_uri": "viking://resources/proj", "to_uri": "viking://resources/twin"}
+    refused = error_of(client.post(f"{BASE}/cp", json=tree), 400, "INVALID_ARGUMENT")
+    assert refused["details"]["expected_flag"] == "recursive"
+    twin = result_of(client.post(f"{BASE}/cp", json={**tree, "recursive": True}))
+    assert twin["recursive"] is True
+    stat = client.get(f"{BASE}/stat", params={"uri": "viking://resources/twin/sub/b.md"})
+    assert result_of(stat)["size"] == len("beta\n")
+    inside = {**tree, "to_uri": "viking://resources/proj/inner", "recursive": True}
+    error_of(client.post(f"{BASE}/cp", json=inside), 400, "INVALID_ARGUMENT")
+    missing = {"from_uri": "viking://resources/none.md", "to_uri": "viking://resources/n2.md"}
+    error_of(client.post(f"{BASE}/cp", json=missing), 404, "NOT_FOUND")
+
+
+def test_a_copy_belongs_to_its_copier(keyed: Keyed) -> None:
+    client, ann, ben = keyed
+    write = {"uri": "viking://resources/own/doc.md", "content": "ann's", "mode": "create"}
+    result_of(client.post("/api/v1/content/write", json=write, headers=ann))
+    body = {"from_uri": "viking://resources/own/doc.md", "to_uri": "viking://resources/bens.md"}
+    result_of(client.post(f"{BASE}/cp", json=body, headers=ben))
+    theirs = {"uri": "viking://resources/own/doc.md"}
+    error_of(client.delete(BASE, params=theirs, headers=ben), 403, "PERMISSION_DENIED")
+    mine = client.delete(BASE, params={"uri": "viking://resources/bens.md"}, headers=ben)
+    assert result_of(mine)["uri"] == "viking://resources/bens.md"

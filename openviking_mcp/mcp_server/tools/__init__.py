@@ -41,6 +41,7 @@ ORDER = (
     "grep",
     "glob",
     "forget",
+    "copy",
     "health",
     "add_skill",
     "create_session",

@@ -1,4 +1,4 @@
-"""The filesystem tools: ``list``, ``tree``, ``stat`` and ``forget`` (delete)."""
+"""The filesystem tools: ``list``, ``tree``, ``stat``, ``copy`` and ``forget`` (delete)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.mcp_server._models import ForgetResult, ListResult, StatResult, TreeResult
+from openviking_mcp.mcp_server._models import (
+    CopyResult,
+    ForgetResult,
+    ListResult,
+    StatResult,
+    TreeResult,
+)
 from openviking_mcp.mcp_server._runtime import Runtime
 from openviking_mcp.mcp_server.tools._common import (
     READ_ONLY,
@@ -20,7 +26,7 @@ from openviking_mcp.mcp_server.tools._common import (
 )
 from openviking_mcp.search import render as fmt
 
-__all__ = ["forget", "list_", "register", "stat", "tree"]
+__all__ = ["copy", "forget", "list_", "register", "stat", "tree"]
 
 
 async def list_(
@@ -87,6 +93,20 @@ async def forget(
     return await run_tool(ctx, run)
 
 
+async def copy(
+    ctx: Context,
+    from_uri: Annotated[str, Field(description="File or directory to copy.")],
+    to_uri: Annotated[str, Field(description="New path of the copy (must not exist).")],
+    recursive: Annotated[bool, Field(description="Needed to copy a directory.")] = False,
+) -> Annotated[CallToolResult, CopyResult]:
+    async def run(rt: Runtime, caller: RequestContext) -> tuple[str, CopyResult]:
+        result = await rt.service.cp(caller, from_uri, to_uri, recursive=recursive)
+        text = f"Copied {result['from']} to {result['to']} ({result['files_created']} file(s))."
+        return text, CopyResult.model_validate(result)
+
+    return await run_tool(ctx, run)
+
+
 def register(tools: ToolRegistry) -> None:
     tools.add(
         list_,
@@ -107,6 +127,13 @@ def register(tools: ToolRegistry) -> None:
         "stat",
         READ_ONLY,
         "Metadata of a file or directory: size, type, modification time, context type.",
+    )
+    tools.add(
+        copy,
+        "copy",
+        mutating(destructive=False, idempotent=False),
+        "Copy a file, or a directory with recursive=true, to a new URI that must not exist "
+        "yet. The copy is indexed for search like new content.",
     )
     tools.add(
         forget,
