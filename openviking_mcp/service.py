@@ -29,6 +29,7 @@ from openviking_mcp.events import MessagesAdded, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.memory.commit import CommitService
+from openviking_mcp.memory.memory_file import parse_memory
 from openviking_mcp.memory.service import MemoryService
 from openviking_mcp.models.base import Embedder
 from openviking_mcp.observer.service import ObserverService
@@ -44,6 +45,7 @@ from openviking_mcp.skills.importer import SkillImporter
 from openviking_mcp.skills.service import SkillService
 from openviking_mcp.storage import ContentStore
 from openviking_mcp.store import Store
+from openviking_mcp.tags.service import TagService
 from openviking_mcp.tasks.service import TaskService
 from openviking_mcp.uploads.service import UploadService
 from openviking_mcp.webdav.service import WebDAVService
@@ -86,21 +88,24 @@ class ContextService:
         self.chat_activity: ChatActivity | None = None
         self.store = Store(self.config, content=store, embedder=embedder)
         self.fs = FilesystemService(self.store)
-        self.content = ContentService(self.store, self.fs)
+        self.indexing = IndexingService(self.store, self.config.semantic)
+        self.content = ContentService(self.store, self.fs, self.indexing)
+        self.tags = TagService(self.store, lambda text: parse_memory(text).fields)
         self.auth = AuthService(self.store)
         self.admin = AdminService(self.store)
         self.webdav = WebDAVService(self.store, self.fs, self.content)
         self.debug = DebugService(self.store)
-        self.indexing = IndexingService(self.store, self.config.semantic)
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
-        self.skills = SkillService(self.store, self.privacy, self.uploads, self.indexing)
+        self.skills = SkillService(
+            self.store, self.privacy, self.uploads, self.indexing, self._find_skill_hits
+        )
         self.skill_import = SkillImporter(self.store, self.skills, _public_url_check)
         self.sessions = SessionService(self.store)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.tasks = TaskService(self.store)
-        self.resources = ResourceService(self.store, self.indexing, self.uploads)
+        self.resources = ResourceService(self.store, self.indexing, self.uploads, self.tags)
         # ``retrieval``, not ``search``: ``svc.search(ctx, ...)`` is the search operation.
         self.retrieval = SearchService(self.store, self.relations, self.sessions.recent_texts)
         self.assembler = self.retrieval.assembler
@@ -123,9 +128,16 @@ class ContextService:
         )
         return (await self.retrieval.find(ctx, request)).wire()
 
+    async def _find_skill_hits(
+        self, ctx: RequestContext, request: search_contract.FindRequest
+    ) -> search_contract.FindResult:
+        """The skill search's retrieval: the search feature's ``find``."""
+        return await self.retrieval.find(ctx, request)
+
     def _subscribe(self) -> None:
         """Who reacts to which event, in the order the handlers run."""
         events = self.store.events
+        self.tags.subscribe(events)  # before indexing: a moved path's refresh reads its tags
         self.indexing.subscribe(events)
         events.subscribe_filter(TextRead, self.memory.for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
@@ -147,6 +159,9 @@ class ContextService:
                 raise TypeError(f"{op.name}() takes at most {len(op.args)} positional arguments")
             data = dict(zip(op.args, args, strict=False))
             data.update(kwargs)
+            options = data.pop("options", None)  # the clients' mapping of further fields
+            if isinstance(options, Mapping):
+                data.update(options)
             trusted = {k: data.pop(k) for k in _TRUSTED if k in data}
             return await self.call(ctx, op.name, data, **trusted)
 

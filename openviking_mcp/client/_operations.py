@@ -37,6 +37,14 @@ class AsyncOperations:
         node_limit: int = 1000,
         sort_by: Literal["name", "mtime"] = "name",
         sort_order: Literal["asc", "desc"] = "asc",
+        extra_fields: list[str] | None = None,
+        tags: list[str] | None = None,
+        include_tags: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+        include_abstract: bool | None = None,
+        include_overview: bool | None = None,
+        overview_limit: int = 4000,
     ) -> list[str] | list[dict[str, Any]]:
         """Children of a directory (``recursive``: the whole tree, as ``tree``)."""
         return cast("list[str] | list[dict[str, Any]]", await self._call("ls", locals()))
@@ -49,6 +57,15 @@ class AsyncOperations:
         show_all_hidden: bool = False,
         node_limit: int = 1000,
         level_limit: int = 3,
+        extra_fields: list[str] | None = None,
+        tags: list[str] | None = None,
+        include_tags: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+        include_abstract: bool | None = None,
+        include_overview: bool | None = None,
+        overview_limit: int = 4000,
+        directories_only: bool = False,
     ) -> list[dict[str, Any]]:
         """Descendants of a directory, depth-first."""
         return cast("list[dict[str, Any]]", await self._call("tree", locals()))
@@ -61,13 +78,17 @@ class AsyncOperations:
         """Create a directory and its parents; ``description`` becomes its L0 abstract."""
         return cast("dict[str, Any]", await self._call("mkdir", locals()))
 
-    async def rm(self, uri: str, recursive: bool = False) -> dict[str, Any]:
-        """Remove a file or directory (a directory with content needs ``recursive``)."""
+    async def rm(self, uri: str, recursive: bool = False, wait: bool = False) -> dict[str, Any]:
+        """Remove a file or directory (any directory needs ``recursive``); a missing path is"""
         return cast("dict[str, Any]", await self._call("rm", locals()))
 
     async def mv(self, from_uri: str, to_uri: str) -> dict[str, Any]:
         """Move or rename; the destination must not exist (its parents are created)."""
         return cast("dict[str, Any]", await self._call("mv", locals()))
+
+    async def cp(self, from_uri: str, to_uri: str, recursive: bool = False) -> dict[str, Any]:
+        """Copy a file, or a directory with ``recursive``, to a new path."""
+        return cast("dict[str, Any]", await self._call("cp", locals()))
 
     async def read(self, uri: str, offset: int = 0, limit: int = -1, *, raw: bool = False) -> str:
         """Text of a file (L2); ``offset``/``limit`` select lines (``limit=-1``: to the end)."""
@@ -104,6 +125,18 @@ class AsyncOperations:
         """Write a text file atomically, then refresh its tiers and vectors. ``replace`` and"""
         return cast("dict[str, Any]", await self._call("write", locals()))
 
+    async def batch_write(
+        self,
+        root_uri: str,
+        operations: list[dict[str, Any]],
+        wait: bool = True,
+        options: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Write many files below ``root_uri``, then refresh them in one task."""
+        return cast("dict[str, Any]", await self._call("batch_write", locals()))
+
     async def edit(
         self,
         uri: str,
@@ -116,6 +149,21 @@ class AsyncOperations:
     ) -> dict[str, Any]:
         """Replace an exact substring of a UTF-8 text file: ``old_string`` must occur exactly"""
         return cast("dict[str, Any]", await self._call("edit", locals()))
+
+    async def set_tags(
+        self,
+        uri: str,
+        tags: list[str] | None = None,
+        mode: Literal["replace", "append", "clear"] = "replace",
+        recursive: bool = False,
+        options: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Set the ``k=v`` retrieval tags of a file or directory (and, recursively, below it)."""
+        return cast("dict[str, Any]", await self._call("set_tags", locals()))
+
+    async def attrs(self, uri: str) -> dict[str, Any]:
+        """The logical attributes of a path: its tags (and a memory file's fields)."""
+        return cast("dict[str, Any]", await self._call("attrs", locals()))
 
     async def create_upload_ticket(self, *, ttl_seconds: int = 600) -> dict[str, Any]:
         """A one-shot upload token: ``POST /api/v1/resources/temp_upload?token=...``."""
@@ -189,6 +237,7 @@ class AsyncOperations:
         options: Mapping[str, Any] | None = None,
         *,
         auto_commit_policy: dict[str, Any] | None = None,
+        memory_extraction_config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A new, empty session; an existing id is ``ALREADY_EXISTS``."""
         return cast("dict[str, Any]", await self._call("create_session", locals()))
@@ -200,6 +249,17 @@ class AsyncOperations:
     async def get_session(self, session_id: str, *, auto_create: bool = False) -> dict[str, Any]:
         """A session's metadata; ``NOT_FOUND`` unless ``auto_create``."""
         return cast("dict[str, Any]", await self._call("get_session", locals()))
+
+    async def update_session_config(
+        self,
+        session_id: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        auto_commit_policy: dict[str, Any] | None = None,
+        memory_extraction_config: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a session's auto-commit policy or extraction config (null clears one)."""
+        return cast("dict[str, Any]", await self._call("update_session_config", locals()))
 
     async def delete_session(self, session_id: str) -> dict[str, Any]:
         """Remove a session with its archives (memories extracted from it stay)."""
@@ -399,14 +459,21 @@ class AsyncOperations:
         case_insensitive: bool = False,
         node_limit: int = 256,
         exclude_uri: str | None = None,
-        *,
+        tags: list[str] | None = None,
+        include_tags: bool = False,
         level_limit: int = 10,
     ) -> dict[str, Any]:
         """Regex over the lines of the text files under ``uri``."""
         return cast("dict[str, Any]", await self._call("grep", locals()))
 
     async def glob(
-        self, pattern: str, uri: str = "viking://", node_limit: int = 256
+        self,
+        pattern: str,
+        uri: str = "viking://",
+        node_limit: int = 256,
+        *,
+        tags: list[str] | None = None,
+        include_tags: bool = False,
     ) -> dict[str, Any]:
         """URIs under ``uri`` whose relative path matches ``pattern``."""
         return cast("dict[str, Any]", await self._call("glob", locals()))
@@ -470,6 +537,8 @@ class AsyncOperations:
         recursive: bool = True,
         *,
         timeout: float | None = None,
+        tags: list[str] | None = None,
+        tag_mode: Literal["replace", "append", "clear"] = "replace",
         options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``"""
@@ -516,24 +585,71 @@ class AsyncOperations:
         temp_file_id: str | None = None,
         target_uri: str | None = None,
         timeout: float | None = None,
-        expect_name: str | None = None,
     ) -> dict[str, Any]:
         """Add (or cleanly replace) a skill."""
         return cast("dict[str, Any]", await self._call("add_skill", locals()))
 
-    async def list_skills(self, target_uri: str | None = None) -> list[dict[str, Any]]:
+    async def update_skill(
+        self,
+        skill_name: str,
+        data: Any = None,
+        wait: bool = False,
+        options: Mapping[str, Any] | None = None,
+        *,
+        temp_file_id: str | None = None,
+        target_uri: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Replace an existing skill (the new content must have the same name)."""
+        return cast("dict[str, Any]", await self._call("update_skill", locals()))
+
+    async def list_skills(
+        self, node_limit: int = 1000, target_uri: str | None = None
+    ) -> list[dict[str, Any]]:
         """Skills the caller can use, by name (a private skill hides an account skill)."""
         return cast("list[dict[str, Any]]", await self._call("list_skills", locals()))
 
-    async def get_skill(self, name: str, *, target_uri: str | None = None) -> dict[str, Any]:
-        """get_skill"""
+    async def find_skills(
+        self,
+        query: str,
+        limit: int = 10,
+        score_threshold: float | None = None,
+        level: list[int] | None = None,
+        telemetry: Any = None,
+        target_uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Search skills by what they do: one hit per skill, best first."""
+        return cast("dict[str, Any]", await self._call("find_skills", locals()))
+
+    async def validate_skill(
+        self,
+        data: Any,
+        strict: bool = False,
+        source_path: str | None = None,
+        skill_dir_name: str | None = None,
+        target_uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Check a skill without storing it: the errors and warnings add_skill would give."""
+        return cast("dict[str, Any]", await self._call("validate_skill", locals()))
+
+    async def get_skill(
+        self,
+        skill_name: str,
+        include_content: bool | None = None,
+        include_files: bool = True,
+        include_source: bool = False,
+        level: int | None = None,
+        target_uri: str | None = None,
+        include_integrity: bool = False,
+    ) -> dict[str, Any]:
+        """One skill: its summary, tiers, SKILL.md and files."""
         return cast("dict[str, Any]", await self._call("get_skill", locals()))
 
     async def read_skill(self, name: str) -> dict[str, Any]:
         """One skill by name for prompts: its summary, ``body`` and ``meta``."""
         return cast("dict[str, Any]", await self._call("read_skill", locals()))
 
-    async def delete_skill(self, name: str, target_uri: str | None = None) -> dict[str, Any]:
+    async def delete_skill(self, skill_name: str, target_uri: str | None = None) -> dict[str, Any]:
         """Remove a skill folder, its index rows and the caller's secrets for it."""
         return cast("dict[str, Any]", await self._call("delete_skill", locals()))
 
@@ -580,6 +696,10 @@ class AsyncOperations:
         """The users of an account (ROOT or the account's ADMIN)."""
         return cast("list[dict[str, Any]]", await self._call("list_users", locals()))
 
+    async def get_user(self, account_id: str, user_id: str) -> dict[str, Any]:
+        """One user's id and role, without key (ROOT or the account's ADMIN)."""
+        return cast("dict[str, Any]", await self._call("get_user", locals()))
+
     async def delete_user(self, account_id: str, user_id: str) -> dict[str, Any]:
         """Remove a user and their private space."""
         return cast("dict[str, Any]", await self._call("delete_user", locals()))
@@ -591,6 +711,34 @@ class AsyncOperations:
     async def regenerate_user_key(self, account_id: str, user_id: str) -> dict[str, Any]:
         """A new key for the user; the old key stops working at once."""
         return cast("dict[str, Any]", await self._call("regenerate_user_key", locals()))
+
+    async def create_group(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """A new, empty user group of an account (ROOT or the account's ADMIN). Groups have no effect on access (this server has no access control lists)."""
+        return cast("dict[str, Any]", await self._call("create_group", locals()))
+
+    async def list_groups(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's user groups with their member counts, by id."""
+        return cast("list[dict[str, Any]]", await self._call("list_groups", locals()))
+
+    async def delete_group(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """Delete a user group (its users stay)."""
+        return cast("dict[str, Any]", await self._call("delete_group", locals()))
+
+    async def list_group_members(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """The user ids in a group, sorted."""
+        return cast("dict[str, Any]", await self._call("list_group_members", locals()))
+
+    async def add_group_member(
+        self, account_id: str, group_id: str, user_id: str
+    ) -> dict[str, Any]:
+        """Put a user of the account into a group (again: no change)."""
+        return cast("dict[str, Any]", await self._call("add_group_member", locals()))
+
+    async def remove_group_member(
+        self, account_id: str, group_id: str, user_id: str
+    ) -> dict[str, Any]:
+        """Take a user out of a group; ``removed`` is false if they were not in it."""
+        return cast("dict[str, Any]", await self._call("remove_group_member", locals()))
 
     async def vector_scroll(
         self,
@@ -626,13 +774,17 @@ class SyncOperations(SyncCaller):
     mkdir = blocking(AsyncOperations.mkdir)
     rm = blocking(AsyncOperations.rm)
     mv = blocking(AsyncOperations.mv)
+    cp = blocking(AsyncOperations.cp)
     read = blocking(AsyncOperations.read)
     read_bytes = blocking(AsyncOperations.read_bytes)
     read_level = blocking(AsyncOperations.read_level)
     abstract = blocking(AsyncOperations.abstract)
     overview = blocking(AsyncOperations.overview)
     write = blocking(AsyncOperations.write)
+    batch_write = blocking(AsyncOperations.batch_write)
     edit = blocking(AsyncOperations.edit)
+    set_tags = blocking(AsyncOperations.set_tags)
+    attrs = blocking(AsyncOperations.attrs)
     create_upload_ticket = blocking(AsyncOperations.create_upload_ticket)
     upsert_privacy_config = blocking(AsyncOperations.upsert_privacy_config)
     get_privacy_config = blocking(AsyncOperations.get_privacy_config)
@@ -649,6 +801,7 @@ class SyncOperations(SyncCaller):
     create_session = blocking(AsyncOperations.create_session)
     list_sessions = blocking(AsyncOperations.list_sessions)
     get_session = blocking(AsyncOperations.get_session)
+    update_session_config = blocking(AsyncOperations.update_session_config)
     delete_session = blocking(AsyncOperations.delete_session)
     add_message = blocking(AsyncOperations.add_message)
     add_messages = blocking(AsyncOperations.add_messages)
@@ -688,7 +841,10 @@ class SyncOperations(SyncCaller):
     cancel_task = blocking(AsyncOperations.cancel_task)
     wait_processing = blocking(AsyncOperations.wait_processing)
     add_skill = blocking(AsyncOperations.add_skill)
+    update_skill = blocking(AsyncOperations.update_skill)
     list_skills = blocking(AsyncOperations.list_skills)
+    find_skills = blocking(AsyncOperations.find_skills)
+    validate_skill = blocking(AsyncOperations.validate_skill)
     get_skill = blocking(AsyncOperations.get_skill)
     read_skill = blocking(AsyncOperations.read_skill)
     delete_skill = blocking(AsyncOperations.delete_skill)
@@ -699,9 +855,16 @@ class SyncOperations(SyncCaller):
     delete_account = blocking(AsyncOperations.delete_account)
     create_user = blocking(AsyncOperations.create_user)
     list_users = blocking(AsyncOperations.list_users)
+    get_user = blocking(AsyncOperations.get_user)
     delete_user = blocking(AsyncOperations.delete_user)
     set_user_role = blocking(AsyncOperations.set_user_role)
     regenerate_user_key = blocking(AsyncOperations.regenerate_user_key)
+    create_group = blocking(AsyncOperations.create_group)
+    list_groups = blocking(AsyncOperations.list_groups)
+    delete_group = blocking(AsyncOperations.delete_group)
+    list_group_members = blocking(AsyncOperations.list_group_members)
+    add_group_member = blocking(AsyncOperations.add_group_member)
+    remove_group_member = blocking(AsyncOperations.remove_group_member)
     vector_scroll = blocking(AsyncOperations.vector_scroll)
     vector_count = blocking(AsyncOperations.vector_count)
 
@@ -765,6 +928,17 @@ ROUTES: dict[str, Route | None] = {
     "mv": Route(
         method="POST",
         path="/api/v1/fs/mv",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "cp": Route(
+        method="POST",
+        path="/api/v1/fs/cp",
         fields_in=None,
         fixed={},
         raw=False,
@@ -839,6 +1013,17 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "batch_write": Route(
+        method="POST",
+        path="/api/v1/content/batch-write",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits="wait",
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "edit": Route(
         method="POST",
         path="/api/v1/content/edit",
@@ -846,6 +1031,28 @@ ROUTES: dict[str, Route | None] = {
         fixed={},
         raw=False,
         waits="wait",
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "set_tags": Route(
+        method="POST",
+        path="/api/v1/content/set_tags",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "attrs": Route(
+        method="GET",
+        path="/api/v1/fs/attrs",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
         convert=None,
         upload=None,
         names={},
@@ -998,6 +1205,17 @@ ROUTES: dict[str, Route | None] = {
     "get_session": Route(
         method="GET",
         path="/api/v1/sessions/{session_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "update_session_config": Route(
+        method="PATCH",
+        path="/api/v1/sessions/{session_id}/config",
         fields_in=None,
         fixed={},
         raw=False,
@@ -1405,6 +1623,17 @@ ROUTES: dict[str, Route | None] = {
         upload="skill",
         names={},
     ),
+    "update_skill": Route(
+        method="PUT",
+        path="/api/v1/skills/{skill_name}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits="wait",
+        convert=None,
+        upload="skill",
+        names={},
+    ),
     "list_skills": Route(
         method="GET",
         path="/api/v1/skills",
@@ -1416,9 +1645,31 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "find_skills": Route(
+        method="POST",
+        path="/api/v1/skills/find",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "validate_skill": Route(
+        method="POST",
+        path="/api/v1/skills/validate",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "get_skill": Route(
         method="GET",
-        path="/api/v1/skills/{name}",
+        path="/api/v1/skills/{skill_name}",
         fields_in=None,
         fixed={},
         raw=False,
@@ -1430,7 +1681,7 @@ ROUTES: dict[str, Route | None] = {
     "read_skill": None,
     "delete_skill": Route(
         method="DELETE",
-        path="/api/v1/skills/{name}",
+        path="/api/v1/skills/{skill_name}",
         fields_in=None,
         fixed={},
         raw=False,
@@ -1506,6 +1757,17 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "get_user": Route(
+        method="GET",
+        path="/api/v1/admin/accounts/{account_id}/users/{user_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "delete_user": Route(
         method="DELETE",
         path="/api/v1/admin/accounts/{account_id}/users/{user_id}",
@@ -1531,6 +1793,72 @@ ROUTES: dict[str, Route | None] = {
     "regenerate_user_key": Route(
         method="POST",
         path="/api/v1/admin/accounts/{account_id}/users/{user_id}/key",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "create_group": Route(
+        method="POST",
+        path="/api/v1/admin/accounts/{account_id}/groups",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_groups": Route(
+        method="GET",
+        path="/api/v1/admin/accounts/{account_id}/groups",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "delete_group": Route(
+        method="DELETE",
+        path="/api/v1/admin/accounts/{account_id}/groups/{group_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_group_members": Route(
+        method="GET",
+        path="/api/v1/admin/accounts/{account_id}/groups/{group_id}/members",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "add_group_member": Route(
+        method="PUT",
+        path="/api/v1/admin/accounts/{account_id}/groups/{group_id}/members/{user_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "remove_group_member": Route(
+        method="DELETE",
+        path="/api/v1/admin/accounts/{account_id}/groups/{group_id}/members/{user_id}",
         fields_in=None,
         fixed={},
         raw=False,
@@ -1627,13 +1955,17 @@ NAMES: tuple[str, ...] = (
     "mkdir",
     "rm",
     "mv",
+    "cp",
     "read",
     "read_bytes",
     "read_level",
     "abstract",
     "overview",
     "write",
+    "batch_write",
     "edit",
+    "set_tags",
+    "attrs",
     "create_upload_ticket",
     "upsert_privacy_config",
     "get_privacy_config",
@@ -1650,6 +1982,7 @@ NAMES: tuple[str, ...] = (
     "create_session",
     "list_sessions",
     "get_session",
+    "update_session_config",
     "delete_session",
     "add_message",
     "add_messages",
@@ -1689,7 +2022,10 @@ NAMES: tuple[str, ...] = (
     "cancel_task",
     "wait_processing",
     "add_skill",
+    "update_skill",
     "list_skills",
+    "find_skills",
+    "validate_skill",
     "get_skill",
     "read_skill",
     "delete_skill",
@@ -1700,9 +2036,16 @@ NAMES: tuple[str, ...] = (
     "delete_account",
     "create_user",
     "list_users",
+    "get_user",
     "delete_user",
     "set_user_role",
     "regenerate_user_key",
+    "create_group",
+    "list_groups",
+    "delete_group",
+    "list_group_members",
+    "add_group_member",
+    "remove_group_member",
     "vector_scroll",
     "vector_count",
 )

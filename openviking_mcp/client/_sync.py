@@ -7,10 +7,14 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-__all__ = ["SyncCaller", "arguments", "blocking", "forwarded", "streaming"]
+__all__ = ["NULLABLE_OPTIONS", "SyncCaller", "arguments", "blocking", "forwarded", "streaming"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+NULLABLE_OPTIONS = frozenset({"auto_commit_policy"})
+"""The SDK's options whose ``None`` is a value (``auto_commit_policy: None``: no automatic
+commits), not "leave it as it is"."""
 
 
 class SyncCaller:
@@ -27,12 +31,18 @@ def arguments(values: Mapping[str, Any]) -> dict[str, Any]:
     """A method's arguments as sent: without ``self`` and without those left at ``None`` (the
     operation's own default applies). An ``options`` mapping (openviking-sdk's way of passing
     further request fields, its ``extra`` mapping too) is spread into the fields; like the SDK,
-    its values win over the named arguments."""
+    its values win over the named arguments. Of the options, only those in
+    :data:`NULLABLE_OPTIONS` are sent when ``None`` (as the SDK sends them: a ``null`` that
+    means "off")."""
     args = {k: v for k, v in values.items() if k != "self" and v is not None}
     options = args.pop("options", None)
     if isinstance(options, Mapping):
         extra = options.get("extra")
-        spread = {k: v for k, v in options.items() if k != "extra" and v is not None}
+        spread = {
+            k: v
+            for k, v in options.items()
+            if k != "extra" and (v is not None or k in NULLABLE_OPTIONS)
+        }
         args.update(spread | (dict(extra) if isinstance(extra, Mapping) else {}))
     elif options is not None:
         args["options"] = options

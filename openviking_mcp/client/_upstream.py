@@ -24,6 +24,7 @@ from typing import Any, Literal, cast
 
 from openviking_mcp.client._operations import AsyncOperations
 from openviking_mcp.client._sync import forwarded
+from openviking_mcp.client._upstream_pages import AsyncListingPages
 from openviking_mcp.client._upstream_unsupported import AsyncUnsupported, SyncUnsupported
 from openviking_mcp.contract.errors import NotFoundError, UnimplementedError
 
@@ -92,7 +93,7 @@ def _one(rows: list[dict[str, Any]], key: str, value: str, what: str) -> dict[st
     raise NotFoundError(value, what)
 
 
-class AsyncUpstreamNames(AsyncUnsupported, AsyncOperations):
+class AsyncUpstreamNames(AsyncUnsupported, AsyncListingPages, AsyncOperations):
     """openviking-sdk's method names on the async HTTP client."""
 
     supports_request_actor_peer = False
@@ -118,10 +119,6 @@ class AsyncUpstreamNames(AsyncUnsupported, AsyncOperations):
     ) -> dict[str, Any]:
         """``add_messages``; ``options`` is not used."""
         return await self.add_messages(session_id, messages)
-
-    async def attrs(self, uri: str) -> dict[str, Any]:
-        """The entry's attributes (``stat``)."""
-        return await self.stat(uri)
 
     async def read_raw(self, uri: str, offset: int = 0, limit: int = -1) -> str:
         """The stored text of a file (``read`` with ``raw=True``)."""
@@ -244,8 +241,8 @@ class AsyncUpstreamNames(AsyncUnsupported, AsyncOperations):
         return _page(rows, "user_id", name, query, limit=limit, page=page)
 
     async def admin_get_user(self, account_id: str, user_id: str) -> dict[str, Any]:
-        """One row of ``list_users``; ``NOT_FOUND`` if there is none."""
-        return _one(await self.list_users(account_id), "user_id", user_id, "user")
+        """``get_user``: ``{user_id, role}``; ``NOT_FOUND`` if there is no such user."""
+        return await self.get_user(account_id, user_id)
 
     async def admin_remove_user(self, account_id: str, user_id: str) -> dict[str, Any]:
         """``delete_user``."""
@@ -261,6 +258,34 @@ class AsyncUpstreamNames(AsyncUnsupported, AsyncOperations):
         """``regenerate_user_key`` (a key ``seed`` is refused)."""
         _no_seed("admin_regenerate_key", seed=seed)
         return await self.regenerate_user_key(account_id, user_id)
+
+    async def admin_create_group(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """``create_group``."""
+        return await self.create_group(account_id, group_id)
+
+    async def admin_list_groups(self, account_id: str) -> list[Any]:
+        """``list_groups``."""
+        return await self.list_groups(account_id)
+
+    async def admin_delete_group(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """``delete_group``."""
+        return await self.delete_group(account_id, group_id)
+
+    async def admin_list_group_members(self, account_id: str, group_id: str) -> dict[str, Any]:
+        """``list_group_members``."""
+        return await self.list_group_members(account_id, group_id)
+
+    async def admin_add_group_member(
+        self, account_id: str, group_id: str, user_id: str
+    ) -> dict[str, Any]:
+        """``add_group_member``."""
+        return await self.add_group_member(account_id, group_id, user_id)
+
+    async def admin_remove_group_member(
+        self, account_id: str, group_id: str, user_id: str
+    ) -> dict[str, Any]:
+        """``remove_group_member``."""
+        return await self.remove_group_member(account_id, group_id, user_id)
 
     async def queue_status(self, format: Format = None) -> dict[str, Any]:
         """``observe_queue`` (always as JSON)."""
@@ -342,7 +367,8 @@ class SyncObserver:
 
 UPSTREAM_ADAPTERS: tuple[str, ...] = tuple(
     name
-    for name, value in vars(AsyncUpstreamNames).items()
+    for adapters in (AsyncUpstreamNames, AsyncListingPages)
+    for name, value in vars(adapters).items()
     if not name.startswith("_") and callable(value) and name != "upload_temp_file"
 )
 """The SDK's names served by an adapter over one of our operations."""
@@ -356,12 +382,13 @@ class SyncUpstreamNames(SyncUnsupported):
     wait_processed = forwarded(AsyncUpstreamNames.wait_processed)
     session_exists = forwarded(AsyncUpstreamNames.session_exists)
     batch_add_messages = forwarded(AsyncUpstreamNames.batch_add_messages)
-    attrs = forwarded(AsyncUpstreamNames.attrs)
     read_raw = forwarded(AsyncUpstreamNames.read_raw)
     download_bytes = forwarded(AsyncUpstreamNames.download_bytes)
     get_session_context = forwarded(AsyncUpstreamNames.get_session_context)
     get_session_archive = forwarded(AsyncUpstreamNames.get_session_archive)
     check_consistency = forwarded(AsyncUpstreamNames.check_consistency)
+    ls_page = forwarded(AsyncListingPages.ls_page)
+    tree_page = forwarded(AsyncListingPages.tree_page)
     export_ovpack = forwarded(AsyncUpstreamNames.export_ovpack)
     backup_ovpack = forwarded(AsyncUpstreamNames.backup_ovpack)
     import_ovpack = forwarded(AsyncUpstreamNames.import_ovpack)
@@ -376,6 +403,12 @@ class SyncUpstreamNames(SyncUnsupported):
     admin_remove_user = forwarded(AsyncUpstreamNames.admin_remove_user)
     admin_set_role = forwarded(AsyncUpstreamNames.admin_set_role)
     admin_regenerate_key = forwarded(AsyncUpstreamNames.admin_regenerate_key)
+    admin_create_group = forwarded(AsyncUpstreamNames.admin_create_group)
+    admin_list_groups = forwarded(AsyncUpstreamNames.admin_list_groups)
+    admin_delete_group = forwarded(AsyncUpstreamNames.admin_delete_group)
+    admin_list_group_members = forwarded(AsyncUpstreamNames.admin_list_group_members)
+    admin_add_group_member = forwarded(AsyncUpstreamNames.admin_add_group_member)
+    admin_remove_group_member = forwarded(AsyncUpstreamNames.admin_remove_group_member)
     queue_status = forwarded(AsyncUpstreamNames.queue_status)
     vikingdb_status = forwarded(AsyncUpstreamNames.vikingdb_status)
     models_status = forwarded(AsyncUpstreamNames.models_status)

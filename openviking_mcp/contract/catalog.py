@@ -17,6 +17,7 @@ from openviking_mcp.contract import (
     search,
     sessions,
     skills,
+    tags,
     tasks,
     uploads,
 )
@@ -27,6 +28,7 @@ __all__ = ["BY_NAME", "OPERATIONS"]
 OPERATIONS: tuple[Operation, ...] = (
     *fs.OPERATIONS,
     *content.OPERATIONS,
+    *tags.OPERATIONS,
     *uploads.OPERATIONS,
     *privacy.OPERATIONS,
     *relations.OPERATIONS,

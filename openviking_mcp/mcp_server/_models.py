@@ -13,8 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AddResourceResult",
     "AddSkillResult",
+    "AttrsResult",
+    "CopyResult",
     "EditResult",
     "FindResult",
+    "FindSkillsResult",
     "ForgetResult",
     "GlobResult",
     "GrepMatch",
@@ -26,7 +29,11 @@ __all__ = [
     "ReadItem",
     "ReadResult",
     "SearchResult",
+    "SkillIssue",
+    "SkillMatch",
+    "SkillValidationResult",
     "StatResult",
+    "TagsResult",
     "TreeResult",
     "WriteResult",
 ]
@@ -121,6 +128,20 @@ class EditResult(_Open):
     task_id: str = ""
 
 
+class TagsResult(_Open):
+    uri: str
+    tags: list[str] = []
+    mode: str = ""
+    updated_uris: list[str] = Field(default=[], description="The paths now carrying the tags.")
+
+
+class AttrsResult(_Open):
+    uri: str
+    context_type: str = ""
+    tags: list[str] = []
+    memory: dict[str, Any] = Field(default={}, description="A memory file's fields.")
+
+
 class AddResourceResult(_Open):
     status: str = Field(description="accepted, success, failed or upload_required")
     root_uri: str = ""
@@ -137,6 +158,36 @@ class AddSkillResult(_Open):
     action: str = Field(default="", description="create or update")
     upload_url: str = ""
     expires_at: str = ""
+
+
+class SkillMatch(_Open):
+    name: str
+    description: str = ""
+    uri: str = Field(description="The skill's best hit (its folder, SKILL.md or a file).")
+    skill_md_uri: str = Field(description="The skill's instructions: read this file.")
+    score: float
+    level: int = Field(description="0 abstract, 1 overview, 2 file content")
+    abstract: str = ""
+
+
+class FindSkillsResult(_Open):
+    skills: list[SkillMatch]
+    total: int
+
+
+class SkillIssue(_Open):
+    rule: str
+    message: str
+    field: str = ""
+
+
+class SkillValidationResult(_Open):
+    valid: bool
+    strict: bool
+    name: str = ""
+    description: str = ""
+    errors: list[SkillIssue] = []
+    warnings: list[SkillIssue] = []
 
 
 class GrepMatch(_Open):
@@ -160,6 +211,14 @@ class GlobResult(_Open):
 class ForgetResult(_Open):
     uri: str
     isDir: bool = False
+
+
+class CopyResult(_Open):
+    """The copy's ``{from, to, ...}`` (``from`` travels as an extra key)."""
+
+    to: str
+    recursive: bool = Field(description="whether a directory was copied")
+    files_created: int
 
 
 class HealthResult(_Open):

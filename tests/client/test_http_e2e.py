@@ -106,6 +106,23 @@ def test_add_a_skill_folder(ov: SyncHTTPClient, tmp_path: Path) -> None:
     assert "release-helper" in [s["name"] for s in ov.list_skills()]
 
 
+def test_update_find_and_validate_a_skill(ov: SyncHTTPClient, tmp_path: Path) -> None:
+    skill = tmp_path / "deploy-helper"
+    skill.mkdir()
+    text = "---\nname: deploy-helper\ndescription: Deploys the service\n---\n\nRun it.\n"
+    (skill / "SKILL.md").write_text(text, encoding="utf-8")
+    ov.add_skill(text, wait=True)
+    (skill / "runbook.md").write_text("1. deploy\n", encoding="utf-8")
+    updated = ov.update_skill("deploy-helper", str(skill), wait=True)  # uploaded as a zip
+    assert (updated["action"], updated["auxiliary_files"]) == ("update", 1)
+    shown = ov.get_skill("deploy-helper", include_integrity=True)
+    assert {f["path"] for f in shown["files"]} >= {"SKILL.md", "runbook.md"}
+    found = ov.find_skills("deploy the service", 3, None, None, False)
+    assert found["skills"][0]["name"] == "deploy-helper"
+    report = ov.validate_skill(text, True, None, "other-dir")
+    assert report["errors"][0]["rule"] == "name_matches_directory"
+
+
 def test_session_messages_and_commit(ov: SyncHTTPClient) -> None:
     ov.add_message("e2e-chat", "user", content="I prefer dark roast coffee. My name is Dana.")
     ov.add_message("e2e-chat", "assistant", content="Noted, Dana.")
@@ -128,7 +145,7 @@ def test_openviking_sdk_names(ov: SyncHTTPClient, tmp_path: Path) -> None:
     ov.write(uri, "# Note\n\nhello\n", "create", True)  # the SDK's positional order
     assert ov.read_raw(uri).endswith("hello\n")
     assert ov.download_bytes(uri) == b"# Note\n\nhello\n"
-    assert ov.attrs(uri)["isDir"] is False
+    assert ov.attrs(uri) == {"uri": uri, "context_type": "resource", "attrs": {"tags": []}}
     session_id = ov.create_session()["session_id"]
     assert ov.session_exists(session_id) is True
     assert ov.session_exists("no-such-session") is False
@@ -143,3 +160,18 @@ def test_openviking_sdk_names(ov: SyncHTTPClient, tmp_path: Path) -> None:
     imported = ov.import_ovpack(pack, "viking://resources/sdk-copy")
     assert imported.startswith("viking://resources/sdk-copy")
     assert ov.read(f"{imported}/note.md").endswith("hello\n")
+
+
+def test_paged_listings_and_cp(ov: SyncHTTPClient) -> None:
+    for name in ("a", "b", "c"):
+        ov.write(f"viking://resources/pages/{name}.md", name, mode="create")
+    first = ov.ls_page("viking://resources/pages", limit=2)
+    assert [e["name"] for e in first["result"]] == ["a.md", "b.md"]
+    assert first["has_more"] is True
+    rest = ov.ls_page("viking://resources/pages", offset=2, limit=2)
+    assert ([e["name"] for e in rest["result"]], rest["has_more"]) == (["c.md"], False)
+    tree = ov.tree_page("viking://resources/pages", node_limit=3)
+    assert (len(tree["result"]), tree["has_more"]) == (3, False)
+    copied = ov.cp("viking://resources/pages", "viking://resources/pages2", recursive=True)
+    assert copied["to"] == "viking://resources/pages2"
+    assert ov.read("viking://resources/pages2/c.md") == "c"

@@ -54,7 +54,6 @@ def test_fs(live: Live) -> None:
     assert missing.envelope["error"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.xfail(strict=True, reason="POST /api/v1/fs/cp is missing (404)")
 def test_cp(live: Live) -> None:
     run_ov(
         live, "write", "viking://resources/cpy/a.md", "--content", "copied", "--mode", "create"
@@ -156,7 +155,6 @@ def test_skills(live: Live, inputs: Path) -> None:
     assert {s["name"] for s in listed["skills"]} == {"text-skill", "folder-skill"}
 
 
-@pytest.mark.xfail(strict=True, reason="POST /api/v1/skills/find is missing (405)")
 def test_skills_find(live: Live) -> None:
     run_ov(
         live,
