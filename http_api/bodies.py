@@ -59,7 +59,8 @@ class UpstreamFields(BaseModel):
     """A body that also takes the original OpenViking's request fields it has no use for.
 
     ``upstream_ignored``: dropped before validation (so a strict body still refuses a typo,
-    naming it) and, when sent, named in one INFO log line. ``upstream_unsupported``: features
+    naming it) and, when sent, named in one INFO log line; a lenient body names any other
+    unknown field in that line too. ``upstream_unsupported``: features
     that ignoring would get wrong (less access control, another import pipeline): taken when
     null, false or empty, else answered 501 naming the field. ``upstream_nullable``: the
     original's optional fields that this server gives a default: a ``null`` reads as not sent.
@@ -68,6 +69,12 @@ class UpstreamFields(BaseModel):
     upstream_ignored: ClassVar[frozenset[str]] = frozenset()
     upstream_unsupported: ClassVar[frozenset[str]] = frozenset()
     upstream_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def _known(cls, name: str) -> bool:
+        """Whether ``name`` is one of the body's fields, by name or alias."""
+        fields = cls.model_fields
+        return name in fields or any(name in (f.alias, f.validation_alias) for f in fields.values())
 
     @model_validator(mode="before")
     @classmethod
@@ -81,6 +88,8 @@ class UpstreamFields(BaseModel):
                 )
         dropped = cls.upstream_ignored | cls.upstream_unsupported
         sent = sorted(name for name in cls.upstream_ignored if name in data)
+        if cls.model_config.get("extra") == "ignore":
+            sent += sorted(name for name in data if name not in dropped and not cls._known(name))
         if sent:
             logger.info("%s: ignoring unsupported fields: %s", cls.__name__, ", ".join(sent))
         return {

@@ -43,13 +43,13 @@ class MkdirBody(UpstreamFields, fs_contract.MkdirRequest):
     upstream_unsupported = frozenset({"acl"})
 
 
-class MvBody(fs_contract.MvRequest):
+class MvBody(UpstreamFields, fs_contract.MvRequest):
     """Body of ``POST /api/v1/fs/mv`` (unknown fields are ignored)."""
 
     model_config = LENIENT
 
 
-class CpBody(fs_contract.CpRequest):
+class CpBody(UpstreamFields, fs_contract.CpRequest):
     """Body of ``POST /api/v1/fs/cp`` (unknown fields are ignored)."""
 
     model_config = LENIENT

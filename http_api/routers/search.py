@@ -120,7 +120,7 @@ class SearchBody(_QueryWire, search_contract.SearchRequest):
     other_peer_penalty: float | None = None
 
 
-class GrepBody(search_contract.GrepRequest):
+class GrepBody(UpstreamFields, search_contract.GrepRequest):
     """Body of ``POST /api/v1/search/grep`` (unknown fields are ignored)."""
 
     model_config = LENIENT
@@ -130,7 +130,7 @@ class GrepBody(search_contract.GrepRequest):
     level_limit: int = Field(default=10, ge=1)
 
 
-class GlobBody(search_contract.GlobRequest):
+class GlobBody(UpstreamFields, search_contract.GlobRequest):
     """Body of ``POST /api/v1/search/glob`` (unknown fields are ignored)."""
 
     model_config = LENIENT

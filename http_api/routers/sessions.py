@@ -42,7 +42,7 @@ __all__ = [
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
 
-class CreateSessionBody(sessions_contract.CreateSessionRequest):
+class CreateSessionBody(UpstreamFields, sessions_contract.CreateSessionRequest):
     """Body of ``POST /api/v1/sessions`` (optional)."""
 
     model_config = LENIENT
@@ -58,7 +58,7 @@ class SessionConfigBody(UpstreamFields, sessions_contract.UpdateSessionConfigReq
     session_id: Annotated[PathRefused, Field(exclude=True)] = ""
 
 
-class AddMessageBody(sessions_contract.AddMessageRequest):
+class AddMessageBody(UpstreamFields, sessions_contract.AddMessageRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/messages``."""
 
     model_config = LENIENT
@@ -66,7 +66,7 @@ class AddMessageBody(sessions_contract.AddMessageRequest):
     session_id: PathIgnored = ""
 
 
-class AddMessagesBody(sessions_contract.AddMessagesRequest):
+class AddMessagesBody(UpstreamFields, sessions_contract.AddMessagesRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/messages/batch``."""
 
     model_config = LENIENT
@@ -74,7 +74,7 @@ class AddMessagesBody(sessions_contract.AddMessagesRequest):
     session_id: PathIgnored = ""
 
 
-class RecordUsedBody(sessions_contract.RecordUsedRequest):
+class RecordUsedBody(UpstreamFields, sessions_contract.RecordUsedRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/used``."""
 
     model_config = LENIENT
@@ -82,7 +82,7 @@ class RecordUsedBody(sessions_contract.RecordUsedRequest):
     session_id: PathIgnored = ""
 
 
-class CommitBody(memory_contract.CommitRequest):
+class CommitBody(UpstreamFields, memory_contract.CommitRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/commit`` (optional)."""
 
     model_config = LENIENT
@@ -93,7 +93,7 @@ class CommitBody(memory_contract.CommitRequest):
     timeout: NonNegativeTimeout = None
 
 
-class RetryBody(memory_contract.RetryRequest):
+class RetryBody(UpstreamFields, memory_contract.RetryRequest):
     """Body of ``POST /api/v1/sessions/{session_id}/archives/{archive_id}/retry`` (optional)."""
 
     model_config = LENIENT

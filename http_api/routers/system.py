@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from http_api import envelope
-from http_api.bodies import LENIENT
+from http_api.bodies import LENIENT, UpstreamFields
 from http_api.deps import Caller, Service, get_caller, get_service
 from openviking_mcp.contract import resources as resources_contract
 from openviking_mcp.contract import tasks as tasks_contract
@@ -22,7 +22,7 @@ __all__ = ["ConsistencyBody", "WaitBody", "health_caller", "router"]
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
 
-class WaitBody(tasks_contract.WaitProcessingRequest):
+class WaitBody(UpstreamFields, tasks_contract.WaitProcessingRequest):
     """Body of ``POST /api/v1/system/wait`` (optional; unknown fields are ignored)."""
 
     model_config = LENIENT
@@ -33,7 +33,7 @@ class WaitBody(tasks_contract.WaitProcessingRequest):
     )
 
 
-class ConsistencyBody(resources_contract.ConsistencyRequest):
+class ConsistencyBody(UpstreamFields, resources_contract.ConsistencyRequest):
     """Body of ``POST /api/v1/system/consistency`` (unknown fields are ignored)."""
 
     model_config = LENIENT

@@ -486,3 +486,24 @@ async def test_a_typo_is_still_refused_by_name(http: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     assert _unknown_fields(response) == ["sourc_name"]
     assert "body.sourc_name" in response.json()["error"]["message"]
+
+
+async def test_lenient_bodies_name_the_unknown_fields_they_ignore(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="openviking_mcp.http"):
+        made = await http.post("/api/v1/sessions", json={"session_id": "lenient", "colour": "red"})
+        waited = await http.post("/api/v1/system/wait", json={"timeout": 5, "verbose": True})
+        moved = await http.post(
+            "/api/v1/fs/mv",
+            json={"from_uri": "viking://resources/none", "to_uri": "viking://resources/x", "z": 1},
+        )
+    assert made.status_code == 200, made.text
+    assert waited.status_code == 200, waited.text
+    assert moved.status_code == 404, moved.text  # the unknown field is not the problem
+    notes = [r.getMessage() for r in caplog.records if "ignoring" in r.getMessage()]
+    assert notes == [
+        "CreateSessionBody: ignoring unsupported fields: colour",
+        "WaitBody: ignoring unsupported fields: verbose",
+        "MvBody: ignoring unsupported fields: z",
+    ]
