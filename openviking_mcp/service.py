@@ -137,7 +137,8 @@ class ContextService:
     def _subscribe(self) -> None:
         """Who reacts to which event, in the order the handlers run."""
         events = self.store.events
-        self.tags.subscribe(events)  # before indexing: a moved path's refresh reads its tags
+        # tags before indexing: the refresh of a moved or copied path reads its tags
+        self.tags.subscribe(events)
         self.indexing.subscribe(events)
         events.subscribe_filter(TextRead, self.memory.for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)

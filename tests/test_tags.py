@@ -179,6 +179,23 @@ async def test_tags_follow_moves_and_removals(service: ContextService, ctx: Requ
     assert (await service.attrs(ctx, "viking://resources/new/a.md"))["attrs"]["tags"] == []
 
 
+async def test_tags_follow_copies(service: ContextService, ctx: RequestContext) -> None:
+    await _write(service, ctx, "viking://resources/src/a.md", "zebra notes")
+    await service.set_tags(ctx, "viking://resources/src", ["team=core"], recursive=True)
+    await service.cp(ctx, "viking://resources/src", "viking://resources/dup", recursive=True)
+    await service.wait_processing(ctx, 60)
+    assert (await service.attrs(ctx, "viking://resources/dup/a.md"))["attrs"]["tags"] == [
+        "team=core"
+    ]
+    assert await _found(service, ctx, ["team=core"]) == {
+        "viking://resources/src/a.md",
+        "viking://resources/dup/a.md",
+    }
+    assert (await service.attrs(ctx, "viking://resources/src/a.md"))["attrs"]["tags"] == [
+        "team=core"
+    ]
+
+
 async def test_tagging_needs_write_access_and_the_owner_rule(
     service: ContextService, ctx: RequestContext
 ) -> None:

@@ -99,6 +99,12 @@ class PathTags:
 
         await self._db.transaction(move)
 
+    async def copied(self, account_id: str, source: VikingURI, dest: VikingURI) -> None:
+        """Give ``dest`` (and the paths below it) the tags of ``source`` and of its paths."""
+        found = await self.under(account_id, source.uri)
+        prefix = len(source.uri)
+        await self.store(account_id, {dest.uri + uri[prefix:]: tags for uri, tags in found.items()})
+
     async def removed(self, account_id: str, uri: VikingURI) -> None:
         """Forget the tags at and below ``uri`` (it was removed)."""
         await self._db.transaction(

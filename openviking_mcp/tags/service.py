@@ -2,10 +2,11 @@
 
 Tags are kept per path in :class:`~openviking_mcp.storage.tags.PathTags` (``store.tags``) and
 copied onto the path's index rows at once (a file's passages, a directory's L0/L1); indexing
-reads them whenever it (re)writes a path's rows, so they survive reindexing and edits. Moves and
-removals (:class:`~openviking_mcp.events.Moved`, :class:`~openviking_mcp.events.Removed`) carry
-or drop them. Setting tags changes the path: the caller must be allowed to write it, and in a
-shared scope the owner rule applies (to everything below a directory with ``recursive``).
+reads them whenever it (re)writes a path's rows, so they survive reindexing and edits. Copies,
+moves and removals (:class:`~openviking_mcp.events.Copied`, :class:`~openviking_mcp.events.Moved`,
+:class:`~openviking_mcp.events.Removed`) carry or drop them. Setting tags changes the path: the
+caller must be allowed to write it, and in a shared scope the owner rule applies (to everything
+below a directory with ``recursive``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from openviking_mcp.contract.tags import (
     normalize_tags,
 )
 from openviking_mcp.contract.uri import VikingURI, context_type_of
-from openviking_mcp.events import EventBus, Moved, Removed
+from openviking_mcp.events import Copied, EventBus, Moved, Removed
 from openviking_mcp.storage import Entry
 from openviking_mcp.store import Store
 
@@ -54,9 +55,13 @@ class TagService:
         self._memory_fields = memory_fields
 
     def subscribe(self, events: EventBus) -> None:
-        """Keep the stored tags in step with moves and removals."""
+        """Keep the stored tags in step with copies, moves and removals."""
+        events.subscribe(Copied, self._copied)
         events.subscribe(Moved, self._moved)
         events.subscribe(Removed, self._removed)
+
+    async def _copied(self, event: Copied) -> None:
+        await self._store.tags.copied(event.ctx.account_id, event.source, event.dest)
 
     async def _moved(self, event: Moved) -> None:
         await self._store.tags.moved(event.ctx.account_id, event.source, event.dest)
