@@ -89,6 +89,14 @@ def test_auto_names_do_not_collide(hov: OpenViking, tmp_path: Path) -> None:
     assert second["root_uri"] == "viking://resources/notes_1"
     hov.wait_processing(timeout=60)
     assert hov.read("viking://resources/notes_1/notes.md").startswith("# Notes")
+    third = hov.add_resource(str(doc), wait=True)
+    assert third["root_uri"] == "viking://resources/notes_2"
+    assert third["warnings"] == [
+        "'viking://resources/notes' already exists. Creating 'viking://resources/notes_2'. "
+        "Tip: Use --to <path> to specify exact target."
+    ]
+    exact = hov.add_resource(str(doc), to="viking://resources/notes", wait=True)
+    assert exact["warnings"] == []  # an exact target is replaced, not renamed
 
 
 def test_explicit_to_updates_in_place(hov: OpenViking, tmp_path: Path) -> None:

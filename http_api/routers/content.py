@@ -169,8 +169,9 @@ async def download(service: Service, caller: Caller, uri: Uri) -> Response:
 async def write(
     request: Request, body: WriteBody, service: Service, caller: Caller
 ) -> JSONResponse:
-    """``{uri, context_type, mode, written_bytes, content_updated, semantic_status,
-    vector_status, task_id?}``; statuses are ``queued``, ``complete`` or ``skipped``."""
+    """``{uri, root_uri, context_type, mode, written_bytes, content_updated, semantic_status,
+    vector_status, queue_status, task_id?}``; statuses are ``queued``, ``complete`` or
+    ``skipped``; ``queue_status`` is the per-queue map once waited, else ``null``."""
     fields = body.model_dump(include=set(content_contract.WriteRequest.model_fields))
     return envelope.ok(request, await service.call(caller, "write", fields))
 

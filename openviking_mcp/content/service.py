@@ -15,11 +15,13 @@ children; a file's abstract and overview are extracted from its text when asked 
 from __future__ import annotations
 
 import contextlib
+import posixpath
 from collections.abc import Callable
 
 from openviking_mcp import faults
 from openviking_mcp.content.batch import BatchWriter
 from openviking_mcp.contract.content import (
+    NEW_FILE_EXTENSIONS,
     BatchWriteRequest,
     BatchWriteResult,
     EditRequest,
@@ -41,8 +43,9 @@ from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.parsers.text import summarize_text, truncate_text
 from openviking_mcp.storage import Entry
-from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
+from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE, SIDECAR_FILES
 from openviking_mcp.store import Store
+from openviking_mcp.tasks.failures import queue_counters
 
 __all__ = ["ContentService", "decode_text"]
 
@@ -234,25 +237,33 @@ class ContentService:
     async def write(self, ctx: RequestContext, req: WriteRequest) -> WriteResult:
         """Write a text file atomically, then refresh its tiers and vectors.
 
-        With ``wait`` the call returns once the file is re-embedded and its directory's L0/L1
-        regenerated; otherwise that work is queued (``task_id``).
+        A missing file is created in every mode, its parents and creator record as for
+        ``create`` (see :func:`_check_new_file` for what ``replace``/``append`` may create);
+        ``create`` refuses an existing file. With ``wait`` the call returns once the file is
+        re-embedded and its directory's L0/L1 regenerated, with the per-queue counters;
+        otherwise that work is queued (``task_id``).
         """
         target = self._store.resolve(ctx, req.uri, mutate=True)
 
         def change(entry: Entry | None, _: bytes | None) -> tuple[bytes, bool]:
-            if req.mode == "create" and entry is not None:
+            if entry is None:
+                if req.mode != "create":
+                    _check_new_file(target)
+                return req.content.encode("utf-8"), False
+            if req.mode == "create":
                 raise AlreadyExistsError(target.uri, "file")
-            if req.mode != "create" and entry is None:
-                raise NotFoundError(target.uri, "file")
             return req.content.encode("utf-8"), req.mode == "append"
 
         written, reserved = await self._write_locked(ctx, target, change)
         status = await self._indexed(ctx, target, req.wait, req.timeout, reserved)
+        queues = await queue_counters(self._store, ctx) if req.wait else None
         return WriteResult(
             uri=target.uri,
+            root_uri=(target.parent or target).uri,
             context_type=context_type_of(target),
             mode=req.mode,
             written_bytes=written or 0,
+            queue_status=queues,
             **status.model_dump(exclude_none=True),
         )
 
@@ -300,6 +311,29 @@ class ContentService:
             written_bytes=written or 0,
             changed=changed,
             **status.model_dump(exclude_none=True),
+        )
+
+
+def _check_new_file(target: VikingURI) -> None:
+    """What ``replace``/``append`` may create: a file named with one of
+    :data:`NEW_FILE_EXTENSIONS`, never a directory's generated ``.abstract.md`` or
+    ``.overview.md`` (``INVALID_ARGUMENT`` otherwise)."""
+    name = target.name
+    if name in SIDECAR_FILES:
+        raise InvalidArgumentError(
+            f"cannot create generated abstract overview directly: {target.uri}",
+            {"uri": target.uri, "reason": "sidecar"},
+        )
+    ext = posixpath.splitext(name)[1]
+    if ext.lower() not in NEW_FILE_EXTENSIONS:
+        raise InvalidArgumentError(
+            f"creating a new file does not allow extension '{ext}': {target.uri}",
+            {
+                "uri": target.uri,
+                "extension": ext,
+                "allowed": sorted(NEW_FILE_EXTENSIONS),
+                "hint": "mode=create creates a file of any name",
+            },
         )
 
 

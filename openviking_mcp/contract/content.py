@@ -4,6 +4,11 @@ A write answers with the indexing status of the change: ``semantic_status`` and
 ``vector_status`` are ``queued`` (with the refresh's ``task_id``), ``complete`` (the writer
 waited), ``skipped`` (the path is never indexed, or nothing changed) or the waited task's
 status.
+
+``write`` creates a missing file in every mode (its parents are made). ``replace`` and
+``append`` create only files named with one of :data:`NEW_FILE_EXTENSIONS` and never a
+directory's ``.abstract.md``/``.overview.md``; ``create`` takes any name but refuses an
+existing file (409), so it never replaces data.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from pydantic import Field
 
 from openviking_mcp.contract.base import Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
+from openviking_mcp.contract.tasks import QueueCounters
 
 __all__ = [
+    "NEW_FILE_EXTENSIONS",
     "OPERATIONS",
     "BatchMode",
     "BatchWriteOperation",
@@ -37,6 +44,11 @@ __all__ = [
 WriteMode = Literal["replace", "append", "create"]
 BatchMode = Literal["replace", "append", "create", "upsert"]
 Level = Literal["abstract", "overview", "full"]
+
+#: The extensions ``replace``/``append`` may create a missing file with.
+NEW_FILE_EXTENSIONS = frozenset(
+    {".md", ".txt", ".json", ".yaml", ".yml", ".toml", ".py", ".js", ".ts"}
+)
 
 
 def _uri() -> Any:
@@ -84,27 +96,37 @@ class IndexStatus(Result):
 
 
 class WriteRequest(Request):
-    """Write a text file atomically, then refresh its tiers and vectors. ``replace`` and
-    ``append`` need an existing file; ``create`` a new path (its parents are made)."""
+    """Write a text file atomically, then refresh its tiers and vectors. A missing file is
+    created (its parents are made): by ``replace``/``append`` only with a text extension
+    (``.md .txt .json .yaml .yml .toml .py .js .ts``, else 400); ``create`` takes any name
+    but refuses an existing file (409)."""
 
     uri: str = _uri()
     content: str = Field(description="The text to write.")
     mode: WriteMode = Field(
         default="replace",
-        description="replace/append need an existing file (404); create a new path (409).",
+        description=(
+            "replace/append: set or extend the file, creating a missing one with a text "
+            "extension; create: a new file only (409 if it exists)."
+        ),
     )
     wait: bool = Field(default=False, description="Return once the change is indexed.")
     timeout: float | None = Field(default=None, description="Seconds to wait at most.")
 
 
 class WriteResult(Result):
+    """``root_uri``: the file's directory; ``queue_status``: the per-queue counters once the
+    writer waited (as ``wait_processing`` reports them), else ``None``."""
+
     uri: str
+    root_uri: str
     context_type: str
     mode: str
     written_bytes: int
     content_updated: bool = True
     semantic_status: str = "skipped"
     vector_status: str = "skipped"
+    queue_status: dict[str, QueueCounters] | None = None
     task_id: str | None = omitted()
 
 

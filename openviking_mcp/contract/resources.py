@@ -2,9 +2,10 @@
 
 ``add_resource`` answers at once with ``{status: success, task_id, root_uri}`` (the import runs
 as an ``add_resource`` task), or, with ``wait``, with the import's result ``{status, root_uri,
-source_path, meta: {files, source_kind}, errors, warnings, context_count}`` (``{status:
-cancelled}`` if the task was cancelled). ``reindex`` and ``rebuild_index`` answer ``accepted``
-with their task ids, or ``success`` with the rows written once they waited.
+temp_uri, source_path, meta: {files, source_kind}, errors, warnings, queue_status,
+context_count}`` (``{status: cancelled}`` if the task was cancelled). ``reindex`` answers
+``accepted`` with its task id, or ``completed`` with its figures once it waited;
+``rebuild_index`` answers ``accepted`` or ``success``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import Field
 
 from openviking_mcp.contract.base import Request, Result
 from openviking_mcp.contract.operations import Operation, Route
+from openviking_mcp.contract.tasks import QueueCounters
 
 __all__ = [
     "OPERATIONS",
@@ -31,11 +33,17 @@ __all__ = [
     "RebuildIndexRequest",
     "RebuildResult",
     "ReindexAccepted",
+    "ReindexObjectType",
     "ReindexRequest",
     "ReindexResult",
 ]
 
 ProcessingMode = Literal["semantic_and_vectors", "vectors_only"]
+#: What a reindex target is, in the original's words: the whole account, a user space (or
+#: ``viking://user``), a memory path, the skills folder, one skill, or other content.
+ReindexObjectType = Literal[
+    "global_namespace", "user_namespace", "memory", "skill_namespace", "skill", "resource"
+]
 
 
 class AddResourceRequest(Request):
@@ -85,20 +93,25 @@ class ImportMeta(Result):
 
 
 class ImportResult(Result):
-    """A finished import: what it stored and how many index rows it wrote."""
+    """A finished import: what it stored and how many index rows it wrote. ``temp_uri`` is
+    always ``None`` (nothing is left in a temporary place); ``queue_status``: the per-queue
+    counters when the caller waited (as ``wait_processing`` reports them)."""
 
     status: str = "success"
     root_uri: str
+    temp_uri: str | None = None
     source_path: str
     meta: ImportMeta
     errors: list[str] = []
     warnings: list[str] = []
+    queue_status: dict[str, QueueCounters] | None = None
     context_count: int = 0
 
 
 class ReindexRequest(Request):
     """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
-    (``recursive=False``: of ``uri`` itself only)."""
+    (``recursive=False``: of ``uri`` itself only). Sessions are not indexed: a session URI
+    is refused (400)."""
 
     uri: str = "viking://"
     mode: ProcessingMode = "vectors_only"
@@ -112,14 +125,34 @@ class ReindexRequest(Request):
 
 
 class ReindexAccepted(Result):
+    """The reindex is queued as task ``task_id``."""
+
     status: str = "accepted"
     task_id: str
     uri: str
+    object_type: ReindexObjectType
+    mode: ProcessingMode
 
 
 class ReindexResult(Result):
-    status: str = "success"
+    """A finished reindex. A record is a file or a directory: ``scanned_records`` the ones
+    looked at, ``rebuilt_records`` the ones whose index rows were written again,
+    ``unsupported_records`` files with nothing to index; ``rows_written`` counts index rows
+    and ``files_indexed`` the files among the rebuilt records. Index rows of content that is
+    gone are dropped when the content goes, so ``deleted_records`` and ``failed_records``
+    (a failure fails the whole reindex) are 0."""
+
+    status: str = "completed"
     uri: str
+    object_type: ReindexObjectType
+    mode: ProcessingMode
+    scanned_records: int = 0
+    rebuilt_records: int = 0
+    deleted_records: int = 0
+    unsupported_records: int = 0
+    failed_records: int = 0
+    duration_ms: int = 0
+    warnings: list[str] = []
     rows_written: int = 0
     files_indexed: int = 0
 

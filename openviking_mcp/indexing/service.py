@@ -88,7 +88,9 @@ class RefreshJob:
     buffer: RecordBuffer
     infos: dict[str, FileInfo] = field(default_factory=dict)
     semantic: bool = True
+    files_seen: int = 0
     files_done: int = 0
+    dirs_done: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -247,6 +249,8 @@ class IndexingService:
         result: dict[str, Any] = {
             "rows_written": job.buffer.written,
             "files_indexed": job.files_done,
+            "files_scanned": job.files_seen,
+            "dirs_indexed": job.dirs_done,
         }
         if job.warnings:
             result["warnings"] = job.warnings
@@ -319,6 +323,7 @@ class IndexingService:
         return utf8_prefix(data, limit)
 
     async def _index_file(self, job: RefreshJob, uri: VikingURI) -> None:
+        job.files_seen += 1
         info = await self._file_info(job, uri)
         await self.forget(job.ctx, uri)
         if info is None:
@@ -400,6 +405,7 @@ class IndexingService:
                 overview = await store.sidecar_body(key, OVERVIEW_FILE) or ""
         tags = await store.tags.get(job.ctx.account_id, uri.uri)
         await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview, tags=tags))
+        job.dirs_done += 1
 
     async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:
         text = render_sidecar(uri.uri, body, component="semantic", trigger="refresh")

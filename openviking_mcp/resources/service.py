@@ -2,10 +2,12 @@
 
 ``add_resource`` plans synchronously: it validates the source, stages local data, picks and
 *reserves* the target (auto-named targets get ``_1``, ``_2``... on collision, also against
-imports still in flight) and queues an ``add_resource`` task. The task (:meth:`run_import`)
-runs the stages ``fetching → parsing → finalizing → summarizing/embedding`` and records
-progress (files parsed, summarised, embedded); ``wait`` waits for this request's own task only.
-A crashed import resumes after ``finalizing`` (the stored tree is checkpointed).
+imports still in flight, and the result warns of it) and queues an ``add_resource`` task.
+The task (:meth:`run_import`) runs the stages ``fetching → parsing → finalizing →
+summarizing/embedding`` and records progress (files parsed, summarised, embedded); ``wait``
+waits for this request's own task only and adds the per-queue counters (``queue_status``) to
+its result. A crashed import resumes after ``finalizing`` (the stored tree is checkpointed).
+Rebuilding the index lives in :mod:`openviking_mcp.resources.reindex`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from openviking_mcp.resources.fetch import (
 )
 from openviking_mcp.resources.netguard import check_public_url
 from openviking_mcp.resources.placement import media_name, media_parent
+from openviking_mcp.resources.reindex import Reindexer
 from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local, target_name
 from openviking_mcp.resources.tree import (
     build_tree,
@@ -69,12 +72,12 @@ from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.storage.queue import BULK, NORMAL, TaskHandle, TaskRecord
 from openviking_mcp.store import Store
 from openviking_mcp.tags.service import TagService
+from openviking_mcp.tasks.failures import queue_counters
 from openviking_mcp.uploads.service import UploadService
 
 __all__ = ["ADD_RESOURCE_TASK", "ResourceService"]
 
 ADD_RESOURCE_TASK = "add_resource"
-_SCOPE_ROOTS = ("viking://resources", "viking://agent", "viking://user")
 
 ImportAnswer = ImportAccepted | ImportResult | ImportCancelled
 
@@ -89,6 +92,14 @@ def _check(req: AddResourceRequest) -> None:
 def _source_filter(req: AddResourceRequest) -> SourceFilter:
     return SourceFilter(
         tuple(req.include or ()), tuple(req.exclude or ()), tuple(req.ignore_dirs or ())
+    )
+
+
+def _renamed_warning(wanted: VikingURI, chosen: VikingURI) -> str:
+    """The warning of an auto-named target numbered because its name was taken."""
+    return (
+        f"'{wanted.uri}' already exists. Creating '{chosen.uri}'. "
+        "Tip: Use --to <path> to specify exact target."
     )
 
 
@@ -115,6 +126,7 @@ class ResourceService:
         self, store: Store, indexing: IndexingService, uploads: UploadService, tags: TagService
     ) -> None:
         self._store, self._indexing, self._uploads, self._tags = store, indexing, uploads, tags
+        self._reindexer = Reindexer(store, indexing, tags)
 
     def _staging(self, staging_id: str) -> Path:
         return self._store.config.workspace / "tmp" / "staging" / staging_id
@@ -139,7 +151,7 @@ class ResourceService:
         media = None if req.to or req.parent else media_parent(name, is_dir)
         if media is not None:  # the day's media folder, as the original places media
             stem = media_name(stem, name)
-        target, existed = await self._plan_target(ctx, sanitize_name(stem), req, media)
+        target, existed, warnings = await self._plan_target(ctx, sanitize_name(stem), req, media)
         payload: dict[str, Any] = {
             "source_kind": kind,
             "source": ref,
@@ -156,6 +168,7 @@ class ResourceService:
                 "ignore_dirs": list(flt.ignore_dirs),
             },
             "staging_id": uuid.uuid4().hex,
+            "warnings": warnings,
         }
         # Stage before the task exists: a worker may pick the task up at once.
         if kind in ("local", "upload"):
@@ -170,7 +183,10 @@ class ResourceService:
         )
         if not req.wait:
             return ImportAccepted(task_id=task_id, root_uri=target.uri)
-        return _outcome(await store.tasks.wait(task_id, req.timeout))
+        outcome = _outcome(await store.tasks.wait(task_id, req.timeout))
+        if isinstance(outcome, ImportResult):
+            outcome.queue_status = await queue_counters(store, ctx)
+        return outcome
 
     def _inspect_source(
         self,
@@ -217,10 +233,11 @@ class ResourceService:
 
     async def _plan_target(
         self, ctx: RequestContext, name: str, req: AddResourceRequest, media: str | None = None
-    ) -> tuple[VikingURI, bool]:
-        """The import's target and whether it exists: ``to`` itself, or a free name below
-        ``parent`` (``viking://resources`` by default, or the ``media`` folder, created when
-        missing) that no import in flight holds."""
+    ) -> tuple[VikingURI, bool, list[str]]:
+        """The import's target, whether it exists and the warnings of the choice: ``to``
+        itself, or a free name below ``parent`` (``viking://resources`` by default, or the
+        ``media`` folder, created when missing) that no import in flight holds; a name
+        taken already is numbered (``guide`` → ``guide_1``), with a warning saying so."""
         store = self._store
         to, parent = req.to, req.parent
         if to:
@@ -233,7 +250,7 @@ class ResourceService:
                 existed = await store.content.exists(store.key(ctx, target))
                 if existed:  # replacing a shared tree follows the owner rule
                     await store.owners.require(ctx, target)
-                return target, existed
+                return target, existed, []
         base = store.resolve(ctx, parent or media or "viking://resources", field="parent")
         if not (is_resource_root(base) or under_resources(base)):
             raise InvalidURIError(base.uri, "parent must be under a resources folder")
@@ -248,12 +265,14 @@ class ResourceService:
             await store.owners.claim(ctx, base)
             await store.content.mkdir(base_key, exist_ok=True)
         in_flight = await store.tasks.active_resources(ctx.account_id, ADD_RESOURCE_TASK)
-        candidate = base.join(name)
+        wanted = candidate = base.join(name)
         n = 0
         while await store.content.exists(store.key(ctx, candidate)) or candidate.uri in in_flight:
             n += 1
             candidate = base.join(f"{name}_{n}")
-        return candidate, False
+        if candidate == wanted:
+            return candidate, False, []
+        return candidate, False, [_renamed_warning(wanted, candidate)]
 
     # -- the add_resource task -------------------------------------------------------------
 
@@ -298,7 +317,11 @@ class ResourceService:
             root_uri=target.uri,
             source_path=payload["source"],
             meta=ImportMeta(files=len(known), source_kind=payload["source_kind"]),
-            warnings=[*task.state.get("warnings", []), *index_warnings],
+            warnings=[
+                *payload.get("warnings", []),
+                *task.state.get("warnings", []),
+                *index_warnings,
+            ],
             context_count=rows,
         )
         return result.wire()
@@ -390,72 +413,14 @@ class ResourceService:
     async def reindex(
         self, ctx: RequestContext, req: ReindexRequest
     ) -> ReindexAccepted | ReindexResult:
-        """Rebuild index rows (and, with ``semantic_and_vectors``, the L0/L1) under ``uri``
-        (``recursive=False``: of ``uri`` itself only), after setting the tags it carries."""
-        store = self._store
-        store.require_index()
-        target = store.resolve(ctx, req.uri)
-        await self._tags.reindex_tags(ctx, req)
-        roots = (
-            [target]
-            if not target.is_root
-            else [VikingURI("resources"), VikingURI("agent"), VikingURI("user", (ctx.user_id,))]
-        )
-        task_id = await self._indexing.queue_refresh(
-            ctx,
-            [r.uri for r in roots if indexable(r)],
-            recursive=req.recursive,
-            bubble=False,
-            semantic=req.mode == "semantic_and_vectors",
-            priority=BULK,
-            resource_id=target.uri,
-        )
-        if not req.wait:
-            return ReindexAccepted(task_id=task_id, uri=target.uri)
-        record = await store.tasks.wait(task_id, req.timeout)
-        if record.status != "completed":
-            raise ProcessingError(record.error or "Reindex failed", {"task_id": task_id})
-        return ReindexResult(uri=target.uri, **(record.result or {}))
+        """Rebuild the index rows under ``uri`` (see :mod:`openviking_mcp.resources.reindex`)."""
+        return await self._reindexer.reindex(ctx, req)
 
     async def rebuild_index(
         self, ctx: RequestContext, req: RebuildIndexRequest
     ) -> RebuildAccepted | RebuildResult:
-        """Drop the whole index and rebuild it with the configured embedder (ROOT only).
-
-        This is the fix for an index built with another embedding model: vectors of two
-        models are never mixed, so everything is embedded again from the content tree.
-        """
-        store = self._store
-        store.require_open()
-        if not ctx.is_root:
-            raise PermissionDeniedError("Rebuilding the whole index needs the ROOT role")
-        embedder = store.embedder
-        await store.index.reset(embedder.model_id, embedder.dimension)
-        store.index_error = None
-        task_ids: list[str] = []
-        for account in await store.accounts.list_accounts():
-            owner = RequestContext.root(account["account_id"])
-            task_ids.append(
-                await self._indexing.queue_refresh(
-                    owner,
-                    list(_SCOPE_ROOTS),
-                    recursive=True,
-                    bubble=False,
-                    semantic=False,
-                    priority=BULK,
-                )
-            )
-        if not req.wait:
-            return RebuildAccepted(task_ids=task_ids, model_id=embedder.model_id)
-        rows = 0
-        for task_id in task_ids:
-            record = await store.tasks.wait(task_id, req.timeout)
-            if record.status != "completed":
-                raise ProcessingError(record.error or "Rebuild failed", {"task_id": task_id})
-            rows += int((record.result or {}).get("rows_written", 0))
-        return RebuildResult(
-            model_id=embedder.model_id, dimension=embedder.dimension, rows_written=rows
-        )
+        """Drop the whole index and rebuild it with the configured embedder (ROOT only)."""
+        return await self._reindexer.rebuild_index(ctx, req)
 
     async def consistency(self, ctx: RequestContext, req: ConsistencyRequest) -> ConsistencyResult:
         """Compare the content tree with the index: which tiers have no index rows. Only what

@@ -56,10 +56,56 @@ def test_write_modes_and_read(client: TestClient) -> None:
     assert result_of(_read(client, uri)) == "new\n"
 
 
+def test_replace_and_append_create_a_missing_file(client: TestClient) -> None:
+    made = result_of(_write(client, "viking://resources/new/a/b.md", "one\n", mode="replace"))
+    assert made["mode"] == "replace"
+    assert made["root_uri"] == "viking://resources/new/a"
+    assert made["queue_status"] is None  # not waited
+    assert made["written_bytes"] == 4
+    assert result_of(_read(client, "viking://resources/new/a/b.md")) == "one\n"
+    stat = client.get("/api/v1/fs/stat", params={"uri": "viking://resources/new/a"})
+    assert result_of(stat)["isDir"] is True  # parents are made, as create makes them
+    uri = "viking://resources/new/log.txt"
+    result_of(_write(client, uri, "a\n", mode="append"))
+    result_of(_write(client, uri, "b\n", mode="append"))
+    assert result_of(_read(client, uri)) == "a\nb\n"
+    waited = result_of(
+        _write(client, "viking://resources/new/c.json", "{}", mode="replace", wait=True)
+    )
+    queues = waited["queue_status"]
+    assert {"Embedding", "Semantic"} <= set(queues)
+    assert queues["Semantic"]["processed"] >= 1
+    assert set(queues["Semantic"]) >= {"processed", "requeue_count", "error_count", "errors"}
+
+
+def test_replace_creates_only_text_extensions(client: TestClient) -> None:
+    for mode in ("replace", "append"):
+        refused = error_of(
+            _write(client, "viking://resources/n/data.csv", "x", mode=mode), 400, "INVALID_ARGUMENT"
+        )
+        assert refused["message"] == (
+            "creating a new file does not allow extension '.csv': viking://resources/n/data.csv"
+        )
+        assert refused["details"]["extension"] == ".csv"
+        hidden = error_of(
+            _write(client, "viking://resources/n/.env", "x", mode=mode), 400, "INVALID_ARGUMENT"
+        )
+        assert "extension ''" in hidden["message"]
+    missing = client.get("/api/v1/fs/stat", params={"uri": "viking://resources/n"})
+    error_of(missing, 404, "NOT_FOUND")  # a refused write makes no folder either
+    upper = result_of(_write(client, "viking://resources/n/README.MD", "r", mode="replace"))
+    assert upper["uri"] == "viking://resources/n/README.MD"
+    result_of(_write(client, "viking://resources/n/data.csv", "a,b\n", mode="create"))
+    replaced = _write(client, "viking://resources/n/data.csv", "c,d\n", mode="replace")
+    assert result_of(replaced)["written_bytes"] == 4  # an existing file of any name
+    result_of(client.post("/api/v1/fs/mkdir", json={"uri": "viking://resources/s"}))
+    for name in (".abstract.md", ".overview.md"):
+        sidecar = _write(client, f"viking://resources/s/x/{name}", "x", mode="replace")
+        assert "cannot create generated abstract overview" in error_of(sidecar, 400)["message"]
+
+
 def test_write_errors(client: TestClient) -> None:
     uri = "viking://resources/notes/todo.md"
-    error_of(_write(client, uri, "x", mode="replace"), 404, "NOT_FOUND")
-    error_of(_write(client, uri, "x", mode="append"), 404, "NOT_FOUND")
     result_of(_write(client, uri, "x"))
     error_of(_write(client, uri, "x"), 409, "ALREADY_EXISTS")
     bad_mode = error_of(_write(client, uri, "x", mode="upsert"), 400, "INVALID_ARGUMENT")
@@ -139,19 +185,48 @@ def test_download_errors(client: TestClient) -> None:
 
 def test_reindex(client: TestClient) -> None:
     result_of(_write(client, "viking://resources/ri/a.md", "reindex me\n"))
+    result_of(_write(client, "viking://resources/ri/sub/b.md", "and me\n"))
     done = result_of(client.post(f"{BASE}/reindex", json={"uri": "viking://resources/ri"}))
-    assert done["status"] == "success"
+    assert done["status"] == "completed"
     assert done["uri"] == "viking://resources/ri"
+    assert (done["object_type"], done["mode"]) == ("resource", "vectors_only")
+    # two files and two directories (ri, ri/sub) rebuilt
+    assert (done["scanned_records"], done["rebuilt_records"], done["files_indexed"]) == (4, 4, 2)
+    assert done["deleted_records"] == done["unsupported_records"] == done["failed_records"] == 0
+    assert done["rows_written"] >= 4
+    assert isinstance(done["duration_ms"], int)
+    assert done["warnings"] == []
     queued = client.post(
         f"{BASE}/reindex",
         json={"uri": "viking://resources/ri", "mode": "semantic_and_vectors", "wait": False},
     )
+    assert set(result_of(queued)) == {"status", "task_id", "uri", "object_type", "mode"}
     assert result_of(queued)["status"] == "accepted"
     assert result_of(queued)["task_id"]
+    assert result_of(queued)["mode"] == "semantic_and_vectors"
     shallow = client.post(
-        f"{BASE}/reindex", json={"uri": "viking://resources/ri", "recursive": False}
+        f"{BASE}/reindex", json={"uri": "viking://resources/ri/a.md", "recursive": False}
     )
-    assert result_of(shallow)["status"] == "success"
+    assert result_of(shallow)["status"] == "completed"
+    assert result_of(shallow)["rebuilt_records"] == 1
+
+
+def test_reindex_object_types_and_sessions(client: TestClient) -> None:
+    def reindex(uri: str) -> Any:
+        return client.post(f"{BASE}/reindex", json={"uri": uri})
+
+    kinds = {
+        "viking://": "global_namespace",
+        "viking://user/default": "user_namespace",
+        "viking://~/memories": "memory",
+        "viking://agent/skills": "skill_namespace",
+        "viking://resources": "resource",
+    }
+    for uri, kind in kinds.items():
+        assert result_of(reindex(uri))["object_type"] == kind, uri
+    for uri in ("viking://~/sessions", "viking://session/s1", "viking://user/default/sessions/x"):
+        refused = error_of(reindex(uri), 400, "INVALID_URI")
+        assert refused["details"]["reason"] == "sessions are not indexed and cannot be reindexed"
 
 
 def test_reindex_errors(client: TestClient) -> None:

@@ -79,11 +79,30 @@ async def test_upload_then_add_resource_in_dev_mode(client: Client) -> None:
         result = added.json()["result"]
         assert result["status"] == "success"
         assert result["root_uri"] == "viking://resources/guide"
+        assert result["temp_uri"] is None
+        assert result["warnings"] == []
+        queues = result["queue_status"]
+        assert {"AddResource", "Embedding", "Semantic"} <= set(queues)
+        assert queues["AddResource"]["processed"] == 1
+        assert queues["AddResource"]["error_count"] == 0
         ctx = service.dev_context()
         assert await service.ls(ctx, "viking://resources/guide", simple=True) == [
             "viking://resources/guide/guide.md"
         ]
         assert (await service.read(ctx, "viking://resources/guide/guide.md")).encode() == GUIDE
+
+        again = await http.post("/api/v1/resources/temp_upload", files=_file())
+        renamed = await http.post(
+            "/api/v1/resources",
+            json={"temp_file_id": again.json()["result"]["temp_file_id"], "wait": True},
+        )
+        second = renamed.json()["result"]
+        assert second["root_uri"] == "viking://resources/guide_1"
+        assert second["warnings"] == [
+            "'viking://resources/guide' already exists. Creating 'viking://resources/guide_1'. "
+            "Tip: Use --to <path> to specify exact target."
+        ]
+        assert second["queue_status"]["AddResource"]["processed"] == 2
 
 
 async def test_add_resource_without_wait_answers_with_a_task(client: Client) -> None:
@@ -94,6 +113,7 @@ async def test_add_resource_without_wait_answers_with_a_task(client: Client) -> 
             json={"temp_file_id": upload["result"]["temp_file_id"], "parent": "viking://resources"},
         )
         result = response.json()["result"]
+        assert set(result) == {"status", "task_id", "root_uri"}
         assert result["status"] == "success"
         assert result["root_uri"] == "viking://resources/guide"
         record = await service.store.tasks.wait(result["task_id"], 30)

@@ -72,7 +72,7 @@ async def test_local_paths_need_trust(svc: ContextService, tmp_path: Path) -> No
 async def test_bridge_keeps_the_wire_shapes(svc: ContextService) -> None:
     ctx = await svc.local_context()
     accepted = await svc.reindex(ctx, "viking://resources", wait=False)
-    assert set(accepted) == {"status", "task_id", "uri"}
+    assert set(accepted) == {"status", "task_id", "uri", "object_type", "mode"}
     assert ReindexAccepted.model_validate(accepted).status == "accepted"
     waited = await svc.wait_processing(ctx, 60)
     assert {"tasks", "processed", "failed", "retried", "queues"} <= set(waited)

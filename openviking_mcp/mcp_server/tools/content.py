@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from openviking_mcp.contract.errors import NotFoundError, OpenVikingError
+from openviking_mcp.contract.errors import OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.mcp_server._models import (
     AttrsResult,
@@ -92,15 +92,7 @@ async def write(
     timeout: Timeout = None,
 ) -> Annotated[CallToolResult, WriteResult]:
     async def run(rt: Runtime, caller: RequestContext) -> tuple[str, WriteResult]:
-        svc = rt.service
-        try:
-            result = await svc.write(caller, uri, content, mode=mode, wait=wait, timeout=timeout)
-        except NotFoundError:
-            if mode != "replace":
-                raise
-            result = await svc.write(
-                caller, uri, content, mode="create", wait=wait, timeout=timeout
-            )
+        result = await rt.service.write(caller, uri, content, mode=mode, wait=wait, timeout=timeout)
         return fmt.format_write(result), WriteResult.model_validate(result)
 
     return await run_tool(ctx, run)
@@ -180,10 +172,11 @@ def register(tools: ToolRegistry) -> None:
         write,
         "write",
         mutating(destructive=True, idempotent=False),
-        "Write a UTF-8 text file. mode='replace' overwrites (and creates a missing file), "
-        "'append' adds to the end, 'create' fails if the file exists. Parent directories are "
-        "created. The file is then re-indexed and its directory's summaries refreshed "
-        "(wait=true blocks until done).",
+        "Write a UTF-8 text file. mode='replace' overwrites, 'append' adds to the end; both "
+        "create a missing file named .md .txt .json .yaml .yml .toml .py .js or .ts. "
+        "'create' makes a new file of any name and fails if the file exists. Parent "
+        "directories are created. The file is then re-indexed and its directory's summaries "
+        "refreshed (wait=true blocks until done).",
     )
     tools.add(
         edit,
