@@ -39,6 +39,7 @@ description: How the team brews coffee.
 
 Grind the beans, then brew the coffee.
 """
+SHARED_SKILLS = "viking://agent/skills"
 
 
 @dataclass
@@ -216,7 +217,7 @@ async def test_users_remove_only_the_shared_data_they_created(team: Team) -> Non
     await svc.write(ann, "viking://resources/policy/handbook.md", "by the admin", mode="create")
     await svc.write(bob, "viking://resources/bob/notes.md", "by bob", mode="create")
     await svc.mkdir(bob, "viking://resources/bob/empty")
-    await svc.add_skill(ann, SKILL)
+    await svc.add_skill(ann, SKILL, target_uri=SHARED_SKILLS)
 
     # writing shared data stays open to every user
     await svc.write(bob, "viking://resources/policy/handbook.md", "edited by bob", mode="replace")
@@ -228,7 +229,7 @@ async def test_users_remove_only_the_shared_data_they_created(team: Team) -> Non
         svc.rm(cid, "viking://resources/bob", recursive=True),
         svc.mv(cid, "viking://resources/bob/notes.md", "viking://~/resources/stolen.md"),
         svc.delete_skill(bob, "brew-guide"),
-        svc.add_skill(bob, SKILL),  # replacing the account's skill
+        svc.add_skill(bob, SKILL, target_uri=SHARED_SKILLS),  # replacing the account's skill
     ):
         with pytest.raises(PermissionDeniedError) as denied:
             await call

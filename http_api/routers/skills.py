@@ -1,5 +1,4 @@
-"""Skills: ``/api/v1/skills`` (add, list, find, validate, get, replace, delete), the contract
-of seed 004.
+"""Skills: ``/api/v1/skills`` (add, list, find, validate, get, replace, delete).
 
 Over HTTP a skill arrives as data (a skill dict, an MCP tool dict or SKILL.md text) or as a
 ``temp_file_id`` (an uploaded SKILL.md or zip); a one-line path string is refused with 403, since
@@ -18,6 +17,7 @@ from http_api import envelope
 from http_api.bodies import STRICT, NonNegativeTimeout, PathRefused, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import skills as skills_contract
+from openviking_mcp.contract.base import parse_request, to_wire
 
 __all__ = ["AddSkillBody", "FindSkillsBody", "UpdateSkillBody", "ValidateSkillBody", "router"]
 
@@ -62,10 +62,13 @@ class ValidateSkillBody(skills_contract.ValidateSkillRequest):
     model_config = STRICT
 
 
-@router.post("", summary="Add a skill (four formats, seed 004)")
+@router.post("", summary="Add a skill (four formats)")
 async def add_skill(
     body: AddSkillBody, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
+    """Result: ``{status, uri, root_uri (both the skill's folder), skills_root, name,
+    auxiliary_files, action, secrets_redacted, task_id, queue_status (with wait)}``; without
+    ``target_uri`` the skill goes to the caller's own ``viking://user/{uid}/skills``."""
     added = await service.call(caller, "add_skill", body.model_dump(), allow_paths=False)
     return envelope.ok(request, added)
 
@@ -78,8 +81,11 @@ async def list_skills(
     node_limit: int = Query(default=1000),
     target_uri: str | None = Query(default=None),
 ) -> JSONResponse:
-    skills = await service.list_skills(caller, node_limit=node_limit, target_uri=target_uri)
-    return envelope.ok(request, {"skills": skills, "total": len(skills)})
+    """Result: ``{root_uris (or root_uri with a target), skills, total}``; a private skill
+    hides an account skill of the same name."""
+    fields = {"node_limit": node_limit, "target_uri": target_uri}
+    req = parse_request(skills_contract.SkillsRequest, fields)
+    return envelope.ok(request, to_wire(await service.skills.list_page(caller, req)))
 
 
 @router.post("/find", summary="Find skills by what they do")

@@ -64,7 +64,10 @@ def import_mcp(
     ] = None,
     target: Annotated[
         str | None,
-        typer.Option("--target", help="viking://agent/skills (default) or viking://~/skills."),
+        typer.Option(
+            "--target",
+            help="viking://~/skills (default: yours) or viking://agent/skills (the account's).",
+        ),
     ] = None,
     prune: Annotated[
         bool, typer.Option("--prune", help="Delete skills whose tool the server no longer has.")
@@ -106,9 +109,19 @@ def import_mcp(
 
 # -- the store's skills ----------------------------------------------------------------------
 
+AddTarget = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="viking://~/skills (default: yours) or viking://agent/skills (the account's).",
+    ),
+]
 Target = Annotated[
     str | None,
-    typer.Option("--target", help="viking://agent/skills (default) or viking://~/skills."),
+    typer.Option(
+        "--target",
+        help="Only viking://~/skills or viking://agent/skills (default: both).",
+    ),
 ]
 
 
@@ -118,10 +131,11 @@ def add(
     source: Annotated[
         str, typer.Argument(help="A SKILL.md file, a skill folder or a zip; '-' reads stdin.")
     ],
-    target: Target = None,
+    target: AddTarget = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until indexed.")] = False,
 ) -> None:
-    """Add a skill (a skill with the same name is replaced)."""
+    """Add a skill (a skill with the same name is replaced); without --target it is yours
+    alone."""
     data: object = sys.stdin.read() if source == "-" else Path(source)
     emit(run(lambda s, c: s.add_skill(c, data, target_uri=target, wait=wait)))
 

@@ -1,9 +1,14 @@
 """Skills: folders holding a ``SKILL.md``, and importing a live MCP server's tools as skills.
 
-Account-wide skills live under ``viking://agent/skills/{name}/``, a user's private skills under
-``viking://user/{uid}/skills/{name}/``; a private skill hides an account skill of the same name
-for its user. A skill arrives as a skill dict, an MCP tool dict (with ``inputSchema``), SKILL.md
-text, a temp upload (SKILL.md or zip) or, for local callers, a path. Secrets found in SKILL.md
+A user's private skills live under ``viking://user/{uid}/skills/{name}`` (where a skill added
+without ``target_uri`` goes; ROOT, which has no user space, adds to the account's), account-wide
+skills under ``viking://agent/skills/{name}``; a private skill hides an account skill of the
+same name for its user. In answers about one skill ``root_uri`` names the skill's folder (no
+trailing ``/``; so does ``uri``, except in a find hit, where it is the matching file or tier)
+and ``skills_root`` the skills root holding it.
+
+A skill arrives as a skill dict, an MCP tool dict (with ``inputSchema``), SKILL.md text, a temp
+upload (SKILL.md or zip) or, for local callers, a path. Secrets found in SKILL.md
 are replaced by placeholders and restored only for the user who added them.
 
 ``update_skill`` replaces an existing skill (same name) and keeps the old one when the new
@@ -22,6 +27,7 @@ from pydantic import Field
 
 from openviking_mcp.contract.base import Integer, OpenResult, Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
+from openviking_mcp.contract.tasks import QueueCounters
 
 __all__ = [
     "OPERATIONS",
@@ -43,6 +49,7 @@ __all__ = [
     "SkillFile",
     "SkillFileKind",
     "SkillHit",
+    "SkillList",
     "SkillPrompt",
     "SkillRequest",
     "SkillSummary",
@@ -53,7 +60,9 @@ __all__ = [
     "ValidationIssue",
 ]
 
-_TARGET_DOC = "viking://agent/skills (default) or viking://~/skills."
+_TARGET_DOC = (
+    "viking://~/skills (default: your own) or viking://agent/skills (the whole account's)."
+)
 
 
 def _target() -> Any:
@@ -76,12 +85,15 @@ class AddSkillRequest(Request):
 
 
 class AddSkillResult(Result):
-    """The added skill; ``task_id`` (and ``queue_status`` with ``wait``) of its indexing, or
-    ``semantic_status``/``vector_status`` ``skipped`` when the index is unavailable."""
+    """The added skill: ``uri`` and ``root_uri`` its folder, ``skills_root`` the root holding
+    it; ``task_id`` of its indexing and, with ``wait``, ``queue_status``: that indexing per
+    queue (``Semantic``, ``Embedding``) as ``/api/v1/system/wait`` reports queues. When the
+    index is unavailable ``semantic_status``/``vector_status`` are ``skipped`` instead."""
 
     status: str = "success"
     uri: str
     root_uri: str
+    skills_root: str
     name: str
     auxiliary_files: int
     action: Literal["create", "update"]
@@ -89,7 +101,7 @@ class AddSkillResult(Result):
     semantic_status: str | None = omitted()
     vector_status: str | None = omitted()
     task_id: str | None = omitted()
-    queue_status: str | None = omitted()
+    queue_status: dict[str, QueueCounters] | None = omitted()
 
 
 class SkillsRequest(Request):
@@ -102,10 +114,16 @@ class SkillsRequest(Request):
 
 
 class SkillSummary(Result):
+    """A skill: ``uri`` and ``root_uri`` its folder, ``skill_md_uri`` its SKILL.md,
+    ``skills_root`` the root holding it and ``scope`` whose that root is."""
+
+    type: Literal["skill"] = "skill"
     name: str
     description: str
     uri: str
     root_uri: str
+    skill_md_uri: str
+    skills_root: str
     scope: Literal["agent", "user"]
     tags: list[Any] = []
     allowed_tools: list[Any] = []
@@ -152,8 +170,6 @@ class SkillDetail(SkillSummary):
     secrets restored, its ``body`` and ``content_sha256``), its files and, when asked, the
     package ``revision`` (a sha256 over the files' paths, sizes and hashes) and ``source``."""
 
-    type: Literal["skill"] = "skill"
-    skill_md_uri: str
     abstract: str | None = omitted()
     overview: str | None = omitted()
     content: str | None = omitted()
@@ -162,6 +178,16 @@ class SkillDetail(SkillSummary):
     files: list[SkillFile] | None = omitted()
     revision: str | None = omitted()
     source: dict[str, Any] | None = omitted()
+
+
+class SkillList(Result):
+    """``GET /api/v1/skills``: the skills, and ``root_uri`` (the one root listed, with a
+    target) or ``root_uris`` (the caller's roots, private first)."""
+
+    root_uri: str | None = omitted()
+    root_uris: list[str] | None = omitted()
+    skills: list[SkillSummary]
+    total: int
 
 
 class FindSkillsRequest(Request):
@@ -179,8 +205,6 @@ class SkillHit(SkillSummary):
     """A found skill: its summary, and the ``uri``, ``score``, ``level`` and ``abstract`` of
     its best hit."""
 
-    type: Literal["skill"] = "skill"
-    skill_md_uri: str
     score: float
     match_reason: str = ""
     level: int
@@ -262,9 +286,12 @@ class SkillPrompt(SkillSummary):
 
 
 class DeleteSkillResult(Result):
+    """The deleted skill: ``uri`` and ``root_uri`` its folder, ``skills_root`` its root."""
+
     name: str
     uri: str
     root_uri: str
+    skills_root: str
     privacy_deleted: bool
 
 

@@ -152,7 +152,9 @@ class AddResourceResult(_Open):
 
 class AddSkillResult(_Open):
     status: str = Field(description="success or upload_required")
-    uri: str = ""
+    uri: str = Field(default="", description="The skill's folder.")
+    root_uri: str = Field(default="", description="The skill's folder (as uri).")
+    skills_root: str = Field(default="", description="The skills root holding it.")
     name: str = ""
     auxiliary_files: int = 0
     action: str = Field(default="", description="create or update")

@@ -1,8 +1,8 @@
-"""Skills, the pure core: parse any input format of seed 004 into a :class:`Skill`, convert
-MCP tool definitions, render the stored SKILL.md and find secrets to redact (§6).
+"""Skills, the pure core: parse any accepted input format into a :class:`Skill`, convert
+MCP tool definitions, render the stored SKILL.md and find secrets to redact.
 
 Nothing here touches storage or the service; see ``README.md`` and
-``/work/shared/reference/openviking-behaviour.md`` §6 for the contract.
+:mod:`openviking_mcp.contract.skills` for the contract.
 
 The names below load their modules on first use, so a light submodule (``skills.paths``, which
 the HTTP clients use) never pays for the skill models, YAML or the MCP conversion.

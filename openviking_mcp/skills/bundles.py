@@ -1,4 +1,4 @@
-"""Skills given as a path (seed 004 format 4): a SKILL.md file, a directory or a zip.
+"""Skills given as a path: a SKILL.md file, a directory or a zip.
 
 A directory must hold ``SKILL.md`` at its top; every other file under it (nested ``SKILL.md``
 included) becomes an auxiliary file at its relative path. Hidden entries (``.git``, ``.env``,

@@ -161,7 +161,6 @@ async def _fields(
     meta, body = split_skill_md(content)
     root = directory.parent or directory
     fields = skill_summary(meta, body, req.skill_name, directory, root)
-    fields["skill_md_uri"] = directory.join(SKILL_FILE).uri
     level = req.level
     if level in (None, 0):
         fields["abstract"] = sidecar_body(await store.read_text(f"{key}/{ABSTRACT_FILE}") or "")

@@ -123,7 +123,6 @@ class SkillFinder:
         summary = skill_summary(meta, body, directory.name, directory, root)
         return SkillHit(
             **{**summary, "uri": hit.uri},
-            skill_md_uri=directory.join(SKILL_FILE).uri,
             score=hit.score,
             match_reason=hit.match_reason,
             level=hit.level,

@@ -1,4 +1,4 @@
-"""``parse_skill``: the four input formats of seed 004 (§6.2), in the original's order.
+"""``parse_skill``: the four input formats of ``add_skill``, in the original's order.
 
 1. a string: a path when it is a single line that looks like one (refused over HTTP with
    :class:`PermissionDeniedError`), otherwise SKILL.md text with YAML front matter;

@@ -107,7 +107,8 @@ class SkillImporter:
         self, ctx: RequestContext, req: ImportMcpRequest, *, allow_command: bool = True
     ) -> ImportReport:
         """Import (or refresh) the tools of one MCP server as skills (see the module docs);
-        ``target_uri`` picks the skills root (``viking://agent/skills`` by default)."""
+        ``target_uri`` picks the skills root (by default the caller's own, as for
+        ``add_skill``)."""
         self._store.require_open()
         if req.command is not None and not allow_command:
             raise PermissionDeniedError(

@@ -1,4 +1,4 @@
-"""MCP tool definitions (a dict with ``inputSchema``) turned into skills (seed 004, §6.3).
+"""MCP tool definitions (a dict with ``inputSchema``) turned into skills.
 
 The name has every ``_`` replaced by ``-`` (``search_web`` → ``search-web``); the body is
 rendered from ``templates/mcp_tool.md.j2``: a title, the description, a ``## Parameters``

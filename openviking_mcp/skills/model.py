@@ -1,4 +1,4 @@
-"""The parsed skill (seed 004) and the rule every skill name must follow (§6.2)."""
+"""The parsed skill and the rule every skill name must follow."""
 
 from __future__ import annotations
 

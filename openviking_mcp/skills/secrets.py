@@ -1,4 +1,4 @@
-"""Rule-based secret detection for skill content (§6.4 privacy pass, without an LLM).
+"""Rule-based secret detection for skill content (the privacy pass of an add, without an LLM).
 
 :func:`find_secrets` finds well-known credential formats (OpenAI, Anthropic, GitHub, AWS,
 Slack, Google, Stripe, JWTs, PEM private keys), secret-looking assignments
@@ -9,16 +9,27 @@ code references (``os.environ["X"]``, ``config.token``) and, for assignments, si
 words (``required``, ``12345678``) are not secrets.
 
 :func:`redact` replaces each distinct secret by ``{{ov_privacy:skill:{name}:secret_N}}`` and
-returns the mapping that :func:`restore` puts back.
+returns the mapping that :func:`restore` puts back. A privacy config may hold any JSON value:
+:func:`restore` writes a string as it is and any other value as compact JSON (``null`` leaves
+the placeholder in place: the secret is missing).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-__all__ = ["MIN_SECRET_LENGTH", "Secret", "find_secrets", "placeholder", "redact", "restore"]
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "Secret",
+    "find_secrets",
+    "placeholder",
+    "redact",
+    "restore",
+    "secret_text",
+]
 
 MIN_SECRET_LENGTH = 8
 _VALUE_GROUPS = ("v", "dq", "sq", "bare")
@@ -198,10 +209,19 @@ def redact(text: str, name: str) -> tuple[str, dict[str, str]]:
     return "".join(pieces), {key: value for value, key in by_value.items()}
 
 
-def restore(text: str, mapping: Mapping[str, str]) -> str:
-    """``text`` with every placeholder of ``mapping`` replaced by its value (one pass, so a
-    value that looks like a placeholder is never replaced again)."""
-    if not mapping:
+def secret_text(value: object) -> str:
+    """A secret's text in skill content: a string as it is, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def restore(text: str, mapping: Mapping[str, object]) -> str:
+    """``text`` with every placeholder of ``mapping`` replaced by its value (see
+    :func:`secret_text`; a ``None`` value is skipped), in one pass, so a value that looks like
+    a placeholder is never replaced again."""
+    shown = {key: secret_text(value) for key, value in mapping.items() if value is not None}
+    if not shown:
         return text
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
-    return pattern.sub(lambda m: mapping[m.group(0)], text)
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(shown, key=len, reverse=True)))
+    return pattern.sub(lambda m: shown[m.group(0)], text)

@@ -1,9 +1,10 @@
 """The skill service: add, replace, validate, find, list, get, read and delete skills, and
 install the bundled ones.
 
-Account-wide skills live under ``viking://agent/skills/{name}/``, a user's private skills under
-``viking://user/{uid}/skills/{name}/``; a private skill hides an account skill of the same name
-for its user.
+A user's private skills live under ``viking://user/{uid}/skills/{name}``, account-wide skills
+under ``viking://agent/skills/{name}``; a private skill hides an account skill of the same name
+for its user. A skill added without ``target_uri`` is private to the user who adds it (ROOT,
+which has no user space, adds to the account's); the bundled skills go to the account's.
 
 A skill folder is staged beside its target and swapped in whole, so a reader sees the old skill
 or the new one, never a mix, and a failed add leaves nothing behind. The L0 abstract is the
@@ -38,6 +39,7 @@ from openviking_mcp.contract.skills import (
     InstallBundledResult,
     ReadSkillRequest,
     SkillDetail,
+    SkillList,
     SkillPrompt,
     SkillRequest,
     SkillsRequest,
@@ -66,6 +68,7 @@ from openviking_mcp.skills.stored import (
     split_skill_md,
 )
 from openviking_mcp.skills.validation import validate_skill_data
+from openviking_mcp.skills.waiting import task_queue_status
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, render_sidecar
 from openviking_mcp.store import Store
@@ -106,17 +109,20 @@ class SkillService:
         return roots
 
     def skill_root(self, ctx: RequestContext, target_uri: str | None) -> VikingURI:
-        """The root a skill is added to: ``viking://agent/skills`` (default) or the caller's
-        private ``viking://~/skills``; a URI below either collapses to it."""
+        """The root a skill is added to: the caller's private ``viking://~/skills`` (default;
+        ROOT's is ``viking://agent/skills``) or ``viking://agent/skills``; a URI below either
+        collapses to it. Another target is ``INVALID_ARGUMENT`` naming the ``allowed`` roots."""
+        roots = self.skill_roots(ctx)
         if not target_uri:
-            return self._store.resolve(ctx, AGENT_SKILLS)
+            return roots[0]
         target = self._store.resolve(ctx, target_uri, field="target_uri")
-        for root in self.skill_roots(ctx):
+        for root in roots:
             if root == target or root.is_ancestor_of(target):
                 return root
+        allowed = [root.uri for root in roots]
         raise InvalidArgumentError(
-            "target_uri must be viking://agent/skills or your own viking://~/skills",
-            {"field": "target_uri", "target_uri": target_uri},
+            f"Unsupported skill target URI: {target_uri}; use {' or '.join(allowed)}",
+            {"field": "target_uri", "target_uri": target_uri, "allowed": allowed},
         )
 
     async def _find_skill_dir(
@@ -217,8 +223,9 @@ class SkillService:
         existed = await self._swap_in(ctx, root, skill, text)
         await self._store_secrets(ctx, skill.name, secrets)
         result = AddSkillResult(
-            uri=directory.uri + "/",
-            root_uri=root.uri,
+            uri=directory.uri,
+            root_uri=directory.uri,
+            skills_root=root.uri,
             name=skill.name,
             auxiliary_files=len(skill.auxiliary),
             action="update" if existed else "create",
@@ -236,7 +243,7 @@ class SkillService:
         )
         if wait:
             record = await store.tasks.wait(result.task_id, timeout)
-            result.queue_status = record.status
+            result.queue_status = task_queue_status(record, str(store.config.workspace))
         return result
 
     async def _stage(self, staging: str, directory: VikingURI, skill: Skill, text: str) -> None:
@@ -324,14 +331,14 @@ class SkillService:
         """
         installed: list[str] = []
         skipped: list[str] = []
+        root = self._store.resolve(ctx, AGENT_SKILLS)
         for folder in bundled_skill_dirs():
             skill = await asyncio.to_thread(parse_skill, folder, allow_paths=True)
-            target = self._store.resolve(ctx, AGENT_SKILLS).join(skill.name)
-            exists = await self._store.content.exists(self._store.key(ctx, target))
+            exists = await self._store.content.exists(self._store.key(ctx, root.join(skill.name)))
             if req.only_missing and exists:
                 skipped.append(skill.name)
                 continue
-            await self.add_parsed(ctx, skill, wait=req.wait)
+            await self.add_parsed(ctx, skill, target_uri=root.uri, wait=req.wait)
             installed.append(skill.name)
         return InstallBundledResult(installed=installed, skipped=skipped, root_uri=AGENT_SKILLS)
 
@@ -350,13 +357,30 @@ class SkillService:
 
     # -- read ------------------------------------------------------------------------------
 
+    async def list_page(self, ctx: RequestContext, req: SkillsRequest) -> SkillList:
+        """:meth:`list_skills` with the roots listed: ``root_uri`` with a ``target_uri``,
+        else ``root_uris`` (the caller's private root first)."""
+        if req.target_uri:
+            root = self.skill_root(ctx, req.target_uri)
+            skills = await self._list_roots(ctx, [root], req.node_limit)
+            return SkillList(root_uri=root.uri, skills=skills, total=len(skills))
+        roots = self.skill_roots(ctx)
+        skills = await self._list_roots(ctx, roots, req.node_limit)
+        return SkillList(root_uris=[r.uri for r in roots], skills=skills, total=len(skills))
+
     async def list_skills(self, ctx: RequestContext, req: SkillsRequest) -> list[SkillSummary]:
         """Skills the caller can use, by name (a private skill hides an account skill); each
         root contributes its first ``node_limit`` folders (0 or less: 1000)."""
-        store = self._store
         target_uri = req.target_uri
         roots = [self.skill_root(ctx, target_uri)] if target_uri else self.skill_roots(ctx)
-        limit = req.node_limit if req.node_limit > 0 else _MAX_SKILLS
+        return await self._list_roots(ctx, roots, req.node_limit)
+
+    async def _list_roots(
+        self, ctx: RequestContext, roots: list[VikingURI], node_limit: int
+    ) -> list[SkillSummary]:
+        """The skills of ``roots`` by name, an earlier root's hiding a later one's."""
+        store = self._store
+        limit = node_limit if node_limit > 0 else _MAX_SKILLS
         found: dict[str, SkillSummary] = {}
         for root in reversed(roots):  # private last, so it wins
             key = store.key(ctx, root)
@@ -412,6 +436,7 @@ class SkillService:
         return DeleteSkillResult(
             name=name,
             uri=directory.uri,
-            root_uri=(directory.parent or directory).uri,
+            root_uri=directory.uri,
+            skills_root=(directory.parent or directory).uri,
             privacy_deleted=privacy_deleted,
         )

@@ -1,9 +1,9 @@
 """The SKILL.md text format: YAML front matter between ``---`` lines, then a Markdown body.
 
-:func:`parse_skill_md` reads it (seed 004 format 3, §6.2); :func:`render_skill_md` writes the
-file that gets stored: **one** front-matter block (``name``, ``description``, then
-``allowed-tools``, ``tags`` and ``metadata`` only when non-empty), a blank line, the body, and
-exactly one trailing ``"\\n"``. The original stored MCP skills with two consecutive front-matter
+:func:`parse_skill_md` reads it; :func:`render_skill_md` writes the file that gets stored:
+**one** front-matter block (``name``, ``description``, then ``allowed-tools``, ``tags`` and
+``metadata`` only when non-empty), a blank line, the body, and exactly one trailing
+``"\\n"``. The original stored MCP skills with two consecutive front-matter
 blocks; this clone consciously writes one.
 """
 

@@ -53,14 +53,18 @@ def is_skill_md(uri: VikingURI) -> bool:
 def skill_summary(
     meta: dict[str, Any], body: str, name: str, directory: VikingURI, root: VikingURI
 ) -> dict[str, Any]:
-    """``{name, description, uri, root_uri, scope, tags, allowed_tools, metadata}`` of a skill
-    from its front matter (the folder name and the body's first line fill in)."""
+    """The summary fields of the skill folder ``directory`` in the skills root ``root``, from
+    its front matter (the folder name and the body's first line fill in): ``uri`` and
+    ``root_uri`` name the folder, ``skills_root`` the root."""
     metadata = meta.get("metadata")
     return {
+        "type": "skill",
         "name": str(meta.get("name") or name),
         "description": str(meta.get("description") or _first_line(body)),
         "uri": directory.uri,
-        "root_uri": root.uri,
+        "root_uri": directory.uri,
+        "skill_md_uri": directory.join(SKILL_FILE).uri,
+        "skills_root": root.uri,
         "scope": "agent" if root.scope == "agent" else "user",
         "tags": list(meta.get("tags") or []),
         "allowed_tools": list(meta.get("allowed-tools") or []),

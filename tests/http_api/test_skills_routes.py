@@ -1,4 +1,5 @@
-"""`/api/v1/skills`: add (seed 004's shapes), list, get, replace, delete, bad input."""
+"""`/api/v1/skills`: add (the original's result shape), list, get, replace, delete, bad
+input."""
 
 from __future__ import annotations
 
@@ -27,26 +28,71 @@ def client(config: OpenVikingConfig) -> Iterator[TestClient]:
         yield c
 
 
-def test_add_skill_matches_the_seed_envelope(client: TestClient) -> None:
+def test_add_skill_result_and_list_shapes(client: TestClient) -> None:
     response = client.post("/api/v1/skills", json={"data": TOOL, "wait": True})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ok"
     result = body["result"]
-    assert {k: result[k] for k in ("status", "uri", "name", "auxiliary_files")} == {
+    folder = "viking://user/default/skills/search-web"  # no target: the caller's own root
+    assert {k: result[k] for k in ("status", "uri", "root_uri", "name", "auxiliary_files")} == {
         "status": "success",
-        "uri": "viking://agent/skills/search-web/",
+        "uri": folder,
+        "root_uri": folder,
         "name": "search-web",
         "auxiliary_files": 0,
     }
+    assert result["skills_root"] == "viking://user/default/skills"
+    queues = result["queue_status"]
+    assert sorted(queues) == ["Embedding", "Semantic"]
+    assert all(
+        (q["processed"], q["error_count"], q["errors"]) == (1, 0, []) for q in queues.values()
+    )
     assert isinstance(body["time"], float)
+    queued = client.post(
+        "/api/v1/skills",
+        json={"data": {**TOOL, "name": "other"}, "target_uri": "viking://agent/skills"},
+    ).json()["result"]
+    assert queued["uri"] == "viking://agent/skills/other"
+    assert queued["task_id"]
+    assert "queue_status" not in queued
 
     listed = client.get("/api/v1/skills").json()["result"]
-    assert listed["total"] == 1
-    assert listed["skills"][0]["name"] == "search-web"
+    assert listed["root_uris"] == ["viking://user/default/skills", "viking://agent/skills"]
+    assert "root_uri" not in listed
+    assert listed["total"] == 2
+    mine = next(s for s in listed["skills"] if s["name"] == "search-web")
+    assert (mine["type"], mine["uri"], mine["root_uri"], mine["scope"]) == (
+        "skill",
+        folder,
+        folder,
+        "user",
+    )
+    assert mine["skill_md_uri"] == f"{folder}/SKILL.md"
+    shared = client.get("/api/v1/skills", params={"target_uri": "viking://agent/skills"})
+    one = shared.json()["result"]
+    assert (one["root_uri"], one["total"], "root_uris" in one) == (
+        "viking://agent/skills",
+        1,
+        False,
+    )
+    assert one["skills"][0]["skill_md_uri"] == "viking://agent/skills/other/SKILL.md"
     got = client.get("/api/v1/skills/search-web").json()["result"]
     assert got["content"].startswith("---\nname: search-web\n")
-    assert got["skill_md_uri"] == "viking://agent/skills/search-web/SKILL.md"
+    assert got["skill_md_uri"] == f"{folder}/SKILL.md"
+
+
+def test_a_bad_target_names_the_allowed_roots(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/skills", json={"data": TOOL, "target_uri": "viking://resources"}
+    )
+    assert response.status_code == 400, response.text
+    details = response.json()["error"]["details"]
+    assert details["allowed"] == ["viking://user/default/skills", "viking://agent/skills"]
+    assert details["field"] == "target_uri"
+    assert (
+        client.get("/api/v1/skills", params={"target_uri": "viking://resources"}).status_code == 400
+    )
 
 
 def test_replace_and_delete(client: TestClient) -> None:

@@ -196,4 +196,4 @@ async def test_add_skill_local_path_over_http_gets_an_upload_link(
             uploaded = await http.post(url, files={"file": ("SKILL.md", md.encode())})
             temp_id = uploaded.json()["result"]["temp_file_id"]
         added = await client.call_tool("add_skill", {"temp_file_id": temp_id})
-        assert text_of(added) == "Added skill over-http: viking://agent/skills/over-http/"
+        assert text_of(added) == "Added skill over-http: viking://user/default/skills/over-http"

@@ -19,7 +19,7 @@ async def test_find_skills_tool(mcp: Client, service: ContextService) -> None:
     assert "anyOf" not in json.dumps(tools["find_skills"].input_schema)
     ctx = service.dev_context()
     kettle = {"name": "kettle", "description": "Boil water in a kettle", "content": "Fill it."}
-    await service.add_skill(ctx, kettle, wait=True)
+    await service.add_skill(ctx, kettle, target_uri="viking://agent/skills", wait=True)
     found = await mcp.call_tool("find_skills", {"query": "boil water", "limit": 5})
     assert not found.is_error, text_of(found)
     assert text_of(found).startswith("1. kettle (")

@@ -26,16 +26,17 @@ def test_skills_commands(workspace: Path, tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "SKILL.md").write_text("---\nname: greeter\ndescription: Say hello\n---\n\nHi.\n")
     (folder / "names.txt").write_text("ann\n")
-    code, out, _ = _run(workspace, "skills", "add", str(folder), "--target", "viking://~/skills")
+    code, out, _ = _run(workspace, "skills", "add", str(folder))  # no target: the user's own
     assert code == 0
     added = json.loads(out)
-    assert added["uri"] == "viking://user/default/skills/greeter/"
+    assert added["uri"] == added["root_uri"] == "viking://user/default/skills/greeter"
     assert added["auxiliary_files"] == 1
 
     md = "---\nname: piped\ndescription: From stdin\n---\n\nBody.\n"
-    code, out, _ = _run(workspace, "skills", "add", "-", input=md)
+    shared = ("--target", "viking://agent/skills")
+    code, out, _ = _run(workspace, "skills", "add", "-", *shared, input=md)
     assert code == 0
-    assert json.loads(out)["name"] == "piped"
+    assert json.loads(out)["uri"] == "viking://agent/skills/piped"
 
     code, out, _ = _run(workspace, "skills", "list")
     names = {s["name"]: s["scope"] for s in json.loads(out)}

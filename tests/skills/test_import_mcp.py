@@ -178,7 +178,7 @@ async def test_import_refresh_and_prune_over_stdio(svc: ContextService) -> None:
 
     first = await svc.import_mcp_server(ctx, command=SERVER, wait=True)
     assert first["server"]["id"] == SERVER_ID
-    assert first["skills_root"] == "viking://agent/skills"
+    assert first["skills_root"] == "viking://user/default/skills"  # no target: the caller's
     assert (first["added"], first["updated"], first["unchanged"]) == (
         ["search-web", "get-weather"],
         [],
@@ -187,7 +187,7 @@ async def test_import_refresh_and_prune_over_stdio(svc: ContextService) -> None:
     assert (first["removed"], first["errors"], first["pruned"]) == ([], [], False)
 
     skill = await svc.get_skill(ctx, "search-web")
-    assert skill["uri"] == "viking://agent/skills/search-web"
+    assert skill["uri"] == "viking://user/default/skills/search-web"
     content = skill["content"]
     assert "- **query** (string) (required): What to search for" in content
     assert '(one of: "off", "moderate", "strict"; default: "moderate")' in content
@@ -200,7 +200,9 @@ async def test_import_refresh_and_prune_over_stdio(svc: ContextService) -> None:
         "tool": "search_web",
     }
     hits = await svc.find(ctx, "current weather of a city", context_type="skill")
-    assert any(h["uri"].startswith("viking://agent/skills/get-weather") for h in hits["skills"])
+    assert any(
+        h["uri"].startswith("viking://user/default/skills/get-weather") for h in hits["skills"]
+    )
 
     # The same tools again: nothing is rewritten (no add, so no new task) or duplicated.
     tasks = len(await svc.list_tasks(ctx, limit=200))
@@ -268,18 +270,19 @@ async def test_names_taken_by_other_skills_are_left_alone(svc: ContextService) -
 
 
 @pytest.mark.slow
-async def test_private_target_and_a_failed_import_changes_nothing(svc: ContextService) -> None:
+async def test_shared_target_and_a_failed_import_changes_nothing(svc: ContextService) -> None:
     ctx = svc.dev_context()
     before = await svc.list_skills(ctx)
     with pytest.raises(UnavailableError):
         await svc.import_mcp_server(ctx, command=["no-such-mcp-server-program"])
     assert await svc.list_skills(ctx) == before
 
-    report = await svc.import_mcp_server(ctx, command=SERVER, target_uri="viking://~/skills")
-    assert report["skills_root"] == f"viking://user/{ctx.user_id}/skills"
+    shared = "viking://agent/skills"
+    report = await svc.import_mcp_server(ctx, command=SERVER, target_uri=shared)
+    assert report["skills_root"] == shared
     skill = await svc.get_skill(ctx, "search-web")
-    assert skill["uri"] == f"viking://user/{ctx.user_id}/skills/search-web"
-    assert skill["scope"] == "user"
+    assert skill["uri"] == f"{shared}/search-web"
+    assert skill["scope"] == "agent"
 
 
 @pytest.mark.slow

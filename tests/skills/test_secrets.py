@@ -127,3 +127,17 @@ def test_restore_is_a_single_pass() -> None:
     one, two = placeholder("s", "secret_1"), placeholder("s", "secret_2")
     # A value that happens to look like another placeholder is not expanded again.
     assert restore(f"{one}|{two}", {one: two, two: "v"}) == f"{two}|v"
+
+
+def test_restore_writes_json_values_compactly_and_skips_null() -> None:
+    one, two, three, four = (placeholder("s", f"secret_{n}") for n in range(1, 5))
+    mapping: dict[str, object] = {
+        one: {"user": "ann", "ports": [80, 443]},
+        two: 42,
+        three: True,
+        four: None,
+    }
+    text = f"{one} {two} {three} {four}"
+    assert restore(text, mapping) == f'{{"user":"ann","ports":[80,443]}} 42 true {four}'
+    assert restore("é {x}", {"{x}": ["é"]}) == 'é ["é"]'  # non-ASCII kept as it is
+    assert restore(four, {four: None}) == four

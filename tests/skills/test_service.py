@@ -69,20 +69,21 @@ Execute code in various languages safely.
 async def test_mcp_tool_is_stored_as_the_seed_shows(service: ContextService) -> None:
     ctx = service.dev_context()
     result = await service.add_skill(ctx, SEED_TOOL, wait=True)
-    assert {k: result[k] for k in ("status", "uri", "name", "auxiliary_files")} == {
+    folder = "viking://user/default/skills/search-web"  # no target: the caller's own root
+    assert {k: result[k] for k in ("status", "uri", "root_uri", "name", "auxiliary_files")} == {
         "status": "success",
-        "uri": "viking://agent/skills/search-web/",
+        "uri": folder,
+        "root_uri": folder,
         "name": "search-web",
         "auxiliary_files": 0,
     }
+    assert result["skills_root"] == "viking://user/default/skills"
     assert result["action"] == "create"
-    stored = await service.read(ctx, "viking://agent/skills/search-web/SKILL.md")
+    stored = await service.read(ctx, f"{folder}/SKILL.md")
     assert stored == SEED_SKILL_MD
     assert stored.count("---\nname:") == 1  # one front-matter block, unlike the original
-    assert await service.abstract(ctx, "viking://agent/skills/search-web") == (
-        "search-web: Search the web"
-    )
-    overview = await service.overview(ctx, "viking://agent/skills/search-web")
+    assert await service.abstract(ctx, folder) == "search-web: Search the web"
+    overview = await service.overview(ctx, folder)
     assert "SKILL.md" in overview
     assert "not ready" not in overview
 
@@ -98,7 +99,7 @@ async def test_skills_are_found_by_context_type(service: ContextService) -> None
     assert found["resources"] == []
     assert found["memories"] == []
     uris = [hit["uri"] for hit in found["skills"]]
-    assert any(u.startswith("viking://agent/skills/search-web") for u in uris)
+    assert any(u.startswith("viking://user/default/skills/search-web") for u in uris)
     assert all(hit["context_type"] == "skill" for hit in found["skills"])
 
 
@@ -113,13 +114,18 @@ async def test_skill_dict_and_skill_md_formats(service: ContextService) -> None:
             "allowed_tools": ["read"],
             "tags": ["writing"],
         },
+        target_uri="viking://agent/skills",
     )
-    await service.add_skill(ctx, CODE_RUNNER, target_uri="viking://~/skills")
+    await service.add_skill(ctx, CODE_RUNNER)
     skills = {s["name"]: s for s in await service.list_skills(ctx)}
     assert skills["summarise"]["scope"] == "agent"
     assert skills["summarise"]["allowed_tools"] == ["read"]
     assert skills["code-runner"]["scope"] == "user"
     assert skills["code-runner"]["uri"] == "viking://user/default/skills/code-runner"
+    assert skills["code-runner"]["root_uri"] == "viking://user/default/skills/code-runner"
+    assert skills["code-runner"]["skills_root"] == "viking://user/default/skills"
+    assert skills["summarise"]["skill_md_uri"] == "viking://agent/skills/summarise/SKILL.md"
+    assert skills["summarise"]["type"] == "skill"
     assert skills["code-runner"]["tags"] == ["code", "execution"]
     got = await service.get_skill(ctx, "code-runner")
     assert got["allowed_tools"] == ["FileSystem", "ProcessRunner"]
@@ -142,7 +148,9 @@ async def test_directory_and_zip_with_auxiliary_files(
     )
     (folder / "templates" / "report.md").write_text("# {{title}}\n")
     (folder / "logo.bin").write_bytes(b"\x00\x01\x02")
-    result = await service.add_skill(ctx, str(folder), wait=True)
+    result = await service.add_skill(
+        ctx, str(folder), target_uri="viking://agent/skills", wait=True
+    )
     assert result["auxiliary_files"] == 2
     got = await service.get_skill(ctx, "report-maker")
     assert sorted(f["path"] for f in got["files"] if f["kind"] == "auxiliary") == [
@@ -182,7 +190,9 @@ async def test_replace_is_clean(service: ContextService, tmp_path: Path) -> None
     assert got["description"] == "Version two"
     kept = [f["path"] for f in got["files"] if f["kind"] != "summary"]
     assert kept == ["SKILL.md"]  # old.txt is gone
-    skills_dir = service.config.workspace / "accounts" / "default" / "agent" / "skills"
+    user = service.config.workspace / "accounts" / "default" / "user" / "default"
+    skills_dir = user / "skills"
+    assert (skills_dir / "tool" / "SKILL.md").is_file()
     assert sorted(p.name for p in skills_dir.iterdir() if p.name.startswith(".")) == [
         ".abstract.md",
         ".overview.md",
@@ -229,7 +239,7 @@ async def test_secrets_are_redacted_and_restored_for_the_owner(service: ContextS
     ben = await service.local_context("acme", "ben")
     key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
     text = f"---\nname: deploy\ndescription: Deploy\n---\n\nCall the API with {key}.\n"
-    result = await service.add_skill(ann, text, wait=True)
+    result = await service.add_skill(ann, text, target_uri="viking://agent/skills", wait=True)
     assert result["secrets_redacted"] == 1
     raw = (await service.store.content.read_bytes("acme/agent/skills/deploy/SKILL.md")).decode()
     assert key not in raw
@@ -246,9 +256,10 @@ async def test_secrets_are_redacted_and_restored_for_the_owner(service: ContextS
 
 async def test_delete_and_not_found(service: ContextService) -> None:
     ctx = service.dev_context()
-    await service.add_skill(ctx, SEED_TOOL, wait=True)
+    await service.add_skill(ctx, SEED_TOOL, target_uri="viking://agent/skills", wait=True)
     result = await service.delete_skill(ctx, "search-web")
-    assert result["uri"] == "viking://agent/skills/search-web"
+    assert result["uri"] == result["root_uri"] == "viking://agent/skills/search-web"
+    assert result["skills_root"] == "viking://agent/skills"
     assert await service.list_skills(ctx) == []
     with pytest.raises(NotFoundError):
         await service.get_skill(ctx, "search-web")
@@ -270,6 +281,26 @@ async def test_private_skills_are_private(service: ContextService) -> None:
         await service.add_skill(ben, CODE_RUNNER, target_uri="viking://user/ann/skills")
 
 
+async def test_the_default_target_is_the_callers_own_root(service: ContextService) -> None:
+    ann = await service.local_context("acme", "ann")  # the account's first user: ADMIN
+    ben = await service.local_context("acme", "ben")  # USER
+    mine = await service.add_skill(ben, CODE_RUNNER)
+    assert mine["uri"] == "viking://user/ben/skills/code-runner"
+    assert await service.list_skills(ann) == []  # nothing published to the account
+    with pytest.raises(NotFoundError):
+        await service.get_skill(ann, "code-runner")
+    shared = await service.add_skill(ben, SEED_TOOL, target_uri="viking://agent/skills")
+    assert shared["uri"] == "viking://agent/skills/search-web"
+    assert [s["name"] for s in await service.list_skills(ann)] == ["search-web"]
+    by_root = await service.add_skill(
+        RequestContext.root("acme"), {"name": "ops", "description": "d"}
+    )
+    assert by_root["uri"] == "viking://agent/skills/ops"  # ROOT has no user space
+    with pytest.raises(InvalidArgumentError) as bad:
+        await service.add_skill(ben, CODE_RUNNER, target_uri="viking://resources/x")
+    assert bad.value.details["allowed"] == ["viking://user/ben/skills", "viking://agent/skills"]
+
+
 async def test_bundled_skills(service: ContextService) -> None:
     root = RequestContext.root(service.config.default_account)
     first = await service.ensure_bundled_skills()
@@ -282,6 +313,14 @@ async def test_bundled_skills(service: ContextService) -> None:
     again = await service.install_bundled_skills(root, only_missing=True)
     assert again["installed"] == ["keep-project-notes"]
     assert "use-openviking" in again["skipped"]
+    admin = service.dev_context()  # not ROOT: still installs into the account's root
+    await service.delete_skill(root, "keep-project-notes")
+    assert (await service.install_bundled_skills(admin, only_missing=True))["installed"] == [
+        "keep-project-notes"
+    ]
+    listed = await service.list_skills(admin, target_uri="viking://agent/skills")
+    assert "keep-project-notes" in {s["name"] for s in listed}
+    assert await service.list_skills(admin, target_uri="viking://~/skills") == []
 
 
 def test_embedded_client_skills(tmp_path: Path) -> None:

@@ -30,8 +30,8 @@ TOOL = {
 
 
 async def _two_skills(service: ContextService, ctx: RequestContext) -> None:
-    await service.add_skill(ctx, KETTLE, wait=True)
-    await service.add_skill(ctx, GARDEN, target_uri="viking://~/skills", wait=True)
+    await service.add_skill(ctx, KETTLE, target_uri="viking://agent/skills", wait=True)
+    await service.add_skill(ctx, GARDEN, wait=True)  # no target: the caller's own root
 
 
 # -- find ------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ async def test_find_hides_other_users_skills(service: ContextService) -> None:
 async def test_a_stale_hit_without_skill_md_is_dropped(service: ContextService) -> None:
     ctx = service.dev_context()
     await service.add_skill(ctx, KETTLE, wait=True)
-    key = service.store.key(ctx, service.store.resolve(ctx, "viking://agent/skills/kettle"))
+    key = service.store.key(ctx, service.store.resolve(ctx, "viking://~/skills/kettle"))
     await service.store.content.remove(f"{key}/SKILL.md")
     assert (await service.find_skills(ctx, "kettle"))["skills"] == []
 
@@ -189,7 +189,7 @@ async def test_update_replaces_cleanly_in_the_skills_own_root(
     new = GARDEN.replace("Use a hose.", "Use a can.")
     result = await service.update_skill(ctx, "gardener", new, wait=True)
     assert result["action"] == "update"
-    assert result["uri"] == "viking://user/default/skills/gardener/"
+    assert result["uri"] == result["root_uri"] == "viking://user/default/skills/gardener"
     got = await service.get_skill(ctx, "gardener")
     assert got["body"] == "Use a can."
     assert [f["path"] for f in got["files"] if f["kind"] != "summary"] == ["SKILL.md"]
@@ -296,6 +296,8 @@ async def test_list_caps_each_root_at_node_limit(service: ContextService) -> Non
     ctx = service.dev_context()
     for name in ("a-skill", "b-skill", "c-skill"):
         await service.add_skill(ctx, {"name": name, "description": "d"})
-    assert len(await service.list_skills(ctx, node_limit=2)) == 2
-    assert len(await service.list_skills(ctx, node_limit=0)) == 3  # 0: the default
-    assert len(await service.list_skills(ctx, 1, "viking://agent/skills")) == 1
+    await service.add_skill(ctx, KETTLE, target_uri="viking://agent/skills")
+    assert len(await service.list_skills(ctx, node_limit=2)) == 3  # 2 of mine, 1 shared
+    assert len(await service.list_skills(ctx, node_limit=0)) == 4  # 0: the default
+    assert len(await service.list_skills(ctx, 1, "viking://~/skills")) == 1
+    assert len(await service.list_skills(ctx, 5, "viking://agent/skills")) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openviking_mcp import ContextService
+from openviking_mcp.contract.privacy import UpsertPrivacyRequest
 from openviking_mcp.contract.skills import (
     OPERATIONS,
     AddSkillRequest,
@@ -58,9 +59,21 @@ async def test_typed_add_list_get_read_delete(service: ContextService) -> None:
     service.store.events.subscribe(Removed, seen)
     added = await service.skills.add(ctx, AddSkillRequest(data=SKILL_MD, wait=True))
     assert isinstance(added, AddSkillResult)
-    assert (added.name, added.action, added.queue_status) == ("greeter", "create", "completed")
+    assert (added.name, added.action) == ("greeter", "create")
+    assert added.uri == added.root_uri == "viking://user/default/skills/greeter"
+    assert added.skills_root == "viking://user/default/skills"
+    assert added.queue_status is not None
+    assert sorted(added.queue_status) == ["Embedding", "Semantic"]
+    for counters in added.queue_status.values():
+        assert (counters.processed, counters.error_count, counters.errors) == (1, 0, [])
     [summary] = await service.skills.list_skills(ctx, SkillsRequest())
-    assert (summary.name, summary.scope, summary.tags) == ("greeter", "agent", ["hi"])
+    assert (summary.name, summary.scope, summary.tags) == ("greeter", "user", ["hi"])
+    assert summary.skill_md_uri == "viking://user/default/skills/greeter/SKILL.md"
+    page = await service.skills.list_page(ctx, SkillsRequest())
+    assert page.root_uris == ["viking://user/default/skills", "viking://agent/skills"]
+    assert (page.root_uri, page.skills, page.total) == (None, [summary], 1)
+    one = await service.skills.list_page(ctx, SkillsRequest(target_uri="viking://agent/skills"))
+    assert (one.root_uri, one.root_uris, one.total) == ("viking://agent/skills", None, 0)
     detail = await service.skills.get(ctx, GetSkillRequest(skill_name="greeter"))
     assert detail.content is not None
     assert detail.content.endswith("# Greeter\n\nHi.\n")
@@ -69,8 +82,9 @@ async def test_typed_add_list_get_read_delete(service: ContextService) -> None:
     prompt = await service.skills.read(ctx, ReadSkillRequest(name="greeter"))
     assert prompt.body == "# Greeter\n\nHi."
     deleted = await service.skills.delete(ctx, SkillRequest(skill_name="greeter"))
-    assert deleted.uri == "viking://agent/skills/greeter"
-    assert [e.uri.uri for e in removed] == ["viking://agent/skills/greeter"]
+    assert deleted.uri == deleted.root_uri == "viking://user/default/skills/greeter"
+    assert deleted.skills_root == "viking://user/default/skills"
+    assert [e.uri.uri for e in removed] == ["viking://user/default/skills/greeter"]
 
 
 async def test_reads_of_skill_md_restore_the_readers_secrets(service: ContextService) -> None:
@@ -84,6 +98,13 @@ async def test_reads_of_skill_md_restore_the_readers_secrets(service: ContextSer
     assert restored == f"Use {key}."
     elsewhere = VikingURI("resources", ("deploy", "SKILL.md"))
     assert await service.store.events.filter(TextRead(ann, elsewhere), stored) == stored
+    # a privacy config may hold any JSON value: non-strings are put back as compact JSON
+    json_values = {"secret_1": {"host": "db", "port": 5432}}
+    await service.privacy.upsert(
+        ann, UpsertPrivacyRequest(category="skill", target_key="deploy", values=json_values)
+    )
+    restored = await service.store.events.filter(TextRead(ann, skill_md), stored)
+    assert restored == 'Use {"host":"db","port":5432}.'
 
 
 async def test_ensure_bundled_returns_a_typed_report_once(service: ContextService) -> None:

@@ -59,7 +59,8 @@ async def add_skill(
     path: Annotated[str, Field(description="Local SKILL.md, skill folder or zip.")] = "",
     temp_file_id: Annotated[str, Field(description="Id of an uploaded SKILL.md/zip.")] = "",
     target_uri: Annotated[
-        str, Field(description="viking://agent/skills (default) or viking://~/skills.")
+        str,
+        Field(description="viking://~/skills (default: yours) or viking://agent/skills (shared)."),
     ] = "",
     wait: Annotated[bool, Field(description="Block until the skill is indexed.")] = False,
 ) -> Annotated[CallToolResult, AddSkillResult]:
@@ -162,8 +163,8 @@ def register(tools: ToolRegistry) -> None:
         "holding name and description), skill (an object: {name, description, content, "
         "allowed_tools, tags}, or an MCP tool definition with inputSchema, converted to "
         "SKILL.md), path (a local SKILL.md, folder or zip) or temp_file_id (an upload). A "
-        "skill with the same name is replaced. Stored under viking://agent/skills/{name}/ "
-        "(target_uri='viking://~/skills' keeps it private).",
+        "skill with the same name is replaced. Stored in your own viking://~/skills/{name} "
+        "(target_uri='viking://agent/skills' shares it with the whole account).",
     )
     tools.add(
         find_skills,
