@@ -189,17 +189,79 @@ async def test_longest_names_are_accepted(service: ContextService, ctx: RequestC
     assert await service.list_privacy_targets(ctx, name) == ["k-_.:9"]
 
 
+_DEEP: dict[str, object] = {"x": "leaf"}
+for _ in range(16):
+    _DEEP = {"x": _DEEP}
+
+
 @pytest.mark.parametrize(
-    "values", [["a"], {"a": 1}, {1: "a"}, {"a": None}, "a=b", {"a": {"nested": "x"}}]
+    "values",
+    [
+        ["a"],
+        "a=b",
+        {1: "a"},
+        {"": "a"},
+        {"a\nb": "a"},
+        {"a": {"": 1}},
+        {"a": float("nan")},
+        {"a": [float("inf")]},
+        {"a": {1, 2}},
+        {"a": b"bytes"},
+        _DEEP,
+        {"a": list(range(4097))},
+        {"a": "x" * (1024 * 1024)},
+    ],
 )
-async def test_values_must_map_strings_to_strings(
+async def test_values_must_be_named_json_values(
     service: ContextService, ctx: RequestContext, values: object
 ) -> None:
     with pytest.raises(InvalidArgumentError, match="values"):
         await service.upsert_privacy_config(ctx, "c", "t", values)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError, match="labels"):
-        await service.upsert_privacy_config(ctx, "c", "t", {"a": "b"}, labels=values)  # type: ignore[arg-type]
     assert await service.list_privacy_categories(ctx) == []
+
+
+@pytest.mark.parametrize(
+    "labels", [["a"], {"a": 1}, {1: "a"}, {"a": None}, "a=b", {"a": {"nested": "x"}}]
+)
+async def test_labels_must_map_strings_to_strings(
+    service: ContextService, ctx: RequestContext, labels: object
+) -> None:
+    with pytest.raises(InvalidArgumentError, match="labels"):
+        await service.upsert_privacy_config(ctx, "c", "t", {"a": "b"}, labels=labels)  # type: ignore[arg-type]
+    assert await service.list_privacy_categories(ctx) == []
+
+
+_JSON_VALUES = {
+    "token": "abc",
+    "port": 5432,
+    "ratio": 0.5,
+    "enabled": False,
+    "unset": None,
+    "hosts": ["a", 1, None],
+    "nested": {"user": "ann", "roles": [{"admin": True}]},
+}
+
+
+async def test_json_values_are_kept_as_they_are(
+    service: ContextService, ctx: RequestContext
+) -> None:
+    first = await service.upsert_privacy_config(ctx, "api", "db", _JSON_VALUES)
+    assert first["values"] == _JSON_VALUES
+    got = await service.get_privacy_config(ctx, "api", "db")
+    assert got["current"]["values"] == _JSON_VALUES
+    assert (await service.get_privacy_version(ctx, "api", "db", 1))["values"] == _JSON_VALUES
+    assert await service.privacy_values(ctx, "api", "db") == _JSON_VALUES
+    assert (await _stored(service, ctx, "api/db/current.json"))["values"] == _JSON_VALUES
+    # equal values in another key order add no version; 1 and 1.0 or 1 and true differ
+    same = await service.upsert_privacy_config(
+        ctx, "api", "db", dict(reversed(_JSON_VALUES.items()))
+    )
+    assert same["version"] == 1
+    for changed in ({**_JSON_VALUES, "port": 5432.0}, {**_JSON_VALUES, "enabled": 0}):
+        record = await service.upsert_privacy_config(ctx, "api", "db", changed)
+        assert record["values"] == changed
+        assert type(record["values"]["port"]) is type(changed["port"])
+    assert await service.list_privacy_versions(ctx, "api", "db") == [1, 2, 3]
 
 
 async def test_concurrent_upserts_never_lose_a_version(

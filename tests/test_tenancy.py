@@ -66,8 +66,10 @@ async def test_admin_flow_and_api_keys(service: ContextService) -> None:
         await service.create_user(ben, "acme", "eve")
     with pytest.raises(PermissionDeniedError):
         await service.create_user(ann, "default", "eve")
-    with pytest.raises(PermissionDeniedError):
-        await service.set_user_role(ann, "acme", "ben", "admin")
+    with pytest.raises(PermissionDeniedError):  # an ADMIN promotes; demoting is ROOT's
+        await service.set_user_role(ann, "acme", "ben", "user")
+    assert (await service.set_user_role(ann, "acme", "ben", "admin"))["role"] == "admin"
+    assert (await service.set_user_role(root, "acme", "ben", "user"))["role"] == "user"
     with pytest.raises(PermissionDeniedError):
         await service.set_user_role(root, "acme", "ben", "root")
     assert (await service.set_user_role(root, "acme", "ben", "admin"))["role"] == "admin"

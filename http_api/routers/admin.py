@@ -3,13 +3,16 @@
 * ``POST /accounts`` ``{account_id, admin_user_id}`` → ``{account_id, admin_user_id,
   user_key}`` (ROOT; 409 if it exists);
 * ``GET /accounts`` → ``[{account_id, created_at, user_count}]`` (ROOT);
-* ``DELETE /accounts/{aid}`` → ``{account_id, deleted}``, removing its data and vectors (ROOT);
+* ``DELETE /accounts/{aid}`` → ``{account_id, status: "deleted", deleted}``, removing its data
+  and vectors at once (ROOT);
 * ``POST /accounts/{aid}/users`` ``{user_id, role}`` → ``{account_id, user_id, role,
   user_key}`` (ROOT/ADMIN);
 * ``GET /accounts/{aid}/users?limit&name&role`` → ``[{account_id, user_id, role, key_prefix,
   created_at}]`` (ROOT/ADMIN);
-* ``DELETE /accounts/{aid}/users/{uid}`` → ``{account_id, user_id, deleted}`` (ROOT/ADMIN);
-* ``PUT /accounts/{aid}/users/{uid}/role`` ``{role}`` → ``{account_id, user_id, role}`` (ROOT);
+* ``DELETE /accounts/{aid}/users/{uid}`` → ``{account_id, user_id, status: "deleted", deleted}``
+  (ROOT/ADMIN);
+* ``PUT /accounts/{aid}/users/{uid}/role`` ``{role}`` → ``{account_id, user_id, role}``:
+  ``admin`` promotes (ROOT/ADMIN), ``user`` demotes (ROOT only);
 * ``POST /accounts/{aid}/users/{uid}/key`` → ``{user_key}``; the old key stops working at once
   (ROOT/ADMIN);
 * ``GET /accounts/{aid}/users/{uid}`` → ``{user_id, role}``, never a key (ROOT/ADMIN);
@@ -20,7 +23,8 @@
   ``{removed}``. Groups are kept and listed only; no access rule reads them.
 
 An ADMIN manages only its own account. Keys are shown once and never stored in clear. Deleting
-a user is synchronous here (the original answers 202 and cleans up in a task).
+a user or an account is synchronous here (the original answers 202 and cleans up in a task), so
+the answer's ``status`` is ``deleted`` rather than ``deleting``.
 
 Per auth mode:
 
@@ -214,7 +218,10 @@ async def delete_user(
     return envelope.ok(request, await service.delete_user(caller, account_id, user_id))
 
 
-@router.put("/accounts/{account_id}/users/{user_id}/role", summary="Change a user's role (ROOT)")
+@router.put(
+    "/accounts/{account_id}/users/{user_id}/role",
+    summary="Promote a user to admin (ROOT or the ADMIN); demote to user (ROOT)",
+)
 async def set_user_role(
     account_id: str,
     user_id: str,
@@ -223,7 +230,6 @@ async def set_user_role(
     service: Service,
     caller: Caller,
 ) -> JSONResponse:
-    _require_root(service, caller, "Changing a role")
     arguments = _arguments(body, account_id=account_id, user_id=user_id)
     return envelope.ok(request, await service.call(caller, "set_user_role", arguments))
 

@@ -1,9 +1,10 @@
 """The admin service: accounts, users, roles, keys and user groups.
 
 ROOT manages every account; an account's ADMIN manages the users and groups of its own account
-(but cannot change roles, which is ROOT's). Deleting an account or a user removes its content
-and its index rows under the account's (or the user space's) lock, and its groups or
-memberships with it.
+and may promote its users to ADMIN (demotion to USER is ROOT's). Deleting an account or a user
+removes its content, its index rows and its paths' tags under the account's (or the user
+space's) lock, and its groups or memberships with it; the answer's ``status`` is ``deleted``
+(nothing is left to clean up later).
 
 User groups are named sets of an account's users. They are stored and listed only: no access
 rule reads them, since this server has no access control lists.
@@ -35,8 +36,13 @@ from openviking_mcp.contract.admin import (
     UserRequest,
 )
 from openviking_mcp.contract.base import Empty
-from openviking_mcp.contract.errors import NotFoundError, PermissionDeniedError
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.store import Store
 
@@ -56,6 +62,21 @@ def _require_admin_of(ctx: RequestContext, account_id: str) -> None:
     raise PermissionDeniedError(
         f"Only ROOT or an ADMIN of account '{account_id}' may do this",
         {"required": "admin", "account_id": account_id},
+    )
+
+
+def _check_role_change(ctx: RequestContext, role: str) -> None:
+    """An ADMIN may only promote (to ``admin``); ROOT may also demote (to ``user``)."""
+    if ctx.is_root or role == Role.ADMIN.value:
+        return
+    if role == Role.USER.value:
+        raise PermissionDeniedError(
+            "Demoting a user to 'user' needs the ROOT role; an account's ADMIN may only "
+            "promote to 'admin'",
+            {"required": "root", "role": role},
+        )
+    raise InvalidArgumentError(
+        "set_user_role only supports promotion to admin", {"field": "role", "role": role}
     )
 
 
@@ -102,7 +123,8 @@ class AdminService:
                 await store.index.delete(IndexFilter(account_id=account_id))
             await store.accounts.delete_account(account_id)
             await store.owners.account_deleted(account_id)
-        return DeleteAccountResult(account_id=account_id, deleted=True)
+            await store.tags.account_deleted(account_id)
+        return DeleteAccountResult(account_id=account_id, status="deleted", deleted=True)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -147,12 +169,18 @@ class AdminService:
                 )
             await store.accounts.delete_user(account_id, user_id)
             await store.owners.user_deleted(account_id, user_id)
-        return DeleteUserResult(account_id=account_id, user_id=user_id, deleted=True)
+            await store.tags.removed(account_id, VikingURI("user", (user_id,)))
+        return DeleteUserResult(
+            account_id=account_id, user_id=user_id, status="deleted", deleted=True
+        )
 
     async def set_user_role(
         self, ctx: RequestContext, req: SetUserRoleRequest
     ) -> SetUserRoleResult:
-        _require_root(ctx)
+        """Promote a user to ``admin`` (ROOT or the account's ADMIN) or demote one to
+        ``user`` (ROOT only)."""
+        _require_admin_of(ctx, req.account_id)
+        _check_role_change(ctx, req.role)
         self._store.require_open()
         record = await self._store.accounts.set_role(req.account_id, req.user_id, req.role)
         return SetUserRoleResult(

@@ -49,12 +49,12 @@ def _skills_list(result: Any, args: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(result or [])
 
 
-def _privacy_values(result: Any, args: Mapping[str, Any]) -> dict[str, str]:
+def _privacy_values(result: Any, args: Mapping[str, Any]) -> dict[str, Any]:
     current = result.get("current") if isinstance(result, dict) else None
     values = current.get("values") if isinstance(current, dict) else None
     if not isinstance(values, dict):
         return {}
-    return {str(k): str(v) for k, v in values.items()}
+    return {str(k): v for k, v in values.items()}
 
 
 def _resource_upload(args: Arguments) -> UploadSource | None:

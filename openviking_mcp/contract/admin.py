@@ -1,12 +1,15 @@
 """Multi-tenant administration: accounts, users, roles, keys and user groups.
 
 ROOT manages every account; an account's ADMIN manages the users and groups of its own account
-(but cannot change roles, which is ROOT's). User groups are kept and listed only: no access
-rule reads them (this server has no access control lists). Keys are shown once (``user_key``)
-and never stored in clear. Deleting an account or a user removes its data and its index rows.
+and may promote its users to ADMIN (demotion is ROOT's). User groups are kept and listed only: no
+access rule reads them (this server has no access control lists). Keys are shown once (``user_key``)
+and never stored in clear. Deleting an account or a user removes its data and its index rows
+at once: the answer's ``status`` is always ``deleted``.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -64,6 +67,9 @@ class AccountRequest(Request):
 
 class DeleteAccountResult(Result):
     account_id: str
+    status: Literal["deleted"] = Field(
+        description="Always 'deleted': the account's data is gone when this answers."
+    )
     deleted: bool
 
 
@@ -98,15 +104,19 @@ class UserRequest(Request):
 class DeleteUserResult(Result):
     account_id: str
     user_id: str
+    status: Literal["deleted"] = Field(
+        description="Always 'deleted': the user's space is gone when this answers."
+    )
     deleted: bool
 
 
 class SetUserRoleRequest(Request):
-    """Change a user's role (ROOT)."""
+    """Promote a user to ``admin`` (ROOT or the account's ADMIN) or demote one to ``user``
+    (ROOT only)."""
 
     account_id: str
     user_id: str
-    role: str = Field(description="'user' or 'admin' (never 'root').")
+    role: str = Field(description="'admin' (promotion) or 'user' (demotion, ROOT only).")
 
 
 class SetUserRoleResult(Result):
@@ -237,7 +247,8 @@ OPERATIONS = (
         SetUserRoleResult,
         ("account_id", "user_id", "role"),
         Route("PUT", _USER + "/role"),
-        doc="Change a user's role (ROOT).",
+        doc="Promote a user to 'admin' (ROOT or the account's ADMIN); demoting to 'user' is "
+        "ROOT's.",
     ),
     Operation(
         "regenerate_user_key",

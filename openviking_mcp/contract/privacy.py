@@ -49,7 +49,9 @@ class UpsertPrivacyRequest(Request):
 
     category: str
     target_key: str
-    values: dict[str, str] = Field(description="Names to secret values.")
+    values: dict[str, Any] = Field(
+        description="Names to secret values: any JSON values, stored and returned as they are."
+    )
     change_reason: str = ""
     labels: dict[str, str] | None = Field(
         default=None, description="Replace the config's labels (kept when omitted)."
@@ -166,9 +168,9 @@ OPERATIONS = (
         "privacy_values",
         "privacy.values",
         PrivacyTargetRequest,
-        dict[str, str],
+        dict[str, Any],
         ("category", "target_key"),
         Route("GET", _TARGET, convert="privacy_values"),
-        doc="The active values of a config (``{}`` if there is none).",
+        doc="The active values of a config as stored (``{}`` if there is none).",
     ),
 )

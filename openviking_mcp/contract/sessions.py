@@ -236,7 +236,9 @@ class SessionContext(Result):
     """Messages of unfinished archives and the live ones (newest kept first within the
     budget), then the latest finished archive's overview if it still fits."""
 
-    latest_archive_overview: str | None
+    latest_archive_overview: str = Field(
+        description="The latest finished archive's overview; empty when none fits."
+    )
     pre_archive_abstracts: list[str]
     messages: list[dict[str, Any]]
     estimated_tokens: int = _camel("estimatedTokens")

@@ -9,6 +9,7 @@ A config is addressed by ``(category, target_key)`` and lives in the caller's ow
 * ``history/version_001.json``... — every version ever written, ``{version, category,
   target_key, values, created_at, created_by, change_reason}``.
 
+Values are any JSON values, stored and returned as they are (see :mod:`.values` for the checks).
 Upserting values equal to the active ones (canonical JSON) adds no version; anything else becomes
 version ``latest + 1`` and is activated. The area is managed (the filesystem API cannot change it)
 and never indexed; files are written straight to the content store under a per-target lock, so
@@ -35,6 +36,7 @@ from openviking_mcp.contract.privacy import (
     UpsertPrivacyRequest,
 )
 from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.privacy.values import check_values
 from openviking_mcp.store import Store, iso_time
 
 __all__ = ["PrivacyService"]
@@ -79,7 +81,7 @@ def _canonical(values: object) -> str:
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _same_values(record: dict[str, Any], values: dict[str, str]) -> bool:
+def _same_values(record: dict[str, Any], values: dict[str, Any]) -> bool:
     """Whether a version record holds ``values`` (compared as canonical JSON)."""
     return _canonical(record.get("values") or {}) == _canonical(values)
 
@@ -157,7 +159,7 @@ class PrivacyService:
         """
         category, target_key = req.category, req.target_key
         uri, key = self._privacy_target(ctx, category, target_key)
-        clean = _check_str_map(req.values, "values")
+        clean = check_values(req.values)
         labels = _check_str_map(req.labels, "labels") if req.labels is not None else None
         store = self._store
         async with store.locks.lock(store.lock_path(ctx, uri)):
@@ -270,9 +272,9 @@ class PrivacyService:
                 await store.content.remove(parent_key)
         return True
 
-    async def values(self, ctx: RequestContext, req: PrivacyTargetRequest) -> dict[str, str]:
-        """The active values of a config, ``{}`` if there is none or the caller is ROOT (for
-        restoring placeholders on read; does not count as an access)."""
+    async def values(self, ctx: RequestContext, req: PrivacyTargetRequest) -> dict[str, Any]:
+        """The active values of a config as stored, ``{}`` if there is none or the caller is
+        ROOT (for restoring placeholders on read; does not count as an access)."""
         if ctx.is_root:
             return {}
         _, key = self._privacy_target(ctx, req.category, req.target_key)
@@ -280,7 +282,7 @@ class PrivacyService:
         values = current.get("values") if current is not None else None
         if not isinstance(values, dict):
             return {}
-        return {str(k): str(v) for k, v in values.items()}
+        return {str(k): v for k, v in values.items()}
 
 
 def _new_meta(category: str, target_key: str, now: str, user_id: str) -> dict[str, Any]:

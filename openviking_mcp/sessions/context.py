@@ -40,12 +40,12 @@ def fit_messages(
     return kept, used
 
 
-def fit_overview(text: str, used: int, budget: int) -> tuple[str | None, int, int]:
-    """``(overview or None, its tokens, dropped)``: the overview if it fits next to ``used``
+def fit_overview(text: str, used: int, budget: int) -> tuple[str, int, int]:
+    """``(overview or "", its tokens, dropped)``: the overview if it fits next to ``used``
     tokens; ``dropped`` is 1 when there was one that did not fit."""
     if not text:
-        return None, 0, 0
+        return "", 0, 0
     cost = estimate_tokens(text)
     if used + cost <= budget:
         return text, cost, 0
-    return None, 0, 1
+    return "", 0, 1

@@ -122,16 +122,29 @@ def test_users_lifecycle_by_admin(client: TestClient) -> None:
     error_of(client.get(f"{BASE}/accounts/nope/users", headers=ROOT), 404)
 
     deleted = result_of(client.delete(f"{users}/bob", headers=ann))
-    assert deleted == {"account_id": "acme", "user_id": "bob", "deleted": True}
+    assert deleted == {"account_id": "acme", "user_id": "bob", "status": "deleted", "deleted": True}
     assert error_of(client.get("/api/v1/tasks", headers=bob_key), 401)["code"] == "UNAUTHENTICATED"
     error_of(client.delete(f"{users}/bob", headers=ann), 404)
 
 
-def test_role_changes_are_root_only(client: TestClient) -> None:
+def test_an_admin_promotes_and_root_also_demotes(client: TestClient) -> None:
     ann = api_key(_create_account(client))
     users = f"{BASE}/accounts/acme/users"
     result_of(client.post(users, json={"user_id": "bob"}, headers=ann))
-    assert error_of(client.put(f"{users}/bob/role", json={"role": "admin"}, headers=ann), 403)
+    result_of(client.post(users, json={"user_id": "cat"}, headers=ann))
+    refused = error_of(client.put(f"{users}/bob/role", json={"role": "boss"}, headers=ann), 400)
+    assert refused["message"] == "set_user_role only supports promotion to admin"
+    changed = result_of(client.put(f"{users}/bob/role", json={"role": "admin"}, headers=ann))
+    assert changed == {"account_id": "acme", "user_id": "bob", "role": "admin"}
+    demote = error_of(client.put(f"{users}/bob/role", json={"role": "user"}, headers=ann), 403)
+    assert demote["details"]["required"] == "root"
+    assert result_of(client.get(f"{users}/bob", headers=ann))["role"] == "admin"
+    bob = result_of(client.get(f"{users}/bob", headers=ROOT))
+    assert bob == {"user_id": "bob", "role": "admin"}
+    demoted = result_of(client.put(f"{users}/bob/role", json={"role": "user"}, headers=ROOT))
+    assert demoted["role"] == "user"
+    other = api_key(_create_account(client, "other", "olga"))
+    error_of(client.put(f"{users}/cat/role", json={"role": "admin"}, headers=other), 403)
     changed = result_of(client.put(f"{users}/bob/role", json={"role": "admin"}, headers=ROOT))
     assert changed == {"account_id": "acme", "user_id": "bob", "role": "admin"}
     assert error_of(client.put(f"{users}/bob/role", json={"role": "root"}, headers=ROOT), 403)
@@ -190,7 +203,7 @@ def test_delete_account_removes_data_and_vectors(client: TestClient) -> None:
     kept = vectors("default")
 
     result = result_of(client.delete(f"{BASE}/accounts/acme", headers=ROOT))
-    assert result == {"account_id": "acme", "deleted": True}
+    assert result == {"account_id": "acme", "status": "deleted", "deleted": True}
     assert vectors("acme") == 0
     assert not stored("acme")
     assert vectors("default") == kept > 0  # other accounts untouched
@@ -218,7 +231,11 @@ def test_dev_mode_admin_is_the_default_accounts_admin(workspace: Path) -> None:
         created = result_of(client.post(users, json={"user_id": "eve"}))
         assert created["user_key"]  # dev mode: a key for later use in api_key mode
         assert [u["user_id"] for u in result_of(client.get(users))] == ["default", "eve"]
-        error_of(client.put(f"{users}/eve/role", json={"role": "admin"}), 403)
+        assert result_of(client.put(f"{users}/eve/role", json={"role": "admin"}))["role"] == (
+            "admin"
+        )
+        demote = error_of(client.put(f"{users}/eve/role", json={"role": "user"}), 403)
+        assert demote["details"]["required"] == "root"
         assert result_of(client.post(f"{users}/eve/key"))["user_key"]
         assert result_of(client.delete(f"{users}/eve"))["deleted"] is True
         # another account is out of reach of the default account's admin

@@ -62,6 +62,23 @@ def test_upsert_versions_and_activate(client: TestClient) -> None:
     assert result_of(client.post(TARGET, json={"values": {"token": "t3"}}))["version"] == 3
 
 
+def test_values_are_any_json_kept_as_they_are(client: TestClient) -> None:
+    values = {
+        "token": "t",
+        "port": 5432,
+        "ratio": 0.25,
+        "tls": True,
+        "proxy": None,
+        "hosts": ["a", "b"],
+        "auth": {"user": "ann", "scopes": [1, 2]},
+    }
+    assert result_of(client.post(TARGET, json={"values": values}))["values"] == values
+    assert result_of(client.get(TARGET))["current"]["values"] == values
+    assert result_of(client.get(f"{TARGET}/versions/1"))["values"] == values
+    changed = {**values, "port": "5432"}  # a string is not the number
+    assert result_of(client.post(TARGET, json={"values": changed}))["version"] == 2
+
+
 def test_not_found_errors(client: TestClient) -> None:
     missing = error_of(client.get(TARGET), 404)
     assert missing["code"] == "NOT_FOUND"
@@ -79,7 +96,8 @@ def test_not_found_errors(client: TestClient) -> None:
     ("method", "path", "body"),
     [
         ("POST", TARGET, {}),  # values missing
-        ("POST", TARGET, {"values": {"a": 1}}),  # not a string
+        ("POST", TARGET, {"values": {"": 1}}),  # empty field name
+        ("POST", TARGET, {"values": {"a": {"b\u0000": 1}}}),  # control character in a name
         ("POST", TARGET, {"values": ["a"]}),
         ("POST", TARGET, {"values": {"a": "b"}, "labels": {"x": 2}}),
         ("POST", TARGET, {"values": {"a": "b"}, "owner": "me"}),  # unknown field

@@ -84,6 +84,8 @@ def test_messages_used_commit_context_and_archives(client: TestClient) -> None:
     context = result_of(client.get(f"{BASE}/chat/context", params={"token_budget": 100000}))
     assert len(context["messages"]) == 4
     assert context["stats"]["totalArchives"] == 0
+    assert context["latest_archive_overview"] == ""  # no archive: "" (never null)
+    assert context["pre_archive_abstracts"] == []
 
     commit = result_of(
         client.post(f"{BASE}/chat/commit", json={"keep_recent_count": 1, "wait": True})

@@ -312,7 +312,7 @@ async def test_context_fits_the_budget(
     full = await svc.session_context(ctx, "c")
     assert len(full["messages"]) == 6
     assert full["pre_archive_abstracts"] == []
-    assert full["latest_archive_overview"] is None
+    assert full["latest_archive_overview"] == ""
     per_message = full["stats"]["activeTokens"] // 6
     tight = await svc.session_context(ctx, "c", token_budget=per_message * 2 + 1)
     assert [m["parts"][0]["text"].split()[2] for m in tight["messages"]] == ["4", "5"]
@@ -330,7 +330,7 @@ async def test_context_fits_the_budget(
     await svc.store.content.write_bytes(f"{base}/.done", b"x")
     await svc.commit_session(ctx, "c", keep_recent_count=2)
     result = await svc.session_context(ctx, "c")
-    assert "Tea talk." in (result["latest_archive_overview"] or "")
+    assert "Tea talk." in result["latest_archive_overview"]
     assert len(result["messages"]) == 4  # 2 of the pending archive_002 + 2 live
     assert result["stats"]["totalArchives"] == 2
     assert result["stats"]["archiveTokens"] > 0
@@ -338,7 +338,7 @@ async def test_context_fits_the_budget(
         result["stats"]["activeTokens"] + result["stats"]["archiveTokens"]
     )
     no_room = await svc.session_context(ctx, "c", token_budget=result["stats"]["activeTokens"])
-    assert no_room["latest_archive_overview"] is None
+    assert no_room["latest_archive_overview"] == ""
     assert no_room["stats"]["droppedArchives"] == 1
 
 
