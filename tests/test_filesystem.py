@@ -18,6 +18,7 @@ from openviking_mcp.contract.errors import (
     NotFoundError,
     NotInitializedError,
     PermissionDeniedError,
+    UnimplementedError,
 )
 from tests.conftest import hashing_config
 
@@ -75,11 +76,12 @@ def test_read_offset_and_limit_are_lines(ov: OpenViking) -> None:
 
 def test_write_modes_check_existence(ov: OpenViking) -> None:
     uri = "viking://resources/x.md"
-    with pytest.raises(NotFoundError):
-        ov.write(uri, "a")
-    with pytest.raises(NotFoundError):
-        ov.write(uri, "a", mode="append")
-    ov.write(uri, "a", mode="create")
+    assert ov.write(uri, "a")["mode"] == "replace"  # a missing text file is created
+    ov.write(uri, "b", mode="append")
+    assert ov.read(uri) == "ab"
+    ov.write(uri, "a")
+    with pytest.raises(InvalidArgumentError, match="does not allow extension"):
+        ov.write("viking://resources/x.bin", "a", mode="append")
     with pytest.raises(AlreadyExistsError):
         ov.write(uri, "b", mode="create")
     with pytest.raises(InvalidArgumentError, match="mode"):
@@ -200,6 +202,15 @@ def test_stat(ov: OpenViking) -> None:
     assert info["isLocked"] is False
     assert info["context_type"] == "resource"
     assert ov.stat("viking://~/memories")["context_type"] == "memory"
+
+
+def test_mkdir_refuses_an_acl(ov: OpenViking) -> None:
+    with pytest.raises(UnimplementedError) as info:
+        ov.mkdir("viking://resources/locked", acl={"acl_mode": "restricted"})
+    assert info.value.details == {"field": "acl"}
+    with pytest.raises(NotFoundError):
+        ov.stat("viking://resources/locked")
+    assert ov.mkdir("viking://resources/open", acl=None) == {"uri": "viking://resources/open"}
 
 
 def test_rm_rules(ov: OpenViking) -> None:

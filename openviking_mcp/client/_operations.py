@@ -74,7 +74,9 @@ class AsyncOperations:
         """stat"""
         return cast("dict[str, Any]", await self._call("stat", locals()))
 
-    async def mkdir(self, uri: str, description: str | None = None) -> dict[str, Any]:
+    async def mkdir(
+        self, uri: str, description: str | None = None, *, acl: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Create a directory and its parents; ``description`` becomes its L0 abstract."""
         return cast("dict[str, Any]", await self._call("mkdir", locals()))
 
@@ -122,7 +124,7 @@ class AsyncOperations:
         *,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Write a text file atomically, then refresh its tiers and vectors. ``replace`` and"""
+        """Write a text file atomically, then refresh its tiers and vectors. A missing file is"""
         return cast("dict[str, Any]", await self._call("write", locals()))
 
     async def batch_write(
@@ -173,7 +175,7 @@ class AsyncOperations:
         self,
         category: str,
         target_key: str,
-        values: dict[str, str],
+        values: dict[str, Any],
         *,
         change_reason: str = "",
         labels: dict[str, str] | None = None,
@@ -213,9 +215,9 @@ class AsyncOperations:
         """Remove a config with its history; ``True`` if it existed (not over HTTP: the original's API has no such route)."""
         return cast("bool", await self._call("delete_privacy_config", locals()))
 
-    async def privacy_values(self, category: str, target_key: str) -> dict[str, str]:
-        """The active values of a config (``{}`` if there is none)."""
-        return cast("dict[str, str]", await self._call("privacy_values", locals()))
+    async def privacy_values(self, category: str, target_key: str) -> dict[str, Any]:
+        """The active values of a config as stored (``{}`` if there is none)."""
+        return cast("dict[str, Any]", await self._call("privacy_values", locals()))
 
     async def get_relations(self, uri: str) -> list[dict[str, Any]]:
         """The links of ``uri`` (deleted or unreadable targets left out)."""
@@ -705,7 +707,7 @@ class AsyncOperations:
         return cast("dict[str, Any]", await self._call("delete_user", locals()))
 
     async def set_user_role(self, account_id: str, user_id: str, role: str) -> dict[str, Any]:
-        """Change a user's role (ROOT)."""
+        """Promote a user to 'admin' (ROOT or the account's ADMIN); demoting to 'user' is ROOT's."""
         return cast("dict[str, Any]", await self._call("set_user_role", locals()))
 
     async def regenerate_user_key(self, account_id: str, user_id: str) -> dict[str, Any]:

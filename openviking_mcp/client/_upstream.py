@@ -25,6 +25,7 @@ from typing import Any, Literal, cast
 from openviking_mcp.client._operations import AsyncOperations
 from openviking_mcp.client._sync import forwarded
 from openviking_mcp.client._upstream_pages import AsyncListingPages
+from openviking_mcp.client._upstream_session import AsyncUpstreamSessions, SyncSessions
 from openviking_mcp.client._upstream_unsupported import AsyncUnsupported, SyncUnsupported
 from openviking_mcp.contract.errors import NotFoundError, UnimplementedError
 
@@ -93,7 +94,9 @@ def _one(rows: list[dict[str, Any]], key: str, value: str, what: str) -> dict[st
     raise NotFoundError(value, what)
 
 
-class AsyncUpstreamNames(AsyncUnsupported, AsyncListingPages, AsyncOperations):
+class AsyncUpstreamNames(
+    AsyncUnsupported, AsyncListingPages, AsyncUpstreamSessions, AsyncOperations
+):
     """openviking-sdk's method names on the async HTTP client."""
 
     supports_request_actor_peer = False
@@ -367,14 +370,14 @@ class SyncObserver:
 
 UPSTREAM_ADAPTERS: tuple[str, ...] = tuple(
     name
-    for adapters in (AsyncUpstreamNames, AsyncListingPages)
+    for adapters in (AsyncUpstreamNames, AsyncListingPages, AsyncUpstreamSessions)
     for name, value in vars(adapters).items()
     if not name.startswith("_") and callable(value) and name != "upload_temp_file"
 )
 """The SDK's names served by an adapter over one of our operations."""
 
 
-class SyncUpstreamNames(SyncUnsupported):
+class SyncUpstreamNames(SyncSessions, SyncUnsupported):
     """openviking-sdk's method names on the blocking HTTP client (over its async client)."""
 
     supports_request_actor_peer = False
@@ -389,6 +392,7 @@ class SyncUpstreamNames(SyncUnsupported):
     check_consistency = forwarded(AsyncUpstreamNames.check_consistency)
     ls_page = forwarded(AsyncListingPages.ls_page)
     tree_page = forwarded(AsyncListingPages.tree_page)
+    search_context = forwarded(AsyncUpstreamSessions.search_context)
     export_ovpack = forwarded(AsyncUpstreamNames.export_ovpack)
     backup_ovpack = forwarded(AsyncUpstreamNames.backup_ovpack)
     import_ovpack = forwarded(AsyncUpstreamNames.import_ovpack)

@@ -156,22 +156,6 @@ class AsyncUnsupported:
         """Not supported: asset manifests."""
         _refuse("resolve_openviking_assets", "asset manifests")
 
-    async def search_context(
-        self,
-        query: Any = "",
-        session_id: Any = None,
-        target_uri: Any = "",
-        limit: Any = 10,
-        image: Any = None,
-        options: Any = None,
-    ) -> Any:
-        """Not supported: search_context."""
-        _refuse("search_context", "search_context")
-
-    def session(self, session_id: Any = None, must_exist: Any = False) -> Any:
-        """Not supported: session objects."""
-        _refuse("session", "session objects")
-
     @property
     def snapshot(self) -> Any:
         """Not supported: snapshots."""
@@ -227,13 +211,8 @@ class SyncUnsupported:
     list_watches = forwarded(AsyncUnsupported.list_watches)
     preflight_openviking_asset = forwarded(AsyncUnsupported.preflight_openviking_asset)
     resolve_openviking_assets = forwarded(AsyncUnsupported.resolve_openviking_assets)
-    search_context = forwarded(AsyncUnsupported.search_context)
     trigger_watch = forwarded(AsyncUnsupported.trigger_watch)
     update_watch = forwarded(AsyncUnsupported.update_watch)
-
-    def session(self, session_id: Any = None, must_exist: Any = False) -> Any:
-        """Not supported: session objects."""
-        _refuse("session", "session objects")
 
     @property
     def snapshot(self) -> Any:
@@ -269,8 +248,6 @@ UNSUPPORTED: dict[str, str] = {
     "list_watches": "resource watches",
     "preflight_openviking_asset": "asset manifests",
     "resolve_openviking_assets": "asset manifests",
-    "search_context": "search_context",
-    "session": "session objects",
     "snapshot": "snapshots",
     "trigger_watch": "resource watches",
     "update_watch": "resource watches",

@@ -163,6 +163,9 @@ class MkdirRequest(Request):
 
     uri: str = _uri()
     description: str | None = None
+    acl: dict[str, Any] | None = Field(
+        default=None, description="Access control lists are not supported: only null is taken."
+    )
 
 
 class MkdirResult(Result):

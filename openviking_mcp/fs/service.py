@@ -22,6 +22,7 @@ from openviking_mcp.contract.errors import (
     ConflictError,
     FailedPreconditionError,
     InvalidArgumentError,
+    UnimplementedError,
 )
 from openviking_mcp.contract.fs import (
     AgentEntry,
@@ -211,7 +212,10 @@ class FilesystemService:
     # -- structure -------------------------------------------------------------------------
 
     async def mkdir(self, ctx: RequestContext, req: MkdirRequest) -> MkdirResult:
-        """Create a directory (and its parents). ``description`` becomes its L0 abstract."""
+        """Create a directory (and its parents). ``description`` becomes its L0 abstract. An
+        ``acl`` is refused: ignoring it would leave the directory less restricted than asked."""
+        if req.acl:
+            raise UnimplementedError("'acl' is not supported by this server", {"field": "acl"})
         store = self._store
         target = store.resolve(ctx, req.uri, mutate=True)
         key = store.key(ctx, target)

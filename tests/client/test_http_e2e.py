@@ -175,3 +175,26 @@ def test_paged_listings_and_cp(ov: SyncHTTPClient) -> None:
     copied = ov.cp("viking://resources/pages", "viking://resources/pages2", recursive=True)
     assert copied["to"] == "viking://resources/pages2"
     assert ov.read("viking://resources/pages2/c.md") == "c"
+
+
+def test_sdk_session_objects_and_search_context(ov: SyncHTTPClient) -> None:
+    ov.write(
+        "viking://resources/e2e-ctx/tea.md", "Green tea steeps for two minutes.", mode="create"
+    )
+    ov.wait_processed()
+    session = ov.session("e2e-handle")
+    assert session.session_id == "e2e-handle"
+    assert session.add_message("user", "How long does green tea steep?")["message_count"] == 1
+    session.batch_add_messages([{"role": "assistant", "content": "Two minutes."}])
+    assert session.load()["message_count"] == 2
+    assert [m["role"] for m in session.get_session_context()["messages"]] == ["user", "assistant"]
+    committed = session.commit()
+    assert committed["archived"] is True
+    ov.wait_processed()
+    assert session.get_archive(committed["archive_id"])["archive_id"] == committed["archive_id"]
+    block = ov.search_context("green tea steeping", session_id="e2e-handle")
+    assert "viking://resources/e2e-ctx/tea.md" in json.dumps(block)
+    with pytest.raises(NotFoundError):
+        ov.session("never-made-here", must_exist=True)
+    session.delete()
+    assert ov.session_exists("e2e-handle") is False

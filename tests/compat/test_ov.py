@@ -235,6 +235,29 @@ def test_admin(live: Live) -> None:
     assert denied.envelope["error"]["code"] == "PERMISSION_DENIED"
 
 
+def test_admin_set_role_and_remove_user(live: Live) -> None:
+    admin = live.admin_key
+    run_ov(live, "admin", "register-user", "acme", "gus", key=admin).check()
+    promoted = run_ov(live, "admin", "set-role", "acme", "gus", "admin", key=admin)
+    assert promoted.result == {"account_id": "acme", "user_id": "gus", "role": "admin"}
+    demoted = run_ov(live, "admin", "set-role", "acme", "gus", "user", key=admin)
+    assert demoted.returncode != 0  # demotion is ROOT's
+    assert demoted.envelope["error"]["code"] == "PERMISSION_DENIED"
+    removed = run_ov(live, "admin", "remove-user", "acme", "gus", key=admin)
+    assert removed.result["status"] == "deleted"
+    users = run_ov(live, "admin", "list-users", "acme", key=admin).result
+    assert "gus" not in {u["user_id"] for u in users}
+
+
+def test_admin_delete_account(live: Live) -> None:
+    root = live.root_key
+    run_ov(live, "admin", "create-account", "gone", "--admin", "gil", key=root).check()
+    deleted = run_ov(live, "admin", "delete-account", "gone", key=root)
+    assert deleted.result == {"account_id": "gone", "status": "deleted", "deleted": True}
+    accounts = run_ov(live, "admin", "list-accounts", key=root).result
+    assert "gone" not in {a["account_id"] for a in accounts}
+
+
 def test_status(live: Live) -> None:
     health = run_ov(live, "health", json_output=False)
     assert health.returncode == 0, health.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from tests.compat._clients import Live, run_sdk
 from tests.compat._inputs import make_inputs
+from tests.compat.conftest import ROOT_KEY
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -243,6 +244,7 @@ def test_sessions_and_tasks(live: Live) -> None:
         """,
     )
     assert got["detail"]["message_count"] == 2
+    assert got["context"]["latest_archive_overview"] == ""  # no archive yet: "" as upstream
     assert [m["parts"][0]["text"] for m in got["context"]["messages"]] == [
         "I like green tea",
         "Noted",
@@ -415,6 +417,41 @@ def test_more_admin_and_backup(live: Live, tmp_path: Path) -> None:
     assert backup.stat().st_size > 0
 
 
+def test_admin_promotes_and_removes_a_user(live: Live) -> None:
+    got = _sdk(
+        live,
+        """
+        client.admin_register_user("acme", "dan", role="user")
+        result = {
+            "promoted": client.admin_set_role("acme", "dan", "admin"),
+            "removed": client.admin_remove_user("acme", "dan"),
+            "users": client.admin_list_users("acme"),
+        }
+        """,
+        key=live.admin_key,
+    )
+    assert got["promoted"] == {"account_id": "acme", "user_id": "dan", "role": "admin"}
+    assert got["removed"]["status"] == "deleted"
+    assert (got["removed"]["account_id"], got["removed"]["user_id"]) == ("acme", "dan")
+    users = got["users"]
+    listed = users if isinstance(users, list) else users.get("users", [])
+    assert "dan" not in {u["user_id"] for u in listed}
+
+
+def test_root_deletes_an_account(live: Live) -> None:
+    got = _sdk(
+        live,
+        """
+        client.admin_create_account("doomed", "dora")
+        result = {"deleted": client.admin_delete_account("doomed"),
+                  "accounts": [a["account_id"] for a in client.admin_list_accounts()]}
+        """,
+        key=ROOT_KEY,
+    )
+    assert got["deleted"] == {"account_id": "doomed", "status": "deleted", "deleted": True}
+    assert "doomed" not in got["accounts"]
+
+
 def test_admin_groups_and_user(live: Live) -> None:
     got = _sdk(
         live,
@@ -428,3 +465,28 @@ def test_admin_groups_and_user(live: Live) -> None:
     )
     assert "ben" in str(got["members"])
     assert got["user"]["user_id"] == "ben"
+
+
+def test_batch_write_pages_tags_and_removal(live: Live) -> None:
+    got = _sdk(
+        live,
+        """
+        written = client.batch_write("viking://resources/batch", [
+            {"uri": "viking://resources/batch/a.md", "content": "alpha", "mode": "create"},
+            {"uri": "viking://resources/batch/b.md", "content": "beta", "mode": "create"},
+            {"uri": "viking://resources/batch/c.md", "content": "gamma", "mode": "create"},
+        ], wait=True)
+        client.set_tags("viking://resources/batch/b.md", ["team=core"])
+        first = client.ls_page("viking://resources/batch", simple=True, limit=2)
+        rest = client.ls_page("viking://resources/batch", simple=True, limit=2, offset=2)
+        tagged = client.ls("viking://resources/batch", tags=["team=core"], simple=True)
+        client.rm("viking://resources/batch", recursive=True)
+        client.rm("viking://resources/batch", recursive=True)  # gone already: no error
+        result = {"written": written, "first": first, "rest": rest, "tagged": tagged}
+        """,
+    )
+    assert got["written"]["root_uri"] == "viking://resources/batch"
+    assert got["first"]["has_more"] is True
+    assert len(got["first"]["result"]) == 2
+    assert got["rest"] == {"result": ["viking://resources/batch/c.md"], "has_more": False}
+    assert got["tagged"] == ["viking://resources/batch/b.md"]

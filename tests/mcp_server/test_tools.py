@@ -218,7 +218,16 @@ async def test_list_tree_stat(mcp: Client) -> None:
 async def test_write_modes_and_edit(mcp: Client, service: ContextService) -> None:
     uri = "viking://resources/notes/todo.md"
     created = await mcp.call_tool("write", {"uri": uri, "content": "alpha\n", "wait": True})
-    assert text_of(created).startswith(f"Wrote 6 bytes to {uri} (mode=create).")
+    assert text_of(created).startswith(f"Wrote 6 bytes to {uri} (mode=replace).")
+    assert created.structured_content["root_uri"] == "viking://resources/notes"
+    assert "Embedding" in created.structured_content["queue_status"]
+    refused = await mcp.call_tool(
+        "write", {"uri": "viking://resources/notes/x.csv", "content": "x"}
+    )
+    assert refused.is_error
+    assert "does not allow extension '.csv'" in text_of(refused)
+    csv = {"uri": "viking://resources/notes/x.csv", "content": "x", "mode": "create"}
+    assert not (await mcp.call_tool("write", csv)).is_error
     assert "Indexing: semantic=complete, vector=complete." in text_of(created)
     again = await mcp.call_tool("write", {"uri": uri, "content": "x", "mode": "create"})
     assert again.is_error
@@ -390,8 +399,14 @@ async def test_add_skill_tool(mcp: Client, service: ContextService) -> None:
     }
     added = await mcp.call_tool("add_skill", {"skill": tool, "wait": True})
     assert not added.is_error, text_of(added)
-    assert text_of(added) == "Added skill get-weather: viking://agent/skills/get-weather/"
+    assert text_of(added) == "Added skill get-weather: viking://user/default/skills/get-weather"
     assert added.structured_content["action"] == "create"
+    assert added.structured_content["root_uri"] == "viking://user/default/skills/get-weather"
+    assert sorted(added.structured_content["queue_status"]) == ["Embedding", "Semantic"]
+    shared = await mcp.call_tool(
+        "add_skill", {"skill": tool, "target_uri": "viking://agent/skills"}
+    )
+    assert text_of(shared) == "Added skill get-weather: viking://agent/skills/get-weather"
     md = "---\nname: get-weather\ndescription: Weather, v2\n---\n\nAsk the weather API.\n"
     again = await mcp.call_tool("add_skill", {"skill_md": md})
     assert text_of(again).startswith("Updated skill get-weather")
