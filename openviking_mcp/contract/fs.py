@@ -156,6 +156,8 @@ class StatResult(Result):
     is_locked: bool = Field(alias="isLocked")
     uri: str
     context_type: str
+    count: int | None = omitted(description="Directories: the index rows under it you may read.")
+    id: str | None = omitted(description="Files: the index record id.")
 
 
 class MkdirRequest(Request):

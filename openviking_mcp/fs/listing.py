@@ -24,7 +24,14 @@ from openviking_mcp.storage.index import IndexFilter, record_id
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, OVERVIEW_FILE
 from openviking_mcp.store import Store, iso_time
 
-__all__ = ["EntryRenderer", "page", "truncate_abstract", "truncate_overview"]
+__all__ = [
+    "EntryRenderer",
+    "file_record_id",
+    "page",
+    "readable_row_count",
+    "truncate_abstract",
+    "truncate_overview",
+]
 
 T = TypeVar("T")
 
@@ -47,6 +54,28 @@ def page(items: Sequence[T], offset: int, size: int, node_limit: int) -> tuple[l
     the requested limit: a page asked with a limit below one never reports more."""
     chosen = list(items[offset : offset + size])
     return chosen, node_limit > 0 and len(items) > offset + size
+
+
+async def file_record_id(store: Store, ctx: RequestContext, uri: VikingURI) -> str:
+    """The id of the file's first content row (a whole small file, else its first passage);
+    the whole-file id when it has no row yet."""
+    account = ctx.account_id
+    whole = record_id(account, uri.uri, 2, "")
+    if not store.indexing_enabled:
+        return whole
+    first = record_id(account, uri.uri, 2, "p0")
+    found = {row.id for row in await store.index.get([whole, first])}
+    return first if first in found and whole not in found else whole
+
+
+async def readable_row_count(store: Store, ctx: RequestContext, uri: VikingURI) -> int:
+    """How many index rows lie under the directory ``uri`` in the parts ``ctx`` may read."""
+    try:
+        prefixes = readable_prefixes(ctx, [uri])
+    except PermissionDeniedError:
+        return 0
+    flt = IndexFilter(account_id=ctx.account_id, uri_prefixes=tuple(p.uri for p in prefixes))
+    return await store.index.count(flt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,27 +156,6 @@ class EntryRenderer:
         if "locked" in extras:
             item.is_locked = store.locks.is_locked(store.lock_path(ctx, uri))
         if "id" in extras and not entry.is_dir:
-            item.id = await self._file_record_id(uri)
+            item.id = await file_record_id(store, ctx, uri)
         if "count" in extras and entry.is_dir and store.indexing_enabled:
-            item.count = await self._row_count(uri)
-
-    async def _file_record_id(self, uri: VikingURI) -> str:
-        """The id of the file's first content row (a whole small file, else its first
-        passage); the whole-file id when it has no row yet."""
-        account = self.ctx.account_id
-        whole = record_id(account, uri.uri, 2, "")
-        if not self.store.indexing_enabled:
-            return whole
-        first = record_id(account, uri.uri, 2, "p0")
-        found = {row.id for row in await self.store.index.get([whole, first])}
-        return first if first in found and whole not in found else whole
-
-    async def _row_count(self, uri: VikingURI) -> int:
-        try:
-            prefixes = readable_prefixes(self.ctx, [uri])
-        except PermissionDeniedError:
-            return 0
-        flt = IndexFilter(
-            account_id=self.ctx.account_id, uri_prefixes=tuple(p.uri for p in prefixes)
-        )
-        return await self.store.index.count(flt)
+            item.count = await readable_row_count(store, ctx, uri)

@@ -47,7 +47,13 @@ from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import Copied, Moved, Removed, Writing, Written
 from openviking_mcp.fs.copy import copy_entry
-from openviking_mcp.fs.listing import EntryRenderer, page, truncate_abstract
+from openviking_mcp.fs.listing import (
+    EntryRenderer,
+    file_record_id,
+    page,
+    readable_row_count,
+    truncate_abstract,
+)
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.owners import owner_id
 from openviking_mcp.storage.sidecar import ABSTRACT_FILE, render_sidecar
@@ -194,6 +200,8 @@ class FilesystemService:
         return ListingPage(result=result, has_more=more)
 
     async def stat(self, ctx: RequestContext, req: StatRequest) -> StatResult:
+        """The entry at ``uri``; a directory adds ``count`` (the index rows under it that the
+        caller may read; none without an index), a file ``id`` (its index record id)."""
         store = self._store
         target = store.resolve(ctx, req.uri)
         with store.fs_errors(target):
@@ -207,6 +215,10 @@ class FilesystemService:
             is_locked=store.locks.is_locked(store.lock_path(ctx, target)),
             uri=target.uri,
             context_type=context_type_of(target),
+            count=await readable_row_count(store, ctx, target)
+            if entry.is_dir and store.indexing_enabled
+            else None,
+            id=None if entry.is_dir else await file_record_id(store, ctx, target),
         )
 
     # -- structure -------------------------------------------------------------------------

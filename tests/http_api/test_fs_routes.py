@@ -129,6 +129,45 @@ def test_stat(client: TestClient) -> None:
     error_of(client.get(f"{BASE}/stat", params={"uri": "viking://resources/q"}), 404, "NOT_FOUND")
 
 
+def test_stat_adds_the_index_count_of_a_directory_and_the_record_id_of_a_file(
+    client: TestClient,
+) -> None:
+    _populate(client)
+    result_of(client.post("/api/v1/system/wait", json={"timeout": 60}))
+    listed = client.get(
+        f"{BASE}/ls",
+        params={"uri": "viking://resources", "output": "original", "extra_fields": "count"},
+    )
+    (proj,) = [e for e in result_of(listed) if e["name"] == "proj"]
+    folder = result_of(client.get(f"{BASE}/stat", params={"uri": "viking://resources/proj"}))
+    assert folder["count"] == proj["count"] > 0
+    assert "id" not in folder
+    files = client.get(
+        f"{BASE}/ls",
+        params={"uri": "viking://resources/proj", "output": "original", "extra_fields": "id"},
+    )
+    (a,) = [e for e in result_of(files) if e["name"] == "a.md"]
+    info = result_of(client.get(f"{BASE}/stat", params={"uri": "viking://resources/proj/a.md"}))
+    assert info["id"] == a["id"]
+    assert len(info["id"]) == 40
+    assert "count" not in info
+
+
+def test_stat_counts_only_the_rows_the_caller_may_read(keyed: Keyed) -> None:
+    client, ann, ben = keyed
+    write = client.post(
+        "/api/v1/content/write",
+        json={"uri": "viking://user/ann/resources/p.md", "content": "secret\n", "mode": "create"},
+        headers=ann,
+    )
+    result_of(write)
+    result_of(client.post("/api/v1/system/wait", json={"timeout": 60}, headers=ann))
+    params = {"uri": "viking://user"}
+    own = result_of(client.get(f"{BASE}/stat", params=params, headers=ann))["count"]
+    other = result_of(client.get(f"{BASE}/stat", params=params, headers=ben))["count"]
+    assert own > other
+
+
 def test_rm(client: TestClient) -> None:
     _populate(client)
     refused = client.delete(BASE, params={"uri": "viking://resources/proj"})
