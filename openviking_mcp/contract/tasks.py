@@ -1,7 +1,7 @@
 """Background tasks: one record, filtered lists, cancelling, and waiting for the queues.
 
-A task record is ``{task_id, task_type, status, stage, progress, resource_id, result, error,
-attempts, created_at, updated_at, created_at_iso, updated_at_iso}``. A user sees their own
+A task record is ``{task_id, task_type, status, stage, progress, resource_id, meta, result,
+error, attempts, created_at, updated_at, created_at_iso, updated_at_iso}``. A user sees their own
 tasks; ROOT sees every user's tasks of its account. Another user's task (or an unknown one)
 is ``NOT_FOUND`` "Task not found or expired".
 """
@@ -51,6 +51,9 @@ class TaskInfo(Result):
     stage: str
     progress: dict[str, Any]
     resource_id: str | None
+    meta: dict[str, Any] = Field(
+        default_factory=dict, description="The task's metadata ({} when it has none)."
+    )
     result: Any
     error: str | None
     attempts: int

@@ -41,7 +41,7 @@ from openviking_mcp.memory.memory_file import parse_memory, strip_memory_fields
 from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas
 from openviking_mcp.memory.operations import MemoryOperation
 from openviking_mcp.memory.outputs import reconcile
-from openviking_mcp.memory.stats import MemoryTally, category_of
+from openviking_mcp.memory.stats import UPSTREAM_CATEGORIES, MemoryTally, category_of
 from openviking_mcp.sessions.layout import MESSAGES_FILE
 from openviking_mcp.sessions.messages import message_text
 from openviking_mcp.sessions.service import SessionService
@@ -246,8 +246,9 @@ class MemoryService:
     async def stats(self, ctx: RequestContext, req: MemoryStatsRequest) -> MemoryStats:
         """``{total_memories, by_category, hotness_distribution: {cold, warm, hot},
         staleness: {not_accessed_7d, not_accessed_30d, oldest_memory_age_days}}`` of the
-        caller's memories (one category with ``category``; an unknown one is 400)."""
-        known = sorted(self.schemas())
+        caller's memories (one category with ``category``; an unknown one is 400). The
+        categories are the memory schemas' and the original server's."""
+        known = sorted({*self.schemas(), *UPSTREAM_CATEGORIES})
         category = req.category
         if category is not None and category not in known:
             raise InvalidArgumentError(
@@ -262,7 +263,7 @@ class MemoryService:
         except (FileNotFoundError, NotADirectoryError):
             entries = []
         active = await self._active_counts(ctx, base.uri)
-        tally = MemoryTally(time.time(), known if category is None else ())
+        tally = MemoryTally(time.time(), known if category is None else (category,))
         for entry in entries:
             if entry.is_dir or not entry.name.endswith(".md") or entry.name.startswith("."):
                 continue

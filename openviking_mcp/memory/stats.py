@@ -16,9 +16,20 @@ from typing import Any
 
 from openviking_mcp.contract.memory import Hotness, MemoryStats, Staleness
 
-__all__ = ["DAY", "MemoryTally", "category_of", "hotness_score"]
+__all__ = ["DAY", "UPSTREAM_CATEGORIES", "MemoryTally", "category_of", "hotness_score"]
 
 DAY = 86_400.0
+#: The categories the original server reports: always valid, counted 0 when no memory has them.
+UPSTREAM_CATEGORIES = (
+    "profile",
+    "preferences",
+    "entities",
+    "events",
+    "cases",
+    "patterns",
+    "tools",
+    "skills",
+)
 _HALF_LIFE_DAYS = 7.0
 
 

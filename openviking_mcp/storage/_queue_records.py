@@ -57,6 +57,7 @@ class TaskRecord:
             "stage": self.stage,
             "progress": self.progress,
             "resource_id": self.resource_id,
+            "meta": {},  # no task keeps metadata besides its payload, which stays private
             "result": self.result,
             "error": self.error,
             "attempts": self.attempts,

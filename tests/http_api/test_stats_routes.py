@@ -32,6 +32,8 @@ CATEGORIES = [
     "patterns",
     "preferences",
     "profile",
+    "skills",
+    "tools",
 ]
 
 
@@ -132,9 +134,13 @@ def test_memory_stats_counts_categories_and_staleness(client: TestClient) -> Non
     only = result_of(client.get(f"{BASE}/memories", params={"category": "preferences"}))
     assert only["total_memories"] == 2
     assert only["by_category"] == {"preferences": 2}
-    bad = error_of(client.get(f"{BASE}/memories", params={"category": "tools"}), 400)
+    for upstream_only in ("tools", "skills"):  # the original's categories, none stored here
+        none = result_of(client.get(f"{BASE}/memories", params={"category": upstream_only}))
+        assert none["total_memories"] == 0
+        assert none["by_category"] == {upstream_only: 0}
+    bad = error_of(client.get(f"{BASE}/memories", params={"category": "gadgets"}), 400)
     assert bad["code"] == "INVALID_ARGUMENT"
-    assert "preferences" in bad["details"]["allowed"]
+    assert {"preferences", "experiences", "tools", "skills"} <= set(bad["details"]["allowed"])
     # another user sees their own (empty) memories
     other = result_of(client.get(f"{BASE}/memories", headers={"X-OpenViking-User": "bob"}))
     assert other["total_memories"] == 0

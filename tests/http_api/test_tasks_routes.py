@@ -69,12 +69,14 @@ def test_get_and_list_own_tasks(client: TestClient) -> None:
     assert record["resource_id"] == "r1"
     assert record["created_at_iso"].endswith("Z")
     assert {"stage", "progress", "error", "updated_at", "attempts"} <= set(record)
+    assert record["meta"] == {}  # the original's record field, empty when a task has none
     failure = result_of(client.get(f"{BASE}/{failed}"))
     assert failure["status"] == "failed"
     assert "probe failed on purpose" in failure["error"]
 
     probes = result_of(client.get(BASE, params={"task_type": "probe"}))
     assert [t["task_id"] for t in probes] == [failed, done]  # newest first
+    assert all(t["meta"] == {} for t in probes)
     assert [t["task_id"] for t in result_of(client.get(BASE, params={"status": "failed"}))] == [
         failed
     ]
