@@ -1,10 +1,13 @@
-"""Search: ``/api/v1/search/find``, ``/search``, ``/grep`` and ``/glob`` (seed 000, §4.5, §8).
+"""Search: ``/api/v1/search/find``, ``/search``, ``/recall``, ``/grep`` and ``/glob`` (seed 000,
+§4.5, §8).
 
 ``find`` and ``search`` answer ``{memories, resources, skills, total}`` (``search`` adds
 ``query_plan``); ``search`` with ``mode="context"`` answers ``{entries, rendered, digest,
 stats}``. Context-only fields sent with ``mode="list"`` and ``target_uri`` with
 ``mode="context"`` are 400. Image queries are not supported; ``filter`` is the original's
-condition DSL (:mod:`openviking_mcp.search.filters`).
+condition DSL (:mod:`openviking_mcp.search.filters`). ``recall`` is the deprecated preset over
+``mode="context"`` (:mod:`openviking_mcp.search.recall`); its answers carry the ``Deprecation``
+and successor ``Link`` headers.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from http_api import envelope
 from http_api.bodies import LENIENT, STRICT, UpstreamFields
 from http_api.deps import Caller, Service
 from openviking_mcp.contract import search as search_contract
+from openviking_mcp.contract.base import to_wire
 from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = [
     "FindBody",
     "GlobBody",
     "GrepBody",
+    "RecallBody",
     "SearchBody",
     "router",
 ]
@@ -48,6 +53,11 @@ _CONTEXT_ONLY = (
 )
 #: Context-mode fields the service has no parameter for: accepted and reported as ignored.
 _UNUSED_CONTEXT_FIELDS = ("query_expansion", "peer_scope", "other_peer_penalty")
+#: The headers of a recall answer: deprecated, and which route succeeds it.
+_RECALL_HEADERS = {
+    "Deprecation": "true",
+    "Link": '</api/v1/search/search>; rel="successor-version"',
+}
 
 
 class _QueryWire(UpstreamFields):
@@ -120,6 +130,12 @@ class SearchBody(_QueryWire, search_contract.SearchRequest):
     other_peer_penalty: float | None = None
 
 
+class RecallBody(search_contract.RecallRequest):
+    """Body of ``POST /api/v1/search/recall`` (unknown fields are refused)."""
+
+    model_config = STRICT
+
+
 class GrepBody(UpstreamFields, search_contract.GrepRequest):
     """Body of ``POST /api/v1/search/grep`` (unknown fields are ignored)."""
 
@@ -162,6 +178,18 @@ async def search(
         stats = result.setdefault("stats", {})
         stats["ignored"] = [*stats.get("ignored", []), *unused]
     return envelope.ok(request, result)
+
+
+@router.post("/recall", deprecated=True, summary="Deprecated preset over mode='context'")
+async def recall(
+    request: Request, body: RecallBody, service: Service, caller: Caller
+) -> JSONResponse:
+    """``search`` with ``mode="context"`` under the recall preset; ``stats.deprecated`` names
+    the successor."""
+    result = await service.retrieval.recall(caller, body)
+    response = envelope.ok(request, to_wire(result))
+    response.headers.update(_RECALL_HEADERS)
+    return response
 
 
 @router.post("/grep", summary="Regex search over file lines")

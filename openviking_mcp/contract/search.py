@@ -10,7 +10,7 @@ errors name the field the way callers have always seen them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -34,8 +34,12 @@ __all__ = [
     "GrepRequest",
     "GrepResult",
     "Hit",
+    "MatchedContext",
     "PlannedQuery",
+    "Provenance",
     "QueryPlan",
+    "RecallDeprecation",
+    "RecallRequest",
     "SearchRequest",
     "TrajectoryStep",
 ]
@@ -73,7 +77,9 @@ class FindRequest(Request):
     until: str | None = Field(default=None, description=_SINCE)
     time_field: str = Field(default="updated_at", description="Only updated_at.")
     include_provenance: bool = Field(
-        default=False, description="Add each hit's trajectory (the directories searched)."
+        default=False,
+        description="Add each hit's trajectory (the directories searched) and a top-level "
+        "provenance per query.",
     )
     filter: dict[str, Any] | None = Field(default=None, description=_FILTER)
 
@@ -138,6 +144,51 @@ class ContextRequest(Request):
     dedup_turns: Integer = Field(default=0, description="0 to 50; needs session_id.")
 
 
+class RecallRequest(Request):
+    """The deprecated recall preset over ``search(mode="context")``. Unset fields take the
+    preset: ``purpose`` coding, ``score_threshold`` 0.1, ``quotas`` ``{events:10, entities:10,
+    preferences:3, experiences:0}`` over the purpose's (null: the purpose's alone),
+    ``dedup_turns`` 5 with a session. ``max_chars`` (tokens = chars / 4), ``min_score``
+    (``score_threshold``) and ``render`` (false: no ``rendered``; compact: abstracts) are the
+    first version's names."""
+
+    query: str = Field(description=_QUERY)
+    session_id: str | None = None
+    quotas: Mapping[str, Integer] | None = None
+    max_chars: Integer = Field(default=6500, description="Budget in characters (v1).")
+    min_score: float = Field(default=0.1, description="v1 name of score_threshold.")
+    render: bool | Literal["full", "compact"] = Field(
+        default=True, description="true, false, full or compact."
+    )
+    max_tokens: Integer | None = None
+    score_threshold: float | None = None
+    purpose: str | None = None
+    detail: str | Mapping[str, str] | None = None
+    dedup_turns: Integer | None = None
+    exclude_uris: list[str] | None = None
+    rewrite: str | bool = False
+    rewrite_max_bullets: Integer = 6
+    query_expansion: Literal["off", "auto"] | None = Field(
+        default=None, description="Reported as ignored."
+    )
+    peer_scope: Literal["actor", "all"] = Field(
+        default="all", description="Reported as ignored when sent."
+    )
+    other_peer_penalty: float | dict[str, float] | None = Field(
+        default=None, description="Reported as ignored."
+    )
+    telemetry: bool | dict[str, Any] = Field(default=False, description="Accepted, ignored.")
+
+
+class RecallDeprecation(Result):
+    """Where a recall should go instead, and the first-version fields it used."""
+
+    endpoint: str
+    successor: str
+    successor_body: dict[str, str]
+    aliases_used: list[str]
+
+
 class TrajectoryStep(Result):
     """A directory that find expanded, with its score."""
 
@@ -173,12 +224,35 @@ class QueryPlan(Result):
     queries: list[PlannedQuery]
 
 
+class MatchedContext(Result):
+    """A hit as provenance reports it; ``tier`` is ``L0``, ``L1`` or ``L2``."""
+
+    uri: str
+    tier: str
+    context_type: str
+    score: float
+    match_reason: str
+
+
+class Provenance(Result):
+    """How one query was answered: the roots searched then the directories expanded, the hits,
+    and the steps in words."""
+
+    query: str
+    searched_directories: list[str]
+    matched_contexts: list[MatchedContext]
+    thinking_trace: list[str]
+
+
 class FindResult(Result):
     memories: list[Hit] = []
     resources: list[Hit] = []
     skills: list[Hit] = []
     total: int = 0
     query_plan: QueryPlan | None = omitted()
+    provenance: list[Provenance] | None = omitted(
+        description="With include_provenance: one entry per query that ran."
+    )
 
     def hits(self) -> list[Hit]:
         return [*self.memories, *self.resources, *self.skills]
@@ -218,6 +292,7 @@ class ContextStats(Result):
     ignored: list[str] | None = omitted(
         description="search(mode='context') fields that have no effect in that mode."
     )
+    deprecated: RecallDeprecation | None = omitted(description="Answers of the recall preset.")
 
 
 class ContextResult(Result):

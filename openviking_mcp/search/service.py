@@ -32,6 +32,7 @@ from openviking_mcp.contract.search import (
     Hit,
     PlannedQuery,
     QueryPlan,
+    RecallRequest,
     SearchRequest,
 )
 from openviking_mcp.contract.tags import normalize_tags
@@ -52,6 +53,8 @@ from openviking_mcp.search.params import (
 )
 from openviking_mcp.search.patterns import compile_glob, compile_grep
 from openviking_mcp.search.planner import QueryPlanner, RecentMessages
+from openviking_mcp.search.provenance import provenance_of
+from openviking_mcp.search.recall import IGNORED_FIELDS, fold_recall, recall_deprecation
 from openviking_mcp.storage import Entry
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.store import Store
@@ -153,7 +156,11 @@ class SearchService:
         hits = readable(ctx, await retriever.find(query), lambda hit: str(hit["uri"]))
         found: dict[str, Any] = bucket_hits(hits)
         await self._relations.attach(ctx, found)
-        return FindResult.model_validate(found)
+        result = FindResult.model_validate(found)
+        if query.include_provenance:
+            roots = query.base.uri_prefixes
+            result.provenance = [provenance_of(query.query, roots, hits)]
+        return result
 
     # -- search ----------------------------------------------------------------------------
 
@@ -183,8 +190,10 @@ class SearchService:
             result.query_plan = _plan(reason, queries[:1])
             return result
         merged: dict[str, Hit] = {}
+        provenance = []
         for text in queries:
             found = await self.find(ctx, FindRequest(**{**fields, "query": text}))
+            provenance += found.provenance or []
             for hit in found.hits():
                 if hit.uri not in merged or hit.score > merged[hit.uri].score:
                     merged[hit.uri] = hit
@@ -192,6 +201,7 @@ class SearchService:
         best = sorted(merged.values(), key=lambda h: -h.score)[:limit]
         result = _bucketed(best)
         result.query_plan = _plan(_REASONS["llm"], queries)
+        result.provenance = provenance if req.include_provenance else None
         return result
 
     async def _context_search(
@@ -227,6 +237,21 @@ class SearchService:
         ]
         if ignored:
             result.stats.ignored = ignored
+        return result
+
+    async def recall(self, ctx: RequestContext, req: RecallRequest) -> ContextResult:
+        """The deprecated recall preset (:mod:`openviking_mcp.search.recall`): the context-mode
+        search it folds onto, ``stats.deprecated`` naming the successor, ``rendered`` empty
+        when ``render`` is false, and the fields sent that have no effect in
+        ``stats.ignored``."""
+        result = await self.search(ctx, fold_recall(req))
+        assert isinstance(result, ContextResult)  # a context-mode search
+        result.stats.deprecated = recall_deprecation(req)
+        if req.render is False:
+            result.rendered = ""
+        unused = [name for name in IGNORED_FIELDS if name in req.model_fields_set]
+        if unused:
+            result.stats.ignored = [*(result.stats.ignored or []), *unused]
         return result
 
     # -- grep and glob ---------------------------------------------------------------------

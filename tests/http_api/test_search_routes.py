@@ -114,6 +114,35 @@ def test_find_bad_input(
         assert words in error["message"]
 
 
+def test_include_provenance_adds_a_top_level_provenance(client: TestClient) -> None:
+    plain = result_of(client.post(f"{BASE}/find", json={"query": "rollback deploy tag"}))
+    assert "provenance" not in plain
+    body = {"query": "rollback deploy tag", "include_provenance": True}
+    for route in ("find", "search"):
+        result = result_of(client.post(f"{BASE}/{route}", json=body))
+        hits = [h for bucket in ("memories", "resources", "skills") for h in result[bucket]]
+        assert hits
+        assert all("trajectory" in h for h in hits)  # the per-hit form stays
+        (trace,) = result["provenance"]
+        assert set(trace) == {
+            "query",
+            "searched_directories",
+            "matched_contexts",
+            "thinking_trace",
+        }
+        assert trace["query"] == "rollback deploy tag"
+        matched = trace["matched_contexts"]
+        assert sorted(m["uri"] for m in matched) == sorted(h["uri"] for h in hits)
+        assert {m["tier"] for m in matched} <= {"L0", "L1", "L2"}
+        assert all(
+            set(m) == {"uri", "tier", "context_type", "score", "match_reason"} for m in matched
+        )
+        expanded = {step["uri"] for h in hits for step in h["trajectory"]}
+        assert trace["searched_directories"]
+        assert expanded <= set(trace["searched_directories"])
+        assert trace["thinking_trace"][-1] == f"matched {len(hits)} contexts"
+
+
 def test_search_list_mode(client: TestClient) -> None:
     result = result_of(client.post(f"{BASE}/search", json={"query": "rollback deploy"}))
     assert "viking://resources/docs/guide.md" in _uris(result)
@@ -162,6 +191,40 @@ def test_search_context_mode(client: TestClient) -> None:
     assert "target_uri" in error_of(targeted, 400, "INVALID_ARGUMENT")["message"]
     too_small = client.post(f"{BASE}/search", json={**body, "max_tokens": 1})
     error_of(too_small, 400, "INVALID_ARGUMENT")
+
+
+def test_recall_is_a_deprecated_preset_over_context_mode(client: TestClient) -> None:
+    response = client.post(f"{BASE}/recall", json={"query": "rollback deploy"})
+    assert response.headers["Deprecation"] == "true"
+    assert response.headers["Link"] == '</api/v1/search/search>; rel="successor-version"'
+    result = result_of(response)
+    assert {"entries", "rendered", "digest", "stats"} <= set(result)
+    assert any(e["uri"] == "viking://resources/docs/guide.md" for e in result["entries"])
+    assert "viking://resources/docs/guide.md" in result["rendered"]
+    stats = result["stats"]
+    assert stats["deprecated"] == {
+        "endpoint": "/api/v1/search/recall",
+        "successor": "/api/v1/search/search",
+        "successor_body": {"mode": "context"},
+        "aliases_used": [],
+    }
+    assert stats["quotas"]["events"] == 10  # the first version's quotas over "coding"
+    assert stats["max_tokens"] == 1600
+    v1 = {"query": "rollback deploy", "max_chars": 2000, "render": False, "peer_scope": "all"}
+    folded = result_of(client.post(f"{BASE}/recall", json=v1))
+    assert folded["stats"]["max_tokens"] == 500  # 2000 characters at four a token
+    assert folded["rendered"] == ""
+    assert folded["entries"]
+    assert folded["stats"]["deprecated"]["aliases_used"] == ["max_chars", "render"]
+    assert folded["stats"]["ignored"] == ["peer_scope"]
+    both = {"query": "rollback deploy", "max_chars": 2000, "max_tokens": 300}
+    assert result_of(client.post(f"{BASE}/recall", json=both))["stats"]["max_tokens"] == 300
+    unknown = client.post(f"{BASE}/recall", json={"query": "x", "target_uri": "viking://"})
+    error_of(unknown, 400, "INVALID_ARGUMENT")
+    bad_quota = client.post(f"{BASE}/recall", json={"query": "x", "quotas": {"gadgets": 1}})
+    error_of(bad_quota, 400, "INVALID_ARGUMENT")
+    bad_render = client.post(f"{BASE}/recall", json={"query": "x", "render": "weird"})
+    error_of(bad_render, 400, "INVALID_ARGUMENT")
 
 
 def test_grep(client: TestClient) -> None:

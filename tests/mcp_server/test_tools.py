@@ -312,6 +312,20 @@ async def test_add_resource_local_path_over_stdio_identity(mcp: Client, tmp_path
     assert "Give path (URL or local path) or temp_file_id" in text_of(neither)
 
 
+async def test_add_resource_takes_description_as_reason(
+    mcp: Client, service: ContextService, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "rota.md"
+    source.write_text("# Rota\n\nOn-call swaps go through the rota channel.\n")
+    args = {"path": str(source), "description": "On-call rules"}
+    result = await mcp.call_tool("add_resource", args)
+    assert not result.is_error, text_of(result)
+    task_id = result.structured_content["task_id"]
+    record = await service.store.tasks.get(task_id, service.dev_context())
+    assert record.payload["reason"] == "On-call rules"
+    await service.store.tasks.wait(task_id, timeout=60)
+
+
 async def test_health_reports_identity(mcp: Client) -> None:
     result = await mcp.call_tool("health", {})
     assert text_of(result).startswith("OpenViking is healthy")

@@ -99,6 +99,31 @@ async def test_search_with_a_session_that_does_not_exist_is_a_plain_find(
     assert listed.query_plan.queries[0].query == "tapir"
 
 
+async def test_search_reports_the_provenance_of_each_planned_query(
+    service: ContextService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = await service.local_context()
+    await service.write(ctx, "viking://resources/zebu.md", "Zebu grazing plan.", mode="create")
+    await service.wait_processing(ctx, timeout=60)
+    search = service.retrieval
+
+    async def planned(ctx: RequestContext, query: str, session_id: str | None) -> object:
+        return [query, "zebu grazing"], "llm"
+
+    monkeypatch.setattr(search.planner, "queries", planned)
+    request = SearchRequest(query="zebu", session_id="chat", include_provenance=True)
+    result = await search.search(ctx, request)
+    assert isinstance(result, FindResult)
+    assert result.provenance is not None
+    assert [p.query for p in result.provenance] == ["zebu", "zebu grazing"]
+    assert "viking://resources/zebu.md" in {
+        m.uri for p in result.provenance for m in p.matched_contexts
+    }
+    without = await search.search(ctx, SearchRequest(query="zebu", session_id="chat"))
+    assert isinstance(without, FindResult)
+    assert without.provenance is None
+
+
 @dataclass
 class _Streams:
     ids: list[str] = field(default_factory=list)

@@ -36,6 +36,9 @@ async def add_resource(
     ] = "",
     parent: Annotated[str, Field(description="Directory URI to import under.")] = "",
     reason: Annotated[str, Field(description="Why this resource matters (kept).")] = "",
+    description: Annotated[
+        str, Field(description="Another name of reason (reason wins when both are given).")
+    ] = "",
     wait: Wait = False,
     timeout: Timeout = None,
 ) -> Annotated[CallToolResult, AddResourceResult]:
@@ -49,7 +52,7 @@ async def add_resource(
             temp_file_id=temp_file_id or None,
             to=to or None,
             parent=parent or None,
-            reason=reason,
+            reason=reason or description,
             wait=wait,
             timeout=timeout,
             allow_local_paths=rt.caller is not None,
