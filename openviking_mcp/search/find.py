@@ -32,7 +32,7 @@ import numpy as np
 from openviking_mcp.config import RetrievalConfig
 from openviking_mcp.models.base import Embedder, Vector
 from openviking_mcp.models.rerank import Reranker
-from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
+from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex, normalize_uri
 
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
 
@@ -129,18 +129,27 @@ class Retriever:
             return self.config.identifier_vector_weight
         return self.config.hybrid_vector_weight
 
-    async def _hybrid(self, query: str, qvec: Vector, flt: IndexFilter, k: int) -> list[_Scored]:
+    async def _hybrid(
+        self, query: str, qvec: Vector, flt: IndexFilter, k: int, *, by_parent: bool = False
+    ) -> list[_Scored]:
+        """Vector and keyword hits of ``flt`` fused (see the module docs). BM25 is scaled by
+        the best BM25 of the result, or, ``by_parent``, of each parent directory's rows, so
+        that one query over several directories scores each as its own query would."""
         vec_hits, fts_hits = await asyncio.gather(
             self.index.vector_search(qvec, flt, k), self.index.fts_search(query, flt, k)
         )
         w = self.vector_weight(query)
-        top_bm25 = max((h.score for h in fts_hits), default=0.0) or 1.0
+        top: dict[str, float] = {}
+        for hit in fts_hits:
+            key = hit.record.parent_uri if by_parent else ""
+            top[key] = max(top.get(key, 0.0), hit.score)
         merged: dict[str, _Scored] = {}
         for hit in vec_hits:
             v = max(0.0, hit.score)
             merged[hit.record.id] = _Scored(hit.record, w * v, v, 0.0)
         for hit in fts_hits:
-            b = max(0.0, hit.score) / top_bm25
+            best = top[hit.record.parent_uri if by_parent else ""] or 1.0
+            b = max(0.0, hit.score) / best
             item = merged.get(hit.record.id)
             if item is None:
                 v = max(0.0, _cosine(qvec, np.asarray(hit.record.vector, dtype=np.float32)))
@@ -179,23 +188,32 @@ class Retriever:
             batch = frontier.next_batch()
             if not batch:
                 break
-            results = await asyncio.gather(
-                *(
-                    self._hybrid(
-                        q.query, qvec, replace(q.base, parent_uri=uri), max(q.limit * 2, 20)
-                    )
-                    for _, uri in batch
-                )
-            )
-            for (parent_score, uri), children in zip(batch, results, strict=True):
+            per_dir = max(q.limit * 2, 20)
+            children = await self._children(q, qvec, [uri for _, uri in batch], per_dir)
+            for parent_score, uri in batch:
                 searched.append({"uri": uri, "score": round(parent_score, 4)})
-                self._absorb_children(children, parent_score, uri, pool, frontier)
+                found = children.get(normalize_uri(uri), [])
+                self._absorb_children(found, parent_score, uri, pool, frontier)
             top = _top_uris(pool, q.limit)
             stable_rounds = stable_rounds + 1 if top == previous_top else 0
             previous_top = top
             if stable_rounds >= 1 and len(top) >= q.limit:
                 break
         return searched
+
+    async def _children(
+        self, q: FindQuery, qvec: Vector, parents: list[str], per_dir: int
+    ) -> dict[str, list[_Scored]]:
+        """The best ``per_dir`` children of each of ``parents``, by parent URI: one vector and
+        one keyword query for all of them (a round of the descent), not one per directory."""
+        flt = replace(q.base, parent_uris=tuple(parents))
+        scored = await self._hybrid(q.query, qvec, flt, per_dir * len(parents), by_parent=True)
+        grouped: dict[str, list[_Scored]] = {}
+        for item in scored:  # best first
+            group = grouped.setdefault(item.record.parent_uri, [])
+            if len(group) < per_dir:
+                group.append(item)
+        return grouped
 
     def _absorb_children(
         self,

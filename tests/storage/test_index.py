@@ -312,6 +312,8 @@ async def test_filters(index: VectorIndex) -> None:
         "viking://resources/a/x.md",
         "viking://resources/a/y.md",
     }
+    several = IndexFilter(account_id=ACC, parent_uris=("viking://resources/a/", "viking://nope"))
+    assert await uris_of(index, several) == await uris_of(index, children)
     # tags: every tag must be present
     assert await uris_of(index, IndexFilter(account_id=ACC, tags_all=("t1",))) == {
         "viking://resources/a/x.md",

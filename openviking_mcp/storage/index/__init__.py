@@ -42,6 +42,7 @@ from openviking_mcp.storage.index._model import (
     IndexFilter,
     IndexHit,
     IndexRecord,
+    normalize_uri,
     record_id,
 )
 from openviking_mcp.storage.index._table import (
@@ -65,5 +66,6 @@ __all__ = [
     "IndexHit",
     "IndexRecord",
     "VectorIndex",
+    "normalize_uri",
     "record_id",
 ]

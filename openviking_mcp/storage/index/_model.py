@@ -263,10 +263,21 @@ class IndexFilter:
     levels: tuple[int, ...] = ()
     context_types: tuple[str, ...] = ()
     parent_uri: str | None = None
+    parent_uris: tuple[str, ...] = ()
     tags_all: tuple[str, ...] = ()
     updated_after: float | None = None
     updated_before: float | None = None
     where: FilterNode | None = None
+
+    def _parent_clauses(self) -> list[str]:
+        """``parent_uri`` equal to ``parent_uri`` and among ``parent_uris`` (each if set)."""
+        clauses: list[str] = []
+        if self.parent_uri is not None:
+            clauses.append(f"parent_uri = {sql_string(normalize_uri(self.parent_uri))}")
+        if self.parent_uris:
+            parents = tuple(normalize_uri(u) for u in self.parent_uris)
+            clauses.append(f"parent_uri IN ({_sql_list(parents)})")
+        return clauses
 
     def to_sql(self) -> str | None:
         """The predicate for LanceDB ``where``; ``None`` when nothing is restricted."""
@@ -284,8 +295,7 @@ class IndexFilter:
             clauses.append("level IN (" + ", ".join(str(int(v)) for v in self.levels) + ")")
         if self.context_types:
             clauses.append(f"context_type IN ({_sql_list(self.context_types)})")
-        if self.parent_uri is not None:
-            clauses.append(f"parent_uri = {sql_string(normalize_uri(self.parent_uri))}")
+        clauses += self._parent_clauses()
         if self.tags_all:
             clauses.append(f"array_has_all(tags, [{_sql_list(self.tags_all)}])")
         if self.updated_after is not None:
