@@ -17,6 +17,7 @@ import pytest
 from openviking_mcp.config import EmbeddingModelConfig
 from openviking_mcp.contract.errors import EmbeddingFailedError
 from openviking_mcp.models.litellm_embedder import LiteLLMEmbedder
+from tests.servers import free_port
 
 API_KEY = "sk-test-secret-123"
 
@@ -214,3 +215,31 @@ def test_import_does_not_load_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+def test_openai_models_are_called_without_litellm(server: _FakeServer) -> None:
+    code = (
+        "import asyncio, sys; from openviking_mcp.config import EmbeddingModelConfig; "
+        "from openviking_mcp.models.litellm_embedder import LiteLLMEmbedder; "
+        f"cfg = EmbeddingModelConfig(provider='openai', model='dim-4', api_base={server.base!r}, "
+        "extra_headers={'X-Team': 'core'}); "
+        "print(asyncio.run(LiteLLMEmbedder(cfg).embed_documents(['a', 'b'])).shape, "
+        "'litellm' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == ["(2,", "4)", "False"]
+    assert server.requests[0]["headers"]["x-team"] == "core"
+    assert server.requests[0]["model"] == "dim-4"
+
+
+@pytest.mark.anyio
+async def test_unreachable_server_is_retried_then_fails() -> None:
+    config = EmbeddingModelConfig(
+        provider="openai", model="m", api_base=f"http://127.0.0.1:{free_port()}/v1"
+    )
+    emb = LiteLLMEmbedder(config, max_retries=2, retry_base_delay=0.01)
+    with pytest.raises(EmbeddingFailedError, match="ConnectError"):
+        await emb.embed_documents(["x"])
+    await emb.close()
