@@ -43,7 +43,6 @@ from openviking_mcp.contract.fs import (
     TreeRequest,
 )
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import Copied, Moved, Removed, Writing, Written
 from openviking_mcp.fs.copy import copy_entry
@@ -148,15 +147,10 @@ class FilesystemService:
     async def _tags(
         self, ctx: RequestContext, uris: list[str], req: ListingRequest
     ) -> dict[str, list[str]] | None:
-        """The stored tags of those of ``uris`` that carry all of ``req.tags`` (every one
-        when no filter is given); ``None`` when the request asks for no tags at all."""
-        wanted = set(normalize_tags(req.tags, discard_invalid=True))
+        """The stored tags of those of ``uris`` that carry all of ``req.tags`` (see
+        :meth:`PathTags.carrying`); ``None`` when the request asks for no tags at all."""
         shown = req.include_tags or "tags" in (req.extra_fields or ())
-        if not wanted and not shown:
-            return None
-        stored = await self._store.tags.lookup(ctx.account_id, uris)
-        own = {uri: stored.get(uri, []) for uri in uris}
-        return {uri: found for uri, found in own.items() if wanted <= set(found)}
+        return await self._store.tags.carrying(ctx.account_id, uris, req.tags, shown=shown)
 
     async def tree(self, ctx: RequestContext, req: TreeRequest) -> list[Listed]:
         """One page of :meth:`tree_page`, without ``has_more``."""

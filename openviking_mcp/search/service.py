@@ -35,7 +35,6 @@ from openviking_mcp.contract.search import (
     RecallRequest,
     SearchRequest,
 )
-from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.relations.service import RelationService
 from openviking_mcp.search.assembler import ContextAssembler
@@ -268,7 +267,10 @@ class SearchService:
         matches: list[GrepMatch] = []
         scanned = 0
         files = await self._files_under(ctx, base, req.level_limit)
-        tagged = await self._tagged(ctx, [f.uri for f in files], req.tags, req.include_tags)
+        uris = [f.uri for f in files]
+        tagged = await self._store.tags.carrying(
+            ctx.account_id, uris, req.tags, shown=req.include_tags
+        )
         for child in files:
             if excluded is not None and excluded.is_ancestor_of(child):
                 continue
@@ -311,23 +313,13 @@ class SearchService:
                 if len(out) >= glob_cap(req.node_limit):
                     break
         out = readable(ctx, out, str)
-        tagged = await self._tagged(ctx, out, req.tags, req.include_tags)
+        tagged = await self._store.tags.carrying(
+            ctx.account_id, out, req.tags, shown=req.include_tags
+        )
         if tagged is None:
             return GlobResult(matches=out, count=len(out))
         entries = [GlobEntry(uri=u, tags=tagged[u]) for u in out if u in tagged]
         return GlobResult(matches=entries, count=len(entries))
-
-    async def _tagged(
-        self, ctx: RequestContext, uris: list[str], tags: list[str] | None, include: bool
-    ) -> dict[str, list[str]] | None:
-        """The stored tags of each of ``uris`` that carries all of ``tags`` (``None`` when
-        neither a tag filter nor the tags themselves were asked for)."""
-        wanted = set(normalize_tags(tags, discard_invalid=True))
-        if not wanted and not include:
-            return None
-        stored = await self._store.tags.lookup(ctx.account_id, uris)
-        own = {u: stored.get(u, []) for u in uris}
-        return {u: t for u, t in own.items() if wanted <= set(t)}
 
     async def _walk_visible(
         self, ctx: RequestContext, base: VikingURI, depth: int

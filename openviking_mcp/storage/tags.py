@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
+from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.storage.metadata import MetadataDB
 
@@ -59,6 +60,19 @@ class PathTags:
             )
             found.update({str(r["uri"]): _decode(r["tags"]) for r in rows})
         return {u: t for u, t in found.items() if t}
+
+    async def carrying(
+        self, account_id: str, uris: Sequence[str], tags: Sequence[str] | None, *, shown: bool
+    ) -> dict[str, list[str]] | None:
+        """The stored tags of those of ``uris`` that carry all of ``tags`` (``k=v``, normalised
+        first; every URI when there are none), for a listing or search that filters on tags or
+        shows them. ``None`` when it does neither (``shown`` false and no tags): no lookup."""
+        wanted = set(normalize_tags(tags, discard_invalid=True))
+        if not wanted and not shown:
+            return None
+        stored = await self.lookup(account_id, uris)
+        own = {uri: stored.get(uri, []) for uri in uris}
+        return {uri: found for uri, found in own.items() if wanted <= set(found)}
 
     async def under(self, account_id: str, uri: str) -> dict[str, list[str]]:
         """The tags of ``uri`` and of every tagged path below it."""
