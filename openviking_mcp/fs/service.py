@@ -280,6 +280,26 @@ class FilesystemService:
         await store.events.publish(Removed(ctx, target))
         return RmResult(uri=target.uri, is_dir=entry.is_dir)
 
+    async def _check_destination(
+        self,
+        doing: str,
+        entry: Entry,
+        source: VikingURI,
+        dest: VikingURI,
+        dst_key: str,
+        asked: str,
+    ) -> None:
+        """A move or copy of ``entry`` to ``dest`` (stored at ``dst_key``): a file needs a
+        destination that names the file (``asked`` without a trailing ``/``), and ``dest`` must
+        not exist."""
+        if not entry.is_dir and asked.strip().endswith("/"):
+            raise InvalidArgumentError(
+                f"{doing} a file needs a destination that names the file (no trailing '/')",
+                {"from": source.uri, "to": asked},
+            )
+        if await self._store.content.exists(dst_key):
+            raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+
     async def mv(self, ctx: RequestContext, req: MvRequest) -> MvResult:
         """Move or rename. The destination must not exist; its parents are created."""
         store = self._store
@@ -294,13 +314,7 @@ class FilesystemService:
         async with store.locks.lock(store.lock_path(ctx, source), store.lock_path(ctx, dest)):
             with store.fs_errors(source):
                 entry = await store.content.stat(src_key)
-            if not entry.is_dir and req.to_uri.strip().endswith("/"):
-                raise InvalidArgumentError(
-                    "Moving a file needs a destination that names the file (no trailing '/')",
-                    {"from": source.uri, "to": req.to_uri},
-                )
-            if await store.content.exists(dst_key):
-                raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+            await self._check_destination("Moving", entry, source, dest, dst_key, req.to_uri)
             await store.owners.require(ctx, source)
             owner = await self._creator(ctx, source)
             await store.owners.claim(ctx, dest)
@@ -331,13 +345,7 @@ class FilesystemService:
                     f"Cannot copy directory without --recursive: {source.uri}",
                     {"resource": source.uri, "expected_flag": "recursive"},
                 )
-            if not entry.is_dir and req.to_uri.strip().endswith("/"):
-                raise InvalidArgumentError(
-                    "Copying a file needs a destination that names the file (no trailing '/')",
-                    {"from": source.uri, "to": req.to_uri},
-                )
-            if await store.content.exists(dst_key):
-                raise AlreadyExistsError(dest.uri, "directory" if entry.is_dir else "file")
+            await self._check_destination("Copying", entry, source, dest, dst_key, req.to_uri)
             await store.owners.claim(ctx, dest)
             try:
                 with store.fs_errors(dest):
