@@ -10,7 +10,8 @@ source URI to its links::
 Linking needs read access to both ends and write access to the source. Reads leave out links
 whose target no longer exists or that the reader may not see (another user's space), so a
 deleted target simply disappears. Find hits carry up to five relations each; one find reads
-each hit's ledger once.
+each hit's ledger once, and ledgers read for find hits are reused for a couple of seconds
+(this process's own link and unlink changes show at once; another process's within that time).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ _HIT_RELATIONS = 5  # per find hit
 _FIND_LEDGERS = 64  # ledgers read per find at most
 _MAX_LINKS = 1000  # per source
 _MAX_REASON = 4000
+_HIT_LEDGER_SECONDS = 2.0  # how long a ledger read for find hits is reused
+_HIT_LEDGER_CACHE = 4096
 
 Ledger = dict[str, list[dict[str, Any]]]
 
@@ -94,6 +97,7 @@ class RelationService:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._hit_ledgers: dict[str, tuple[float, Ledger]] = {}
 
     # -- the ledger ------------------------------------------------------------------------
 
@@ -118,7 +122,20 @@ class RelationService:
             logger.warning("ignoring unreadable relations ledger %s", key)
         return ledger
 
+    async def _hit_relations(self, key: str) -> Ledger:
+        """The ledger at ``key`` for find hits: read at most every couple of seconds."""
+        now = time.monotonic()
+        cached = self._hit_ledgers.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        ledger = await self._read_relations(key)
+        if len(self._hit_ledgers) >= _HIT_LEDGER_CACHE:
+            self._hit_ledgers.clear()
+        self._hit_ledgers[key] = (now + _HIT_LEDGER_SECONDS, ledger)
+        return ledger
+
     async def _write_relations(self, key: str, ledger: Ledger) -> None:
+        self._hit_ledgers.pop(key, None)
         kept = {source: links for source, links in ledger.items() if links}
         if kept:
             await self._store.content.write_bytes(key, _dump_ledger(kept))
@@ -229,7 +246,7 @@ class RelationService:
                 if key not in ledgers:
                     if len(ledgers) >= _FIND_LEDGERS:
                         continue
-                    ledgers[key] = await self._read_relations(key)
+                    ledgers[key] = await self._hit_relations(key)
                 links = ledgers[key].get(source.uri)
                 if links:
                     hit["relations"] = await self._visible_links(ctx, links, _HIT_RELATIONS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "build_schema",
     "read_meta",
     "records_to_arrow",
+    "stamped",
     "table_to_records",
 ]
 
@@ -115,6 +117,21 @@ def _vector(record: IndexRecord, dimension: int) -> np.ndarray:
             f"Vector of {record.uri} contains NaN or infinite values", {"uri": record.uri}
         )
     return vec
+
+
+def stamped(records: Sequence[IndexRecord]) -> list[IndexRecord]:
+    """``records`` with a zero ``updated_at`` set to now and a zero ``created_at`` to their
+    ``updated_at`` (the times they are stored with)."""
+    now = time.time()
+    out: list[IndexRecord] = []
+    for record in records:
+        if not record.updated_at or not record.created_at:
+            updated = float(record.updated_at) or now
+            record = replace(
+                record, updated_at=updated, created_at=float(record.created_at) or updated
+            )
+        out.append(record)
+    return out
 
 
 def records_to_arrow(records: Sequence[IndexRecord], schema: pa.Schema, dimension: int) -> pa.Table:

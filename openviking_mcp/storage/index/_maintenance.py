@@ -92,18 +92,15 @@ def dir_size(path: Path) -> int:
     return total
 
 
-def summarize_stats(
-    table_stats: dict[str, Any],
-    rows: int,
-    version: int,
-    configs: Iterable[Any],
-    *,
-    model_id: str,
-    dimension: int,
-    path: Path,
-    size_bytes: int,
+async def summarize_stats(
+    table: Any, *, model_id: str, dimension: int, path: Path, memory_rows: int | None
 ) -> dict[str, Any]:
-    """The statistics report of the index from LanceDB's table stats and index configs."""
+    """The statistics report of the index: LanceDB's table stats and index configs, plus the
+    rows held by the in-memory mirror (``None`` when there is none)."""
+    table_stats = await table.stats()
+    rows = int(await table.count_rows())
+    version = int(await table.version())
+    configs = await table.list_indices()
     fragments = dict(table_stats.get("fragment_stats") or {})
     indexes = [
         {
@@ -125,5 +122,6 @@ def summarize_stats(
         "dimension": dimension,
         "path": str(path),
         "data_bytes": table_stats.get("total_bytes"),
-        "size_bytes": size_bytes,
+        "size_bytes": await asyncio.to_thread(dir_size, path),
+        "memory_rows": memory_rows,
     }

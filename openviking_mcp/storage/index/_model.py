@@ -67,11 +67,15 @@ class IndexRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     active_count: int = 0
+    _id: str = field(default="", init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
-        """``sha1(account_id NUL uri NUL level NUL anchor)``: the upsert key."""
-        return record_id(self.account_id, self.uri, self.level, self.anchor)
+        """``sha1(account_id NUL uri NUL level NUL anchor)``: the upsert key (computed once;
+        ``dataclasses.replace`` computes it again)."""
+        if not self._id:
+            self._id = record_id(self.account_id, self.uri, self.level, self.anchor)
+        return self._id
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ rows an upsert replaces.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 from lancedb.query import ColumnOrdering
 
 from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.storage.index._arrow import table_to_records
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
 
 __all__ = [
@@ -26,9 +28,12 @@ __all__ = [
     "in_list",
     "query_vector",
     "ranked_hits",
+    "rows_by_ids",
+    "rows_of_uris",
     "scroll_query",
     "stored_counters",
     "text_query",
+    "uri_keys",
     "vector_query",
 ]
 
@@ -105,6 +110,37 @@ def ranked_hits(records: Sequence[IndexRecord], scores: Sequence[float]) -> list
     hits = [IndexHit(r, s) for r, s in zip(records, scores, strict=True)]
     hits.sort(key=lambda h: h.score, reverse=True)
     return hits
+
+
+async def rows_by_ids(table: Any, ids: Sequence[str]) -> list[IndexRecord]:
+    """The rows with these ids, in the order asked (missing ids are skipped)."""
+    unique = list(dict.fromkeys(ids))
+    found: dict[str, IndexRecord] = {}
+    for chunk in chunks(unique):
+        result = await table.query().where(in_list("id", chunk)).to_arrow()
+        records = await asyncio.to_thread(table_to_records, result)
+        found.update((r.id, r) for r in records)
+    return [found[i] for i in unique if i in found]
+
+
+async def rows_of_uris(table: Any, account_id: str, uris: Sequence[str]) -> list[IndexRecord]:
+    """The rows of these URIs in the account."""
+    records: list[IndexRecord] = []
+    for chunk in chunks(list(dict.fromkeys(uris))):
+        where = f"account_id = {sql_string(account_id)} AND {in_list('uri', chunk)}"
+        records += table_to_records(await table.query().where(where).to_arrow())
+    return records
+
+
+async def uri_keys(table: Any, flt: IndexFilter) -> set[tuple[str, int, str]]:
+    """``(uri, level, anchor)`` of every row matching ``flt``."""
+    query = table.query().select(["uri", "level", "anchor"])
+    where = flt.to_sql()
+    if where:
+        query = query.where(where)
+    result = await query.to_arrow()
+    columns = [result.column(name).to_pylist() for name in ("uri", "level", "anchor")]
+    return {(u, int(lvl), a or "") for u, lvl, a in zip(*columns, strict=True)}
 
 
 async def stored_counters(table: Any, ids: Sequence[str]) -> dict[str, tuple[float, int]]:

@@ -29,13 +29,14 @@ from openviking_mcp.storage.index._arrow import (
     build_schema,
     read_meta,
     records_to_arrow,
+    stamped,
     table_to_records,
 )
+from openviking_mcp.storage.index._cache import SearchCache
 from openviking_mcp.storage.index._errors import check_model, mismatch_error, unavailable
 from openviking_mcp.storage.index._fts import build_fts_query
 from openviking_mcp.storage.index._maintenance import (
     CLEANUP_OLDER_THAN,
-    dir_size,
     indexes_by_column,
     is_conflict,
     missing_indexes,
@@ -49,9 +50,11 @@ from openviking_mcp.storage.index._queries import (
     in_list,
     query_vector,
     ranked_hits,
+    rows_by_ids,
     scroll_query,
     stored_counters,
     text_query,
+    uri_keys,
     vector_query,
 )
 
@@ -78,6 +81,8 @@ _INLINE_ROWS = 256
 #: unindexed rows takes ~100 ms instead of ~10 ms).
 AUTO_OPTIMIZE_COMMITS = 64
 AUTO_OPTIMIZE_ROWS = 2_000
+#: Tables up to this many rows are also held (and searched) in memory, see :mod:`._cache`.
+MEMORY_MAX_ROWS = 300_000
 
 
 async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -90,18 +95,23 @@ async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -
 class VectorIndex:
     """The search index of one workspace (see the package docstring for write discipline).
 
-    ``read_consistency_interval`` (seconds) is how stale reads may be with respect to writes
-    made by *other* processes: 0 checks for a newer table version on every read, ``None``
-    never checks (only this instance's own writes are seen).
+    ``read_consistency_interval`` (seconds) is how stale LanceDB reads may be with respect to
+    writes made by *other* processes: 0 checks for a newer table version on every read,
+    ``None`` never checks. Tables of up to ``memory_max_rows`` rows are also searched in
+    memory (0: never), kept current with every writer's changes (see :mod:`._cache`).
     """
 
-    def __init__(self, path: Path, *, read_consistency_interval: float | None = 0.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read_consistency_interval: float | None = 0.0,
+        memory_max_rows: int = MEMORY_MAX_ROWS,
+    ) -> None:
         self.path = Path(path)
-        self._interval = (
-            None
-            if read_consistency_interval is None
-            else timedelta(seconds=read_consistency_interval)
-        )
+        self._cache = SearchCache(self.path, max_rows=memory_max_rows)
+        interval = read_consistency_interval
+        self._interval = None if interval is None else timedelta(seconds=interval)
         self._db: Any = None  # lancedb.AsyncConnection
         self._table: Any = None  # lancedb.table.AsyncTable
         self._schema: pa.Schema | None = None
@@ -157,6 +167,7 @@ class VectorIndex:
                 raise self._error
             self._table, self._schema = table, existing
             self._model_id, self._dimension = model_id, dimension
+            await self._cache.open(table, dimension)
         await self.ensure_indexes()
 
     async def reset(self, model_id: str, dimension: int) -> None:
@@ -174,12 +185,14 @@ class VectorIndex:
                 self._schema = await table.schema()
             self._table = table
             self._model_id, self._dimension = model_id, dimension
+            self._cache.reset(table, dimension)
         await self.ensure_indexes()
 
     async def close(self) -> None:
         """Wait for a background optimize, then release the table and connection."""
         async with self._state_lock:
             await self._stop_optimizer()
+            await self._cache.close()
             self._close_table()
             if self._db is not None:
                 self._db.close()
@@ -235,8 +248,9 @@ class VectorIndex:
         schema, dimension = self._schema, self._dimension
         assert schema is not None  # set together with the table
         unique = list({r.id: r for r in records}.values())
-        unique = await self._carry_over(table, unique)
+        unique = stamped(await self._carry_over(table, unique))
         data = await _offload(len(unique), records_to_arrow, unique, schema, dimension)
+        prepared = await self._cache.prepare(unique)
         with unavailable(self.path, "upsert"):
             await (
                 table.merge_insert("id")
@@ -244,6 +258,7 @@ class VectorIndex:
                 .when_not_matched_insert_all()
                 .execute(data)
             )
+        self._cache.upserted(prepared)
         self._written(len(unique))
         return len(unique)
 
@@ -281,12 +296,15 @@ class VectorIndex:
 
     async def _delete_where(self, table: Any, where: str | None) -> int:
         with unavailable(self.path, "delete"):
-            count = int(await table.count_rows(where))
-            if count:
+            query = table.query().select(["id"])
+            found = await (query.where(where) if where else query).to_arrow()
+            ids = found.column("id").to_pylist()
+            if ids:
                 await table.delete(where or "true")
-        if count:
+        if ids:
+            self._cache.removed(ids)
             self._written(0)
-        return count
+        return len(ids)
 
     async def increment_active(self, account_id: str, uris: Sequence[str]) -> int:
         """``active_count += 1`` on every row of ``uris`` in the account; returns rows touched."""
@@ -301,6 +319,8 @@ class VectorIndex:
                 )
                 total += int(result.rows_updated)
         if total:
+            with unavailable(self.path, "increment_active"):
+                await self._cache.refresh(account_id, unique)
             self._written(0)
         return total
 
@@ -316,6 +336,8 @@ class VectorIndex:
                 result = await table.update(where=where, updates_sql={"tags": value})
                 total += int(result.rows_updated)
         if total:
+            with unavailable(self.path, "set_tags"):
+                await self._cache.refresh(account_id, uris)
             self._written(0)
         return total
 
@@ -329,6 +351,9 @@ class VectorIndex:
         query_vec = query_vector(vector, self._dimension)
         if limit <= 0:
             return []
+        mirror = self._cache.usable(flt)
+        if mirror is not None:
+            return mirror.vector_search(query_vec, flt, limit)
         query = vector_query(table, query_vec, flt, limit)
         with unavailable(self.path, "vector_search"):
             result = await query.to_arrow()
@@ -343,6 +368,9 @@ class VectorIndex:
         fts_query = build_fts_query(query)
         if fts_query is None or limit <= 0:
             return []
+        mirror = self._cache.usable(flt)
+        if mirror is not None:
+            return mirror.fts_search(query, flt, limit)
         search = text_query(table, fts_query, flt, limit)
         with unavailable(self.path, "fts_search"):
             result = await search.to_arrow()
@@ -373,26 +401,14 @@ class VectorIndex:
     async def get(self, ids: Sequence[str]) -> list[IndexRecord]:
         """The rows with these ids, in the order asked (missing ids are skipped)."""
         table = self._require()
-        unique = list(dict.fromkeys(ids))
-        found: dict[str, IndexRecord] = {}
         with unavailable(self.path, "get"):
-            for chunk in chunks(unique):
-                result = await table.query().where(in_list("id", chunk)).to_arrow()
-                for record in await _offload(result.num_rows, table_to_records, result):
-                    found[record.id] = record
-        return [found[i] for i in unique if i in found]
+            return await rows_by_ids(table, ids)
 
     async def uris(self, flt: IndexFilter) -> set[tuple[str, int, str]]:
         """``(uri, level, anchor)`` of every row matching ``flt``."""
         table = self._require()
-        query = table.query().select(["uri", "level", "anchor"])
-        where = flt.to_sql()
-        if where:
-            query = query.where(where)
         with unavailable(self.path, "uris"):
-            result = await query.to_arrow()
-        columns = [result.column(name).to_pylist() for name in ("uri", "level", "anchor")]
-        return {(u, int(lvl), a or "") for u, lvl, a in zip(*columns, strict=True)}
+            return await uri_keys(table, flt)
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -470,20 +486,14 @@ class VectorIndex:
             await asyncio.wait({task})
 
     async def stats(self) -> dict[str, Any]:
-        """Rows, fragments, version, indexes, model, dimension, path and size on disk."""
+        """Rows, fragments, version, indexes, model, dimension, path, size on disk and rows
+        held in memory."""
         table = self._require()
         with unavailable(self.path, "stats"):
-            table_stats = await table.stats()
-            rows = int(await table.count_rows())
-            version = int(await table.version())
-            configs = await table.list_indices()
-        return summarize_stats(
-            table_stats,
-            rows,
-            version,
-            configs,
-            model_id=self._model_id,
-            dimension=self._dimension,
-            path=self.path,
-            size_bytes=await asyncio.to_thread(dir_size, self.path),
-        )
+            return await summarize_stats(
+                table,
+                model_id=self._model_id,
+                dimension=self._dimension,
+                path=self.path,
+                memory_rows=self._cache.rows,
+            )

@@ -1,0 +1,166 @@
+"""In-memory BM25 over the ``text`` of the rows held by :mod:`._mirror`.
+
+Tokens are made the way the LanceDB FTS index makes them (:data:`._fts.FTS_SETTINGS`): text
+splits on anything that is not a letter or a digit (``_`` included), is lower-cased, folded
+to ASCII and stemmed with the English Snowball stemmer. A codename written with punctuation
+(``XJ-9000``, ``parse_config``) also yields one compound token (``xj 9000``), which plays the
+part of the index's phrase query: a row holding the exact codename outranks one that merely
+holds its words apart.
+
+Scores are Okapi BM25 with ``k1 = 1.2`` and ``b = 0.75`` and the IDF
+``ln(1 + (N - n + 0.5) / (n + 0.5))``, over every live row (as the FTS index counts them).
+
+Postings are per-token ``array`` buffers of row slots and term frequencies; a removed row only
+loses its document-frequency counts (its stale postings are masked out by the caller's live
+mask, and dropped when :meth:`Postings.compact` renumbers the slots).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import snowballstemmer  # type: ignore[import-untyped]
+
+from openviking_mcp.storage.index._fts import plain_terms
+
+__all__ = ["Postings", "query_tokens", "text_tokens"]
+
+_K1 = 1.2
+_B = 0.75
+_WORD = re.compile(r"[^\W_]+")
+_COMPOUND = re.compile(r"\w+(?:[-_.:/@'+#&]+\w+)+")
+_STEMMER = snowballstemmer.stemmer("english")
+_STEMS: dict[str, str] = {}
+_MAX_STEM_CACHE = 200_000
+
+
+def _fold(word: str) -> str:
+    """``word`` lower-cased and folded to ASCII where it has a plain-letter form."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _stem(word: str) -> str:
+    stem = _STEMS.get(word)
+    if stem is None:
+        stem = _STEMMER.stemWord(_fold(word))
+        if len(_STEMS) < _MAX_STEM_CACHE:
+            _STEMS[word] = stem
+    return stem
+
+
+def _words(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text)]
+
+
+def text_tokens(text: str) -> Counter[str]:
+    """Token counts of a row's ``text``: its stemmed words plus its compound tokens."""
+    counts = Counter(_words(text))
+    for compound in _COMPOUND.findall(text):
+        words = _words(compound)
+        if len(words) > 1:
+            counts[" ".join(words)] += 1
+    return counts
+
+
+def query_tokens(query: str) -> list[str]:
+    """The distinct tokens of a user query (its plain terms, as the FTS query is built)."""
+    tokens: dict[str, None] = {}
+    for term in plain_terms(query):
+        words = _words(term)
+        tokens.update(dict.fromkeys(words))
+        if len(words) > 1:
+            tokens[" ".join(words)] = None
+    return list(tokens)
+
+
+class Postings:
+    """Token → (slots, term frequencies), document frequencies and row lengths."""
+
+    def __init__(self) -> None:
+        self._slots: dict[str, array[int]] = {}
+        self._freqs: dict[str, array[int]] = {}
+        self._df: Counter[str] = Counter()
+        self._lengths = array("f")
+        self._tokens: dict[int, tuple[str, ...]] = {}
+        self._live_rows = 0
+        self._total_length = 0.0
+
+    def add(self, slot: int, counts: Counter[str]) -> None:
+        """Index the row at ``slot`` (a new slot, never one in use)."""
+        while len(self._lengths) <= slot:
+            self._lengths.append(0.0)
+        length = float(sum(counts.values()))
+        self._lengths[slot] = length
+        self._tokens[slot] = tuple(counts)
+        for token, count in counts.items():
+            slots = self._slots.get(token)
+            if slots is None:
+                slots = self._slots[token] = array("i")
+                self._freqs[token] = array("i")
+            slots.append(slot)
+            self._freqs[token].append(count)
+        self._df.update(counts.keys())
+        self._live_rows += 1
+        self._total_length += length
+
+    def remove(self, slot: int) -> None:
+        """Forget the row at ``slot`` for the statistics (its postings stay until compacted)."""
+        tokens = self._tokens.pop(slot, None)
+        if tokens is None:
+            return
+        self._df.subtract(tokens)
+        self._live_rows -= 1
+        self._total_length -= self._lengths[slot]
+
+    def compact(self, remap: np.ndarray) -> None:
+        """Renumber slots: ``remap[old]`` is the new slot, or -1 for a row that is gone."""
+        for token in list(self._slots):
+            new = remap[np.frombuffer(self._slots[token], dtype=np.int32)]
+            keep = new >= 0
+            if not keep.any():
+                del self._slots[token], self._freqs[token]
+                continue
+            freqs = np.frombuffer(self._freqs[token], dtype=np.int32)[keep]
+            self._slots[token] = array("i", new[keep].astype(np.int32).tobytes())
+            self._freqs[token] = array("i", freqs.tobytes())
+        self._df = +self._df  # drops tokens no live row holds any more
+        old_lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        moved = np.flatnonzero(remap >= 0)
+        lengths = np.zeros(int(remap.max(initial=-1)) + 1, dtype=np.float32)
+        lengths[remap[moved]] = old_lengths[moved]
+        self._lengths = array("f", lengths.tobytes())
+        self._tokens = {int(remap[s]): t for s, t in self._tokens.items() if remap[s] >= 0}
+
+    def scores(self, tokens: Iterable[str], size: int) -> np.ndarray:
+        """BM25 of every slot below ``size`` for the query ``tokens`` (0 where none occurs)."""
+        out = np.zeros(size, dtype=np.float32)
+        rows = self._live_rows
+        if rows <= 0:
+            return out
+        avg = self._total_length / rows or 1.0
+        lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        for token in tokens:
+            slots_buf = self._slots.get(token)
+            df = self._df.get(token, 0)
+            if slots_buf is None or df <= 0:
+                continue
+            slots = np.frombuffer(slots_buf, dtype=np.int32)
+            tf = np.frombuffer(self._freqs[token], dtype=np.int32).astype(np.float32)
+            idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
+            norm = _K1 * (1.0 - _B + _B * lengths[slots] / avg)
+            out[slots] += idf * tf * (_K1 + 1.0) / (tf + norm)
+        return out
+
+    def candidates(self, tokens: Sequence[str]) -> bool:
+        """Whether any of ``tokens`` occurs in a live row."""
+        return any(self._df.get(t, 0) > 0 for t in tokens)

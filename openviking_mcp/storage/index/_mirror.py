@@ -1,0 +1,368 @@
+"""An in-memory copy of the search columns of the ``contexts`` table, searched without LanceDB.
+
+Each row lives in a *slot*: its record (without the vector), its vector in one float32 matrix
+(with its norm), its BM25 postings and the filter columns as numpy arrays (level, codes of the
+account, type, parent and directory, ``updated_at``). A search is then a mask over the slots
+(:meth:`Mirror.mask` renders an :class:`IndexFilter` without SQL), a matrix-vector product
+for cosine similarity and a postings walk for BM25: no query, no Arrow conversion.
+
+Replacing or removing a row only clears its slot's ``live`` flag; the slots are renumbered
+when a third of them are dead. A held record's ``vector`` is a view of its matrix row (kept
+pointing at the current matrix when it grows or is compacted), and search hits hand out the
+held records themselves: callers must not change them. The mirror is not thread-safe: it is
+built (or rebuilt) off the event loop as a new object and then only touched on the loop.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_tokens
+from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, normalize_uri
+
+__all__ = ["Mirror", "Prepared", "prepare"]
+
+_ROOT = "viking://"
+_MASK_CACHE = 16
+#: Below this share of candidate rows, only their rows are multiplied (not the whole matrix).
+_SUBSET_SHARE = 0.3
+
+Prepared = list[tuple[IndexRecord, "Counter[str]"]]
+
+
+def prepare(records: Sequence[IndexRecord]) -> Prepared:
+    """Records paired with their text's tokens (the slow part of an insert; thread-safe)."""
+    return [(r, text_tokens(r.text)) for r in records]
+
+
+def _directory(record: IndexRecord) -> str:
+    """The directory a prefix test looks at: the row's own URI for a directory (L0/L1), the
+    folder holding it for a file passage."""
+    uri = normalize_uri(record.uri)
+    if record.level != 2:
+        return uri
+    head, _, _ = uri.rpartition("/")
+    return head if head and not head.endswith(":/") else _ROOT
+
+
+class _Codes:
+    """Strings numbered in order of first sight."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, value: str) -> int:
+        number = self.numbers.get(value)
+        if number is None:
+            number = self.numbers[value] = len(self.values)
+            self.values.append(value)
+        return number
+
+
+class _Columns:
+    """Per-slot arrays that grow by doubling."""
+
+    def __init__(self, dimension: int, capacity: int = 64) -> None:
+        self.dimension = dimension
+        self.matrix = np.zeros((capacity, dimension), dtype=np.float32)
+        self.norms = np.zeros(capacity, dtype=np.float32)
+        self.live = np.zeros(capacity, dtype=bool)
+        self.level = np.zeros(capacity, dtype=np.int8)
+        self.updated = np.zeros(capacity, dtype=np.float64)
+        self.codes = {
+            name: np.zeros(capacity, dtype=np.int32)
+            for name in ("account", "type", "parent", "directory")
+        }
+
+    def reserve(self, size: int) -> bool:
+        """Room for ``size`` slots; ``True`` when the arrays were reallocated."""
+        capacity = len(self.live)
+        if size <= capacity:
+            return False
+        grown = max(size, capacity * 2)
+
+        def grow(array: np.ndarray) -> np.ndarray:
+            out = np.zeros((grown, *array.shape[1:]), dtype=array.dtype)
+            out[:capacity] = array
+            return out
+
+        self.matrix, self.norms, self.live = grow(self.matrix), grow(self.norms), grow(self.live)
+        self.level, self.updated = grow(self.level), grow(self.updated)
+        self.codes = {name: grow(array) for name, array in self.codes.items()}
+        return True
+
+    def keep(self, live: np.ndarray) -> None:
+        """Keep only the slots ``live`` (in order), in new arrays (views of the old stay
+        valid)."""
+        capacity = max(64, len(live) * 2)
+
+        def kept(array: np.ndarray) -> np.ndarray:
+            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+            out[: len(live)] = array[live]
+            return out
+
+        self.matrix, self.norms, self.live = kept(self.matrix), kept(self.norms), kept(self.live)
+        self.level, self.updated = kept(self.level), kept(self.updated)
+        self.codes = {name: kept(array) for name, array in self.codes.items()}
+
+
+class Mirror:
+    """The rows of one index table, held in memory (see the module docstring)."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+        self._cols = _Columns(dimension)
+        self._records: list[IndexRecord | None] = []
+        self._slot_of: dict[str, int] = {}
+        self._by_uri: dict[str, set[int]] = {}
+        self._tags: dict[str, set[int]] = {}
+        self._postings = Postings()
+        self._codes = {name: _Codes() for name in ("account", "type", "parent", "directory")}
+        self._masks: dict[IndexFilter, np.ndarray] = {}
+        self._under: dict[str, np.ndarray] = {}
+
+    @property
+    def rows(self) -> int:
+        """Live rows."""
+        return len(self._slot_of)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def upsert(self, prepared: Prepared) -> None:
+        """Insert or replace rows (by id); each replaced row's slot dies."""
+        self._masks.clear()
+        if self._cols.reserve(len(self._records) + len(prepared)):
+            self._repoint()
+        for record, tokens in prepared:
+            self._remove(record.id)
+            self._insert(record, tokens)
+        self._compact_if_sparse()
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget the rows with these ids (unknown ids are ignored)."""
+        self._masks.clear()
+        for row_id in ids:
+            self._remove(row_id)
+        self._compact_if_sparse()
+
+    def ids_matching(self, flt: IndexFilter) -> list[str]:
+        """The ids of the live rows that pass ``flt`` (which must have no ``where``)."""
+        slots = np.flatnonzero(self.mask(flt))
+        return [self._slot_record(int(s)).id for s in slots]
+
+    def ids_of_uris(self, account_id: str, uris: Sequence[str]) -> list[str]:
+        """The ids of the live rows of these URIs in the account."""
+        out: list[str] = []
+        for uri in dict.fromkeys(uris):
+            for slot in self._by_uri.get(uri, ()):
+                record = self._slot_record(slot)
+                if record.account_id == account_id:
+                    out.append(record.id)
+        return out
+
+    def _insert(self, record: IndexRecord, tokens: Counter[str]) -> None:
+        slot = len(self._records)
+        cols = self._cols
+        vector = np.asarray(record.vector, dtype=np.float32)
+        cols.matrix[slot] = vector
+        cols.norms[slot] = float(np.linalg.norm(vector))
+        cols.live[slot] = True
+        cols.level[slot] = record.level
+        cols.updated[slot] = record.updated_at
+        values = {
+            "account": record.account_id,
+            "type": record.context_type,
+            "parent": normalize_uri(record.parent_uri) if record.parent_uri else "",
+            "directory": _directory(record),
+        }
+        for name, value in values.items():
+            cols.codes[name][slot] = self._codes[name].code(value)
+        self._records.append(replace(record, vector=cols.matrix[slot]))
+        self._slot_of[record.id] = slot
+        self._by_uri.setdefault(record.uri, set()).add(slot)
+        for tag in record.tags:
+            self._tags.setdefault(tag, set()).add(slot)
+        self._postings.add(slot, tokens)
+
+    def _remove(self, row_id: str) -> None:
+        slot = self._slot_of.pop(row_id, None)
+        if slot is None:
+            return
+        record = self._slot_record(slot)
+        self._cols.live[slot] = False
+        self._records[slot] = None
+        uri_slots = self._by_uri.get(record.uri)
+        if uri_slots is not None:
+            uri_slots.discard(slot)
+            if not uri_slots:
+                del self._by_uri[record.uri]
+        for tag in record.tags:
+            self._tags.get(tag, set()).discard(slot)
+        self._postings.remove(slot)
+
+    def _compact_if_sparse(self) -> None:
+        size = len(self._records)
+        if size < 1024 or self.rows * 3 > size * 2:
+            return
+        remap = np.full(size, -1, dtype=np.int64)
+        live = np.flatnonzero(self._cols.live[:size])
+        remap[live] = np.arange(len(live))
+        self._cols.keep(live)
+        self._records = [self._records[int(s)] for s in live]
+        self._repoint()
+        self._slot_of = {rid: int(remap[s]) for rid, s in self._slot_of.items()}
+        self._by_uri = {u: {int(remap[s]) for s in ss} for u, ss in self._by_uri.items()}
+        self._tags = {t: {int(remap[s]) for s in ss} for t, ss in self._tags.items() if ss}
+        self._postings.compact(remap)
+        self._masks.clear()
+
+    def _repoint(self) -> None:
+        matrix = self._cols.matrix
+        for slot, record in enumerate(self._records):
+            if record is not None:
+                record.vector = matrix[slot]
+
+    # -- filters ---------------------------------------------------------------------------
+
+    def mask(self, flt: IndexFilter) -> np.ndarray:
+        """The live slots that pass ``flt`` (``flt.where`` is not supported here)."""
+        cached = self._masks.get(flt)
+        if cached is not None:
+            return cached
+        mask = self._build_mask(flt)
+        if len(self._masks) >= _MASK_CACHE:
+            self._masks.clear()
+        self._masks[flt] = mask
+        return mask
+
+    def _build_mask(self, flt: IndexFilter) -> np.ndarray:
+        size = len(self._records)
+        cols = self._cols
+        mask = cols.live[:size].copy()
+        if flt.account_id is not None:
+            mask &= self._equal("account", flt.account_id, size)
+        if flt.uri_prefixes and _ROOT not in {normalize_uri(p) for p in flt.uri_prefixes}:
+            mask &= self._under_any(flt.uri_prefixes, size)
+        if flt.exclude_prefixes:
+            mask &= ~self._under_any(flt.exclude_prefixes, size)
+        if flt.levels:
+            mask &= np.isin(cols.level[:size], np.asarray(flt.levels, dtype=np.int8))
+        if flt.context_types:
+            mask &= self._among("type", flt.context_types, size)
+        if flt.parent_uri is not None:
+            mask &= self._among("parent", (normalize_uri(flt.parent_uri),), size)
+        if flt.parent_uris:
+            mask &= self._among("parent", [normalize_uri(u) for u in flt.parent_uris], size)
+        for tag in flt.tags_all:
+            mask &= self._slot_mask(self._tags.get(tag, ()), size)
+        if flt.updated_after is not None:
+            mask &= cols.updated[:size] > flt.updated_after
+        if flt.updated_before is not None:
+            mask &= cols.updated[:size] < flt.updated_before
+        return mask
+
+    def _equal(self, column: str, value: str, size: int) -> np.ndarray:
+        code = self._codes[column].numbers.get(value)
+        if code is None:
+            return np.zeros(size, dtype=bool)
+        equal: np.ndarray = self._cols.codes[column][:size] == code
+        return equal
+
+    def _among(self, column: str, values: Sequence[str], size: int) -> np.ndarray:
+        numbers = self._codes[column].numbers
+        codes = [numbers[v] for v in values if v in numbers]
+        if not codes:
+            return np.zeros(size, dtype=bool)
+        return np.isin(self._cols.codes[column][:size], np.asarray(codes, dtype=np.int32))
+
+    @staticmethod
+    def _slot_mask(slots: Any, size: int) -> np.ndarray:
+        mask = np.zeros(size, dtype=bool)
+        if slots:
+            mask[np.fromiter(slots, dtype=np.int64)] = True
+        return mask
+
+    def _under_any(self, prefixes: Sequence[str], size: int) -> np.ndarray:
+        """Rows whose URI is one of ``prefixes`` or lies below one of them."""
+        directories = self._codes["directory"].values
+        under = np.zeros(len(directories), dtype=bool)
+        exact: set[int] = set()
+        for prefix in prefixes:
+            norm = normalize_uri(prefix)
+            if norm == _ROOT:
+                return np.ones(size, dtype=bool)
+            under |= self._directories_under(norm, directories)
+            exact.update(self._by_uri.get(norm, ()))
+        mask: np.ndarray = under[self._cols.codes["directory"][:size]]
+        if exact:
+            mask |= self._slot_mask(exact, size)
+        return mask
+
+    def _directories_under(self, prefix: str, directories: list[str]) -> np.ndarray:
+        """``directory == prefix or directory starts with prefix/``, per directory code
+        (cached; directory codes only ever grow)."""
+        known = self._under.get(prefix)
+        start = 0 if known is None else len(known)
+        if start == len(directories) and known is not None:
+            return known
+        inside = prefix + "/"
+        fresh = np.fromiter(
+            (d == prefix or d.startswith(inside) for d in directories[start:]),
+            dtype=bool,
+            count=len(directories) - start,
+        )
+        result = fresh if known is None else np.concatenate([known, fresh])
+        if len(self._under) > 256:
+            self._under.clear()
+        self._under[prefix] = result
+        return result
+
+    # -- searches --------------------------------------------------------------------------
+
+    def vector_search(self, vector: np.ndarray, flt: IndexFilter, limit: int) -> list[IndexHit]:
+        """The ``limit`` passing rows nearest to ``vector``; score = cosine similarity."""
+        mask = self.mask(flt)
+        slots = np.flatnonzero(mask)
+        if limit <= 0 or not len(slots):
+            return []
+        cols = self._cols
+        size = len(mask)
+        if len(slots) > _SUBSET_SHARE * size:
+            dots = (cols.matrix[:size] @ vector)[slots]
+        else:
+            dots = cols.matrix[slots] @ vector
+        norms = cols.norms[slots] * float(np.linalg.norm(vector))
+        sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        return self._top(slots, sims, limit)
+
+    def fts_search(self, query: str, flt: IndexFilter, limit: int) -> list[IndexHit]:
+        """The ``limit`` passing rows with the best BM25 for ``query`` (only rows holding a
+        query token)."""
+        tokens = query_tokens(query)
+        if limit <= 0 or not tokens or not self._postings.candidates(tokens):
+            return []
+        mask = self.mask(flt)
+        scores = self._postings.scores(tokens, len(mask))
+        scores[~mask] = 0.0
+        slots = np.flatnonzero(scores > 0)
+        return self._top(slots, scores[slots], limit)
+
+    def _top(self, slots: np.ndarray, scores: np.ndarray, limit: int) -> list[IndexHit]:
+        if not len(slots):
+            return []
+        if len(slots) > limit:
+            best = np.argpartition(-scores, limit - 1)[:limit]
+            slots, scores = slots[best], scores[best]
+        order = np.argsort(-scores, kind="stable")
+        return [IndexHit(self._slot_record(int(slots[i])), float(scores[i])) for i in order]
+
+    def _slot_record(self, slot: int) -> IndexRecord:
+        record = self._records[slot]
+        assert record is not None, "a live slot always holds its record"
+        return record
