@@ -16,6 +16,7 @@ import pytest
 
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 from openviking_mcp.storage.index import _cache as cache_module
+from openviking_mcp.storage.index import _mirror as mirror_module
 from openviking_mcp.storage.index._bm25 import query_tokens, text_tokens
 from openviking_mcp.storage.index._model import Condition
 
@@ -261,3 +262,27 @@ async def _settled(index: VectorIndex) -> None:
     task: Any = index._cache._task
     if task is not None:
         await task
+
+
+async def test_big_tables_preselect_by_sketch_and_score_exactly(
+    pair: tuple[VectorIndex, VectorIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory, lance = pair
+    monkeypatch.setattr(mirror_module, "SKETCH_MIN_ROWS", 250)
+    rng = random.Random(12)
+    await memory.upsert([record(i, rng) for i in range(400)])
+    mirror = memory._cache._mirror
+    assert mirror is not None
+    assert mirror._sketch is not None  # 8-d vectors: the sketch keeps every direction
+    for flt in FILTERS[:3]:
+        query = np.asarray([rng.uniform(-1, 1) for _ in range(DIM)], dtype=np.float32)
+        got = await memory.vector_search(query, flt, 5)
+        want = await lance.vector_search(query, flt, 5)
+        assert [h.record.id for h in got] == [h.record.id for h in want]
+        assert np.allclose([h.score for h in got], [h.score for h in want], atol=1e-4)
+    for folder in ("f0", "f1", "f2"):
+        await memory.delete(
+            IndexFilter(account_id="acme", uri_prefixes=(f"viking://resources/{folder}",))
+        )
+    assert mirror.rows == 100
+    assert mirror._sketch is None  # shrank well below the threshold

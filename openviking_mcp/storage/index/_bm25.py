@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import snowballstemmer  # type: ignore[import-untyped]
+import Stemmer  # type: ignore[import-not-found]
 
 from openviking_mcp.storage.index._fts import plain_terms
 
@@ -35,7 +35,7 @@ _K1 = 1.2
 _B = 0.75
 _WORD = re.compile(r"[^\W_]+")
 _COMPOUND = re.compile(r"\w+(?:[-_.:/@'+#&]+\w+)+")
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")
 _STEMS: dict[str, str] = {}
 _MAX_STEM_CACHE = 200_000
 
@@ -64,7 +64,9 @@ def _words(text: str) -> list[str]:
 
 def text_tokens(text: str) -> Counter[str]:
     """Token counts of a row's ``text``: its stemmed words plus its compound tokens."""
-    counts = Counter(_words(text))
+    counts: Counter[str] = Counter()
+    for word, count in Counter(_WORD.findall(text)).items():  # each distinct word stemmed once
+        counts[_STEMS.get(word) or _stem(word)] += count
     for compound in _COMPOUND.findall(text):
         words = _words(compound)
         if len(words) > 1:

@@ -1,0 +1,59 @@
+"""A low-dimensional sketch of the mirror's vectors, to pre-select candidates in big tables.
+
+Above :data:`SKETCH_MIN_ROWS` rows a full matrix-vector product per search costs more than
+the rest of a search, so the mirror keeps each unit vector projected onto the top
+:data:`SKETCH_DIMENSIONS` principal directions of the stored vectors (an uncentred SVD of a
+sample, which keeps dot products best). A search multiplies the sketch (a sixth of the
+bytes), keeps the best :func:`candidates` and scores only those with the full vectors, so the
+scores stay exact cosines and only the candidate choice is approximate (as LanceDB's IVF index
+is for tables of that size).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SKETCH_DIMENSIONS", "SKETCH_MIN_ROWS", "Sketch", "candidates"]
+
+SKETCH_MIN_ROWS = 40_000
+SKETCH_DIMENSIONS = 64
+_SAMPLE = 8_192
+
+
+def candidates(limit: int) -> int:
+    """How many sketch-ranked rows are rescored for ``limit`` results."""
+    return 8 * limit + 256
+
+
+class Sketch:
+    """A projection ``dimension`` → :data:`SKETCH_DIMENSIONS` fitted to some vectors."""
+
+    def __init__(self, basis: np.ndarray) -> None:
+        self.basis = np.ascontiguousarray(basis, dtype=np.float32)
+
+    @property
+    def width(self) -> int:
+        return int(self.basis.shape[1])
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, seed: int = 0) -> Sketch:
+        """The top principal directions of (a sample of) the unit ``vectors``."""
+        rng = np.random.default_rng(seed)
+        if len(vectors) > _SAMPLE:
+            vectors = vectors[rng.choice(len(vectors), _SAMPLE, replace=False)]
+        units = unit_rows(vectors)
+        _, _, vt = np.linalg.svd(units, full_matrices=False)
+        width = min(SKETCH_DIMENSIONS, vt.shape[0])
+        return cls(vt[:width].T)
+
+    def project(self, vectors: np.ndarray) -> np.ndarray:
+        """The sketch of each row of ``vectors`` (of their unit vectors)."""
+        out: np.ndarray = unit_rows(np.atleast_2d(vectors)) @ self.basis
+        return out
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` scaled to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    out: np.ndarray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return out
