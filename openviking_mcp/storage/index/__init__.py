@@ -29,6 +29,10 @@ only makes searches fast again. Another process (or another ``VectorIndex`` on t
 folder) sees new writes on its next read: the connection uses ``read_consistency_interval``
 (0 s by default: every read checks for a newer table version).
 
+**In memory.** Tables of up to ``MEMORY_MAX_ROWS`` rows are also mirrored in process memory
+(:mod:`._cache`, :mod:`._mirror`): ``vector_search`` and ``fts_search`` are answered there
+without a LanceDB query whenever the mirror is current and the filter has no ``where``.
+
 All LanceDB calls are awaited on its own runtime; Arrow conversions of large batches run in a
 worker thread. ``OSError`` from LanceDB (unreachable or unwritable storage) is reported as
 ``UnavailableError``; other errors propagate unchanged.
@@ -48,6 +52,7 @@ from openviking_mcp.storage.index._model import (
 from openviking_mcp.storage.index._table import (
     AUTO_OPTIMIZE_COMMITS,
     AUTO_OPTIMIZE_ROWS,
+    MEMORY_MAX_ROWS,
     TABLE_NAME,
     VECTOR_INDEX_MIN_ROWS,
     VectorIndex,
@@ -57,6 +62,7 @@ __all__ = [
     "AUTO_OPTIMIZE_COMMITS",
     "AUTO_OPTIMIZE_ROWS",
     "FILTER_COLUMNS",
+    "MEMORY_MAX_ROWS",
     "TABLE_NAME",
     "VECTOR_INDEX_MIN_ROWS",
     "BoolCondition",
