@@ -93,7 +93,6 @@ class Postings:
         self._freqs: dict[str, array[int]] = {}
         self._df: Counter[str] = Counter()
         self._lengths = array("f")
-        self._tokens: dict[int, tuple[str, ...]] = {}
         self._live_rows = 0
         self._total_length = 0.0
 
@@ -103,7 +102,6 @@ class Postings:
             self._lengths.append(0.0)
         length = float(sum(counts.values()))
         self._lengths[slot] = length
-        self._tokens[slot] = tuple(counts)
         for token, count in counts.items():
             slots = self._slots.get(token)
             if slots is None:
@@ -115,12 +113,10 @@ class Postings:
         self._live_rows += 1
         self._total_length += length
 
-    def remove(self, slot: int) -> None:
-        """Forget the row at ``slot`` for the statistics (its postings stay until compacted)."""
-        tokens = self._tokens.pop(slot, None)
-        if tokens is None:
-            return
-        self._df.subtract(tokens)
+    def remove(self, slot: int, counts: Counter[str]) -> None:
+        """Forget the row at ``slot`` (indexed with ``counts``) for the statistics; its
+        postings stay until compacted."""
+        self._df.subtract(counts.keys())
         self._live_rows -= 1
         self._total_length -= self._lengths[slot]
 
@@ -141,7 +137,6 @@ class Postings:
         lengths = np.zeros(int(remap.max(initial=-1)) + 1, dtype=np.float32)
         lengths[remap[moved]] = old_lengths[moved]
         self._lengths = array("f", lengths.tobytes())
-        self._tokens = {int(remap[s]): t for s, t in self._tokens.items() if remap[s] >= 0}
 
     def scores(self, tokens: Iterable[str], size: int) -> np.ndarray:
         """BM25 of every slot below ``size`` for the query ``tokens`` (0 where none occurs)."""

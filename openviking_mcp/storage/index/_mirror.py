@@ -15,6 +15,7 @@ built (or rebuilt) off the event loop as a new object and then only touched on t
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -139,7 +140,7 @@ class Mirror:
         self._cols = _Columns(dimension)
         self._records: list[IndexRecord | None] = []
         self._slot_of: dict[str, int] = {}
-        self._by_uri: dict[str, set[int]] = {}
+        self._by_uri: dict[str, tuple[int, ...]] = {}
         self._tags: dict[str, set[int]] = {}
         self._postings = Postings()
         self._codes = {name: _Codes() for name in ("account", "type", "parent", "directory")}
@@ -206,11 +207,18 @@ class Mirror:
         }
         for name, value in values.items():
             cols.codes[name][slot] = self._codes[name].code(value)
-        stored = replace(record, vector=cols.matrix[slot])
+        stored = replace(
+            record,
+            vector=cols.matrix[slot],
+            account_id=sys.intern(record.account_id),
+            context_type=sys.intern(record.context_type),
+            owner_user_id=sys.intern(record.owner_user_id),
+            parent_uri=sys.intern(record.parent_uri),
+        )
         stored._id = record.id  # known already: spares each search hit a sha1
         self._records.append(stored)
         self._slot_of[record.id] = slot
-        self._by_uri.setdefault(record.uri, set()).add(slot)
+        self._by_uri[record.uri] = (*self._by_uri.get(record.uri, ()), slot)
         for tag in record.tags:
             self._tags.setdefault(tag, set()).add(slot)
         self._postings.add(slot, tokens)
@@ -222,14 +230,12 @@ class Mirror:
         record = self._slot_record(slot)
         self._cols.live[slot] = False
         self._records[slot] = None
-        uri_slots = self._by_uri.get(record.uri)
-        if uri_slots is not None:
-            uri_slots.discard(slot)
-            if not uri_slots:
-                del self._by_uri[record.uri]
+        others = tuple(s for s in self._by_uri.pop(record.uri, ()) if s != slot)
+        if others:
+            self._by_uri[record.uri] = others
         for tag in record.tags:
             self._tags.get(tag, set()).discard(slot)
-        self._postings.remove(slot)
+        self._postings.remove(slot, text_tokens(record.text))
 
     def _compact_if_sparse(self) -> None:
         size = len(self._records)
@@ -242,7 +248,7 @@ class Mirror:
         self._records = [self._records[int(s)] for s in live]
         self._repoint()
         self._slot_of = {rid: int(remap[s]) for rid, s in self._slot_of.items()}
-        self._by_uri = {u: {int(remap[s]) for s in ss} for u, ss in self._by_uri.items()}
+        self._by_uri = {u: tuple(int(remap[s]) for s in ss) for u, ss in self._by_uri.items()}
         self._tags = {t: {int(remap[s]) for s in ss} for t, ss in self._tags.items() if ss}
         self._postings.compact(remap)
         self._masks.clear()
