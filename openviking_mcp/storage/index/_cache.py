@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from openviking_mcp.storage.index._arrow import table_to_records
 from openviking_mcp.storage.index._mirror import Mirror, Prepared, prepare
 from openviking_mcp.storage.index._model import IndexFilter, IndexRecord
@@ -38,6 +40,8 @@ CHANGE_LOG = ".changes"
 SYNC_LOAD_ROWS = 2_000
 #: Batches of more records than this are tokenized in a worker thread.
 _INLINE_RECORDS = 64
+#: Rows per batch of the scan that (re)builds a mirror.
+_SCAN_BATCH = 4096
 
 _Change = tuple[str, Any]
 
@@ -243,8 +247,11 @@ class SearchCache:
         if self._pending is None:
             self._pending = []
         before = self._stat()
-        scan = await table.query().to_arrow()
-        mirror = await asyncio.to_thread(_build, scan, self._dimension)
+        mirror = Mirror(self._dimension)  # private until swapped in: filled in a thread
+        mirror.reserve(int(await table.count_rows()))
+        batches = await table.query().to_batches(max_batch_length=_SCAN_BATCH)
+        async for batch in batches:
+            await asyncio.to_thread(_fill, mirror, batch)
         pending, self._pending = self._pending or [], None
         for change in pending:
             _apply(mirror, change)
@@ -257,10 +264,8 @@ class SearchCache:
         self._mirror = mirror if mirror.rows <= self.max_rows else None
 
 
-def _build(scan: Any, dimension: int) -> Mirror:
-    mirror = Mirror(dimension)
-    mirror.upsert(prepare(table_to_records(scan)))
-    return mirror
+def _fill(mirror: Mirror, batch: Any) -> None:
+    mirror.upsert(prepare(table_to_records(pa.Table.from_batches([batch]))))
 
 
 def _apply(mirror: Mirror, change: _Change) -> None:

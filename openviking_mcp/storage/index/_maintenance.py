@@ -34,8 +34,10 @@ __all__ = [
 T = TypeVar("T")
 
 SCALAR_INDEX_COLUMNS = ("id", "account_id", "uri", "parent_uri", "level")
-#: Versions older than this are pruned by ``optimize`` (LanceDB's default keeps 7 days).
-CLEANUP_OLDER_THAN = timedelta(hours=1)
+#: Versions older than this are pruned by ``optimize`` (LanceDB's default keeps 7 days). Every
+#: optimize writes new index files the size of the table, so an hour of versions kept 6x the
+#: table on disk during a 10k-document import; a reader needs its version for milliseconds.
+CLEANUP_OLDER_THAN = timedelta(minutes=1)
 #: Attempts of a maintenance commit preempted by concurrent writes (backoff 50 ms, doubling).
 CONFLICT_RETRIES = 6
 

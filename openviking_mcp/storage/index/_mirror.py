@@ -153,6 +153,11 @@ class Mirror:
         """Live rows."""
         return len(self._slot_of)
 
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` more rows at once (a build knows its size)."""
+        if self._cols.reserve(len(self._records) + rows):
+            self._repoint()
+
     # -- changes ---------------------------------------------------------------------------
 
     def upsert(self, prepared: Prepared) -> None:
