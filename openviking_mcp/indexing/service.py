@@ -12,12 +12,15 @@ The work runs as ``refresh`` tasks on the durable queue (interactive priority fo
 writes), so it survives restarts. A write's task is recorded *before* the write (held, on
 :class:`~openviking_mcp.events.Writing`) and released after it (on ``Written``): a process
 killed in between leaves a task that runs anyway, and finds the file written (it indexes it) or
-not (it drops stale rows and regenerates the folders' tiers). Sessions and privacy folders and
-dot-files are never indexed.
+not (it drops stale rows and regenerates the folders' tiers). Refresh tasks run in batches
+(:meth:`IndexingService._task_refresh_batch`): the writes released while one batch runs are
+embedded, upserted and their folders regenerated together in the next, and the index is
+optimized once writes go quiet. Sessions and privacy folders and dot-files are never indexed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +61,12 @@ REFRESH_TASK = "refresh"
 _UNINDEXED_USER_AREAS = frozenset({"sessions", "privacy"})
 _KEEP_ABSTRACT_FROM = frozenset({"user", "preset", "skill"})
 _MAX_DESCRIBED_CHILDREN = 200
+#: Refresh tasks run together (see :meth:`IndexingService._task_refresh_batch`), and how long
+#: a worker waits for more while writes are in flight.
+_BATCH_TASKS = 128
+_BATCH_LINGER = 0.02
+#: How long after the last refresh the index is optimized.
+_QUIET_SECONDS = 0.5
 
 
 def utf8_prefix(data: bytes, limit: int) -> bytes:
@@ -103,6 +112,7 @@ class IndexingService:
         self.semantic = SemanticBuilder(
             semantic, LLMSummarizer(llm.complete) if llm is not None else None
         )
+        self._quiet_timer: asyncio.TimerHandle | None = None
 
     def subscribe(self, events: EventBus) -> None:
         """React to content changes and run the ``refresh`` task."""
@@ -112,7 +122,9 @@ class IndexingService:
         events.subscribe(Moved, self._moved)
         events.subscribe(Copied, self._copied)
         events.subscribe(LayoutCreated, self._layout_created)
-        self._store.tasks.register(REFRESH_TASK, self._task_refresh)
+        self._store.tasks.register_batch(
+            REFRESH_TASK, self._task_refresh_batch, max_tasks=_BATCH_TASKS, linger=_BATCH_LINGER
+        )
 
     # -- queueing --------------------------------------------------------------------------
 
@@ -207,15 +219,32 @@ class IndexingService:
 
     # -- the refresh task ------------------------------------------------------------------
 
-    async def _task_refresh(self, task: TaskHandle) -> dict[str, Any]:
-        return await self.refresh_now(
-            task.context,
-            list(task.payload["uris"]),
-            recursive=bool(task.payload.get("recursive")),
-            bubble=bool(task.payload.get("bubble", True)),
-            semantic=bool(task.payload.get("semantic", True)),
-            task=task,
-        )
+    async def _task_refresh_batch(self, tasks: list[TaskHandle]) -> dict[str, Any]:
+        """Refresh tasks of one caller in one go: one refresh per set of options, so the rows
+        of many writes are embedded in one call and written in one upsert, and each folder's
+        tiers are regenerated once. The tasks all end with the summed counters."""
+        groups: dict[tuple[bool, bool, bool], list[str]] = {}
+        for task in tasks:
+            options = (
+                bool(task.payload.get("recursive")),
+                bool(task.payload.get("bubble", True)),
+                bool(task.payload.get("semantic", True)),
+            )
+            groups.setdefault(options, []).extend(task.payload["uris"])
+        single = tasks[0] if len(tasks) == 1 else None
+        total: dict[str, Any] = {}
+        for (recursive, bubble, semantic), uris in groups.items():
+            result = await self.refresh_now(
+                tasks[0].context,
+                uris,
+                recursive=recursive,
+                bubble=bubble,
+                semantic=semantic,
+                task=single,
+            )
+            for key, value in result.items():
+                total[key] = total.get(key, [] if key == "warnings" else 0) + value
+        return total
 
     def new_job(
         self, ctx: RequestContext, *, semantic: bool = True, buffer: RecordBuffer | None = None
@@ -235,17 +264,20 @@ class IndexingService:
         semantic: bool = True,
         task: TaskHandle | None = None,
     ) -> dict[str, Any]:
-        """Re-index ``uris`` (and regenerate their folders' tiers) in this task."""
+        """Re-index ``uris`` (and regenerate their folders' tiers) in this task; each folder
+        is regenerated once, however many of ``uris`` it holds."""
         job = self.new_job(ctx, semantic=semantic)
-        for raw in uris:
+        parents: dict[str, VikingURI] = {}
+        for raw in dict.fromkeys(uris):
             uri = parse_uri(raw)
             await self.refresh_uri(job, uri, recursive=recursive)
             if task is not None:
                 await task.report("refreshing", files_indexed=job.files_done)
             if bubble and uri.parent is not None:
-                await self.bubble(job, uri.parent)
+                parents.setdefault(uri.parent.uri, uri.parent)
+        await self.bubble_all(job, list(parents.values()))
         await job.buffer.flush()
-        self._store.index.schedule_optimize()
+        self._optimize_when_quiet()
         result: dict[str, Any] = {
             "rows_written": job.buffer.written,
             "files_indexed": job.files_done,
@@ -255,6 +287,15 @@ class IndexingService:
         if job.warnings:
             result["warnings"] = job.warnings
         return result
+
+    def _optimize_when_quiet(self) -> None:
+        """Optimize the index once no refresh has finished for :data:`_QUIET_SECONDS`: a
+        burst of writes is folded in once, after it, not raced by one optimize per write."""
+        if self._quiet_timer is not None:
+            self._quiet_timer.cancel()
+        index = self._store.index
+        loop = asyncio.get_running_loop()
+        self._quiet_timer = loop.call_later(_QUIET_SECONDS, index.schedule_optimize)
 
     async def refresh_uri(self, job: RefreshJob, uri: VikingURI, *, recursive: bool) -> None:
         """Index one file, or a directory's tiers (with ``recursive``: everything below)."""
@@ -287,10 +328,20 @@ class IndexingService:
 
     async def bubble(self, job: RefreshJob, start: VikingURI) -> None:
         """Regenerate the tiers of ``start`` and each ancestor up to the scope root."""
-        current: VikingURI | None = start
-        while current is not None and not current.is_root and indexable(current):
-            await self._regenerate_dir(job, current)
-            current = current.parent
+        await self.bubble_all(job, [start])
+
+    async def bubble_all(self, job: RefreshJob, starts: list[VikingURI]) -> None:
+        """:meth:`bubble` from each of ``starts``, each folder once, deepest first."""
+        chain: dict[str, VikingURI] = {}
+        for start in starts:
+            current: VikingURI | None = start
+            while current is not None and not current.is_root and indexable(current):
+                if current.uri in chain:
+                    break  # its ancestors are in already
+                chain[current.uri] = current
+                current = current.parent
+        for directory in sorted(chain.values(), key=lambda d: -len(d.parts)):
+            await self._regenerate_dir(job, directory)
 
     async def _file_info(self, job: RefreshJob, uri: VikingURI) -> FileInfo | None:
         known = job.infos.get(uri.uri)
@@ -325,9 +376,11 @@ class IndexingService:
     async def _index_file(self, job: RefreshJob, uri: VikingURI) -> None:
         job.files_seen += 1
         info = await self._file_info(job, uri)
-        await self.forget(job.ctx, uri)
         if info is None:
+            await self.forget(job.ctx, uri)
             return
+        if self._store.indexing_enabled:
+            job.buffer.forget(job.ctx.account_id, uri.uri)
         text = info.text
         if text is None and info.kind != "binary":
             data = await self._read_bounded(job, uri)
@@ -349,14 +402,25 @@ class IndexingService:
         )
         job.files_done += 1
 
-    async def _child_summary(self, job: RefreshJob, uri: VikingURI) -> str:
+    async def _stored_summaries(
+        self, job: RefreshJob, uri: VikingURI, names: list[str]
+    ) -> dict[str, str]:
+        """The indexed summaries of files ``names`` of ``uri`` not described in this job,
+        looked up in one query: ``{uri: summary}``."""
+        account = job.ctx.account_id
+        wanted = [uri.join(n).uri for n in names if uri.join(n).uri not in job.infos]
+        if not wanted:
+            return {}
+        rows = await self._store.index.get([record_id(account, u, 2, "p0") for u in wanted])
+        return {row.uri: row.abstract for row in rows if row.abstract}
+
+    async def _child_summary(self, job: RefreshJob, uri: VikingURI, stored: dict[str, str]) -> str:
         """A file's summary: known from this job, else from the index, else described now."""
         known = job.infos.get(uri.uri)
         if known is not None:
             return known.summary
-        rows = await self._store.index.get([record_id(job.ctx.account_id, uri.uri, 2, "p0")])
-        if rows and rows[0].abstract:
-            return rows[0].abstract
+        if uri.uri in stored:
+            return stored[uri.uri]
         info = await self._file_info(job, uri)
         return info.summary if info else uri.name
 
@@ -367,6 +431,8 @@ class IndexingService:
             (e for e in entries if not e.name.startswith(".")),
             key=lambda e: (not e.is_dir, e.name),
         )
+        described = [e.name for e in visible[:_MAX_DESCRIBED_CHILDREN] if not e.is_dir]
+        stored = await self._stored_summaries(job, uri, described)
         children: list[ChildInfo] = []
         for i, entry in enumerate(visible):
             child = uri.join(entry.name)
@@ -374,7 +440,7 @@ class IndexingService:
                 summary = await self._store.sidecar_body(f"{key}/{entry.name}", ABSTRACT_FILE)
                 children.append(ChildInfo(entry.name, True, summary or entry.name))
             elif i < _MAX_DESCRIBED_CHILDREN:
-                summary = await self._child_summary(job, child)
+                summary = await self._child_summary(job, child, stored)
                 info = job.infos.get(child.uri)
                 children.append(ChildInfo(entry.name, False, summary, info.kind if info else ""))
             else:
@@ -384,7 +450,11 @@ class IndexingService:
     async def _regenerate_dir(self, job: RefreshJob, uri: VikingURI) -> None:
         store = self._store
         key = store.key(job.ctx, uri)
-        async with store.locks.lock(store.lock_path(job.ctx, uri)):
+        # Only the sidecars are locked: writes of the folder's files go on meanwhile (each
+        # queues a refresh that regenerates the folder again); moves and removals of the
+        # folder wait, as its path is an ancestor of the sidecars'.
+        folder = store.lock_path(job.ctx, uri)
+        async with store.locks.lock((*folder, ABSTRACT_FILE), (*folder, OVERVIEW_FILE)):
             try:
                 children = await self._children(job, uri, key)
             except (FileNotFoundError, NotADirectoryError):
@@ -404,7 +474,10 @@ class IndexingService:
                 abstract = intro or await store.sidecar_body(key, ABSTRACT_FILE) or ""
                 overview = await store.sidecar_body(key, OVERVIEW_FILE) or ""
         tags = await store.tags.get(job.ctx.account_id, uri.uri)
-        await job.buffer.add(directory_rows(job.ctx.account_id, uri, abstract, overview, tags=tags))
+        only = uri.join(children[0].name) if len(children) == 1 and not children[0].is_dir else None
+        await job.buffer.add(
+            directory_rows(job.ctx.account_id, uri, abstract, overview, tags=tags, only_file=only)
+        )
         job.dirs_done += 1
 
     async def _write_sidecar(self, key: str, uri: VikingURI, name: str, body: str) -> None:

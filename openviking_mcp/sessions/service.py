@@ -285,7 +285,7 @@ class SessionService:
                         f"{key}/{TOOL_RESULTS_DIR}/{result_id}.txt", text.encode("utf-8")
                     )
                 lines.append(message.to_json())
-            await content.write_bytes(f"{key}/{MESSAGES_FILE}", dump_messages(lines), append=True)
+            await content.append_lines(f"{key}/{MESSAGES_FILE}", dump_messages(lines))
             tokens = sum(estimate_message_tokens(m) for m in lines)
             meta["message_count"] = int(meta.get("message_count") or 0) + len(lines)
             meta["total_message_count"] = int(meta.get("total_message_count") or 0) + len(lines)

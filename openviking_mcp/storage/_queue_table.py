@@ -245,6 +245,61 @@ class TaskTable:
         row = await self._db.transaction(claim)
         return record_from_row(row) if row is not None else None
 
+    async def claim_like(
+        self, first: TaskRecord, owner: str, now: float, lease_until: float, limit: int
+    ) -> list[TaskRecord]:
+        """Lease up to ``limit`` more runnable tasks like ``first`` (same type, priority and
+        caller), oldest first, to run in one batch with it."""
+
+        def claim(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            ids = [
+                row["task_id"]
+                for row in conn.execute(
+                    "SELECT task_id FROM tasks WHERE status='pending' AND run_after<=? "
+                    "AND task_type=? AND priority=? AND account_id=? AND user_id=? AND role=? "
+                    "ORDER BY created_at LIMIT ?",
+                    (
+                        now,
+                        first.task_type,
+                        first.priority,
+                        first.account_id,
+                        first.user_id,
+                        first.role,
+                        limit,
+                    ),
+                )
+            ]
+            if not ids:
+                return []
+            marks = ",".join("?" for _ in ids)
+            conn.execute(
+                "UPDATE tasks SET status='running', lease_owner=?, lease_until=?, "
+                f"attempts=attempts+1, updated_at=? WHERE task_id IN ({marks})",
+                (owner, lease_until, now, *ids),
+            )
+            return conn.execute(f"SELECT * FROM tasks WHERE task_id IN ({marks})", ids).fetchall()
+
+        if limit <= 0:
+            return []
+        rows = await self._db.transaction(claim)
+        return [record_from_row(r) for r in rows]
+
+    async def finish_many(
+        self, task_ids: Sequence[str], status: str, result: Any, *, stage: str
+    ) -> None:
+        """:meth:`finish` of several tasks with one result, in one transaction."""
+        body = json.dumps(result, ensure_ascii=False, default=str)
+        now = time.time()
+
+        def done(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "UPDATE tasks SET status=?, result=?, error=NULL, lease_owner=NULL, "
+                "lease_until=NULL, stage=?, updated_at=? WHERE task_id=?",
+                [(status, body, stage, now, task_id) for task_id in task_ids],
+            )
+
+        await self._db.transaction(done)
+
     async def save(self, record: TaskRecord, progress: dict[str, Any]) -> bool:
         """Persist stage/state/progress; returns True if cancellation was requested."""
 

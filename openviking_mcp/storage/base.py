@@ -74,6 +74,17 @@ class ContentStore(ABC):
         Returns the number of bytes written. A failure leaves the old content and no partial file.
         """
 
+    async def append_lines(self, key: str, data: bytes) -> int:
+        """Append newline-terminated records (a JSONL log) to a file, creating it.
+
+        Backends may append in place, so the cost follows ``data``, not the file; a crash may
+        then leave the last record cut short (readers skip such a line, and the next append
+        cuts it off first). A failure leaves the old content. By default, :meth:`write_bytes`.
+        """
+        if not data.endswith(b"\n"):
+            raise ValueError("append_lines needs newline-terminated records")
+        return await self.write_bytes(key, data, append=True)
+
     @abstractmethod
     async def remove(self, key: str, *, recursive: bool = False) -> None:
         """Remove a file, or a directory (non-empty ones only with ``recursive``)."""

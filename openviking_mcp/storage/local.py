@@ -4,9 +4,17 @@ Layout: keys live under ``{workspace}/accounts/``; in-flight writes are staged i
 ``{workspace}/tmp/writes/`` (same filesystem, so the final ``os.replace`` is atomic) and that
 folder is swept on open, so a crash mid-write leaves nothing behind in the content tree.
 
-Mutations also take an exclusive ``flock`` on ``{workspace}/locks/content.lock`` so that several
-processes sharing one workspace (e.g. several stdio MCP servers) never interleave a
-read-modify-write such as an append.
+Mutations also take a ``flock`` on ``{workspace}/locks/content.lock`` so that several processes
+sharing one workspace (e.g. several stdio MCP servers) never interleave a read-modify-write
+such as an append: appends, mkdir, move and remove take it exclusive; a whole-file write (stage,
+fsync, rename) takes it shared, so writes of different files run in parallel (writes of one
+path are serialised above, by the path locks). The sweep of the staging folder on open takes
+it exclusive, so it never sees another process's write in flight.
+
+Durability: a write fsyncs its staged file before the rename and the folder after it; writers
+that renamed into one folder meanwhile share one folder fsync (:class:`_FolderSync`).
+File-system work runs on this store's own thread pool, so fsyncs never starve the event loop's
+default executor.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import os
 import shutil
 import stat as stat_mod
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -29,6 +39,61 @@ __all__ = ["LocalContentStore"]
 
 T = TypeVar("T")
 
+#: Threads of a store's file-system pool (fsyncs block one each).
+_THREADS = 16
+
+
+class _FolderSync:
+    """Group commit of folder fsyncs: a writer registers its rename, then waits for one
+    fsync of the folder that started after it; one fsync serves every rename before it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folders: dict[Path, tuple[threading.Lock, list[int]]] = {}
+
+    def sync(self, folder: Path) -> None:
+        with self._lock:
+            io_lock, counts = self._folders.setdefault(folder, (threading.Lock(), [0, 0]))
+            counts[0] += 1  # [renames registered, renames covered by a finished fsync]
+            mine = counts[0]
+        with io_lock:
+            with self._lock:
+                if counts[1] >= mine:
+                    return
+                target = counts[0]
+            _fsync_dir(folder)
+            with self._lock:
+                counts[1] = max(counts[1], target)
+                if counts[0] == counts[1]:
+                    self._folders.pop(folder, None)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _complete_length(fd: int) -> int:
+    """The length of an open file up to and including its last newline (all of it when it
+    ends with one)."""
+    end = os.fstat(fd).st_size
+    while end > 0:
+        start = max(0, end - 4096)
+        tail = os.pread(fd, end - start, start)
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        end = start
+    return 0
+
 
 class LocalContentStore(ContentStore):
     def __init__(self, workspace: Path) -> None:
@@ -36,6 +101,8 @@ class LocalContentStore(ContentStore):
         self.root = workspace / "accounts"
         self._staging = workspace / "tmp" / "writes"
         self._lock_file = workspace / "locks" / "content.lock"
+        self._folder_sync = _FolderSync()
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -47,24 +114,26 @@ class LocalContentStore(ContentStore):
         return self.root.joinpath(*parts)
 
     @contextmanager
-    def _process_lock(self) -> Iterator[None]:
+    def _process_lock(self, *, shared: bool = False) -> Iterator[None]:
         fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="openviking-files")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     async def _mutate(self, fn: Callable[[], T]) -> T:
         def locked() -> T:
             with self._process_lock():
                 return fn()
 
-        return await asyncio.to_thread(locked)
+        return await self._run(locked)
 
     def _entry(self, path: Path, key: str, depth: int = 0) -> Entry:
         try:
@@ -84,16 +153,7 @@ class LocalContentStore(ContentStore):
 
     @staticmethod
     def _fsync_dir(path: Path) -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        _fsync_dir(path)
 
     @staticmethod
     def _require_dir(path: Path, key: str) -> None:
@@ -126,7 +186,9 @@ class LocalContentStore(ContentStore):
         await self._run(prepare)
 
     async def close(self) -> None:
-        return None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     async def stat(self, key: str) -> Entry:
         path = self.path_for(key)
@@ -235,10 +297,53 @@ class LocalContentStore(ContentStore):
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)
                 raise
-            self._fsync_dir(path.parent)
             return len(data)
 
-        return await self._mutate(write)
+        def write_and_sync() -> int:
+            with self._process_lock(shared=not append):
+                written = write()
+            self._folder_sync.sync(path.parent)  # outside the lock, in the same thread hop
+            return written
+
+        return await self._run(write_and_sync)
+
+    async def append_lines(self, key: str, data: bytes) -> int:
+        """Append in place under the exclusive lock: cut a torn last record (no final newline,
+        left by a crash) back to the last newline, write, fsync; a failure truncates the file
+        back to what it held."""
+        if not data.endswith(b"\n"):
+            raise ValueError("append_lines needs newline-terminated records")
+        path = self.path_for(key)
+
+        def append() -> bool:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", key)
+            self._ensure_parent_dirs(path)
+            created = not path.exists()
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                keep = _complete_length(fd)
+                try:
+                    os.ftruncate(fd, keep)
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.pwrite(fd, view, keep + len(data) - len(view)) :]
+                    os.fsync(fd)
+                except BaseException:
+                    os.ftruncate(fd, keep)
+                    raise
+            finally:
+                os.close(fd)
+            return created
+
+        def append_and_sync() -> None:
+            with self._process_lock():
+                created = append()
+            if created:
+                self._folder_sync.sync(path.parent)
+
+        await self._run(append_and_sync)
+        return len(data)
 
     async def remove(self, key: str, *, recursive: bool = False) -> None:
         path = self.path_for(key)

@@ -29,7 +29,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ from openviking_mcp.contract.errors import (
     PermissionDeniedError,
 )
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.storage._queue_batch import BatchHandler, Batching, batch_key, gather_batch
 from openviking_mcp.storage._queue_policy import (
     TaskCancelled,
     TransientError,
@@ -60,6 +61,7 @@ __all__ = [
     "INTERACTIVE",
     "NORMAL",
     "TERMINAL",
+    "BatchHandler",
     "Handler",
     "TaskCancelled",
     "TaskHandle",
@@ -138,6 +140,9 @@ class TaskQueue:
     def __init__(self, db: MetadataDB, *, workers: int = 2) -> None:
         self._tasks = TaskTable(db)
         self._handlers: dict[str, Handler] = {}
+        self._batching: dict[str, Batching] = {}
+        self._batch_waiting: dict[tuple[Any, ...], list[TaskRecord]] = {}
+        self._batch_active: set[tuple[Any, ...]] = set()
         self._workers_wanted = max(1, workers)
         self._workers: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
@@ -156,6 +161,13 @@ class TaskQueue:
 
     def register(self, task_type: str, handler: Handler) -> None:
         self._handlers[task_type] = handler
+
+    def register_batch(
+        self, task_type: str, handler: BatchHandler, *, max_tasks: int = 64, linger: float = 0.01
+    ) -> None:
+        """Run tasks of ``task_type`` in batches (see :mod:`._queue_batch`)."""
+        self._handlers[task_type] = lambda handle: handler([handle])
+        self._batching[task_type] = Batching(handler, max(1, max_tasks), max(0.0, linger))
 
     async def start(self) -> None:
         await self.recover()
@@ -238,8 +250,10 @@ class TaskQueue:
         """Let workers run a task submitted with ``hold``. ``False``: it was no longer held
         (held past its lease, it was taken back and may have run before the work it follows
         up on was done; the caller submits the follow-up again)."""
-        self._held.discard(task_id)
-        released = await self._tasks.release_held(task_id, self.owner)
+        try:
+            released = await self._tasks.release_held(task_id, self.owner)
+        finally:
+            self._held.discard(task_id)  # after the update: a lingering batch waits for it
         self._wake.set()
         return released
 
@@ -340,7 +354,55 @@ class TaskQueue:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), _POLL_SECONDS)
                 continue
-            await self._execute(record)
+            batching = self._batching.get(record.task_type)
+            if batching is None:
+                await self._execute(record)
+                continue
+            await self._run_batches(batching, record)
+
+    async def _run_batches(self, batching: Batching, record: TaskRecord) -> None:
+        """Run ``record`` in a batch of its kind, one batch at a time (see ``_queue_batch``)."""
+        key = batch_key(record)
+        waiting = self._batch_waiting.setdefault(key, [])
+        waiting.append(record)
+        self._running.add(record.task_id)  # its lease is renewed while it waits
+        if key in self._batch_active:
+            return  # the worker running this kind takes it into its next batch
+        self._batch_active.add(key)
+        try:
+            while waiting:
+                seed, waiting[:] = list(waiting), []
+                batch = await gather_batch(
+                    self._tasks, self.owner, _LEASE_SECONDS, self._held, batching, seed
+                )
+                await self._execute_batch(batching, batch)
+        finally:
+            self._batch_active.discard(key)
+
+    async def _execute_batch(self, batching: Batching, records: Sequence[TaskRecord]) -> None:
+        """Run one batch (see :meth:`register_batch`)."""
+        if len(records) == 1:
+            await self._execute(records[0])
+            return
+        handles = [TaskHandle(r, self, dict(r.progress)) for r in records]
+        ids = [r.task_id for r in records]
+        self._running.update(ids)
+        try:
+            result = await batching.handler(handles)
+        except Exception:  # not a shutdown (CancelledError): stop() puts those tasks back
+            logger.info("a batch of %d tasks failed; running them one by one", len(ids))
+            for record in records:
+                await self._execute(record)
+            return
+        finally:
+            self._running.difference_update(ids)
+            for task_id in ids:
+                self._last_report.pop(task_id, None)
+        faults.point(f"{records[0].task_type}:finish")
+        self.stats["processed"] += len(ids)
+        await self._tasks.finish_many(ids, "completed", result, stage="done")
+        for event in filter(None, map(self._done.get, ids)):
+            event.set()
 
     async def _execute(self, record: TaskRecord) -> None:
         handler = self._handlers[record.task_type]

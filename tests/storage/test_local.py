@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import asyncio
 import errno
+import fcntl
 import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openviking_mcp.storage import LocalContentStore
+from openviking_mcp.storage import LocalContentStore, local
 
 pytestmark = pytest.mark.anyio
 
@@ -175,3 +179,106 @@ def test_concurrent_appends_from_two_processes_lose_nothing(tmp_path: Path) -> N
     lines = (ws / "accounts" / "a" / "log.txt").read_text().splitlines()
     assert len(lines) == 120
     assert sorted(lines) == sorted(f"{t}-{i}" for t in "pqr" for i in range(40))
+
+
+async def test_concurrent_writes_of_many_files_all_land(store: LocalContentStore) -> None:
+    payloads = {f"acct/resources/many/f-{i:03d}.md": f"body {i}\n".encode() for i in range(120)}
+    await asyncio.gather(*(store.write_bytes(k, v) for k, v in payloads.items()))
+    for key, data in payloads.items():
+        assert await store.read_bytes(key) == data
+    assert not list(store._staging.iterdir())  # nothing left staged
+
+
+async def test_whole_file_writes_share_the_process_lock_appends_do_not(
+    store: LocalContentStore,
+) -> None:
+    """A whole-file write runs while another process holds the lock shared, and waits while
+    one holds it exclusive (as an append or a sweep does)."""
+    await store.write_bytes("a/f.md", b"v0")
+    fd = os.open(store._lock_file, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        await asyncio.wait_for(store.write_bytes("a/f.md", b"v1"), 5)
+        append = asyncio.ensure_future(store.write_bytes("a/f.md", b"+", append=True))
+        await asyncio.sleep(0.2)
+        assert not append.done()  # exclusive: waits for the shared holder
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        write = asyncio.ensure_future(store.write_bytes("a/g.md", b"g"))
+        await asyncio.sleep(0.2)
+        assert not write.done()  # shared: waits for the exclusive holder
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        await asyncio.wait_for(asyncio.gather(append, write), 5)
+    finally:
+        os.close(fd)
+    assert await store.read_bytes("a/f.md") == b"v1+"
+    assert await store.read_bytes("a/g.md") == b"g"
+
+
+def test_folder_fsyncs_are_shared_by_writers_that_wait_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sync returns after a folder fsync that started after it was asked for; writers
+    asking while one runs share the next one."""
+    started: list[int] = []
+    asked = [0]
+    lock = threading.Lock()
+
+    def slow_fsync(path: Path) -> None:
+        with lock:
+            started.append(asked[0])
+        time.sleep(0.05)
+
+    monkeypatch.setattr(local, "_fsync_dir", slow_fsync)
+    syncer = local._FolderSync()
+    seen: list[tuple[int, int]] = []
+
+    def writer() -> None:
+        with lock:
+            asked[0] += 1
+            mine = asked[0]
+        syncer.sync(tmp_path)
+        with lock:
+            seen.append((mine, max(started)))
+
+    threads = [threading.Thread(target=writer) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 12
+    assert all(latest >= mine for mine, latest in seen)  # an fsync covered each writer
+    assert len(started) < 12  # and they shared some
+
+
+async def test_append_lines_appends_in_place_and_cuts_a_torn_tail(
+    store: LocalContentStore,
+) -> None:
+    key = "u/sessions/s1/messages.jsonl"
+    await store.append_lines(key, b'{"n": 1}\n')
+    path = store.path_for(key)
+    inode = path.stat().st_ino
+    await store.append_lines(key, b'{"n": 2}\n{"n": 3}\n')
+    assert path.stat().st_ino == inode  # appended in place, not rewritten
+    with path.open("ab") as handle:  # a crash cut the next record short
+        handle.write(b'{"n": 4, "te')
+    await store.append_lines(key, b'{"n": 5}\n')
+    assert await store.read_bytes(key) == b'{"n": 1}\n{"n": 2}\n{"n": 3}\n{"n": 5}\n'
+    with pytest.raises(ValueError, match="newline"):
+        await store.append_lines(key, b'{"n": 6}')
+
+
+async def test_a_failed_append_leaves_the_file_as_it_was(
+    store: LocalContentStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "u/log.jsonl"
+    await store.append_lines(key, b"one\n")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(local.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        await store.append_lines(key, b"two\n")
+    monkeypatch.undo()
+    assert await store.read_bytes(key) == b"one\n"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from openviking_mcp.storage import PathLocks
@@ -63,3 +64,59 @@ async def test_lock_is_released_on_error() -> None:
     with anyio.fail_after(1):
         async with locks.lock(("a",)):
             pass
+
+
+async def test_a_folder_lock_waits_for_files_below_and_siblings_do_not_wait() -> None:
+    locks = PathLocks()
+    order: list[str] = []
+    release = anyio.Event()
+
+    async def hold(path: tuple[str, ...], tag: str, until: anyio.Event | None) -> None:
+        async with locks.lock(path):
+            order.append(f"{tag}+")
+            if until is not None:
+                await until.wait()
+            order.append(f"{tag}-")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(hold, ("a", "d", "f1"), "f1", release)
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(hold, ("a", "d"), "dir", None)
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(hold, ("a", "e", "f2"), "f2", None)  # another folder: goes at once
+        await anyio.wait_all_tasks_blocked()
+        assert order == ["f1+", "f2+", "f2-"]  # the folder lock waits for f1
+        release.set()
+    assert order == ["f1+", "f2+", "f2-", "f1-", "dir+", "dir-"]
+    assert locks.held == []
+
+
+async def test_many_waiters_on_one_path_all_get_it_in_turn() -> None:
+    locks = PathLocks()
+    inside = 0
+    done = 0
+
+    async def hold() -> None:
+        nonlocal inside, done
+        async with locks.lock(("a", "f")):
+            inside += 1
+            assert inside == 1
+            await anyio.lowlevel.checkpoint()
+            inside -= 1
+            done += 1
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(30):
+            tg.start_soon(hold)
+    assert done == 30
+    assert not locks.is_locked(("a", "f"))
+
+
+async def test_a_cancelled_waiter_leaves_no_trace() -> None:
+    locks = PathLocks()
+    async with locks.lock(("a",)):
+        with anyio.move_on_after(0.05):
+            async with locks.lock(("a", "b")):
+                pytest.fail("took a lock below a held one")
+    async with locks.lock(("a", "b")):
+        assert locks.held == ["a/b"]
