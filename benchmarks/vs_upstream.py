@@ -40,6 +40,7 @@ T = TypeVar("T")
 KINDS = ("theirs", "ours")
 FIGURES: list[tuple[str, str]] = [
     ("startup_s", "launch -> 200 on /health (s)"),
+    ("started_s", "launch -> started, /health loading nothing (s)"),
     ("idle_rss_mb", "idle RSS, process tree (MiB)"),
     ("ingest50_s", "ingest 50 .md, one zip, wait=true (s)"),
     ("ingest200_s", "ingest 200 .md, one zip, wait=true (s)"),
@@ -202,6 +203,7 @@ async def _run(bench: Bench) -> None:
     await asyncio.sleep(3.0)  # let start-up work settle before reading idle memory
     for kind, server in bench.servers.items():
         bench.put("startup_s", kind, server.startup_s)
+        bench.put("started_s", kind, server.extra.get("started_s"))
         bench.put("idle_rss_mb", kind, server.rss_mb())
     steps: list[tuple[str, Callable[[Bench], Awaitable[None]]]] = [
         ("ingest", _ingest),

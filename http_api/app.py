@@ -37,6 +37,7 @@ from http_api.routers import (
     tasks,
     webdav,
 )
+from http_api.startup_gate import StartupGate
 from openviking_mcp._version import __version__
 from openviking_mcp.bot.service import ChatService
 from openviking_mcp.config import OpenVikingConfig
@@ -47,6 +48,7 @@ __all__ = ["create_app"]
 
 
 _ROUTER_GROUPS = (
+    search,  # first: the hot path (each router group tried before a match costs time)
     system,
     resources,
     skill_import,  # before skills: /skills/import-mcp is not a skill name
@@ -55,7 +57,6 @@ _ROUTER_GROUPS = (
     attrs,
     fs,
     content,
-    search,
     relations,
     sessions,
     privacy,
@@ -77,17 +78,17 @@ def _make_lifespan(
     *,
     owns_service: bool,
     install_bundled_skills: bool,
+    background_start: bool,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: initialise the service (and the bot, and the bundled skills when
-    asked), run MCP's session manager, then close the chat service and an owned service."""
+    """The app's lifespan: start the service (storage, embedding model, and the bundled skills
+    when asked; in the background when asked), build the bot, run MCP's session manager, then
+    close the chat service and an owned service."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await svc.initialize()
+        await svc.start(background=background_start, install_bundled_skills=install_bundled_skills)
         if svc.config.bot.enabled:
             chat.bot  # noqa: B018 - built now (it imports pydantic-ai), not in the first /health
-        if install_bundled_skills:
-            await svc.ensure_bundled_skills()
         try:
             async with mcp.lifespan():
                 yield
@@ -105,6 +106,7 @@ def _install_middleware(app: FastAPI, svc: ContextService) -> None:
     server = svc.config.server
     upload_cap = resources.upload_body_cap(server.max_upload_mb)
     caps = {resources.TEMP_UPLOAD_PATH: upload_cap}
+    app.add_middleware(StartupGate, service=svc)  # innermost: its UNAVAILABLE is enveloped
     envelope.install(app, server.max_body_bytes, server.max_header_bytes, caps)
     metrics.install(app)
     app.add_middleware(
@@ -145,9 +147,13 @@ def create_app(
     *,
     service: ContextService | None = None,
     install_bundled_skills: bool = False,
+    background_start: bool = False,
 ) -> FastAPI:
     """Build the app. The service is initialised on startup and closed on shutdown;
-    ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``)."""
+    ``install_bundled_skills`` adds the packaged skills to a fresh workspace (``serve``).
+    ``background_start`` lets the app answer at once while the service starts: ``/health``
+    answers, ``/ready`` is 503 naming what is still loading, and other requests wait for it
+    (at most ``server.startup_wait_seconds``, then 503 ``UNAVAILABLE``)."""
     svc = service or ContextService(config)
     chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
     mcp = MCPEndpoint(svc, chat=chat)
@@ -157,6 +163,7 @@ def create_app(
         mcp,
         owns_service=service is None,
         install_bundled_skills=install_bundled_skills,
+        background_start=background_start,
     )
     app = FastAPI(
         title="openviking-mcp",

@@ -18,6 +18,12 @@ def get_service(request: Request) -> ContextService:
     return service
 
 
+async def _service(request: Request) -> ContextService:
+    """:func:`get_service` as a dependency: ``async``, since FastAPI runs a plain function
+    dependency in a worker thread, a hop that costs more than the lookup itself."""
+    return get_service(request)
+
+
 async def get_caller(request: Request) -> RequestContext:
     """Authenticate the request once; the result is kept on ``request.state``.
 
@@ -40,5 +46,5 @@ async def get_caller(request: Request) -> RequestContext:
     return caller
 
 
-Service = Annotated[ContextService, Depends(get_service)]
+Service = Annotated[ContextService, Depends(_service)]
 Caller = Annotated[RequestContext, Depends(get_caller)]

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -40,7 +41,7 @@ from openviking_mcp.contract.errors import (
     validation_items,
 )
 
-__all__ = ["REQUEST_ID_HEADER", "error_response", "install", "ok"]
+__all__ = ["REQUEST_ID_HEADER", "EnvelopeResponse", "error_response", "install", "ok"]
 
 logger = logging.getLogger("openviking_mcp.http")
 
@@ -54,6 +55,19 @@ def _elapsed(request: Request) -> float:
     return round(time.perf_counter() - start, 6) if start else 0.0
 
 
+class EnvelopeResponse(JSONResponse):
+    """A JSON response rendered by orjson (compact UTF-8, as :class:`JSONResponse`, several
+    times faster); content orjson cannot encode (an integer past 64 bits, a subclass of
+    ``str`` keys it refuses) falls back to the standard encoder. ``NaN`` and infinities
+    become ``null``."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return super().render(content)
+
+
 def ok(
     request: Request,
     result: Any,
@@ -64,7 +78,7 @@ def ok(
     """A success envelope; ``top_level`` fields sit next to ``status`` and ``result`` (such as
     a listing's ``has_more``)."""
     body = {"status": "ok", "result": result, **(top_level or {}), "time": _elapsed(request)}
-    return JSONResponse(body, status_code=status_code)
+    return EnvelopeResponse(body, status_code=status_code)
 
 
 def error_response(

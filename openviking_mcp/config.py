@@ -131,6 +131,9 @@ class ServerConfig(_Section):
     own cap, ``max_upload_mb``."""
     max_header_bytes: int = Field(default=64 * 1024, ge=4096)
     """Largest request line plus headers, in bytes (431 above it)."""
+    startup_wait_seconds: float = Field(default=60.0, gt=0)
+    """How long a request that arrives while the server is still starting (opening the index,
+    loading the embedding model) waits for it before failing with ``UNAVAILABLE``."""
 
     @field_validator("root_api_key")
     @classmethod

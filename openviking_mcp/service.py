@@ -43,6 +43,7 @@ from openviking_mcp.sessions.layout import SESSION_COMMIT_TASK
 from openviking_mcp.sessions.service import SessionService
 from openviking_mcp.skills.importer import SkillImporter
 from openviking_mcp.skills.service import SkillService
+from openviking_mcp.startup import Startup
 from openviking_mcp.storage import ContentStore
 from openviking_mcp.store import Store
 from openviking_mcp.tags.service import TagService
@@ -73,6 +74,9 @@ class ContextService:
     the service only keeps it for the surfaces that build a
     :class:`~openviking_mcp.bot.service.ChatService` over it (the service never builds the
     bot). ``chat_activity`` is the bot such a chat service runs, once built (``/metrics``).
+    ``index_on_demand``: the search index opens on first use, not in :meth:`initialize`.
+    ``background_tasks=False``: :meth:`initialize` starts neither the task queue's workers nor
+    the commit scanner (queued work waits for the next service that runs them).
     """
 
     def __init__(
@@ -82,11 +86,16 @@ class ContextService:
         store: ContentStore | None = None,
         embedder: Embedder | None = None,
         chat_model: Model | None = None,
+        index_on_demand: bool = False,
+        background_tasks: bool = True,
     ) -> None:
         self.config = config or OpenVikingConfig()
+        self._background_tasks = background_tasks
         self.chat_model = chat_model
         self.chat_activity: ChatActivity | None = None
-        self.store = Store(self.config, content=store, embedder=embedder)
+        self.store = Store(
+            self.config, content=store, embedder=embedder, index_on_demand=index_on_demand
+        )
         self.fs = FilesystemService(self.store)
         self.indexing = IndexingService(self.store, self.config.semantic)
         self.content = ContentService(self.store, self.fs, self.indexing)
@@ -117,6 +126,8 @@ class ContextService:
         self.tasks.register(ADD_RESOURCE_TASK, self.resources.run_import)
         self.tasks.register(SESSION_COMMIT_TASK, self.commits.run_phase2)
         self._init_lock = asyncio.Lock()
+        #: The running or finished start (:meth:`start`); ``None`` before it.
+        self.startup: Startup | None = None
         self._subscribe()
 
     async def _find_memories(
@@ -196,13 +207,37 @@ class ContextService:
                 await self.store.accounts.ensure_user(account, user, Role.ADMIN)
                 await self.store.ensure_layout(account, user)
                 await self.uploads.purge()
-                await self.store.tasks.start()
-                self.commits.start_scanner()
+                if self._background_tasks:
+                    await self.store.tasks.start()
+                    self.commits.start_scanner()
             except BaseException:
                 await self.store.close()
                 raise
 
+    async def start(
+        self, *, background: bool = False, install_bundled_skills: bool = False
+    ) -> Startup:
+        """Open the storage, then, when asked, install the bundled skills. ``background``:
+        return at once, load the embedding model alongside the storage (rather than on first
+        use), and let requests wait for both (:meth:`Startup.wait_serving`, at most
+        ``server.startup_wait_seconds``)."""
+        if self.startup is None:
+            model = self._load_embedder if background else None
+            skills = self.ensure_bundled_skills if install_bundled_skills else None
+            wait = self.config.server.startup_wait_seconds
+            self.startup = Startup(self.initialize, model, skills, wait_seconds=wait)
+            if background:
+                self.startup.start()
+            else:
+                await self.startup.run()
+        return self.startup
+
+    async def _load_embedder(self) -> None:
+        await self.store.embedder.load()
+
     async def close(self) -> None:
+        if self.startup is not None:
+            await self.startup.close()
         async with self._init_lock:
             if not self.store.opened:
                 return
@@ -233,6 +268,9 @@ class ContextService:
     def problems(self) -> list[str]:
         """Why the server cannot serve now (empty: it can). Failed tasks are not a reason."""
         store = self.store
+        startup = self.startup
+        if startup is not None and not startup.serving and startup.error is None:
+            return [f"starting (loading: {', '.join(startup.loading)})"]
         if not store.opened:
             return ["service is not initialised"]
         found = []
@@ -254,6 +292,8 @@ class ContextService:
         }
         if problems:
             report["problems"] = problems
+        if self.startup is not None and self.startup.loading:
+            report["loading"] = self.startup.loading
         return report
 
     async def health_status(self, ctx: RequestContext | None = None) -> dict[str, Any]:
@@ -276,6 +316,13 @@ class ContextService:
         """Readiness checks: each is ``ok`` or an error text; ready only if all are ``ok``."""
         checks: dict[str, Any] = {}
         store = self.store
+        startup = self.startup
+        if startup is not None and startup.loading:
+            report = {"status": "not_ready", "reason": "starting", "checks": checks}
+            return {**report, "loading": startup.loading}
+        if startup is not None and startup.error is not None:
+            failure = f"error: {type(startup.error).__name__}: {startup.error}"
+            return {"status": "not_ready", "reason": "start_failed", "error": failure}
         if not store.opened:
             return {"status": "not_ready", "reason": "initializing", "checks": checks}
         probe = f"_system/ready-{uuid.uuid4().hex}"  # "_" never starts an account id

@@ -11,7 +11,8 @@ bus. Features take the store in their constructor and use its helpers:
   them with :class:`~openviking_mcp.events.LayoutCreated`.
 
 Every part is replaceable: ``content`` by another :class:`ContentStore`, ``embedder`` by any
-:class:`Embedder`.
+:class:`Embedder`. With ``index_on_demand`` the index is not opened by :meth:`Store.open` but
+by the first call that uses it (a short-lived process that may never search).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.contract.access import check_access, readable, readable_prefixes
@@ -50,7 +51,7 @@ from openviking_mcp.storage import (
     PathLocks,
 )
 from openviking_mcp.storage.accounts import AccountStore
-from openviking_mcp.storage.index import VectorIndex
+from openviking_mcp.storage.on_demand import OnDemandIndex
 from openviking_mcp.storage.owners import PathOwners
 from openviking_mcp.storage.queue import TaskQueue
 from openviking_mcp.storage.sidecar import (
@@ -60,6 +61,10 @@ from openviking_mcp.storage.sidecar import (
     sidecar_body,
 )
 from openviking_mcp.storage.tags import PathTags
+
+if TYPE_CHECKING:
+    # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``).
+    from openviking_mcp.storage.index import VectorIndex
 
 __all__ = ["Store", "iso_epoch", "iso_time"]
 
@@ -89,6 +94,7 @@ class Store:
         *,
         content: ContentStore | None = None,
         embedder: Embedder | None = None,
+        index_on_demand: bool = False,
     ) -> None:
         self.config = config
         workspace = config.workspace
@@ -100,7 +106,14 @@ class Store:
         #: The explicit ``k=v`` retrieval tags of paths, applied to their index rows.
         self.tags = PathTags(self.db)
         self.locks = PathLocks()
-        self.index = VectorIndex(workspace / "index")
+        self._vectors: VectorIndex | None = None
+        self._on_demand = (
+            OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)
+            if index_on_demand
+            else None
+        )
+        self._index_pending = False
+        self._index_lock = asyncio.Lock()
         self.tasks = TaskQueue(self.db, workers=config.processing.workers)
         self.llm = LLM(config.vlm) if config.vlm.configured else None
         self.reranker = Reranker(config.rerank) if config.rerank.configured else None
@@ -117,10 +130,12 @@ class Store:
         await self.content.open()
         await asyncio.to_thread(self.db.open)
         try:
-            await self._open_index()
+            if self._on_demand is None:
+                await self._open_index()
         except BaseException:
             await asyncio.to_thread(self.db.close)
             raise
+        self._index_pending = self._on_demand is not None
         self.opened = True
 
     async def _open_index(self) -> None:
@@ -131,16 +146,46 @@ class Store:
         try:
             if not embedder.dimension and hasattr(embedder, "probe"):
                 await embedder.probe()  # a remote model without a configured dimension
-            await self.index.open(embedder.model_id, embedder.dimension)
+            await self._vector_index().open(embedder.model_id, embedder.dimension)
         except OpenVikingError as exc:
             self.index_error = exc
 
+    async def _open_on_demand(self) -> VectorIndex:
+        """The index of an ``index_on_demand`` store, opened by its first use."""
+        async with self._index_lock:
+            if self._index_pending:
+                self.require_open()
+                await self._open_index()
+                self._index_pending = False
+        if self.index_error is not None:
+            raise self.index_error
+        return self._vector_index()
+
+    def _may_open(self) -> bool:
+        return self.opened and self.index_error is None
+
     async def close(self) -> None:
         self.opened = False
+        self._index_pending = False
         await self.tasks.stop()
-        await self.index.close()
+        if self._vectors is not None:
+            await self._vectors.close()
         await self.content.close()
         await asyncio.to_thread(self.db.close)
+
+    @property
+    def index(self) -> VectorIndex:
+        """The search index (with ``index_on_demand``, opened by its first use)."""
+        if self._on_demand is not None and self._index_pending:
+            return cast("VectorIndex", self._on_demand)
+        return self._vector_index()
+
+    def _vector_index(self) -> VectorIndex:
+        if self._vectors is None:
+            from openviking_mcp.storage.index import VectorIndex
+
+            self._vectors = VectorIndex(self.config.workspace / "index")
+        return self._vectors
 
     @property
     def embedder(self) -> Embedder:

@@ -63,7 +63,8 @@ def server_log(tmp_path: Path) -> Path:
 
 
 def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Popen[bytes]:
-    """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers.
+    """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers and
+    reports nothing still loading (the server starts in the background).
 
     Output goes to :func:`server_log` (a file, not a pipe: an unread pipe fills up and blocks
     a chatty server)."""
@@ -79,11 +80,13 @@ def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Po
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            return proc
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            if "loading" not in health.json():
+                return proc
         except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out = server_log(tmp_path).read_text(errors="replace")
-                pytest.fail(f"server did not start: {out[-4000:]}")
-            time.sleep(0.2)
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out = server_log(tmp_path).read_text(errors="replace")
+            pytest.fail(f"server did not start: {out[-4000:]}")
+        time.sleep(0.1)

@@ -35,6 +35,23 @@ HEAVY = (
     "mcp_types",
 )
 
+# What a local store command that lists or reads files must not import: the model runtimes, the
+# server frameworks, the MCP SDK (skill imports), the HTML converter. LanceDB, Arrow and NumPy
+# are left out: they load with ``openviking_mcp.storage.index``, which the services import.
+LOCAL_READ_HEAVY = (
+    "onnxruntime",
+    "tokenizers",
+    "litellm",
+    "pydantic_ai",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "mcp",
+    "mcp_types",
+    "bs4",
+    "markdownify",
+)
+
 # Runs the snippet given on the command line, then prints the heavy modules that got loaded
 # (as the last line of stdout, JSON). SystemExit from a CLI run is expected and swallowed.
 _PROBE = textwrap.dedent(
@@ -49,7 +66,7 @@ _PROBE = textwrap.dedent(
     loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set(heavy))
     print(json.dumps(loaded))
     """
-).format(heavy=HEAVY)
+).format(heavy=HEAVY + LOCAL_READ_HEAVY)
 
 
 def _loaded_heavy(code: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
@@ -67,9 +84,12 @@ def _loaded_heavy(code: str, env: dict[str, str] | None = None) -> tuple[list[st
 
 
 def test_the_probe_sees_heavy_modules() -> None:
-    """The check itself works: importing the service does load the storage engine."""
-    loaded, _ = _loaded_heavy("import openviking_mcp.service")
+    """The check itself works: using the search index does load the storage engine (the
+    service alone no longer does: the index loads LanceDB on first use)."""
+    loaded, _ = _loaded_heavy("from openviking_mcp.storage.index import VectorIndex")
     assert "lancedb" in loaded
+    light, _ = _loaded_heavy("import openviking_mcp.service")
+    assert "lancedb" not in light
 
 
 def test_package_root_is_light() -> None:
@@ -178,3 +198,24 @@ def test_sync_http_client_call_is_light(server: tuple[str, Path]) -> None:
     )
     assert out == "light"
     assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ls", "viking://resources"], "local.md"),
+        (["read", "viking://resources/local.md"], "local text"),
+    ],
+)
+def test_cli_local_reads_open_no_models(tmp_path: Path, args: list[str], expected: str) -> None:
+    """``--path`` listing and reading: the embedder is never built and the index never opened
+    (it opens on first use), so no model runtime loads."""
+    workspace = str(tmp_path / "data")
+    exe = str(Path(sys.executable).with_name("openviking-mcp"))
+    write = [exe, "--path", workspace, "write", "viking://resources/local.md", "local text"]
+    done = subprocess.run(write, capture_output=True, text=True, env=clean_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    code = f"from openviking_mcp.cli import main; main(['--path', {workspace!r}, *{args!r}])"
+    loaded, out = _loaded_heavy(code, env=clean_env(tmp_path))
+    assert expected in out
+    assert sorted(set(loaded) & set(LOCAL_READ_HEAVY)) == []

@@ -64,7 +64,11 @@ def test_canonical_forms(raw: str, canonical: str) -> None:
         ("viking://user/memories/x", "viking://~/memories/x"),
         ("viking://user/bad user/x", "Invalid user_id"),
         ("viking://resources/a\x00b", "control characters"),
+        ("viking://resources/a\x1fb", "control characters"),
+        ("viking://resources/a\x7f", "control characters"),
         ("viking://resources/" + "x" * 300, "longer than 255 bytes"),
+        ("viking://resources/" + "\U0001f600" * 64, "longer than 255 bytes"),  # 256 bytes
+        ("viking://resources/" + "\u00e9" * 128, "longer than 255 bytes"),  # 256 bytes
         ("viking://resources/ /x", "whitespace"),
         ("viking://resources/a /x", "whitespace"),
         ("viking://resources/\u00a0a/", "whitespace"),

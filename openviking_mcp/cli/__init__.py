@@ -16,15 +16,18 @@ import sys
 
 from openviking_mcp.cli import _admin, _chat, _search, _server, _sessions, _skills, _store  # noqa: F401  (register the commands)
 from openviking_mcp.cli._core import app
+from openviking_mcp.cli._dispatch import app_for
 
 __all__ = ["app", "main", "server_main"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``openviking-mcp``."""
-    app(args=argv, prog_name="openviking-mcp")
+    args = sys.argv[1:] if argv is None else list(argv)
+    app_for(app, args)(args=args, prog_name="openviking-mcp")
 
 
 def server_main() -> None:
     """Entry point of ``openviking-server``: the same as ``openviking-mcp serve``."""
-    app(args=["serve", *sys.argv[1:]], prog_name="openviking-server")
+    args = ["serve", *sys.argv[1:]]
+    app_for(app, args)(args=args, prog_name="openviking-server")

@@ -207,16 +207,26 @@ def fail(exc: BaseException) -> typer.Exit:
 
 
 def run(
-    fn: Callable[[ContextService, RequestContext], Awaitable[T]], *, as_root: bool = False
+    fn: Callable[[ContextService, RequestContext], Awaitable[T]],
+    *,
+    as_root: bool = False,
+    index_on_demand: bool = False,
+    reader: bool = False,
 ) -> T:
-    """Run one operation as the chosen identity, on the local store or on a server."""
+    """Run one operation as the chosen identity, on the local store or on a server.
+
+    ``index_on_demand``: a local store opens its search index only if the operation uses it
+    (listing or reading files never does), instead of before it runs. ``reader``: the
+    operation only reads, so the local store runs no queued background work meanwhile."""
     if opts.remote():
         return _run_remote(fn)
 
     from openviking_mcp.service import ContextService
 
     async def go() -> T:
-        service = ContextService(opts.load())
+        service = ContextService(
+            opts.load(), index_on_demand=index_on_demand, background_tasks=not reader
+        )
         await service.initialize()
         try:
             ctx = (

@@ -34,8 +34,9 @@ def serve(
     opts.config = config_file or opts.config
     opts.path = path or opts.path
     from http_api import serving
-    from http_api.app import create_app
+    from http_api.starting import StartingApp
     from openviking_mcp.config import is_loopback_host
+    from openviking_mcp.startup import BUNDLED_SKILLS, EMBEDDING_MODEL, STORAGE
 
     server: dict[str, Any] = {}
     if host is not None:
@@ -65,8 +66,21 @@ def serve(
         markup=False,
         highlight=False,
     )
+
+    def build() -> Any:
+        """The real app, imported and built in a worker thread once the port is open."""
+        from http_api.app import create_app
+
+        return create_app(config, install_bundled_skills=True, background_start=True)
+
+    app = StartingApp(
+        build,
+        auth_mode=mode,
+        loading=[STORAGE, EMBEDDING_MODEL, BUNDLED_SKILLS],
+        wait_seconds=config.server.startup_wait_seconds,
+    )
     serving.run(
-        create_app(config, install_bundled_skills=True),
+        app,
         host=config.server.host,
         port=config.server.port,
         log_level=log_level,

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 
 import typer
 
-from openviking_mcp.cli._core import UriArg, app, emit, opts, out, run
+from openviking_mcp.cli._core import UriArg, app, emit, opts, out
+from openviking_mcp.cli._core import run as run_op
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from openviking_mcp.contract.content import WriteMode
+    from openviking_mcp.contract.identity import RequestContext
     from openviking_mcp.contract.tags import TagMode
+    from openviking_mcp.service import ContextService
+
+T = TypeVar("T")
+
+
+def run(fn: Callable[[ContextService, RequestContext], Awaitable[T]]) -> T:
+    """Run a store command; a local store opens its search index only if the command uses it."""
+    return run_op(fn, index_on_demand=True)
+
+
+def run_reader(fn: Callable[[ContextService, RequestContext], Awaitable[T]]) -> T:
+    """Run a command that only reads: a local store opens no index unless the command uses
+    it, and runs no queued background work meanwhile."""
+    return run_op(fn, index_on_demand=True, reader=True)
+
 
 # -- store commands ----------------------------------------------------------------------
 
@@ -28,7 +47,7 @@ def ls(
 ) -> None:
     """List a directory (one page: --offset entries skipped, at most --limit)."""
     emit(
-        run(
+        run_reader(
             lambda s, c: s.ls(
                 c,
                 uri,
@@ -53,7 +72,7 @@ def tree(
     dirs_only: Annotated[bool, typer.Option("--dirs-only", "-d", help="Directories only.")] = False,
 ) -> None:
     """Show a directory tree (one page: --offset entries skipped, at most --limit)."""
-    items = run(
+    items = run_reader(
         lambda s, c: s.tree(
             c,
             uri,
@@ -81,7 +100,7 @@ def tree(
 @app.command()
 def stat(uri: UriArg) -> None:
     """Show a file's or directory's status."""
-    emit(run(lambda s, c: s.stat(c, uri)))
+    emit(run_reader(lambda s, c: s.stat(c, uri)))
 
 
 @app.command()
@@ -127,19 +146,19 @@ def read(
     limit: Annotated[int, typer.Option(help="Number of lines (-1: all).")] = -1,
 ) -> None:
     """Print a file's content (L2)."""
-    emit(run(lambda s, c: s.read(c, uri, offset=offset, limit=limit)))
+    emit(run_reader(lambda s, c: s.read(c, uri, offset=offset, limit=limit)))
 
 
 @app.command()
 def abstract(uri: UriArg) -> None:
     """Print a directory's L0 abstract."""
-    emit(run(lambda s, c: s.abstract(c, uri)))
+    emit(run_reader(lambda s, c: s.abstract(c, uri)))
 
 
 @app.command()
 def overview(uri: UriArg) -> None:
     """Print a directory's L1 overview."""
-    emit(run(lambda s, c: s.overview(c, uri)))
+    emit(run_reader(lambda s, c: s.overview(c, uri)))
 
 
 @app.command()
@@ -197,4 +216,4 @@ def set_tags(
 @app.command()
 def attrs(uri: UriArg) -> None:
     """Show a path's attributes: its tags (and a memory file's fields)."""
-    emit(run(lambda s, c: s.attrs(c, uri)))
+    emit(run_reader(lambda s, c: s.attrs(c, uri)))

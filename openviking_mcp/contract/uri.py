@@ -53,6 +53,7 @@ RESERVED_USER_SEGMENTS = frozenset(
 
 _VAR_RE = re.compile(r"\{([A-Za-z_]+):([A-Za-z_]+)\}")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 #: Longest URI, in UTF-8 bytes (query string included).
 MAX_URI_BYTES = 1024
 #: Most segments after ``viking://`` (the scope counts as one).
@@ -218,10 +219,12 @@ def _check_segment(seg: str, raw: str) -> None:
         raise PermissionDeniedError(
             f"Unsafe URI traversal segment: {seg!r}", {"uri": raw, "segment": seg}
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in seg):
+    if _CONTROL_RE.search(seg):
         raise InvalidURIError(raw, "control characters are not allowed")
     if seg != seg.strip():
         raise InvalidURIError(raw, "path segments may not start or end with whitespace")
+    if len(seg) * 4 <= MAX_SEGMENT_BYTES:  # at most 4 UTF-8 bytes a character: short enough
+        return
     size = len(seg.encode("utf-8"))
     if size > MAX_SEGMENT_BYTES:
         raise _too_big(

@@ -11,7 +11,7 @@ account, or one with ``account_id`` (the HTTP layer currently lets ROOT keys rea
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openviking_mcp.contract.access import readable_prefixes
 from openviking_mcp.contract.debug import (
@@ -29,8 +29,11 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext, validate_identifier
 from openviking_mcp.debug.filters import InvalidFilterError, collect_filter
-from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
+from openviking_mcp.storage.index import IndexFilter, IndexRecord
 from openviking_mcp.store import Store
+
+if TYPE_CHECKING:
+    from openviking_mcp.storage.index import VectorIndex
 
 __all__ = ["DebugService", "InvalidFilterError", "NoVectorDBError"]
 

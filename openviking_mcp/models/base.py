@@ -43,6 +43,10 @@ class Embedder(ABC):
         """Approximate token count, used to size passages. Override with a real tokenizer."""
         return max(1, len(text) // 4)
 
+    async def load(self) -> None:
+        """Get ready to embed (load a model) now rather than on the first call."""
+        return None
+
     async def close(self) -> None:
         """Release resources (sessions, HTTP clients)."""
         return None

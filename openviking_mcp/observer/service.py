@@ -52,7 +52,7 @@ from openviking_mcp.observer.status_text import (
     vikingdb_text,
 )
 from openviking_mcp.search.latency import LatencyWindow
-from openviking_mcp.storage.index import TABLE_NAME, IndexFilter
+from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.store import Store
 from openviking_mcp.tasks.failures import failure_summary, queue_counters
 
@@ -185,6 +185,8 @@ class ObserverService:
             details.account_rows = vectors = await index.count(
                 IndexFilter(account_id=ctx.account_id)
             )
+        from openviking_mcp.storage.index import TABLE_NAME  # loads with the open index
+
         text = vikingdb_text(TABLE_NAME, len(stats["indexes"]), vectors, True)
         return component(VikingDBComponent, "vikingdb", (), (), details, text=text)
 

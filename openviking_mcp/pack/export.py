@@ -15,14 +15,17 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from openviking_mcp.contract.errors import OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI, parse_uri
 from openviking_mcp.pack.format import FILES, MANIFEST, PACK_FORMAT, PACK_KIND, VECTORS, sha256_of
-from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
+from openviking_mcp.storage.index import IndexFilter, IndexRecord
 from openviking_mcp.store import Store, iso_time
+
+if TYPE_CHECKING:
+    from openviking_mcp.storage.index import VectorIndex
 
 __all__ = ["PackContents", "PackWriter", "purge_old_exports", "vector_row"]
 

@@ -4,11 +4,12 @@ Markdown. Scripts, styles, navigation, footers and other page chrome are dropped
 from __future__ import annotations
 
 import re
-
-from bs4 import BeautifulSoup, Tag
-from markdownify import MarkdownConverter
+from typing import TYPE_CHECKING
 
 from openviking_mcp.parsers.text import clean_inline
+
+if TYPE_CHECKING:  # BeautifulSoup and markdownify load with the first HTML page
+    from bs4 import Tag
 
 __all__ = ["html_to_markdown", "looks_like_html"]
 
@@ -41,6 +42,8 @@ def looks_like_html(text: str) -> bool:
 
 def _code_language(el: Tag) -> str:
     """The language of a ``<pre>`` block from a ``language-xxx``/``lang-xxx`` class."""
+    from bs4 import Tag
+
     for node in (el, el.find("code")):
         if isinstance(node, Tag):
             classes = node.get("class")
@@ -55,6 +58,9 @@ def _code_language(el: Tag) -> str:
 def html_to_markdown(html: str) -> tuple[str, str]:
     """``(markdown, title)`` of an HTML page; ``title`` comes from ``<title>`` or the first
     ``<h1>`` (empty if neither). A ``# title`` heading is added when the page has no H1."""
+    from bs4 import BeautifulSoup
+    from markdownify import MarkdownConverter
+
     soup = BeautifulSoup(html, "html.parser")
     title = ""
     if soup.title is not None:

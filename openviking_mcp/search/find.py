@@ -25,14 +25,17 @@ import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from openviking_mcp.config import RetrievalConfig
 from openviking_mcp.models.base import Embedder, Vector
 from openviking_mcp.models.rerank import Reranker
-from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex, normalize_uri
+from openviking_mcp.storage.index import IndexFilter, IndexRecord, normalize_uri
+
+if TYPE_CHECKING:
+    from openviking_mcp.storage.index import VectorIndex
 
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
 

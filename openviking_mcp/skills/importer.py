@@ -43,7 +43,6 @@ from openviking_mcp.contract.skills import (
     SkillSummary,
 )
 from openviking_mcp.skills.mcp_convert import mcp_tool_to_skill
-from openviking_mcp.skills.mcp_source import fetch_mcp_tools
 from openviking_mcp.skills.model import Skill
 from openviking_mcp.skills.service import SkillService
 from openviking_mcp.skills.skill_md import render_skill_md
@@ -123,6 +122,9 @@ class SkillImporter:
         root = self._skills.skill_root(ctx, req.target_uri)
         if root.scope == "agent":  # fail before launching anything
             check_access(ctx, root.join("mcp-import"), mutate=True)
+        # the MCP client SDK loads only for an import
+        from openviking_mcp.skills.mcp_source import fetch_mcp_tools
+
         listing = await fetch_mcp_tools(
             command=req.command,
             url=req.url,

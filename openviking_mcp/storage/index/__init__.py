@@ -38,6 +38,9 @@ worker thread. ``OSError`` from LanceDB (unreachable or unwritable storage) is r
 ``UnavailableError``; other errors propagate unchanged.
 """
 
+from typing import TYPE_CHECKING
+
+from openviking_mcp._lazy import lazy_exports
 from openviking_mcp.storage.index._model import (
     FILTER_COLUMNS,
     BoolCondition,
@@ -49,14 +52,16 @@ from openviking_mcp.storage.index._model import (
     normalize_uri,
     record_id,
 )
-from openviking_mcp.storage.index._table import (
-    AUTO_OPTIMIZE_COMMITS,
-    AUTO_OPTIMIZE_ROWS,
-    MEMORY_MAX_ROWS,
-    TABLE_NAME,
-    VECTOR_INDEX_MIN_ROWS,
-    VectorIndex,
-)
+
+if TYPE_CHECKING:
+    from openviking_mcp.storage.index._table import (
+        AUTO_OPTIMIZE_COMMITS,
+        AUTO_OPTIMIZE_ROWS,
+        MEMORY_MAX_ROWS,
+        TABLE_NAME,
+        VECTOR_INDEX_MIN_ROWS,
+        VectorIndex,
+    )
 
 __all__ = [
     "AUTO_OPTIMIZE_COMMITS",
@@ -75,3 +80,18 @@ __all__ = [
     "normalize_uri",
     "record_id",
 ]
+
+#: The table itself loads LanceDB and pyarrow: it is imported on first use.
+_LAZY = {
+    name: "openviking_mcp.storage.index._table"
+    for name in (
+        "AUTO_OPTIMIZE_COMMITS",
+        "AUTO_OPTIMIZE_ROWS",
+        "MEMORY_MAX_ROWS",
+        "TABLE_NAME",
+        "VECTOR_INDEX_MIN_ROWS",
+        "VectorIndex",
+    )
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())
