@@ -122,17 +122,24 @@ class RelationService:
             logger.warning("ignoring unreadable relations ledger %s", key)
         return ledger
 
-    async def _hit_relations(self, key: str) -> Ledger:
-        """The ledger at ``key`` for find hits: read at most every couple of seconds."""
+    async def _hit_relations(self, keys: list[str]) -> dict[str, Ledger]:
+        """The ledgers at ``keys`` for find hits: the ones not read in the last couple of
+        seconds are read together, in one round trip to the content store."""
         now = time.monotonic()
-        cached = self._hit_ledgers.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        ledger = await self._read_relations(key)
-        if len(self._hit_ledgers) >= _HIT_LEDGER_CACHE:
-            self._hit_ledgers.clear()
-        self._hit_ledgers[key] = (now + _HIT_LEDGER_SECONDS, ledger)
-        return ledger
+        out: dict[str, Ledger] = {}
+        for key in keys:
+            cached = self._hit_ledgers.get(key)
+            if cached is not None and cached[0] > now:
+                out[key] = cached[1]
+        missing = [k for k in keys if k not in out]
+        if missing:
+            if len(self._hit_ledgers) + len(missing) >= _HIT_LEDGER_CACHE:
+                self._hit_ledgers.clear()
+            for key, raw in (await self._store.content.read_many(missing)).items():
+                ledger = _parse_ledger(raw) if raw is not None else {}
+                self._hit_ledgers[key] = (now + _HIT_LEDGER_SECONDS, ledger)
+                out[key] = ledger
+        return out
 
     async def _write_relations(self, key: str, ledger: Ledger) -> None:
         self._hit_ledgers.pop(key, None)
@@ -230,7 +237,8 @@ class RelationService:
     async def attach(self, ctx: RequestContext, result: dict[str, Any]) -> None:
         """Give every hit ``relations: [{uri, reason}]`` (at most five). A hit's ledger is in
         the parent of its URI (``dir/.abstract.md`` → ``dir``, ``dir/file`` → ``dir``)."""
-        ledgers: dict[str, Ledger] = {}
+        wanted: list[tuple[dict[str, Any], str, str]] = []  # hit, ledger key, source URI
+        keys: dict[str, None] = {}
         for bucket in ("memories", "resources", "skills"):
             for hit in result.get(bucket, []):
                 hit["relations"] = []
@@ -241,12 +249,14 @@ class RelationService:
                 folder = uri.parent
                 if folder is None or folder.is_root:
                     continue
-                source = uri if hit.get("level") == 2 else folder
                 key = self._relations_key(ctx, folder)
-                if key not in ledgers:
-                    if len(ledgers) >= _FIND_LEDGERS:
-                        continue
-                    ledgers[key] = await self._hit_relations(key)
-                links = ledgers[key].get(source.uri)
-                if links:
-                    hit["relations"] = await self._visible_links(ctx, links, _HIT_RELATIONS)
+                if key not in keys and len(keys) >= _FIND_LEDGERS:
+                    continue
+                keys[key] = None
+                source = uri if hit.get("level") == 2 else folder
+                wanted.append((hit, key, source.uri))
+        ledgers = await self._hit_relations(list(keys)) if keys else {}
+        for hit, key, source_uri in wanted:
+            links = ledgers[key].get(source_uri)
+            if links:
+                hit["relations"] = await self._visible_links(ctx, links, _HIT_RELATIONS)

@@ -67,6 +67,17 @@ class ContentStore(ABC):
         """The first ``limit`` bytes of a file (backends override this to read no more)."""
         return (await self.read_bytes(key))[:limit]
 
+    async def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        """Several small files at once: ``{key: bytes}``, ``None`` for a key that is not a
+        readable file (backends override this to read them in one round trip)."""
+        out: dict[str, bytes | None] = {}
+        for key in keys:
+            try:
+                out[key] = await self.read_bytes(key)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                out[key] = None
+        return out
+
     @abstractmethod
     async def write_bytes(self, key: str, data: bytes, *, append: bool = False) -> int:
         """Atomically replace (or append to) a file, creating parent directories.

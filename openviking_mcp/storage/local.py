@@ -262,6 +262,20 @@ class LocalContentStore(ContentStore):
 
         return await self._run(read)
 
+    async def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        paths = {key: self.path_for(key) for key in keys}
+
+        def read() -> dict[str, bytes | None]:
+            out: dict[str, bytes | None] = {}
+            for key, path in paths.items():
+                try:
+                    out[key] = path.read_bytes()
+                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    out[key] = None
+            return out
+
+        return await self._run(read)
+
     async def read_prefix(self, key: str, limit: int) -> bytes:
         path = self.path_for(key)
 

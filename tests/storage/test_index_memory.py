@@ -17,7 +17,7 @@ import pytest
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 from openviking_mcp.storage.index import _cache as cache_module
 from openviking_mcp.storage.index import _mirror as mirror_module
-from openviking_mcp.storage.index._bm25 import query_tokens, text_tokens
+from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_tokens
 from openviking_mcp.storage.index._model import Condition
 
 pytestmark = pytest.mark.anyio
@@ -286,3 +286,17 @@ async def test_big_tables_preselect_by_sketch_and_score_exactly(
         )
     assert mirror.rows == 100
     assert mirror._sketch is None  # shrank well below the threshold
+
+
+def test_keyword_scores_of_a_few_rows_equal_the_full_scores() -> None:
+    rng = random.Random(21)
+    postings = Postings()
+    for slot in range(300):
+        postings.add(slot, text_tokens(" ".join(rng.choice(WORDS) for _ in range(8))))
+    for slot in range(0, 300, 7):  # removed rows only lose their statistics
+        postings.remove(slot, text_tokens(""))
+    tokens = query_tokens("river stone XJ-9000")
+    full = postings.scores(tokens, 300)
+    wanted = np.asarray(sorted(rng.sample(range(300), 25)), dtype=np.int64)
+    assert np.allclose(postings.scores_of(tokens, wanted), full[wanted])
+    assert (full[wanted] > 0).any()

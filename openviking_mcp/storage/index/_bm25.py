@@ -22,7 +22,8 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import Stemmer  # type: ignore[import-not-found]
@@ -141,22 +142,44 @@ class Postings:
     def scores(self, tokens: Iterable[str], size: int) -> np.ndarray:
         """BM25 of every slot below ``size`` for the query ``tokens`` (0 where none occurs)."""
         out = np.zeros(size, dtype=np.float32)
+        for slots, tf, weight in self._terms(tokens):
+            out[slots] += weight(slots, tf)
+        return out
+
+    def scores_of(self, tokens: Iterable[str], wanted: np.ndarray) -> np.ndarray:
+        """BM25 of the slots ``wanted`` (sorted) only: each token's postings (sorted, as slots
+        are only ever appended or renumbered in order) are searched for them, so a few
+        candidates cost a few lookups, whatever the size of the table."""
+        out = np.zeros(len(wanted), dtype=np.float32)
+        for slots, tf, weight in self._terms(tokens):
+            at = np.minimum(np.searchsorted(slots, wanted), len(slots) - 1)
+            found = slots[at] == wanted
+            out[found] += weight(wanted[found], tf[at[found]])
+        return out
+
+    def _terms(self, tokens: Iterable[str]) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
+        """``(slots, term frequencies, weight)`` of each known token, where
+        ``weight(slots, tf)`` is the token's BM25 contribution to those rows."""
         rows = self._live_rows
         if rows <= 0:
-            return out
+            return
         avg = self._total_length / rows or 1.0
         lengths = np.frombuffer(self._lengths, dtype=np.float32)
         for token in tokens:
             slots_buf = self._slots.get(token)
             df = self._df.get(token, 0)
-            if slots_buf is None or df <= 0:
+            if slots_buf is None or df <= 0 or not len(slots_buf):
                 continue
-            slots = np.frombuffer(slots_buf, dtype=np.int32)
-            tf = np.frombuffer(self._freqs[token], dtype=np.int32).astype(np.float32)
             idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
-            norm = _K1 * (1.0 - _B + _B * lengths[slots] / avg)
-            out[slots] += idf * tf * (_K1 + 1.0) / (tf + norm)
-        return out
+
+            def weight(slots: np.ndarray, tf: np.ndarray, idf: float = idf) -> np.ndarray:
+                freq = tf.astype(np.float32)
+                norm = _K1 * (1.0 - _B + _B * lengths[slots] / avg)
+                out: np.ndarray = idf * freq * (_K1 + 1.0) / (freq + norm)
+                return out
+
+            slots = np.frombuffer(slots_buf, dtype=np.int32)
+            yield slots, np.frombuffer(self._freqs[token], dtype=np.int32), weight
 
     def candidates(self, tokens: Sequence[str]) -> bool:
         """Whether any of ``tokens`` occurs in a live row."""

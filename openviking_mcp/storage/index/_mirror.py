@@ -34,6 +34,8 @@ _ROOT = "viking://"
 _MASK_CACHE = 16
 #: Below this share of candidate rows, only their rows are multiplied (not the whole matrix).
 _SUBSET_SHARE = 0.3
+#: Keyword scores are looked up per candidate when fewer than 1/this of the slots pass.
+_FEW_CANDIDATES = 16
 
 Prepared = list[tuple[IndexRecord, "Counter[str]"]]
 
@@ -415,6 +417,11 @@ class Mirror:
         if limit <= 0 or not tokens or not self._postings.candidates(tokens):
             return []
         mask = self.mask(flt)
+        passing = np.flatnonzero(mask)
+        if len(passing) * _FEW_CANDIDATES < len(mask):  # a few rows (a descent round)
+            scores = self._postings.scores_of(tokens, passing)
+            matched = scores > 0
+            return self._top(passing[matched], scores[matched], limit)
         scores = self._postings.scores(tokens, len(mask))
         scores[~mask] = 0.0
         slots = np.flatnonzero(scores > 0)
