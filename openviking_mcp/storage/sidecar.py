@@ -34,11 +34,16 @@ def _split(text: str) -> tuple[str | None, str]:
     return text[4:end], text[end + 5 :]
 
 
+#: libyaml's safe dumper and loader where PyYAML was built with it (4x faster), else Python's.
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def render_sidecar(directory_uri: str, body: str, *, component: str, trigger: str) -> str:
     """Sidecar text for ``directory_uri`` (the front matter's directory always ends with ``/``)."""
     directory = directory_uri if directory_uri.endswith("/") else directory_uri + "/"
     meta = {"directory": directory, "generated_by": {"component": component, "trigger": trigger}}
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    front = yaml.dump(meta, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n\n{body.strip()}\n"
 
 
@@ -53,7 +58,7 @@ def sidecar_meta(text: str) -> dict[str, Any]:
     if front is None:
         return {}
     try:
-        data = yaml.safe_load(front)
+        data = yaml.load(front, Loader=_LOADER)  # a safe loader (C or Python)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
