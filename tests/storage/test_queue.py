@@ -7,7 +7,6 @@ import json
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,6 @@ pytestmark = pytest.mark.anyio
 
 ALICE = RequestContext("acme", "alice", Role.USER)
 BOB = RequestContext("acme", "bob", Role.USER)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[MetadataDB]:
-    database = MetadataDB(tmp_path / "meta.sqlite3")
-    database.open()
-    yield database
-    database.close()
 
 
 async def _started(db: MetadataDB, handlers: dict[str, Any], workers: int = 2) -> TaskQueue:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +15,6 @@ pytestmark = pytest.mark.anyio
 
 ALICE = RequestContext("acme", "alice", Role.USER)
 BOB = RequestContext("acme", "bob", Role.USER)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[MetadataDB]:
-    database = MetadataDB(tmp_path / "meta.sqlite3")
-    database.open()
-    yield database
-    database.close()
 
 
 async def test_pending_tasks_of_one_caller_run_in_one_batch(db: MetadataDB) -> None:

@@ -15,8 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,14 +26,6 @@ from openviking_mcp.storage.queue import TaskHandle, TaskQueue
 pytestmark = pytest.mark.anyio
 
 ALICE = RequestContext("acme", "alice", Role.USER)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[MetadataDB]:
-    database = MetadataDB(tmp_path / "meta.sqlite3")
-    database.open()
-    yield database
-    database.close()
 
 
 def _dead_owner() -> str:
