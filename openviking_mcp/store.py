@@ -184,7 +184,10 @@ class Store:
         if self._vectors is None:
             from openviking_mcp.storage.index import VectorIndex
 
-            self._vectors = VectorIndex(self.config.workspace / "index")
+            self._vectors = VectorIndex(
+                self.config.workspace / "index",
+                memory_max_rows=self.config.index.memory_max_rows,
+            )
         return self._vectors
 
     @property

@@ -300,3 +300,23 @@ def test_keyword_scores_of_a_few_rows_equal_the_full_scores() -> None:
     wanted = np.asarray(sorted(rng.sample(range(300), 25)), dtype=np.int64)
     assert np.allclose(postings.scores_of(tokens, wanted), full[wanted])
     assert (full[wanted] > 0).any()
+
+
+async def test_the_mirror_limit_is_a_setting(tmp_path: Path) -> None:
+    from openviking_mcp import ContextService, OpenVikingConfig
+
+    for limit, held in ((0, None), (1000, 0)):
+        config = OpenVikingConfig.from_dict(
+            {
+                "storage": {"workspace": str(tmp_path / f"ws{limit}")},
+                "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
+                "index": {"memory_max_rows": limit},
+            }
+        )
+        service = ContextService(config, background_tasks=False)
+        await service.initialize()
+        try:
+            rows = service.store.index._cache.rows
+            assert (rows is None) if held is None else (rows is not None and rows >= held)
+        finally:
+            await service.close()
