@@ -43,8 +43,10 @@ async def _row_tags(service: ContextService, ctx: RequestContext, uri: str) -> l
 
 
 async def _found(service: ContextService, ctx: RequestContext, tags: list[str]) -> set[str]:
+    """The files found with ``tags`` (a tagged folder holding one of them may be found too:
+    it shares its only file's vector)."""
     found = await service.find(ctx, "zebra notes", target_uri="viking://resources", tags=tags)
-    return {hit["uri"] for hit in found["resources"]}
+    return {hit["uri"] for hit in found["resources"] if hit["level"] == 2}
 
 
 async def _write(service: ContextService, ctx: RequestContext, uri: str, text: str) -> None:
