@@ -16,7 +16,7 @@ import pytest
 
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 from openviking_mcp.storage.index import _cache as cache_module
-from openviking_mcp.storage.index import _mirror as mirror_module
+from openviking_mcp.storage.index import _sketch as sketch_module
 from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_tokens
 from openviking_mcp.storage.index._model import Condition
 
@@ -268,12 +268,12 @@ async def test_big_tables_preselect_by_sketch_and_score_exactly(
     pair: tuple[VectorIndex, VectorIndex], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     memory, lance = pair
-    monkeypatch.setattr(mirror_module, "SKETCH_MIN_ROWS", 250)
+    monkeypatch.setattr(sketch_module, "SKETCH_MIN_ROWS", 250)
     rng = random.Random(12)
     await memory.upsert([record(i, rng) for i in range(400)])
     mirror = memory._cache._mirror
     assert mirror is not None
-    assert mirror._sketch is not None  # 8-d vectors: the sketch keeps every direction
+    assert mirror._vectors.sketch is not None  # 8-d vectors: the sketch keeps every direction
     for flt in FILTERS[:3]:
         query = np.asarray([rng.uniform(-1, 1) for _ in range(DIM)], dtype=np.float32)
         got = await memory.vector_search(query, flt, 5)
@@ -285,7 +285,7 @@ async def test_big_tables_preselect_by_sketch_and_score_exactly(
             IndexFilter(account_id="acme", uri_prefixes=(f"viking://resources/{folder}",))
         )
     assert mirror.rows == 100
-    assert mirror._sketch is None  # shrank well below the threshold
+    assert mirror._vectors.sketch is None  # shrank well below the threshold
 
 
 def test_keyword_scores_of_a_few_rows_equal_the_full_scores() -> None:
@@ -320,3 +320,39 @@ async def test_the_mirror_limit_is_a_setting(tmp_path: Path) -> None:
             assert (rows is None) if held is None else (rows is not None and rows >= held)
         finally:
             await service.close()
+
+
+def _ranked(hits: list[Any]) -> list[tuple[float, str]]:
+    """Hits as (score, id), ties in id order: rows sharing a vector tie."""
+    return sorted((round(h.score, 4), h.record.id) for h in hits)
+
+
+async def test_rows_sharing_a_vector_hold_it_once_and_rank_as_lancedb(
+    pair: tuple[VectorIndex, VectorIndex],
+) -> None:
+    memory, lance = pair
+    rng = random.Random(31)
+    records = [record(i, rng) for i in range(3600)]
+    for i in range(0, 3600, 3):  # a file and its folder's tiers: one vector for three rows
+        records[i + 1].vector = records[i + 2].vector = records[i].vector.copy()
+    await memory.upsert(records)
+    mirror = memory._cache._mirror
+    assert mirror is not None
+    assert mirror.rows == 3600 and mirror._vectors.distinct == 1200
+    query = np.asarray([rng.uniform(-1, 1) for _ in range(DIM)], dtype=np.float32)
+    for flt in FILTERS:
+        got = await memory.vector_search(query, flt, 4000)
+        want = await lance.vector_search(query, flt, 4000)
+        assert _ranked(got) == _ranked(want), flt
+    held = (await memory.vector_search(query, FILTERS[0], 1))[0].record
+    kept_vector = np.array(held.vector)
+    gone = [r.id for i, r in enumerate(records) if (i // 3) % 2 and r.id != held.id]
+    await memory.delete_ids(gone)
+    assert mirror._vectors.size < 1200  # half the vectors freed: the matrix was renumbered
+    assert np.array_equal(held.vector, kept_vector)  # a held record's vector never changes
+    for flt in FILTERS:
+        got = await memory.vector_search(query, flt, 4000)
+        want = await lance.vector_search(query, flt, 4000)
+        assert _ranked(got) == _ranked(want), flt
+        stored = {h.record.id: h.record.vector for h in want}
+        assert all(np.allclose(h.record.vector, stored[h.record.id]) for h in got)

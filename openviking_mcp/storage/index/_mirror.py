@@ -1,10 +1,11 @@
 """An in-memory copy of the search columns of the ``contexts`` table, searched without LanceDB.
 
 Each row lives in a *slot*: its record (without the vector), its vector in one float32 matrix
-(with its norm), its BM25 postings and the filter columns as numpy arrays (level, codes of the
-account, type, parent and directory, ``updated_at``). A search is then a mask over the slots
-(:meth:`Mirror.mask` renders an :class:`IndexFilter` without SQL), a matrix-vector product
-for cosine similarity and a postings walk for BM25: no query, no Arrow conversion.
+(with its norm), its BM25 postings, the filter columns as numpy arrays (level, codes of the
+account, type, parent and directory, ``updated_at``) and its place among its parent's
+children. A search first finds the slots passing its :class:`IndexFilter`
+(:meth:`Mirror.passing`, without SQL), then runs a matrix-vector product for cosine similarity
+and a postings walk for BM25 over them: no query, no Arrow conversion.
 
 Replacing or removing a row only clears its slot's ``live`` flag; the slots are renumbered
 when a third of them are dead. A held record's ``vector`` is a view of its matrix row (kept
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -26,18 +27,19 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_tokens
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, normalize_uri
-from openviking_mcp.storage.index._sketch import SKETCH_MIN_ROWS, Sketch, candidates
+from openviking_mcp.storage.index._sketch import candidates
+from openviking_mcp.storage.index._vectors import Vectors
 
 __all__ = ["Mirror", "Prepared", "prepare"]
 
 _ROOT = "viking://"
 _MASK_CACHE = 16
-#: Below this share of candidate rows, only their rows are multiplied (not the whole matrix).
-_SUBSET_SHARE = 0.3
 #: Keyword scores are looked up per candidate when fewer than 1/this of the slots pass.
 _FEW_CANDIDATES = 16
 
 Prepared = list[tuple[IndexRecord, "Counter[str]"]]
+#: A per-slot column narrowed to the slots a filter looks at.
+_At = Callable[[np.ndarray], np.ndarray]
 
 
 def prepare(records: Sequence[IndexRecord]) -> Prepared:
@@ -73,14 +75,11 @@ class _Codes:
 class _Columns:
     """Per-slot arrays that grow by doubling."""
 
-    def __init__(self, dimension: int, capacity: int = 64) -> None:
-        self.dimension = dimension
-        self.matrix = np.zeros((capacity, dimension), dtype=np.float32)
-        self.norms = np.zeros(capacity, dtype=np.float32)
+    def __init__(self, capacity: int = 64) -> None:
+        self.vector = np.zeros(capacity, dtype=np.int64)  # its row in the Vectors matrix
         self.live = np.zeros(capacity, dtype=bool)
         self.level = np.zeros(capacity, dtype=np.int8)
         self.updated = np.zeros(capacity, dtype=np.float64)
-        self.sketch = np.zeros((capacity, 0), dtype=np.float32)
         self.codes = {
             name: np.zeros(capacity, dtype=np.int32)
             for name in ("account", "type", "parent", "directory")
@@ -108,9 +107,8 @@ class _Columns:
             out[: len(kept)] = kept
             return out
 
-        self.matrix, self.norms, self.live = moved(self.matrix), moved(self.norms), moved(self.live)
+        self.vector, self.live = moved(self.vector), moved(self.live)
         self.level, self.updated = moved(self.level), moved(self.updated)
-        self.sketch = moved(self.sketch)
         self.codes = {name: moved(array) for name, array in self.codes.items()}
 
 
@@ -133,16 +131,17 @@ class Mirror:
     def __init__(self, dimension: int) -> None:
         _one_blas_thread()
         self.dimension = dimension
-        self._cols = _Columns(dimension)
+        self._cols = _Columns()
+        self._vectors = Vectors(dimension)
         self._records: list[IndexRecord | None] = []
         self._slot_of: dict[str, int] = {}
         self._by_uri: dict[str, tuple[int, ...]] = {}
         self._tags: dict[str, set[int]] = {}
         self._postings = Postings()
         self._codes = {name: _Codes() for name in ("account", "type", "parent", "directory")}
-        self._masks: dict[IndexFilter, np.ndarray] = {}
+        self._children: dict[int, set[int]] = {}
+        self._passing: dict[IndexFilter, np.ndarray] = {}
         self._under: dict[str, np.ndarray] = {}
-        self._sketch: Sketch | None = None
 
     @property
     def rows(self) -> int:
@@ -151,37 +150,34 @@ class Mirror:
 
     def reserve(self, rows: int) -> None:
         """Make room for ``rows`` more rows at once (a build knows its size)."""
-        if self._cols.reserve(len(self._records) + rows):
+        if self._cols.reserve(len(self._records) + rows) | self._vectors.reserve(rows):
             self._repoint()
 
     # -- changes ---------------------------------------------------------------------------
 
     def upsert(self, prepared: Prepared) -> None:
         """Insert or replace rows (by id); each replaced row's slot dies."""
-        self._masks.clear()
-        if self._cols.reserve(len(self._records) + len(prepared)):
+        self._passing.clear()
+        grown = self._cols.reserve(len(self._records) + len(prepared))
+        if self._vectors.reserve(len(prepared)) | grown:
             self._repoint()
-        start = len(self._records)
         for record, tokens in prepared:
             self._remove(record.id)
             self._insert(record, tokens)
-        self._compact_if_sparse()
-        self._update_sketch(start)
+        self._settle()
 
     def remove(self, ids: Sequence[str]) -> None:
         """Forget the rows with these ids (unknown ids are ignored)."""
-        self._masks.clear()
+        self._passing.clear()
         for row_id in ids:
             self._remove(row_id)
-        self._compact_if_sparse()
-        self._update_sketch(len(self._records))
+        self._settle()
 
     def _insert(self, record: IndexRecord, tokens: Counter[str]) -> None:
         slot = len(self._records)
         cols = self._cols
-        vector = np.asarray(record.vector, dtype=np.float32)
-        cols.matrix[slot] = vector
-        cols.norms[slot] = float(np.linalg.norm(vector))
+        row = self._vectors.add(np.asarray(record.vector, dtype=np.float32))
+        cols.vector[slot] = row
         cols.live[slot] = True
         cols.level[slot] = record.level
         cols.updated[slot] = record.updated_at
@@ -193,9 +189,10 @@ class Mirror:
         }
         for name, value in values.items():
             cols.codes[name][slot] = self._codes[name].code(value)
+        self._children.setdefault(int(cols.codes["parent"][slot]), set()).add(slot)
         stored = replace(
             record,
-            vector=cols.matrix[slot],
+            vector=self._vectors.matrix[row],
             account_id=sys.intern(record.account_id),
             context_type=sys.intern(record.context_type),
             owner_user_id=sys.intern(record.owner_user_id),
@@ -215,6 +212,8 @@ class Mirror:
             return
         record = self._slot_record(slot)
         self._cols.live[slot] = False
+        self._vectors.release(int(self._cols.vector[slot]))
+        self._children.get(int(self._cols.codes["parent"][slot]), set()).discard(slot)
         self._records[slot] = None
         others = tuple(s for s in self._by_uri.pop(record.uri, ()) if s != slot)
         if others:
@@ -236,101 +235,129 @@ class Mirror:
         self._slot_of = {rid: int(remap[s]) for rid, s in self._slot_of.items()}
         self._by_uri = {u: tuple(int(remap[s]) for s in ss) for u, ss in self._by_uri.items()}
         self._tags = {t: {int(remap[s]) for s in ss} for t, ss in self._tags.items() if ss}
+        self._children = {p: {int(remap[s]) for s in ss} for p, ss in self._children.items() if ss}
         self._postings.compact(remap)
-        self._masks.clear()
+        self._passing.clear()
 
-    def _update_sketch(self, start: int) -> None:
-        """Sketch the slots from ``start`` on; fit the sketch when the table grew big enough
-        (and drop it when it shrank well below)."""
-        cols, size = self._cols, len(self._records)
-        if self._sketch is None and self.rows >= SKETCH_MIN_ROWS:
-            live = np.flatnonzero(cols.live[:size])
-            self._sketch = Sketch.fit(cols.matrix[live])
-            cols.sketch = np.zeros((len(cols.live), self._sketch.width), dtype=np.float32)
-            start = 0
-        elif self._sketch is not None and self.rows < SKETCH_MIN_ROWS // 2:
-            self._sketch = None
-            cols.sketch = np.zeros((len(cols.live), 0), dtype=np.float32)
-        if self._sketch is not None and start < size:
-            cols.sketch[start:size] = self._sketch.project(cols.matrix[start:size])
+    def _settle(self) -> None:
+        """After a batch of changes: renumber sparse slots and vectors, update the sketch."""
+        self._compact_if_sparse()
+        remap = self._vectors.settle()
+        if remap is not None:
+            size = len(self._records)
+            live = self._cols.live[:size]
+            self._cols.vector[:size] = np.where(live, remap[self._cols.vector[:size]], 0)
+            self._repoint()
 
     def _repoint(self) -> None:
-        matrix = self._cols.matrix
+        matrix, rows = self._vectors.matrix, self._cols.vector
         for slot, record in enumerate(self._records):
             if record is not None:
-                record.vector = matrix[slot]
+                record.vector = matrix[rows[slot]]
 
     # -- filters ---------------------------------------------------------------------------
 
-    def mask(self, flt: IndexFilter) -> np.ndarray:
-        """The live slots that pass ``flt`` (``flt.where`` is not supported here)."""
-        cached = self._masks.get(flt)
+    def passing(self, flt: IndexFilter) -> np.ndarray:
+        """The live slots that pass ``flt``, ascending (``flt.where`` is not supported here).
+
+        A filter on parent directories (a descent round) starts from those directories'
+        children, so it costs their number, not the table's size."""
+        cached = self._passing.get(flt)
         if cached is not None:
             return cached
-        mask = self._build_mask(flt)
-        if len(self._masks) >= _MASK_CACHE:
-            self._masks.clear()
-        self._masks[flt] = mask
-        return mask
+        if flt.parent_uri is not None or flt.parent_uris:
+            children = self._children_of(flt)
+            slots: np.ndarray = children[self._keep(flt, children)]
+        else:
+            slots = np.flatnonzero(self._keep(flt, None))
+        if len(self._passing) >= _MASK_CACHE:
+            self._passing.clear()
+        self._passing[flt] = slots
+        return slots
 
-    def _build_mask(self, flt: IndexFilter) -> np.ndarray:
+    def _children_of(self, flt: IndexFilter) -> np.ndarray:
+        """The slots whose parent is ``flt.parent_uri`` and one of ``flt.parent_uris``."""
+        numbers = self._codes["parent"].numbers
+
+        def under(uris: Sequence[str]) -> set[int]:
+            codes = {numbers.get(normalize_uri(u)) for u in uris}
+            return set().union(*(self._children.get(c, ()) for c in codes if c is not None))
+
+        found = under(flt.parent_uris) if flt.parent_uris else None
+        if flt.parent_uri is not None:
+            only = under((flt.parent_uri,))
+            found = only if found is None else found & only
+        return np.sort(np.fromiter(found or (), dtype=np.int64))
+
+    def _keep(self, flt: IndexFilter, slots: np.ndarray | None) -> np.ndarray:
+        """Which of ``slots`` (all slots when ``None``) pass ``flt``'s conditions other than
+        its parents (:meth:`passing` starts from the parents' children)."""
         size = len(self._records)
         cols = self._cols
-        mask = cols.live[:size].copy()
+
+        def at(array: np.ndarray) -> np.ndarray:
+            return array[:size] if slots is None else array[slots]
+
+        mask = at(cols.live).copy()
         if flt.account_id is not None:
-            mask &= self._among("account", (flt.account_id,), size)
+            mask &= self._among("account", (flt.account_id,), at)
         if flt.uri_prefixes and _ROOT not in {normalize_uri(p) for p in flt.uri_prefixes}:
-            mask &= self._under_any(flt.uri_prefixes, size)
+            mask &= self._under_any(flt.uri_prefixes, at, slots)
         if flt.exclude_prefixes:
-            mask &= ~self._under_any(flt.exclude_prefixes, size)
+            mask &= ~self._under_any(flt.exclude_prefixes, at, slots)
         if flt.levels:
-            mask &= np.isin(cols.level[:size], np.asarray(flt.levels, dtype=np.int8))
+            mask &= np.isin(at(cols.level), np.asarray(flt.levels, dtype=np.int8))
         if flt.context_types:
-            mask &= self._among("type", flt.context_types, size)
-        if flt.parent_uri is not None:
-            mask &= self._among("parent", (normalize_uri(flt.parent_uri),), size)
-        if flt.parent_uris:
-            mask &= self._among("parent", [normalize_uri(u) for u in flt.parent_uris], size)
+            mask &= self._among("type", flt.context_types, at)
         for tag in flt.tags_all:
-            mask &= self._slot_mask(self._tags.get(tag, ()), size)
+            mask &= self._holding(self._tags.get(tag, ()), size, slots)
         if flt.updated_after is not None:
-            mask &= cols.updated[:size] > flt.updated_after
+            mask &= at(cols.updated) > flt.updated_after
         if flt.updated_before is not None:
-            mask &= cols.updated[:size] < flt.updated_before
+            mask &= at(cols.updated) < flt.updated_before
         return mask
 
-    def _among(self, column: str, values: Sequence[str], size: int) -> np.ndarray:
+    def _among(self, column: str, values: Sequence[str], at: _At) -> np.ndarray:
         numbers = self._codes[column].numbers
         codes = [numbers[v] for v in values if v in numbers]
+        column_codes = at(self._cols.codes[column])
         if not codes:
-            return np.zeros(size, dtype=bool)
-        column_codes = self._cols.codes[column][:size]
+            return np.zeros(len(column_codes), dtype=bool)
         if len(codes) == 1:  # a plain comparison is several times cheaper than isin
             equal: np.ndarray = column_codes == codes[0]
             return equal
         return np.isin(column_codes, np.asarray(codes, dtype=np.int32))
 
     @staticmethod
-    def _slot_mask(slots: Any, size: int) -> np.ndarray:
+    def _holding(chosen: Any, size: int, slots: np.ndarray | None) -> np.ndarray:
+        """Which of ``slots`` (all when ``None``) are among the ``chosen`` slots."""
+        picked = np.fromiter(chosen, dtype=np.int64) if chosen else np.zeros(0, np.int64)
+        if slots is not None:  # both ascending: one binary search per slot
+            if not len(picked):
+                return np.zeros(len(slots), dtype=bool)
+            picked.sort()
+            at = np.minimum(np.searchsorted(picked, slots), len(picked) - 1)
+            found: np.ndarray = picked[at] == slots
+            return found
         mask = np.zeros(size, dtype=bool)
-        if slots:
-            mask[np.fromiter(slots, dtype=np.int64)] = True
+        mask[picked] = True
         return mask
 
-    def _under_any(self, prefixes: Sequence[str], size: int) -> np.ndarray:
+    def _under_any(self, prefixes: Sequence[str], at: _At, slots: np.ndarray | None) -> np.ndarray:
         """Rows whose URI is one of ``prefixes`` or lies below one of them."""
         directories = self._codes["directory"].values
         under = np.zeros(len(directories), dtype=bool)
         exact: set[int] = set()
+        size = len(self._records)
         for prefix in prefixes:
             norm = normalize_uri(prefix)
             if norm == _ROOT:
-                return np.ones(size, dtype=bool)
+                return np.ones(size if slots is None else len(slots), dtype=bool)
             under |= self._directories_under(norm, directories)
             exact.update(self._by_uri.get(norm, ()))
-        mask: np.ndarray = under[self._cols.codes["directory"][:size]]
+        mask: np.ndarray = under[at(self._cols.codes["directory"])]
         if exact:
-            mask |= self._slot_mask(exact, size)
+            mask |= self._holding(exact, size, slots)
         return mask
 
     def _directories_under(self, prefix: str, directories: list[str]) -> np.ndarray:
@@ -356,35 +383,14 @@ class Mirror:
 
     def vector_search(self, vector: np.ndarray, flt: IndexFilter, limit: int) -> list[IndexHit]:
         """The ``limit`` passing rows nearest to ``vector``; score = cosine similarity."""
-        mask = self.mask(flt)
-        slots = np.flatnonzero(mask)
+        slots = self.passing(flt)
         if limit <= 0 or not len(slots):
             return []
-        cols = self._cols
-        size = len(mask)
-        if self._sketch is not None and len(slots) > candidates(limit):
-            slots = self._sketched(slots, vector, limit, mask)
-        if len(slots) > _SUBSET_SHARE * size:
-            dots = (cols.matrix[:size] @ vector)[slots]
-        else:
-            dots = cols.matrix[slots] @ vector
-        norms = cols.norms[slots] * float(np.linalg.norm(vector))
-        sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-        return self._top(slots, sims, limit)
-
-    def _sketched(
-        self, slots: np.ndarray, vector: np.ndarray, limit: int, mask: np.ndarray
-    ) -> np.ndarray:
-        """The passing slots whose sketches are nearest to ``vector``'s."""
-        assert self._sketch is not None
-        size = len(mask)
-        query = self._sketch.project(vector)[0]
-        if len(slots) > _SUBSET_SHARE * size:
-            approx = (self._cols.sketch[:size] @ query)[slots]
-        else:
-            approx = self._cols.sketch[slots] @ query
-        keep = np.argpartition(-approx, candidates(limit) - 1)[: candidates(limit)]
-        return np.sort(slots[keep])
+        rows = self._cols.vector[slots]
+        keep = self._vectors.preselect(rows, vector, candidates(limit))
+        if len(keep) < len(slots):
+            slots, rows = slots[keep], rows[keep]
+        return self._top(slots, self._vectors.cosines(rows, vector), limit)
 
     def fts_search(self, query: str, flt: IndexFilter, limit: int) -> list[IndexHit]:
         """The ``limit`` passing rows with the best BM25 for ``query`` (only rows holding a
@@ -392,16 +398,14 @@ class Mirror:
         tokens = query_tokens(query)
         if limit <= 0 or not tokens or not self._postings.candidates(tokens):
             return []
-        mask = self.mask(flt)
-        passing = np.flatnonzero(mask)
-        if len(passing) * _FEW_CANDIDATES < len(mask):  # a few rows (a descent round)
+        passing = self.passing(flt)
+        size = len(self._records)
+        if len(passing) * _FEW_CANDIDATES < size:  # a few rows (a descent round)
             scores = self._postings.scores_of(tokens, passing)
-            matched = scores > 0
-            return self._top(passing[matched], scores[matched], limit)
-        scores = self._postings.scores(tokens, len(mask))
-        scores[~mask] = 0.0
-        slots = np.flatnonzero(scores > 0)
-        return self._top(slots, scores[slots], limit)
+        else:
+            scores = self._postings.scores(tokens, size)[passing]
+        matched = scores > 0
+        return self._top(passing[matched], scores[matched], limit)
 
     def _top(self, slots: np.ndarray, scores: np.ndarray, limit: int) -> list[IndexHit]:
         if not len(slots):

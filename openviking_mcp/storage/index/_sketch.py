@@ -1,12 +1,16 @@
 """A low-dimensional sketch of the mirror's vectors, to pre-select candidates in big tables.
 
-Above :data:`SKETCH_MIN_ROWS` rows a full matrix-vector product per search costs more than
-the rest of a search, so the mirror keeps each unit vector projected onto the top
-:data:`SKETCH_DIMENSIONS` principal directions of the stored vectors (an uncentred SVD of a
-sample, which keeps dot products best). A search multiplies the sketch (a sixth of the
-bytes), keeps the best :func:`candidates` and scores only those with the full vectors, so the
-scores stay exact cosines and only the candidate choice is approximate (as LanceDB's IVF index
-is for tables of that size).
+Above :data:`SKETCH_MIN_ROWS` rows the float32 matrix no longer fits the CPU caches and a
+full matrix-vector product per search is bound by memory bandwidth (30k rows x 384: 4 ms on
+this project's 2-core test machine, against 0.6 ms at 10k rows). The mirror then also keeps
+each unit vector projected onto the top :data:`SKETCH_DIMENSIONS` principal directions of the
+stored vectors (an uncentred SVD of a sample, which keeps dot products best). A search
+multiplies the sketch (a quarter of the bytes: 0.2 ms at 30k rows), keeps the best
+:func:`candidates` and scores only those with the full vectors, so the scores stay exact
+cosines and only the candidate choice is approximate (as LanceDB's IVF index is for tables of
+that size). On all-MiniLM-L6-v2 vectors of 10,000 BEIR passages (30,000 rows, each shared by
+a file and its folder's two tiers) the top 30 of 100 queries keep 99.3% of their exact
+members (64 dimensions: 97.5%).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import numpy as np
 
 __all__ = ["SKETCH_DIMENSIONS", "SKETCH_MIN_ROWS", "Sketch", "candidates"]
 
-SKETCH_MIN_ROWS = 40_000
-SKETCH_DIMENSIONS = 64
+SKETCH_MIN_ROWS = 16_384
+SKETCH_DIMENSIONS = 96
 _SAMPLE = 8_192
 
 
