@@ -10,7 +10,8 @@ warm-up and prints the median and minimum wall time of each:
   store itself, on a second temporary workspace so it never shares the server's).
 
 Every run is a fresh process with ``HOME`` pointing at a temporary folder (no ``ovcli.conf``,
-no ``ov.conf``) and no ``OPENVIKING_*`` variables.
+no ``ov.conf``) and no ``OPENVIKING_*`` variables. Bytecode is written and used, as in an
+installed package (``PYTHONDONTWRITEBYTECODE`` is dropped; the warm-up run compiles).
 
     .venv/bin/python benchmarks/cli_latency.py [--runs 10] [--tree OTHER_CHECKOUT]
 
@@ -47,6 +48,9 @@ def _exe() -> str:
 def _env(home: Path, tree: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING")}
     env["HOME"] = str(home)
+    # An installed package has its bytecode compiled; a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make every run compile the sources again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if tree:  # another checkout's code, run with this venv's dependencies
         env["PYTHONPATH"] = str(Path(tree).resolve())
     return env

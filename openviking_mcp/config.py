@@ -174,9 +174,10 @@ class IndexConfig(_Section):
     max_file_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     """Bytes of a file that indexing reads: a larger file is stored and listed whole, but
     summarized and embedded from its first ``max_file_bytes`` only (with a warning)."""
-    memory_max_rows: int = Field(default=300_000, ge=0)
-    """Index rows searched in process memory (about 3.7 MiB per 1,000 rows); a larger index
-    is searched in LanceDB only, and 0 never holds it in memory."""
+    memory_max_rows: int = Field(default=400_000, ge=0)
+    """Index rows searched in process memory (about 3.7 MiB per 1,000 rows when folders hold
+    one file each); a larger index is searched in LanceDB only, and 0 never holds it in
+    memory."""
 
 
 class ProcessingConfig(_Section):

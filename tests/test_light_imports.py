@@ -219,3 +219,26 @@ def test_cli_local_reads_open_no_models(tmp_path: Path, args: list[str], expecte
     loaded, out = _loaded_heavy(code, env=clean_env(tmp_path))
     assert expected in out
     assert sorted(set(loaded) & set(LOCAL_READ_HEAVY)) == []
+
+
+@pytest.mark.slow
+def test_cli_remote_skips_http2_and_the_httpx_command_line(server: tuple[str, Path]) -> None:
+    """The client speaks HTTP/1.1 only: a remote command loads neither httpcore's HTTP/2
+    stack nor httpx's own command line (click, rich progress bars, pygments)."""
+    url, tmp_path = server
+    code = (
+        "import sys\nfrom openviking_mcp.cli import main\n"
+        f"try:\n    main(['--url', {url!r}, 'ls', 'viking://resources'])\n"
+        "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "print(sorted(m for m in ('h2', 'pygments', 'httpx._main') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "light.md" in done.stdout
+    assert done.stdout.rstrip("\n").split("\n")[-1] == "[]"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -275,8 +276,36 @@ class _RemoteService:
         return call
 
 
+_UNUSED_OPTIONAL_MODULES = ("httpx._main", "h2")
+"""Optional parts of the HTTP libraries that a CLI process never uses: httpx's own command
+line (click, rich's progress bars, pygments) and httpcore's HTTP/2 support (the client speaks
+HTTP/1.1). Each library imports its part in a ``try`` and puts a stub in its place when the
+import fails."""
+
+
+@contextmanager
+def _without_unused_http_modules() -> Iterator[None]:
+    """While the HTTP client loads, the imports of :data:`_UNUSED_OPTIONAL_MODULES` fail (a
+    ``None`` in ``sys.modules`` stops an import), so the libraries load their stubs instead.
+    Nothing changes when httpx or httpcore is loaded already: the process may use them."""
+    if any(name in sys.modules for name in ("httpx", "httpcore", *_UNUSED_OPTIONAL_MODULES)):
+        yield
+        return
+    for name in _UNUSED_OPTIONAL_MODULES:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in _UNUSED_OPTIONAL_MODULES:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
-    from openviking_mcp.client.http import AsyncHTTPClient
+    with _without_unused_http_modules():
+        import httpcore  # noqa: F401  (loaded here, not by the first request, to skip HTTP/2)
+
+        from openviking_mcp.client.http import AsyncHTTPClient
 
     async def go() -> T:
         async with AsyncHTTPClient(

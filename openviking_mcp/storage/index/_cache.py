@@ -252,6 +252,7 @@ class SearchCache:
         batches = await table.query().to_batches(max_batch_length=_SCAN_BATCH)
         async for batch in batches:
             await asyncio.to_thread(_fill, mirror, batch)
+        await asyncio.to_thread(mirror.trim)
         pending, self._pending = self._pending or [], None
         for change in pending:
             _apply(mirror, change)

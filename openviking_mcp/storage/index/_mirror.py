@@ -149,8 +149,14 @@ class Mirror:
         return len(self._slot_of)
 
     def reserve(self, rows: int) -> None:
-        """Make room for ``rows`` more rows at once (a build knows its size)."""
-        if self._cols.reserve(len(self._records) + rows) | self._vectors.reserve(rows):
+        """Make room for ``rows`` more rows at once (a build knows its size; how many
+        distinct vectors they hold shows only as they come)."""
+        if self._cols.reserve(len(self._records) + rows):
+            self._repoint()
+
+    def trim(self) -> None:
+        """Give back the vector matrix's spare room (after a build)."""
+        if self._vectors.trim():
             self._repoint()
 
     # -- changes ---------------------------------------------------------------------------

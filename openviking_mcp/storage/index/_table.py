@@ -82,7 +82,7 @@ _INLINE_ROWS = 256
 AUTO_OPTIMIZE_COMMITS = 64
 AUTO_OPTIMIZE_ROWS = 2_000
 #: Tables up to this many rows are also held (and searched) in memory, see :mod:`._cache`.
-MEMORY_MAX_ROWS = 300_000
+MEMORY_MAX_ROWS = 400_000
 
 
 async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -53,6 +53,15 @@ class Vectors:
         self._rebuild(max(needed, len(self.refs) * 2), slice(0, self.size))
         return True
 
+    def trim(self) -> bool:
+        """Shrink the matrix to the rows used plus an eighth; ``True`` when it was
+        reallocated."""
+        wanted = self.size + self.size // 8 + 64
+        if len(self.refs) <= wanted:
+            return False
+        self._rebuild(wanted, slice(0, self.size))
+        return True
+
     def add(self, vector: np.ndarray) -> int:
         """The matrix row holding ``vector`` (shared when an equal one is held). Call
         :meth:`reserve` first, and :meth:`settle` after a batch."""
