@@ -12,6 +12,7 @@ keep their own text for keyword search.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ class RecordBuffer:
         self._rows: list[PendingRow] = []
         self._stale: dict[str, dict[str, None]] = {}  # account id -> uris, in order
         self._on_flush = on_flush
+        self._flushing = asyncio.Lock()
         self.written = 0
 
     def forget(self, account_id: str, uri: str) -> None:
@@ -156,15 +158,17 @@ class RecordBuffer:
             await self.flush()
 
     async def flush(self) -> None:
-        rows, self._rows = self._rows, []
-        await self._drop_stale({r.record.id for r in rows})
-        if not rows:
-            return
-        await self._vectors(rows)
-        await self._index.upsert([r.record for r in rows])
-        self.written += len(rows)
-        if self._on_flush is not None:
-            await self._on_flush(self.written)
+        """Write the rows collected so far; flushes of concurrent adders run one at a time."""
+        async with self._flushing:
+            rows, self._rows = self._rows, []
+            await self._drop_stale({r.record.id for r in rows})
+            if not rows:
+                return
+            await self._vectors(rows)
+            await self._index.upsert([r.record for r in rows])
+            self.written += len(rows)
+            if self._on_flush is not None:
+                await self._on_flush(self.written)
 
     async def _vectors(self, rows: list[PendingRow]) -> None:
         """Set every row's vector: taken from its ``vector_of`` row (in this batch, or

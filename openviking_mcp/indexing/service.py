@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from openviking_mcp.config import SemanticConfig
@@ -38,6 +39,7 @@ from openviking_mcp.events import (
     Writing,
     Written,
 )
+from openviking_mcp.indexing.bounded import run_bounded
 from openviking_mcp.indexing.llm_summary import LLMSummarizer
 from openviking_mcp.indexing.rows import RecordBuffer, directory_rows, file_rows
 from openviking_mcp.indexing.semantic import FileInfo, SemanticBuilder
@@ -313,17 +315,17 @@ class IndexingService:
             return
         if recursive:
             walked = await store.content.walk(key, 10_000, 1_000_000)
-            dirs: list[tuple[int, VikingURI]] = []
+            files: list[VikingURI] = []
+            levels: dict[int, list[VikingURI]] = {}
             for item in walked:
                 child = uri.join(item.key[len(key) + 1 :])
-                if not indexable(child):
-                    continue
-                if item.is_dir:
-                    dirs.append((item.depth, child))
-                else:
-                    await self._index_file(job, child)
-            for _, directory in sorted(dirs, key=lambda d: -d[0]):
-                await self._regenerate_dir(job, directory)
+                if indexable(child):
+                    (levels.setdefault(item.depth, []) if item.is_dir else files).append(child)
+            await run_bounded([partial(self._index_file, job, f) for f in files])
+            # Deepest first (a folder's overview reads its subfolders' abstracts); the folders
+            # of one depth are independent of each other.
+            for depth in sorted(levels, reverse=True):
+                await run_bounded([partial(self._regenerate_dir, job, d) for d in levels[depth]])
         await self._regenerate_dir(job, uri)
 
     async def bubble(self, job: RefreshJob, start: VikingURI) -> None:
@@ -467,9 +469,13 @@ class IndexingService:
             intro = sidecar_body(raw_abstract) if keep and raw_abstract else None
             if job.semantic:
                 abstract, overview = await self.semantic.directory(uri.name, children, intro=intro)
-                if not keep:
-                    await self._write_sidecar(key, uri, ABSTRACT_FILE, abstract)
-                await self._write_sidecar(key, uri, OVERVIEW_FILE, overview)
+                writes = (
+                    []
+                    if keep
+                    else [partial(self._write_sidecar, key, uri, ABSTRACT_FILE, abstract)]
+                )
+                writes.append(partial(self._write_sidecar, key, uri, OVERVIEW_FILE, overview))
+                await run_bounded(writes)
             else:
                 abstract = intro or await store.sidecar_body(key, ABSTRACT_FILE) or ""
                 overview = await store.sidecar_body(key, OVERVIEW_FILE) or ""

@@ -1,10 +1,12 @@
-"""Embeddings from an OpenAI-compatible endpoint over plain HTTP (``POST {base}/embeddings``).
+"""Embeddings and chat completions from an OpenAI-compatible endpoint over plain HTTP.
 
 :class:`~openviking_mcp.models.litellm_embedder.LiteLLMEmbedder` sends ``openai/...`` models
-here instead of through litellm: the request is the same, but it costs a fraction of the CPU
-(litellm adds milliseconds of its own to every call, which a search pays for each query) and
-litellm is never imported. One ``httpx.AsyncClient`` is kept per event loop, since an embedder
-is shared by every store of the process and a client's connections belong to one loop.
+to ``POST {base}/embeddings`` and :class:`~openviking_mcp.models.llm.LLM` sends them to
+``POST {base}/chat/completions`` instead of through litellm: the request is the same, but it
+costs a fraction of the CPU (litellm adds milliseconds of its own to every call, which a search
+pays for each query and an import for each folder it summarises) and litellm is never imported.
+One ``httpx.AsyncClient`` is kept per event loop, since a model is shared by every store of the
+process and a client's connections belong to one loop.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from typing import Any
 
 import httpx
 
-__all__ = ["OPENAI_BASE", "HTTPEmbeddingError", "OpenAIEmbeddings"]
+__all__ = ["OPENAI_BASE", "HTTPModelError", "OpenAIChat", "OpenAIEmbeddings"]
 
 OPENAI_BASE = "https://api.openai.com/v1"
 
 
-class HTTPEmbeddingError(Exception):
-    """A failed call; ``status_code`` is ``None`` when no HTTP answer came (retried then)."""
+class HTTPModelError(Exception):
+    """A failed call; ``status_code`` is ``None`` when no HTTP answer came, 408 on a timeout."""
 
     def __init__(self, message: str, status_code: int | None) -> None:
         super().__init__(message)
@@ -41,18 +43,19 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
-class OpenAIEmbeddings:
-    """``POST {base_url}/embeddings`` with ``{model, input}``; answers the JSON body."""
+class _Endpoint:
+    """``POST {base_url}/{path}`` with a JSON body; answers the JSON object it returns."""
 
     def __init__(
         self,
         base_url: str,
+        path: str,
         *,
         api_key: str | None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 60.0,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/embeddings"
+        self.url = base_url.rstrip("/") + "/" + path
         self._headers = {"Content-Type": "application/json", **dict(headers or {})}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -67,26 +70,63 @@ class OpenAIEmbeddings:
             client = self._clients[loop] = httpx.AsyncClient(timeout=self._timeout)
         return client
 
-    async def embed(self, model: str, texts: list[str]) -> dict[str, Any]:
+    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._client().post(
-                self.url, json={"model": model, "input": texts}, headers=self._headers
-            )
+            response = await self._client().post(self.url, json=body, headers=self._headers)
+        except httpx.TimeoutException as exc:  # as litellm reports one: HTTP 408
+            raise HTTPModelError(f"{type(exc).__name__}: timed out ({exc})", 408) from None
         except httpx.HTTPError as exc:
-            raise HTTPEmbeddingError(f"{type(exc).__name__}: {exc}", None) from None
+            raise HTTPModelError(f"{type(exc).__name__}: {exc}", None) from None
         if response.status_code >= 400:
             text = _error_text(response)
-            raise HTTPEmbeddingError(f"HTTP {response.status_code}: {text}", response.status_code)
+            raise HTTPModelError(f"HTTP {response.status_code}: {text}", response.status_code)
         try:
-            body = response.json()
+            answer = response.json()
         except ValueError:
-            raise HTTPEmbeddingError("the answer is not JSON", response.status_code) from None
-        if not isinstance(body, dict):
-            raise HTTPEmbeddingError("the answer is not a JSON object", response.status_code)
-        return body
+            raise HTTPModelError("the answer is not JSON", response.status_code) from None
+        if not isinstance(answer, dict):
+            raise HTTPModelError("the answer is not a JSON object", response.status_code)
+        return answer
 
     async def aclose(self) -> None:
         """Close the client of the running loop (those of closed loops go with them)."""
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.aclose()
+
+
+class OpenAIEmbeddings(_Endpoint):
+    """``POST {base_url}/embeddings`` with ``{model, input}``; answers the JSON body."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(base_url, "embeddings", api_key=api_key, headers=headers, timeout=timeout)
+
+    async def embed(self, model: str, texts: list[str]) -> dict[str, Any]:
+        return await self._post({"model": model, "input": texts})
+
+
+class OpenAIChat(_Endpoint):
+    """``POST {base_url}/chat/completions`` with a chat request; answers the JSON body."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(
+            base_url, "chat/completions", api_key=api_key, headers=headers, timeout=timeout
+        )
+
+    async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The completion of ``body`` (``model``, ``messages`` and options, OpenAI's names)."""
+        return await self._post(body)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from openviking_mcp.contract.resources import (
     ReindexResult,
 )
 from openviking_mcp.contract.uri import VikingURI
+from openviking_mcp.indexing.bounded import run_bounded
 from openviking_mcp.indexing.rows import RecordBuffer
 from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService, indexable
@@ -403,9 +405,12 @@ class ResourceService:
             return sorted(p for p in tree.rglob("*") if p.is_file())
 
         content = self._store.content
-        for path in await asyncio.to_thread(files):
+
+        async def copy(path: Path) -> None:
             rel = path.relative_to(tree).as_posix()
             await content.write_bytes(f"{key}/{rel}", await asyncio.to_thread(path.read_bytes))
+
+        await run_bounded([partial(copy, path) for path in await asyncio.to_thread(files)])
         await content.mkdir(key, exist_ok=True)
 
     # -- rebuilding and checking -----------------------------------------------------------

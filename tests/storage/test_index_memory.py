@@ -338,7 +338,8 @@ async def test_rows_sharing_a_vector_hold_it_once_and_rank_as_lancedb(
     await memory.upsert(records)
     mirror = memory._cache._mirror
     assert mirror is not None
-    assert mirror.rows == 3600 and mirror._vectors.distinct == 1200
+    assert mirror.rows == 3600
+    assert mirror._vectors.distinct == 1200
     query = np.asarray([rng.uniform(-1, 1) for _ in range(DIM)], dtype=np.float32)
     for flt in FILTERS:
         got = await memory.vector_search(query, flt, 4000)
