@@ -161,6 +161,24 @@ async def find_qps(http: httpx.AsyncClient, texts: Sequence[str], concurrency: i
     return len(texts) / (time.perf_counter() - started)
 
 
+async def health_qps(http: httpx.AsyncClient, count: int, concurrency: int) -> float:
+    """``GET /health`` per second, ``concurrency`` in flight: what the HTTP stack and this
+    client allow at most, before any work."""
+    todo = count
+
+    async def worker() -> None:
+        nonlocal todo
+        while todo > 0:
+            todo -= 1
+            response = await http.get("/health")
+            if response.status_code != 200:
+                raise RuntimeError(f"/health -> {response.status_code}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / (time.perf_counter() - started)
+
+
 async def add_skill(http: httpx.AsyncClient, name: str) -> float:
     started = time.perf_counter()
     body = {"data": SKILL_MD.format(name=name), "wait": True}

@@ -52,6 +52,7 @@ FIGURES: list[tuple[str, str]] = [
     ("qps_c1", "find qps, concurrency 1"),
     ("qps_c4", "find qps, concurrency 4"),
     ("qps_c8", "find qps, concurrency 8"),
+    ("health_qps_c4", "GET /health qps, concurrency 4 (the HTTP ceiling)"),
     ("skill_ms", "add_skill wait=true (ms, median)"),
     ("create_ms", "session create (ms, median)"),
     ("message_ms", "session add message (ms, mean)"),
@@ -173,6 +174,9 @@ async def _find_qps(bench: Bench) -> None:
                 rates[kind].extend([rate] if rate is not None else [])
         for kind, values in rates.items():
             bench.put(f"qps_c{concurrency}", kind, statistics.mean(values) if values else None)
+    for kind in bench.order(0):
+        step = work.health_qps(bench.http[kind], 4 * bench.args.finds, 4)
+        bench.put("health_qps_c4", kind, await bench.guard(kind, "health qps", step))
 
 
 async def _skills_sessions_fs(bench: Bench) -> None:

@@ -223,6 +223,37 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+async def _ceilings(base: str, calls: int, concurrency: int) -> dict[str, float]:
+    """Calls per second of the cheapest request of each surface, at the same concurrency and
+    with the same clients: MCP ``ping`` (the SDK and its transport, no tool) and
+    ``GET /health`` (the HTTP stack). No write can go faster than these."""
+    rates: dict[str, float] = {}
+    async with (
+        streamable_http_client(f"{base}/mcp") as (read, write),
+        ClientSession(read, write) as mcp,
+    ):
+        await mcp.initialize()
+
+        async def ping(_: int) -> None:
+            await mcp.send_ping()
+
+        run = Run("mcp ping")
+        await _drive(run, calls, concurrency, ping)
+        rates["mcp ping"] = len(run.latencies_ms) / run.seconds
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
+
+        async def health(_: int) -> None:
+            reply = await http.get("/health")
+            if reply.status_code != 200:
+                raise RuntimeError(f"/health {reply.status_code}")
+
+        run = Run("rest health")
+        await _drive(run, calls, concurrency, health)
+        rates["GET /health"] = len(run.latencies_ms) / run.seconds
+    return rates
+
+
 def _row(run: Run, files: int) -> str:
     rate = len(run.latencies_ms) / run.seconds if run.seconds else 0.0
     lost = files - len(run.latencies_ms) + run.unreadable
@@ -249,6 +280,7 @@ async def _main(args: argparse.Namespace) -> None:
             await _rest_writes(base, runs[1], args.files, args.concurrency)
             await _verify(http, runs[1], args.files, args.find_sample)
             waits, wait_missing = await _wait_writes(http, args.wait_writes)
+        ceilings = await _ceilings(base, args.files, args.concurrency)
     finally:
         _stop(proc)
     print(
@@ -268,6 +300,10 @@ async def _main(args: argparse.Namespace) -> None:
         f"\n`wait=true`, one at a time over REST: {len(waits)} writes, p50 "
         f"{_pct(waits, 0.5):.0f} ms, p95 {_pct(waits, 0.95):.0f} ms, not findable right after: "
         f"{wait_missing}"
+    )
+    print(
+        f"\nThe ceiling at concurrency {args.concurrency}, same clients: "
+        + ", ".join(f"{name} {rate:.0f}/s" for name, rate in ceilings.items())
     )
     for run in runs:
         for error in run.errors[:5]:

@@ -178,6 +178,10 @@ class IndexConfig(_Section):
     """Index rows searched in process memory (about 3.7 MiB per 1,000 rows when folders hold
     one file each); a larger index is searched in LanceDB only, and 0 never holds it in
     memory."""
+    lance_index_cache_mb: int = Field(default=256, ge=0)
+    """LanceDB's cache of opened index data (MiB; LanceDB's own default is 6 GiB)."""
+    lance_metadata_cache_mb: int = Field(default=64, ge=0)
+    """LanceDB's cache of file metadata (MiB; LanceDB's own default is 1 GiB)."""
 
 
 class ProcessingConfig(_Section):

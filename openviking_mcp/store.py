@@ -187,6 +187,10 @@ class Store:
             self._vectors = VectorIndex(
                 self.config.workspace / "index",
                 memory_max_rows=self.config.index.memory_max_rows,
+                cache_bytes=(
+                    self.config.index.lance_index_cache_mb * 2**20,
+                    self.config.index.lance_metadata_cache_mb * 2**20,
+                ),
             )
         return self._vectors
 

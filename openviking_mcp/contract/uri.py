@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 from openviking_mcp.contract.errors import (
@@ -255,6 +256,18 @@ def parse_uri(raw: str, *, field: str = "uri") -> VikingURI:
 
     Use :func:`resolve_uri` for anything that touches storage.
     """
+    if isinstance(raw, str) and len(raw) <= _CACHED_LENGTH:  # results name the same URIs often
+        return _parse_cached(raw, field)
+    return _parse(raw, field)
+
+
+#: URIs up to this length are parsed once (the cache holds :data:`_CACHED_URIS` of them; a
+#: rejected URI is never cached: its error is raised again each time).
+_CACHED_LENGTH = 512
+_CACHED_URIS = 8192
+
+
+def _parse(raw: str, field: str) -> VikingURI:
     text, segments = _split(raw, field)
     if not segments:
         return VikingURI("")
@@ -264,6 +277,9 @@ def parse_uri(raw: str, *, field: str = "uri") -> VikingURI:
             text, f"Invalid scope '{scope}'. Must be one of: {', '.join(PUBLIC_SCOPES)}"
         )
     return VikingURI(scope, tuple(segments[1:]))
+
+
+_parse_cached = lru_cache(maxsize=_CACHED_URIS)(_parse)
 
 
 def resolve_uri(

@@ -83,6 +83,11 @@ AUTO_OPTIMIZE_COMMITS = 64
 AUTO_OPTIMIZE_ROWS = 2_000
 #: Tables up to this many rows are also held (and searched) in memory, see :mod:`._cache`.
 MEMORY_MAX_ROWS = 400_000
+#: LanceDB's cache of opened index data (its own default is 6 GiB) and of file metadata (1 GiB).
+#: Searches run in memory, so LanceDB's caches mostly hold the index versions a busy import
+#: leaves behind; unbounded, they grow the process by gigabytes.
+LANCE_INDEX_CACHE_BYTES = 256 * 2**20
+LANCE_METADATA_CACHE_BYTES = 64 * 2**20
 
 
 async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -99,6 +104,7 @@ class VectorIndex:
     writes made by *other* processes: 0 checks for a newer table version on every read,
     ``None`` never checks. Tables of up to ``memory_max_rows`` rows are also searched in
     memory (0: never), kept current with every writer's changes (see :mod:`._cache`).
+    ``cache_bytes`` bounds LanceDB's index and metadata caches.
     """
 
     def __init__(
@@ -107,8 +113,10 @@ class VectorIndex:
         *,
         read_consistency_interval: float | None = 0.0,
         memory_max_rows: int = MEMORY_MAX_ROWS,
+        cache_bytes: tuple[int, int] = (LANCE_INDEX_CACHE_BYTES, LANCE_METADATA_CACHE_BYTES),
     ) -> None:
         self.path = Path(path)
+        self._cache_bytes = cache_bytes
         self._cache = SearchCache(self.path, max_rows=memory_max_rows)
         interval = read_consistency_interval
         self._interval = None if interval is None else timedelta(seconds=interval)
@@ -202,8 +210,12 @@ class VectorIndex:
         if self._db is None:
             with unavailable(self.path, "connect"):
                 await asyncio.to_thread(self.path.mkdir, parents=True, exist_ok=True)
+                index_bytes, metadata_bytes = self._cache_bytes
+                session = lancedb.Session(
+                    index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=metadata_bytes
+                )
                 self._db = await lancedb.connect_async(
-                    str(self.path), read_consistency_interval=self._interval
+                    str(self.path), read_consistency_interval=self._interval, session=session
                 )
         return self._db
 
