@@ -82,12 +82,16 @@ async def _grow(svc: ContextService, corpus: corpus_mod.Corpus, have: int, size:
 
 
 async def _settled(svc: ContextService) -> None:
-    """Wait until the index's background optimize (scheduled once writes go quiet) is done:
-    it compacts and re-indexes on both cores, and process CPU counts its threads too."""
+    """Wait until the index's background optimize (scheduled once writes go quiet) is done
+    (it compacts and re-indexes on both cores, and process CPU counts its threads too), and
+    until the in-memory copy of the index is built (searches go to LanceDB meanwhile)."""
     index = svc.store.index
     await asyncio.sleep(2.0)  # the indexer schedules it half a second after the last write
     while (task := index._optimize_task) is not None and not task.done():
         await asyncio.wait({task})
+    cache = index._cache  # the in-memory copy, built in the background on open
+    while (build := cache._task) is not None and not build.done():
+        await asyncio.wait({build})
 
 
 async def _time_finds(svc: ContextService, queries: list[str], rounds: int) -> dict[str, float]:
@@ -123,6 +127,7 @@ async def measure(args: argparse.Namespace, workspace: Path) -> list[dict[str, A
         start = time.perf_counter()
         await _grow(svc, corpus, have, size, src)
         ingest_s = time.perf_counter() - start
+        await svc.store.index.count()  # opens the index (and starts building its copy)
         await _settled(svc)
         profiler = cProfile.Profile() if args.profile else None
         if profiler:

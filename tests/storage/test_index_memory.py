@@ -357,3 +357,24 @@ async def test_rows_sharing_a_vector_hold_it_once_and_rank_as_lancedb(
         assert _ranked(got) == _ranked(want), flt
         stored = {h.record.id: h.record.vector for h in want}
         assert all(np.allclose(h.record.vector, stored[h.record.id]) for h in got)
+
+
+def test_cached_keyword_weights_follow_every_change() -> None:
+    """Weights are cached between searches; a change must never leave them stale."""
+    rng = random.Random(8)
+    texts = [" ".join(rng.choice(WORDS) for _ in range(6)) for _ in range(200)]
+    postings = Postings()
+    for slot, text in enumerate(texts):
+        postings.add(slot, text_tokens(text))
+    tokens = query_tokens("river stone garden")
+    postings.scores(tokens, 200)  # fills the cache
+    postings.remove(3, text_tokens(texts[3]))  # a replaced row: same length, other words
+    other = " ".join(["river"] * sum(text_tokens(texts[3]).values()))
+    postings.add(200, text_tokens(other))
+    fresh = Postings()
+    for slot, text in enumerate([*texts, other]):
+        if slot != 3:
+            fresh.add(slot, text_tokens(text))
+    got, want = postings.scores(tokens, 201), fresh.scores(tokens, 201)
+    got[3] = 0.0  # a removed row keeps stale postings until compaction; callers mask it out
+    assert np.allclose(got, want)

@@ -12,7 +12,8 @@ Scores are Okapi BM25 with ``k1 = 1.2`` and ``b = 0.75`` and the IDF
 
 Postings are per-token ``array`` buffers of row slots and term frequencies; a removed row only
 loses its document-frequency counts (its stale postings are masked out by the caller's live
-mask, and dropped when :meth:`Postings.compact` renumbers the slots).
+mask, and dropped when :meth:`Postings.compact` renumbers the slots). Each token's BM25
+weights per posting are kept until the next change, so repeated searches only add them up.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
 import numpy as np
 import Stemmer  # type: ignore[import-not-found]
@@ -86,6 +86,10 @@ def query_tokens(query: str) -> list[str]:
     return list(tokens)
 
 
+#: Postings whose weights are cached at most (4 bytes each).
+_WEIGHED_POSTINGS = 4_000_000
+
+
 class Postings:
     """Token → (slots, term frequencies), document frequencies and row lengths."""
 
@@ -94,6 +98,10 @@ class Postings:
         self._freqs: dict[str, array[int]] = {}
         self._df: Counter[str] = Counter()
         self._lengths = array("f")
+        self._weights: dict[str, np.ndarray] = {}  # token -> BM25 weight of each posting
+        self._changes = 0  # rows added or removed so far
+        self._weighed_at = -1  # the value of _changes the cached weights were computed at
+        self._weighed = 0  # postings weighed in the cache
         self._live_rows = 0
         self._total_length = 0.0
 
@@ -113,6 +121,7 @@ class Postings:
         self._df.update(counts.keys())
         self._live_rows += 1
         self._total_length += length
+        self._changes += 1
 
     def remove(self, slot: int, counts: Counter[str]) -> None:
         """Forget the row at ``slot`` (indexed with ``counts``) for the statistics; its
@@ -120,6 +129,7 @@ class Postings:
         self._df.subtract(counts.keys())
         self._live_rows -= 1
         self._total_length -= self._lengths[slot]
+        self._changes += 1
 
     def compact(self, remap: np.ndarray) -> None:
         """Renumber slots: ``remap[old]`` is the new slot, or -1 for a row that is gone."""
@@ -133,6 +143,7 @@ class Postings:
             self._slots[token] = array("i", new[keep].astype(np.int32).tobytes())
             self._freqs[token] = array("i", freqs.tobytes())
         self._df = +self._df  # drops tokens no live row holds any more
+        self._changes += 1
         old_lengths = np.frombuffer(self._lengths, dtype=np.float32)
         moved = np.flatnonzero(remap >= 0)
         lengths = np.zeros(int(remap.max(initial=-1)) + 1, dtype=np.float32)
@@ -142,8 +153,8 @@ class Postings:
     def scores(self, tokens: Iterable[str], size: int) -> np.ndarray:
         """BM25 of every slot below ``size`` for the query ``tokens`` (0 where none occurs)."""
         out = np.zeros(size, dtype=np.float32)
-        for slots, tf, weight in self._terms(tokens):
-            out[slots] += weight(slots, tf)
+        for slots, weights in self._terms(tokens):
+            out[slots] += weights
         return out
 
     def scores_of(self, tokens: Iterable[str], wanted: np.ndarray) -> np.ndarray:
@@ -151,35 +162,45 @@ class Postings:
         are only ever appended or renumbered in order) are searched for them, so a few
         candidates cost a few lookups, whatever the size of the table."""
         out = np.zeros(len(wanted), dtype=np.float32)
-        for slots, tf, weight in self._terms(tokens):
+        for slots, weights in self._terms(tokens):
             at = np.minimum(np.searchsorted(slots, wanted), len(slots) - 1)
             found = slots[at] == wanted
-            out[found] += weight(wanted[found], tf[at[found]])
+            out[found] += weights[at[found]]
         return out
 
-    def _terms(self, tokens: Iterable[str]) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
-        """``(slots, term frequencies, weight)`` of each known token, where
-        ``weight(slots, tf)`` is the token's BM25 contribution to those rows."""
+    def _terms(self, tokens: Iterable[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(slots, weights)`` of each known token: its postings' slots and their BM25
+        contribution (cached until the rows change)."""
         rows = self._live_rows
         if rows <= 0:
             return
-        avg = self._total_length / rows or 1.0
-        lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        if self._weighed_at != self._changes:  # any change moves the IDFs or the slots
+            self._weights.clear()
+            self._weighed, self._weighed_at = 0, self._changes
         for token in tokens:
             slots_buf = self._slots.get(token)
             df = self._df.get(token, 0)
             if slots_buf is None or df <= 0 or not len(slots_buf):
                 continue
-            idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
-
-            def weight(slots: np.ndarray, tf: np.ndarray, idf: float = idf) -> np.ndarray:
-                freq = tf.astype(np.float32)
-                norm = _K1 * (1.0 - _B + _B * lengths[slots] / avg)
-                out: np.ndarray = idf * freq * (_K1 + 1.0) / (freq + norm)
-                return out
-
             slots = np.frombuffer(slots_buf, dtype=np.int32)
-            yield slots, np.frombuffer(self._freqs[token], dtype=np.int32), weight
+            weights = self._weights.get(token)
+            if weights is None:
+                weights = self._weigh(slots, np.frombuffer(self._freqs[token], dtype=np.int32), df)
+                if self._weighed + len(weights) <= _WEIGHED_POSTINGS:
+                    self._weights[token] = weights
+                    self._weighed += len(weights)
+            yield slots, weights
+
+    def _weigh(self, slots: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
+        """The BM25 contribution of a token found ``df`` times, to the rows at ``slots``."""
+        rows = self._live_rows
+        idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
+        avg = self._total_length / rows or 1.0
+        lengths = np.frombuffer(self._lengths, dtype=np.float32)[slots]
+        freq = tf.astype(np.float32)
+        norm = _K1 * (1.0 - _B + _B * lengths / avg)
+        out: np.ndarray = (idf * freq * (_K1 + 1.0) / (freq + norm)).astype(np.float32)
+        return out
 
     def candidates(self, tokens: Sequence[str]) -> bool:
         """Whether any of ``tokens`` occurs in a live row."""

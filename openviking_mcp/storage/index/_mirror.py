@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_tokens
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, normalize_uri
+from openviking_mcp.storage.index._select import largest
 from openviking_mcp.storage.index._sketch import candidates
 from openviking_mcp.storage.index._vectors import Vectors
 
@@ -408,16 +409,24 @@ class Mirror:
         size = len(self._records)
         if len(passing) * _FEW_CANDIDATES < size:  # a few rows (a descent round)
             scores = self._postings.scores_of(tokens, passing)
+            matched = scores > 0
+            return self._top(passing[matched], scores[matched], limit)
+        every = self._postings.scores(tokens, size)
+        if len(passing) == self.rows:  # every live row passes
+            inside = self._cols.live[:size]
         else:
-            scores = self._postings.scores(tokens, size)[passing]
-        matched = scores > 0
-        return self._top(passing[matched], scores[matched], limit)
+            inside = np.zeros(size, dtype=bool)
+            inside[passing] = True
+        np.multiply(every, inside, out=every)
+        best = largest(every, limit)
+        best = np.sort(best[every[best] > 0])
+        return self._top(best, every[best], limit)
 
     def _top(self, slots: np.ndarray, scores: np.ndarray, limit: int) -> list[IndexHit]:
         if not len(slots):
             return []
         if len(slots) > limit:
-            best = np.argpartition(-scores, limit - 1)[:limit]
+            best = largest(scores, limit)
             slots, scores = slots[best], scores[best]
         order = np.argsort(-scores, kind="stable")
         return [IndexHit(self._slot_record(int(slots[i])), float(scores[i])) for i in order]

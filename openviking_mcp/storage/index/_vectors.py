@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from openviking_mcp.storage.index import _sketch
+from openviking_mcp.storage.index._select import largest
 from openviking_mcp.storage.index._sketch import Sketch
 
 __all__ = ["Vectors"]
@@ -145,13 +146,18 @@ class Vectors:
         return out
 
     def preselect(self, rows: np.ndarray, query: np.ndarray, count: int) -> np.ndarray:
-        """The positions in ``rows`` of the ``count`` vectors whose sketches are nearest to
-        ``query``'s, ascending (every position when there is no sketch or few rows)."""
+        """The positions in ``rows`` whose vectors are among the ``count`` distinct ones (of
+        those ``rows`` hold) with the sketches nearest to ``query``'s, ascending (every
+        position when there is no sketch or few rows)."""
         if self.sketch is None or len(rows) <= count:
             return np.arange(len(rows))
         projected = self.sketch.project(query)[0]
-        if len(rows) > _SUBSET_SHARE * self.size:
-            approx = (self.sketched[: self.size] @ projected)[rows]
-        else:
-            approx = self.sketched[rows] @ projected
-        return np.sort(np.argpartition(-approx, count - 1)[:count])
+        if len(rows) <= _SUBSET_SHARE * self.size:
+            return np.sort(largest(self.sketched[rows] @ projected, count))
+        approx = self.sketched[: self.size] @ projected  # one score per distinct vector
+        held = np.zeros(self.size, dtype=bool)
+        held[rows] = True
+        approx[~held] = -np.inf
+        chosen = np.zeros(self.size, dtype=bool)
+        chosen[largest(approx, count)] = True
+        return np.flatnonzero(chosen[rows])
