@@ -5,7 +5,9 @@ machine. :class:`StartingApp` lets uvicorn open the port first: it builds the re
 worker thread, runs the real app's lifespan in a task of its own, and until then answers
 ``/health`` itself (200, ``healthy: false``, what is loading), ``/ready`` with 503, and holds
 every other request until the real app takes over (at most ``wait_seconds`` from arrival,
-then 503 ``UNAVAILABLE`` in the error envelope). This module imports nothing heavy.
+then 503 ``UNAVAILABLE`` in the error envelope). Once the real app serves, ``on_started``
+(if given) runs alongside it, e.g. to announce when the start is over; it is cancelled at
+shutdown, and its failure is only logged. This module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._logging import log_failure
@@ -45,8 +47,10 @@ class StartingApp:
         auth_mode: str,
         loading: list[str],
         wait_seconds: float,
+        on_started: Callable[[Starlette], Awaitable[None]] | None = None,
     ) -> None:
         self._build = build
+        self._on_started = on_started
         self._auth_mode = auth_mode
         self._loading = [APPLICATION, *loading]
         self.wait_seconds = wait_seconds
@@ -144,12 +148,26 @@ class StartingApp:
             async with app.router.lifespan_context(app):
                 self.app = app
                 self._settled.set()
-                await self._stop.wait()
+                watcher = asyncio.get_running_loop().create_task(self._watch(app))
+                try:
+                    await self._stop.wait()
+                finally:
+                    watcher.cancel()
+                    await asyncio.gather(watcher, return_exceptions=True)
         except Exception as exc:
             self.error = exc
             log_failure(logger, "the HTTP app could not start", exc=exc)
         finally:
             self._settled.set()
+
+    async def _watch(self, app: Starlette) -> None:
+        """Run ``on_started``; a failure there never stops the server."""
+        if self._on_started is None:
+            return
+        try:
+            await self._on_started(app)
+        except Exception as exc:
+            log_failure(logger, "the start-up announcement failed", exc=exc)
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

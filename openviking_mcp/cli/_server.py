@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openviking_mcp._version import __version__
-from openviking_mcp.cli._core import app, emit, err, fail, opts
+from openviking_mcp.cli._core import app, emit, fail, opts
 from openviking_mcp.contract.errors import ConfigError, OpenVikingError
 
 # -- server ------------------------------------------------------------------------------
@@ -15,8 +14,10 @@ from openviking_mcp.contract.errors import ConfigError, OpenVikingError
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 1933).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default: server.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: server.port, 1933).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     config_file: Annotated[
         str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
@@ -30,10 +31,15 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp."""
+    """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp.
+
+    Without --host/--port the config's server.host/server.port apply (OPENVIKING__SERVER__HOST
+    and OPENVIKING__SERVER__PORT override them). A summary with the URLs and the
+    `claude mcp add` line is printed to stderr once the server is ready.
+    """
     opts.config = config_file or opts.config
     opts.path = path or opts.path
-    from http_api import serving
+    from http_api import banner, serving
     from http_api.starting import StartingApp
     from openviking_mcp.config import is_loopback_host
     from openviking_mcp.startup import BUNDLED_SKILLS, EMBEDDING_MODEL, STORAGE
@@ -59,13 +65,7 @@ def serve(
             raise ConfigError("auth_mode 'api_key' needs server.root_api_key")
     except OpenVikingError as exc:
         raise fail(exc) from None
-    err.print(
-        f"openviking-mcp {__version__} serving http://{config.server.host}:{config.server.port} "
-        f"(MCP at /mcp{'; bot at /chat' if config.bot.enabled else ''}; auth: {mode}, "
-        f"workspace: {config.workspace})",
-        markup=False,
-        highlight=False,
-    )
+    typer.echo(banner.render_listening(config), err=True)
 
     def build() -> Any:
         """The real app, imported and built in a worker thread once the port is open."""
@@ -78,6 +78,7 @@ def serve(
         auth_mode=mode,
         loading=[STORAGE, EMBEDDING_MODEL, BUNDLED_SKILLS],
         wait_seconds=config.server.startup_wait_seconds,
+        on_started=lambda started: banner.announce_when_ready(started, config),
     )
     serving.run(
         app,
