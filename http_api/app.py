@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
-from http_api import bot, envelope, metrics
+from http_api import bot, docs, envelope, metrics
 from http_api.routers import (
     admin,
     attrs,
@@ -170,7 +170,10 @@ def create_app(
         version=__version__,
         description="Context database for AI agents: the OpenViking HTTP API and MCP.",
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.service = svc
     app.state.chat = chat
     _install_middleware(app, svc)

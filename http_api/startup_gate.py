@@ -12,6 +12,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from http_api.docs import DOCS_PATHS
 from openviking_mcp.service import ContextService
 
 __all__ = ["ARRIVED_KEY", "NO_WAIT_PATHS", "StartupGate"]
@@ -19,8 +20,8 @@ __all__ = ["ARRIVED_KEY", "NO_WAIT_PATHS", "StartupGate"]
 ARRIVED_KEY = "openviking.arrived"
 """``scope["state"]`` key: ``time.monotonic()`` when the request arrived."""
 
-NO_WAIT_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/redoc"})
-"""Paths that answer at once while the service starts."""
+NO_WAIT_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json", *DOCS_PATHS})
+"""Paths that answer at once while the service starts (the docs pages with their assets)."""
 
 
 class StartupGate:
