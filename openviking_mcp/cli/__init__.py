@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import sys
 
-from openviking_mcp.cli import _admin, _chat, _search, _server, _sessions, _skills, _store  # noqa: F401  (register the commands)
+from openviking_mcp.cli import (  # noqa: F401  (register the commands)
+    _admin,
+    _chat,
+    _doctor,
+    _search,
+    _server,
+    _sessions,
+    _skills,
+    _store,
+)
 from openviking_mcp.cli._core import app
 from openviking_mcp.cli._dispatch import app_for
 
