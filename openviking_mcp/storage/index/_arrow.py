@@ -7,16 +7,29 @@ are committed atomically with the table itself and can never disagree with its v
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.storage.index._model import IndexRecord
+
+T = TypeVar("T")
+#: Conversions of more rows than this run in a worker thread, off the event loop.
+_INLINE_ROWS = 256
+
+
+async def offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a conversion of ``rows`` rows inline when small, in a worker thread when large."""
+    if rows > _INLINE_ROWS:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
 
 __all__ = [
     "COLUMNS",
@@ -25,6 +38,7 @@ __all__ = [
     "META_SCHEMA",
     "SCHEMA_VERSION",
     "build_schema",
+    "offload",
     "read_meta",
     "records_to_arrow",
     "stamped",

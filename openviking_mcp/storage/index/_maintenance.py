@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import lancedb
 from lancedb.index import BTree
 
 from openviking_mcp.storage.index._fts import fts_config, fts_config_matches
@@ -22,7 +23,10 @@ from openviking_mcp.storage.index._fts import fts_config, fts_config_matches
 __all__ = [
     "CLEANUP_OLDER_THAN",
     "CONFLICT_RETRIES",
+    "LANCE_INDEX_CACHE_BYTES",
+    "LANCE_METADATA_CACHE_BYTES",
     "SCALAR_INDEX_COLUMNS",
+    "connect",
     "dir_size",
     "indexes_by_column",
     "is_conflict",
@@ -40,6 +44,24 @@ SCALAR_INDEX_COLUMNS = ("id", "account_id", "uri", "parent_uri", "level")
 CLEANUP_OLDER_THAN = timedelta(minutes=1)
 #: Attempts of a maintenance commit preempted by concurrent writes (backoff 50 ms, doubling).
 CONFLICT_RETRIES = 6
+
+#: LanceDB's cache of opened index data (its own default is 6 GiB) and of file metadata (1 GiB).
+#: Searches run in memory, so LanceDB's caches mostly hold the index versions a busy import
+#: leaves behind; unbounded, they grow the process by gigabytes.
+LANCE_INDEX_CACHE_BYTES = 256 * 2**20
+LANCE_METADATA_CACHE_BYTES = 64 * 2**20
+
+
+async def connect(path: Path, interval: timedelta | None, cache_bytes: tuple[int, int]) -> Any:
+    """A LanceDB connection to ``path`` whose caches hold at most ``cache_bytes`` (index data,
+    file metadata); ``interval`` is its read consistency interval."""
+    index_bytes, metadata_bytes = cache_bytes
+    session = lancedb.Session(
+        index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=metadata_bytes
+    )
+    return await lancedb.connect_async(
+        str(path), read_consistency_interval=interval, session=session
+    )
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import lancedb
 import numpy as np
 import pyarrow as pa
 from lancedb.index import IvfFlat
@@ -27,6 +26,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.storage.index._arrow import (
     build_schema,
+    offload,
     read_meta,
     records_to_arrow,
     stamped,
@@ -37,12 +37,16 @@ from openviking_mcp.storage.index._errors import check_model, mismatch_error, un
 from openviking_mcp.storage.index._fts import build_fts_query
 from openviking_mcp.storage.index._maintenance import (
     CLEANUP_OLDER_THAN,
+    LANCE_INDEX_CACHE_BYTES,
+    LANCE_METADATA_CACHE_BYTES,
+    connect,
     indexes_by_column,
     is_conflict,
     missing_indexes,
     retry_conflicts,
     summarize_stats,
 )
+from openviking_mcp.storage.index._memory import release_free_memory
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
 from openviking_mcp.storage.index._queries import (
     carry_over,
@@ -74,8 +78,6 @@ TABLE_NAME = "contexts"
 #: Below this many rows vector search is brute force (exact and fast enough); above it an
 #: IVF_FLAT (cosine) index is built by :meth:`VectorIndex.ensure_indexes`.
 VECTOR_INDEX_MIN_ROWS = 20_000
-#: Conversions of more rows than this run in a worker thread, off the event loop.
-_INLINE_ROWS = 256
 #: A background optimize starts by itself after this many commits or rows written by this
 #: instance since the last one (unindexed rows are searched by brute force: FTS over 5k
 #: unindexed rows takes ~100 ms instead of ~10 ms).
@@ -83,18 +85,6 @@ AUTO_OPTIMIZE_COMMITS = 64
 AUTO_OPTIMIZE_ROWS = 2_000
 #: Tables up to this many rows are also held (and searched) in memory, see :mod:`._cache`.
 MEMORY_MAX_ROWS = 400_000
-#: LanceDB's cache of opened index data (its own default is 6 GiB) and of file metadata (1 GiB).
-#: Searches run in memory, so LanceDB's caches mostly hold the index versions a busy import
-#: leaves behind; unbounded, they grow the process by gigabytes.
-LANCE_INDEX_CACHE_BYTES = 256 * 2**20
-LANCE_METADATA_CACHE_BYTES = 64 * 2**20
-
-
-async def _offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a conversion inline when small, in a worker thread when large."""
-    if rows > _INLINE_ROWS:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    return fn(*args, **kwargs)
 
 
 class VectorIndex:
@@ -210,13 +200,7 @@ class VectorIndex:
         if self._db is None:
             with unavailable(self.path, "connect"):
                 await asyncio.to_thread(self.path.mkdir, parents=True, exist_ok=True)
-                index_bytes, metadata_bytes = self._cache_bytes
-                session = lancedb.Session(
-                    index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=metadata_bytes
-                )
-                self._db = await lancedb.connect_async(
-                    str(self.path), read_consistency_interval=self._interval, session=session
-                )
+                self._db = await connect(self.path, self._interval, self._cache_bytes)
         return self._db
 
     @staticmethod
@@ -261,7 +245,7 @@ class VectorIndex:
         assert schema is not None  # set together with the table
         unique = list({r.id: r for r in records}.values())
         unique = stamped(await self._carry_over(table, unique))
-        data = await _offload(len(unique), records_to_arrow, unique, schema, dimension)
+        data = await offload(len(unique), records_to_arrow, unique, schema, dimension)
         prepared = await self._cache.prepare(unique)
         with unavailable(self.path, "upsert"):
             await (
@@ -369,7 +353,7 @@ class VectorIndex:
         query = vector_query(table, query_vec, flt, limit)
         with unavailable(self.path, "vector_search"):
             result = await query.to_arrow()
-        records = await _offload(result.num_rows, table_to_records, result)
+        records = await offload(result.num_rows, table_to_records, result)
         distances = result.column("_distance").to_pylist()
         return ranked_hits(records, [1.0 - float(d) for d in distances])
 
@@ -386,7 +370,7 @@ class VectorIndex:
         search = text_query(table, fts_query, flt, limit)
         with unavailable(self.path, "fts_search"):
             result = await search.to_arrow()
-        records = await _offload(result.num_rows, table_to_records, result)
+        records = await offload(result.num_rows, table_to_records, result)
         return ranked_hits(records, [float(s) for s in result.column("_score").to_pylist()])
 
     async def count(self, flt: IndexFilter | None = None) -> int:
@@ -405,7 +389,7 @@ class VectorIndex:
         query = scroll_query(table, flt, limit, cursor)
         with unavailable(self.path, "scroll"):
             result = await query.to_arrow()
-        records = await _offload(result.num_rows, table_to_records, result)
+        records = await offload(result.num_rows, table_to_records, result)
         if len(records) > limit:
             return records[:limit], records[limit - 1].id
         return records, None
@@ -465,6 +449,7 @@ class VectorIndex:
                 self._pending_rows += pending[1]
                 logger.info("Optimize of %s deferred by concurrent writes: %s", self.path, exc)
             await self.ensure_indexes()
+            await release_free_memory()  # else the process stays at the optimize's peak
 
     def schedule_optimize(self) -> None:
         """Start :meth:`optimize` in the background; requests made while one runs coalesce
