@@ -46,7 +46,7 @@ def test_write_from_stdin_and_append(workspace: Path) -> None:
 
 
 def test_json_and_compact_output(workspace: Path) -> None:
-    run(workspace, "mkdir", "viking://resources/p", "-d", "Project P")
+    run(workspace, "mkdir", "viking://resources/p", "--description", "Project P")
     code, out, _ = run(workspace, "-o", "json", "ls", "viking://resources")
     assert code == 0
     assert json.loads(out)[0]["uri"] == "viking://resources/p"

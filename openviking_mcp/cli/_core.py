@@ -51,6 +51,31 @@ __all__ = [
 
 T = TypeVar("T")
 
+
+def _flags_show_no_type_in_help() -> None:
+    """typer's rich help prints a value type after every option, flags included
+    (``--compact <bool>``, ``--help <bool>``), though a flag takes no value; its plain help
+    prints none. Here a flag (or a counter) shows no type in the rich help either, for every
+    command, ``--help`` included. Runs once per process; a typer without the hook is left as it is.
+    """
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "skips_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        value: str | None = shown(self, ctx)
+        return value
+
+    display_type_rich.skips_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type_in_help()
+
 app = typer.Typer(
     name="openviking-mcp",
     help="Context database for AI agents: a viking:// filesystem over MCP, HTTP and this CLI.",
@@ -169,17 +194,33 @@ def _print_table(rows: list[Any]) -> None:
                 highlight=False,
             )
         return
-    columns: list[str] = []
+    from openviking_mcp.cli._table import fit_table
+
+    names: list[str] = []
     for row in rows:
-        columns.extend(k for k in row if k not in columns)
+        names.extend(k for k in row if k not in names)
     if opts.compact:
-        columns = [c for c in columns if any(r.get(c) not in (None, "", [], {}) for r in rows)]
+        names = [c for c in names if any(r.get(c) not in (None, "", [], {}) for r in rows)]
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in names] for row in rows]
+    columns, shortened = fit_table(names, cells, out.width)
     table = Table(show_edge=False, box=None, pad_edge=False)
     for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        if col.width is None:
+            table.add_column(col.name, overflow="fold")
+        else:
+            wraps = {"overflow": "fold"} if col.wrap else {"overflow": "ellipsis", "no_wrap": True}
+            table.add_column(col.name, width=col.width, **wraps)
+    for i in range(len(rows)):
+        table.add_row(*(col.cells[i] for col in columns))
     out.print(table)
+    if shortened:
+        out.file.flush()  # the note follows the table on a terminal showing both streams
+        err.print(
+            "(values shortened to fit the terminal; -o json shows them in full)",
+            markup=False,
+            highlight=False,
+            style="dim",
+        )
 
 
 def emit(result: Any) -> None:

@@ -16,9 +16,7 @@ _MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 @app.command()
 def doctor(
-    config_file: Annotated[
-        str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
-    ] = None,
+    config_file: Annotated[str | None, typer.Option("--config", help="Path to ov.conf.")] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
     host: Annotated[str | None, typer.Option(help="Check this bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Check this port.")] = None,

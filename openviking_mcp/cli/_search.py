@@ -195,8 +195,8 @@ def tasks(
                     "task_type",
                     "status",
                     "stage",
-                    "resource_id",
                     "updated_at_iso",
+                    "resource_id",
                 )
             }
             for r in rows

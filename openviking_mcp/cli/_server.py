@@ -19,9 +19,7 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: server.port, 1933).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    config_file: Annotated[
-        str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
-    ] = None,
+    config_file: Annotated[str | None, typer.Option("--config", help="Path to ov.conf.")] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
     with_bot: Annotated[
         bool,
@@ -91,9 +89,7 @@ def serve(
 
 @app.command("mcp")
 def mcp_stdio(
-    config_file: Annotated[
-        str | None, typer.Option("--config", "-c", help="Path to ov.conf.")
-    ] = None,
+    config_file: Annotated[str | None, typer.Option("--config", help="Path to ov.conf.")] = None,
     path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
     account: Annotated[str | None, typer.Option("--account", help="Act as this account.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Act as this user.")] = None,

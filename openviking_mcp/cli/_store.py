@@ -107,7 +107,7 @@ def stat(uri: UriArg) -> None:
 def mkdir(
     uri: UriArg,
     description: Annotated[
-        str | None, typer.Option("--description", "-d", help="Becomes the L0 abstract.")
+        str | None, typer.Option("--description", help="Becomes the L0 abstract.")
     ] = None,
 ) -> None:
     """Create a directory and its parents."""
