@@ -119,11 +119,14 @@ async def measure(args: argparse.Namespace, workspace: Path) -> list[dict[str, A
     queries = corpus.query_texts(100)
     rows: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):
+        src = workspace / "src"
+        have = sum(1 for _ in src.glob("part-*/*/*.md")) if src.exists() else 0
+        if have > size:
+            print(f"skipped {size:,}: the workspace holds {have:,} documents", file=sys.stderr)
+            continue
         config = OpenVikingConfig.from_dict({"storage": {"workspace": str(workspace / "data")}})
         svc = ContextService(config, embedder=PrecomputedQueries())
         await svc.start()
-        src = workspace / "src"
-        have = sum(1 for _ in src.glob("part-*/*/*.md")) if src.exists() else 0
         start = time.perf_counter()
         await _grow(svc, corpus, have, size, src)
         ingest_s = time.perf_counter() - start
