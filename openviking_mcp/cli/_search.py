@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from openviking_mcp.cli._core import app, emit, err, opts, run
+from openviking_mcp.cli._core import app, emit, opts, run
 from openviking_mcp.contract.errors import ProcessingError
+from openviking_mcp.contract.progress import TaskProgress, task_progress
 
 if TYPE_CHECKING:
     from openviking_mcp.contract.identity import RequestContext
@@ -17,29 +19,51 @@ if TYPE_CHECKING:
 # -- resources and search ----------------------------------------------------------------
 
 
-async def _follow(service: ContextService, ctx: RequestContext, task_id: str) -> dict[str, Any]:
+class _ProgressLine:
+    """Task progress on stderr (stdout stays clean for piping): one line rewritten in place on
+    a terminal, a plain line per change otherwise."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        self.tty = sys.stderr.isatty()
+        self.enabled = self.tty if enabled is None else enabled
+        self._width = 0
+
+    def show(self, reading: TaskProgress) -> None:
+        if not self.enabled:
+            return
+        text = reading.message
+        if self.tty:
+            sys.stderr.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.enabled and self.tty and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+
+
+async def _follow(
+    service: ContextService, ctx: RequestContext, task_id: str, line: _ProgressLine
+) -> dict[str, Any]:
     """Show a task's stage and counters until it ends; returns its final record."""
     import asyncio  # loaded already: this runs on the loop (not imported by --version/--help)
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(
-        *columns,
-        console=err,
-        transient=True,
-        disable=opts.output == "json" or not err.is_terminal,
-    ) as progress:
-        bar = progress.add_task("queued", total=None)
+    last: TaskProgress | None = None
+    try:
         while True:
             record: dict[str, Any] = await service.get_task(ctx, task_id)
-            counters = ", ".join(
-                f"{k.replace('_', ' ')} {v}" for k, v in record["progress"].items()
-            )
-            progress.update(bar, description=f"{record['stage']}  {counters}".strip())
-            if record["status"] in ("completed", "failed", "cancelled"):
+            reading = task_progress(record)
+            if reading != last:
+                line.show(reading)
+                last = reading
+            if reading.finished:
                 return record
             await asyncio.sleep(0.3)
+    finally:
+        line.end()
 
 
 @app.command("add-resource")
@@ -54,6 +78,13 @@ def add_resource(
         bool, typer.Option("--vectors-only", help="Skip L0/L1 generation.")
     ] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return the task id at once.")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Show progress on stderr (default: when stderr is a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Import a resource; waits and shows progress unless --no-wait."""
 
@@ -70,7 +101,7 @@ def add_resource(
         )
         if no_wait:
             return planned
-        record = await _follow(service, ctx, planned["task_id"])
+        record = await _follow(service, ctx, planned["task_id"], _ProgressLine(progress))
         if record["status"] == "failed":
             raise ProcessingError(
                 record["error"] or "import failed", {"task_id": planned["task_id"]}

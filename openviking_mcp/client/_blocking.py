@@ -13,7 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast, overload
 from openviking_mcp.client._chat_ops import SyncChatOperations
 from openviking_mcp.client._lifecycle import SyncLifecycle
 from openviking_mcp.client._loop import LoopThread, blocking_iter
-from openviking_mcp.client._operations import SyncOperations
+from openviking_mcp.client._progress import SyncProgressOperations
 
 __all__ = ["AsyncClient", "BlockingClient", "Forward"]
 
@@ -36,12 +36,16 @@ class AsyncClient(Protocol):
 A = TypeVar("A", bound=AsyncClient)
 
 
-class BlockingClient(SyncOperations, SyncChatOperations, SyncLifecycle, Generic[A]):
+class BlockingClient(SyncProgressOperations, SyncChatOperations, SyncLifecycle, Generic[A]):
     """The operation and bot methods, blocking, over an async client ``_async``."""
 
     def __init__(self, client: A) -> None:
         self._async = client
-        self._loop = LoopThread()
+        self._loop = self._new_loop()
+
+    def _new_loop(self) -> LoopThread:
+        """A loop thread that closes the client if the interpreter exits while it is open."""
+        return LoopThread(on_exit=self._async.close)
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(coro)
@@ -49,7 +53,7 @@ class BlockingClient(SyncOperations, SyncChatOperations, SyncLifecycle, Generic[
     def initialize(self) -> None:
         """Open the client (again, after :meth:`close`)."""
         if not self._loop.alive:
-            self._loop = LoopThread()
+            self._loop = self._new_loop()
         self._run(self._async.initialize())
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from openviking_mcp.client._chat import ChatMethods
 from openviking_mcp.client._chat_ops import AsyncChatOperations
 from openviking_mcp.client._chat_wire import CHAT_CALLS
 from openviking_mcp.client._lifecycle import AsyncLifecycle
-from openviking_mcp.client._operations import AsyncOperations
+from openviking_mcp.client._progress import AsyncProgressOperations
 from openviking_mcp.client._sync import arguments
 from openviking_mcp.config import OpenVikingConfig, load_config
 from openviking_mcp.contract.catalog import OPERATIONS
@@ -49,7 +49,7 @@ class EmbeddedOptions(TypedDict, total=False):
     """A pydantic-ai model that replaces the bot's configured one (tests)."""
 
 
-class AsyncOpenViking(ChatMethods, AsyncOperations, AsyncChatOperations, AsyncLifecycle):
+class AsyncOpenViking(ChatMethods, AsyncProgressOperations, AsyncChatOperations, AsyncLifecycle):
     """Async embedded client.
 
     ``path`` is the workspace folder (overrides ``storage.workspace``); the options are

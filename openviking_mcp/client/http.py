@@ -40,13 +40,13 @@ from openviking_mcp.client._http_base import (
 from openviking_mcp.client._http_chat import AsyncChatStreams
 from openviking_mcp.client._http_ops import operation_call
 from openviking_mcp.client._lifecycle import AsyncLifecycle
-from openviking_mcp.client._operations import AsyncOperations
 from openviking_mcp.client._ovcli import (
     ClientSettings,
     ConnectOptions,
     HTTPClientOptions,
     resolve_settings,
 )
+from openviking_mcp.client._progress import AsyncProgressOperations
 from openviking_mcp.client._sync import arguments
 from openviking_mcp.client._uploads import UploadSource, local_file, prepare_upload
 from openviking_mcp.client._upstream import AsyncUpstreamNames, SyncUpstreamNames
@@ -85,7 +85,11 @@ def _temp_file_id(result: Any) -> str:
 
 
 class AsyncHTTPClient(
-    AsyncChatStreams, AsyncUpstreamNames, AsyncOperations, AsyncChatOperations, AsyncLifecycle
+    AsyncChatStreams,
+    AsyncUpstreamNames,
+    AsyncProgressOperations,
+    AsyncChatOperations,
+    AsyncLifecycle,
 ):
     """Async client of an OpenViking server.
 

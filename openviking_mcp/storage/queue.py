@@ -51,6 +51,7 @@ from openviking_mcp.storage._queue_policy import (
     is_transient,
     new_owner_id,
     retry_delay,
+    wait_event,
 )
 from openviking_mcp.storage._queue_records import TaskRecord, visible_to
 from openviking_mcp.storage._queue_table import TaskTable
@@ -300,8 +301,7 @@ class TaskQueue:
                 if remaining is not None and remaining <= 0:
                     raise DeadlineExceededError("task", timeout)
                 wait_for = _POLL_SECONDS if remaining is None else min(_POLL_SECONDS, remaining)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), wait_for)
+                await wait_event(event, wait_for)
         finally:
             self._done.pop(task_id, None)
 
@@ -351,8 +351,7 @@ class TaskQueue:
                 record = None
             if record is None:
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), _POLL_SECONDS)
+                await wait_event(self._wake, _POLL_SECONDS)
                 continue
             batching = self._batching.get(record.task_type)
             if batching is None:

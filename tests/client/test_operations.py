@@ -10,6 +10,7 @@ import pytest
 from openviking_mcp import AsyncHTTPClient, AsyncOpenViking, OpenViking, SyncHTTPClient
 from openviking_mcp.client import _codegen
 from openviking_mcp.client._operations import NAMES, ROUTES
+from openviking_mcp.client._progress import PROGRESS_PARAMETERS
 from openviking_mcp.client._upstream_params import CLIENT_PARAMETERS, UPSTREAM_POSITIONAL
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.contract.catalog import OPERATIONS
@@ -35,6 +36,7 @@ def test_each_operation_is_a_client_method_with_the_request_fields(client: type,
     names = [n for n in params if n != "self"]
     fields = op.request.model_fields
     extras = [n for n in CLIENT_PARAMETERS.get(op.name, ()) if n not in fields]  # SDK-only
+    extras += PROGRESS_PARAMETERS.get(op.name, ())  # the clients' own (a callback)
     assert sorted(names) == sorted([*fields, *extras]), op.name
     positional = [n for n, p in params.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
     own = [a for a in op.args if a in fields]
