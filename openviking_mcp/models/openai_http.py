@@ -44,18 +44,19 @@ def _error_text(response: httpx.Response) -> str:
 
 
 class _Endpoint:
-    """``POST {base_url}/{path}`` with a JSON body; answers the JSON object it returns."""
+    """``POST {base_url}/{PATH}`` with a JSON body; answers the JSON object it returns."""
+
+    PATH = ""
 
     def __init__(
         self,
         base_url: str,
-        path: str,
         *,
         api_key: str | None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 60.0,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/" + path
+        self.url = base_url.rstrip("/") + "/" + self.PATH
         self._headers = {"Content-Type": "application/json", **dict(headers or {})}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -98,15 +99,7 @@ class _Endpoint:
 class OpenAIEmbeddings(_Endpoint):
     """``POST {base_url}/embeddings`` with ``{model, input}``; answers the JSON body."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
-    ) -> None:
-        super().__init__(base_url, "embeddings", api_key=api_key, headers=headers, timeout=timeout)
+    PATH = "embeddings"
 
     async def embed(self, model: str, texts: list[str]) -> dict[str, Any]:
         return await self._post({"model": model, "input": texts})
@@ -115,17 +108,7 @@ class OpenAIEmbeddings(_Endpoint):
 class OpenAIChat(_Endpoint):
     """``POST {base_url}/chat/completions`` with a chat request; answers the JSON body."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
-    ) -> None:
-        super().__init__(
-            base_url, "chat/completions", api_key=api_key, headers=headers, timeout=timeout
-        )
+    PATH = "chat/completions"
 
     async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         """The completion of ``body`` (``model``, ``messages`` and options, OpenAI's names)."""

@@ -29,7 +29,7 @@ from openviking_mcp.storage.index._bm25 import Postings, query_tokens, text_toke
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, normalize_uri
 from openviking_mcp.storage.index._select import largest
 from openviking_mcp.storage.index._sketch import candidates
-from openviking_mcp.storage.index._vectors import Vectors
+from openviking_mcp.storage.index._vectors import Vectors, reallocated
 
 __all__ = ["Mirror", "Prepared", "prepare"]
 
@@ -103,10 +103,7 @@ class _Columns:
         """Every array reallocated with ``capacity`` slots, its ``rows`` copied to the front."""
 
         def moved(array: np.ndarray) -> np.ndarray:
-            kept = array[rows]
-            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-            out[: len(kept)] = kept
-            return out
+            return reallocated(array, rows, capacity)
 
         self.vector, self.live = moved(self.vector), moved(self.live)
         self.level, self.updated = moved(self.level), moved(self.updated)

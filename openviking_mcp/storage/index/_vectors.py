@@ -19,10 +19,19 @@ from openviking_mcp.storage.index import _sketch
 from openviking_mcp.storage.index._select import largest
 from openviking_mcp.storage.index._sketch import Sketch
 
-__all__ = ["Vectors"]
+__all__ = ["Vectors", "reallocated"]
 
 #: Below this share of the matrix, only the rows asked for are multiplied.
 _SUBSET_SHARE = 0.3
+
+
+def reallocated(array: np.ndarray, rows: slice | np.ndarray, capacity: int) -> np.ndarray:
+    """A new zeroed array of ``capacity`` rows (``array``'s row shape and dtype), with
+    ``array[rows]`` copied to its front: how the mirror's per-row arrays grow and compact."""
+    kept = array[rows]
+    out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    out[: len(kept)] = kept
+    return out
 
 
 class Vectors:
@@ -123,14 +132,10 @@ class Vectors:
             self.sketched[rows] = self.sketch.project(self.matrix[rows])
 
     def _rebuild(self, capacity: int, rows: slice | np.ndarray) -> None:
-        def moved(array: np.ndarray) -> np.ndarray:
-            kept = array[rows]
-            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-            out[: len(kept)] = kept
-            return out
-
-        self.matrix, self.norms, self.refs = moved(self.matrix), moved(self.norms), moved(self.refs)
-        self.sketched = moved(self.sketched)
+        self.matrix = reallocated(self.matrix, rows, capacity)
+        self.norms = reallocated(self.norms, rows, capacity)
+        self.refs = reallocated(self.refs, rows, capacity)
+        self.sketched = reallocated(self.sketched, rows, capacity)
 
     # -- scoring ---------------------------------------------------------------------------
 
