@@ -168,6 +168,13 @@ class SemanticConfig(_Section):
     abstract_max_chars: int = Field(default=256, gt=0)
     overview_max_chars: int = Field(default=4000, gt=0)
     max_file_content_chars: int = Field(default=30000, gt=0)
+    import_summary_token_budget: int = Field(default=500_000, ge=0)
+    """Tokens one import may spend on model-written file summaries (with ``vlm`` set),
+    counted approximately as characters / 4 of each prompt and answer. Files past the budget
+    keep their extractive summaries (the import result says how many); 0 writes none. The
+    default covers a typical repository or document folder whole (about 2 MB of text, a few
+    hundred files) while bounding what a very large import can cost; folder overviews are not
+    counted."""
 
 
 class IndexConfig(_Section):

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openviking_mcp.contract.base import Request, Result
+from openviking_mcp.contract.base import Request, Result, omitted
 from openviking_mcp.contract.operations import Operation, Route
 from openviking_mcp.contract.tasks import QueueCounters
 
@@ -27,6 +27,7 @@ __all__ = [
     "ImportCancelled",
     "ImportMeta",
     "ImportResult",
+    "ImportSummaries",
     "MissingRecord",
     "ProcessingMode",
     "RebuildAccepted",
@@ -92,10 +93,28 @@ class ImportMeta(Result):
     source_kind: str
 
 
+class ImportSummaries(Result):
+    """The model-written file summaries of an import (reported when a chat model is set):
+    files the model described, files that kept their extractive summary (``files_skipped`` by
+    reason: ``binary``, ``data``, ``lock_file``, ``minified``, ``empty``, ``budget``;
+    ``files_failed``: the model call failed or its answer was unusable), the first of them in
+    ``not_summarized`` (``{path, reason}``), the calls made and the approximate tokens
+    (characters / 4) spent of ``semantic.import_summary_token_budget``."""
+
+    files_summarized: int = 0
+    files_failed: int = 0
+    files_skipped: dict[str, int] = {}
+    not_summarized: list[dict[str, str]] = []
+    model_calls: int = 0
+    tokens_used: int = 0
+    token_budget: int = 0
+
+
 class ImportResult(Result):
     """A finished import: what it stored and how many index rows it wrote. ``temp_uri`` is
     always ``None`` (nothing is left in a temporary place); ``queue_status``: the per-queue
-    counters when the caller waited (as ``wait_processing`` reports them)."""
+    counters when the caller waited (as ``wait_processing`` reports them); ``summaries``: what
+    the chat model wrote, present only when one is configured."""
 
     status: str = "success"
     root_uri: str
@@ -106,6 +125,7 @@ class ImportResult(Result):
     warnings: list[str] = []
     queue_status: dict[str, QueueCounters] | None = None
     context_count: int = 0
+    summaries: ImportSummaries | None = omitted()
 
 
 class ReindexRequest(Request):

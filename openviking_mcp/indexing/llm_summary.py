@@ -3,14 +3,17 @@
 :class:`LLMSummarizer` renders the Jinja2 prompts of ``processing/prompts/``, sends them through
 an injected ``complete`` coroutine (the service wires it to litellm) and cleans the answer. Any
 failure — an exception, an empty or unusable answer — falls back to the extractive functions of
-:mod:`.summarize` and the parsers, so a summary is never empty.
+:mod:`.summarize` and the parsers, so a summary is never empty. The ``write_*`` methods have no
+fallback (a failed call raises): callers that count what the model wrote use them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -19,7 +22,7 @@ from openviking_mcp.indexing.summarize import ChildInfo, build_overview
 from openviking_mcp.parsers import code_skeleton, parse_document
 from openviking_mcp.parsers.text import summarize_text, truncate_text
 
-__all__ = ["LLMSummarizer", "prompt_environment"]
+__all__ = ["BatchFile", "LLMSummarizer", "clean_file_summary", "prompt_environment"]
 
 logger = logging.getLogger("openviking_mcp.indexing")
 
@@ -43,6 +46,29 @@ def prompt_environment() -> Environment:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BatchFile:
+    """One file of a several-files prompt: ``label`` names it in the prompt and the answer
+    (unique within the prompt), ``text`` is what the model sees of it (``total_chars``: the
+    file's full length, when ``text`` is only its start)."""
+
+    label: str
+    kind: str
+    text: str
+    total_chars: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_chars > len(self.text)
+
+
+def clean_file_summary(answer: str) -> str:
+    """A model's file description as one line of at most 400 characters (``""`` if empty)."""
+    answer = _LABEL.sub("", _H1.sub("", _strip_fences(answer)))
+    answer = _WS.sub(" ", answer).strip()
+    return truncate_text(answer, _FILE_SUMMARY_CHARS) if answer else ""
+
+
 def _strip_fences(answer: str) -> str:
     """The answer without a code fence wrapped around all of it."""
     answer = answer.strip()
@@ -57,16 +83,20 @@ class LLMSummarizer:
     """
 
     def __init__(
-        self, complete: Callable[[str], Awaitable[str]], *, env: Environment | None = None
+        self,
+        complete: Callable[[str], Awaitable[str]],
+        *,
+        env: Environment | None = None,
+        complete_json: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self._complete = complete
+        self._complete_json = complete_json or complete
         self._env = env or prompt_environment()
 
     async def _ask(self, template: str, **variables: Any) -> str:
         """Render ``template`` and ask the model; ``""`` (logged) if the call fails."""
-        prompt = self._env.get_template(template).render(**variables)
         try:
-            answer = await self._complete(prompt)
+            return await self._ask_strict(template, **variables)
         except Exception as exc:
             logger.warning(
                 "LLM call for %s failed (%s: %s); using the extractive text",
@@ -75,7 +105,13 @@ class LLMSummarizer:
                 exc,
             )
             return ""
-        return _strip_fences(answer or "")
+
+    async def _ask_strict(self, template: str, *, json_mode: bool = False, **variables: Any) -> str:
+        """Render ``template`` and ask the model (in JSON mode with ``json_mode``); a failed call
+        raises."""
+        prompt = self._env.get_template(template).render(**variables)
+        ask = self._complete_json if json_mode else self._complete
+        return _strip_fences(await ask(prompt) or "")
 
     async def summarize_file(
         self, name: str, text: str, kind: str, max_input_chars: int = 30000
@@ -85,13 +121,29 @@ class LLMSummarizer:
         Text beyond ``max_input_chars`` is cut; for a long code file the prompt also carries
         its declaration skeleton, so the model sees the whole file's structure.
         """
+        try:
+            answer = await self.write_file_summary(name, text, kind, max_input_chars)
+        except Exception as exc:
+            logger.warning(
+                "LLM call for file_summary.md.j2 failed (%s: %s); using the extractive text",
+                type(exc).__name__,
+                exc,
+            )
+            answer = ""
+        return answer or self._fallback_file_summary(name, text, kind)
+
+    async def write_file_summary(
+        self, name: str, text: str, kind: str, max_input_chars: int = 30000
+    ) -> str:
+        """The model's description of one file (see :meth:`summarize_file`), ``""`` when its
+        answer is unusable; a failed call raises (no extractive fallback)."""
         total = len(text)
         truncated = total > max_input_chars
         skeleton = ""
         if kind == "code" and truncated:
             skeleton = code_skeleton(name, text, max_chars=max(1000, max_input_chars // 3))
         shown = text[: max(0, max_input_chars - len(skeleton))] if truncated else text
-        answer = await self._ask(
+        answer = await self._ask_strict(
             "file_summary.md.j2",
             name=name,
             kind=kind or "text",
@@ -102,11 +154,32 @@ class LLMSummarizer:
             skeleton=skeleton,
             max_chars=_FILE_SUMMARY_CHARS,
         )
-        answer = _LABEL.sub("", _H1.sub("", answer))
-        answer = _WS.sub(" ", answer).strip()
-        if answer:
-            return truncate_text(answer, _FILE_SUMMARY_CHARS)
-        return self._fallback_file_summary(name, text, kind)
+        return clean_file_summary(answer)
+
+    async def write_file_summaries(self, files: list[BatchFile]) -> dict[str, str] | None:
+        """The model's descriptions of several files in one call, keyed by
+        :attr:`BatchFile.label` (files it did not describe usably are left out); ``None`` when
+        the answer is not a JSON object. A failed call raises."""
+        answer = await self._ask_strict(
+            "file_summaries.md.j2",
+            json_mode=True,
+            files=files,
+            max_chars=_FILE_SUMMARY_CHARS,
+        )
+        try:
+            parsed = json.loads(answer)
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        labels = {f.label for f in files}
+        found: dict[str, str] = {}
+        for key, value in parsed.items():
+            if isinstance(value, dict):  # {"summary": "..."}, as some models nest it
+                value = next((v for v in value.values() if isinstance(v, str)), "")
+            if key in labels and isinstance(value, str) and (clean := clean_file_summary(value)):
+                found[key] = clean
+        return found
 
     @staticmethod
     def _fallback_file_summary(name: str, text: str, kind: str) -> str:

@@ -39,6 +39,7 @@ from openviking_mcp.contract.resources import (
     ImportCancelled,
     ImportMeta,
     ImportResult,
+    ImportSummaries,
     MissingRecord,
     RebuildAccepted,
     RebuildIndexRequest,
@@ -49,6 +50,7 @@ from openviking_mcp.contract.resources import (
 )
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.indexing.bounded import run_bounded
+from openviking_mcp.indexing.import_tiers import summarize_import
 from openviking_mcp.indexing.rows import RecordBuffer
 from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService, indexable
@@ -313,7 +315,9 @@ class ResourceService:
         known = {target.join(rel).uri: FileInfo(**info) for rel, info in infos.items()}
         semantic = payload["mode"] != "vectors_only"
         await task.report("summarizing" if semantic else "embedding", files_total=len(known))
-        rows, files_done, index_warnings = await self._index_import(task, target, known, semantic)
+        rows, files_done, index_warnings, summaries = await self._index_import(
+            task, target, known, semantic
+        )
         await task.report("done", files_indexed=files_done, passages_embedded=rows)
         result = ImportResult(
             root_uri=target.uri,
@@ -325,6 +329,7 @@ class ResourceService:
                 *index_warnings,
             ],
             context_count=rows,
+            summaries=summaries,
         )
         return result.wire()
 
@@ -357,19 +362,25 @@ class ResourceService:
 
     async def _index_import(
         self, task: TaskHandle, target: VikingURI, known: dict[str, FileInfo], semantic: bool
-    ) -> tuple[int, int, list[str]]:
-        """Index the stored tree (its files described by ``known``) and bubble the change up;
-        returns the rows written, the files indexed and the indexing warnings (files indexed
-        from their start only)."""
+    ) -> tuple[int, int, list[str], ImportSummaries | None]:
+        """Index the stored tree (its files described by ``known``, and first by the chat
+        model if one is set) and bubble the change up; returns the rows written, the files
+        indexed, the indexing warnings (files indexed from their start only) and the report
+        of the model's file summaries."""
 
         async def flushed(rows: int) -> None:
             await task.report("embedding", passages_embedded=rows)
 
+        async def progress(described: int) -> None:
+            await task.report("summarizing", files_summarized=described)
+
         store, indexing = self._store, self._indexing
         buffer = RecordBuffer(store.require_index(), store.embedder, on_flush=flushed)
+        report = None
         if semantic and indexing.semantic.llm is not None:
-            for uri, info in list(known.items()):
-                known[uri] = await indexing.semantic.improve(uri.rsplit("/", 1)[-1], info)
+            report = await summarize_import(
+                store, indexing.semantic.config, task.context, target, known, progress
+            )
         job = indexing.new_job(task.context, semantic=semantic, buffer=buffer)
         job.infos.update(known)
         await indexing.refresh_uri(job, target, recursive=True)
@@ -377,7 +388,7 @@ class ResourceService:
             await indexing.bubble(job, target.parent)
         await buffer.flush()
         store.index.schedule_optimize()
-        return buffer.written, job.files_done, job.warnings
+        return buffer.written, job.files_done, job.warnings, report
 
     async def _stage_source(self, task: TaskHandle, staging: Path) -> Path:
         """The import's source: fetched now for a URL, else the one staged at planning."""
