@@ -200,6 +200,9 @@ class MemoryConfig(_Section):
     extraction_enabled: bool = True
     custom_templates_dir: str = ""
     keep_recent_count: int = Field(default=0, ge=0)
+    conversation_index: bool = True
+    """Commit phase 2 also writes each archived turn to ``memories/conversations/`` (indexed,
+    found by ``find``/``search`` without an LLM)."""
 
 
 class BotGatewayConfig(_Section):

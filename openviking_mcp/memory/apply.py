@@ -7,7 +7,9 @@
   path is an update (``same_key``); an add-only memory that repeats the existing one is dropped
   (``skipped_duplicate``);
 * a new path is compared with the category's files: a near-duplicate of an existing memory is
-  merged into it (``near_duplicate``); add-only events only repeat one recorded for the same day.
+  merged into it (``near_duplicate``); an add-only event repeats one recorded for the same day
+  when the two are near-duplicates (session summaries: apart from numbers and session ids),
+  so committing the same conversation again adds no events (``skipped_duplicate``).
 
 Updates merge field by field (:func:`~openviking_mcp.memory.merge.merge_memory`), keep the
 sessions the memory came from and bump its version; what did not apply is reported as a
@@ -26,14 +28,17 @@ from openviking_mcp.contract.errors import OpenVikingError, PermissionDeniedErro
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import DedupCounts, MemoryChanges
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.memory.dedup import is_near_duplicate, text_similarity
+from openviking_mcp.memory.dedup import is_near_duplicate, same_event
 from openviking_mcp.memory.memory_file import bump_version, new_fields, parse_memory, render_memory
 from openviking_mcp.memory.memory_schema import MemorySchema, memory_relpath
 from openviking_mcp.memory.merge import merge_memory
 from openviking_mcp.memory.operations import MemoryOperation
 from openviking_mcp.store import Store
 
-__all__ = ["Applied", "MemoryWriter"]
+__all__ = ["SUMMARY_TAG", "Applied", "MemoryWriter"]
+
+SUMMARY_TAG = "session-summary"
+"""The tag of the one summary event a commit's rule-based extraction writes."""
 
 _SCAN_LIMIT = 500
 
@@ -244,10 +249,13 @@ class MemoryWriter:
             else:
                 dedup["same_key"] += 1
             return target, parse_memory(text).body
+        summary = SUMMARY_TAG in (op.fields.get("tags") or [])
         for uri, body in await self._category_files(ctx, schema):
             if schema.operation_mode == "add_only":
-                # events are distinct unless the same thing is recorded for the same day
-                if uri.parent == target.parent and text_similarity(body, content) >= 1.0:
+                # events are distinct unless the same thing is recorded for the same day (a
+                # session summary: the same messages, whatever the session id and times)
+                same_day = uri.parent == target.parent
+                if same_day and same_event(body, content, ignore_numbers=summary):
                     dedup["skipped_duplicate"] += 1
                     applied.touched.append(uri.uri)
                     return None, None

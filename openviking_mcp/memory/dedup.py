@@ -34,6 +34,7 @@ __all__ = [
     "containment",
     "dedupe_operations",
     "is_near_duplicate",
+    "same_event",
     "text_similarity",
     "tokens",
 ]
@@ -94,6 +95,20 @@ def containment(a: str, b: str, *, min_tokens: int = 3) -> float:
 def is_near_duplicate(a: str, b: str) -> bool:
     """Jaccard at or above :data:`NEAR_DUPLICATE`, or one text wholly inside the other."""
     return text_similarity(a, b) >= NEAR_DUPLICATE or containment(a, b) >= 1.0
+
+
+def same_event(a: str, b: str, *, ignore_numbers: bool = False) -> bool:
+    """Whether two event texts of one day record the same thing: Jaccard at or above
+    :data:`NEAR_DUPLICATE`. With ``ignore_numbers`` tokens holding a digit (times, counts,
+    session ids such as ``s1``) are left out first: two session summaries of the same messages
+    differ only there."""
+    if not ignore_numbers:
+        return text_similarity(a, b) >= NEAR_DUPLICATE
+    ta = {t for t in tokens(a) if not any(c.isdigit() for c in t)}
+    tb = {t for t in tokens(b) if not any(c.isdigit() for c in t)}
+    if not ta or not tb:
+        return ta == tb
+    return len(ta & tb) / len(ta | tb) >= NEAR_DUPLICATE
 
 
 def already_said(text: str, addition: str) -> bool:

@@ -7,7 +7,8 @@ stage, so a failure names where it happened):
 2. ``extracting``: memory operations (:meth:`MemoryService.extract_and_apply`);
 3. ``merging``: dedup and merge against existing memories;
 4. ``indexing``: the changed memory files are re-embedded and their folders' tiers refreshed,
-   then every output is checked against the index (a file without rows is re-indexed);
+   then every output is checked against the index (a file without rows is re-indexed); the
+   archive's turns are written and indexed as conversation memory (:mod:`.conversation`);
 5. ``active_count``: contexts recorded with ``used`` get their ``active_count`` raised;
 6. ``memory_diff.json`` with adds, updates and deletes, then ``.done``.
 
@@ -101,6 +102,9 @@ class ArchiveProcessor:
             applied, extractor = await self._memory.extract_and_apply(
                 ctx, session_id, messages, task=task
             )
+            turns = await self._memory.index_conversation(
+                ctx, session_id, archive, messages, task=task
+            )
 
         active = task.state.get("active_count_updated")
         if active is None:  # counted once, even when the task runs again
@@ -122,6 +126,7 @@ class ArchiveProcessor:
             "dedup": dedup.wire(),
             "problems": applied.problems,
             "extractor": extractor,
+            "conversation": {"turns": len(turns), "uris": turns[:1] + turns[-1:]},
             "token_usage": {"llm": llm_usage},
         }
         await store.content.write_bytes(

@@ -9,6 +9,8 @@ Memories are Markdown files under ``viking://user/{uid}/memories/`` with a hidde
   (:class:`~.apply.MemoryWriter`) under the user's memory lock, then re-indexes the changed
   files (:meth:`MemoryService.extract_and_apply`, used by commit phase 2 and by ``extract``);
 * ``extract``: that, over a session's live messages, without archiving them;
+* indexes an archive's turns as conversation memory (:meth:`MemoryService.index_conversation`,
+  :mod:`.conversation`), one passage per turn, so what was said is found without an LLM;
 * ``stats``: counts per category, hotness and staleness of the caller's memories
   (:mod:`.stats`);
 * hides the fields block: :meth:`MemoryService.for_reader` and :meth:`MemoryService.for_index`
@@ -32,8 +34,16 @@ from openviking_mcp.contract.memory import ExtractResult, MemoryStats, MemorySta
 from openviking_mcp.contract.sessions import SessionRequest
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import TextIndexed, TextRead
+from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService
-from openviking_mcp.memory.apply import Applied, MemoryWriter
+from openviking_mcp.memory.apply import SUMMARY_TAG, Applied, MemoryWriter
+from openviking_mcp.memory.conversation import (
+    CONVERSATIONS_DIR,
+    Turn,
+    conversation_turns,
+    is_conversation_uri,
+    unchanged,
+)
 from openviking_mcp.memory.dedup import dedupe_operations
 from openviking_mcp.memory.extract_llm import ExistingMemory, extract_with_llm
 from openviking_mcp.memory.extract_rules import extract_with_rules
@@ -42,6 +52,7 @@ from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas
 from openviking_mcp.memory.operations import MemoryOperation
 from openviking_mcp.memory.outputs import reconcile
 from openviking_mcp.memory.stats import UPSTREAM_CATEGORIES, MemoryTally, category_of
+from openviking_mcp.parsers import parse_document
 from openviking_mcp.sessions.layout import MESSAGES_FILE
 from openviking_mcp.sessions.messages import message_text
 from openviking_mcp.sessions.service import SessionService
@@ -50,6 +61,25 @@ from openviking_mcp.storage.queue import TaskHandle
 from openviking_mcp.store import Store, iso_epoch
 
 __all__ = ["FindMemories", "MemoryService"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_summary(operations: list[MemoryOperation]) -> list[MemoryOperation]:
+    """``operations`` with at most one session summary event (the first): a commit
+    summarises its conversation once."""
+    seen = False
+    kept: list[MemoryOperation] = []
+    for op in operations:
+        if op.memory_type == "events" and SUMMARY_TAG in (op.fields.get("tags") or []):
+            if seen:
+                continue
+            seen = True
+        kept.append(op)
+    return kept
+
 
 FindMemories = Callable[[RequestContext, str, str, int], Awaitable[Mapping[str, Any]]]
 """``find(ctx, query, target_uri, limit)``: the search answer (``{memories: [{uri, abstract}]
@@ -166,6 +196,56 @@ class MemoryService:
             await reconcile(self._store, self._indexing, ctx, root, applied.outputs())
         return applied, extractor
 
+    async def index_conversation(
+        self,
+        ctx: RequestContext,
+        session_id: str,
+        archive: VikingURI,
+        messages: list[dict[str, Any]],
+        *,
+        task: TaskHandle | None = None,
+    ) -> list[str]:
+        """Write the archive's turns as conversation memory (:mod:`.conversation`) and index
+        them; the turn URIs (``[]`` when ``memory.conversation_index`` is off). Safe to run
+        again: unchanged turns are not rewritten, missing index rows are filled in."""
+        store = self._store
+        if not store.config.memory.conversation_index:
+            return []
+        turns = conversation_turns(session_id, archive.name, archive.uri, messages, _now())
+        uris: list[str] = []
+        written: list[tuple[VikingURI, Turn]] = []
+        async with self._lock(ctx):
+            for turn in turns:
+                uri = self.writer.user_uri(ctx, turn.relpath)
+                key = store.key(ctx, uri)
+                uris.append(uri.uri)
+                if not unchanged(await store.read_text(key), turn):
+                    await store.content.write_bytes(key, turn.render().encode("utf-8"))
+                    written.append((uri, turn))
+        if store.indexing_enabled and uris:
+            if task is not None:
+                await task.report("indexing", turns=len(uris))
+            folder = self.writer.user_uri(ctx, f"{CONVERSATIONS_DIR}/{session_id}")
+            if written:
+                await self._index_turns(ctx, folder, written)
+            await reconcile(store, self._indexing, ctx, folder, uris)
+        return uris
+
+    async def _index_turns(
+        self, ctx: RequestContext, folder: VikingURI, written: list[tuple[VikingURI, Turn]]
+    ) -> None:
+        """Index turn files with their own text as summary (a turn is short: no LLM call per
+        turn), then the tiers of their folder and its ancestors."""
+        indexing = self._indexing
+        job = indexing.new_job(ctx)
+        for uri, turn in written:
+            parsed = parse_document(uri.name, turn.body.encode("utf-8"), no_split=True).files
+            if parsed:
+                job.infos[uri.uri] = FileInfo.from_parsed(parsed[0])
+            await indexing.refresh_uri(job, uri, recursive=False)
+        await indexing.bubble_all(job, [folder])
+        await job.buffer.flush()
+
     async def _extract_apply(
         self,
         ctx: RequestContext,
@@ -185,7 +265,7 @@ class MemoryService:
             if task is not None:
                 await task.report("extracting")
             operations, problems, extractor = await self._operations(ctx, session_id, messages, now)
-            operations = dedupe_operations(operations)
+            operations = _one_summary(dedupe_operations(operations))
             if task is not None:
                 await task.checkpoint(
                     "extracting",
@@ -234,6 +314,8 @@ class MemoryService:
             return out
         for hit in found.get("memories", []):
             uri = str(hit["uri"])
+            if is_conversation_uri(uri):  # transcript turns are not memories to update
+                continue
             parts = uri.split("/memories/", 1)
             category = parts[1].split("/", 1)[0].removesuffix(".md") if len(parts) == 2 else ""
             bucket = out.setdefault(category, [])
@@ -247,7 +329,8 @@ class MemoryService:
         """``{total_memories, by_category, hotness_distribution: {cold, warm, hot},
         staleness: {not_accessed_7d, not_accessed_30d, oldest_memory_age_days}}`` of the
         caller's memories (one category with ``category``; an unknown one is 400). The
-        categories are the memory schemas' and the original server's."""
+        categories are the memory schemas' and the original server's; conversation turns
+        (``memories/conversations/``) are an index of transcripts and are not counted."""
         known = sorted({*self.schemas(), *UPSTREAM_CATEGORIES})
         category = req.category
         if category is not None and category not in known:
@@ -268,6 +351,8 @@ class MemoryService:
             if entry.is_dir or not entry.name.endswith(".md") or entry.name.startswith("."):
                 continue
             rel = entry.key[len(key) + 1 :]
+            if is_conversation_uri(base.join(rel).uri):  # the transcript index, not memories
+                continue
             text = await store.read_text(entry.key)
             if text is None:
                 continue
