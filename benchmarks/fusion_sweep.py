@@ -1,103 +1,139 @@
-"""Sweep hybrid fusion settings on an index built by ``benchmarks/retrieval.py``.
+"""Choose ``find``'s fusion defaults by cross-validation on MS MARCO and DBpedia.
 
-    .venv/bin/python benchmarks/fusion_sweep.py msmarco /tmp/ovbench-XXXX
+    .venv/bin/python benchmarks/retrieval.py --dataset msmarco     # prints its workspace
+    .venv/bin/python benchmarks/retrieval.py --dataset dbpedia
+    .venv/bin/python benchmarks/fusion_sweep.py --msmarco /tmp/ovbench-A --dbpedia /tmp/ovbench-B
 
-Takes the top-100 vector and full-text candidates per judged query once, then scores several
-fusions offline (linear on raw cosine, max-normalised, min-max, RRF) by nDCG@10.
+Runs ``find``'s real retriever over each index for every point of a small grid
+(``retrieval.hybrid_vector_weight``: the vector share at a full lexical gap, 1.0 meaning
+vector ranking only; ``retrieval.lexical_gap_depth``), then:
+
+* **k-fold** (5 folds, 20 shuffles) over the judged queries of both sets pooled: each fold's
+  queries are scored with the grid point that did best on the other four;
+* **cross-data-set**: the point that did best on one set, scored on the other.
+
+Both report held-out nDCG@10 per data set next to vector search alone, so the defaults are
+never chosen on the queries that measure them.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import random
 import statistics
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from retrieval import DATA, _doc_id, _load, _ndcg
+import numpy as np
+from retrieval import DATA, CachedQueries, _doc_id, _load, _ndcg
 
+from openviking_mcp.config import RetrievalConfig
 from openviking_mcp.models.local_onnx import LocalMiniLMEmbedder
+from openviking_mcp.search.find import FindQuery, Retriever
 from openviking_mcp.storage.index import IndexFilter, VectorIndex
 
-Scores = dict[str, float]
-Fusion = Callable[[Scores, Scores], list[str]]
+FLOORS = (0.3, 0.5, 0.7, 0.85, 1.0)
+DEPTHS = (5, 10, 20)
+Point = tuple[float, int]
+Scores = dict[Point, dict[str, float]]  # grid point -> query key -> nDCG@10
 
 
-def _top(scores: Scores, k: int = 10) -> list[str]:
-    return [d for d, _ in sorted(scores.items(), key=lambda x: -x[1])][:k]
-
-
-def _norm(scores: Scores, how: str) -> Scores:
-    if not scores or how == "raw":
-        return scores
-    lo, hi = min(scores.values()), max(scores.values())
-    if how == "max":
-        return {k: v / hi if hi else 0.0 for k, v in scores.items()}
-    return {k: (v - lo) / (hi - lo) if hi > lo else 1.0 for k, v in scores.items()}
-
-
-def linear(w: float, how: str) -> Fusion:
-    def fuse(vs: Scores, bs: Scores) -> list[str]:
-        nv, nb = _norm(vs, how), _norm(bs, "max" if how == "raw" else how)
-        return _top({i: w * nv.get(i, 0.0) + (1 - w) * nb.get(i, 0.0) for i in set(vs) | set(bs)})
-
-    return fuse
-
-
-def rrf(k: int = 60, vector_weight: float = 1.0) -> Fusion:
-    def fuse(vs: Scores, bs: Scores) -> list[str]:
-        rv = {d: i for i, d in enumerate(_top(vs, len(vs)))}
-        rb = {d: i for i, d in enumerate(_top(bs, len(bs)))}
-        return _top(
-            {
-                i: vector_weight / (k + rv.get(i, 1000)) + 1 / (k + rb.get(i, 1000))
-                for i in set(vs) | set(bs)
-            }
-        )
-
-    return fuse
-
-
-async def main(dataset: str, workspace: str) -> None:
-    _, queries, qrels = _load(DATA / dataset, None)
+async def _score_set(name: str, workspace: str) -> tuple[Scores, dict[str, float]]:
+    """nDCG@10 of every judged query of ``name`` at every grid point, and vector-only."""
+    _, queries, qrels = _load(DATA / name, None)
     embedder = LocalMiniLMEmbedder()
     index = VectorIndex(Path(workspace) / "data" / "index")
     await index.open(embedder.model_id, embedder.dimension)
-    vectors = await embedder.embed_documents(list(queries.values()))
+    texts = list(queries.values())
+    vectors = await embedder.embed_documents(texts)
+    table = {t: np.asarray(v, dtype=np.float32) for t, v in zip(texts, vectors, strict=True)}
+    cached = CachedQueries(embedder, table)
     base = IndexFilter(
         account_id="default", uri_prefixes=("viking://resources/corpus",), levels=(2,)
     )
-    candidates: dict[str, tuple[Scores, Scores]] = {}
-    for (qid, text), vector in zip(queries.items(), vectors, strict=True):
-        vec = await index.vector_search(vector, base, 100)
-        fts = await index.fts_search(text, base, 100)
-        candidates[qid] = (
-            {_doc_id(h.record.uri): h.score for h in vec},
-            {_doc_id(h.record.uri): h.score for h in fts},
-        )
-
-    def ndcg(fuse: Fusion) -> float:
-        return statistics.mean(_ndcg(fuse(*candidates[q]), qrels[q]) for q in queries)
-
-    print(
-        f"| fusion ({dataset}) | " + " | ".join(f"w={w}" for w in (0.5, 0.6, 0.7, 0.8, 0.9)) + " |"
-    )
-    print("|---|---|---|---|---|---|")
-    print(f"| vector only | {ndcg(lambda v, b: _top(v)):.4f} | | | | |")
-    print(f"| fts only | {ndcg(lambda v, b: _top(b)):.4f} | | | | |")
-    for how, label in (
-        ("raw", "w·cosine + (1-w)·bm25/max"),
-        ("max", "both /max"),
-        ("minmax", "min-max both"),
-    ):
-        cells = " | ".join(f"{ndcg(linear(w, how)):.4f}" for w in (0.5, 0.6, 0.7, 0.8, 0.9))
-        print(f"| {label} | {cells} |")
-    print(
-        f"| RRF k=60 (vector weight 1 / 2) | {ndcg(rrf()):.4f} / "
-        f"{ndcg(rrf(vector_weight=2.0)):.4f} | | | | |"
-    )
+    scores: Scores = {}
+    for floor in FLOORS:
+        for depth in DEPTHS:
+            config = RetrievalConfig(hybrid_vector_weight=floor, lexical_gap_depth=depth)
+            retriever = Retriever(index, cached, config)
+            point = scores.setdefault((floor, depth), {})
+            for qid, text in queries.items():
+                hits = await retriever.find(FindQuery(query=text, base=base, limit=10))
+                point[f"{name}:{qid}"] = _ndcg([_doc_id(h["uri"]) for h in hits], qrels[qid])
+    vector: dict[str, float] = {}
+    for qid, text in queries.items():
+        hits = await index.vector_search(table[text], base, 10)
+        vector[f"{name}:{qid}"] = _ndcg([_doc_id(h.record.uri) for h in hits], qrels[qid])
     await index.close()
+    return scores, vector
+
+
+def _best(scores: Scores, keys: list[str]) -> Point:
+    return max(scores, key=lambda p: (statistics.mean(scores[p][k] for k in keys), p))
+
+
+def _by_set(values: dict[str, float]) -> dict[str, float]:
+    sets: dict[str, list[float]] = {}
+    for key, value in values.items():
+        sets.setdefault(key.split(":", 1)[0], []).append(value)
+    return {name: statistics.mean(v) for name, v in sets.items()}
+
+
+def _kfold(scores: Scores, keys: list[str], folds: int = 5, shuffles: int = 20) -> dict[str, float]:
+    runs: list[dict[str, float]] = []
+    picks: dict[Point, int] = {}
+    for seed in range(shuffles):
+        order = keys[:]
+        random.Random(seed).shuffle(order)
+        held: dict[str, float] = {}
+        for f in range(folds):
+            test = order[f::folds]
+            train = [k for k in order if k not in set(test)]
+            point = _best(scores, train)
+            picks[point] = picks.get(point, 0) + 1
+            held.update({k: scores[point][k] for k in test})
+        runs.append(_by_set(held))
+    print("k-fold picks:", ", ".join(f"{p}: {n}" for p, n in sorted(picks.items())))
+    return {name: statistics.mean(r[name] for r in runs) for name in runs[0]}
+
+
+async def main(args: argparse.Namespace) -> None:
+    scores: Scores = {}
+    vector: dict[str, float] = {}
+    for name, workspace in (("msmarco", args.msmarco), ("dbpedia", args.dbpedia)):
+        part, vec = await _score_set(name, workspace)
+        for point, values in part.items():
+            scores.setdefault(point, {}).update(values)
+        vector.update(vec)
+    keys = sorted(vector)
+    base = _by_set(vector)
+    print("| floor \\ depth | " + " | ".join(f"{d}" for d in DEPTHS) + " |")
+    print("|---|" + "---|" * len(DEPTHS))
+    for floor in FLOORS:
+        cells = [_by_set(scores[(floor, d)]) for d in DEPTHS]
+        print(
+            f"| {floor} | "
+            + " | ".join(f"{c['msmarco']:.4f} / {c['dbpedia']:.4f}" for c in cells)
+            + " |"
+        )
+    print(f"\nvector only: msmarco {base['msmarco']:.4f}, dbpedia {base['dbpedia']:.4f}")
+    held = _kfold(scores, keys)
+    print(
+        "5-fold held-out: "
+        + ", ".join(f"{n} {v:.4f} ({v - base[n]:+.4f})" for n, v in held.items())
+    )
+    for train_set, test_set in (("msmarco", "dbpedia"), ("dbpedia", "msmarco")):
+        point = _best(scores, [k for k in keys if k.startswith(train_set + ":")])
+        value = _by_set(scores[point])[test_set]
+        print(
+            f"chosen on {train_set} {point}, on {test_set}: {value:.4f} "
+            f"({value - base[test_set]:+.4f})"
+        )
+    print(f"best on both pooled: {_best(scores, keys)}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--msmarco", required=True, help="workspace of retrieval.py msmarco")
+    parser.add_argument("--dbpedia", required=True, help="workspace of retrieval.py dbpedia")
+    asyncio.run(main(parser.parse_args()))

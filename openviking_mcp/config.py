@@ -152,11 +152,14 @@ class ServerConfig(_Section):
 class RetrievalConfig(_Section):
     default_limit: int = Field(default=10, gt=0)
     score_threshold: float = 0.0
-    hybrid_vector_weight: float = Field(default=0.9, ge=0.0, le=1.0)
-    """Vector share of the hybrid score for natural-language queries (the rest is BM25)."""
+    hybrid_vector_weight: float = Field(default=0.85, ge=0.0, le=1.0)
+    """Vector share of the hybrid score (the rest is BM25) when none of the query's words is in
+    the vector search's best rows; it rises linearly to 1 as those rows hold more of them."""
+    lexical_gap_depth: int = Field(default=10, gt=0)
+    """How many of the vector search's best rows are checked for the query's words."""
     identifier_vector_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    """Vector share when the query holds identifiers (codenames, acronyms, snake_case, numbers
-    with letters), which embeddings blur and keyword search finds exactly."""
+    """No longer used: the lexical gap above weights codenames and identifiers. Accepted so
+    that existing configuration files still load."""
     hotness_alpha: float = Field(default=0.0, ge=0.0, le=1.0)
     score_propagation_alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     directory_score_weight: float = Field(default=0.9, ge=0.0, le=1.0)

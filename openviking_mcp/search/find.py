@@ -1,19 +1,22 @@
 """``find``: hybrid, directory-recursive semantic search.
 
 1. **Hybrid scoring.** Each search runs a vector query (cosine) and a full-text query (BM25)
-   with the same filters and fuses them linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The
-   weight depends on the query: natural language uses ``retrieval.hybrid_vector_weight`` (0.9;
-   on MS MARCO and DBpedia more BM25 only diluted good vector rankings, see
-   benchmarks/RESULTS.md), while a query holding identifiers (``XJ-9000``, ``GPU``,
-   ``parse_config``) uses ``retrieval.identifier_vector_weight`` (0.5), because embeddings blur
-   exact codenames that keyword search finds.
+   with the same filters. Rows first collapse into their document (a file's passages into
+   the file, a directory's L0 and L1 into the directory), each signal keeping its best row,
+   and then fuse linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The weight ``w`` is set per
+   query by :mod:`.fusion`: 1 (the vector ranking) when the vector search's top results hold
+   every word of the query, down to ``retrieval.hybrid_vector_weight`` (0.85) when they hold
+   none (codenames, rare names and identifiers, which embeddings blur and keyword search
+   finds exactly). A fixed BM25 share ranked below vector search alone on DBpedia; this
+   does not (benchmarks/RESULTS.md, where a cross-validated sweep chose the defaults).
 2. **Directory recursion**, always on (the original only did it with a reranker): the best
    directories (by their L0/L1 rows) are expanded best-first; each child's score is
    ``alpha*child + (1-alpha)*parent`` (``retrieval.score_propagation_alpha``) and
    sub-directories are expanded in turn, a few per round, until the top results stop changing.
-3. **Per-file results.** Passage rows collapse into their file: the file's URI, its best
-   passage's score and that passage as ``match``. A directory's L0 and L1 collapse into one
-   hit whose URI carries the ``/.abstract.md`` or ``/.overview.md`` suffix.
+3. **One result per document.** The file's URI, its best passage's score and that passage as
+   ``match``; a directory's hit carries the ``/.abstract.md`` or ``/.overview.md`` suffix. A
+   directory that only wraps one file (an imported document's folder, whose rows share the
+   file's vector) gives way to the file, so one document never takes two places.
 
 No hard-coded cut-off: the default threshold is 0 (scores are relative); callers may pass one.
 """
@@ -22,8 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,8 @@ import numpy as np
 from openviking_mcp.config import RetrievalConfig
 from openviking_mcp.models.base import Embedder, Vector
 from openviking_mcp.models.rerank import Reranker
-from openviking_mcp.storage.index import IndexFilter, IndexRecord, normalize_uri
+from openviking_mcp.search.fusion import lexical_gap, query_terms, vector_share
+from openviking_mcp.storage.index import IndexFilter, IndexRecord, normalize_uri, record_id
 
 if TYPE_CHECKING:
     from openviking_mcp.storage.index import VectorIndex
@@ -40,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
 
 _SUFFIX = {0: "/.abstract.md", 1: "/.overview.md"}
-_IDENTIFIER_RE = re.compile(
-    r"\b(?:[A-Za-z]+[-_]?\d[\w-]*|\d+[A-Za-z][\w-]*|[A-Z]{2,}\d*|\w+_\w+)\b"
-)
 _BUCKETS = {"memory": "memories", "resource": "resources", "skill": "skills"}
 _MAX_ROUNDS = 4
 _DIRS_PER_ROUND = 3
@@ -81,6 +81,20 @@ def _offer(pool: dict[str, _Scored], item: _Scored) -> None:
     known = pool.get(item.record.id)
     if known is None or item.score > known.score:
         pool[item.record.id] = item
+
+
+def _pool_signal(
+    docs: dict[str, _Scored], rec: IndexRecord, *, vector: float = -1.0, keyword: float = -1.0
+) -> None:
+    """Fold one row's signal into its document's entry in ``docs`` (by URI): each signal
+    keeps its best row, and the entry is represented by the row with the best cosine."""
+    item = docs.get(rec.uri)
+    if item is None:
+        docs[rec.uri] = _Scored(rec, 0.0, max(0.0, vector), max(0.0, keyword))
+        return
+    if vector > item.vector_score:
+        item.record, item.vector_score = rec, vector
+    item.keyword_score = max(item.keyword_score, keyword)
 
 
 def _top_uris(pool: dict[str, _Scored], limit: int) -> tuple[str, ...]:
@@ -126,56 +140,69 @@ class Retriever:
         self.config = config
         self.reranker = reranker
 
-    def vector_weight(self, query: str) -> float:
-        """The vector share of the hybrid score for ``query`` (see the module docstring)."""
-        if _IDENTIFIER_RE.search(query):
-            return self.config.identifier_vector_weight
-        return self.config.hybrid_vector_weight
+    def vector_weight(self, query: str, texts: Sequence[str]) -> float:
+        """The vector share of the hybrid score for ``query``, whose vector search's best
+        rows hold ``texts`` (see :mod:`.fusion`)."""
+        depth = self.config.lexical_gap_depth
+        gap = lexical_gap(query_terms(query), texts[:depth])
+        return vector_share(gap, self.config.hybrid_vector_weight)
 
     async def _hybrid(
-        self, query: str, qvec: Vector, flt: IndexFilter, k: int, *, by_parent: bool = False
-    ) -> list[_Scored]:
-        """Vector and keyword hits of ``flt`` fused (see the module docs). BM25 is scaled by
-        the best BM25 of the result, or, ``by_parent``, of each parent directory's rows, so
-        that one query over several directories scores each as its own query would."""
+        self,
+        query: str,
+        qvec: Vector,
+        flt: IndexFilter,
+        k: int,
+        *,
+        weight: float | None = None,
+        by_parent: bool = False,
+    ) -> tuple[list[_Scored], float]:
+        """Vector and keyword hits of ``flt``, one per document, fused (see the module
+        docs), best first, with the vector weight used (``weight``, or the query's own). BM25
+        is scaled by the best BM25 of the result, or, ``by_parent``, of each parent
+        directory's rows, so that one query over several directories scores each as its own
+        query would."""
         vec_hits, fts_hits = await asyncio.gather(
             self.index.vector_search(qvec, flt, k), self.index.fts_search(query, flt, k)
         )
-        w = self.vector_weight(query)
+        if weight is None:
+            weight = self.vector_weight(query, [h.record.text for h in vec_hits])
         top: dict[str, float] = {}
         for hit in fts_hits:
             key = hit.record.parent_uri if by_parent else ""
             top[key] = max(top.get(key, 0.0), hit.score)
-        merged: dict[str, _Scored] = {}
+        docs: dict[str, _Scored] = {}
         for hit in vec_hits:
-            v = max(0.0, hit.score)
-            merged[hit.record.id] = _Scored(hit.record, w * v, v, 0.0)
+            _pool_signal(docs, hit.record, vector=max(0.0, hit.score))
         for hit in fts_hits:
             best = top[hit.record.parent_uri if by_parent else ""] or 1.0
-            b = max(0.0, hit.score) / best
-            item = merged.get(hit.record.id)
-            if item is None:
-                v = max(0.0, _cosine(qvec, np.asarray(hit.record.vector, dtype=np.float32)))
-                item = _Scored(hit.record, w * v, v, 0.0)
-                merged[hit.record.id] = item
-            item.keyword_score = b
-            item.score = w * item.vector_score + (1 - w) * b
-        return sorted(merged.values(), key=lambda s: s.score, reverse=True)
+            rec = hit.record
+            item = docs.get(rec.uri)
+            if item is None or item.record.id != rec.id:
+                v = max(0.0, _cosine(qvec, np.asarray(rec.vector, dtype=np.float32)))
+                _pool_signal(docs, rec, vector=v)
+            _pool_signal(docs, rec, keyword=max(0.0, hit.score) / best)
+        for item in docs.values():
+            item.score = weight * item.vector_score + (1 - weight) * item.keyword_score
+        return sorted(docs.values(), key=lambda s: s.score, reverse=True), weight
 
     async def find(self, q: FindQuery) -> list[dict[str, Any]]:
         qvec = await self.embedder.embed_query(q.query)
         k = max(q.limit * 3, 30)
         pool: dict[str, _Scored] = {}
-        for item in await self._hybrid(q.query, qvec, q.base, k):
+        first, weight = await self._hybrid(q.query, qvec, q.base, k)
+        for item in first:
             _offer(pool, item)
-        searched = await self._expand_directories(q, qvec, pool)
-        hits = self._collapse(pool.values(), q, searched, keep=max(q.limit * 3, 30))
+        searched = await self._expand_directories(q, qvec, pool, weight)
+        best = self._best_per_uri(pool.values(), q)
+        await self._fold_wrappers(best)
+        hits = self._render(best, q, searched, keep=max(q.limit * 3, 30))
         if self.reranker is not None and hits:
             hits = await self._rerank(q, hits)
         return hits[: q.limit]
 
     async def _expand_directories(
-        self, q: FindQuery, qvec: Vector, pool: dict[str, _Scored]
+        self, q: FindQuery, qvec: Vector, pool: dict[str, _Scored], weight: float
     ) -> list[dict[str, Any]]:
         """Directory recursion: expand the best directories of ``pool`` a few per round, adding
         their children with propagated scores, until the top ``q.limit`` results are the same
@@ -192,7 +219,8 @@ class Retriever:
             if not batch:
                 break
             per_dir = max(q.limit * 2, 20)
-            children = await self._children(q, qvec, [uri for _, uri in batch], per_dir)
+            parents = [uri for _, uri in batch]
+            children = await self._children(q, qvec, parents, per_dir, weight)
             for parent_score, uri in batch:
                 searched.append({"uri": uri, "score": round(parent_score, 4)})
                 found = children.get(normalize_uri(uri), [])
@@ -205,12 +233,14 @@ class Retriever:
         return searched
 
     async def _children(
-        self, q: FindQuery, qvec: Vector, parents: list[str], per_dir: int
+        self, q: FindQuery, qvec: Vector, parents: list[str], per_dir: int, weight: float
     ) -> dict[str, list[_Scored]]:
         """The best ``per_dir`` children of each of ``parents``, by parent URI: one vector and
         one keyword query for all of them (a round of the descent), not one per directory."""
         flt = replace(q.base, parent_uris=tuple(parents))
-        scored = await self._hybrid(q.query, qvec, flt, per_dir * len(parents), by_parent=True)
+        scored, _ = await self._hybrid(
+            q.query, qvec, flt, per_dir * len(parents), weight=weight, by_parent=True
+        )
         grouped: dict[str, list[_Scored]] = {}
         for item in scored:  # best first
             group = grouped.setdefault(item.record.parent_uri, [])
@@ -248,10 +278,10 @@ class Retriever:
         ranked = sorted(hits, key=lambda h: -h["score"])
         return [h for h in ranked if h["score"] > q.score_threshold]
 
-    def _collapse(
-        self, items: Any, q: FindQuery, searched: list[dict[str, Any]], keep: int
-    ) -> list[dict[str, Any]]:
-        best: dict[tuple[str, bool], _Scored] = {}
+    def _best_per_uri(self, items: Iterable[_Scored], q: FindQuery) -> dict[str, _Scored]:
+        """The best-scored item of each URI at the levels ``q`` asks for (directory scores
+        weighted by ``directory_score_weight``)."""
+        best: dict[str, _Scored] = {}
         dir_weight = self.config.directory_score_weight
         for item in items:
             rec = item.record
@@ -259,9 +289,41 @@ class Retriever:
                 continue
             if rec.level != 2:
                 item = replace(item, score=item.score * dir_weight)
-            key = (rec.uri, rec.level == 2)
-            if key not in best or item.score > best[key].score:
-                best[key] = item
+            if rec.uri not in best or item.score > best[rec.uri].score:
+                best[rec.uri] = item
+        return best
+
+    async def _fold_wrappers(self, best: dict[str, _Scored]) -> None:
+        """Drop from ``best`` each directory that only wraps a file also in ``best``: its
+        rows carry that file's first-passage vector (fetched when the file is represented by
+        a later passage). The file keeps the better of the two scores."""
+        pairs = [
+            (item, best[normalize_uri(item.record.parent_uri)])
+            for item in best.values()
+            if item.record.level == 2 and normalize_uri(item.record.parent_uri) in best
+        ]
+        pairs = [(f, d) for f, d in pairs if d.record.level != 2 and d.record.vector.size]
+        if not pairs:
+            return
+        first: dict[str, np.ndarray] = {
+            f.record.uri: f.record.vector for f, _ in pairs if f.record.anchor in ("", "p0")
+        }
+        later = [record_id(f.record.account_id, f.record.uri, 2, "p0") for f, _ in pairs]
+        later = [i for (f, _), i in zip(pairs, later, strict=True) if f.record.uri not in first]
+        if later:
+            first.update((r.uri, r.vector) for r in await self.index.get(later))
+        for file_item, dir_item in pairs:
+            vector = first.get(file_item.record.uri)
+            if vector is None or not np.array_equal(vector, dir_item.record.vector):
+                continue
+            file_item.score = max(file_item.score, dir_item.score)
+            file_item.keyword_score = max(file_item.keyword_score, dir_item.keyword_score)
+            best.pop(normalize_uri(dir_item.record.uri), None)
+
+    def _render(
+        self, best: dict[str, _Scored], q: FindQuery, searched: list[dict[str, Any]], keep: int
+    ) -> list[dict[str, Any]]:
+        """The hits of ``best``, best first, above the threshold, at most ``keep``."""
         hits: list[dict[str, Any]] = []
         for item in sorted(best.values(), key=lambda s: s.score, reverse=True):
             if not item.score > q.score_threshold:

@@ -54,6 +54,7 @@ from openviking_mcp.storage.index._model import (
 )
 
 if TYPE_CHECKING:
+    from openviking_mcp.storage.index._bm25 import stem_word
     from openviking_mcp.storage.index._table import (
         AUTO_OPTIMIZE_COMMITS,
         AUTO_OPTIMIZE_ROWS,
@@ -79,6 +80,7 @@ __all__ = [
     "VectorIndex",
     "normalize_uri",
     "record_id",
+    "stem_word",
 ]
 
 #: The table itself loads LanceDB and pyarrow: it is imported on first use.
@@ -93,5 +95,7 @@ _LAZY = {
         "VectorIndex",
     )
 }
+
+_LAZY["stem_word"] = "openviking_mcp.storage.index._bm25"
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

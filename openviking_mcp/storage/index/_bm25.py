@@ -30,7 +30,7 @@ import Stemmer  # type: ignore[import-not-found]
 
 from openviking_mcp.storage.index._fts import plain_terms
 
-__all__ = ["Postings", "query_tokens", "text_tokens"]
+__all__ = ["Postings", "query_tokens", "stem_word", "text_tokens"]
 
 _K1 = 1.2
 _B = 0.75
@@ -57,6 +57,11 @@ def _stem(word: str) -> str:
         if len(_STEMS) < _MAX_STEM_CACHE:
             _STEMS[word] = stem
     return stem
+
+
+def stem_word(word: str) -> str:
+    """``word`` as the index stores it: folded to ASCII, lower-cased and stemmed."""
+    return _stem(word)
 
 
 def _words(text: str) -> list[str]:
