@@ -72,8 +72,7 @@ DOCS = {
     "guitar": "Standard guitar tuning is E A D G B E from the lowest string to the highest.",
     "tea": "Green tea is steeped in water below boiling, about 80 degrees, for two minutes.",
     "bees": "Honey bees tell each other where flowers are with a waggle dance.",
-    "glaciers": "Glaciers carve U-shaped valleys as they slide downhill under their own "
-    "weight.",
+    "glaciers": "Glaciers carve U-shaped valleys as they slide downhill under their own weight.",
 }
 
 QUERIES = {
