@@ -19,7 +19,9 @@ made in :mod:`openviking_mcp.service`) shows in one place who reacts to what:
 * :class:`TextIndexed`: a filter of the text about to be embedded (memory files lose their
   hidden fields; secrets are never restored here);
 * :class:`MessagesAdded`: messages were appended to a session; the commit service may commit
-  it (its auto-commit policy) and reports that commit as ``auto_commit``.
+  it (its auto-commit policy) and reports that commit as ``auto_commit``;
+* :class:`SessionDeleted`: a session is gone; the memory service removes the copies of its
+  turns (conversation memory), while memories extracted from it stay.
 
 Handlers run in the order they subscribed, in the publisher's task; an exception stops the
 publish and reaches the publisher.
@@ -42,6 +44,7 @@ __all__ = [
     "MessagesAdded",
     "Moved",
     "Removed",
+    "SessionDeleted",
     "TextIndexed",
     "TextRead",
     "Writing",
@@ -138,6 +141,15 @@ class MessagesAdded(Event):
     session_id: str
     message_count: int
     pending_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDeleted(Event):
+    """The caller's session ``session_id`` and its archives were removed; what keeps copies of
+    its messages removes them too."""
+
+    ctx: RequestContext
+    session_id: str
 
 
 E = TypeVar("E", bound=Event)

@@ -25,7 +25,7 @@ from openviking_mcp.contract.catalog import BY_NAME, OPERATIONS
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
 from openviking_mcp.debug.service import DebugService
-from openviking_mcp.events import MessagesAdded, TextIndexed, TextRead
+from openviking_mcp.events import MessagesAdded, SessionDeleted, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.memory.commit import CommitService
@@ -155,6 +155,7 @@ class ContextService:
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
         events.subscribe_filter(TextIndexed, self.memory.for_index)
         events.subscribe(MessagesAdded, self.commits.on_messages_added)
+        events.subscribe(SessionDeleted, self.memory.on_session_deleted)
 
     def __getattr__(self, name: str) -> Any:
         """``svc.<operation>(ctx, *args, **kwargs)``: every operation of the catalog as a thin

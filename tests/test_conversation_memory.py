@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
-from openviking_mcp.contract.errors import PermissionDeniedError
+from openviking_mcp.contract.errors import NotFoundError, PermissionDeniedError
 from openviking_mcp.memory.conversation import conversation_turns
 from openviking_mcp.memory.dedup import same_event
 from openviking_mcp.memory.memory_file import parse_memory
@@ -221,3 +221,25 @@ async def test_indexing_an_archive_again_rewrites_nothing(service: ContextServic
     uris = await service.memory.index_conversation(ctx, "chat1", archive, messages)
     assert uris == [_turn_uri(ctx.user_id, "chat1", n) for n in range(1, len(TALK) + 1)]
     assert await service.read(ctx, puppy, raw=True) == before  # same created_at: not rewritten
+
+
+async def test_deleting_the_session_removes_its_turns(service: ContextService) -> None:
+    """The turns are copies of what was said: they go with the session, and find stops
+    returning them; memories extracted from it stay."""
+    ctx = await service.local_context()
+    await _commit(service, ctx, "chat1")
+    puppy = _turn_uri(ctx.user_id, "chat1", 2)
+    before = await service.find(ctx, "which dog did Ann get", target_uri="viking://~/memories")
+    assert puppy in [h["uri"] for h in before["memories"]]
+    others = await service.memory_stats(ctx)
+
+    await service.delete_session(ctx, "chat1")
+
+    await service.wait_processing(ctx, timeout=30)
+    after = await service.find(ctx, "which dog did Ann get", target_uri="viking://~/memories")
+    assert not [h for h in after["memories"] if "/conversations/chat1" in h["uri"]], after
+    folder = await service.abstract(ctx, "viking://~/memories/conversations")
+    assert "chat1" not in str(folder)
+    with pytest.raises(NotFoundError):
+        await service.read(ctx, puppy)
+    assert await service.memory_stats(ctx) == others

@@ -33,7 +33,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import ExtractResult, MemoryStats, MemoryStatsRequest
 from openviking_mcp.contract.sessions import SessionRequest
 from openviking_mcp.contract.uri import VikingURI, context_type_of
-from openviking_mcp.events import TextIndexed, TextRead
+from openviking_mcp.events import Removed, SessionDeleted, TextIndexed, TextRead
 from openviking_mcp.indexing.semantic import FileInfo
 from openviking_mcp.indexing.service import IndexingService
 from openviking_mcp.memory.apply import SUMMARY_TAG, Applied, MemoryWriter
@@ -230,6 +230,18 @@ class MemoryService:
                 await self._index_turns(ctx, folder, written)
             await reconcile(store, self._indexing, ctx, folder, uris)
         return uris
+
+    async def on_session_deleted(self, event: SessionDeleted) -> None:
+        """Remove the conversation memory of a deleted session: its turns are copies of what
+        was said, which the session's owner asked to delete."""
+        store, ctx = self._store, event.ctx
+        folder = self.writer.user_uri(ctx, f"{CONVERSATIONS_DIR}/{event.session_id}")
+        key = store.key(ctx, folder)
+        async with self._lock(ctx):
+            if not await store.content.exists(key):
+                return
+            await store.content.remove(key, recursive=True)
+        await store.events.publish(Removed(ctx, folder))
 
     async def _index_turns(
         self, ctx: RequestContext, folder: VikingURI, written: list[tuple[VikingURI, Turn]]

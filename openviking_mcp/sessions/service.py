@@ -60,7 +60,7 @@ from openviking_mcp.contract.sessions import (
     UsedTotals,
 )
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.events import MessagesAdded
+from openviking_mcp.events import MessagesAdded, SessionDeleted
 from openviking_mcp.sessions.config import (
     EXTRACTION_FIELD,
     POLICY_FIELD,
@@ -222,7 +222,8 @@ class SessionService:
         )
 
     async def delete(self, ctx: RequestContext, req: SessionRequest) -> DeletedSession:
-        """Remove a session with its archives (memories extracted from it stay)."""
+        """Remove a session with its archives and the copies of its turns kept as
+        conversation memory (memories extracted from it stay)."""
         files = self.files
         session = files.session_uri(ctx, req.session_id)
         key = files.key(ctx, session)
@@ -230,6 +231,7 @@ class SessionService:
             if not await self._store.content.exists(key):
                 raise NotFoundError(req.session_id, "session")
             await self._store.content.remove(key, recursive=True)
+        await self._store.events.publish(SessionDeleted(ctx, req.session_id))
         return DeletedSession(session_id=req.session_id, uri=session.uri)
 
     # -- messages ----------------------------------------------------------------------------
