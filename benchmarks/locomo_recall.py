@@ -17,6 +17,7 @@ The baseline embeds every raw turn (``"{speaker}: {text}"``) with the same embed
 all turns of the conversation by cosine similarity.
 
     nice -n 10 .venv/bin/python benchmarks/locomo_recall.py                 # local MiniLM
+    .venv/bin/python benchmarks/locomo_recall.py --workspace /tmp/locomo-ws  # kept, reused
     .venv/bin/python benchmarks/locomo_recall.py --embedder hashing --conversations 2
     .venv/bin/python benchmarks/locomo_recall.py --vlm-base http://127.0.0.1:8000/v1
 
@@ -51,6 +52,8 @@ CATEGORIES = (1, 2, 3, 4)
 CATEGORY_NAMES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 KS = (5, 10)
 MEMORIES = "viking://~/memories"
+INGESTED = "locomo-ingested.json"
+"""In a kept workspace: the conversations already ingested, with their last session ids."""
 
 
 def _session_date(raw: str) -> datetime:
@@ -165,7 +168,11 @@ async def run_mode(
 ) -> tuple[dict[str, dict[int, list[float]]], Embedder, float]:
     """Ingest and query every conversation; per method, per category: the recall lists
     (index ``i`` is recall@KS[i]) of each question, flattened in pairs."""
-    work = Path(tempfile.mkdtemp(prefix="ovlocomo-"))
+    work = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="ovlocomo-"))
+    if vlm is not None and args.workspace:
+        work = work / "llm"
+    marker = work / INGESTED
+    done: dict[str, str] = json.loads(marker.read_text()) if marker.exists() else {}
     service = ContextService(_config(work, args.embedder, vlm), embedder=embedder)
     await service.initialize()
     harness = Harness(service)
@@ -175,8 +182,10 @@ async def run_mode(
         for index, sample in enumerate(data):
             ctx = await service.local_context(None, f"locomo{index}")
             t0 = time.perf_counter()
-            last = await harness.ingest(ctx, sample["conversation"])
+            last = done.get(str(index)) or await harness.ingest(ctx, sample["conversation"])
             ingest_s += time.perf_counter() - t0
+            done[str(index)] = last
+            marker.write_text(json.dumps(done))
             questions = [q for q in sample["qa"] if q.get("category") in CATEGORIES]
             if args.max_questions:
                 questions = questions[: args.max_questions]
@@ -260,6 +269,12 @@ if __name__ == "__main__":
     parser.add_argument("--max-questions", type=int, default=0, help="per conversation; 0: all")
     parser.add_argument("--vlm-base", default="", help="OpenAI-compatible base URL")
     parser.add_argument("--vlm-model", default="gpt-4o-mini")
+    parser.add_argument(
+        "--workspace",
+        default="",
+        help="keep the store here; a later run reuses the conversations it already holds "
+        "(benchmarks/fusion_sweep.py --locomo reads it)",
+    )
     parsed = parser.parse_args()
     dataset = json.loads(Path(parsed.data).read_text(encoding="utf-8"))[: parsed.conversations]
     asyncio.run(main(parsed, dataset))

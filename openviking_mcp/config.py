@@ -152,14 +152,20 @@ class ServerConfig(_Section):
 class RetrievalConfig(_Section):
     default_limit: int = Field(default=10, gt=0)
     score_threshold: float = 0.0
-    hybrid_vector_weight: float = Field(default=0.85, ge=0.0, le=1.0)
-    """Vector share of the hybrid score (the rest is BM25) when none of the query's words is in
-    the vector search's best rows; it rises linearly to 1 as those rows hold more of them."""
+    hybrid_vector_weight: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Vector share of the hybrid score (the rest is BM25) of resources and skills when the
+    vector search's best rows hold every word of the query."""
+    identifier_vector_weight: float = Field(default=0.85, ge=0.0, le=1.0)
+    """Vector share of resources and skills when those rows hold none of the query's words
+    (codenames, rare names and identifiers, which embeddings blur and keyword search finds
+    exactly); in between, the share moves linearly with the share of words they miss."""
+    memory_vector_weight: float = Field(default=0.6, ge=0.0, le=1.0)
+    """As ``hybrid_vector_weight``, for memories: short, personal texts dense in names, dates
+    and specifics, where the exact word carries the answer far more often than in documents."""
+    memory_identifier_vector_weight: float = Field(default=0.3, ge=0.0, le=1.0)
+    """As ``identifier_vector_weight``, for memories."""
     lexical_gap_depth: int = Field(default=10, gt=0)
     """How many of the vector search's best rows are checked for the query's words."""
-    identifier_vector_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    """No longer used: the lexical gap above weights codenames and identifiers. Accepted so
-    that existing configuration files still load."""
     hotness_alpha: float = Field(default=0.0, ge=0.0, le=1.0)
     score_propagation_alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     directory_score_weight: float = Field(default=0.9, ge=0.0, le=1.0)

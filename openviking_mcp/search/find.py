@@ -3,12 +3,15 @@
 1. **Hybrid scoring.** Each search runs a vector query (cosine) and a full-text query (BM25)
    with the same filters. Rows first collapse into their document (a file's passages into
    the file, a directory's L0 and L1 into the directory), each signal keeping its best row,
-   and then fuse linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The weight ``w`` is set per
-   query by :mod:`.fusion`: 1 (the vector ranking) when the vector search's top results hold
-   every word of the query, down to ``retrieval.hybrid_vector_weight`` (0.85) when they hold
-   none (codenames, rare names and identifiers, which embeddings blur and keyword search
-   finds exactly). A fixed BM25 share ranked below vector search alone on DBpedia; this
-   does not (benchmarks/RESULTS.md, where a cross-validated sweep chose the defaults).
+   and then fuse linearly: ``w*cosine + (1-w)*bm25/max_bm25``. The weight ``w`` moves with
+   the query's lexical gap (:mod:`.fusion`: the share of its words that the vector search's
+   best rows miss) from one share when nothing is missing to another when everything is.
+   Documents keep the vector ranking when nothing is missing and take up to 15% BM25 for
+   codenames, rare names and identifiers (``retrieval.hybrid_vector_weight`` 1.0,
+   ``retrieval.identifier_vector_weight`` 0.85); memories, short and dense in names, dates
+   and specifics, take 40% to 70% (``retrieval.memory_vector_weight`` 0.6,
+   ``retrieval.memory_identifier_vector_weight`` 0.3). A cross-validated sweep on MS MARCO,
+   DBpedia and LoCoMo chose them (benchmarks/fusion_sweep.py, benchmarks/RESULTS.md).
 2. **Directory recursion**, always on (the original only did it with a reranker): the best
    directories (by their L0/L1 rows) are expanded best-first; each child's score is
    ``alpha*child + (1-alpha)*parent`` (``retrieval.score_propagation_alpha``) and
@@ -140,12 +143,18 @@ class Retriever:
         self.config = config
         self.reranker = reranker
 
-    def vector_weight(self, query: str, texts: Sequence[str]) -> float:
-        """The vector share of the hybrid score for ``query``, whose vector search's best
-        rows hold ``texts`` (see :mod:`.fusion`)."""
-        depth = self.config.lexical_gap_depth
-        gap = lexical_gap(query_terms(query), texts[:depth])
-        return vector_share(gap, self.config.hybrid_vector_weight)
+    def lexical_gap(self, query: str, texts: Sequence[str]) -> float:
+        """The lexical gap of ``query`` in its vector search's best rows, ``texts`` (see
+        :mod:`.fusion`)."""
+        return lexical_gap(query_terms(query), texts[: self.config.lexical_gap_depth])
+
+    def vector_weight(self, gap: float, context_type: str) -> float:
+        """The vector share of the hybrid score of a row of ``context_type`` for a query with
+        lexical ``gap``: memories have their own pair of shares."""
+        cfg = self.config
+        if context_type == "memory":
+            return vector_share(gap, cfg.memory_vector_weight, cfg.memory_identifier_vector_weight)
+        return vector_share(gap, cfg.hybrid_vector_weight, cfg.identifier_vector_weight)
 
     async def _hybrid(
         self,
@@ -154,19 +163,19 @@ class Retriever:
         flt: IndexFilter,
         k: int,
         *,
-        weight: float | None = None,
+        gap: float | None = None,
         by_parent: bool = False,
     ) -> tuple[list[_Scored], float]:
         """Vector and keyword hits of ``flt``, one per document, fused (see the module
-        docs), best first, with the vector weight used (``weight``, or the query's own). BM25
+        docs), best first, with the lexical gap used (``gap``, or the query's own). BM25
         is scaled by the best BM25 of the result, or, ``by_parent``, of each parent
         directory's rows, so that one query over several directories scores each as its own
         query would."""
         vec_hits, fts_hits = await asyncio.gather(
             self.index.vector_search(qvec, flt, k), self.index.fts_search(query, flt, k)
         )
-        if weight is None:
-            weight = self.vector_weight(query, [h.record.text for h in vec_hits])
+        if gap is None:
+            gap = self.lexical_gap(query, [h.record.text for h in vec_hits])
         top: dict[str, float] = {}
         for hit in fts_hits:
             key = hit.record.parent_uri if by_parent else ""
@@ -182,18 +191,23 @@ class Retriever:
                 v = max(0.0, _cosine(qvec, np.asarray(rec.vector, dtype=np.float32)))
                 _pool_signal(docs, rec, vector=v)
             _pool_signal(docs, rec, keyword=max(0.0, hit.score) / best)
+        weights: dict[str, float] = {}
         for item in docs.values():
-            item.score = weight * item.vector_score + (1 - weight) * item.keyword_score
-        return sorted(docs.values(), key=lambda s: s.score, reverse=True), weight
+            kind = item.record.context_type
+            w = weights.get(kind)
+            if w is None:
+                w = weights[kind] = self.vector_weight(gap, kind)
+            item.score = w * item.vector_score + (1 - w) * item.keyword_score
+        return sorted(docs.values(), key=lambda s: s.score, reverse=True), gap
 
     async def find(self, q: FindQuery) -> list[dict[str, Any]]:
         qvec = await self.embedder.embed_query(q.query)
         k = max(q.limit * 3, 30)
         pool: dict[str, _Scored] = {}
-        first, weight = await self._hybrid(q.query, qvec, q.base, k)
+        first, gap = await self._hybrid(q.query, qvec, q.base, k)
         for item in first:
             _offer(pool, item)
-        searched = await self._expand_directories(q, qvec, pool, weight)
+        searched = await self._expand_directories(q, qvec, pool, gap)
         best = self._best_per_uri(pool.values(), q)
         await self._fold_wrappers(best)
         hits = self._render(best, q, searched, keep=max(q.limit * 3, 30))
@@ -202,7 +216,7 @@ class Retriever:
         return hits[: q.limit]
 
     async def _expand_directories(
-        self, q: FindQuery, qvec: Vector, pool: dict[str, _Scored], weight: float
+        self, q: FindQuery, qvec: Vector, pool: dict[str, _Scored], gap: float
     ) -> list[dict[str, Any]]:
         """Directory recursion: expand the best directories of ``pool`` a few per round, adding
         their children with propagated scores, until the top ``q.limit`` results are the same
@@ -220,7 +234,7 @@ class Retriever:
                 break
             per_dir = max(q.limit * 2, 20)
             parents = [uri for _, uri in batch]
-            children = await self._children(q, qvec, parents, per_dir, weight)
+            children = await self._children(q, qvec, parents, per_dir, gap)
             for parent_score, uri in batch:
                 searched.append({"uri": uri, "score": round(parent_score, 4)})
                 found = children.get(normalize_uri(uri), [])
@@ -233,13 +247,13 @@ class Retriever:
         return searched
 
     async def _children(
-        self, q: FindQuery, qvec: Vector, parents: list[str], per_dir: int, weight: float
+        self, q: FindQuery, qvec: Vector, parents: list[str], per_dir: int, gap: float
     ) -> dict[str, list[_Scored]]:
         """The best ``per_dir`` children of each of ``parents``, by parent URI: one vector and
         one keyword query for all of them (a round of the descent), not one per directory."""
         flt = replace(q.base, parent_uris=tuple(parents))
         scored, _ = await self._hybrid(
-            q.query, qvec, flt, per_dir * len(parents), weight=weight, by_parent=True
+            q.query, qvec, flt, per_dir * len(parents), gap=gap, by_parent=True
         )
         grouped: dict[str, list[_Scored]] = {}
         for item in scored:  # best first

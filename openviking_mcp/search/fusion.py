@@ -9,9 +9,8 @@ nDCG@10 for most queries (benchmarks/RESULTS.md). So the fusion weight is set pe
   English stop words and single characters;
 * the *lexical gap* is the share of those terms that none of the vector search's top
   results contains (0: every term is there; 1: none is);
-* the vector share of the hybrid score is ``1 - (1 - floor) * gap``: exactly the vector
-  ranking when its top results already hold every term, down to ``floor`` when they hold
-  none.
+* the vector share of the hybrid score moves linearly from ``covered`` (the top results
+  hold every term) to ``missing`` (they hold none): ``covered - (covered - missing) * gap``.
 
 Words are matched by stem, through a prefix scan of each text (``\\bcit\\w*`` for the
 term ``citi``), so no text is tokenised whole.
@@ -88,6 +87,7 @@ def lexical_gap(terms: Sequence[QueryTerm], texts: Iterable[str]) -> float:
     return len(missing) / len(terms)
 
 
-def vector_share(gap: float, floor: float) -> float:
-    """The vector weight of the hybrid score for a query with lexical ``gap``."""
-    return 1.0 - (1.0 - floor) * min(1.0, max(0.0, gap))
+def vector_share(gap: float, covered: float, missing: float) -> float:
+    """The vector weight of the hybrid score for a query with lexical ``gap``: ``covered`` at
+    no gap, ``missing`` at a full one."""
+    return covered - (covered - missing) * min(1.0, max(0.0, gap))

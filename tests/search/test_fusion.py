@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from openviking_mcp.config import RetrievalConfig
+from openviking_mcp.search.find import Retriever
 from openviking_mcp.search.fusion import lexical_gap, query_terms, vector_share
 
 
@@ -34,8 +36,22 @@ def test_a_prefix_that_is_another_word_does_not_count() -> None:
     assert lexical_gap(query_terms("cat"), ["the catalogue of parts"]) == 1.0
 
 
-def test_the_vector_share_falls_from_one_to_the_floor() -> None:
-    assert vector_share(0.0, 0.85) == 1.0
-    assert vector_share(1.0, 0.85) == pytest.approx(0.85)
-    assert vector_share(0.5, 0.5) == pytest.approx(0.75)
-    assert vector_share(7.0, 0.5) == pytest.approx(0.5)  # clamped
+def test_the_vector_share_moves_from_covered_to_missing() -> None:
+    assert vector_share(0.0, 0.9, 0.5) == pytest.approx(0.9)
+    assert vector_share(1.0, 0.9, 0.5) == pytest.approx(0.5)
+    assert vector_share(0.5, 1.0, 0.5) == pytest.approx(0.75)
+    assert vector_share(7.0, 0.9, 0.5) == pytest.approx(0.5)  # clamped
+
+
+def test_memories_and_documents_have_their_own_shares() -> None:
+    config = RetrievalConfig(
+        hybrid_vector_weight=1.0,
+        identifier_vector_weight=0.8,
+        memory_vector_weight=0.7,
+        memory_identifier_vector_weight=0.2,
+    )
+    retriever = Retriever(None, None, config)  # type: ignore[arg-type]
+    assert retriever.vector_weight(0.0, "resource") == pytest.approx(1.0)
+    assert retriever.vector_weight(1.0, "skill") == pytest.approx(0.8)
+    assert retriever.vector_weight(0.0, "memory") == pytest.approx(0.7)
+    assert retriever.vector_weight(0.5, "memory") == pytest.approx(0.45)
