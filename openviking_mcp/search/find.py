@@ -311,12 +311,11 @@ class Retriever:
         """Drop from ``best`` each directory that only wraps a file also in ``best``: its
         rows carry that file's first-passage vector (fetched when the file is represented by
         a later passage). The file keeps the better of the two scores."""
-        pairs = [
-            (item, best[normalize_uri(item.record.parent_uri)])
-            for item in best.values()
-            if item.record.level == 2 and normalize_uri(item.record.parent_uri) in best
-        ]
-        pairs = [(f, d) for f, d in pairs if d.record.level != 2 and d.record.vector.size]
+        pairs: list[tuple[_Scored, _Scored]] = []
+        for item in best.values():
+            parent = best.get(item.record.parent_uri) if item.record.level == 2 else None
+            if parent is not None and parent.record.level != 2 and parent.record.vector.size:
+                pairs.append((item, parent))
         if not pairs:
             return
         first: dict[str, np.ndarray] = {
@@ -332,7 +331,7 @@ class Retriever:
                 continue
             file_item.score = max(file_item.score, dir_item.score)
             file_item.keyword_score = max(file_item.keyword_score, dir_item.keyword_score)
-            best.pop(normalize_uri(dir_item.record.uri), None)
+            best.pop(dir_item.record.uri, None)
 
     def _render(
         self, best: dict[str, _Scored], q: FindQuery, searched: list[dict[str, Any]], keep: int
