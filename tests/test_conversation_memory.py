@@ -243,3 +243,20 @@ async def test_deleting_the_session_removes_its_turns(service: ContextService) -
     with pytest.raises(NotFoundError):
         await service.read(ctx, puppy)
     assert await service.memory_stats(ctx) == others
+
+
+async def test_context_mode_brings_the_turn_under_its_own_category(
+    service: ContextService,
+) -> None:
+    """An agent's recall (``search`` in context mode, chat purpose) injects what was said."""
+    ctx = await service.local_context()
+    await _commit(service, ctx, "chat1")
+    await service.create_session(ctx, "chat2")
+    await service.add_message(ctx, "chat2", "user", content="Remind me about my dog")
+    found = await service.search(
+        ctx, "which dog did Ann adopt", session_id="chat2", mode="context", purpose="chat"
+    )
+    turns = [e for e in found["entries"] if e["category"] == "conversations"]
+    assert _turn_uri(ctx.user_id, "chat1", 2) in [e["uri"] for e in turns], found["entries"]
+    assert found["stats"]["quotas"]["conversations"] == 3
+    assert "golden retriever" in found["rendered"]

@@ -116,8 +116,9 @@ class SearchRequest(Request):
 class ContextRequest(Request):
     """Injection-ready context for ``query`` within ``max_tokens`` (64 to 32000).
 
-    Entries are bucketed into ``events, entities, preferences, experiences`` (from the memory's
-    folder), ``memories`` (other memory types), ``resources`` and ``skills``; ``quotas`` cap
+    Entries are bucketed into ``events, entities, preferences, experiences, conversations``
+    (from the memory's folder; ``conversations`` are committed sessions' turns), ``memories``
+    (other memory types), ``resources`` and ``skills``; ``quotas`` cap
     entries per category, ``purpose`` (coding, chat) picks other defaults, ``detail`` chooses
     the tiers (``auto``, ``uri``, ``abstract``, ``overview``, ``full`` or one per category),
     ``exclude_uris`` removes hits, ``dedup_turns`` (with ``session_id``) leaves out what the

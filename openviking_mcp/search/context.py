@@ -5,10 +5,11 @@ and the shaping of tier texts are in :mod:`openviking_mcp.search.context_text` (
 
 * **Categories.** A memory hit is bucketed by the folder under ``memories/``
   (``viking://user/{uid}/memories/{category}/...``, also under ``peers/{peer}/memories``):
-  ``events``, ``entities``, ``preferences`` and ``experiences`` are their own buckets, every
-  other memory (``profile.md``, ``cases/``, ``patterns/``, ``identity.md``...) reports as
-  ``memories``. Resource and skill hits are ``resources`` and ``skills``. Output order follows
-  :data:`CATEGORIES`, then score (best first).
+  ``events``, ``entities``, ``preferences`` and ``experiences`` are their own buckets, and so
+  are ``conversations`` (the archived turns of committed sessions: what was said, word for
+  word); every other memory (``profile.md``, ``cases/``, ``patterns/``, ``identity.md``...)
+  reports as ``memories``. Resource and skill hits are ``resources`` and ``skills``. Output
+  order follows :data:`CATEGORIES`, then score (best first).
 * **Quotas** cap the entries per category. Without ``purpose``:
   :func:`default_quotas` (scaled by ``limit``; with ``limit=10`` the memory part is v1's
   ``{events:10, entities:10, preferences:3, experiences:0}``). ``purpose`` picks a
@@ -80,7 +81,7 @@ __all__ = [
 
 Tier = Literal["uri", "abstract", "overview", "full"]
 TIERS: tuple[Tier, ...] = ("uri", "abstract", "overview", "full")
-MEMORY_CATEGORIES = ("events", "entities", "preferences", "experiences")
+MEMORY_CATEGORIES = ("events", "entities", "preferences", "experiences", "conversations")
 CATEGORIES = (*MEMORY_CATEGORIES, "memories", "resources", "skills")
 CONTEXT_TYPES = ("memory", "resource", "skill")
 TYPE_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -94,6 +95,7 @@ PURPOSE_QUOTAS: dict[str, dict[str, int]] = {
         "entities": 2,
         "preferences": 1,
         "experiences": 1,
+        "conversations": 1,
         "memories": 0,
         "resources": 3,
         "skills": 2,
@@ -103,6 +105,7 @@ PURPOSE_QUOTAS: dict[str, dict[str, int]] = {
         "entities": 3,
         "preferences": 1,
         "experiences": 1,
+        "conversations": 3,
         "memories": 0,
         "resources": 1,
         "skills": 1,
@@ -236,13 +239,14 @@ def requested_types(context_type: str | list[str] | None) -> tuple[str, ...]:
 
 def default_quotas(limit: int) -> dict[str, int]:
     """Quotas without ``purpose``: events and entities ``limit``, preferences ``min(limit,
-    3)``, experiences 0 (v1's default when ``limit=10``), other memories ``min(limit, 3)``,
-    resources ``limit`` and skills ``min(limit, 2)``."""
+    3)``, experiences 0 (v1's default when ``limit=10``), conversation turns and other
+    memories ``min(limit, 3)``, resources ``limit`` and skills ``min(limit, 2)``."""
     return {
         "events": limit,
         "entities": limit,
         "preferences": min(limit, 3),
         "experiences": 0,
+        "conversations": min(limit, 3),
         "memories": min(limit, 3),
         "resources": limit,
         "skills": min(limit, 2),

@@ -120,6 +120,7 @@ def test_quotas() -> None:
         "entities": 10,
         "preferences": 3,
         "experiences": 0,
+        "conversations": 3,
         "memories": 3,
         "resources": 10,
         "skills": 2,
