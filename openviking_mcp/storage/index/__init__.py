@@ -54,7 +54,7 @@ from openviking_mcp.storage.index._model import (
 )
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index._bm25 import stem_word
+    from openviking_mcp.storage.index._stem import stem_word
     from openviking_mcp.storage.index._table import (
         AUTO_OPTIMIZE_COMMITS,
         AUTO_OPTIMIZE_ROWS,
@@ -96,6 +96,6 @@ _LAZY = {
     )
 }
 
-_LAZY["stem_word"] = "openviking_mcp.storage.index._bm25"
+_LAZY["stem_word"] = "openviking_mcp.storage.index._stem"
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

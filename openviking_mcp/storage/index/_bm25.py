@@ -20,48 +20,22 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
-import Stemmer  # type: ignore[import-not-found]
 
 from openviking_mcp.storage.index._fts import plain_terms
+from openviking_mcp.storage.index._stem import STEMS as _STEMS
+from openviking_mcp.storage.index._stem import stem_word as _stem
 
-__all__ = ["Postings", "query_tokens", "stem_word", "text_tokens"]
+__all__ = ["Postings", "query_tokens", "text_tokens"]
 
 _K1 = 1.2
 _B = 0.75
 _WORD = re.compile(r"[^\W_]+")
 _COMPOUND = re.compile(r"\w+(?:[-_.:/@'+#&]+\w+)+")
-_STEMMER = Stemmer.Stemmer("english")
-_STEMS: dict[str, str] = {}
-_MAX_STEM_CACHE = 200_000
-
-
-def _fold(word: str) -> str:
-    """``word`` lower-cased and folded to ASCII where it has a plain-letter form."""
-    word = word.lower()
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _stem(word: str) -> str:
-    stem = _STEMS.get(word)
-    if stem is None:
-        stem = _STEMMER.stemWord(_fold(word))
-        if len(_STEMS) < _MAX_STEM_CACHE:
-            _STEMS[word] = stem
-    return stem
-
-
-def stem_word(word: str) -> str:
-    """``word`` as the index stores it: folded to ASCII, lower-cased and stemmed."""
-    return _stem(word)
 
 
 def _words(text: str) -> list[str]:
