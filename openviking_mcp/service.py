@@ -340,7 +340,9 @@ class ContextService:
             checks["metadata_db"] = f"error: {type(exc).__name__}"
         try:
             usage = await store.content.disk_usage()
-            checks["disk"] = "ok" if usage["free"] > 64 * 1024 * 1024 else "error: disk almost full"
+            free = usage["free"]  # -1: the backend cannot tell (a database server)
+            roomy = free < 0 or free > 64 * 1024 * 1024
+            checks["disk"] = "ok" if roomy else "error: disk almost full"
         except OSError as exc:
             checks["disk"] = f"error: {exc.strerror or exc}"
         checks["index"] = "ok" if store.index_error is None else f"error: {store.index_error}"

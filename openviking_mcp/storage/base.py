@@ -106,4 +106,5 @@ class ContentStore(ABC):
 
     @abstractmethod
     async def disk_usage(self) -> dict[str, int]:
-        """``{"total", "used", "free"}`` bytes of the backing storage (for readiness checks)."""
+        """``{"total", "used", "free"}`` bytes of the backing storage (for readiness checks);
+        ``-1`` for a figure the backend cannot tell (a database server's free disk)."""

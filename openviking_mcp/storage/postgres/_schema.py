@@ -1,0 +1,31 @@
+"""The PostgreSQL schema, as numbered migrations: migration N brings the schema from version
+N-1 to N. Append only; never edit one that has shipped."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: list[str] = [
+    # 1: the content tree. Keys sort bytewise (COLLATE "C"), so a subtree is one range of the
+    # key index: key > 'a/b/' AND key < 'a/b0' ('0' follows '/'). File bytes live in chunks,
+    # keyed by the entry's id, so a move rewrites no bytes and an append adds a chunk.
+    """
+    CREATE TABLE ov_content (
+        id BIGSERIAL PRIMARY KEY,
+        key TEXT COLLATE "C" NOT NULL UNIQUE,
+        parent TEXT COLLATE "C" NOT NULL,
+        name TEXT NOT NULL,
+        is_dir BOOLEAN NOT NULL,
+        size BIGINT NOT NULL DEFAULT 0,
+        mtime DOUBLE PRECISION NOT NULL,
+        mode INTEGER NOT NULL
+    );
+    CREATE INDEX ov_content_parent ON ov_content (parent, name);
+    CREATE TABLE ov_content_chunks (
+        entry_id BIGINT NOT NULL REFERENCES ov_content (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (entry_id, seq)
+    );
+    """,
+]
