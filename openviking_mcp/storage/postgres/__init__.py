@@ -6,5 +6,6 @@ Importing this package loads psycopg; only the postgres backend imports it.
 
 from openviking_mcp.storage.postgres._db import PgDatabase
 from openviking_mcp.storage.postgres.content import PgContentStore
+from openviking_mcp.storage.postgres.locks import PgPathLocks
 
-__all__ = ["PgContentStore", "PgDatabase"]
+__all__ = ["PgContentStore", "PgDatabase", "PgPathLocks"]
