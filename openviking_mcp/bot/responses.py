@@ -21,9 +21,14 @@ async def save_response(db: MetadataDB, ctx: RequestContext, reply: dict[str, An
 
     def write(conn: sqlite3.Connection) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO chat_responses (response_id, account_id, user_id, "
-            "session_id, created_at, mode, model, message, citations, token_usage, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chat_responses (response_id, account_id, user_id, session_id, "
+            "created_at, mode, model, message, citations, token_usage, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id) DO UPDATE SET "
+            "account_id = excluded.account_id, user_id = excluded.user_id, "
+            "session_id = excluded.session_id, created_at = excluded.created_at, "
+            "mode = excluded.mode, model = excluded.model, message = excluded.message, "
+            "citations = excluded.citations, token_usage = excluded.token_usage, "
+            "error = excluded.error, feedback = NULL",
             (
                 reply["response_id"],
                 ctx.account_id,

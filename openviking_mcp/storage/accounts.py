@@ -88,7 +88,8 @@ class AccountStore:
 
         def ensure(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO accounts(account_id, created_at) VALUES (?, ?)",
+                "INSERT INTO accounts(account_id, created_at) VALUES (?, ?) "
+                "ON CONFLICT (account_id) DO NOTHING",
                 (account_id, _now()),
             )
             return cur.rowcount > 0
@@ -131,8 +132,8 @@ class AccountStore:
 
         def ensure(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO users(account_id, user_id, role, created_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO users(account_id, user_id, role, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, user_id) DO NOTHING",
                 (account_id, user_id, role.value, _now()),
             )
             return cur.rowcount > 0

@@ -108,8 +108,8 @@ class GroupStore:
             _require_group(conn, account_id, group_id)
             _require_user(conn, account_id, user_id)
             conn.execute(
-                "INSERT OR IGNORE INTO group_members(account_id, group_id, user_id) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO group_members(account_id, group_id, user_id) "
+                "VALUES (?, ?, ?) ON CONFLICT (account_id, group_id, user_id) DO NOTHING",
                 (account_id, group_id, user_id),
             )
 

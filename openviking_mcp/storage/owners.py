@@ -174,8 +174,9 @@ class PathOwners:
     async def _record(self, account_id: str, uri: VikingURI, user_id: str) -> None:
         await self._db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO path_owners (account_id, uri, user_id, created_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO path_owners (account_id, uri, user_id, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, uri) DO UPDATE SET "
+                "user_id = excluded.user_id, created_at = excluded.created_at",
                 (account_id, uri.uri, user_id, time.time()),
             )
         )

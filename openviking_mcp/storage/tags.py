@@ -89,8 +89,9 @@ class PathTags:
             for uri, tags in changes.items():
                 if tags:
                     conn.execute(
-                        "INSERT OR REPLACE INTO path_tags (account_id, uri, tags, updated_at) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT INTO path_tags (account_id, uri, tags, updated_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, uri) DO UPDATE SET "
+                        "tags = excluded.tags, updated_at = excluded.updated_at",
                         (account_id, uri, json.dumps(list(tags)), now),
                     )
                 else:
