@@ -183,20 +183,16 @@ class Retriever:
         docs: dict[str, _Scored] = {}
         for hit in vec_hits:
             _pool_signal(docs, hit.record, vector=max(0.0, hit.score))
+        cosine_known = {hit.record.id for hit in vec_hits}
         for hit in fts_hits:
-            best = top[hit.record.parent_uri if by_parent else ""] or 1.0
             rec = hit.record
-            item = docs.get(rec.uri)
-            if item is None or item.record.id != rec.id:
-                v = max(0.0, _cosine(qvec, np.asarray(rec.vector, dtype=np.float32)))
-                _pool_signal(docs, rec, vector=v)
-            _pool_signal(docs, rec, keyword=max(0.0, hit.score) / best)
-        weights: dict[str, float] = {}
+            best = top[rec.parent_uri if by_parent else ""] or 1.0
+            vector = -1.0  # a row the vector search scored keeps that score
+            if rec.id not in cosine_known:
+                vector = max(0.0, _cosine(qvec, np.asarray(rec.vector, dtype=np.float32)))
+            _pool_signal(docs, rec, vector=vector, keyword=max(0.0, hit.score) / best)
         for item in docs.values():
-            kind = item.record.context_type
-            w = weights.get(kind)
-            if w is None:
-                w = weights[kind] = self.vector_weight(gap, kind)
+            w = self.vector_weight(gap, item.record.context_type)
             item.score = w * item.vector_score + (1 - w) * item.keyword_score
         return sorted(docs.values(), key=lambda s: s.score, reverse=True), gap
 
@@ -321,8 +317,11 @@ class Retriever:
         first: dict[str, np.ndarray] = {
             f.record.uri: f.record.vector for f, _ in pairs if f.record.anchor in ("", "p0")
         }
-        later = [record_id(f.record.account_id, f.record.uri, 2, "p0") for f, _ in pairs]
-        later = [i for (f, _), i in zip(pairs, later, strict=True) if f.record.uri not in first]
+        later = [
+            record_id(f.record.account_id, f.record.uri, 2, "p0")
+            for f, _ in pairs
+            if f.record.uri not in first
+        ]
         if later:
             first.update((r.uri, r.vector) for r in await self.index.get(later))
         for file_item, dir_item in pairs:
