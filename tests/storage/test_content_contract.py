@@ -161,9 +161,10 @@ async def test_walk_is_depth_first_dirs_first_and_bounded(store: ContentStore) -
 async def test_read_many_and_prefix(store: ContentStore) -> None:
     await store.write_bytes("k/one", b"1")
     await store.write_bytes("k/two", b"22")
+    await store.write_bytes("k/empty", b"")
     await store.mkdir("k/dir")
-    got = await store.read_many(["k/one", "k/two", "k/dir", "k/none"])
-    assert got == {"k/one": b"1", "k/two": b"22", "k/dir": None, "k/none": None}
+    got = await store.read_many(["k/one", "k/two", "k/empty", "k/dir", "k/none"])
+    assert got == {"k/one": b"1", "k/two": b"22", "k/empty": b"", "k/dir": None, "k/none": None}
     assert await store.read_prefix("k/two", 1) == b"2"
     assert await store.read_prefix("k/two", 0) == b""
 

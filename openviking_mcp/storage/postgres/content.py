@@ -174,19 +174,17 @@ class PgContentStore(ContentStore):
         normal = {key: _norm(key) for key in keys}
         async with self.db.connection() as conn:
             cur = await conn.execute(
-                "SELECT e.key, ch.data FROM ov_content e JOIN ov_content_chunks ch "
+                "SELECT e.key, ch.data FROM ov_content e LEFT JOIN ov_content_chunks ch "
                 "ON ch.entry_id = e.id WHERE e.key = ANY(%s) AND NOT e.is_dir "
                 "ORDER BY e.key, ch.seq",
                 (list(set(normal.values())),),
             )
             rows = await cur.fetchall()
-            files = await conn.execute(
-                "SELECT key FROM ov_content WHERE key = ANY(%s) AND NOT is_dir",
-                (list(set(normal.values())),),
-            )
-            found = {r["key"]: bytearray() for r in await files.fetchall()}
-        for row in rows:
-            found[row["key"]] += bytes(row["data"])
+        found: dict[str, bytearray] = {}
+        for row in rows:  # an empty file is one row without data
+            data = found.setdefault(row["key"], bytearray())
+            if row["data"] is not None:
+                data += bytes(row["data"])
         return {key: bytes(found[k]) if k in found else None for key, k in normal.items()}
 
     # -- writes ----------------------------------------------------------------------------
