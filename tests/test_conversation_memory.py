@@ -31,13 +31,8 @@ TALK = [
 
 
 @pytest.fixture
-async def service(workspace: Path) -> Any:
-    svc = ContextService(hashing_config(workspace))
-    await svc.initialize()
-    try:
-        yield svc
-    finally:
-        await svc.close()
+def config(workspace: Path) -> OpenVikingConfig:
+    return hashing_config(workspace)
 
 
 async def _commit(svc: ContextService, ctx: RequestContext, sid: str) -> dict[str, Any]:
