@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from locomo_recall import CATEGORIES, INGESTED, MEMORIES, Harness, _recall
+from locomo_recall import CATEGORIES, INGESTED, MEMORIES, Harness, _recall, evidence_of
 from locomo_recall import DATA as LOCOMO
 from retrieval import DATA, CachedQueries, _doc_id, _load, _ndcg
 
@@ -101,7 +101,7 @@ async def _score_locomo(workspace: str) -> Scores:
             continue
         ctx = await service.local_context(None, f"locomo{index}")
         for n, q in enumerate(sample["qa"]):
-            evidence = {str(e).strip() for e in q.get("evidence", []) if str(e).strip()}
+            evidence = evidence_of(q)
             if q.get("category") in CATEGORIES and evidence:
                 key = f"locomo:{index}.{n}"
                 asked.append((ctx, key, evidence))

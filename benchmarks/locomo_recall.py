@@ -80,6 +80,11 @@ def _sessions(conv: dict[str, Any]) -> list[tuple[int, datetime, list[dict[str, 
     ]
 
 
+def evidence_of(question: dict[str, Any]) -> set[str]:
+    """The dia_ids a LoCoMo question names as its evidence."""
+    return {str(e).strip() for e in question.get("evidence", []) if str(e).strip()}
+
+
 def _recall(found: Sequence[set[str]], evidence: set[str], k: int) -> float:
     got: set[str] = set()
     for ids in found[:k]:
@@ -191,7 +196,7 @@ async def run_mode(
                 questions = questions[: args.max_questions]
             flat = await _flat_baseline(service.store.embedder, sample["conversation"], questions)
             for q, flat_ids in zip(questions, flat, strict=True):
-                evidence = {str(e).strip() for e in q.get("evidence", []) if str(e).strip()}
+                evidence = evidence_of(q)
                 if not evidence:
                     continue
                 text = str(q["question"])
