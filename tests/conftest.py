@@ -68,3 +68,12 @@ async def service(config: OpenVikingConfig) -> AsyncIterator[ContextService]:
 def ctx(service: ContextService) -> RequestContext:
     """The dev-mode caller of :func:`service` (modules may override it)."""
     return service.dev_context()
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """The DSN of a new, empty PostgreSQL database (with pgvector), dropped after the test."""
+    from tests.pg import fresh_database
+
+    with fresh_database() as dsn:
+        yield dsn

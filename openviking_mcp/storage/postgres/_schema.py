@@ -3,6 +3,8 @@ N-1 to N. Append only; never edit one that has shipped."""
 
 from __future__ import annotations
 
+from openviking_mcp.storage.postgres import _schema_index, _schema_metadata, _schema_streams
+
 __all__ = ["MIGRATIONS"]
 
 MIGRATIONS: list[str] = [
@@ -28,4 +30,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (entry_id, seq)
     );
     """,
+    # 2: the metadata database (what the local backend keeps in SQLite)
+    _schema_metadata.DDL,
+    # 3: the search index's bookkeeping (its vector table is created for the model in use)
+    _schema_index.DDL,
+    # 4: the bot's turn streams and their events
+    _schema_streams.DDL,
 ]

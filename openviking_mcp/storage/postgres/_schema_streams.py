@@ -1,0 +1,8 @@
+"""PostgreSQL DDL for the bot's turn streams (one migration; see :mod:`._schema`)."""
+
+from __future__ import annotations
+
+__all__ = ["DDL"]
+
+#: Filled in with the tables; a no-op until then.
+DDL = "SELECT 1"
