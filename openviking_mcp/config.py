@@ -14,11 +14,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from openviking_mcp.contract.errors import ConfigError
 
@@ -33,6 +42,7 @@ __all__ = [
     "IndexConfig",
     "MemoryConfig",
     "OpenVikingConfig",
+    "PostgresConfig",
     "ProcessingConfig",
     "RerankConfig",
     "RetrievalConfig",
@@ -43,6 +53,7 @@ __all__ = [
     "find_config_file",
     "is_loopback_host",
     "load_config",
+    "redact_dsn",
 ]
 
 CONFIG_ENV = "OPENVIKING_CONFIG_FILE"
@@ -54,9 +65,64 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` (a URI or ``key=value`` words) with its password replaced by ``***``."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password is None:
+            return dsn
+        host = parts.netloc.rsplit("@", 1)[1]
+        netloc = f"{parts.username or ''}:***@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+
+
+class PostgresConfig(_Section):
+    dsn: str = ""
+    """libpq connection string or URI (``postgresql://user:pass@host:5432/db``) of a
+    PostgreSQL 14+ server with the pgvector extension."""
+    pool_min: int = Field(default=1, ge=0, le=1000)
+    """Connections each pool of a process keeps open."""
+    pool_max: int = Field(default=10, ge=1, le=1000)
+    """Connections each pool of a process may open (a process has three pools: queries,
+    metadata, locks; size the server's ``max_connections`` for every process)."""
+    statement_timeout_ms: int = Field(default=0, ge=0)
+    """Longest a statement may run before PostgreSQL cancels it (0: the server's default)."""
+    hnsw_m: int = Field(default=16, ge=2, le=100)
+    """pgvector HNSW ``m``: links per node (more: better recall, larger index)."""
+    hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
+    """pgvector HNSW ``ef_construction``: candidates kept while building."""
+    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    """pgvector HNSW ``ef_search``: candidates kept while searching."""
+
+
 class StorageConfig(_Section):
     workspace: str = "./data"
-    """Root folder: content files, LanceDB index and the metadata database live under it."""
+    """Root folder: content files, LanceDB index and the metadata database live under it.
+    With the postgres backend it holds only this process's scratch files (model cache,
+    uploads in flight)."""
+    backend: Literal["local", "postgres"] = "local"
+    """``local``: everything in ``workspace`` (one machine). ``postgres``: content, metadata,
+    task queue, index, locks and bot streams in one PostgreSQL database, shared by any
+    number of server and worker processes on any hosts."""
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+
+    @field_validator("postgres")
+    @classmethod
+    def _pool_bounds(cls, value: PostgresConfig) -> PostgresConfig:
+        if value.pool_min > value.pool_max:
+            raise ValueError("pool_min must not exceed pool_max")
+        return value
+
+    @model_validator(mode="after")
+    def _dsn_given(self) -> StorageConfig:
+        if self.backend == "postgres" and not self.postgres.dsn.strip():
+            raise ValueError("backend 'postgres' needs storage.postgres.dsn")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.backend == "postgres"
 
 
 class EmbeddingModelConfig(_Section):
@@ -203,6 +269,10 @@ class IndexConfig(_Section):
 class ProcessingConfig(_Section):
     workers: int = Field(default=2, ge=1, le=64)
     """Background workers; one is kept for interactive work when there are two or more."""
+    worker: bool = True
+    """Run the task queue's workers (and the session commit scanner) in this process.
+    ``false`` for front-end-only servers (``serve --no-worker``): their tasks are queued for
+    the ``openviking-mcp worker`` processes sharing the database."""
 
 
 class MemoryConfig(_Section):

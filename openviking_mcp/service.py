@@ -75,8 +75,9 @@ class ContextService:
     :class:`~openviking_mcp.bot.service.ChatService` over it (the service never builds the
     bot). ``chat_activity`` is the bot such a chat service runs, once built (``/metrics``).
     ``index_on_demand``: the search index opens on first use, not in :meth:`initialize`.
-    ``background_tasks=False``: :meth:`initialize` starts neither the task queue's workers nor
-    the commit scanner (queued work waits for the next service that runs them).
+    ``background_tasks=False`` (or ``processing.worker: false``): :meth:`initialize` starts
+    neither the task queue's workers nor the commit scanner (queued work waits for a service
+    that runs them).
     """
 
     def __init__(
@@ -90,7 +91,7 @@ class ContextService:
         background_tasks: bool = True,
     ) -> None:
         self.config = config or OpenVikingConfig()
-        self._background_tasks = background_tasks
+        self._background_tasks = background_tasks and self.config.processing.worker
         self.chat_model = chat_model
         self.chat_activity: ChatActivity | None = None
         self.store = Store(
@@ -277,7 +278,7 @@ class ContextService:
         found = []
         if store.index_error is not None:
             found.append(f"search index unavailable: {store.index_error.message}")
-        if store.tasks.live_workers == 0:
+        if self._background_tasks and store.tasks.live_workers == 0:
             found.append("queue workers are not running")
         return found
 

@@ -28,6 +28,14 @@ def serve(
             help="Serve the chat bot too: /chat, /chat/stream and /bot/v1/... (bot.enabled).",
         ),
     ] = False,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Serve requests only; queued tasks are run by `openviking-mcp worker` "
+            "processes sharing the database (processing.worker: false).",
+        ),
+    ] = False,
 ) -> None:
     """Start the HTTP server: REST API under /api/v1 and MCP (streamable HTTP) at /mcp.
 
@@ -50,8 +58,11 @@ def serve(
     overrides: dict[str, Any] = {"server": server} if server else {}
     if with_bot:
         overrides["bot"] = {"enabled": True}
+    if no_worker:
+        overrides["processing"] = {"worker": False}
     try:
         config = opts.load(overrides or None)
+        check_storage(config)
         mode = config.server.effective_auth_mode
         if mode == "dev" and not is_loopback_host(config.server.host):
             raise ConfigError(
@@ -85,6 +96,46 @@ def serve(
         log_level=log_level,
         max_header_bytes=config.server.max_header_bytes,
     )
+
+
+@app.command()
+def worker(
+    config_file: Annotated[str | None, typer.Option("--config", help="Path to ov.conf.")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Workspace folder.")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level (logs go to stderr).")] = "info",
+) -> None:
+    """Run only the task queue (imports, indexing, session commits), serving no requests.
+
+    Start as many as the ingest load needs, on any hosts, beside `serve --no-worker`
+    front ends on one PostgreSQL database (storage.backend: postgres). Stops on SIGINT or
+    SIGTERM; the tasks it was running go back to the queue for the other workers.
+    """
+    import asyncio
+
+    from openviking_mcp._logging import configure_logging
+    from openviking_mcp.cli._worker import run_worker
+
+    configure_logging(log_level)
+    opts.config = config_file or opts.config
+    opts.path = path or opts.path
+    try:
+        config = opts.load({"processing": {"worker": True}})
+        check_storage(config)
+        asyncio.run(run_worker(config, announce=lambda line: typer.echo(line, err=True)))
+    except OpenVikingError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def check_storage(config: Any) -> None:
+    """On the postgres backend, check the database before starting (exit 2 when unusable)."""
+    if config.storage.uses_postgres:
+        import asyncio
+
+        from openviking_mcp.storage.postgres.check import check_database
+
+        asyncio.run(check_database(config.storage.postgres))
 
 
 @app.command("mcp")
@@ -128,9 +179,13 @@ def show_config() -> None:
         config = opts.load()
     except OpenVikingError as exc:
         raise fail(exc) from None
+    from openviking_mcp.config import redact_dsn
+
     data = config.model_dump(mode="json")
     for section in ("embedding", "vlm", "rerank", "server"):
         _mask(data.get(section))
+    postgres = data["storage"]["postgres"]
+    postgres["dsn"] = redact_dsn(postgres["dsn"])
     emit({"source": config.source_path, "config": data})
 
 

@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from openviking_mcp.contract.errors import FailedPreconditionError, UnavailableError
 from openviking_mcp.storage.postgres._schema import MIGRATIONS
 
-__all__ = ["PgDatabase", "Row"]
+__all__ = ["PgDatabase", "Row", "connection_options", "redacted"]
 
 Row = dict[str, Any]
 
@@ -32,7 +32,7 @@ _MIGRATION_LOCK = 0x6F76_6D69  # "ovmi"
 _CONNECT_TIMEOUT_S = 10
 
 
-def _redacted(dsn: str) -> str:
+def redacted(dsn: str) -> str:
     """``dsn`` without its password, for error messages."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(dsn)
@@ -69,6 +69,13 @@ async def _ensure_vector(conn: psycopg.AsyncConnection[Any]) -> None:
         ) from exc
 
 
+def connection_options(statement_timeout_ms: int) -> dict[str, str]:
+    """Connection keywords that apply ``storage.postgres`` settings to a session."""
+    if statement_timeout_ms <= 0:
+        return {}
+    return {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+
+
 class PgDatabase:
     """The pool and schema of one PostgreSQL database (see the module docs)."""
 
@@ -78,9 +85,12 @@ class PgDatabase:
         *,
         min_size: int = 1,
         max_size: int = 10,
+        statement_timeout_ms: int = 0,
         migrations: Sequence[str] = MIGRATIONS,
     ) -> None:
         self.dsn = dsn
+        #: Extra connection settings of every pooled connection.
+        self.options = connection_options(statement_timeout_ms)
         self._sizes = (min_size, max_size)
         self._migrations = list(migrations)
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
@@ -99,7 +109,7 @@ class PgDatabase:
             max_size=self._sizes[1],
             open=False,
             configure=register_vector_async,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": dict_row, **self.options},
             connection_class=psycopg.AsyncConnection[Row],
         )
         await pool.open(wait=True, timeout=_CONNECT_TIMEOUT_S)
@@ -123,7 +133,7 @@ class PgDatabase:
             ) from exc
         except psycopg.OperationalError as exc:
             raise UnavailableError(
-                f"PostgreSQL at {_redacted(self.dsn)} is unreachable: {exc}".strip(), {}
+                f"PostgreSQL at {redacted(self.dsn)} is unreachable: {exc}".strip(), {}
             ) from exc
         async with conn:
             await _ensure_vector(conn)
