@@ -66,7 +66,11 @@ if TYPE_CHECKING:
     # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``).
     from openviking_mcp.storage.index import VectorIndex
 
-__all__ = ["Store", "iso_epoch", "iso_time"]
+__all__ = ["SYSTEM_KEY", "Store", "iso_epoch", "iso_time"]
+
+#: The content key below which a shared deployment keeps its own files (staged imports,
+#: markers); "_" never starts an account id, so no account sees it.
+SYSTEM_KEY = "_system"
 
 _SHARED_EMBEDDERS: dict[str, Embedder] = {}
 
@@ -225,6 +229,35 @@ class Store:
     def indexing_enabled(self) -> bool:
         """Whether the index can take rows (it opened with this embedder)."""
         return self.index_error is None
+
+    # -- deployment-wide files -------------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether processes on other hosts serve from the same storage (the postgres
+        backend): what one process stages or remembers must then live in the content store,
+        under :data:`SYSTEM_KEY`, not in its own workspace folder."""
+        return self.config.storage.uses_postgres
+
+    async def read_system(self, name: str) -> bytes | None:
+        """A small file the deployment remembers (``meta/{name}`` of a local workspace);
+        ``None`` when there is none."""
+        if self.shared:
+            return (await self.content.read_many([f"{SYSTEM_KEY}/{name}"]))[f"{SYSTEM_KEY}/{name}"]
+        path = self.config.workspace / "meta" / name
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+
+    async def write_system(self, name: str, data: bytes) -> None:
+        """Write the file :meth:`read_system` reads."""
+        if self.shared:
+            await self.content.write_bytes(f"{SYSTEM_KEY}/{name}", data)
+            return
+        path = self.config.workspace / "meta" / name
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(path.write_bytes, data)
 
     # -- URIs and keys ---------------------------------------------------------------------
 

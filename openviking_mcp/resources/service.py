@@ -66,6 +66,7 @@ from openviking_mcp.resources.netguard import check_public_url
 from openviking_mcp.resources.placement import media_name, media_parent
 from openviking_mcp.resources.reindex import Reindexer
 from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local, target_name
+from openviking_mcp.resources.staging import drop_published, fetch_published, publish
 from openviking_mcp.resources.tree import (
     build_tree,
     import_os_error,
@@ -176,7 +177,9 @@ class ResourceService:
         }
         # Stage before the task exists: a worker may pick the task up at once.
         if kind in ("local", "upload"):
-            await asyncio.to_thread(self._stage, ctx, payload["staging_id"], kind, ref, name, flt)
+            staging_id = payload["staging_id"]
+            await asyncio.to_thread(self._stage, ctx, staging_id, kind, ref, name, flt)
+            await publish(store, staging_id, self._staging(staging_id) / "source")
         task_id = await store.tasks.submit(
             ADD_RESOURCE_TASK,
             ctx,
@@ -303,8 +306,9 @@ class ResourceService:
         """Keep a caller's mistake (its code) for a waiting caller, and drop the staged data:
         the task fails for good."""
         await task.checkpoint(failure={**exc.to_dict(), "http_status": exc.http_status})
-        staging = self._staging(task.payload.get("staging_id") or task.record.task_id)
-        await asyncio.to_thread(shutil.rmtree, staging, True)
+        staging_id = task.payload.get("staging_id") or task.record.task_id
+        await asyncio.to_thread(shutil.rmtree, self._staging(staging_id), True)
+        await drop_published(self._store, staging_id)
 
     async def _import(self, task: TaskHandle) -> dict[str, Any]:
         ctx, payload = task.context, task.payload
@@ -337,7 +341,8 @@ class ResourceService:
         """Fetch or take the staged source, parse it and replace the target with the tree;
         checkpointed as ``finalized`` with the file infos and warnings."""
         store, ctx, payload = self._store, task.context, task.payload
-        staging = self._staging(payload.get("staging_id") or task.record.task_id)
+        staging_id = payload.get("staging_id") or task.record.task_id
+        staging = self._staging(staging_id)
         warnings: list[str] = []
         source = await self._stage_source(task, staging)
         await task.report("parsing")
@@ -359,6 +364,7 @@ class ResourceService:
             await self._move_in(tree, key)
         await task.checkpoint("finalizing", finalized=True, infos=infos, warnings=warnings)
         await asyncio.to_thread(shutil.rmtree, staging, True)
+        await drop_published(store, staging_id)
 
     async def _index_import(
         self, task: TaskHandle, target: VikingURI, known: dict[str, FileInfo], semantic: bool
@@ -402,7 +408,10 @@ class ResourceService:
             except OpenVikingError as exc:  # kept for a waiting caller: its code and status
                 await task.checkpoint(fetch_error=saved_error(exc))
                 raise final_error(exc) from exc
-        if not source_dir.exists():
+        staging_id = payload.get("staging_id") or task.record.task_id
+        if not source_dir.exists() and not await fetch_published(
+            self._store, staging_id, source_dir
+        ):
             raise ProcessingError("Staged data of this import is missing (it was cleaned up)")
         entries = list(source_dir.iterdir())
         if len(entries) != 1:

@@ -344,15 +344,15 @@ class SkillService:
 
     async def ensure_bundled(self) -> InstallBundledResult | None:
         """On a fresh workspace, install the bundled skills into the default account once
-        (a marker in ``meta/`` remembers it, so deleted skills stay deleted)."""
-        config = self._store.config
-        marker = config.workspace / "meta" / "bundled-skills.json"
-        if await asyncio.to_thread(marker.exists):
+        (a marker remembers it, so deleted skills stay deleted: ``meta/`` of a local
+        workspace, the database of a shared one)."""
+        store = self._store
+        if await store.read_system("bundled-skills.json") is not None:
             return None
-        ctx = RequestContext.root(config.default_account)
+        ctx = RequestContext.root(store.config.default_account)
         report = await self.install_bundled(ctx, InstallBundledRequest(only_missing=True))
         payload = json.dumps({"installed": report.installed, "at": time.time()})
-        await asyncio.to_thread(marker.write_text, payload, encoding="utf-8")
+        await store.write_system("bundled-skills.json", payload.encode())
         return report
 
     # -- read ------------------------------------------------------------------------------
