@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -82,3 +83,34 @@ def test_a_user_who_may_not_create_pgvector_is_told_how_to_fix_it(
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute("DROP OWNED BY ov_plain")
             conn.execute("DROP ROLE ov_plain")
+
+
+@pytest.mark.anyio
+async def test_doctor_checks_the_database_without_changing_it(tmp_path: Path, pg_dsn: str) -> None:
+    from openviking_mcp.doctor.service import DoctorService
+
+    def storage(dsn: str) -> dict[str, Any]:
+        return {
+            "storage": {
+                "workspace": str(tmp_path / "data"),
+                "backend": "postgres",
+                "postgres": {"dsn": dsn},
+            },
+            "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
+        }
+
+    report = await DoctorService(overrides=storage(pg_dsn), environ={}).run()
+    database = next(c for c in report.checks if c.name == "database")
+    assert database.status == "ok", database.detail
+    assert "schema version 0; the next start migrates it" in database.detail
+    with psycopg.connect(pg_dsn) as conn:  # read only: no schema was written
+        assert conn.execute("SELECT to_regclass('ov_schema')").fetchone() == (None,)
+
+    port = free_port()
+    report = await DoctorService(
+        overrides=storage(f"postgresql://ov:pw@127.0.0.1:{port}/ov"), environ={}
+    ).run()
+    database = next(c for c in report.checks if c.name == "database")
+    assert database.status == "fail"
+    assert "unreachable" in database.detail
+    assert report.ok is False

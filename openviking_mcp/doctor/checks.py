@@ -26,10 +26,12 @@ from openviking_mcp.config import (
     DEFAULT_CONFIG_PATH,
     ENV_PREFIX,
     OpenVikingConfig,
+    PostgresConfig,
     ServerConfig,
     find_config_file,
     is_loopback_host,
     load_config,
+    redact_dsn,
 )
 from openviking_mcp.contract.doctor import CheckResult, CheckStatus
 from openviking_mcp.contract.errors import ConfigError, OpenVikingError
@@ -40,6 +42,7 @@ __all__ = [
     "check_bundled_skills",
     "check_config",
     "check_data_folder",
+    "check_database",
     "check_disk_space",
     "check_index_model",
     "check_server_auth",
@@ -233,6 +236,35 @@ def check_disk_space(path: Path, min_free_bytes: int = GIB) -> CheckResult:
             "writes fail with RESOURCE_EXHAUSTED when it is full",
         )
     return result("disk space", "ok", amount)
+
+
+async def check_database(settings: PostgresConfig) -> CheckResult:
+    """The PostgreSQL database of ``storage.backend: postgres``: reachable, with pgvector, and
+    a schema this code can use (read only: migrations run when a server starts)."""
+    from openviking_mcp.storage.postgres.check import check_database as inspect
+
+    where = f"PostgreSQL at {redact_dsn(settings.dsn)}"
+    try:
+        stored, supported = await inspect(settings, migrate=False)
+    except ConfigError as exc:
+        return result(
+            "database",
+            "fail",
+            exc.message,
+            "Check storage.postgres.dsn, that this host reaches the server, and that the "
+            "pgvector extension is available (docs/deploy.md)",
+        )
+    if stored > supported:
+        return result(
+            "database",
+            "fail",
+            f"{where} has schema version {stored}, newer than this code ({supported})",
+            "Upgrade openviking-mcp on this host to the version the other servers run",
+        )
+    if stored < supported:
+        detail = f"{where}: reachable, pgvector present, schema version {stored}"
+        return result("database", "ok", f"{detail}; the next start migrates it to {supported}")
+    return result("database", "ok", f"{where}: reachable, pgvector present, schema {stored}")
 
 
 # -- server --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from openviking_mcp.doctor.checks import (
     check_bundled_skills,
     check_config,
     check_data_folder,
+    check_database,
     check_disk_space,
     check_index_model,
     check_server_auth,
@@ -125,9 +126,14 @@ class DoctorService:
 
     async def _with_config(self, config: OpenVikingConfig) -> list[CheckResult]:
         workspace = config.workspace
-        return [
+        storage = [
             await asyncio.to_thread(check_data_folder, workspace),
             await asyncio.to_thread(check_disk_space, workspace, self._min_free_bytes),
+        ]
+        if config.storage.uses_postgres:
+            storage.append(await check_database(config.storage.postgres))
+        return [
+            *storage,
             *await self._models(config),
             check_server_auth(config.server),
             await check_port(config.server.host, config.server.port, self._http_timeout),

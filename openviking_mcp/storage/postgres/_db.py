@@ -120,6 +120,19 @@ class PgDatabase:
             await self.close()
             raise
 
+    async def stored_version(self) -> int:
+        """Check the server (as :meth:`open` does) and read its schema version, changing
+        nothing else: 0 for a database this code never opened."""
+        await self._probe()
+        async with await psycopg.AsyncConnection.connect(
+            self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+        ) as conn:
+            found = await (await conn.execute("SELECT to_regclass('ov_schema')")).fetchone()
+            if found is None or found[0] is None:
+                return 0
+            row = await (await conn.execute("SELECT max(version) FROM ov_schema")).fetchone()
+            return int(row[0]) if row is not None and row[0] is not None else 0
+
     async def _probe(self) -> None:
         """One plain connection: a clear error for a bad DSN, an unreachable server or a
         server without pgvector."""

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
 __all__ = ["check_database"]
 
 
-async def check_database(settings: PostgresConfig) -> int:
-    """Open the database once and close it; its schema version. ``ConfigError`` if it is
-    unusable (see the module docs)."""
+async def check_database(settings: PostgresConfig, *, migrate: bool = True) -> tuple[int, int]:
+    """Open the database once and close it: ``(schema version, version this code writes)``.
+    ``ConfigError`` if it is unusable (see the module docs). ``migrate=False`` only reads
+    the version (``doctor``)."""
     database = PgDatabase(
         settings.dsn, min_size=1, max_size=1, statement_timeout_ms=settings.statement_timeout_ms
     )
     try:
+        if not migrate:
+            return await database.stored_version(), database.schema_version
         await database.open()
     except OpenVikingError as exc:
         raise ConfigError(
@@ -35,6 +38,6 @@ async def check_database(settings: PostgresConfig) -> int:
     except (OSError, psycopg.Error) as exc:  # a pool that could not connect in time
         raise ConfigError(f"storage.postgres: the database is unreachable ({exc})") from exc
     try:
-        return database.schema_version
+        return database.schema_version, database.schema_version
     finally:
         await database.close()
