@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -11,15 +10,15 @@ from openviking_mcp.bot.events import now_iso
 from openviking_mcp.contract.chat import FeedbackReceipt, FeedbackRequest
 from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.storage import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 
 __all__ = ["get_response", "save_feedback", "save_response"]
 
 
-async def save_response(db: MetadataDB, ctx: RequestContext, reply: dict[str, Any]) -> None:
+async def save_response(db: MetadataBackend, ctx: RequestContext, reply: dict[str, Any]) -> None:
     """Keep one answer (``ChatReply`` fields) so feedback can be given on it."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Connection) -> None:
         conn.execute(
             "INSERT INTO chat_responses (response_id, account_id, user_id, session_id, "
             "created_at, mode, model, message, citations, token_usage, error) "
@@ -47,7 +46,9 @@ async def save_response(db: MetadataDB, ctx: RequestContext, reply: dict[str, An
     await db.transaction(write)
 
 
-async def get_response(db: MetadataDB, ctx: RequestContext, response_id: str) -> dict[str, Any]:
+async def get_response(
+    db: MetadataBackend, ctx: RequestContext, response_id: str
+) -> dict[str, Any]:
     """A stored answer of the caller's user; :class:`NotFoundError` otherwise."""
     row = await db.fetchone(
         "SELECT * FROM chat_responses WHERE response_id = ? AND account_id = ? AND user_id = ?",
@@ -63,7 +64,7 @@ async def get_response(db: MetadataDB, ctx: RequestContext, response_id: str) ->
 
 
 async def save_feedback(
-    db: MetadataDB, ctx: RequestContext, request: FeedbackRequest
+    db: MetadataBackend, ctx: RequestContext, request: FeedbackRequest
 ) -> FeedbackReceipt:
     """Store feedback with its answer (a later one replaces it); 404 for an unknown answer or
     one of another session."""
@@ -77,7 +78,7 @@ async def save_feedback(
         "at": now_iso(),
     }
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Connection) -> None:
         conn.execute(
             "UPDATE chat_responses SET feedback = ? WHERE response_id = ?",
             (json.dumps(feedback), request.response_id),

@@ -8,12 +8,12 @@ shape the task API returns.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from openviking_mcp.contract.identity import RequestContext, Role
+from openviking_mcp.storage.metadata import Row
 
 __all__ = ["TaskRecord", "iso_time", "record_from_row", "visible_to"]
 
@@ -68,7 +68,7 @@ class TaskRecord:
         }
 
 
-def record_from_row(row: sqlite3.Row) -> TaskRecord:
+def record_from_row(row: Row) -> TaskRecord:
     """Decode one row of the ``tasks`` table."""
     return TaskRecord(
         task_id=row["task_id"],

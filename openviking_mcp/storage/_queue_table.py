@@ -1,15 +1,19 @@
 """The ``tasks`` table of the metadata database: every SQL statement the task queue runs.
 
-:class:`TaskTable` wraps a :class:`MetadataDB` and offers one async method per operation
+:class:`TaskTable` wraps a :class:`MetadataBackend` and offers one async method per operation
 (insert, claim, checkpoint, finish, retry, lease release/renewal/recovery, expiry and
 queries); each write runs in its own transaction. Scheduling decisions (priorities, lease
 lengths, backoff) are made by the queue and passed in.
+
+On SQLite a write transaction holds the whole database, so reading a row and then updating
+it is atomic. On PostgreSQL the rows a claim or a reclaim reads are locked as they are read
+(``FOR UPDATE SKIP LOCKED``): a row another process is claiming is skipped, so concurrent
+workers of any process never take the same task.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +21,7 @@ from typing import Any
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.storage._queue_policy import owner_dead
 from openviking_mcp.storage._queue_records import TaskRecord, record_from_row
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend, Row
 
 __all__ = ["TaskTable"]
 
@@ -25,15 +29,17 @@ __all__ = ["TaskTable"]
 class TaskTable:
     """Reads and writes task rows; returns decoded :class:`TaskRecord` objects."""
 
-    def __init__(self, db: MetadataDB) -> None:
+    def __init__(self, db: MetadataBackend) -> None:
         self._db = db
+        #: Appended to the reads of rows a transaction then updates (see the module docs).
+        self._lock_rows = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
 
     # -- leases ----------------------------------------------------------------------------
 
     async def release(self, owner: str) -> None:
         """Put the running tasks of ``owner`` back to ``pending``."""
 
-        def release(conn: sqlite3.Connection) -> None:
+        def release(conn: Connection) -> None:
             conn.execute(
                 "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL "
                 "WHERE status='running' AND lease_owner=?",
@@ -46,7 +52,7 @@ class TaskTable:
         """Put one held task of ``owner`` (never started: ``attempts`` 0) to ``pending``;
         ``False`` if it was no longer held (its lease was taken back and it ran)."""
 
-        def release(conn: sqlite3.Connection) -> bool:
+        def release(conn: Connection) -> bool:
             cursor = conn.execute(
                 "UPDATE tasks SET status='pending', lease_owner=NULL, lease_until=NULL, "
                 "updated_at=? WHERE task_id=? AND status='running' AND lease_owner=? "
@@ -60,9 +66,10 @@ class TaskTable:
     async def reclaim(self, host: str, now: float) -> int:
         """Put back running tasks whose lease ran out or whose owner on ``host`` is dead."""
 
-        def reclaim(conn: sqlite3.Connection) -> int:
+        def reclaim(conn: Connection) -> int:
             rows = conn.execute(
                 "SELECT task_id, lease_owner, lease_until FROM tasks WHERE status='running'"
+                + self._lock_rows
             ).fetchall()
             stale = [
                 r["task_id"]
@@ -83,7 +90,7 @@ class TaskTable:
         """Extend the leases ``owner`` holds on ``task_ids`` to ``until``."""
         marks = ",".join("?" for _ in task_ids)
 
-        def renew(conn: sqlite3.Connection) -> None:
+        def renew(conn: Connection) -> None:
             conn.execute(
                 f"UPDATE tasks SET lease_until=? WHERE lease_owner=? AND task_id IN ({marks})",
                 (until, owner, *task_ids),
@@ -94,7 +101,7 @@ class TaskTable:
     async def expire(self, completed_before: float, failed_before: float) -> None:
         """Delete completed tasks older than one cutoff, failed/cancelled older than another."""
 
-        def expire(conn: sqlite3.Connection) -> None:
+        def expire(conn: Connection) -> None:
             conn.execute(
                 "DELETE FROM tasks WHERE (status='completed' AND updated_at<?) OR "
                 "(status IN ('failed','cancelled') AND updated_at<?)",
@@ -140,7 +147,7 @@ class TaskTable:
             now,
         )
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, "
                 "role, resource_id, payload, state, max_attempts, lease_owner, lease_until, "
@@ -187,7 +194,7 @@ class TaskTable:
     async def request_cancel(self, task_id: str) -> None:
         """Flag the task for cancellation; a pending one is cancelled at once."""
 
-        def mark(conn: sqlite3.Connection) -> None:
+        def mark(conn: Connection) -> None:
             conn.execute(
                 "UPDATE tasks SET cancel_requested=1, status=CASE WHEN status='pending' "
                 "THEN 'cancelled' ELSE status END, updated_at=? WHERE task_id=?",
@@ -219,7 +226,7 @@ class TaskTable:
         """Lease the next runnable task of ``types`` (lowest priority value, then oldest)."""
         marks = ",".join("?" for _ in types)
 
-        def claim(conn: sqlite3.Connection) -> sqlite3.Row | None:
+        def claim(conn: Connection) -> Row | None:
             sql = (
                 f"SELECT task_id FROM tasks WHERE status='pending' AND run_after<=? "
                 f"AND task_type IN ({marks})"
@@ -228,7 +235,7 @@ class TaskTable:
             if max_priority is not None:
                 sql += " AND priority<=?"
                 params.append(max_priority)
-            sql += " ORDER BY priority, created_at LIMIT 1"
+            sql += " ORDER BY priority, created_at LIMIT 1" + self._lock_rows
             row = conn.execute(sql, params).fetchone()
             if row is None:
                 return None
@@ -237,7 +244,7 @@ class TaskTable:
                 "attempts=attempts+1, updated_at=? WHERE task_id=?",
                 (owner, lease_until, now, row["task_id"]),
             )
-            claimed: sqlite3.Row | None = conn.execute(
+            claimed: Row | None = conn.execute(
                 "SELECT * FROM tasks WHERE task_id=?", (row["task_id"],)
             ).fetchone()
             return claimed
@@ -251,13 +258,13 @@ class TaskTable:
         """Lease up to ``limit`` more runnable tasks like ``first`` (same type, priority and
         caller), oldest first, to run in one batch with it."""
 
-        def claim(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        def claim(conn: Connection) -> list[Row]:
             ids = [
                 row["task_id"]
                 for row in conn.execute(
                     "SELECT task_id FROM tasks WHERE status='pending' AND run_after<=? "
                     "AND task_type=? AND priority=? AND account_id=? AND user_id=? AND role=? "
-                    "ORDER BY created_at LIMIT ?",
+                    "ORDER BY created_at LIMIT ?" + self._lock_rows,
                     (
                         now,
                         first.task_type,
@@ -291,7 +298,7 @@ class TaskTable:
         body = json.dumps(result, ensure_ascii=False, default=str)
         now = time.time()
 
-        def done(conn: sqlite3.Connection) -> None:
+        def done(conn: Connection) -> None:
             conn.executemany(
                 "UPDATE tasks SET status=?, result=?, error=NULL, lease_owner=NULL, "
                 "lease_until=NULL, stage=?, updated_at=? WHERE task_id=?",
@@ -303,7 +310,7 @@ class TaskTable:
     async def save(self, record: TaskRecord, progress: dict[str, Any]) -> bool:
         """Persist stage/state/progress; returns True if cancellation was requested."""
 
-        def save(conn: sqlite3.Connection) -> bool:
+        def save(conn: Connection) -> bool:
             conn.execute(
                 "UPDATE tasks SET stage=?, state=?, progress=?, updated_at=? WHERE task_id=?",
                 (
@@ -326,7 +333,7 @@ class TaskTable:
     ) -> None:
         """Release the task back to ``pending`` for ``delay`` seconds, keeping its state."""
 
-        def retry(conn: sqlite3.Connection) -> None:
+        def retry(conn: Connection) -> None:
             conn.execute(
                 "UPDATE tasks SET status='pending', run_after=?, error=?, lease_owner=NULL, "
                 "lease_until=NULL, state=?, progress=?, updated_at=? WHERE task_id=?",
@@ -354,7 +361,7 @@ class TaskTable:
     ) -> None:
         """Record a terminal ``status`` with its result or error and drop the lease."""
 
-        def done(conn: sqlite3.Connection) -> None:
+        def done(conn: Connection) -> None:
             conn.execute(
                 "UPDATE tasks SET status=?, result=?, error=?, lease_owner=NULL, "
                 "lease_until=NULL, stage=?, progress=?, updated_at=? WHERE task_id=?",

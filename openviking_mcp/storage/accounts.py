@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,7 @@ from openviking_mcp.contract.identity import (
     verify_secret,
 )
 from openviking_mcp.storage.groups import GroupStore
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import Connection, IntegrityError, MetadataBackend
 
 __all__ = ["AccountStore", "UserRecord"]
 
@@ -75,7 +74,7 @@ def _account_role(value: str | Role) -> Role:
 class AccountStore:
     """Accounts and users; ``groups`` holds the accounts' user groups."""
 
-    def __init__(self, db: MetadataDB) -> None:
+    def __init__(self, db: MetadataBackend) -> None:
         self._db = db
         self.groups = GroupStore(db)
         self._verified: dict[str, tuple[str, str, str]] = {}  # sha256(key) -> (acct, user, digest)
@@ -86,7 +85,7 @@ class AccountStore:
         """Create the account if missing; True when it was created."""
         validate_identifier(account_id, "account_id")
 
-        def ensure(conn: sqlite3.Connection) -> bool:
+        def ensure(conn: Connection) -> bool:
             cur = conn.execute(
                 "INSERT INTO accounts(account_id, created_at) VALUES (?, ?) "
                 "ON CONFLICT (account_id) DO NOTHING",
@@ -113,7 +112,7 @@ class AccountStore:
         return [dict(r) for r in rows]
 
     async def delete_account(self, account_id: str) -> None:
-        def delete(conn: sqlite3.Connection) -> int:
+        def delete(conn: Connection) -> int:
             return conn.execute("DELETE FROM accounts WHERE account_id=?", (account_id,)).rowcount
 
         if not await self._db.transaction(delete):
@@ -130,7 +129,7 @@ class AccountStore:
         role = _account_role(role)
         await self.ensure_account(account_id)
 
-        def ensure(conn: sqlite3.Connection) -> bool:
+        def ensure(conn: Connection) -> bool:
             cur = conn.execute(
                 "INSERT INTO users(account_id, user_id, role, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, user_id) DO NOTHING",
@@ -149,7 +148,7 @@ class AccountStore:
         key, secret = generate_key(account_id, user_id)
         hashed = await asyncio.to_thread(hash_secret, secret)
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             try:
                 conn.execute(
                     "INSERT INTO users(account_id, user_id, role, key_salt, key_digest, "
@@ -164,7 +163,7 @@ class AccountStore:
                         _now(),
                     ),
                 )
-            except sqlite3.IntegrityError as exc:
+            except IntegrityError as exc:
                 raise AlreadyExistsError(f"{account_id}/{user_id}", "user") from exc
 
         await self._db.transaction(insert)
@@ -191,7 +190,7 @@ class AccountStore:
         return [UserRecord(r[0], r[1], Role(r[2]), r[3], r[4]) for r in rows]
 
     async def delete_user(self, account_id: str, user_id: str) -> None:
-        def delete(conn: sqlite3.Connection) -> int:
+        def delete(conn: Connection) -> int:
             return conn.execute(
                 "DELETE FROM users WHERE account_id=? AND user_id=?", (account_id, user_id)
             ).rowcount
@@ -203,7 +202,7 @@ class AccountStore:
     async def set_role(self, account_id: str, user_id: str, role: Role | str) -> UserRecord:
         role = _account_role(role)
 
-        def update(conn: sqlite3.Connection) -> int:
+        def update(conn: Connection) -> int:
             return conn.execute(
                 "UPDATE users SET role=? WHERE account_id=? AND user_id=?",
                 (role.value, account_id, user_id),
@@ -218,7 +217,7 @@ class AccountStore:
         key, secret = generate_key(account_id, user_id)
         hashed = await asyncio.to_thread(hash_secret, secret)
 
-        def update(conn: sqlite3.Connection) -> int:
+        def update(conn: Connection) -> int:
             return conn.execute(
                 "UPDATE users SET key_salt=?, key_digest=?, key_prefix=? "
                 "WHERE account_id=? AND user_id=?",

@@ -7,21 +7,20 @@ grant or restrict access to anything: nothing reads them but the admin API.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from openviking_mcp.contract.errors import AlreadyExistsError, NotFoundError
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import Connection, IntegrityError, MetadataBackend
 
 __all__ = ["GroupStore"]
 
 
-def _require_account(conn: sqlite3.Connection, account_id: str) -> None:
+def _require_account(conn: Connection, account_id: str) -> None:
     if conn.execute("SELECT 1 FROM accounts WHERE account_id=?", (account_id,)).fetchone() is None:
         raise NotFoundError(account_id, "account")
 
 
-def _require_group(conn: sqlite3.Connection, account_id: str, group_id: str) -> None:
+def _require_group(conn: Connection, account_id: str, group_id: str) -> None:
     _require_account(conn, account_id)
     found = conn.execute(
         "SELECT 1 FROM user_groups WHERE account_id=? AND group_id=?", (account_id, group_id)
@@ -30,7 +29,7 @@ def _require_group(conn: sqlite3.Connection, account_id: str, group_id: str) -> 
         raise NotFoundError(group_id, "group")
 
 
-def _require_user(conn: sqlite3.Connection, account_id: str, user_id: str) -> None:
+def _require_user(conn: Connection, account_id: str, user_id: str) -> None:
     found = conn.execute(
         "SELECT 1 FROM users WHERE account_id=? AND user_id=?", (account_id, user_id)
     ).fetchone()
@@ -41,20 +40,20 @@ def _require_user(conn: sqlite3.Connection, account_id: str, user_id: str) -> No
 class GroupStore:
     """The groups of each account; every call checks that the account exists."""
 
-    def __init__(self, db: MetadataDB) -> None:
+    def __init__(self, db: MetadataBackend) -> None:
         self._db = db
 
     async def create_group(self, account_id: str, group_id: str) -> None:
         """A new, empty group; :class:`AlreadyExistsError` if the account has one so named."""
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             _require_account(conn, account_id)
             try:
                 conn.execute(
                     "INSERT INTO user_groups(account_id, group_id, created_at) VALUES (?, ?, ?)",
                     (account_id, group_id, datetime.now(UTC).isoformat()),
                 )
-            except sqlite3.IntegrityError as exc:
+            except IntegrityError as exc:
                 raise AlreadyExistsError(group_id, "group") from exc
 
         await self._db.transaction(insert)
@@ -62,7 +61,7 @@ class GroupStore:
     async def list_groups(self, account_id: str) -> list[tuple[str, int]]:
         """``(group_id, member_count)`` of each group of the account, by id."""
 
-        def select(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+        def select(conn: Connection) -> list[tuple[str, int]]:
             _require_account(conn, account_id)
             rows = conn.execute(
                 "SELECT g.group_id, COUNT(m.user_id) FROM user_groups g "
@@ -78,7 +77,7 @@ class GroupStore:
     async def delete_group(self, account_id: str, group_id: str) -> None:
         """Remove a group with its memberships; :class:`NotFoundError` if there is none."""
 
-        def delete(conn: sqlite3.Connection) -> None:
+        def delete(conn: Connection) -> None:
             _require_group(conn, account_id, group_id)
             conn.execute(
                 "DELETE FROM user_groups WHERE account_id=? AND group_id=?",
@@ -90,7 +89,7 @@ class GroupStore:
     async def members(self, account_id: str, group_id: str) -> list[str]:
         """The user ids in a group, sorted."""
 
-        def select(conn: sqlite3.Connection) -> list[str]:
+        def select(conn: Connection) -> list[str]:
             _require_group(conn, account_id, group_id)
             rows = conn.execute(
                 "SELECT user_id FROM group_members WHERE account_id=? AND group_id=? "
@@ -104,7 +103,7 @@ class GroupStore:
     async def add_member(self, account_id: str, group_id: str, user_id: str) -> None:
         """Put a user of the account into a group (nothing happens if already there)."""
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             _require_group(conn, account_id, group_id)
             _require_user(conn, account_id, user_id)
             conn.execute(
@@ -118,7 +117,7 @@ class GroupStore:
     async def remove_member(self, account_id: str, group_id: str, user_id: str) -> bool:
         """Take a user out of a group; ``False`` if they were not in it."""
 
-        def delete(conn: sqlite3.Connection) -> bool:
+        def delete(conn: Connection) -> bool:
             _require_group(conn, account_id, group_id)
             removed = conn.execute(
                 "DELETE FROM group_members WHERE account_id=? AND group_id=? AND user_id=?",

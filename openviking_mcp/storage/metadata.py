@@ -1,8 +1,15 @@
-"""The metadata database: one SQLite file for accounts, users, keys (and later tasks, sessions).
+"""The metadata database: one SQLite file for accounts, users, keys, tasks, tickets and tags.
 
 Schema changes are numbered migrations, applied in order on open and recorded in
 ``PRAGMA user_version``; a database newer than this code is refused rather than guessed at.
 WAL mode and a busy timeout let several processes share the file.
+
+Callers are written against :class:`MetadataBackend` (this SQLite database, or the postgres
+backend's ``PgMetadataDB``): their callbacks get a :class:`Connection` whose ``execute`` takes
+``?`` placeholders and returns a :class:`Cursor` of :class:`Row` objects (``row[0]``,
+``row["col"]``, ``dict(row)``); a unique or foreign-key violation raises
+:data:`IntegrityError` on both. The few statements that must differ check
+:attr:`MetadataBackend.dialect`.
 """
 
 from __future__ import annotations
@@ -10,15 +17,88 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from openviking_mcp.contract.errors import FailedPreconditionError, NotInitializedError
 
-__all__ = ["MIGRATIONS", "MetadataDB"]
+__all__ = [
+    "MIGRATIONS",
+    "Connection",
+    "Cursor",
+    "Dialect",
+    "IntegrityError",
+    "MetadataBackend",
+    "MetadataDB",
+    "Row",
+]
 
 T = TypeVar("T")
+
+Dialect = Literal["sqlite", "postgres"]
+
+#: Raised by both backends for a unique or foreign-key violation (SQLite's own class; the
+#: postgres backend raises it too).
+IntegrityError = sqlite3.IntegrityError
+
+
+class Row(Protocol):
+    """One result row: by position (``row[0]``), by column name (``row["col"]``) and as a
+    mapping (``dict(row)`` through :meth:`keys`)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    """The result of :meth:`Connection.execute`."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What a transaction callback gets: statements with ``?`` placeholders."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+class MetadataBackend(Protocol):
+    """The metadata database as its callers use it (SQLite or PostgreSQL)."""
+
+    dialect: Dialect
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def run(self, fn: Callable[[Connection], T]) -> T: ...
+
+    async def transaction(self, fn: Callable[[Connection], T]) -> T: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def ping(self) -> None: ...
+
 
 #: Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit.
 MIGRATIONS: list[str] = [
@@ -144,6 +224,8 @@ MIGRATIONS: list[str] = [
 class MetadataDB:
     """A small synchronous SQLite core with async wrappers (work runs in a thread)."""
 
+    dialect: Dialect = "sqlite"
+
     def __init__(self, path: Path, migrations: Sequence[str] = MIGRATIONS) -> None:
         self.path = path
         self._migrations = list(migrations)
@@ -203,7 +285,7 @@ class MetadataDB:
             conn.execute("ROLLBACK")
             raise
 
-    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one transaction (synchronously)."""
         with self._lock:
             conn = self._connection()
@@ -216,18 +298,19 @@ class MetadataDB:
             conn.execute("COMMIT")
             return result
 
-    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def transaction(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one transaction, in a worker thread."""
         return await asyncio.to_thread(self.run, fn)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        def query() -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        def query() -> list[Row]:
             with self._lock:
-                return self._connection().execute(sql, params).fetchall()
+                rows: list[Row] = self._connection().execute(sql, params).fetchall()
+                return rows
 
         return await asyncio.to_thread(query)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 

@@ -16,14 +16,13 @@ records in step with the tree.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
 from openviking_mcp.contract.access import ACCOUNT_OWNER, check_owner, is_shared
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 
 __all__ = ["PathOwners", "owner_id"]
 
@@ -57,7 +56,7 @@ class PathOwners:
     """The ``path_owners`` records of one metadata database. ``exists(key)`` tells whether a
     storage key exists (the content store's ``exists``)."""
 
-    def __init__(self, db: MetadataDB, exists: Exists) -> None:
+    def __init__(self, db: MetadataBackend, exists: Exists) -> None:
         self._db = db
         self._exists = exists
 
@@ -122,7 +121,7 @@ class PathOwners:
         """Carry the records of ``source`` (whose creator was ``owner``) over to ``dest``."""
         account = ctx.account_id
 
-        def move(conn: sqlite3.Connection) -> None:
+        def move(conn: Connection) -> None:
             conn.execute(f"DELETE FROM path_owners WHERE {_BELOW}", (account, *_below(dest)))
             if is_shared(dest):
                 conn.execute(

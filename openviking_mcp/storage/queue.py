@@ -55,7 +55,7 @@ from openviking_mcp.storage._queue_policy import (
 )
 from openviking_mcp.storage._queue_records import TaskRecord, visible_to
 from openviking_mcp.storage._queue_table import TaskTable
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import MetadataBackend
 
 __all__ = [
     "BULK",
@@ -138,7 +138,7 @@ Handler = Callable[[TaskHandle], Awaitable[Any]]
 
 
 class TaskQueue:
-    def __init__(self, db: MetadataDB, *, workers: int = 2) -> None:
+    def __init__(self, db: MetadataBackend, *, workers: int = 2) -> None:
         self._tasks = TaskTable(db)
         self._handlers: dict[str, Handler] = {}
         self._batching: dict[str, Batching] = {}

@@ -8,13 +8,12 @@ survive reindexing and content edits; moves and removals keep the rows in step w
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
 from openviking_mcp.contract.tags import normalize_tags
 from openviking_mcp.contract.uri import VikingURI
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 
 __all__ = ["PathTags"]
 
@@ -39,7 +38,7 @@ def _decode(raw: object) -> list[str]:
 class PathTags:
     """The ``path_tags`` records of one metadata database."""
 
-    def __init__(self, db: MetadataDB) -> None:
+    def __init__(self, db: MetadataBackend) -> None:
         self._db = db
 
     async def get(self, account_id: str, uri: str) -> list[str]:
@@ -85,7 +84,7 @@ class PathTags:
         """Set the tags of each path of ``changes`` in one transaction (``[]``: untagged)."""
         now = time.time()
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Connection) -> None:
             for uri, tags in changes.items():
                 if tags:
                     conn.execute(
@@ -105,7 +104,7 @@ class PathTags:
     async def moved(self, account_id: str, source: VikingURI, dest: VikingURI) -> None:
         """Carry the tags at and below ``source`` over to ``dest`` (replacing what was there)."""
 
-        def move(conn: sqlite3.Connection) -> None:
+        def move(conn: Connection) -> None:
             conn.execute(f"DELETE FROM path_tags WHERE {_BELOW}", (account_id, *_below(dest.uri)))
             conn.execute(
                 f"UPDATE path_tags SET uri = ? || substr(uri, ?) WHERE {_BELOW}",

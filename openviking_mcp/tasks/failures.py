@@ -18,7 +18,7 @@ from typing import Any
 
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.tasks import QueueCounters, QueueError, TaskFailure, TaskFailures
-from openviking_mcp.storage.metadata import MetadataDB
+from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.store import Store, iso_time
 
 __all__ = ["QUEUE_NAMES", "failure_summary", "queue_counters", "queue_name", "scrub_paths"]
@@ -58,7 +58,9 @@ def _visible(ctx: RequestContext | None, row: Any) -> bool:
     return ctx.is_root or row["user_id"] == ctx.user_id
 
 
-async def _newest_failures(db: MetadataDB, ctx: RequestContext | None, limit: int) -> list[Any]:
+async def _newest_failures(
+    db: MetadataBackend, ctx: RequestContext | None, limit: int
+) -> list[Any]:
     """The newest failed tasks: the caller's visible ones, or any (anonymous callers)."""
     columns = "task_id, task_type, error, updated_at, account_id, user_id"
     if ctx is None:

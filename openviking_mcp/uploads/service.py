@@ -19,7 +19,6 @@ import json
 import os
 import re
 import secrets
-import sqlite3
 import time
 import unicodedata
 import uuid
@@ -36,6 +35,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.uploads import TicketRequest, TicketResult, UploadResult
+from openviking_mcp.storage.metadata import Connection, Row
 from openviking_mcp.store import Store, iso_time
 
 __all__ = ["UploadService", "sanitize_upload_filename"]
@@ -236,7 +236,7 @@ class UploadService:
         now = time.time()
         expires = now + ttl_seconds
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             conn.execute("DELETE FROM upload_tickets WHERE expires_at < ?", (now,))
             conn.execute(
                 "INSERT INTO upload_tickets (token_hash, account_id, user_id, role, created_at, "
@@ -256,15 +256,13 @@ class UploadService:
             raise refused
         token_hash = _hash_token(token.strip())
 
-        def take(conn: sqlite3.Connection) -> sqlite3.Row | None:
-            row: sqlite3.Row | None = conn.execute(
-                "SELECT account_id, user_id, role, expires_at FROM upload_tickets "
-                "WHERE token_hash = ?",
+        def take(conn: Connection) -> Row | None:
+            rows: list[Row] = conn.execute(  # one statement: two redeemers never both get it
+                "DELETE FROM upload_tickets WHERE token_hash = ? "
+                "RETURNING account_id, user_id, role, expires_at",
                 (token_hash,),
-            ).fetchone()
-            if row is not None:
-                conn.execute("DELETE FROM upload_tickets WHERE token_hash = ?", (token_hash,))
-            return row
+            ).fetchall()
+            return rows[0] if rows else None
 
         row = await self._store.db.transaction(take)
         if row is None or float(row["expires_at"]) < time.time():

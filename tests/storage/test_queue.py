@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from openviking_mcp.contract.errors import (
     NotFoundError,
 )
 from openviking_mcp.contract.identity import RequestContext, Role
-from openviking_mcp.storage import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 from openviking_mcp.storage.queue import (
     BULK,
     INTERACTIVE,
@@ -33,7 +32,7 @@ ALICE = RequestContext("acme", "alice", Role.USER)
 BOB = RequestContext("acme", "bob", Role.USER)
 
 
-async def _started(db: MetadataDB, handlers: dict[str, Any], workers: int = 2) -> TaskQueue:
+async def _started(db: MetadataBackend, handlers: dict[str, Any], workers: int = 2) -> TaskQueue:
     queue = TaskQueue(db, workers=workers)
     for name, handler in handlers.items():
         queue.register(name, handler)
@@ -41,7 +40,7 @@ async def _started(db: MetadataDB, handlers: dict[str, Any], workers: int = 2) -
     return queue
 
 
-async def test_submit_run_and_wait(db: MetadataDB) -> None:
+async def test_submit_run_and_wait(db: MetadataBackend) -> None:
     async def echo(task: TaskHandle) -> dict[str, Any]:
         await task.report("working", items=3)
         return {"echo": task.payload["x"]}
@@ -62,7 +61,7 @@ async def test_submit_run_and_wait(db: MetadataDB) -> None:
 
 
 async def test_transient_errors_retry_then_succeed(
-    db: MetadataDB, monkeypatch: pytest.MonkeyPatch
+    db: MetadataBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("openviking_mcp.storage.queue._POLL_SECONDS", 0.05)
     monkeypatch.setattr("openviking_mcp.storage.queue._BACKOFF_MAX_SECONDS", 0.05)
@@ -88,7 +87,7 @@ async def test_transient_errors_retry_then_succeed(
 
 
 async def test_transient_errors_give_up_after_max_attempts(
-    db: MetadataDB, monkeypatch: pytest.MonkeyPatch
+    db: MetadataBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("openviking_mcp.storage.queue._POLL_SECONDS", 0.05)
     monkeypatch.setattr("openviking_mcp.storage.queue._BACKOFF_MAX_SECONDS", 0.05)
@@ -108,7 +107,7 @@ async def test_transient_errors_give_up_after_max_attempts(
         await queue.stop()
 
 
-async def test_permanent_failure_records_stage_and_does_not_block(db: MetadataDB) -> None:
+async def test_permanent_failure_records_stage_and_does_not_block(db: MetadataBackend) -> None:
     async def broken(task: TaskHandle) -> None:
         await task.report("parsing")
         raise ValueError("bad input file")
@@ -129,7 +128,7 @@ async def test_permanent_failure_records_stage_and_does_not_block(db: MetadataDB
         await queue.stop()
 
 
-async def test_cancel_pending_and_running(db: MetadataDB) -> None:
+async def test_cancel_pending_and_running(db: MetadataBackend) -> None:
     started = asyncio.Event()
 
     async def slow(task: TaskHandle) -> str:
@@ -153,7 +152,7 @@ async def test_cancel_pending_and_running(db: MetadataDB) -> None:
         await queue.stop()
 
 
-async def test_interactive_lane_is_not_starved_by_bulk_work(db: MetadataDB) -> None:
+async def test_interactive_lane_is_not_starved_by_bulk_work(db: MetadataBackend) -> None:
     release = asyncio.Event()
     order: list[str] = []
 
@@ -177,7 +176,7 @@ async def test_interactive_lane_is_not_starved_by_bulk_work(db: MetadataDB) -> N
         await queue.stop()
 
 
-async def test_wait_times_out(db: MetadataDB) -> None:
+async def test_wait_times_out(db: MetadataBackend) -> None:
     async def never(task: TaskHandle) -> None:
         await asyncio.sleep(30)
 
@@ -190,7 +189,7 @@ async def test_wait_times_out(db: MetadataDB) -> None:
         await queue.stop()
 
 
-async def test_tasks_are_private_to_their_owner(db: MetadataDB) -> None:
+async def test_tasks_are_private_to_their_owner(db: MetadataBackend) -> None:
     async def noop(task: TaskHandle) -> None:
         return None
 
@@ -209,7 +208,7 @@ async def test_tasks_are_private_to_their_owner(db: MetadataDB) -> None:
         await queue.stop()
 
 
-async def test_stop_returns_running_work_to_pending(db: MetadataDB) -> None:
+async def test_stop_returns_running_work_to_pending(db: MetadataBackend) -> None:
     started = asyncio.Event()
 
     async def slow(task: TaskHandle) -> None:
@@ -223,11 +222,11 @@ async def test_stop_returns_running_work_to_pending(db: MetadataDB) -> None:
     assert (await queue.get(task_id)).status == "pending"
 
 
-async def test_tasks_of_a_dead_process_are_resumed(db: MetadataDB, tmp_path: Path) -> None:
+async def test_tasks_of_a_dead_process_are_resumed(db: MetadataBackend, tmp_path: Path) -> None:
     now = time.time()
     dead_owner = f"{socket.gethostname()}:999999:deadbeef"
 
-    def insert(conn: sqlite3.Connection) -> None:
+    def insert(conn: Connection) -> None:
         conn.execute(
             "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, role, "
             "payload, state, stage, lease_owner, lease_until, attempts, created_at, updated_at) "

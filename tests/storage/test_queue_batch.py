@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp.contract.identity import RequestContext, Role
-from openviking_mcp.storage import MetadataDB
+from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.storage.queue import INTERACTIVE, TaskHandle, TaskQueue
 
 pytestmark = pytest.mark.anyio
@@ -17,7 +17,7 @@ ALICE = RequestContext("acme", "alice", Role.USER)
 BOB = RequestContext("acme", "bob", Role.USER)
 
 
-async def test_pending_tasks_of_one_caller_run_in_one_batch(db: MetadataDB) -> None:
+async def test_pending_tasks_of_one_caller_run_in_one_batch(db: MetadataBackend) -> None:
     batches: list[list[tuple[str, int]]] = []
 
     async def handler(tasks: list[TaskHandle]) -> dict[str, Any]:
@@ -42,7 +42,7 @@ async def test_pending_tasks_of_one_caller_run_in_one_batch(db: MetadataDB) -> N
     assert records[6].result == {"items": 100}
 
 
-async def test_a_failing_batch_runs_again_task_by_task(db: MetadataDB) -> None:
+async def test_a_failing_batch_runs_again_task_by_task(db: MetadataBackend) -> None:
     sizes: list[int] = []
 
     async def handler(tasks: list[TaskHandle]) -> str:
@@ -64,7 +64,7 @@ async def test_a_failing_batch_runs_again_task_by_task(db: MetadataDB) -> None:
     assert "a bad task" in (records[1].error or "")
 
 
-async def test_held_tasks_make_a_worker_linger_for_more(db: MetadataDB) -> None:
+async def test_held_tasks_make_a_worker_linger_for_more(db: MetadataBackend) -> None:
     """While a task is held (a write in flight), a batch that is not full waits ``linger``
     once and takes the tasks released meanwhile."""
     sizes: list[int] = []
@@ -86,7 +86,7 @@ async def test_held_tasks_make_a_worker_linger_for_more(db: MetadataDB) -> None:
     assert sizes == [2]
 
 
-async def test_batches_of_one_kind_run_one_at_a_time(db: MetadataDB) -> None:
+async def test_batches_of_one_kind_run_one_at_a_time(db: MetadataBackend) -> None:
     """With two workers, the tasks queued while a batch runs wait and form the next batch."""
     sizes: list[int] = []
     running = 0

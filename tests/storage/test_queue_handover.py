@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from openviking_mcp.contract.identity import RequestContext, Role
-from openviking_mcp.storage import MetadataDB
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 from openviking_mcp.storage.queue import TaskHandle, TaskQueue
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +42,9 @@ async def _echo(task: TaskHandle) -> dict[str, Any]:
     return {"echo": task.payload["x"]}
 
 
-async def test_a_running_queue_takes_over_the_tasks_of_a_killed_process(db: MetadataDB) -> None:
+async def test_a_running_queue_takes_over_the_tasks_of_a_killed_process(
+    db: MetadataBackend,
+) -> None:
     survivor = TaskQueue(db)
     survivor.register("echo", _echo)
     survivor.reclaim_seconds = 0.2
@@ -52,7 +53,7 @@ async def test_a_running_queue_takes_over_the_tasks_of_a_killed_process(db: Meta
         task_id = "left-behind"
         lease = (_dead_owner(), time.time() + 3600)  # the lease has long to run
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO tasks(task_id, task_type, status, account_id, user_id, role, "
                 "payload, lease_owner, lease_until, attempts, created_at, updated_at) "
@@ -68,7 +69,7 @@ async def test_a_running_queue_takes_over_the_tasks_of_a_killed_process(db: Meta
         await survivor.stop()
 
 
-async def test_a_held_task_of_a_killed_process_runs_anyway(db: MetadataDB) -> None:
+async def test_a_held_task_of_a_killed_process_runs_anyway(db: MetadataBackend) -> None:
     survivor = TaskQueue(db)
     survivor.register("echo", _echo)
     survivor.reclaim_seconds = 0.2
@@ -84,7 +85,7 @@ async def test_a_held_task_of_a_killed_process_runs_anyway(db: MetadataDB) -> No
         await survivor.stop()
 
 
-async def test_a_held_task_runs_only_once_released(db: MetadataDB) -> None:
+async def test_a_held_task_runs_only_once_released(db: MetadataBackend) -> None:
     ran = asyncio.Event()
 
     async def mark(task: TaskHandle) -> None:
@@ -106,7 +107,7 @@ async def test_a_held_task_runs_only_once_released(db: MetadataDB) -> None:
         await queue.stop()
 
 
-async def test_releasing_a_task_held_past_its_lease_reports_it(db: MetadataDB) -> None:
+async def test_releasing_a_task_held_past_its_lease_reports_it(db: MetadataBackend) -> None:
     """A held task whose lease ran out was taken back (it may have run before the work it
     follows up on): ``release`` says so, and leaves the task to the queue that took it."""
     queue = TaskQueue(db)  # never started: nothing renews the lease
@@ -118,3 +119,38 @@ async def test_releasing_a_task_held_past_its_lease_reports_it(db: MetadataDB) -
     kept = await queue.submit("echo", ALICE, {"x": 10}, hold=True)
     assert await queue.release(kept) is True
     assert (await queue.get(kept)).status == "pending"
+
+
+async def test_a_lease_of_another_host_is_taken_over_only_once_expired(
+    db: MetadataBackend,
+) -> None:
+    """An owner on another host cannot be checked for life: its lease decides."""
+    foreign = "some-other-host:1:cafebabe"  # pid 1 lives here too: it must not matter
+    now = time.time()
+
+    def insert(conn: Connection) -> None:
+        conn.execute(
+            "INSERT INTO tasks(task_id, task_type, status, account_id, user_id, role, payload, "
+            "state, stage, lease_owner, lease_until, attempts, created_at, updated_at) "
+            "VALUES ('far', 'echo', 'running', 'acme', 'alice', 'user', ?, ?, 'embedding', "
+            "?, ?, 1, ?, ?)",
+            (json.dumps({"x": 11}), json.dumps({"done": 3}), foreign, now + 3600, now, now),
+        )
+
+    db.run(insert)
+    survivor = TaskQueue(db)
+    survivor.register("echo", _echo)
+    survivor.reclaim_seconds = 0.1
+    await survivor.start()
+    try:
+        await asyncio.sleep(0.4)  # several reclaim rounds: a live lease stays with its owner
+        record = await survivor.get("far")
+        assert (record.status, record.attempts) == ("running", 1)
+        db.run(
+            lambda c: c.execute("UPDATE tasks SET lease_until=? WHERE task_id='far'", (now - 1,))
+        )
+        record = await survivor.wait("far", timeout=10)
+        assert (record.status, record.result, record.attempts) == ("completed", {"echo": 11}, 2)
+        assert record.state == {"done": 3}  # resumed from its checkpoint
+    finally:
+        await survivor.stop()
