@@ -51,6 +51,7 @@ from openviking_mcp.storage import (
     PathLocks,
 )
 from openviking_mcp.storage.accounts import AccountStore
+from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.storage.on_demand import OnDemandIndex
 from openviking_mcp.storage.owners import PathOwners
 from openviking_mcp.storage.queue import TaskQueue
@@ -63,8 +64,11 @@ from openviking_mcp.storage.sidecar import (
 from openviking_mcp.storage.tags import PathTags
 
 if TYPE_CHECKING:
-    # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``).
+    # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``);
+    # psycopg with the postgres backend.
     from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.postgres.backend import PgBackend
+    from openviking_mcp.storage.postgres.locks import PgPathLocks
 
 __all__ = ["SYSTEM_KEY", "Store", "iso_epoch", "iso_time"]
 
@@ -102,14 +106,24 @@ class Store:
     ) -> None:
         self.config = config
         workspace = config.workspace
-        self.content = content or LocalContentStore(workspace)
-        self.db = MetadataDB(workspace / "meta" / "openviking.sqlite3")
+        self.db: MetadataBackend
+        self.locks: PathLocks | PgPathLocks
+        #: The PostgreSQL parts of a ``storage.backend: postgres`` store.
+        self.postgres: PgBackend | None = None
+        if config.storage.uses_postgres:
+            from openviking_mcp.storage.postgres.backend import PgBackend
+
+            self.postgres = PgBackend(config.storage.postgres)
+            self.content = content or self.postgres.content
+            self.db, self.locks = self.postgres.metadata, self.postgres.locks
+        else:
+            self.content = content or LocalContentStore(workspace)
+            self.db, self.locks = MetadataDB(workspace / "meta" / "openviking.sqlite3"), PathLocks()
         self.accounts = AccountStore(self.db)
         #: Who created shared paths: the owner rule for removing, moving, replacing them.
         self.owners = PathOwners(self.db, self.content.exists)
         #: The explicit ``k=v`` retrieval tags of paths, applied to their index rows.
         self.tags = PathTags(self.db)
-        self.locks = PathLocks()
         self._vectors: VectorIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)
@@ -131,13 +145,20 @@ class Store:
     async def open(self) -> None:
         """Open the content tree, the database (migrations) and the index."""
         self.config.workspace.mkdir(parents=True, exist_ok=True)
-        await self.content.open()
-        await asyncio.to_thread(self.db.open)
+        if self.postgres is not None:
+            await self.postgres.open()
+        try:
+            await self.content.open()
+            await asyncio.to_thread(self.db.open)
+        except BaseException:
+            if self.postgres is not None:
+                await self.postgres.close()
+            raise
         try:
             if self._on_demand is None:
                 await self._open_index()
         except BaseException:
-            await asyncio.to_thread(self.db.close)
+            await self._close_databases()
             raise
         self._index_pending = self._on_demand is not None
         self.opened = True
@@ -175,7 +196,12 @@ class Store:
         if self._vectors is not None:
             await self._vectors.close()
         await self.content.close()
+        await self._close_databases()
+
+    async def _close_databases(self) -> None:
         await asyncio.to_thread(self.db.close)
+        if self.postgres is not None:
+            await self.postgres.close()
 
     @property
     def index(self) -> VectorIndex:
