@@ -32,7 +32,7 @@ from openviking_mcp.bot.prompt import build_instructions, memories_text
 from openviking_mcp.bot.relay import preview, relay_model_event, relay_tool_event
 from openviking_mcp.bot.responses import save_response
 from openviking_mcp.bot.retrieval import SIDECARS, retrieval_answer, useful_hits
-from openviking_mcp.bot.streams import StreamRegistry, TurnStream
+from openviking_mcp.bot.streams import LocalStreamRegistry, StreamRegistry, TurnStream
 from openviking_mcp.bot.tools import ChatDeps, build_toolset
 from openviking_mcp.config import BotConfig, VLMConfig
 from openviking_mcp.contract.chat import ChatReply, ChatRequest, Citation, TokenUsage
@@ -58,7 +58,7 @@ def _instructions(ctx: RunContext[ChatDeps]) -> str:
 
 class ChatBot:
     """The bot of one service; ``model`` overrides the configured one (tests pass a
-    ``FunctionModel``)."""
+    ``FunctionModel``); ``streams`` holds the turn streams (by default in this process)."""
 
     def __init__(
         self,
@@ -66,6 +66,7 @@ class ChatBot:
         config: BotConfig,
         vlm: VLMConfig,
         model: Model | None = None,
+        streams: StreamRegistry | None = None,
     ) -> None:
         self.service = service
         self.config = config
@@ -75,7 +76,11 @@ class ChatBot:
 
             model = litellm_chat_model(chosen)
         self.model = model
-        self.streams = StreamRegistry(config.stream_retention_seconds)
+        self.streams: StreamRegistry = streams or LocalStreamRegistry(
+            config.stream_retention_seconds
+        )
+        self._live: set[str] = set()
+        """Response ids of the turns this process runs now (``running_turns``)."""
         self.turns: Counter[tuple[str, str]] = Counter()
         """Finished turns by ``(mode, outcome)``: outcome ``answered``, ``failed`` or
         ``stored`` (``/metrics``)."""
@@ -94,14 +99,15 @@ class ChatBot:
         return "llm" if self._agent is not None else "retrieval"
 
     def health(self) -> dict[str, Any]:
-        """``{status: "healthy", version, timestamp}`` plus the mode and model."""
+        """``{status: "healthy", version, timestamp}`` plus the mode, the model and the
+        number of turns this process runs."""
         return {
             "status": "healthy",
             "version": __version__,
             "timestamp": now_iso(),
             "mode": self.mode,
             "model": self.model.model_name if self.model is not None else None,
-            "running_turns": len(self.streams.running()),
+            "running_turns": len(self._live),
             "note": None
             if self._agent is not None
             else "No model is configured (vlm or bot.model in ov.conf): answers list the "
@@ -119,11 +125,13 @@ class ChatBot:
         session_id = request.session_id or _new_session_id()
         await svc.get_session(ctx, session_id, auto_create=True)
         key = (ctx.account_id, ctx.user_id, session_id)
-        stream = self.streams.open(key, f"resp_{secrets.token_hex(12)}")
+        stream = await self.streams.open(key, f"resp_{secrets.token_hex(12)}")
+        self._live.add(stream.response_id)
         try:
             history, summary = await self._history(ctx, session_id)
             await svc.add_message(ctx, session_id, "user", parts=user_parts(request, images))
         except BaseException as exc:
+            self._live.discard(stream.response_id)
             await stream.finish(self._failed(stream, exc))
             raise
         task = asyncio.create_task(self._run(ctx, request, images, stream, history, summary))
@@ -131,9 +139,9 @@ class ChatBot:
         task.add_done_callback(self._tasks.discard)
         return stream
 
-    def resume(self, ctx: RequestContext, session_id: str) -> TurnStream | None:
+    async def resume(self, ctx: RequestContext, session_id: str) -> TurnStream | None:
         """The session's current (or recently finished) turn stream of the caller's user."""
-        return self.streams.get((ctx.account_id, ctx.user_id, session_id))
+        return await self.streams.get((ctx.account_id, ctx.user_id, session_id))
 
     async def close(self) -> None:
         """Stop running turns (each ends with an error event)."""
@@ -187,7 +195,9 @@ class ChatBot:
             data.update({k: reply[k] for k in ("citations", "token_usage", "mode", "model")})
         data.update(response_id=reply["response_id"], session_id=reply["session_id"])
         await stream.emit("response", data)  # every stream ends with it
-        reply["events"] = [e.record() for e in stream.events if e.event in NON_DELTA_EVENTS]
+        events = await stream.history()
+        reply["events"] = [e.record() for e in events if e.event in NON_DELTA_EVENTS]
+        self._live.discard(stream.response_id)
         await stream.finish(reply)
 
     def _reply(

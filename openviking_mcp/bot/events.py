@@ -1,53 +1,15 @@
 """Chat events: what a turn reports while it runs, framed for server-sent events.
 
-Each event is ``{event, data, timestamp}`` (the original's stream format) with an ``index``
-that numbers the events of one turn from 0; the index is the SSE ``id:`` line, so a client
-resumes with ``Last-Event-ID`` or ``?last_index=N`` and gets the events after it.
+The event record itself (:class:`ChatEvent`) lives in the contract, where every stream backend
+(the in-memory one here, the PostgreSQL one in storage) builds it; see
+:mod:`openviking_mcp.contract.chat_events` for its format.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from openviking_mcp.contract.chat_events import ChatEvent, EventType, now_iso
 
 __all__ = ["NON_DELTA_EVENTS", "ChatEvent", "EventType", "now_iso"]
 
-EventType = Literal[
-    "iteration",
-    "reasoning",
-    "reasoning_delta",
-    "tool_call",
-    "tool_result",
-    "content_delta",
-    "response",
-]
-
 #: Events kept in ``/chat``'s ``events`` list (deltas are only streamed).
 NON_DELTA_EVENTS = frozenset({"iteration", "reasoning", "tool_call", "tool_result"})
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True, slots=True)
-class ChatEvent:
-    index: int
-    event: EventType
-    data: Any
-    timestamp: str
-
-    def payload(self) -> dict[str, Any]:
-        """The stream form: ``{event, data, timestamp}``."""
-        return {"event": self.event, "data": self.data, "timestamp": self.timestamp}
-
-    def record(self) -> dict[str, Any]:
-        """The form in ``/chat``'s ``events`` list: ``{type, data, timestamp}``."""
-        return {"type": self.event, "data": self.data, "timestamp": self.timestamp}
-
-    def sse(self) -> str:
-        """One server-sent event: an ``id:`` line and a ``data:`` line."""
-        body = json.dumps(self.payload(), ensure_ascii=False, separators=(",", ":"))
-        return f"id: {self.index}\ndata: {body}\n\n"

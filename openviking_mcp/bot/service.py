@@ -4,7 +4,10 @@ The bot depends on the service, never the other way round: the surfaces that run
 HTTP app, the MCP server, the embedded client) build a :class:`ChatService` over the
 composition root and close it when they stop. The :class:`~openviking_mcp.bot.chat.ChatBot`
 itself (it imports pydantic-ai) is built on first use from ``bot`` and ``vlm`` in ``ov.conf``;
-``model`` replaces its model (tests pass a pydantic-ai ``FunctionModel``).
+``model`` replaces its model (tests pass a pydantic-ai ``FunctionModel``); ``streams`` is where
+turn streams live (default: this process's memory; a shared registry lets any server resume
+a turn and keeps one turn per session across servers). The caller that passes a registry
+closes it.
 
 Once built, the bot is the service's ``chat_activity``: the observer reads its turn counters
 and running streams for ``/metrics``.
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from openviking_mcp.bot.images import check_images
 from openviking_mcp.bot.responses import get_response, save_feedback
-from openviking_mcp.bot.streams import TurnStream
+from openviking_mcp.bot.streams import StreamRegistry, TurnStream
 from openviking_mcp.config import BotConfig, VLMConfig
 from openviking_mcp.contract.base import Empty
 from openviking_mcp.contract.chat import (
@@ -51,11 +54,13 @@ class ChatService:
         config: BotConfig,
         vlm: VLMConfig,
         model: Model | None = None,
+        streams: StreamRegistry | None = None,
     ) -> None:
         self._service = service
         self._config = config
         self._vlm = vlm
         self._model = model
+        self._streams = streams
         self._bot: ChatBot | None = None
 
     @property
@@ -64,7 +69,7 @@ class ChatService:
         if self._bot is None:
             from openviking_mcp.bot.chat import ChatBot  # imports pydantic-ai: only when chatting
 
-            self._bot = ChatBot(self._service, self._config, self._vlm, self._model)
+            self._bot = ChatBot(self._service, self._config, self._vlm, self._model, self._streams)
             self._service.chat_activity = self._bot
         return self._bot
 
@@ -121,7 +126,7 @@ class ChatService:
         session_id = req.session_id
         check_session_id(session_id)
         caller = await self._chat_as(ctx, req.user_id)
-        stream = self.bot.resume(caller, session_id)
+        stream = await self.bot.resume(caller, session_id)
         if stream is None:
             raise NotFoundError(
                 session_id,

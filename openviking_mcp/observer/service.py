@@ -63,7 +63,7 @@ _MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
 class _Streams(Protocol):
-    def running(self) -> Sized: ...
+    async def running(self) -> Sized: ...
 
 
 class ChatActivity(Protocol):
@@ -327,5 +327,5 @@ class ObserverService:
             index_rows=rows,
             find_latency=self._latency.summary(),
             bot_turns=dict(bot.turns) if bot is not None else {},
-            bot_running=len(bot.streams.running()) if bot is not None else 0,
+            bot_running=len(await bot.streams.running()) if bot is not None else 0,
         )

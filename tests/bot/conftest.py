@@ -17,7 +17,7 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
 from openviking_mcp import ContextService, OpenVikingConfig, RequestContext
 from openviking_mcp.bot.service import ChatService
-from openviking_mcp.bot.streams import TurnStream
+from openviking_mcp.bot.streams import LocalStreamRegistry, StreamRegistry, TurnStream
 from openviking_mcp.contract.base import parse_request
 from openviking_mcp.contract.chat import (
     ChatRequest,
@@ -25,6 +25,9 @@ from openviking_mcp.contract.chat import (
     ChatResumeRequest,
     FeedbackRequest,
 )
+from openviking_mcp.storage.postgres import PgDatabase
+from openviking_mcp.storage.postgres.streams import PgStreamRegistry
+from tests.pg import fresh_database
 
 Step = str | list[str] | tuple[str, dict[str, Any]] | list[tuple[str, dict[str, Any]]]
 
@@ -124,9 +127,12 @@ class ChatCalls:
 
 
 @asynccontextmanager
-async def chat_over(svc: ContextService) -> AsyncIterator[ChatService]:
-    """A chat service over ``svc`` with the service's ``chat_model``, closed afterwards."""
-    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model)
+async def chat_over(
+    svc: ContextService, streams: StreamRegistry | None = None
+) -> AsyncIterator[ChatService]:
+    """A chat service over ``svc`` with the service's ``chat_model`` (and ``streams``, by
+    default in memory), closed afterwards."""
+    chat = ChatService(svc, svc.config.bot, svc.config.vlm, svc.chat_model, streams)
     try:
         yield chat
     finally:
@@ -136,23 +142,54 @@ async def chat_over(svc: ContextService) -> AsyncIterator[ChatService]:
 @pytest.fixture
 def make_bot(workspace: Path) -> Callable[..., Any]:
     """``async with make_bot(script, **bot_config) as (svc, bot)`` (``script=None``: no model):
-    the service, and the chat operations of a chat service over it."""
+    the service, and the chat operations of a chat service over it (its turn streams in
+    ``streams``, by default in memory)."""
 
     @asynccontextmanager
     async def make(
-        script: Script | None, **bot: Any
+        script: Script | None, streams: StreamRegistry | None = None, **bot: Any
     ) -> AsyncIterator[tuple[ContextService, ChatCalls]]:
         svc = ContextService(
             bot_config(workspace, **bot), chat_model=script.model() if script else None
         )
         await svc.initialize()
         try:
-            async with chat_over(svc) as chat:
+            async with chat_over(svc, streams) as chat:
                 yield svc, ChatCalls(chat)
         finally:
             await svc.close()
 
     return make
+
+
+@asynccontextmanager
+async def pg_registries(
+    dsn: str, count: int, **options: Any
+) -> AsyncIterator[list[PgStreamRegistry]]:
+    """``count`` PostgreSQL stream registries on the database ``dsn``, each with a pool of
+    its own (as separate servers have), closed afterwards."""
+    databases = [PgDatabase(dsn, max_size=4) for _ in range(count)]
+    registries = [PgStreamRegistry(db, **options) for db in databases]
+    try:
+        for db in databases:
+            await db.open()
+        yield registries
+    finally:
+        for registry in registries:
+            await registry.close()
+        for db in databases:
+            await db.close()
+
+
+@pytest.fixture(params=["local", "postgres"])
+async def registry(request: pytest.FixtureRequest) -> AsyncIterator[StreamRegistry]:
+    """A stream registry of each backend (retention 600 s)."""
+    if request.param == "local":
+        yield LocalStreamRegistry(600.0)
+        return
+    with fresh_database() as dsn:
+        async with pg_registries(dsn, 1, retention=600.0) as (only,):
+            yield only
 
 
 async def seed(svc: ContextService, files: Sequence[tuple[str, str]]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from pydantic_ai.messages import BinaryContent, ImageUrl, ModelRequest, UserPromptPart
 
 from openviking_mcp import RequestContext
+from openviking_mcp.bot.streams import StreamRegistry
 from openviking_mcp.contract.errors import (
     ConflictError,
     InvalidArgumentError,
@@ -73,8 +74,8 @@ async def test_agent_finds_reads_and_cites(make_bot: Any) -> None:
         assert [c["uri"] for c in session["used"]["contexts"]] == [DEPLOY]
 
 
-async def test_stream_events_and_deltas(make_bot: Any) -> None:
-    async with make_bot(Script(_answer_steps())) as (svc, bot):
+async def test_stream_events_and_deltas(make_bot: Any, registry: StreamRegistry) -> None:
+    async with make_bot(Script(_answer_steps()), registry) as (svc, bot):
         await seed(svc, FILES)
         stream = await bot.chat_start(svc.dev_context(), {"message": "deploy?"})
         seen = [e async for e in stream.follow(-1, heartbeat=5) if e is not None]
@@ -235,8 +236,8 @@ async def test_auto_commit_archives_the_chat(make_bot: Any) -> None:
         assert len(archives) == 1
 
 
-async def test_one_turn_at_a_time_per_session(make_bot: Any) -> None:
-    async with make_bot(Script(["slow", "x"], delay=0.5)) as (svc, bot):
+async def test_one_turn_at_a_time_per_session(make_bot: Any, registry: StreamRegistry) -> None:
+    async with make_bot(Script(["slow", "x"], delay=0.5), registry) as (svc, bot):
         ctx = svc.dev_context()
         stream = await bot.chat_start(ctx, {"message": "one", "session_id": "s1"})
         with pytest.raises(ConflictError):
@@ -244,8 +245,8 @@ async def test_one_turn_at_a_time_per_session(make_bot: Any) -> None:
         await stream.wait()
 
 
-async def test_resume_replays_after_an_index(make_bot: Any) -> None:
-    async with make_bot(Script([["a", "b", "c", "d"]], delay=0.05)) as (svc, bot):
+async def test_resume_replays_after_an_index(make_bot: Any, registry: StreamRegistry) -> None:
+    async with make_bot(Script([["a", "b", "c", "d"]], delay=0.05), registry) as (svc, bot):
         ctx = svc.dev_context()
         stream = await bot.chat_start(ctx, {"message": "go", "session_id": "s2"})
         first = [e async for e in _take(stream, 2)]
@@ -257,7 +258,9 @@ async def test_resume_replays_after_an_index(make_bot: Any) -> None:
         assert "".join(e.data for e in [*first, *rest] if e.event == "content_delta") == "abcd"
         # finished turns stay resumable, from the start as well
         again = await bot.chat_resume(ctx, "s2")
-        assert [e.index for e in again.events] == list(range(len(again.events)))
+        replayed = [e async for e in again.follow(-1, heartbeat=5) if e is not None]
+        assert replayed == [*first, *rest]
+        assert await again.history() == replayed
         with pytest.raises(NotFoundError):
             await bot.chat_resume(ctx, "no-such-session")
         other = await svc.local_context("default", "eve")

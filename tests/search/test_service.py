@@ -128,7 +128,7 @@ async def test_search_reports_the_provenance_of_each_planned_query(
 class _Streams:
     ids: list[str] = field(default_factory=list)
 
-    def running(self) -> list[str]:
+    async def running(self) -> list[str]:
         return self.ids
 
 
