@@ -60,6 +60,9 @@ class ChatService:
         self._config = config
         self._vlm = vlm
         self._model = model
+        if streams is None and service.store.postgres is not None:
+            # a shared deployment: any server resumes a turn another one runs
+            streams = service.store.postgres.streams(config.stream_retention_seconds)
         self._streams = streams
         self._bot: ChatBot | None = None
 
