@@ -222,6 +222,7 @@ class PackService:
     # -- reading and writing a pack --------------------------------------------------------
 
     async def _load_pack(self, ctx: RequestContext, temp_file_id: str) -> Pack:
+        await self._uploads.localize(temp_file_id)
         path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, temp_file_id)
         return await asyncio.to_thread(inspect_pack, path)
 

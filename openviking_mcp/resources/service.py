@@ -147,6 +147,8 @@ class ResourceService:
         store.require_index()
         _check(req)
         flt = _source_filter(req)
+        if req.temp_file_id:
+            await self._uploads.localize(req.temp_file_id)
         name, kind, ref, is_dir = await asyncio.to_thread(
             self._inspect_source, ctx, req.path, req.temp_file_id, allow_local_paths
         )

@@ -160,6 +160,7 @@ class SkillService:
         if data is None and temp_file_id is None:
             raise InvalidArgumentError("Give data or temp_file_id", {"field": "data"})
         if temp_file_id is not None:
+            await self._uploads.localize(temp_file_id)
             path, _ = await asyncio.to_thread(self._uploads.upload_path, ctx, temp_file_id)
             return await asyncio.to_thread(parse_skill, path, allow_paths=True)
         if isinstance(data, Skill):

@@ -6,6 +6,10 @@ before importing it with ``add_resource(temp_file_id=...)``. Next to it a JSON s
 uploader (same account and user) can import it, anyone else gets ``NOT_FOUND``. Uploads expire
 after ``server.upload_ttl_seconds`` and are purged on every new upload and at start-up.
 
+On a shared deployment (the postgres backend) the next request may reach another server, so
+the upload and its sidecar are also kept in the content store below ``_system/uploads``;
+:meth:`UploadService.localize` brings them into the workspace of the server that imports it.
+
 A ticket lets a caller that cannot send headers (an agent given a URL by the MCP
 ``add_resource`` tool) upload once as the user who asked for it: a random token whose sha256
 is stored in the metadata database with the owner's identity and an expiry. Redeeming deletes it.
@@ -36,10 +40,11 @@ from openviking_mcp.contract.errors import (
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.uploads import TicketRequest, TicketResult, UploadResult
 from openviking_mcp.storage.metadata import Connection, Row
-from openviking_mcp.store import Store, iso_time
+from openviking_mcp.store import SYSTEM_KEY, Store, iso_epoch, iso_time
 
 __all__ = ["UploadService", "sanitize_upload_filename"]
 
+_SHARED = f"{SYSTEM_KEY}/uploads"
 _META_SUFFIX = ".meta"
 _PART_SUFFIX = ".part"
 _MAX_TICKET_TTL = 86_400
@@ -125,6 +130,67 @@ class UploadService:
             raise missing
         return path, sanitize_upload_filename(str(meta.get("filename") or path.name))
 
+    async def localize(self, temp_file_id: str) -> None:
+        """On a shared deployment, bring an upload another server received into this
+        workspace (nothing when it is here already, or unknown: :meth:`upload_path` then
+        answers ``NOT_FOUND``)."""
+        if not self._store.shared or not isinstance(temp_file_id, str):
+            return
+        if not _ID_RE.match(temp_file_id) or temp_file_id.endswith((_META_SUFFIX, _PART_SUFFIX)):
+            return
+        path = self._upload_dir() / temp_file_id
+        if await asyncio.to_thread(path.exists):
+            return
+        key = f"{_SHARED}/{temp_file_id}"
+        found = await self._store.content.read_many([key + _META_SUFFIX])
+        meta = found[key + _META_SUFFIX]
+        if meta is None:
+            return
+        try:
+            data = await self._store.content.read_bytes(key)
+            created = iso_epoch(json.loads(meta).get("created_at")) or time.time()
+        except (OSError, ValueError, AttributeError):
+            return
+        await asyncio.to_thread(self._write_local, path, data, meta, created)
+
+    def _write_local(self, path: Path, data: bytes, meta: bytes, created: float) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + _PART_SUFFIX)
+        part.write_bytes(data)
+        meta_path = path.with_name(path.name + _META_SUFFIX)
+        meta_part = meta_path.with_name(meta_path.name + _PART_SUFFIX)
+        meta_part.write_bytes(meta)
+        os.utime(meta_part, (created, created))  # the upload's age decides its expiry
+        os.replace(meta_part, meta_path)
+        os.replace(part, path)
+
+    async def _share(self, final: Path, meta: dict[str, Any]) -> None:
+        """Keep a received upload where every server of a shared deployment finds it."""
+        if not self._store.shared:
+            return
+        key = f"{_SHARED}/{final.name}"
+        data = await asyncio.to_thread(final.read_bytes)
+        await self._store.content.write_bytes(key, data)
+        sidecar = json.dumps(meta, ensure_ascii=False).encode()
+        await self._store.content.write_bytes(key + _META_SUFFIX, sidecar)
+
+    async def _purge_shared(self) -> int:
+        if not self._store.shared:
+            return 0
+        content, cutoff, removed = self._store.content, time.time() - self._upload_ttl, 0
+        try:
+            entries = await content.listdir(_SHARED)
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        for entry in entries:
+            if entry.mtime < cutoff:
+                try:
+                    await content.remove(entry.key, recursive=entry.is_dir)
+                    removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed
+
     # -- saving ----------------------------------------------------------------------------
 
     async def save(
@@ -171,6 +237,7 @@ class UploadService:
                 "user_id": ctx.user_id,
             }
             await asyncio.to_thread(self._commit_upload, part, final, meta_path, meta)
+            await self._share(final, meta)
         except BaseException:
             await asyncio.to_thread(_remove, part, final, meta_path)
             raise
@@ -193,7 +260,7 @@ class UploadService:
     async def purge(self) -> int:
         """Delete temp uploads (and sidecars, leftovers of interrupted uploads) older than
         ``server.upload_ttl_seconds``; returns how many files were removed."""
-        return await asyncio.to_thread(self._purge_uploads_sync)
+        return await asyncio.to_thread(self._purge_uploads_sync) + await self._purge_shared()
 
     def _purge_uploads_sync(self) -> int:
         folder = self._upload_dir()
