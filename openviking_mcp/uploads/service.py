@@ -45,6 +45,7 @@ from openviking_mcp.store import SYSTEM_KEY, Store, iso_epoch, iso_time
 __all__ = ["UploadService", "sanitize_upload_filename"]
 
 _SHARED = f"{SYSTEM_KEY}/uploads"
+_SHARE_PIECE = 8 * 1024 * 1024
 _META_SUFFIX = ".meta"
 _PART_SUFFIX = ".part"
 _MAX_TICKET_TTL = 86_400
@@ -169,8 +170,16 @@ class UploadService:
         if not self._store.shared:
             return
         key = f"{_SHARED}/{final.name}"
-        data = await asyncio.to_thread(final.read_bytes)
-        await self._store.content.write_bytes(key, data)
+        with final.open("rb") as handle:  # in pieces: an upload may be hundreds of MiB
+            append = False
+            while True:
+                piece = await asyncio.to_thread(handle.read, _SHARE_PIECE)
+                if piece or not append:
+                    await self._store.content.write_bytes(key, piece, append=append)
+                if len(piece) < _SHARE_PIECE:
+                    break
+                append = True
+        # the sidecar last: a server that finds it finds the whole upload
         sidecar = json.dumps(meta, ensure_ascii=False).encode()
         await self._store.content.write_bytes(key + _META_SUFFIX, sidecar)
 
