@@ -1,4 +1,7 @@
-"""The LanceDB search index, against a real table in tmp_path (8-dimensional vectors)."""
+"""The search index, against a real LanceDB table in tmp_path and a real PostgreSQL database
+(8-dimensional vectors). Tests of behaviour run on every backend (``local``; ``postgres``
+answering searches from its in-memory mirror; ``postgres-sql`` answering them in SQL), so the
+backends cannot drift; tests of LanceDB's own upkeep (fragments, IVF) run on ``local`` only."""
 
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ from openviking_mcp.contract.errors import (
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, VectorIndex
 from openviking_mcp.storage.index import _table as table_module
 from openviking_mcp.storage.index._fts import build_fts_query, plain_terms
+from openviking_mcp.storage.postgres import PgDatabase
+from openviking_mcp.storage.postgres.index import PgVectorIndex
+from tests.pg import fresh_database
 
 pytestmark = pytest.mark.anyio
 
@@ -53,14 +59,32 @@ def rec(uri: str, level: int = 2, anchor: str = "", **kw: Any) -> IndexRecord:
     return IndexRecord(uri=uri, level=level, anchor=anchor, **kw)
 
 
-@pytest.fixture
-async def index(tmp_path: Path) -> AsyncIterator[VectorIndex]:
-    idx = VectorIndex(tmp_path / "index")
-    await idx.open(MODEL, DIM)
-    try:
-        yield idx
-    finally:
-        await idx.close()
+BACKENDS = ["local", "postgres", "postgres-sql"]
+#: Tests of LanceDB's own upkeep take this parametrization of the ``index`` fixture.
+lance_only = pytest.mark.parametrize("index", ["local"], indirect=True)
+
+
+@pytest.fixture(params=BACKENDS)
+async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    if request.param == "local":
+        idx = VectorIndex(tmp_path / "index")
+        await idx.open(MODEL, DIM)
+        try:
+            yield idx
+        finally:
+            await idx.close()
+        return
+    with fresh_database() as dsn:
+        db = PgDatabase(dsn, max_size=4)
+        await db.open()
+        memory = 0 if request.param == "postgres-sql" else 400_000
+        pg = PgVectorIndex(db, memory_max_rows=memory)
+        try:
+            await pg.open(MODEL, DIM)
+            yield pg
+        finally:
+            await pg.close()
+            await db.close()
 
 
 async def uris_of(index: VectorIndex, flt: IndexFilter) -> set[str]:
@@ -560,6 +584,7 @@ async def test_get_keeps_requested_order(index: VectorIndex) -> None:
     assert await index.get([]) == []
 
 
+@lance_only
 async def test_ensure_indexes_is_idempotent(index: VectorIndex) -> None:
     await index.upsert([rec("viking://resources/a", text="hello")])
     before = (await index.stats())["indexes"]
@@ -573,6 +598,7 @@ async def test_ensure_indexes_is_idempotent(index: VectorIndex) -> None:
     assert "vector" not in kinds  # brute force below VECTOR_INDEX_MIN_ROWS
 
 
+@lance_only
 async def test_stats_and_compaction_of_single_upserts(index: VectorIndex) -> None:
     for i in range(50):
         await index.upsert([rec(f"viking://resources/s{i}", text=f"row {i}")])
@@ -592,6 +618,7 @@ async def test_stats_and_compaction_of_single_upserts(index: VectorIndex) -> Non
     assert (await fts_uris(index, "row 7"))[0] == "viking://resources/s7"
 
 
+@lance_only
 async def test_schedule_optimize_coalesces(index: VectorIndex) -> None:
     for i in range(20):
         await index.upsert([rec(f"viking://resources/c{i}")])
@@ -606,6 +633,7 @@ async def test_schedule_optimize_coalesces(index: VectorIndex) -> None:
     assert index._optimize_task is None
 
 
+@lance_only
 async def test_optimize_while_writing(index: VectorIndex) -> None:
     """Compaction racing deletes/updates loses in Lance ("Retryable commit conflict"); the
     index retries or defers it, and never fails a write."""
@@ -629,6 +657,7 @@ async def test_optimize_while_writing(index: VectorIndex) -> None:
     assert (await index.stats())["fragments"] <= 2
 
 
+@lance_only
 async def test_many_small_commits_trigger_a_background_optimize(index: VectorIndex) -> None:
     index.auto_optimize_commits = 10
     for i in range(10):
@@ -639,6 +668,7 @@ async def test_many_small_commits_trigger_a_background_optimize(index: VectorInd
     assert (await index.stats())["fragments"] <= 2
 
 
+@lance_only
 async def test_vector_index_above_threshold(
     index: VectorIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -682,6 +712,7 @@ asyncio.run(main())
 """
 
 
+@lance_only
 @pytest.mark.slow
 async def test_other_process_writes_are_visible(index: VectorIndex) -> None:
     root = os.path.dirname(os.path.dirname(openviking_mcp.__file__))

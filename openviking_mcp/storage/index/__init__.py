@@ -1,4 +1,6 @@
-"""The search index: one LanceDB table (``contexts``) under ``{workspace}/index``.
+"""The search index: :class:`SearchIndex` is its interface (the PostgreSQL backend implements
+it too); the embedded implementation, :class:`VectorIndex`, is one LanceDB table
+(``contexts``) under ``{workspace}/index``.
 
 One row per ``(account_id, uri, level, anchor)``: level 0 is a directory's abstract, level 1
 its overview, level 2 a passage of a file (``anchor`` ``"p0"``, ``"p1"``...). Rows carry the
@@ -52,6 +54,7 @@ from openviking_mcp.storage.index._model import (
     normalize_uri,
     record_id,
 )
+from openviking_mcp.storage.index._protocol import SearchIndex
 
 if TYPE_CHECKING:
     from openviking_mcp.storage.index._stem import stem_word
@@ -77,6 +80,7 @@ __all__ = [
     "IndexFilter",
     "IndexHit",
     "IndexRecord",
+    "SearchIndex",
     "VectorIndex",
     "normalize_uri",
     "record_id",

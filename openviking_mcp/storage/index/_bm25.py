@@ -26,9 +26,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from openviking_mcp.storage.index._fts import plain_terms
 from openviking_mcp.storage.index._stem import STEMS as _STEMS
 from openviking_mcp.storage.index._stem import stem_word as _stem
+from openviking_mcp.storage.index._terms import plain_terms
 
 __all__ = ["Postings", "query_tokens", "text_tokens"]
 

@@ -27,6 +27,8 @@ from lancedb.query import (
     PhraseQuery,
 )
 
+from openviking_mcp.storage.index._terms import plain_terms
+
 __all__ = ["FTS_SETTINGS", "build_fts_query", "fts_config", "fts_config_matches", "plain_terms"]
 
 #: Settings of the FTS index on ``text`` (also compared with an existing index's details).
@@ -40,10 +42,7 @@ FTS_SETTINGS: dict[str, Any] = {
     "ascii_folding": True,
 }
 
-_MAX_TERMS = 64
 _MAX_PHRASES = 8
-#: A word, optionally joined to more words by punctuation inside a codename (XJ-9000, a.b/c).
-_TERM = re.compile(r"\w+(?:[-_.:/@'+#&]+\w+)*")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -57,11 +56,6 @@ def fts_config_matches(details: dict[str, Any] | None) -> bool:
     if not details:
         return False
     return all(details.get(key) == value for key, value in FTS_SETTINGS.items())
-
-
-def plain_terms(query: str) -> list[str]:
-    """The searchable terms of ``query``: words and punctuation-joined codenames only."""
-    return _TERM.findall(query)[:_MAX_TERMS]
 
 
 def build_fts_query(query: str, column: str = "text") -> FullTextQuery | None:
