@@ -66,7 +66,7 @@ from openviking_mcp.storage.tags import PathTags
 if TYPE_CHECKING:
     # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``);
     # psycopg with the postgres backend.
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
     from openviking_mcp.storage.postgres.backend import PgBackend
     from openviking_mcp.storage.postgres.locks import PgPathLocks
 
@@ -124,7 +124,7 @@ class Store:
         self.owners = PathOwners(self.db, self.content.exists)
         #: The explicit ``k=v`` retrieval tags of paths, applied to their index rows.
         self.tags = PathTags(self.db)
-        self._vectors: VectorIndex | None = None
+        self._vectors: SearchIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)
             if index_on_demand
@@ -175,7 +175,7 @@ class Store:
         except OpenVikingError as exc:
             self.index_error = exc
 
-    async def _open_on_demand(self) -> VectorIndex:
+    async def _open_on_demand(self) -> SearchIndex:
         """The index of an ``index_on_demand`` store, opened by its first use."""
         async with self._index_lock:
             if self._index_pending:
@@ -204,13 +204,19 @@ class Store:
             await self.postgres.close()
 
     @property
-    def index(self) -> VectorIndex:
+    def index(self) -> SearchIndex:
         """The search index (with ``index_on_demand``, opened by its first use)."""
         if self._on_demand is not None and self._index_pending:
-            return cast("VectorIndex", self._on_demand)
+            return cast("SearchIndex", self._on_demand)
         return self._vector_index()
 
-    def _vector_index(self) -> VectorIndex:
+    def _vector_index(self) -> SearchIndex:
+        if self._vectors is None and self.postgres is not None:
+            from openviking_mcp.storage.postgres.index import PgVectorIndex
+
+            self._vectors = PgVectorIndex(
+                self.postgres.database, memory_max_rows=self.config.index.memory_max_rows
+            )
         if self._vectors is None:
             from openviking_mcp.storage.index import VectorIndex
 
@@ -244,7 +250,7 @@ class Store:
         if not self.opened:
             raise NotInitializedError()
 
-    def require_index(self) -> VectorIndex:
+    def require_index(self) -> SearchIndex:
         """The vector index, or the reason it cannot be used (e.g. built with another model)."""
         self.require_open()
         if self.index_error is not None:

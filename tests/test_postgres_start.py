@@ -106,6 +106,22 @@ async def test_doctor_checks_the_database_without_changing_it(tmp_path: Path, pg
     with psycopg.connect(pg_dsn) as conn:  # read only: no schema was written
         assert conn.execute("SELECT to_regclass('ov_schema')").fetchone() == (None,)
 
+    from openviking_mcp import ContextService
+
+    service = ContextService(OpenVikingConfig.from_dict(storage(pg_dsn)))
+    await service.initialize()
+    await service.close()
+    report = await DoctorService(overrides=storage(pg_dsn), environ={}).run()
+    checks = {c.name: c for c in report.checks}
+    assert checks["database"].detail.endswith("schema 4")
+    assert checks["search index"].status == "ok", checks["search index"].detail
+    other = storage(pg_dsn)
+    other["embedding"]["dense"]["dimension"] = 32
+    report = await DoctorService(overrides=other, environ={}).run()
+    index = next(c for c in report.checks if c.name == "search index")
+    assert index.status == "fail"
+    assert "64" in index.detail
+
     port = free_port()
     report = await DoctorService(
         overrides=storage(f"postgresql://ov:pw@127.0.0.1:{port}/ov"), environ={}

@@ -33,7 +33,7 @@ from openviking_mcp.storage.index import IndexFilter, IndexRecord
 from openviking_mcp.store import Store
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
 
 __all__ = ["DebugService", "InvalidFilterError", "NoVectorDBError"]
 
@@ -78,7 +78,7 @@ class DebugService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _index(self) -> VectorIndex:
+    def _index(self) -> SearchIndex:
         try:
             return self._store.require_index()
         except OpenVikingError as exc:

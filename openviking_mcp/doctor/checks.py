@@ -311,7 +311,7 @@ def previous_model_config(model_id: str, dimension: int | None) -> dict[str, Any
 
 
 def check_index_model(
-    index_path: Path,
+    index_path: Path | str,
     built: tuple[str | None, int | None, bool] | None,
     model_id: str,
     dimension: int,

@@ -21,7 +21,14 @@ from openviking_mcp.doctor.checks import result
 if TYPE_CHECKING:
     from openviking_mcp.models.base import Embedder
 
-__all__ = ["EmbedderBuilder", "check_embedder", "check_llm", "check_port", "read_index_model"]
+__all__ = [
+    "EmbedderBuilder",
+    "check_embedder",
+    "check_llm",
+    "check_port",
+    "read_index_model",
+    "read_pg_index_model",
+]
 
 EmbedderBuilder = Callable[[OpenVikingConfig], "Embedder"]
 """Builds the configured embedder (:func:`openviking_mcp.models.factory.build_embedder`)."""
@@ -137,6 +144,19 @@ async def read_index_model(index_path: Path) -> tuple[str | None, int | None, bo
             table.close()
     finally:
         db.close()
+
+
+async def read_pg_index_model(dsn: str) -> tuple[str | None, int | None, bool] | None:
+    """What the index in the PostgreSQL database at ``dsn`` records (model id, dimension,
+    ``True``), or ``None`` when none was built; nothing is created or changed."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=10) as conn:
+        found = await (await conn.execute("SELECT to_regclass('ov_index_meta')")).fetchone()
+        if found is None or found[0] is None:
+            return None
+        row = await (await conn.execute("SELECT model_id, dimension FROM ov_index_meta")).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), True)
 
 
 # -- LLM -----------------------------------------------------------------------------------

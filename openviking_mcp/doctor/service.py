@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openviking_mcp.config import OpenVikingConfig
+from openviking_mcp.config import OpenVikingConfig, redact_dsn
 from openviking_mcp.contract.doctor import CheckResult, DoctorReport
 from openviking_mcp.doctor.checks import (
     GIB,
@@ -32,6 +32,7 @@ from openviking_mcp.doctor.probes import (
     check_llm,
     check_port,
     read_index_model,
+    read_pg_index_model,
 )
 
 if TYPE_CHECKING:
@@ -160,9 +161,13 @@ class DoctorService:
         return checks
 
     async def _index(self, config: OpenVikingConfig, embedder: Embedder | None) -> CheckResult:
-        index_path = config.workspace / "index"
+        index_path: Path | str = config.workspace / "index"
         try:
-            built = await read_index_model(index_path)
+            if config.storage.uses_postgres:
+                index_path = f"the database's index ({redact_dsn(config.storage.postgres.dsn)})"
+                built = await read_pg_index_model(config.storage.postgres.dsn)
+            else:
+                built = await read_index_model(config.workspace / "index")
         except Exception as exc:
             return result(
                 "search index",

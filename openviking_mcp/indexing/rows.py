@@ -26,7 +26,7 @@ from openviking_mcp.models.base import Embedder
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, record_id
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
 
 __all__ = ["PendingRow", "RecordBuffer", "directory_rows", "file_rows", "owner_of"]
 
@@ -133,7 +133,7 @@ class RecordBuffer:
 
     def __init__(
         self,
-        index: VectorIndex,
+        index: SearchIndex,
         embedder: Embedder,
         *,
         batch_rows: int = 256,

@@ -185,10 +185,17 @@ class ObserverService:
             details.account_rows = vectors = await index.count(
                 IndexFilter(account_id=ctx.account_id)
             )
+        text = vikingdb_text(self._table_name(), len(stats["indexes"]), vectors, True)
+        return component(VikingDBComponent, "vikingdb", (), (), details, text=text)
+
+    def _table_name(self) -> str:
+        if self._store.postgres is not None:
+            from openviking_mcp.storage.postgres._index_rows import TABLE
+
+            return TABLE
         from openviking_mcp.storage.index import TABLE_NAME  # loads with the open index
 
-        text = vikingdb_text(TABLE_NAME, len(stats["indexes"]), vectors, True)
-        return component(VikingDBComponent, "vikingdb", (), (), details, text=text)
+        return TABLE_NAME
 
     def _embedding(self) -> tuple[EmbeddingModel, str | None]:
         """The embedder's facts, and why it cannot be built (``None`` if it can)."""

@@ -25,7 +25,7 @@ from openviking_mcp.storage.index import IndexFilter, IndexRecord
 from openviking_mcp.store import Store, iso_time
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
 
 __all__ = ["PackContents", "PackWriter", "purge_old_exports", "vector_row"]
 
@@ -138,7 +138,7 @@ class PackWriter:
     async def _write_vectors(
         self,
         ctx: RequestContext,
-        index: VectorIndex,
+        index: SearchIndex,
         zf: zipfile.ZipFile,
         contents: PackContents,
         files: set[str],

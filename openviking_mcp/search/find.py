@@ -41,7 +41,7 @@ from openviking_mcp.search.fusion import lexical_gap, query_terms, vector_share
 from openviking_mcp.storage.index import IndexFilter, IndexRecord, normalize_uri, record_id
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
 
 __all__ = ["FindQuery", "Retriever", "bucket_hits"]
 
@@ -133,7 +133,7 @@ class _Frontier:
 class Retriever:
     def __init__(
         self,
-        index: VectorIndex,
+        index: SearchIndex,
         embedder: Embedder,
         config: RetrievalConfig,
         reranker: Reranker | None = None,

@@ -2,7 +2,7 @@
 
 A short-lived process (one CLI command) that lists or reads files never needs the index, and
 opening it costs more than the command itself (LanceDB and Arrow load, the table opens).
-:class:`OnDemandIndex` stands where the :class:`~openviking_mcp.storage.index.VectorIndex`
+:class:`OnDemandIndex` stands where the :class:`~openviking_mcp.storage.index.SearchIndex`
 would be: the first awaited call opens the index through ``open_index`` and then runs on it;
 the sync attributes come from the (not yet open) index object itself, except
 :attr:`OnDemandIndex.is_open`, which says whether the index can be used.
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from openviking_mcp.storage.index import VectorIndex
+    from openviking_mcp.storage.index import SearchIndex
 
 __all__ = ["OnDemandIndex"]
 
@@ -27,8 +27,8 @@ class OnDemandIndex:
 
     def __init__(
         self,
-        index: Callable[[], VectorIndex],
-        open_index: Callable[[], Awaitable[VectorIndex]],
+        index: Callable[[], SearchIndex],
+        open_index: Callable[[], Awaitable[SearchIndex]],
         usable: Callable[[], bool],
     ) -> None:
         self._index = index
