@@ -9,6 +9,7 @@ import asyncio
 import errno
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,21 @@ async def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
         await PgDatabase(dsn).open()
     with pytest.raises(FailedPreconditionError, match="not a valid connection string"):
         await PgDatabase("host=x nonsense_option=1").open()
+
+
+async def test_a_folder_mtime_follows_its_entries_not_appends(store: ContentStore) -> None:
+    async def folder_mtime_after(change: Any) -> float:
+        before = (await store.stat("acme/s")).mtime
+        await asyncio.sleep(0.02)
+        await change
+        return (await store.stat("acme/s")).mtime - before
+
+    await store.mkdir("acme/s/old", exist_ok=True)
+    assert await folder_mtime_after(store.write_bytes("acme/s/meta.json", b"{}")) > 0
+    assert await folder_mtime_after(store.write_bytes("acme/s/meta.json", b"{1}")) > 0
+    assert await folder_mtime_after(store.append_lines("acme/s/log.jsonl", b"a\n")) > 0
+    assert await folder_mtime_after(store.append_lines("acme/s/log.jsonl", b"b\n")) == 0
+    assert await folder_mtime_after(store.mkdir("acme/s/new")) > 0
+    assert await folder_mtime_after(store.move("acme/s/new", "acme/s/newer")) > 0
+    assert await folder_mtime_after(store.remove("acme/s/old")) > 0
+    assert await store.read_bytes("acme/s/log.jsonl") == b"a\nb\n"

@@ -229,8 +229,24 @@ class PgContentStore(ContentStore):
                 "VALUES (%s, %s, %s, TRUE, 0, %s, %s) ON CONFLICT (key) DO NOTHING",
                 (key, _parent(key), key.rpartition("/")[2], time.time(), _DIR_MODE),
             )
+        await self._touch(key)
 
     async def write_bytes(self, key: str, data: bytes, *, append: bool = False) -> int:
+        written, _ = await self._write(key, data, append=append)
+        await self._touch(key)  # a replaced file is a new entry of its folder, as on disk
+        return written
+
+    async def append_lines(self, key: str, data: bytes) -> int:
+        """Append in place (one more chunk): the folder changes only when the file is new."""
+        if not data.endswith(b"\n"):
+            raise ValueError("append_lines needs newline-terminated records")
+        written, created = await self._write(key, data, append=True)
+        if created:
+            await self._touch(key)
+        return written
+
+    async def _write(self, key: str, data: bytes, *, append: bool) -> tuple[int, bool]:
+        """Write or append ``data``; ``(bytes written, whether the file was created)``."""
         key = _norm(key)
         if not key:
             raise IsADirectoryError(errno.EISDIR, "is a directory", key)
@@ -238,6 +254,7 @@ class PgContentStore(ContentStore):
             row = await self._row(conn, key, lock=True)
             if row is not None and row["is_dir"]:
                 raise IsADirectoryError(errno.EISDIR, "is a directory", key)
+            created = row is None
             if row is None:
                 await self._make_parents(conn, key)
                 row = await self._insert_file(conn, key)
@@ -253,7 +270,19 @@ class PgContentStore(ContentStore):
                 "UPDATE ov_content SET size = %s, mtime = %s WHERE id = %s",
                 (size + len(data), time.time(), row["id"]),
             )
-        return len(data)
+        return len(data), created
+
+    async def _touch(self, *keys: str) -> None:
+        """Give the folders holding ``keys`` the current time as their mtime, as a
+        filesystem does when an entry is added, replaced or removed. One statement after
+        the change has committed: it holds no other lock, so it cannot deadlock with one."""
+        parents = sorted({_parent(_norm(k)) for k in keys} - {""})
+        if parents:
+            now = time.time()
+            await self.db.execute(
+                "UPDATE ov_content SET mtime = %s WHERE key = ANY(%s) AND is_dir AND mtime < %s",
+                (now, parents, now),
+            )
 
     async def _insert_file(self, conn: Any, key: str) -> Row:
         """A new, empty file entry at ``key`` (whose parents exist), locked."""
@@ -306,6 +335,7 @@ class PgContentStore(ContentStore):
                         "DELETE FROM ov_content WHERE key > %s AND key < %s", (low, high)
                     )
             await conn.execute("DELETE FROM ov_content WHERE id = %s", (row["id"],))
+        await self._touch(key)
 
     async def move(self, src: str, dst: str) -> None:
         src, dst = _norm(src), _norm(dst)
@@ -330,6 +360,7 @@ class PgContentStore(ContentStore):
                     "parent = %s || substr(parent, %s) WHERE key > %s AND key < %s",
                     (dst, cut, dst, cut, low, high),
                 )
+        await self._touch(src, dst)
 
     async def disk_usage(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT pg_database_size(current_database()) AS used")
