@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,15 +14,41 @@ from openviking_mcp import ContextService, OpenViking, OpenVikingConfig, Request
 __all__ = ["hashing_config"]
 
 
-def hashing_config(workspace: Path) -> OpenVikingConfig:
+def hashing_config(workspace: Path, storage: dict[str, Any] | None = None) -> OpenVikingConfig:
     """A workspace with the hashing embedder: fast and offline, enough to see the index follow
-    the files (modules return it from their own ``config`` fixture)."""
+    the files (modules return it from their own ``config`` fixture). ``storage``: the
+    section of the test's backend (the ``storage_section`` fixture)."""
     return OpenVikingConfig.from_dict(
         {
-            "storage": {"workspace": str(workspace)},
+            "storage": storage or {"workspace": str(workspace)},
             "embedding": {"dense": {"provider": "hashing", "dimension": 256}},
         }
     )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of modules marked ``both_backends`` run on the local and the postgres backend."""
+    marked = metafunc.definition.get_closest_marker("both_backends") is not None
+    if marked and "storage_backend" in metafunc.fixturenames:
+        metafunc.parametrize("storage_backend", ["local", "postgres"])
+
+
+@pytest.fixture
+def storage_backend() -> str:
+    """The storage backend of the test (``local`` unless its module is ``both_backends``)."""
+    return "local"
+
+
+@pytest.fixture
+def storage_section(
+    storage_backend: str, workspace: Path, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    """The ``storage`` section of the test's config: the workspace, and on the postgres
+    backend a new database of its own."""
+    section: dict[str, Any] = {"workspace": str(workspace)}
+    if storage_backend == "postgres":
+        section.update(backend="postgres", postgres={"dsn": request.getfixturevalue("pg_dsn")})
+    return section
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +71,8 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return OpenVikingConfig.from_dict({"storage": {"workspace": str(workspace)}})
+def config(storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return OpenVikingConfig.from_dict({"storage": storage_section})
 
 
 @pytest.fixture

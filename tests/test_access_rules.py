@@ -10,7 +10,6 @@ import json
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.storage.index import IndexFilter
 from tests._uploads import save_upload
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 ANN_MARK = "ANNPRIVATEMARK"
 BOB_MARK = "BOBPRIVATEMARK"
@@ -51,10 +50,10 @@ class Team:
 
 
 @pytest.fixture
-async def team(workspace: Path) -> AsyncIterator[Team]:
+async def team(storage_section: dict[str, Any]) -> AsyncIterator[Team]:
     config = OpenVikingConfig.from_dict(
         {
-            "storage": {"workspace": str(workspace)},
+            "storage": storage_section,
             "embedding": {"dense": {"provider": "hashing", "dimension": 64}},
         }
     )

@@ -20,7 +20,7 @@ from openviking_mcp.sessions.layout import parse_messages
 from tests.conftest import hashing_config
 from tests.fakes import FakeOpenAIServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 TALK = [
     ("assistant", "Bob", "Hi Ann! How was your weekend?"),
@@ -31,8 +31,8 @@ TALK = [
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return hashing_config(workspace)
+def config(workspace: Path, storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return hashing_config(workspace, storage_section)
 
 
 async def _commit(svc: ContextService, ctx: RequestContext, sid: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,14 +16,14 @@ from openviking_mcp.cli import app
 from openviking_mcp.contract.errors import InvalidArgumentError, NotFoundError
 from tests.conftest import hashing_config
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 URI = "viking://resources/notes/plan.md"
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return hashing_config(workspace)
+def config(workspace: Path, storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return hashing_config(workspace, storage_section)
 
 
 async def test_edit_replaces_one_exact_occurrence(

@@ -22,11 +22,15 @@ from openviking_mcp.contract.errors import (
 )
 from tests.conftest import hashing_config
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
-async def hashing_service(workspace: Path) -> AsyncIterator[ContextService]:
+async def hashing_service(
+    workspace: Path, storage_section: dict[str, Any]
+) -> AsyncIterator[ContextService]:
     """A service indexing with the hashing embedder (fast, offline)."""
-    svc = ContextService(hashing_config(workspace))
+    svc = ContextService(hashing_config(workspace, storage_section))
     await svc.initialize()
     try:
         yield svc

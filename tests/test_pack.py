@@ -26,15 +26,15 @@ from openviking_mcp.storage.index import IndexFilter
 from tests._uploads import save_upload
 from tests.conftest import hashing_config
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 GUIDE = "# Deploy guide\n\nRoll out the falcon service with canary releases first.\n"
 ROLLBACK = "# Rollback\n\nIf the falcon release misbehaves, run falconctl rollback.\n"
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return hashing_config(workspace)
+def config(workspace: Path, storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return hashing_config(workspace, storage_section)
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

@@ -16,7 +16,7 @@ from openviking_mcp.contract.errors import (
 )
 from tests.conftest import hashing_config
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 A = "viking://resources/docs/a.md"
 B = "viking://resources/docs/b.md"
@@ -24,8 +24,8 @@ OTHER = "viking://resources/other"
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return hashing_config(workspace)
+def config(workspace: Path, storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return hashing_config(workspace, storage_section)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.storage.index import IndexFilter
 
+pytestmark = pytest.mark.both_backends
+
 
 def _config(workspace: Path, **extra: object) -> OpenVikingConfig:
     data: dict[str, object] = {

@@ -25,14 +25,14 @@ from openviking_mcp.memory.memory_file import render_memory
 from openviking_mcp.storage.index import IndexFilter
 from tests.conftest import hashing_config
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 DOC = "viking://resources/tagged/a.md"
 
 
 @pytest.fixture
-def config(workspace: Path) -> OpenVikingConfig:
-    return hashing_config(workspace)
+def config(workspace: Path, storage_section: dict[str, Any]) -> OpenVikingConfig:
+    return hashing_config(workspace, storage_section)
 
 
 async def _row_tags(service: ContextService, ctx: RequestContext, uri: str) -> list[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from openviking_mcp.contract.errors import (
     UnauthenticatedError,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 
 def test_two_users_never_see_each_others_space(workspace: Path) -> None:
@@ -102,7 +103,21 @@ async def test_admin_flow_and_api_keys(service: ContextService) -> None:
 async def test_keys_are_never_stored_in_plain_text(service: ContextService) -> None:
     created = await service.create_account(RequestContext.root(), "acme", "ann")
     secret = created["user_key"].split(".")[2]
-    raw = (service.config.workspace / "meta" / "openviking.sqlite3").read_bytes()
+    if service.config.storage.uses_postgres:  # every row of every table, as text
+        import psycopg
+
+        with psycopg.connect(service.config.storage.postgres.dsn) as conn:
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            dumped = [
+                str(conn.execute(f'SELECT t::text FROM "{name}" t').fetchall())
+                for (name,) in tables
+            ]
+        raw = "\n".join(dumped).encode()
+        assert b"acme" in raw  # the dump does hold the account's rows
+    else:
+        raw = (service.config.workspace / "meta" / "openviking.sqlite3").read_bytes()
     assert created["user_key"].encode() not in raw
     assert secret.encode() not in raw
 
@@ -121,11 +136,11 @@ async def test_forged_key_for_a_real_user_is_rejected(service: ContextService) -
         await service.auth.resolve_api_key(format_key("acme", "ann", "0" * 64))
 
 
-async def test_root_key_gives_root(workspace: Path) -> None:
+async def test_root_key_gives_root(storage_section: dict[str, Any]) -> None:
     from openviking_mcp import OpenVikingConfig
 
     config = OpenVikingConfig.from_dict(
-        {"storage": {"workspace": str(workspace)}, "server": {"root_api_key": "rk-123"}}
+        {"storage": storage_section, "server": {"root_api_key": "rk-123"}}
     )
     svc = ContextService(config)
     await svc.initialize()

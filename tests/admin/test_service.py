@@ -18,7 +18,7 @@ from openviking_mcp.contract.base import Empty, to_wire
 from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
 from openviking_mcp.contract.identity import RequestContext, Role
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 
 async def test_accounts_and_users_round_trip(service: ContextService) -> None:

@@ -18,7 +18,7 @@ from openviking_mcp.observer.service import ObserverService
 from openviking_mcp.search.latency import LatencyWindow
 from openviking_mcp.search.service import SearchService
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 
 def test_latency_window_summarises_recent_calls() -> None:

@@ -27,7 +27,7 @@ from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.sessions.messages import TOOL_OUTPUT_PREVIEW
 from openviking_mcp.storage.queue import TaskHandle
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
 
 SESSIONS = "default/user/default/sessions"
 
