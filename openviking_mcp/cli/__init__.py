@@ -18,6 +18,7 @@ from openviking_mcp.cli import (  # noqa: F401  (register the commands)
     _admin,
     _chat,
     _doctor,
+    _migrate,
     _search,
     _server,
     _sessions,
