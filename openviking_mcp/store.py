@@ -214,8 +214,11 @@ class Store:
         if self._vectors is None and self.postgres is not None:
             from openviking_mcp.storage.postgres.index import PgVectorIndex
 
+            settings = self.config.storage.postgres
             self._vectors = PgVectorIndex(
-                self.postgres.database, memory_max_rows=self.config.index.memory_max_rows
+                self.postgres.database,
+                memory_max_rows=self.config.index.memory_max_rows,
+                hnsw_build=(settings.hnsw_m, settings.hnsw_ef_construction),
             )
         if self._vectors is None:
             from openviking_mcp.storage.index import VectorIndex

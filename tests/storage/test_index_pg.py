@@ -56,11 +56,14 @@ async def dsn() -> AsyncIterator[str]:
         yield url
 
 
-async def _server(dsn: str, memory_max_rows: int = 400_000) -> PgVectorIndex:
-    """One "server": a pool of its own and an index on it."""
-    db = PgDatabase(dsn, max_size=3)
+async def _server(
+    dsn: str, memory_max_rows: int = 400_000, hnsw: tuple[int, int, int] = (16, 64, 0)
+) -> PgVectorIndex:
+    """One "server": a pool of its own and an index on it (``hnsw``: m, ef_construction,
+    ef_search)."""
+    db = PgDatabase(dsn, max_size=3, hnsw_ef_search=hnsw[2])
     await db.open()
-    index = PgVectorIndex(db, memory_max_rows=memory_max_rows)
+    index = PgVectorIndex(db, memory_max_rows=memory_max_rows, hnsw_build=hnsw[:2])
     await index.open(MODEL, DIM)
     return index
 
@@ -207,7 +210,7 @@ async def test_hnsw_above_threshold_still_fills_filtered_results(
     dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(admin_module, "VECTOR_INDEX_MIN_ROWS", 60)
-    index = await _server(dsn, memory_max_rows=0)
+    index = await _server(dsn, memory_max_rows=0, hnsw=(8, 40, 120))
     rng = np.random.default_rng(3)
     rows = []
     for i in range(100):
@@ -227,6 +230,17 @@ async def test_hnsw_above_threshold_still_fills_filtered_results(
         await index.optimize()
         kinds = {i["name"]: i["type"] for i in (await index.stats())["indexes"]}
         assert kinds["ov_index_rows_vector"] == "hnsw"
+        async with index._db.connection() as conn:  # the configured parameters apply
+            found = await (await conn.execute("SHOW hnsw.ef_search")).fetchone()
+            assert found == {"hnsw.ef_search": "120"}
+            found = await (
+                await conn.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ov_index_rows_vector'"
+                )
+            ).fetchone()
+            assert found is not None
+            assert "m='8'" in found["indexdef"].replace(" ", "")
+            assert "ef_construction='40'" in found["indexdef"].replace(" ", "")
         target = rows[30]
         hits = await index.vector_search(target.vector, IndexFilter(account_id=ACC), 10)
         assert hits[0].record.uri == target.uri

@@ -69,11 +69,14 @@ async def _ensure_vector(conn: psycopg.AsyncConnection[Any]) -> None:
         ) from exc
 
 
-def connection_options(statement_timeout_ms: int) -> dict[str, str]:
+def connection_options(statement_timeout_ms: int, hnsw_ef_search: int = 0) -> dict[str, str]:
     """Connection keywords that apply ``storage.postgres`` settings to a session."""
-    if statement_timeout_ms <= 0:
-        return {}
-    return {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+    settings = []
+    if statement_timeout_ms > 0:
+        settings.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    if hnsw_ef_search > 0:
+        settings.append(f"-c hnsw.ef_search={int(hnsw_ef_search)}")
+    return {"options": " ".join(settings)} if settings else {}
 
 
 class PgDatabase:
@@ -86,11 +89,12 @@ class PgDatabase:
         min_size: int = 1,
         max_size: int = 10,
         statement_timeout_ms: int = 0,
+        hnsw_ef_search: int = 0,
         migrations: Sequence[str] = MIGRATIONS,
     ) -> None:
         self.dsn = dsn
         #: Extra connection settings of every pooled connection.
-        self.options = connection_options(statement_timeout_ms)
+        self.options = connection_options(statement_timeout_ms, hnsw_ef_search)
         self._sizes = (min_size, max_size)
         self._migrations = list(migrations)
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None

@@ -96,10 +96,11 @@ async def has_hnsw(db: PgDatabase) -> bool:
     return bool(rows and rows[0]["valid"])
 
 
-async def ensure_hnsw(db: PgDatabase, rows: int) -> bool:
+async def ensure_hnsw(db: PgDatabase, rows: int, build: tuple[int, int] = (16, 64)) -> bool:
     """Build the HNSW index once the table has more than :data:`VECTOR_INDEX_MIN_ROWS` rows
-    (concurrently: writes go on meanwhile; one server builds it, the others skip). Whether
-    the index exists afterwards."""
+    (concurrently: writes go on meanwhile; one server builds it, the others skip), with
+    ``build`` as its ``(m, ef_construction)``. Whether the index exists afterwards."""
+    m, ef_construction = (int(v) for v in build)
     if await has_hnsw(db):
         return True
     if rows <= VECTOR_INDEX_MIN_ROWS:
@@ -115,7 +116,8 @@ async def ensure_hnsw(db: PgDatabase, rows: int) -> bool:
             await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {HNSW_INDEX}")  # invalid
             await conn.execute(
                 f"CREATE INDEX CONCURRENTLY {HNSW_INDEX} ON {TABLE} "
-                "USING hnsw (vector vector_cosine_ops)"
+                "USING hnsw (vector vector_cosine_ops) "
+                f"WITH (m = {m}, ef_construction = {ef_construction})"
             )
         finally:
             await conn.execute("RESET statement_timeout")

@@ -35,6 +35,7 @@ class PgBackend:
             min_size=settings.pool_min,
             max_size=settings.pool_max,
             statement_timeout_ms=timeout,
+            hnsw_ef_search=settings.hnsw_ef_search,
         )
         self.content = PgContentStore(self.database)
         self.metadata = PgMetadataDB(

@@ -77,8 +77,15 @@ class PgVectorIndex:
     ``db`` is the open database (its owner closes it); tables of up to ``memory_max_rows``
     rows are also searched in memory (0: never)."""
 
-    def __init__(self, db: PgDatabase, *, memory_max_rows: int = MEMORY_MAX_ROWS) -> None:
+    def __init__(
+        self,
+        db: PgDatabase,
+        *,
+        memory_max_rows: int = MEMORY_MAX_ROWS,
+        hnsw_build: tuple[int, int] = (16, 64),
+    ) -> None:
         self._db = db
+        self._hnsw_build = hnsw_build
         self._mirror = PgMirror(db, max_rows=memory_max_rows)
         self._model_id = ""
         self._dimension = 0
@@ -367,7 +374,7 @@ class PgVectorIndex:
         self._require()
         with self._unavailable("ensure_indexes"):
             rows, _ = await corpus_stats(self._db)
-            self._hnsw = await admin.ensure_hnsw(self._db, rows)
+            self._hnsw = await admin.ensure_hnsw(self._db, rows, self._hnsw_build)
 
     async def optimize(self) -> None:
         """Prune old tombstones and build missing indexes (one run at a time)."""
