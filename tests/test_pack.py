@@ -4,7 +4,6 @@ zip-slip, the exports folder, conflicts and vector reuse."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import zipfile
@@ -24,6 +23,7 @@ from openviking_mcp.contract.errors import (
 from openviking_mcp.contract.identity import Role
 from openviking_mcp.storage.index import IndexFilter
 from tests._uploads import save_upload
+from tests._zips import zip_bytes
 from tests.conftest import hashing_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_backends]
@@ -56,14 +56,6 @@ async def _seed(service: ContextService, ctx: RequestContext) -> None:
 def _read_zip(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _edit_manifest(entries: dict[str, bytes], change: Callable[[dict[str, Any]], None]) -> None:
@@ -204,7 +196,7 @@ async def test_vectors_recomputed_when_absent_mismatched_or_asked(
         await service.export_pack(ctx, "viking://resources/docs", include_vectors=True)
     )
     _edit_manifest(with_vectors, lambda m: m["vectors"].update(model_id="other:model"))
-    other_model = _zip(with_vectors)
+    other_model = zip_bytes(with_vectors)
     for i, (data, mode) in enumerate(
         [(plain, "auto"), (other_model, "auto"), (other_model, "recompute")]
     ):
@@ -244,7 +236,7 @@ async def test_tampered_checksum_is_refused_and_nothing_written(
         ({"x": b"y"}, "Missing ovpack manifest"),
     ]
     for pack, words in cases:
-        tid = await _upload(service, ctx, _zip(pack))
+        tid = await _upload(service, ctx, zip_bytes(pack))
         with pytest.raises(InvalidArgumentError, match=words):
             await service.import_pack(ctx, tid, "viking://resources/target")
     tid = await _upload(service, ctx, b"not a zip at all")
@@ -289,7 +281,7 @@ async def test_zip_slip_is_refused(service: ContextService, ctx: RequestContext,
         },
         {"manifest.json": json.dumps(manifest).encode()},  # only the manifest is unsafe
     ):
-        tid = await _upload(service, ctx, _zip(entries))
+        tid = await _upload(service, ctx, zip_bytes(entries))
         with pytest.raises(InvalidArgumentError, match="Unsafe"):
             await service.import_pack(ctx, tid, "viking://resources")
     assert not [p for p in workspace.rglob("*evil*")]

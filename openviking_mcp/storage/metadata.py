@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -30,6 +31,7 @@ __all__ = [
     "Dialect",
     "IntegrityError",
     "MetadataBackend",
+    "MetadataCore",
     "MetadataDB",
     "Row",
 ]
@@ -98,6 +100,31 @@ class MetadataBackend(Protocol):
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     async def ping(self) -> None: ...
+
+
+class MetadataCore(ABC):
+    """What both metadata databases (SQLite, PostgreSQL) build on their own synchronous
+    :meth:`run` and :meth:`fetchall`: the async :meth:`transaction`, :meth:`fetchone` and
+    :meth:`ping`."""
+
+    @abstractmethod
+    def run(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction (synchronously)."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of one statement, read in a worker thread."""
+
+    async def transaction(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction, in a worker thread."""
+        return await asyncio.to_thread(self.run, fn)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def ping(self) -> None:
+        await self.fetchone("SELECT 1")
 
 
 #: Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit.
@@ -221,7 +248,7 @@ MIGRATIONS: list[str] = [
 ]
 
 
-class MetadataDB:
+class MetadataDB(MetadataCore):
     """A small synchronous SQLite core with async wrappers (work runs in a thread)."""
 
     dialect: Dialect = "sqlite"
@@ -298,10 +325,6 @@ class MetadataDB:
             conn.execute("COMMIT")
             return result
 
-    async def transaction(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction, in a worker thread."""
-        return await asyncio.to_thread(self.run, fn)
-
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         def query() -> list[Row]:
             with self._lock:
@@ -309,13 +332,6 @@ class MetadataDB:
                 return rows
 
         return await asyncio.to_thread(query)
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def ping(self) -> None:
-        await self.fetchone("SELECT 1")
 
 
 def _statements(script: str) -> list[str]:

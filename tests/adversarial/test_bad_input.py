@@ -9,10 +9,8 @@ over the limit) run against ``openviking-mcp serve`` in a subprocess.
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp.contract.uri import MAX_URI_SEGMENTS
+from tests._zips import zip_bytes
 from tests.http_api._routes import config_for
 
 #: Every code docs/errors.md documents (the status of each row is checked separately).
@@ -104,14 +103,6 @@ def _account() -> dict[str, Any]:
     return {"json": {"account_id": "x", "admin_user_id": "y"}}
 
 
-def _zip(entries: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in entries.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 def _streamed(total: int) -> Iterator[bytes]:
     sent = 0
     while sent < total:
@@ -119,8 +110,8 @@ def _streamed(total: int) -> Iterator[bytes]:
         sent += 4096
 
 
-EVIL_ZIP = _zip({"../../evil.md": "x"})
-CLASH_ZIP = _zip({"a": "x", "a/b.md": "y"})
+EVIL_ZIP = zip_bytes({"../../evil.md": "x"})
+CLASH_ZIP = zip_bytes({"a": "x", "a/b.md": "y"})
 
 ROWS = [
     # -- malformed bodies -----------------------------------------------------------------

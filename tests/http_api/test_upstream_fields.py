@@ -8,9 +8,7 @@ line naming them; the focused tests check the fields that carry meaning here.
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 
 from http_api import create_app
 from openviking_mcp import OpenVikingConfig
+from tests._zips import zip_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -349,14 +348,6 @@ async def _upload(client: httpx.AsyncClient, name: str, data: bytes) -> str:
     return temp_file_id
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _unknown_fields(response: httpx.Response) -> list[str]:
     """The body fields a 400 refuses as unknown."""
     if response.status_code != 400:
@@ -383,7 +374,7 @@ async def test_every_upstream_field_is_accepted(http: httpx.AsyncClient) -> None
 
 async def test_source_name_names_an_uploaded_folder(http: httpx.AsyncClient) -> None:
     # What openviking-sdk sends for a folder: a zip with a random name, and the folder's name.
-    data = _zip({"note_00.md": b"# Note 0\n\nFirst.\n", "sub/note_01.md": b"# Note 1\n"})
+    data = zip_bytes({"note_00.md": b"# Note 0\n\nFirst.\n", "sub/note_01.md": b"# Note 1\n"})
     upload = await _upload(http, "temp_upload_0123abcd.zip", data)
     body = {"temp_file_id": upload, "source_name": "bench", "wait": True}
     response = await http.post("/api/v1/resources", json=body)

@@ -8,11 +8,9 @@ One cluster serves the whole module; each test works in an account of its own.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._zips import zip_bytes
 from tests.bot.conftest import sse_events
 from tests.fakes import FakeOpenAIServer, chat_reply
 from tests.pg import fresh_database
@@ -63,17 +62,23 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, llm: FakeOpenAIServer) -> 
             group.stop()
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buffer.getvalue()
-
-
 def _upload(client: httpx.Client, name: str, data: bytes) -> str:
     saved = client.post("/api/v1/resources/temp_upload", files={"file": (name, data)})
     return str(result_of(saved)["temp_file_id"])
+
+
+def _zip_imported_through_a(
+    cluster: Cluster, key: str, name: str, files: dict[str, str], **body: Any
+) -> dict[str, Any]:
+    """Upload ``files`` zipped as ``name`` to C, then submit their import to A (with ``body``
+    fields besides the upload's id); A's answer."""
+    with cluster.client(2, key) as c:
+        temp_file_id = _upload(c, name, zip_bytes(files))
+    with cluster.client(0, key) as a:
+        accepted: dict[str, Any] = result_of(
+            a.post("/api/v1/resources", json={"temp_file_id": temp_file_id, **body})
+        )
+    return accepted
 
 
 def _find(client: httpx.Client, query: str, **fields: Any) -> dict[str, Any]:
@@ -134,11 +139,7 @@ def test_an_ingest_sent_to_a_runs_on_the_workers_and_is_followed_through_b(
         f"guide/part{i:02d}.md": f"# Part {i}\n\nchapter {i} of the zebra manual"
         for i in range(count)
     }
-    with cluster.client(2, key) as c:
-        temp_file_id = _upload(c, "guide.zip", _zip(files))
-    with cluster.client(0, key) as a:
-        body = {"temp_file_id": temp_file_id, "wait": False}
-        accepted = result_of(a.post("/api/v1/resources", json=body))
+    accepted = _zip_imported_through_a(cluster, key, "guide.zip", files, wait=False)
     task_id = accepted["task_id"]
     owners: set[int] = set()
     seen: list[dict[str, Any]] = []
@@ -216,10 +217,7 @@ def test_a_worker_killed_mid_ingest_is_taken_over_and_every_file_indexed_once(
         f"pile/doc{i:03d}.md": f"# Doc {i:03d}\n\nnote {i:03d} of the heron ledger"
         for i in range(count)
     }
-    with cluster.client(2, key) as c:
-        temp_file_id = _upload(c, "pile.zip", _zip(files))
-    with cluster.client(0, key) as a:
-        accepted = result_of(a.post("/api/v1/resources", json={"temp_file_id": temp_file_id}))
+    accepted = _zip_imported_through_a(cluster, key, "pile.zip", files)
     victim = _kill_owner_mid_ingest(cluster, accepted["task_id"])
     cluster.workers.remove(victim)
     try:

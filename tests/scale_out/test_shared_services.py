@@ -8,8 +8,6 @@ its own pools and its own (scratch) workspace, and shares nothing else.
 from __future__ import annotations
 
 import asyncio
-import io
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pytest
 from openviking_mcp import ContextService, OpenVikingConfig
 from openviking_mcp.storage.index import IndexFilter
 from tests._uploads import save_upload
+from tests._zips import zip_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -56,14 +55,6 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buffer.getvalue()
-
-
 async def _task(service: ContextService, task_id: str, timeout: float = 60) -> dict[str, Any]:
     ctx = service.dev_context()
     deadline = asyncio.get_running_loop().time() + timeout
@@ -96,7 +87,7 @@ async def test_an_upload_on_one_server_is_imported_through_another_by_the_worker
     files = {
         f"guide/part{i}.md": f"# Part {i}\n\nchapter {i} of the zebra manual" for i in range(5)
     }
-    saved = await save_upload(a, a.dev_context(), "guide.zip", _chunks(_zip(files)))
+    saved = await save_upload(a, a.dev_context(), "guide.zip", _chunks(zip_bytes(files)))
     accepted = await b.add_resource(b.dev_context(), temp_file_id=saved["temp_file_id"])
     task = await _task(a, accepted["task_id"])  # progress visible through the other server
     assert task["status"] == "completed", task

@@ -10,16 +10,9 @@ import pytest
 
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.skills import bundles, load_skill_zip, parse_skill
+from tests._zips import zip_bytes
 
 SKILL_MD = "---\nname: code-runner\ndescription: Run code\n---\n\n# code-runner\n"
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _unsafe_zip(name: str) -> bytes:
@@ -86,14 +79,14 @@ def test_directory_file_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_zip_with_skill_at_the_top(tmp_path: Path) -> None:
     archive = tmp_path / "skill.zip"
-    archive.write_bytes(_zip({"SKILL.md": SKILL_MD.encode(), "docs/a.md": b"A"}))
+    archive.write_bytes(zip_bytes({"SKILL.md": SKILL_MD.encode(), "docs/a.md": b"A"}))
     skill = parse_skill(archive, allow_paths=True)
     assert skill.source == "zip"
     assert skill.auxiliary == [("docs/a.md", b"A")]
 
 
 def test_zip_with_a_single_root_folder() -> None:
-    data = _zip(
+    data = zip_bytes(
         {
             "code-runner/": b"",
             "code-runner/SKILL.md": SKILL_MD.encode(),
@@ -108,12 +101,12 @@ def test_zip_with_a_single_root_folder() -> None:
 
 def test_zip_without_skill_md() -> None:
     with pytest.raises(InvalidArgumentError, match=r"must contain SKILL\.md"):
-        load_skill_zip(_zip({"a/SKILL.md": b"x", "b/c.txt": b"y"}))
+        load_skill_zip(zip_bytes({"a/SKILL.md": b"x", "b/c.txt": b"y"}))
 
 
 def test_empty_zip() -> None:
     with pytest.raises(InvalidArgumentError) as info:
-        load_skill_zip(_zip({}))
+        load_skill_zip(zip_bytes({}))
     assert info.value.details["reason"] == "empty"
 
 
@@ -169,7 +162,7 @@ def test_directory_skill_md_linking_outside_is_refused(tmp_path: Path) -> None:
 
 def test_zip_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bundles, "MAX_BUNDLE_BYTES", 1000)
-    data = _zip({"SKILL.md": SKILL_MD.encode(), "big.bin": b"\0" * 2000})
+    data = zip_bytes({"SKILL.md": SKILL_MD.encode(), "big.bin": b"\0" * 2000})
     with pytest.raises(InvalidArgumentError) as info:
         load_skill_zip(data)
     assert info.value.details["reason"] == "too_large"
@@ -177,7 +170,7 @@ def test_zip_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_zip_entry_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bundles, "MAX_BUNDLE_FILES", 3)
-    data = _zip({"SKILL.md": SKILL_MD.encode(), **{f"f{i}": b"" for i in range(3)}})
+    data = zip_bytes({"SKILL.md": SKILL_MD.encode(), **{f"f{i}": b"" for i in range(3)}})
     with pytest.raises(InvalidArgumentError) as info:
         load_skill_zip(data)
     assert info.value.details["reason"] == "too_many_files"
@@ -185,4 +178,4 @@ def test_zip_entry_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_zip_skill_md_must_be_utf8() -> None:
     with pytest.raises(InvalidArgumentError, match="not UTF-8"):
-        load_skill_zip(_zip({"SKILL.md": b"\xff\xfe"}))
+        load_skill_zip(zip_bytes({"SKILL.md": b"\xff\xfe"}))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
-from openviking_mcp.contract.errors import InvalidArgumentError
+from openviking_mcp.storage.index._columns import COLUMNS, check_vector
 from openviking_mcp.storage.index._model import IndexRecord
 
 T = TypeVar("T")
@@ -32,7 +31,6 @@ async def offload(rows: int, fn: Callable[..., T], *args: Any, **kwargs: Any) ->
 
 
 __all__ = [
-    "COLUMNS",
     "META_DIMENSION",
     "META_MODEL",
     "META_SCHEMA",
@@ -41,7 +39,6 @@ __all__ = [
     "offload",
     "read_meta",
     "records_to_arrow",
-    "stamped",
     "table_to_records",
 ]
 
@@ -50,36 +47,11 @@ META_DIMENSION = "openviking.dimension"
 META_SCHEMA = "openviking.schema"
 SCHEMA_VERSION = "1"
 
-#: Columns of the table, in schema order (``vector`` has the index's dimension).
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "uri",
-    "parent_uri",
-    "level",
-    "anchor",
-    "context_type",
-    "account_id",
-    "owner_user_id",
-    "name",
-    "abstract",
-    "text",
-    "vector",
-    "tags",
-    "created_at",
-    "updated_at",
-    "active_count",
-)
-
-_STRINGS = (
-    "uri",
-    "parent_uri",
-    "anchor",
-    "context_type",
-    "account_id",
-    "owner_user_id",
-    "name",
-    "abstract",
-    "text",
+#: The columns of plain strings besides ``id``, in schema order (the others are typed below).
+_STRINGS = tuple(
+    name
+    for name in COLUMNS[1:]
+    if name not in ("level", "vector", "tags", "created_at", "updated_at", "active_count")
 )
 
 
@@ -118,42 +90,12 @@ def read_meta(schema: pa.Schema) -> tuple[str | None, int | None, bool]:
     return (model.decode() if model is not None else None), dimension, complete
 
 
-def _vector(record: IndexRecord, dimension: int) -> np.ndarray:
-    vec = np.asarray(record.vector, dtype=np.float32)
-    if vec.ndim != 1 or vec.shape[0] != dimension:
-        raise InvalidArgumentError(
-            f"Vector of {record.uri} has shape {tuple(vec.shape)}; the index expects "
-            f"{dimension} dimensions",
-            {"uri": record.uri, "expected_dimension": dimension, "shape": list(vec.shape)},
-        )
-    if not np.isfinite(vec).all():
-        raise InvalidArgumentError(
-            f"Vector of {record.uri} contains NaN or infinite values", {"uri": record.uri}
-        )
-    return vec
-
-
-def stamped(records: Sequence[IndexRecord]) -> list[IndexRecord]:
-    """``records`` with a zero ``updated_at`` set to now and a zero ``created_at`` to their
-    ``updated_at`` (the times they are stored with)."""
-    now = time.time()
-    out: list[IndexRecord] = []
-    for record in records:
-        if not record.updated_at or not record.created_at:
-            updated = float(record.updated_at) or now
-            record = replace(
-                record, updated_at=updated, created_at=float(record.created_at) or updated
-            )
-        out.append(record)
-    return out
-
-
 def records_to_arrow(records: Sequence[IndexRecord], schema: pa.Schema, dimension: int) -> pa.Table:
     """One Arrow table for ``records`` (validated; zero timestamps become now)."""
     now = time.time()
     matrix = np.empty((len(records), dimension), dtype=np.float32)
     for i, record in enumerate(records):
-        matrix[i] = _vector(record, dimension)
+        matrix[i] = check_vector(record, dimension)
     columns: dict[str, Any] = {"id": [r.id for r in records]}
     for name in _STRINGS:
         columns[name] = [str(getattr(r, name)) for r in records]

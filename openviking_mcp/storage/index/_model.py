@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +22,7 @@ __all__ = [
     "FILTER_COLUMNS",
     "BoolCondition",
     "Condition",
+    "ConditionSql",
     "FilterNode",
     "IndexFilter",
     "IndexHit",
@@ -29,6 +30,7 @@ __all__ = [
     "condition_sql",
     "normalize_uri",
     "record_id",
+    "render_condition",
     "sql_string",
 ]
 
@@ -228,26 +230,41 @@ def _range_sql(cond: Condition, kind: str) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
-def condition_sql(node: FilterNode) -> str:
-    """``node`` as a DataFusion predicate. Column names come from :data:`FILTER_COLUMNS`
-    only and every value is a rendered literal, so nothing of the caller is pasted."""
+#: Renders one condition in a SQL dialect, given the condition and its column's kind.
+ConditionSql = Callable[[Condition, str], str]
+
+
+def render_condition(
+    node: FilterNode, must: ConditionSql, text: ConditionSql, bounds: ConditionSql
+) -> str:
+    """``node`` as a predicate of the dialect whose renderers are given: ``and``/``or`` groups
+    around the conditions rendered by ``must`` (``must``, ``must_not``), ``text``
+    (``prefix``, ``contains``) and ``bounds`` (``range``, ``range_out``), ``must_not`` and
+    ``range_out`` negated. An unknown field or operator raises ``InvalidArgumentError``."""
     if isinstance(node, BoolCondition):
         if node.op not in ("and", "or") or not node.conds:
             return "true" if node.op == "and" else "false"
         joiner = " AND " if node.op == "and" else " OR "
-        return "(" + joiner.join(condition_sql(c) for c in node.conds) + ")"
+        parts = (render_condition(c, must, text, bounds) for c in node.conds)
+        return "(" + joiner.join(parts) + ")"
     kind = FILTER_COLUMNS.get(node.field)
     if kind is None:
         raise InvalidArgumentError(f"Unknown filter field: {node.field}", {"field": node.field})
     if node.op in ("must", "must_not"):
-        sql = _must_sql(node, kind)
+        sql = must(node, kind)
     elif node.op in ("prefix", "contains"):
-        sql = _text_sql(node, kind)
+        sql = text(node, kind)
     elif node.op in ("range", "range_out"):
-        sql = _range_sql(node, kind)
+        sql = bounds(node, kind)
     else:
         raise InvalidArgumentError(f"Unknown filter operator: {node.op}", {"op": node.op})
     return f"(NOT {sql})" if node.op in ("must_not", "range_out") else sql
+
+
+def condition_sql(node: FilterNode) -> str:
+    """``node`` as a DataFusion predicate. Column names come from :data:`FILTER_COLUMNS`
+    only and every value is a rendered literal, so nothing of the caller is pasted."""
+    return render_condition(node, _must_sql, _text_sql, _range_sql)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,31 +2,27 @@
 
 Ids and URIs are matched in chunks of :data:`IN_CHUNK` values per ``IN (...)`` predicate.
 The builders only describe a query; the caller runs it (``to_arrow``) and converts the rows.
-:func:`stored_counters` and :func:`carry_over` keep the creation time and activity counter of
-rows an upsert replaces.
+:func:`stored_counters` reads the creation time and activity counter of rows an upsert
+replaces (:func:`~._columns.carry_over` keeps them).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from lancedb.query import ColumnOrdering
 
-from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.storage.index._arrow import table_to_records
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
 
 __all__ = [
     "IN_CHUNK",
     "and_clauses",
-    "carry_over",
     "chunks",
     "in_list",
-    "query_vector",
     "ranked_hits",
     "rows_by_ids",
     "rows_of_uris",
@@ -58,18 +54,6 @@ def and_clauses(*clauses: str | None) -> str | None:
     if not parts:
         return None
     return " AND ".join(f"({p})" for p in parts)
-
-
-def query_vector(vector: np.ndarray, dimension: int) -> np.ndarray:
-    """``vector`` as float32, checked to be one-dimensional with ``dimension`` values."""
-    query_vec = np.asarray(vector, dtype=np.float32)
-    if query_vec.ndim != 1 or query_vec.shape[0] != dimension:
-        raise InvalidArgumentError(
-            f"Query vector has shape {tuple(query_vec.shape)}; the index expects "
-            f"{dimension} dimensions",
-            {"expected_dimension": dimension, "shape": list(query_vec.shape)},
-        )
-    return query_vec
 
 
 def _filtered(query: Any, flt: IndexFilter | None) -> Any:
@@ -156,22 +140,3 @@ async def stored_counters(table: Any, ids: Sequence[str]) -> dict[str, tuple[flo
         for row in found.to_pylist():
             known[row["id"]] = (row["created_at"] or 0.0, row["active_count"] or 0)
     return known
-
-
-def carry_over(
-    records: list[IndexRecord], known: dict[str, tuple[float, int]]
-) -> list[IndexRecord]:
-    """``records`` with a zero ``created_at``/``active_count`` filled from ``known``."""
-    if not known:
-        return records
-    out: list[IndexRecord] = []
-    for record in records:
-        old = known.get(record.id)
-        if old is not None:
-            record = replace(
-                record,
-                created_at=record.created_at or old[0],
-                active_count=record.active_count or old[1],
-            )
-        out.append(record)
-    return out

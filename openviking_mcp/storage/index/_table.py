@@ -1,8 +1,9 @@
 """The ``VectorIndex``: one LanceDB table of context rows, searched by vector and by BM25.
 
-The class owns the table's lifecycle, writes, reads and the background optimize; query
-building lives in :mod:`._queries`, maintenance helpers in :mod:`._maintenance`, Arrow
-conversion in :mod:`._arrow` and error mapping in :mod:`._errors`.
+The class owns the table's lifecycle, writes, reads and the optimize (run in the background
+by :class:`~._base.IndexBase`); query building lives in :mod:`._queries`,
+maintenance helpers in :mod:`._maintenance`, Arrow conversion in :mod:`._arrow`, what both
+backends share about a row in :mod:`._columns` and error mapping in :mod:`._errors`.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from openviking_mcp.storage.index._arrow import (
     offload,
     read_meta,
     records_to_arrow,
-    stamped,
     table_to_records,
 )
+from openviking_mcp.storage.index._base import IndexBase
 from openviking_mcp.storage.index._cache import SearchCache
+from openviking_mcp.storage.index._columns import carry_over, query_vector, stamped
 from openviking_mcp.storage.index._errors import check_model, mismatch_error, unavailable
 from openviking_mcp.storage.index._fts import build_fts_query
 from openviking_mcp.storage.index._maintenance import (
@@ -49,10 +51,8 @@ from openviking_mcp.storage.index._maintenance import (
 from openviking_mcp.storage.index._memory import release_free_memory
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord, sql_string
 from openviking_mcp.storage.index._queries import (
-    carry_over,
     chunks,
     in_list,
-    query_vector,
     ranked_hits,
     rows_by_ids,
     scroll_query,
@@ -87,7 +87,7 @@ AUTO_OPTIMIZE_ROWS = 2_000
 MEMORY_MAX_ROWS = 400_000
 
 
-class VectorIndex:
+class VectorIndex(IndexBase):
     """The search index of one workspace (see the package docstring for write discipline).
 
     ``read_consistency_interval`` (seconds) is how stale LanceDB reads may be with respect to
@@ -105,7 +105,7 @@ class VectorIndex:
         memory_max_rows: int = MEMORY_MAX_ROWS,
         cache_bytes: tuple[int, int] = (LANCE_INDEX_CACHE_BYTES, LANCE_METADATA_CACHE_BYTES),
     ) -> None:
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self._cache_bytes = cache_bytes
         self._cache = SearchCache(self.path, max_rows=memory_max_rows)
         interval = read_consistency_interval
@@ -118,8 +118,6 @@ class VectorIndex:
         self._error: OpenVikingError | None = None
         self._state_lock = asyncio.Lock()
         self._optimize_lock = asyncio.Lock()
-        self._optimize_task: asyncio.Task[None] | None = None
-        self._optimize_again = False
         self._pending_commits = 0
         self._pending_rows = 0
         #: Thresholds of the automatic background optimize (0 disables that trigger).
@@ -127,16 +125,6 @@ class VectorIndex:
         self.auto_optimize_rows = AUTO_OPTIMIZE_ROWS
 
     # -- lifecycle -----------------------------------------------------------------------
-
-    @property
-    def model_id(self) -> str:
-        """The embedding model of the open index (``""`` before :meth:`open`)."""
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        """The vector dimension of the open index (0 before :meth:`open`)."""
-        return self._dimension
 
     @property
     def is_open(self) -> bool:
@@ -450,37 +438,6 @@ class VectorIndex:
                 logger.info("Optimize of %s deferred by concurrent writes: %s", self.path, exc)
             await self.ensure_indexes()
             await release_free_memory()  # else the process stays at the optimize's peak
-
-    def schedule_optimize(self) -> None:
-        """Start :meth:`optimize` in the background; requests made while one runs coalesce
-        into a single follow-up run. Needs a running event loop (otherwise a no-op)."""
-        if self._table is None:
-            return
-        if self._optimize_task is not None and not self._optimize_task.done():
-            self._optimize_again = True
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._optimize_again = False
-        self._optimize_task = loop.create_task(self._optimize_in_background())
-
-    async def _optimize_in_background(self) -> None:
-        while True:
-            self._optimize_again = False
-            try:
-                await self.optimize()
-            except Exception:
-                logger.warning("Background optimize of %s failed", self.path, exc_info=True)
-            if not self._optimize_again or self._table is None:
-                return
-
-    async def _stop_optimizer(self) -> None:
-        self._optimize_again = False
-        task, self._optimize_task = self._optimize_task, None
-        if task is not None and not task.done():
-            await asyncio.wait({task})
 
     async def stats(self) -> dict[str, Any]:
         """Rows, fragments, version, indexes, model, dimension, path, size on disk and rows

@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from openviking_mcp.storage.index._model import (
-    FILTER_COLUMNS,
-    BoolCondition,
     Condition,
     FilterNode,
     IndexFilter,
     normalize_uri,
+    render_condition,
 )
 
 __all__ = ["filter_sql", "where_clause"]
@@ -64,19 +63,7 @@ class _Sql:
     # -- structured conditions ---------------------------------------------------------------
 
     def node(self, node: FilterNode) -> str:
-        if isinstance(node, BoolCondition):
-            if node.op not in ("and", "or") or not node.conds:
-                return "true" if node.op == "and" else "false"
-            joiner = " AND " if node.op == "and" else " OR "
-            return "(" + joiner.join(self.node(c) for c in node.conds) + ")"
-        kind = FILTER_COLUMNS[node.field]  # checked by IndexFilter.to_sql
-        if node.op in ("must", "must_not"):
-            sql = self._must(node, kind)
-        elif node.op in ("prefix", "contains"):
-            sql = self._text(node, kind)
-        else:
-            sql = self._range(node)
-        return f"(NOT {sql})" if node.op in ("must_not", "range_out") else sql
+        return render_condition(node, self._must, self._text, self._range)
 
     def _value(self, kind: str, value: str | int | float) -> Any:
         if kind in ("str", "list"):
@@ -104,7 +91,7 @@ class _Sql:
             return f"starts_with({cond.field}, {needle})"
         return f"strpos({cond.field}, {needle}) > 0"
 
-    def _range(self, cond: Condition) -> str:
+    def _range(self, cond: Condition, kind: str) -> str:
         parts = [
             f"{cond.field} {_BOUND_OPS[key]} {self.bind(float(value))}"
             for key, value in cond.bounds

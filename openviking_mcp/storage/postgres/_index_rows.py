@@ -18,16 +18,14 @@ created (and dropped by a reset) by the index itself, not by a migration.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.storage.index._bm25 import text_tokens
+from openviking_mcp.storage.index._columns import COLUMNS, check_vector
 from openviking_mcp.storage.index._model import IndexRecord
 
 __all__ = [
@@ -35,11 +33,8 @@ __all__ = [
     "MAX_LEXEME_BYTES",
     "RECORD_COLUMNS",
     "TABLE",
-    "carry_over",
-    "check_vector",
     "create_table_sql",
     "row_to_record",
-    "stamped",
     "tokens_of",
     "upsert_sql",
     "write_params",
@@ -52,31 +47,9 @@ HNSW_INDEX = "ov_index_rows_vector"
 MAX_LEXEME_BYTES = 2046
 
 #: The record columns, in :class:`IndexRecord` order (as selected for records).
-RECORD_COLUMNS = (
-    "id, uri, parent_uri, level, anchor, context_type, account_id, owner_user_id, name, "
-    "abstract, text, vector, tags, created_at, updated_at, active_count"
-)
-_WRITTEN = (
-    "id",
-    "uri",
-    "parent_uri",
-    "level",
-    "anchor",
-    "context_type",
-    "account_id",
-    "owner_user_id",
-    "name",
-    "abstract",
-    "text",
-    "vector",
-    "tags",
-    "created_at",
-    "updated_at",
-    "active_count",
-    "terms",
-    "freqs",
-    "doc_len",
-)
+RECORD_COLUMNS = ", ".join(COLUMNS)
+#: The columns an upsert writes (``tsv`` follows them, made from the last parameter).
+_WRITTEN = (*COLUMNS, "terms", "freqs", "doc_len")
 
 
 def create_table_sql(dimension: int) -> str:
@@ -137,21 +110,6 @@ def upsert_sql(rows: int) -> str:
     )
 
 
-def check_vector(record: IndexRecord, dimension: int) -> np.ndarray:
-    vec = np.asarray(record.vector, dtype=np.float32)
-    if vec.ndim != 1 or vec.shape[0] != dimension:
-        raise InvalidArgumentError(
-            f"Vector of {record.uri} has shape {tuple(vec.shape)}; the index expects "
-            f"{dimension} dimensions",
-            {"uri": record.uri, "expected_dimension": dimension, "shape": list(vec.shape)},
-        )
-    if not np.isfinite(vec).all():
-        raise InvalidArgumentError(
-            f"Vector of {record.uri} contains NaN or infinite values", {"uri": record.uri}
-        )
-    return vec
-
-
 def write_params(record: IndexRecord, dimension: int, tokens: Counter[str]) -> list[Any]:
     """The parameters of one row of :func:`upsert_sql` (the vector validated)."""
     terms = list(tokens)
@@ -183,38 +141,6 @@ def write_params(record: IndexRecord, dimension: int, tokens: Counter[str]) -> l
 def tokens_of(records: Sequence[IndexRecord]) -> list[Counter[str]]:
     """Each record's text tokens (thread-safe; the slow part of a write)."""
     return [text_tokens(r.text) for r in records]
-
-
-def stamped(records: Sequence[IndexRecord]) -> list[IndexRecord]:
-    """``records`` with a zero ``updated_at`` set to now and a zero ``created_at`` to their
-    ``updated_at`` (the times they are stored with)."""
-    now = time.time()
-    out: list[IndexRecord] = []
-    for record in records:
-        if not record.updated_at or not record.created_at:
-            updated = float(record.updated_at) or now
-            record = replace(
-                record, updated_at=updated, created_at=float(record.created_at) or updated
-            )
-        out.append(record)
-    return out
-
-
-def carry_over(
-    records: list[IndexRecord], known: dict[str, tuple[float, int]]
-) -> list[IndexRecord]:
-    """``records`` with a zero ``created_at``/``active_count`` filled from ``known``."""
-    out: list[IndexRecord] = []
-    for record in records:
-        old = known.get(record.id)
-        if old is not None:
-            record = replace(
-                record,
-                created_at=record.created_at or old[0],
-                active_count=record.active_count or old[1],
-            )
-        out.append(record)
-    return out
 
 
 def _array(value: Any) -> np.ndarray:

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit
 from openviking_mcp.storage.postgres._db import PgDatabase
 from openviking_mcp.storage.postgres._index_filter import where_clause
@@ -35,24 +34,12 @@ from openviking_mcp.storage.postgres._index_rows import (
     row_to_record,
 )
 
-__all__ = ["corpus_stats", "keyword_hits", "query_vector", "vector_hits"]
+__all__ = ["corpus_stats", "keyword_hits", "vector_hits"]
 
 _K1 = 1.2
 _B = 0.75
 #: ``hnsw.ef_search`` is at least this, and at least twice the limit (at most 1000).
 _EF_SEARCH = 40
-
-
-def query_vector(vector: np.ndarray, dimension: int) -> np.ndarray:
-    """``vector`` as float32, checked to be one-dimensional with ``dimension`` values."""
-    query_vec = np.asarray(vector, dtype=np.float32)
-    if query_vec.ndim != 1 or query_vec.shape[0] != dimension:
-        raise InvalidArgumentError(
-            f"Query vector has shape {tuple(query_vec.shape)}; the index expects "
-            f"{dimension} dimensions",
-            {"expected_dimension": dimension, "shape": list(query_vec.shape)},
-        )
-    return query_vec
 
 
 async def vector_hits(

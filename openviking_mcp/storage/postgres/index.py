@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,7 +31,9 @@ from openviking_mcp.contract.errors import (
     OpenVikingError,
     UnavailableError,
 )
+from openviking_mcp.storage.index._base import IndexBase
 from openviking_mcp.storage.index._bm25 import query_tokens
+from openviking_mcp.storage.index._columns import carry_over, check_vector, query_vector, stamped
 from openviking_mcp.storage.index._errors import check_model
 from openviking_mcp.storage.index._model import IndexFilter, IndexHit, IndexRecord
 from openviking_mcp.storage.postgres import _index_admin as admin
@@ -42,10 +43,7 @@ from openviking_mcp.storage.postgres._index_mirror import PgMirror
 from openviking_mcp.storage.postgres._index_rows import (
     RECORD_COLUMNS,
     TABLE,
-    carry_over,
-    check_vector,
     row_to_record,
-    stamped,
     tokens_of,
     upsert_sql,
     write_params,
@@ -53,13 +51,10 @@ from openviking_mcp.storage.postgres._index_rows import (
 from openviking_mcp.storage.postgres._index_search import (
     corpus_stats,
     keyword_hits,
-    query_vector,
     vector_hits,
 )
 
 __all__ = ["MEMORY_MAX_ROWS", "PgVectorIndex"]
-
-logger = logging.getLogger("openviking_mcp.index")
 
 #: Tables up to this many rows are also searched in memory (as the LanceDB index does).
 MEMORY_MAX_ROWS = 400_000
@@ -71,7 +66,7 @@ _CHUNK = 500
 _INLINE_RECORDS = 64
 
 
-class PgVectorIndex:
+class PgVectorIndex(IndexBase):
     """The search index of a deployment in PostgreSQL (see the module docs).
 
     ``db`` is the open database (its owner closes it); tables of up to ``memory_max_rows``
@@ -94,8 +89,6 @@ class PgVectorIndex:
         self._error: OpenVikingError | None = None
         self._state_lock = asyncio.Lock()
         self._optimize_lock = asyncio.Lock()
-        self._optimize_task: asyncio.Task[None] | None = None
-        self._optimize_again = False
         self._pending_rows = 0
         #: Rows written before a background optimize starts by itself (0: never).
         self.auto_optimize_rows = AUTO_OPTIMIZE_ROWS
@@ -106,14 +99,6 @@ class PgVectorIndex:
     def path(self) -> str:
         """The database (without password) and table, for messages."""
         return f"{redacted(self._db.dsn)} table={TABLE}"
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
 
     @property
     def is_open(self) -> bool:
@@ -384,37 +369,6 @@ class PgVectorIndex:
             with self._unavailable("optimize"):
                 await admin.prune_tombstones(self._db)
             await self.ensure_indexes()
-
-    def schedule_optimize(self) -> None:
-        """Start :meth:`optimize` in the background; requests made while one runs coalesce
-        into a single follow-up run. Needs a running event loop (otherwise a no-op)."""
-        if not self._open:
-            return
-        if self._optimize_task is not None and not self._optimize_task.done():
-            self._optimize_again = True
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._optimize_again = False
-        self._optimize_task = loop.create_task(self._optimize_in_background())
-
-    async def _optimize_in_background(self) -> None:
-        while True:
-            self._optimize_again = False
-            try:
-                await self.optimize()
-            except Exception:
-                logger.warning("Background optimize of %s failed", self.path, exc_info=True)
-            if not self._optimize_again or not self._open:
-                return
-
-    async def _stop_optimizer(self) -> None:
-        self._optimize_again = False
-        task, self._optimize_task = self._optimize_task, None
-        if task is not None and not task.done():
-            await asyncio.wait({task})
 
     async def stats(self) -> dict[str, Any]:
         """Rows, generation (``version``), indexes, model, dimension, path, sizes and rows

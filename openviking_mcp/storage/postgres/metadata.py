@@ -26,7 +26,13 @@ from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
 from openviking_mcp.contract.errors import NotInitializedError
-from openviking_mcp.storage.metadata import Connection, Dialect, IntegrityError, Row
+from openviking_mcp.storage.metadata import (
+    Connection,
+    Dialect,
+    IntegrityError,
+    MetadataCore,
+    Row,
+)
 from openviking_mcp.storage.postgres._db import connection_options
 
 __all__ = ["PgMetadataDB", "PgRow", "to_pyformat"]
@@ -137,7 +143,7 @@ class _PgConnection:
         return cursor
 
 
-class PgMetadataDB:
+class PgMetadataDB(MetadataCore):
     """:class:`~openviking_mcp.storage.metadata.MetadataDB` on PostgreSQL (module docs)."""
 
     dialect: Dialect = "postgres"
@@ -195,10 +201,6 @@ class PgMetadataDB:
                     raise
         raise AssertionError("unreachable")
 
-    async def transaction(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction, in a worker thread."""
-        return await asyncio.to_thread(self.run, fn)
-
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         def query() -> list[Row]:
             with self._opened().connection() as conn:
@@ -206,10 +208,3 @@ class PgMetadataDB:
                 return rows
 
         return await asyncio.to_thread(query)
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def ping(self) -> None:
-        await self.fetchone("SELECT 1")
