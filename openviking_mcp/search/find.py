@@ -200,12 +200,13 @@ class Retriever:
         qvec = await self.embedder.embed_query(q.query)
         k = max(q.limit * 3, 30)
         pool: dict[str, _Scored] = {}
-        first, gap = await self._hybrid(q.query, qvec, q.base, k)
-        for item in first:
-            _offer(pool, item)
-        searched = await self._expand_directories(q, qvec, pool, gap)
-        best = self._best_per_uri(pool.values(), q)
-        await self._fold_wrappers(best)
+        async with self.index.read_scope():  # one view of the index for every round
+            first, gap = await self._hybrid(q.query, qvec, q.base, k)
+            for item in first:
+                _offer(pool, item)
+            searched = await self._expand_directories(q, qvec, pool, gap)
+            best = self._best_per_uri(pool.values(), q)
+            await self._fold_wrappers(best)
         hits = self._render(best, q, searched, keep=max(q.limit * 3, 30))
         if self.reranker is not None and hits:
             hits = await self._rerank(q, hits)

@@ -3,6 +3,7 @@ instances with pools of their own on one database stand for two servers."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -99,6 +100,30 @@ async def test_writes_of_one_server_reach_the_others_mirror(dsn: str) -> None:
         await _stop(one, two)
 
 
+async def test_a_read_scope_checks_once_and_concurrent_searches_share_a_check(
+    dsn: str,
+) -> None:
+    one, two = await _server(dsn), await _server(dsn)
+    flt = IndexFilter(account_id=ACC)
+    try:
+        await one.upsert([rec("viking://resources/a", "codename heron", axis(1))])
+        checks = two._mirror._started
+        async with two.read_scope():
+            assert len(await two.fts_search("heron", flt, 5)) == 1  # the scope's one check
+            await one.upsert([rec("viking://resources/b", "codename heron", axis(2))])
+            for _ in range(4):  # later searches of the scope keep its view
+                assert len(await two.fts_search("heron", flt, 5)) == 1
+                assert len(await two.vector_search(axis(2), flt, 5)) == 1
+        assert two._mirror._started == checks + 1
+        assert len(await two.fts_search("heron", flt, 5)) == 2  # a new search sees it
+        checks = two._mirror._started
+        found = await asyncio.gather(*(two.fts_search("heron", flt, 5) for _ in range(12)))
+        assert all(len(hits) == 2 for hits in found)
+        assert two._mirror._started - checks <= 2  # one in flight, one shared by the rest
+    finally:
+        await _stop(one, two)
+
+
 async def test_a_write_committed_late_is_not_skipped(dsn: str) -> None:
     """A transaction that started before another writer's commit but commits after the
     reader refreshed is still picked up (the delta follows snapshots, not commit order)."""
@@ -145,6 +170,30 @@ async def test_sql_answers_equal_the_mirrors(dsn: str) -> None:
                 for hit in got:
                     assert hit.score == pytest.approx(scores[hit.record.id], rel=1e-5)
                 assert [h.score for h in want] == sorted((h.score for h in want), reverse=True)
+    finally:
+        await _stop(memory, sql)
+
+
+async def test_sql_keyword_top_with_common_words_equals_the_mirrors(dsn: str) -> None:
+    memory, sql = await _server(dsn), await _server(dsn, memory_max_rows=0)
+    rng = random.Random(8)
+    rows = []
+    for i in range(150):  # "the" everywhere, "harbour" in a third, "zephyr" in three rows
+        words = ["the"] * rng.randint(1, 4) + ["filler"] * rng.randint(0, 6)
+        words += ["harbour"] * (i % 3 == 0) + ["zephyr"] * (i in (7, 70, 140))
+        rng.shuffle(words)
+        rows.append(rec(f"viking://resources/d{i}", " ".join(words), axis(i % DIM)))
+    try:
+        await memory.upsert(rows)
+        flt = IndexFilter(account_id=ACC)
+        for words, limit in (("the zephyr", 3), ("the zephyr", 5), ("the harbour", 4), ("the", 6)):
+            got = await memory.fts_search(words, flt, limit)
+            want = await sql.fts_search(words, flt, limit)
+            assert len(want) == limit
+            assert [h.score for h in want] == pytest.approx([h.score for h in got], rel=1e-5)
+            last = want[-1].score  # rows tied with the last may differ (ties go by id)
+            above = {h.record.id for h in got if h.score > last * (1 + 1e-5)}
+            assert above <= {h.record.id for h in want}, words
     finally:
         await _stop(memory, sql)
 

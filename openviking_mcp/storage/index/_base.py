@@ -9,8 +9,10 @@ Light: it loads neither LanceDB nor Arrow, so the PostgreSQL backend uses it too
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 __all__ = ["IndexBase"]
@@ -50,6 +52,12 @@ class IndexBase(ABC):
     @abstractmethod
     async def optimize(self) -> None:
         """One optimize run (the backend's own work)."""
+
+    def read_scope(self) -> AbstractAsyncContextManager[None]:
+        """The searches run inside share one view of the index: a backend that checks
+        other processes' writes before a search checks once, at the first (one find runs
+        several searches). Nothing to do for an index that is always current."""
+        return contextlib.nullcontext()
 
     def schedule_optimize(self) -> None:
         """Start :meth:`optimize` in the background; requests made while one runs coalesce

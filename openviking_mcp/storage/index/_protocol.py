@@ -10,6 +10,7 @@ the same top results on either. This module imports neither engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -116,6 +117,10 @@ class SearchIndex(Protocol):
 
     async def optimize(self) -> None:
         """Maintenance after bulk work (compaction, index upkeep); safe any time."""
+        ...
+
+    def read_scope(self) -> AbstractAsyncContextManager[None]:
+        """Searches inside share one freshness check (``async with index.read_scope():``)."""
         ...
 
     def schedule_optimize(self) -> None:

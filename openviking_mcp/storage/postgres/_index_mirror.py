@@ -24,8 +24,11 @@ so there is one path for every writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 from openviking_mcp.storage.index._mirror import Mirror, Prepared
@@ -55,6 +58,8 @@ SELECT pg_current_snapshot()::text AS snap, m.generation, m.model_id, m.dimensio
 FROM ov_index_meta AS m
 """
 _MIRROR_COLUMNS = f"{RECORD_COLUMNS}, terms, freqs"
+#: The mirrors (by ``id``) checked in the current read scope (``None``: outside any).
+_SCOPE: ContextVar[set[int] | None] = ContextVar("ov_index_read_scope", default=None)
 
 
 def _prepared(rows: list[Row]) -> Prepared:
@@ -80,6 +85,8 @@ class PgMirror:
         self._dimension = 0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        #: Freshness checks begun and finished (numbered; one runs at a time).
+        self._started = self._finished = 0
 
     @property
     def rows(self) -> int | None:
@@ -128,15 +135,36 @@ class PgMirror:
 
     # -- freshness -------------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def scope(self) -> AsyncIterator[None]:
+        """Searches inside check freshness once, at the first (see :meth:`usable`)."""
+        token = _SCOPE.set(set())
+        try:
+            yield
+        finally:
+            _SCOPE.reset(token)
+
     async def usable(self, flt: IndexFilter) -> Mirror | None:
         """The mirror brought up to date, when it can answer ``flt``; else ``None`` (query
-        PostgreSQL)."""
+        PostgreSQL).
+
+        Up to date means: every write committed before this call began is in it. Inside a
+        :meth:`scope`, only the first search checks (the others see what it saw), and
+        concurrent callers share one check that began after they arrived."""
         if self._mirror is None or flt.where is not None or self._busy():
             return None
-        async with self._lock:
-            if self._mirror is None or self._busy():
-                return None
-            await self._refresh()
+        scope = _SCOPE.get()
+        if scope is None or id(self) not in scope:
+            ticket = self._started + 1  # the first check that begins after this call
+            async with self._lock:
+                if self._mirror is None or self._busy():
+                    return None
+                if self._finished < ticket:
+                    self._started += 1
+                    await self._refresh()
+                    self._finished = self._started
+            if scope is not None:
+                scope.add(id(self))
         mirror = self._mirror
         return None if self._busy() else mirror
 

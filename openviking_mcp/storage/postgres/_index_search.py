@@ -38,6 +38,9 @@ __all__ = ["corpus_stats", "keyword_hits", "vector_hits"]
 
 _K1 = 1.2
 _B = 0.75
+#: The IDF of a token found in a tenth of the rows: tokens below it are "common" and only
+#: join the candidates when the rarer ones cannot settle the top (see :func:`keyword_hits`).
+_COMMON_IDF = math.log(10.0)  # ln(1 + 0.9 / 0.1)
 #: ``hnsw.ef_search`` is at least this, and at least twice the limit (at most 1000).
 _EF_SEARCH = 40
 
@@ -95,7 +98,14 @@ async def _idfs(db: PgDatabase, tokens: Sequence[str], rows: int) -> dict[str, f
 async def keyword_hits(
     db: PgDatabase, tokens: Sequence[str], flt: IndexFilter, limit: int
 ) -> list[IndexHit]:
-    """The ``limit`` rows passing ``flt`` with the best BM25 for ``tokens`` (module docs)."""
+    """The ``limit`` rows passing ``flt`` with the best BM25 for ``tokens`` (module docs).
+
+    Common words match most of the table (``the`` is in most rows), and scoring every row
+    that holds one is a scan of the table. So the candidates are first the rows holding one
+    of the rarer tokens, each scored with every token; a row holding none of them scores at
+    most the sum of the common tokens' largest contributions (``idf * (k1 + 1)``). When the
+    ``limit``-th candidate scores more than that, no other row can enter the top and the
+    answer is exact; otherwise the common tokens join the candidates, rarest first."""
     searchable = [t for t in tokens if len(t.encode()) <= MAX_LEXEME_BYTES]
     rows, total = await corpus_stats(db)
     if not searchable or rows <= 0:
@@ -104,7 +114,34 @@ async def keyword_hits(
     if not idfs:
         return []
     average = total / rows or 1.0
-    where, params = where_clause(flt, ("r.tsv @@ %s::tsquery", [" | ".join(map(_lexeme, idfs))]))
+    ranked = sorted(idfs, key=lambda t: idfs[t], reverse=True)  # rarest first
+    for size in _candidate_sizes(ranked, idfs, rows):
+        found = await _scored(db, idfs, ranked[:size], flt, limit, average)
+        rest = sum(idfs[t] for t in ranked[size:]) * (_K1 + 1.0)
+        if size == len(ranked) or (len(found) >= limit and found[-1].score > rest):
+            return found
+    return []  # not reached: the last size takes every token
+
+
+def _candidate_sizes(ranked: list[str], idfs: dict[str, float], rows: int) -> list[int]:
+    """How many of the rarest tokens select candidates, round by round: first those with an
+    IDF of a token in under a tenth of the rows (at least one), then every token."""
+    rare = sum(1 for t in ranked if idfs[t] >= _COMMON_IDF) or 1
+    return [rare, len(ranked)] if rare < len(ranked) else [len(ranked)]
+
+
+async def _scored(
+    db: PgDatabase,
+    idfs: dict[str, float],
+    selecting: list[str],
+    flt: IndexFilter,
+    limit: int,
+    average: float,
+) -> list[IndexHit]:
+    """The best ``limit`` rows holding one of ``selecting``, scored with every token."""
+    where, params = where_clause(
+        flt, ("r.tsv @@ %s::tsquery", [" | ".join(map(_lexeme, selecting))])
+    )
     sql = (
         f"SELECT {RECORD_COLUMNS}, s.score FROM {TABLE} AS r CROSS JOIN LATERAL ("
         f"SELECT sum(q.idf * t.f * {_K1 + 1.0!r} / (t.f + {_K1!r} * "

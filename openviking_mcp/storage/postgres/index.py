@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import numpy as np
@@ -269,6 +270,10 @@ class PgVectorIndex(IndexBase):
         return await self._update_uris("set_tags", "tags = %s::text[]", [listed], account_id, uris)
 
     # -- reads ---------------------------------------------------------------------------
+
+    def read_scope(self) -> AbstractAsyncContextManager[None]:
+        """Searches inside check the mirror's freshness once, at the first."""
+        return self._mirror.scope()
 
     async def vector_search(
         self, vector: np.ndarray, flt: IndexFilter, limit: int
