@@ -21,20 +21,17 @@ evidence of which indexes the queries use.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import _scale_corpus as corpus_mod
+import find_inprocess
 import psycopg
 from find_inprocess import _grow
 
 from openviking_mcp.config import OpenVikingConfig
-from openviking_mcp.contract.search import FindRequest
-from openviking_mcp.models.base import Vector
-from openviking_mcp.models.hashing import HashingEmbedder
 from openviking_mcp.service import ContextService
 
 __all__ = ["measure"]
@@ -42,18 +39,9 @@ __all__ = ["measure"]
 DIMENSION = 64
 
 
-class PrecomputedQueries(HashingEmbedder):
-    """The hashing embedder, with each query's vector computed once and then free."""
-
-    def __init__(self) -> None:
-        super().__init__(DIMENSION)
-        self.known: dict[str, Vector] = {}
-
-    async def embed_query(self, text: str) -> Vector:
-        vector = self.known.get(text)
-        if vector is None:
-            vector = self.known[text] = await super().embed_query(text)
-        return vector
+def _embedder() -> find_inprocess.PrecomputedQueries:
+    """The hashing embedder at this report's dimension, each query's vector computed once."""
+    return find_inprocess.PrecomputedQueries(DIMENSION)
 
 
 def _config(workspace: Path, dsn: str | None, memory_max_rows: int | None) -> OpenVikingConfig:
@@ -68,22 +56,14 @@ def _config(workspace: Path, dsn: str | None, memory_max_rows: int | None) -> Op
 
 
 async def _finds(svc: ContextService, queries: list[str], rounds: int) -> dict[str, float]:
-    ctx = await svc.local_context()
-    for query in queries:  # vectors computed, mirror loaded, caches warmed
-        await svc.retrieval.find(ctx, FindRequest(query=query))
-    times: list[float] = []
-    cpu = time.process_time()
-    for _ in range(rounds):
-        for query in queries:
-            start = time.perf_counter()
-            await svc.retrieval.find(ctx, FindRequest(query=query))
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
+    """``find_inprocess.time_finds`` (warm-up round, then ``rounds`` timed), in this
+    report's columns."""
+    timed = await find_inprocess.time_finds(svc, queries, rounds)
     return {
-        "find_p50_ms": statistics.median(times),
-        "find_p95_ms": times[int(0.95 * (len(times) - 1))],
-        "cpu_ms_per_find": (time.process_time() - cpu) * 1000 / len(times),
-        "finds": float(len(times)),
+        "find_p50_ms": timed["find_p50_ms"],
+        "find_p95_ms": timed["find_p95_ms"],
+        "cpu_ms_per_find": timed["find_cpu_ms"],
+        "finds": float(len(queries) * rounds),
     }
 
 
@@ -100,7 +80,7 @@ def _pg_indexes(dsn: str) -> dict[str, int]:
 async def _one(
     name: str, workspace: Path, dsn: str | None, memory_max_rows: int | None, size: int
 ) -> tuple[ContextService, dict[str, Any]]:
-    svc = ContextService(_config(workspace, dsn, memory_max_rows), embedder=PrecomputedQueries())
+    svc = ContextService(_config(workspace, dsn, memory_max_rows), embedder=_embedder())
     await svc.start()
     return svc, {"config": name, "docs": size}
 

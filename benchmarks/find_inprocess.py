@@ -46,8 +46,8 @@ from openviking_mcp.service import ContextService
 class PrecomputedQueries(HashingEmbedder):
     """The hashing embedder, with each query's vector computed once and then free."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, dimension: int = 384) -> None:
+        super().__init__(dimension)
         self.known: dict[str, Vector] = {}
 
     async def embed_query(self, text: str) -> Vector:
@@ -94,7 +94,7 @@ async def _settled(svc: ContextService) -> None:
         await asyncio.wait({build})
 
 
-async def _time_finds(svc: ContextService, queries: list[str], rounds: int) -> dict[str, float]:
+async def time_finds(svc: ContextService, queries: list[str], rounds: int) -> dict[str, float]:
     ctx = await svc.local_context()
     for query in queries:  # the vectors are computed here, and the search structures warmed
         await svc.retrieval.find(ctx, FindRequest(query=query))
@@ -136,7 +136,7 @@ async def measure(args: argparse.Namespace, workspace: Path) -> list[dict[str, A
         if profiler:
             profiler.enable()
         row: dict[str, Any] = {"docs": size, "index_rows": await svc.store.index.count()}
-        row.update(await _time_finds(svc, queries, max(1, args.finds // len(queries))))
+        row.update(await time_finds(svc, queries, max(1, args.finds // len(queries))))
         if profiler:
             profiler.disable()
             profiler.dump_stats(f"{args.profile}.{size}")

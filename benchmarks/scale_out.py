@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import os
 import platform
@@ -42,7 +41,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +49,7 @@ import _scale_corpus as corpus_mod
 import _scale_out_cluster as cl
 import _scale_out_index as index_mod
 import _scale_out_load as ld
+import _vs_workload as work
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,16 +57,8 @@ FRONT_COUNTS = (1, 2, 4)
 WORKER_COUNTS = (1, 2)
 
 
-def _zip(docs: Sequence[tuple[str, str]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in docs:
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 def _parts(corpus: corpus_mod.Corpus, start: int, stop: int, per: int) -> list[tuple[str, bytes]]:
-    return [(uri, _zip(docs)) for uri, docs in corpus.batches(start, stop, per)]
+    return [(uri, work.zip_bytes(docs)) for uri, docs in corpus.batches(start, stop, per)]
 
 
 def _round(row: dict[str, Any]) -> dict[str, Any]:
