@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fakes.quiet_http import QuietHTTPServer
+
 __all__ = ["clean_env", "exe", "free_port", "loopback_http", "server_log", "start_server"]
 
 
@@ -32,7 +34,7 @@ def loopback_http(
 ) -> Iterator[int]:
     """A threaded HTTP (or, with ``tls``, HTTPS) server of ``handler`` on a free loopback
     port, for as long as the block runs; yields the port."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = QuietHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)

@@ -22,6 +22,7 @@ from openviking_mcp.contract.errors import (
     PermissionDeniedError,
 )
 from openviking_mcp.storage.index import IndexFilter
+from tests.fakes.quiet_http import QuietHTTPServer
 
 pytestmark = pytest.mark.both_backends
 
@@ -330,7 +331,7 @@ class _Pages(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def page_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Pages)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/otters.html"

@@ -28,11 +28,12 @@ import hashlib
 import http.server
 import json
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from tests.fakes.quiet_http import QuietHTTPServer
 
 __all__ = ["ChatHandler", "ChatReply", "FakeOpenAIServer", "chat_reply", "scripted", "tool_call"]
 
@@ -83,14 +84,6 @@ def scripted(*replies: ChatReply) -> ChatHandler:
         return queue.pop(0)
 
     return handler
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (a killed server process) is not an error of the fake."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class FakeOpenAIServer:
@@ -156,7 +149,7 @@ class FakeOpenAIServer:
             def log_message(self, *args: object) -> None:
                 return None
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # shutdown waits up to one interval

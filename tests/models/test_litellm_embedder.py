@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import pytest
 from openviking_mcp.config import EmbeddingModelConfig
 from openviking_mcp.contract.errors import EmbeddingFailedError
 from openviking_mcp.models.litellm_embedder import LiteLLMEmbedder
+from tests.fakes.quiet_http import QuietHTTPServer
 from tests.servers import free_port
 
 API_KEY = "sk-test-secret-123"
@@ -73,7 +74,7 @@ class _FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
