@@ -106,7 +106,8 @@ class PgDatabase:
 
     async def open(self) -> None:
         """Check the server, ensure pgvector, open the pool and migrate (module docs)."""
-        await self._probe()
+        async with self._probed():
+            pass
         pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             self.dsn,
             min_size=self._sizes[0],
@@ -127,19 +128,17 @@ class PgDatabase:
     async def stored_version(self) -> int:
         """Check the server (as :meth:`open` does) and read its schema version, changing
         nothing else: 0 for a database this code never opened."""
-        await self._probe()
-        async with await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
-        ) as conn:
+        async with self._probed() as conn:
             found = await (await conn.execute("SELECT to_regclass('ov_schema')")).fetchone()
             if found is None or found[0] is None:
                 return 0
             row = await (await conn.execute("SELECT max(version) FROM ov_schema")).fetchone()
             return int(row[0]) if row is not None and row[0] is not None else 0
 
-    async def _probe(self) -> None:
-        """One plain connection: a clear error for a bad DSN, an unreachable server or a
-        server without pgvector."""
+    @asynccontextmanager
+    async def _probed(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """One plain connection, checked: a clear error for a bad DSN, an unreachable
+        server or a server without pgvector."""
         try:
             conn = await psycopg.AsyncConnection.connect(
                 self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
@@ -154,6 +153,7 @@ class PgDatabase:
             ) from exc
         async with conn:
             await _ensure_vector(conn)
+            yield conn
 
     async def _migrate(self) -> None:
         async with self.connection() as conn, conn.transaction():
