@@ -34,16 +34,20 @@ async def publish(store: Store, staging_id: str, source: Path) -> None:
     root = _key(staging_id)
 
     def listing() -> tuple[list[str], list[str]]:
-        dirs: list[str] = []
+        """The empty folders (a file's folders are created with it) and the files."""
+        empty: list[str] = []
         files: list[str] = []
         for path in sorted(source.rglob("*")):
             rel = path.relative_to(source).as_posix()
-            (dirs if path.is_dir() else files).append(rel)
-        return dirs, files
+            if not path.is_dir():
+                files.append(rel)
+            elif not any(path.iterdir()):
+                empty.append(rel)
+        return empty, files
 
-    dirs, files = await asyncio.to_thread(listing)
+    empty, files = await asyncio.to_thread(listing)
     await store.content.mkdir(root, exist_ok=True)
-    for rel in dirs:
+    for rel in empty:
         await store.content.mkdir(f"{root}/{rel}", exist_ok=True)
     gate = asyncio.Semaphore(_CONCURRENCY)
 
@@ -66,7 +70,7 @@ async def fetch_published(store: Store, staging_id: str, source: Path) -> bool:
         return False
     prefix = len(root) + 1
     await asyncio.to_thread(source.mkdir, parents=True, exist_ok=True)
-    for entry in entries:
+    for entry in entries:  # folders first: every file's folder exists before it is written
         if entry.is_dir:
             await asyncio.to_thread(
                 (source / entry.key[prefix:]).mkdir, parents=True, exist_ok=True
@@ -76,9 +80,7 @@ async def fetch_published(store: Store, staging_id: str, source: Path) -> bool:
     async def copy(key: str) -> None:
         async with gate:
             data = await store.content.read_bytes(key)
-            target = source / key[prefix:]
-            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(target.write_bytes, data)
+            await asyncio.to_thread((source / key[prefix:]).write_bytes, data)
 
     await asyncio.gather(*(copy(e.key) for e in entries if not e.is_dir))
     return True

@@ -107,3 +107,28 @@ async def test_front_ends_run_no_queue_workers_and_stay_healthy(
     assert cluster["front_a"].store.tasks.live_workers == 0
     assert cluster["worker"].store.tasks.live_workers > 0
     assert cluster["front_a"].health()["healthy"] is True
+
+
+async def test_a_staged_tree_published_by_one_server_is_fetched_whole_by_another(
+    cluster: dict[str, ContextService], tmp_path: Path
+) -> None:
+    from openviking_mcp.resources.staging import drop_published, fetch_published, publish
+
+    source = tmp_path / "staged"
+    (source / "docs" / "deep").mkdir(parents=True)
+    (source / "empty" / "inner").mkdir(parents=True)
+    (source / "docs" / "a.md").write_text("alpha")
+    (source / "docs" / "deep" / "b.md").write_text("beta")
+    await publish(cluster["front_a"].store, "s1", source)
+    fetched = tmp_path / "fetched"
+    assert await fetch_published(cluster["worker"].store, "s1", fetched)
+
+    def tree(root: Path) -> dict[str, str | None]:
+        return {
+            p.relative_to(root).as_posix(): None if p.is_dir() else p.read_text()
+            for p in root.rglob("*")
+        }
+
+    assert tree(fetched) == tree(source)
+    await drop_published(cluster["front_b"].store, "s1")
+    assert not await fetch_published(cluster["worker"].store, "s1", tmp_path / "again")
