@@ -74,6 +74,15 @@ def _extension(filename: str) -> str:
     return ext.lower() if _EXT_RE.match(ext) else ""
 
 
+def _valid_id(temp_file_id: object) -> bool:
+    """Whether ``temp_file_id`` can name an upload (never a sidecar, a part or a path)."""
+    return (
+        isinstance(temp_file_id, str)
+        and _ID_RE.match(temp_file_id) is not None
+        and not temp_file_id.endswith((_META_SUFFIX, _PART_SUFFIX))
+    )
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -106,11 +115,7 @@ class UploadService:
         A malformed id is ``PERMISSION_DENIED`` (it could only point outside the folder); a
         missing, expired or someone else's upload is ``NOT_FOUND``.
         """
-        if (
-            not isinstance(temp_file_id, str)
-            or not _ID_RE.match(temp_file_id)
-            or temp_file_id.endswith((_META_SUFFIX, _PART_SUFFIX))
-        ):
+        if not _valid_id(temp_file_id):
             raise PermissionDeniedError("Invalid temp_file_id", {"temp_file_id": temp_file_id})
         path = self._upload_dir() / temp_file_id
         meta_path = path.with_name(path.name + _META_SUFFIX)
@@ -135,10 +140,8 @@ class UploadService:
         """On a shared deployment, bring an upload another server received into this
         workspace (nothing when it is here already, or unknown: :meth:`upload_path` then
         answers ``NOT_FOUND``)."""
-        if not self._store.shared or not isinstance(temp_file_id, str):
-            return
-        if not _ID_RE.match(temp_file_id) or temp_file_id.endswith((_META_SUFFIX, _PART_SUFFIX)):
-            return
+        if not self._store.shared or not _valid_id(temp_file_id):
+            return  # a malformed id is refused by upload_path
         path = self._upload_dir() / temp_file_id
         if await asyncio.to_thread(path.exists):
             return
