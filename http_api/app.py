@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
-from http_api import bot, docs, envelope, metrics
+from http_api import bot, console, docs, envelope, metrics
 from http_api.routers import (
     admin,
     attrs,
@@ -135,9 +135,10 @@ def _add_probes(app: FastAPI, svc: ContextService, chat: ChatService) -> None:
 
 
 def _include_routes(app: FastAPI, mcp: MCPEndpoint) -> None:
-    """The ``/api/v1`` routers, then MCP at ``/mcp``."""
+    """The ``/api/v1`` routers, the console at ``/console``, then MCP at ``/mcp``."""
     for group in _ROUTER_GROUPS:
         app.include_router(group.router)
+    console.install(app)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
 

@@ -1,0 +1,51 @@
+"""The web console at ``/console``: server-rendered pages (Jinja2 + htmx) over the same feature
+services and the same authentication as the API.
+
+Pages: explorer (with uploads), search playground, sessions, memories, skills, tasks, admin and
+system. The front-end helpers (htmx, uPlot) are shipped in ``static/vendor`` with their
+licences; nothing is loaded from another site. ``install(app)`` adds the routes and the static
+files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from http_api.console import (
+    admin,
+    explorer,
+    login,
+    memories,
+    search,
+    sessions,
+    skills,
+    system,
+    tasks,
+)
+from http_api.console._web import PREFIX
+
+__all__ = ["install", "router"]
+
+router = APIRouter(include_in_schema=False)
+for _module in (login, explorer, search, sessions, memories, skills, tasks, admin, system):
+    router.include_router(_module.router, prefix=PREFIX)
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def _to_home(request: Request) -> Response:
+    """``/console`` without the slash."""
+    return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console's pages and its static assets."""
+    app.include_router(router)
+    app.router.routes.append(Route(PREFIX, endpoint=_to_home, methods=["GET"]))
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")

@@ -1,0 +1,74 @@
+"""Signing in and out, and ``/console`` itself (the first page the caller may see)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from http_api.console._security import check_csrf, check_host
+from http_api.console._web import (
+    KEY_COOKIE,
+    PREFIX,
+    AnyCaller,
+    ConsoleRoute,
+    redirect,
+    render,
+    service_of,
+)
+from openviking_mcp.contract.errors import UnauthenticatedError
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=ConsoleRoute)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the console is a place to return to (never another site)."""
+    if target and target.startswith(PREFIX + "/") and not target.startswith("//"):
+        return target
+    return PREFIX
+
+
+@router.get("/")
+async def home(request: Request, caller: AnyCaller) -> Response:
+    return redirect(request, f"{PREFIX}/admin" if caller.is_root else f"{PREFIX}/explorer")
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    check_host(request, service_of(request).config.server.host)
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    api_key: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    service = service_of(request)
+    check_host(request, service.config.server.host)
+    await check_csrf(request)
+    target = _safe_next(next)
+    try:
+        caller = await service.auth.resolve_api_key(api_key)
+    except UnauthenticatedError as exc:
+        context = {"next": target, "error": str(exc) or "Unknown API key"}
+        return render(request, "login.html", context, status_code=401)
+    response = redirect(request, f"{PREFIX}/admin" if caller.is_root else target)
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        KEY_COOKIE, api_key.strip(), httponly=True, samesite="strict", path=PREFIX, secure=secure
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    check_host(request, service_of(request).config.server.host)
+    await check_csrf(request)
+    response = redirect(request, f"{PREFIX}/login")
+    response.delete_cookie(KEY_COOKIE, path=PREFIX)
+    return response
