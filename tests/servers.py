@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -64,9 +64,12 @@ def server_log(tmp_path: Path) -> Path:
     return tmp_path / "server.log"
 
 
-def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    tmp_path: Path, command: list[str], port: int, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Run ``command --path tmp/data --port port`` and wait until ``/health`` answers and
-    reports nothing still loading (the server starts in the background).
+    reports nothing still loading (the server starts in the background). ``env``: variables
+    added to :func:`clean_env`'s.
 
     Output goes to :func:`server_log` (a file, not a pipe: an unread pipe fills up and blocks
     a chatty server)."""
@@ -75,7 +78,7 @@ def start_server(tmp_path: Path, command: list[str], port: int) -> subprocess.Po
         [exe(command[0]), *command[1:], "--path", str(tmp_path / "data"), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=clean_env(tmp_path),
+        env={**clean_env(tmp_path), **(env or {})},
         cwd=tmp_path,
     )
     log.close()

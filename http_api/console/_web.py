@@ -59,7 +59,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("search", "Search", False),
     ("sessions", "Sessions", False),
     ("memories", "Memories", False),
-    ("skills", "Skills", False),
+    ("skills", "Skills", True),
     ("tasks", "Tasks", False),
     ("admin", "Admin", True),
     ("system", "System", True),
