@@ -3,7 +3,7 @@
 At once, :func:`render_listening`: the address and the data folder, and that the rest follows.
 Once the start is over (storage and index open, embedding model loaded, bundled skills
 installed), :func:`announce_when_ready` prints :func:`render_banner` once: the HTTP, MCP and
-API docs URLs, the auth mode, the data folder, the models, and the ``claude mcp add`` line
+API docs and console URLs, the auth mode, the data folder, the models, and the ``claude mcp add`` line
 filled in (with a placeholder where an API key goes, never the key). Rendering is pure; only
 :func:`announce_when_ready` looks at the running service. This module imports nothing heavy.
 """
@@ -129,6 +129,7 @@ def render_banner(config: OpenVikingConfig, status: ServeStatus) -> str:
     else:
         head = f"openviking-mcp {__version__} is ready."
     rows = [("HTTP", url), ("MCP", f"{url}/mcp"), ("API docs", f"{url}/docs")]
+    rows.append(("Console", f"{url}/console"))
     if config.server.public_base_url:
         rows.append(("Public URL", config.server.public_base_url))
     if config.bot.enabled:

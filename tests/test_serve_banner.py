@@ -81,6 +81,7 @@ def test_serve_prints_the_address_at_once_and_a_banner_when_ready(tmp_path: Path
         assert f"HTTP:       {url}" in banner
         assert f"MCP:        {url}/mcp" in banner
         assert f"API docs:   {url}/docs" in banner
+        assert f"Console:    {url}/console" in banner
         assert f"Data:       {data}" in banner
         assert "Embedder:   hashing:v1-256" in banner
         assert any(line.startswith("Auth:       dev: no API keys") for line in banner)
