@@ -2,10 +2,11 @@
 
 At once, :func:`render_listening`: the address and the data folder, and that the rest follows.
 Once the start is over (storage and index open, embedding model loaded, bundled skills
-installed), :func:`announce_when_ready` prints :func:`render_banner` once: the HTTP, MCP and
-API docs and console URLs, the auth mode, the data folder, the models, and the ``claude mcp add`` line
-filled in (with a placeholder where an API key goes, never the key). Rendering is pure; only
-:func:`announce_when_ready` looks at the running service. This module imports nothing heavy.
+installed), :func:`announce_when_ready` prints :func:`render_banner` once: the HTTP, MCP,
+API docs and console URLs, the auth mode, the data folder, the models, and the
+``claude mcp add`` line filled in (with a placeholder where an API key goes, never the key).
+Rendering is pure; only :func:`announce_when_ready` looks at the running service. This module
+imports nothing heavy.
 """
 
 from __future__ import annotations
