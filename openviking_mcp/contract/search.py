@@ -40,6 +40,7 @@ __all__ = [
     "QueryPlan",
     "RecallDeprecation",
     "RecallRequest",
+    "ScoreParts",
     "SearchRequest",
     "TrajectoryStep",
 ]
@@ -78,8 +79,8 @@ class FindRequest(Request):
     time_field: str = Field(default="updated_at", description="Only updated_at.")
     include_provenance: bool = Field(
         default=False,
-        description="Add each hit's trajectory (the directories searched) and a top-level "
-        "provenance per query.",
+        description="Add each hit's trajectory (the directories searched) and score_parts, "
+        "and a top-level provenance per query.",
     )
     filter: dict[str, Any] | None = Field(default=None, description=_FILTER)
 
@@ -197,6 +198,18 @@ class TrajectoryStep(Result):
     score: float
 
 
+class ScoreParts(Result):
+    """The signals a hit's ``score`` was made from: its best row's cosine similarity
+    (``vector``), its BM25 scaled to the best of its search (``keyword``), the vector share of
+    their fusion (``vector_weight``) and the reranker's relevance (``rerank``, when one ran).
+    The score also takes the parent directory's share and, for a directory, its weight."""
+
+    vector: float
+    keyword: float
+    vector_weight: float
+    rerank: float | None = omitted()
+
+
 class Hit(Result):
     """One find hit. ``level``: 0 directory abstract, 1 directory overview, 2 file content
     (then ``match`` holds the best passage)."""
@@ -210,6 +223,7 @@ class Hit(Result):
     match_reason: str = ""
     match: str | None = omitted()
     trajectory: list[TrajectoryStep] | None = omitted()
+    score_parts: ScoreParts | None = omitted(description="With include_provenance.")
     relations: list[Relation] = []
 
 

@@ -68,6 +68,7 @@ class _Scored:
     score: float
     vector_score: float
     keyword_score: float
+    vector_weight: float = 1.0
     via: str = ""
     trajectory: list[dict[str, Any]] = field(default_factory=list)
 
@@ -193,6 +194,7 @@ class Retriever:
             _pool_signal(docs, rec, vector=vector, keyword=max(0.0, hit.score) / best)
         for item in docs.values():
             w = self.vector_weight(gap, item.record.context_type)
+            item.vector_weight = w
             item.score = w * item.vector_score + (1 - w) * item.keyword_score
         return sorted(docs.values(), key=lambda s: s.score, reverse=True), gap
 
@@ -285,6 +287,8 @@ class Retriever:
             return hits
         for hit, score in zip(hits, scores, strict=True):
             hit["score"] = round(0.3 * hit["score"] + 0.7 * score, 6)
+            if "score_parts" in hit:
+                hit["score_parts"]["rerank"] = round(float(score), 6)
             hit["match_reason"] = (hit["match_reason"] + " + rerank").lstrip(" +")
         ranked = sorted(hits, key=lambda h: -h["score"])
         return [h for h in ranked if h["score"] > q.score_threshold]
@@ -360,10 +364,20 @@ class Retriever:
                 hit["match"] = rec.text[:_MATCH_CHARS]
             if q.include_provenance:
                 hit["trajectory"] = searched
+                hit["score_parts"] = _parts(item)
             hits.append(hit)
             if len(hits) >= keep:
                 break
         return hits
+
+
+def _parts(item: _Scored) -> dict[str, float]:
+    """The signals fused into ``item``'s score (a hit's ``score_parts``)."""
+    return {
+        "vector": round(float(item.vector_score), 6),
+        "keyword": round(float(item.keyword_score), 6),
+        "vector_weight": round(float(item.vector_weight), 6),
+    }
 
 
 def bucket_hits(hits: Sequence[dict[str, Any]]) -> dict[str, Any]:
