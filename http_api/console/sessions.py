@@ -1,17 +1,207 @@
-"""The console's sessions page."""
+"""The console's sessions pages: the caller's sessions, one session's messages and archives,
+adding a message and committing, with each commit's memory diff.
+
+A commit is the API's ``POST /api/v1/sessions/{id}/commit`` (phase 1 here, phase 2 queued);
+the page then polls the archive's partial until phase 2 is done or failed and shows the
+archive's ``memory_diff.json`` (adds, updates, deletes and the merge counts).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from http_api.console._web import ConsoleRoute, TenantCaller, render
+from http_api.console._web import (
+    PREFIX,
+    ConsoleRoute,
+    TenantCaller,
+    is_htmx,
+    redirect,
+    render,
+    service_of,
+)
+from openviking_mcp.contract.base import Empty
+from openviking_mcp.contract.content import ReadRequest
+from openviking_mcp.contract.errors import NotFoundError
+from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.memory import CommitRequest
+from openviking_mcp.contract.sessions import (
+    AddMessageRequest,
+    ArchiveDetail,
+    ArchiveRequest,
+    CreateSessionRequest,
+    GetSessionRequest,
+    SessionRequest,
+)
+from openviking_mcp.service import ContextService
+from openviking_mcp.sessions.layout import DIFF_FILE, MESSAGES_FILE
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=ConsoleRoute)
 
+_MAX_LISTED = 200
+_ROLES = ("user", "assistant", "system", "tool")
+_DIFF_KINDS = (("adds", "add"), ("updates", "update"), ("deletes", "delete"))
+
+
+async def _read_json_lines(service: ContextService, caller: RequestContext, uri: str) -> list[Any]:
+    """The JSON lines of a session file (``[]`` when it does not exist yet)."""
+    try:
+        text = await service.content.read(caller, ReadRequest(uri=uri))
+    except NotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+async def _memory_diff(
+    service: ContextService, caller: RequestContext, archive_uri: str
+) -> dict[str, Any] | None:
+    """The archive's ``memory_diff.json`` as the diff template shows it (``None`` before
+    phase 2 wrote it): ``entries`` ``{kind, uri, memory_type, before, after}``, ``merged``
+    (operations merged into existing memories) and ``problems``."""
+    try:
+        text = await service.content.read(caller, ReadRequest(uri=f"{archive_uri}/{DIFF_FILE}"))
+    except NotFoundError:
+        return None
+    diff = json.loads(text)
+    operations = diff.get("operations") or {}
+    entries = [
+        {
+            "kind": kind,
+            "uri": str(op.get("uri", "")),
+            "memory_type": str(op.get("memory_type", "")),
+            "before": op.get("before", op.get("deleted_content")),
+            "after": op.get("after"),
+        }
+        for name, kind in _DIFF_KINDS
+        for op in operations.get(name) or []
+        if isinstance(op, dict)
+    ]
+    dedup = diff.get("dedup") or {}
+    return {
+        "entries": entries,
+        "merged": int(dedup.get("same_key", 0)) + int(dedup.get("near_duplicate", 0)),
+        "dedup": dedup,
+        "problems": [str(p) for p in diff.get("problems") or []],
+        "extractor": str(diff.get("extractor", "")),
+        "extracted_at": diff.get("extracted_at"),
+    }
+
+
+async def _archive_view(
+    service: ContextService, caller: RequestContext, session_id: str, archive: str
+) -> dict[str, Any]:
+    detail: ArchiveDetail = await service.sessions.get_archive(
+        caller, ArchiveRequest(session_id=session_id, archive=archive)
+    )
+    diff = await _memory_diff(service, caller, detail.archive_uri)
+    task = detail.task or {}
+    return {"detail": detail, "diff": diff, "stage": task.get("stage") or task.get("status")}
+
 
 @router.get("/sessions")
-async def page(request: Request, caller: TenantCaller) -> Response:
-    return render(request, "placeholder.html", {"title": "Sessions", "active": "sessions"})
+async def sessions_page(request: Request, caller: TenantCaller) -> Response:
+    service = service_of(request)
+    listed = await service.sessions.list_sessions(caller, Empty())
+    rows = []
+    for entry in listed[:_MAX_LISTED]:
+        view = await service.sessions.get(caller, GetSessionRequest(session_id=entry.session_id))
+        rows.append({"entry": entry, "meta": view.model_dump()})
+    context = {
+        "title": "Sessions",
+        "active": "sessions",
+        "rows": rows,
+        "total": len(listed),
+        "shown": len(rows),
+    }
+    return render(request, "sessions.html", context)
+
+
+@router.post("/sessions")
+async def create_session(
+    request: Request, caller: TenantCaller, session_id: Annotated[str, Form()] = ""
+) -> Response:
+    service = service_of(request)
+    req = CreateSessionRequest(session_id=session_id.strip() or None)
+    view = await service.sessions.create(caller, req)
+    return redirect(request, f"{PREFIX}/sessions/{view.session_id}")
+
+
+@router.get("/sessions/{session_id}")
+async def session_page(session_id: str, request: Request, caller: TenantCaller) -> Response:
+    service = service_of(request)
+    view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
+    archives = await service.sessions.list_archives(caller, SessionRequest(session_id=session_id))
+    views = [await _archive_view(service, caller, session_id, a.archive_id) for a in archives]
+    context = {
+        "title": f"Session {session_id}",
+        "active": "sessions",
+        "session": view.model_dump(),
+        "messages": await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}"),
+        "archives": views,
+        "roles": _ROLES,
+    }
+    return render(request, "session.html", context)
+
+
+@router.post("/sessions/{session_id}/messages")
+async def add_message(
+    session_id: str,
+    request: Request,
+    caller: TenantCaller,
+    role: Annotated[str, Form()] = "user",
+    content: Annotated[str, Form()] = "",
+) -> Response:
+    service = service_of(request)
+    req = AddMessageRequest(session_id=session_id, role=role, content=content)
+    await service.sessions.add_message(caller, req)
+    if not is_htmx(request):
+        return redirect(request, f"{PREFIX}/sessions/{session_id}")
+    view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
+    messages = await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}")
+    context = {"session": view.model_dump(), "messages": messages}
+    return render(request, "_session_messages.html", context)
+
+
+@router.post("/sessions/{session_id}/commit")
+async def commit(session_id: str, request: Request, caller: TenantCaller) -> Response:
+    service = service_of(request)
+    result = await service.commits.commit(caller, CommitRequest(session_id=session_id))
+    if not is_htmx(request):
+        return redirect(request, f"{PREFIX}/sessions/{session_id}")
+    archive = None
+    if result.archive_id:
+        archive = await _archive_view(service, caller, session_id, result.archive_id)
+    view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
+    context = {
+        "session_id": session_id,
+        "result": result,
+        "a": archive,
+        "live": True,
+        "session": view.model_dump(),
+        "messages": await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}"),
+        "oob": True,
+    }
+    return render(request, "_session_commit.html", context)
+
+
+@router.get("/sessions/{session_id}/archives/{archive_id}")
+async def archive_partial(
+    session_id: str,
+    archive_id: str,
+    request: Request,
+    caller: TenantCaller,
+    live: bool = False,
+) -> Response:
+    """One archive's status and memory diff (polled while phase 2 runs); ``live``: the
+    archive of the commit just made, whose diff is the page's ``#memory-diff``."""
+    if not is_htmx(request):
+        return redirect(request, f"{PREFIX}/sessions/{session_id}")
+    service = service_of(request)
+    archive = await _archive_view(service, caller, session_id, archive_id)
+    context = {"session_id": session_id, "a": archive, "live": live}
+    return render(request, "_session_archive.html", context)

@@ -25,7 +25,12 @@ __all__ = [
     "DedupCounts",
     "ExtractResult",
     "Hotness",
+    "MemoryChange",
     "MemoryChanges",
+    "MemoryDetail",
+    "MemoryDetailRequest",
+    "MemoryEntry",
+    "MemoryListRequest",
     "MemoryStats",
     "MemoryStatsRequest",
     "Phase2Result",
@@ -162,6 +167,54 @@ class MemoryStats(Result):
     by_category: dict[str, int]
     hotness_distribution: Hotness
     staleness: Staleness
+
+
+class MemoryListRequest(Request):
+    """The caller's memories (one category with ``category``)."""
+
+    category: str | None = Field(default=None, description="Only this memory category.")
+    include_conversations: bool = Field(
+        default=False, description="List the conversation turns (category conversations) too."
+    )
+
+
+class MemoryEntry(Result):
+    """One memory with its bookkeeping: ``version`` (1 when written, +1 per update or merge),
+    the sessions it came from and its index ``active_count`` (times a commit recorded it as
+    used)."""
+
+    uri: str
+    category: str
+    abstract: str
+    version: int
+    created_at: str | None
+    updated_at: str | None
+    source_sessions: list[str]
+    tags: list[str]
+    active_count: int
+
+
+class MemoryDetailRequest(Request):
+    uri: str = Field(description="A viking:// URI of one of the caller's memories.")
+
+
+class MemoryChange(Result):
+    """A commit that changed the memory (from its archive's ``memory_diff.json``)."""
+
+    session_id: str
+    archive_id: str
+    extracted_at: str | None
+    kind: Literal["add", "update", "delete"]
+    before: str | None
+    after: str | None
+
+
+class MemoryDetail(Result):
+    """One memory: its entry, its text and the commits that changed it, oldest first."""
+
+    memory: MemoryEntry
+    content: str
+    history: list[MemoryChange]
 
 
 _ONE = "/api/v1/sessions/{session_id}"

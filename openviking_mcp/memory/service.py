@@ -13,6 +13,8 @@ Memories are Markdown files under ``viking://user/{uid}/memories/`` with a hidde
   :mod:`.conversation`), one passage per turn, so what was said is found without an LLM;
 * ``stats``: counts per category, hotness and staleness of the caller's memories
   (:mod:`.stats`);
+* lists the caller's memories with their version, sources and ``active_count``, and shows one
+  memory with the commits that changed it (:mod:`.listing`);
 * hides the fields block: :meth:`MemoryService.for_reader` and :meth:`MemoryService.for_index`
   are the :class:`~openviking_mcp.events.TextRead` and
   :class:`~openviking_mcp.events.TextIndexed` filters.
@@ -28,9 +30,22 @@ from pathlib import Path
 from typing import Any
 
 from openviking_mcp import faults
-from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    OpenVikingError,
+    PermissionDeniedError,
+)
 from openviking_mcp.contract.identity import RequestContext
-from openviking_mcp.contract.memory import ExtractResult, MemoryStats, MemoryStatsRequest
+from openviking_mcp.contract.memory import (
+    ExtractResult,
+    MemoryDetail,
+    MemoryDetailRequest,
+    MemoryEntry,
+    MemoryListRequest,
+    MemoryStats,
+    MemoryStatsRequest,
+)
 from openviking_mcp.contract.sessions import SessionRequest
 from openviking_mcp.contract.uri import VikingURI, context_type_of
 from openviking_mcp.events import Removed, SessionDeleted, TextIndexed, TextRead
@@ -47,7 +62,8 @@ from openviking_mcp.memory.conversation import (
 from openviking_mcp.memory.dedup import dedupe_operations
 from openviking_mcp.memory.extract_llm import ExistingMemory, extract_with_llm
 from openviking_mcp.memory.extract_rules import extract_with_rules
-from openviking_mcp.memory.memory_file import parse_memory, strip_memory_fields
+from openviking_mcp.memory.listing import memory_entry, memory_files, memory_history, read_memory
+from openviking_mcp.memory.memory_file import strip_memory_fields
 from openviking_mcp.memory.memory_schema import MemorySchema, load_schemas
 from openviking_mcp.memory.operations import MemoryOperation
 from openviking_mcp.memory.outputs import reconcile
@@ -350,35 +366,57 @@ class MemoryService:
                 f"Unknown memory category {category!r}; one of: {', '.join(known)}",
                 {"field": "category", "value": category, "allowed": known},
             )
-        store = self._store
         base = self.writer.user_uri(ctx, "memories")
-        key = store.key(ctx, base)
-        try:
-            entries = await store.content.walk(key, 16, _MAX_MEMORIES)
-        except (FileNotFoundError, NotADirectoryError):
-            entries = []
+        found = await memory_files(self._store, ctx, base, _MAX_MEMORIES)
         active = await self._active_counts(ctx, base.uri)
         tally = MemoryTally(time.time(), known if category is None else (category,))
-        for entry in entries:
-            if entry.is_dir or not entry.name.endswith(".md") or entry.name.startswith("."):
-                continue
-            rel = entry.key[len(key) + 1 :]
-            if is_conversation_uri(base.join(rel).uri):  # the transcript index, not memories
-                continue
-            text = await store.read_text(entry.key)
-            if text is None:
-                continue
-            try:
-                fields = parse_memory(text).fields
-            except OpenVikingError:  # a broken fields block: count it by its path
-                fields = {}
-            kind = category_of(rel, fields)
+        for memory in found:  # a broken fields block is counted by its path
+            fields = memory.fields
+            kind = category_of(memory.rel, fields)
             if category is not None and kind != category:
                 continue
-            updated = iso_epoch(fields.get("updated_at")) or entry.mtime
+            updated = iso_epoch(fields.get("updated_at")) or memory.mtime
             created = iso_epoch(fields.get("created_at")) or updated
-            tally.add(kind, updated, created, active.get(base.join(rel).uri, 0))
+            tally.add(kind, updated, created, active.get(memory.uri.uri, 0))
         return tally.result()
+
+    # -- reading back ------------------------------------------------------------------------
+
+    async def list_memories(self, ctx: RequestContext, req: MemoryListRequest) -> list[MemoryEntry]:
+        """The caller's memories (:mod:`.listing`), by category then most recently changed
+        first; ``category`` keeps one category, ``include_conversations`` adds the
+        conversation turns (category ``conversations``)."""
+        base = self._store.user_area(ctx, "memories")
+        found = await memory_files(
+            self._store, ctx, base, _MAX_MEMORIES, conversations=req.include_conversations
+        )
+        active = await self._active_counts(ctx, base.uri)
+        found.sort(key=lambda m: -m.mtime)
+        entries = [memory_entry(m, active.get(m.uri.uri, 0)) for m in found]
+        if req.category is not None:
+            entries = [e for e in entries if e.category == req.category]
+        return sorted(entries, key=lambda e: e.category)
+
+    async def memory_detail(self, ctx: RequestContext, req: MemoryDetailRequest) -> MemoryDetail:
+        """One of the caller's memories with its text and the commits that changed it
+        (another user's memory is ``PERMISSION_DENIED``, a missing one ``NOT_FOUND``)."""
+        store = self._store
+        base = store.user_area(ctx, "memories")
+        target = store.resolve(ctx, req.uri)
+        if not base.is_ancestor_of(target):
+            raise PermissionDeniedError(f"{req.uri} is not one of your memories")
+        memory = await read_memory(store, ctx, base, target)
+        if memory is None:
+            raise NotFoundError(target.uri, "memory")
+        active = await self._active_counts(ctx, target.uri)
+        sessions = self._sessions.files
+        sources = [str(s) for s in memory.fields.get("source_sessions") or [] if s]
+        history = await memory_history(store, sessions, ctx, target.uri, sources)
+        return MemoryDetail(
+            memory=memory_entry(memory, active.get(target.uri, 0)),
+            content=memory.body,
+            history=history,
+        )
 
     async def _active_counts(self, ctx: RequestContext, prefix: str) -> dict[str, int]:
         """``active_count`` of the indexed memory files under ``prefix`` (``{}`` without an

@@ -1,0 +1,92 @@
+"""Sessions and memories in a real browser: add messages, commit, watch the memory diff
+arrive, find the memory on the memories page; another user of the account sees none of it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.console.browser.conftest import LiveConsole, shot, sign_in
+
+pytestmark = pytest.mark.slow
+
+TEA = "The user drinks green tea."
+
+
+def _tea_chat(body: dict[str, Any]) -> str:
+    """Extraction finds one preference; summaries are one line."""
+    prompt = str(body["messages"][-1]["content"])
+    if "## Memory categories" in prompt:
+        op = {
+            "op": "add",
+            "memory_type": "preferences",
+            "fields": {"topic": "tea", "content": TEA},
+            "reason": "stated by the user",
+        }
+        return json.dumps({"operations": [op]})
+    return "# Session Summary\n\nThe user talked about what they drink."
+
+
+@pytest.fixture(scope="module")
+def llm_chat() -> Callable[[dict[str, Any]], str]:
+    return _tea_chat
+
+
+def test_commit_shows_the_memory_diff_and_the_memory_stays_private(
+    live_console: LiveConsole, new_page: Any
+) -> None:
+    ann = live_console.create_user("tea-house", "ann")
+    bob = live_console.create_user("tea-house", "bob")
+    page = new_page()
+    sign_in(page, ann)
+    page.goto("/console/sessions")
+    page.fill("#new-session-id", "afternoon")
+    page.click("#create-session")
+    page.wait_for_url("**/console/sessions/afternoon")
+    for role, text in (("user", "I drink green tea every afternoon."), ("assistant", "Noted!")):
+        page.select_option("#message-role", role)
+        page.fill("#message-content", text)
+        page.click("#send-message")
+        page.locator("#messages .message", has_text=text).wait_for()
+    assert page.locator("#messages .message").count() == 2
+    assert page.input_value("#message-content") == ""  # the form is cleared
+    page.click("#commit-session")
+    added = page.locator('#memory-diff [data-kind="add"]')
+    added.wait_for()
+    assert TEA in added.inner_text()
+    assert page.locator("#live-archive").get_attribute("data-status") == "done"
+    assert page.locator("#messages .message").count() == 0  # archived
+    shot(page, "session-memory-diff")
+
+    page.goto("/console/memories")
+    group = page.locator('section.memory-group[data-category="preferences"]')
+    row = group.locator("tr.memory", has_text=TEA)
+    assert row.count() == 1
+    memory_uri = row.get_attribute("data-uri") or ""
+    assert memory_uri.startswith("viking://user/ann/memories/preferences/")
+    assert row.locator('[data-field="active_count"]').inner_text() == "0"
+    shot(page, "memories")
+    row.locator("a.memory-name").click()
+    page.wait_for_url("**/console/memories/item**")
+    assert page.locator('#memory-history li[data-kind="add"]').count() == 1
+
+    other = new_page()
+    sign_in(other, bob)
+    other.goto("/console/memories")
+    assert TEA not in other.content()
+    assert other.locator("#no-memories").is_visible()
+    other.goto("/console/memories?q=green+tea")
+    assert TEA not in other.content()
+    other.goto("/console/sessions")
+    assert other.locator('[data-session="afternoon"]').count() == 0
+    for path in (
+        f"/console/memories/item?uri={quote(memory_uri, safe='')}",
+        f"/console/explorer?uri={quote(memory_uri, safe='')}",
+        "/console/sessions/afternoon",
+    ):
+        other.goto(path)
+        assert TEA not in other.content(), path
