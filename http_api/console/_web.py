@@ -60,7 +60,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("sessions", "Sessions", False),
     ("memories", "Memories", False),
     ("skills", "Skills", True),
-    ("tasks", "Tasks", False),
+    ("tasks", "Tasks", True),
     ("admin", "Admin", True),
     ("system", "System", True),
 )

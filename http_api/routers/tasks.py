@@ -19,25 +19,13 @@ from fastapi.responses import JSONResponse
 
 from http_api import envelope
 from http_api.deps import Caller, Service
-from openviking_mcp.contract.errors import InvalidArgumentError, PermissionDeniedError
-from openviking_mcp.contract.identity import RequestContext, validate_identifier
+from openviking_mcp.contract.errors import InvalidArgumentError
 
 __all__ = ["TASK_STATUSES", "router"]
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 TASK_STATUSES = ("pending", "running", "cancelling", "completed", "failed", "cancelled")
-
-
-def _scope(caller: RequestContext, account_id: str | None) -> RequestContext:
-    """The caller, or ROOT looking at another account's tasks."""
-    if not account_id or account_id == caller.account_id:
-        return caller
-    if not caller.is_root:
-        raise PermissionDeniedError(
-            "Only ROOT may look at another account's tasks", {"account_id": account_id}
-        )
-    return RequestContext.root(validate_identifier(account_id, "account_id"))
 
 
 @router.get("", summary="List background tasks, newest first")
@@ -57,7 +45,7 @@ async def list_tasks(
             {"field": "status", "value": status},
         )
     records = await service.list_tasks(
-        _scope(caller, account_id),
+        caller.in_account(account_id, "tasks"),
         task_type=task_type,
         status=status,
         resource_id=resource_id,
@@ -74,7 +62,9 @@ async def get_task(
     caller: Caller,
     account_id: Annotated[str | None, Query(description="ROOT only: another account.")] = None,
 ) -> JSONResponse:
-    return envelope.ok(request, await service.get_task(_scope(caller, account_id), task_id))
+    return envelope.ok(
+        request, await service.get_task(caller.in_account(account_id, "tasks"), task_id)
+    )
 
 
 @router.post("/{task_id}/cancel", summary="Cancel a pending or running task")

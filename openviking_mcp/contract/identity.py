@@ -15,7 +15,11 @@ import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from openviking_mcp.contract.errors import InvalidArgumentError, UnauthenticatedError
+from openviking_mcp.contract.errors import (
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -79,6 +83,17 @@ class RequestContext:
     @classmethod
     def root(cls, account_id: str = DEFAULT_ACCOUNT) -> RequestContext:
         return cls(account_id=account_id, user_id=DEFAULT_USER, role=Role.ROOT)
+
+    def in_account(self, account_id: str | None, what: str = "data") -> RequestContext:
+        """This caller for its own account (or none named); ROOT acting in ``account_id``;
+        :class:`PermissionDeniedError` for anyone else naming another account."""
+        if not account_id or account_id == self.account_id:
+            return self
+        if not self.is_root:
+            raise PermissionDeniedError(
+                f"Only ROOT may look at another account's {what}", {"account_id": account_id}
+            )
+        return RequestContext.root(validate_identifier(account_id, "account_id"))
 
 
 def validate_identifier(value: str, kind: str = "user_id") -> str:
