@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from http_api import bot, console, docs, envelope, metrics
+from http_api.console import explorer as console_explorer
 from http_api.routers import (
     admin,
     attrs,
@@ -105,7 +106,7 @@ def _install_middleware(app: FastAPI, svc: ContextService) -> None:
     CORS. File uploads have their own, larger, body cap."""
     server = svc.config.server
     upload_cap = resources.upload_body_cap(server.max_upload_mb)
-    caps = {resources.TEMP_UPLOAD_PATH: upload_cap}
+    caps = {resources.TEMP_UPLOAD_PATH: upload_cap, console_explorer.UPLOAD_PATH: upload_cap}
     app.add_middleware(StartupGate, service=svc)  # innermost: its UNAVAILABLE is enveloped
     envelope.install(app, server.max_body_bytes, server.max_header_bytes, caps)
     metrics.install(app)

@@ -10,7 +10,7 @@ account, or one with ``account_id`` (the HTTP layer currently lets ROOT keys rea
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from openviking_mcp.contract.access import readable_prefixes
@@ -35,7 +35,7 @@ from openviking_mcp.store import Store
 if TYPE_CHECKING:
     from openviking_mcp.storage.index import SearchIndex
 
-__all__ = ["DebugService", "InvalidFilterError", "NoVectorDBError"]
+__all__ = ["DebugService", "InvalidFilterError", "NoVectorDBError", "UriIndexState"]
 
 _MAX_SCROLL = 1000
 _TEXT_PREVIEW = 1000
@@ -70,6 +70,18 @@ def _record_view(record: IndexRecord, with_vector: bool) -> VectorRecord:
         vector_dimension=int(record.vector.shape[0]) if record.vector.ndim else 0,
         vector=[float(x) for x in record.vector] if with_vector else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UriIndexState:
+    """The search-index rows of one URI (not those below it), the embedding model the index
+    was built with and the newest row's update time (``None`` without rows)."""
+
+    uri: str
+    rows: list[VectorRecord]
+    model_id: str
+    dimension: int
+    last_refresh: float | None
 
 
 class DebugService:
@@ -149,3 +161,23 @@ class DebugService:
         values = collect_filter(req.filter_json, uri=req.uri, account_id=req.account_id)
         flt = self._filter(ctx, req.account_id, values)
         return VectorCountResult(count=await index.count(flt))
+
+    async def uri_state(self, ctx: RequestContext, uri: str, limit: int = 100) -> UriIndexState:
+        """The index rows of ``uri`` itself (a folder's, not its descendants'), at most
+        ``limit``, with the index's model and the last refresh time; refused as reading
+        ``uri`` would be."""
+        index = self._index()
+        target = self._store.resolve(ctx, uri)
+        scope = self._scope(ctx, None, [target.uri])
+        parent = target.parent
+        # Rows below ``uri`` have ``uri`` or a descendant as parent: the parent selects its own.
+        flt = replace(scope, parent_uri=parent.uri if parent is not None else None)
+        records, _ = await index.scroll(flt, min(max(limit, 1), _MAX_SCROLL), None)
+        rows = [_record_view(r, False) for r in records if r.uri == target.uri]
+        return UriIndexState(
+            uri=target.uri,
+            rows=rows,
+            model_id=index.model_id,
+            dimension=index.dimension,
+            last_refresh=max((r.updated_at for r in rows), default=None),
+        )
