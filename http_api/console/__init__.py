@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from http_api.console import (
+    _explorer_actions,
+    _explorer_upload,
     admin,
     explorer,
     login,
@@ -30,11 +32,22 @@ from http_api.console import (
 )
 from http_api.console._web import PREFIX
 
-__all__ = ["install", "router"]
+__all__ = ["PAGES", "install"]
 
-router = APIRouter(include_in_schema=False)
-for _module in (login, explorer, search, sessions, memories, skills, tasks, admin, system):
-    router.include_router(_module.router, prefix=PREFIX)
+PAGES = (
+    login,
+    explorer,
+    _explorer_actions,
+    _explorer_upload,
+    search,
+    sessions,
+    memories,
+    skills,
+    tasks,
+    admin,
+    system,
+)
+"""The modules whose routers serve the pages, in the order their routes are matched."""
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,6 +59,7 @@ async def _to_home(request: Request) -> Response:
 
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its static assets."""
-    app.include_router(router)
+    for module in PAGES:
+        app.include_router(module.router)
     app.router.routes.append(Route(PREFIX, endpoint=_to_home, methods=["GET"]))
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")

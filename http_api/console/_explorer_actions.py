@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from http_api.console._explorer_data import ROOT, node_view, normalize, parent_of, upload_parent
 from http_api.console._web import (
     PREFIX,
-    ConsoleRoute,
     TenantCaller,
     fragment,
     is_htmx,
+    page_router,
     redirect,
     service_of,
 )
@@ -31,7 +31,7 @@ from openviking_mcp.contract.pack import ExportPackRequest
 
 __all__ = ["REFRESH_EVENT", "node_fragment", "page_url", "router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 REFRESH_EVENT = "explorer-refresh"
 """The event (from the answer's ``HX-Trigger-After-Settle``) that reloads the tree."""

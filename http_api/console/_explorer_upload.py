@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from http_api.console._explorer_data import UPLOAD_ROOT
-from http_api.console._web import PREFIX, ConsoleRoute, TenantCaller, service_of
+from http_api.console._web import PREFIX, TenantCaller, page_router, service_of
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.resources import AddResourceRequest, ImportAccepted
@@ -31,7 +31,7 @@ from openviking_mcp.service import ContextService
 
 __all__ = ["MAX_FILES", "UPLOAD_PATH", "Part", "group_parts", "router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 UPLOAD_PATH = f"{PREFIX}/explorer/upload"
 MAX_FILES = 1000

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import jinja2
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -45,6 +45,7 @@ __all__ = [
     "console_caller",
     "fragment",
     "is_htmx",
+    "page_router",
     "redirect",
     "render",
     "service_of",
@@ -225,6 +226,12 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
     template = "_error.html" if is_htmx(request) else "error.html"
     context = {"status": status, "code": code, "message": message}
     return render(request, template, context, status_code=status)
+
+
+def page_router() -> APIRouter:
+    """A console module's router: its paths under ``/console``, errors as pages. Each is
+    included in the app directly, so metrics label its routes with their whole path."""
+    return APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 
 class ConsoleRoute(APIRoute):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
-from http_api.console._web import AnyCaller, ConsoleRoute, is_htmx, render, service_of
+from http_api.console._web import AnyCaller, is_htmx, page_router, render, service_of
 from openviking_mcp.contract.admin import (
     AccountRequest,
     CreateAccountRequest,
@@ -35,7 +35,7 @@ from openviking_mcp.contract.identity import RequestContext, Role
 
 __all__ = ["router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 _ROLES = (Role.USER.value, Role.ADMIN.value)
 _ACCOUNT = "/admin/accounts/{account_id}"

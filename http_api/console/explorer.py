@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
-from http_api.console import _explorer_actions, _explorer_upload
 from http_api.console._explorer_actions import REFRESH_EVENT, node_fragment
 from http_api.console._explorer_data import (
     children,
@@ -25,15 +24,13 @@ from http_api.console._explorer_data import (
     upload_parent,
 )
 from http_api.console._explorer_upload import UPLOAD_PATH
-from http_api.console._web import ConsoleRoute, TenantCaller, fragment, render, service_of
+from http_api.console._web import TenantCaller, fragment, page_router, render, service_of
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
 from openviking_mcp.contract.tasks import TaskInfo, TaskRequest
 
 __all__ = ["UPLOAD_PATH", "router"]
 
-router = APIRouter(route_class=ConsoleRoute)
-router.include_router(_explorer_actions.router)
-router.include_router(_explorer_upload.router)
+router = page_router()
 
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 _MAX_TASKS = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from http_api.console._security import check_csrf, check_host
@@ -12,7 +12,7 @@ from http_api.console._web import (
     KEY_COOKIE,
     PREFIX,
     AnyCaller,
-    ConsoleRoute,
+    page_router,
     redirect,
     render,
     service_of,
@@ -21,7 +21,7 @@ from openviking_mcp.contract.errors import UnauthenticatedError
 
 __all__ = ["router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 
 def _safe_next(target: str | None) -> str:

@@ -3,15 +3,15 @@ sources, ``active_count``) and one memory with the commits that changed it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
-from http_api.console._web import ConsoleRoute, TenantCaller, render, service_of
+from http_api.console._web import TenantCaller, page_router, render, service_of
 from openviking_mcp.contract.memory import MemoryDetailRequest, MemoryEntry, MemoryListRequest
 
 __all__ = ["router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 _CONVERSATIONS = "conversations"
 

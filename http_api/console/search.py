@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from http_api.console._web import PREFIX, ConsoleRoute, TenantCaller, render, service_of
+from http_api.console._web import PREFIX, TenantCaller, page_router, render, service_of
 from openviking_mcp.contract.base import parse_request
 from openviking_mcp.contract.errors import InvalidArgumentError, OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
@@ -31,7 +31,7 @@ from openviking_mcp.contract.search import (
 
 __all__ = ["SearchForm", "TrajectoryNode", "router", "trajectory_tree"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 Mode = Literal["find", "search", "context"]
 _MODES: tuple[tuple[str, str], ...] = (

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from http_api.console._web import (
     PREFIX,
-    ConsoleRoute,
     TenantCaller,
     is_htmx,
+    page_router,
     redirect,
     render,
     service_of,
@@ -41,7 +41,7 @@ from openviking_mcp.sessions.layout import DIFF_FILE, MESSAGES_FILE
 
 __all__ = ["router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 _MAX_LISTED = 200
 _ROLES = ("user", "assistant", "system", "tool")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import shlex
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
-from http_api.console._web import AnyCaller, ConsoleRoute, is_htmx, render, service_of
+from http_api.console._web import AnyCaller, is_htmx, page_router, render, service_of
 from openviking_mcp.contract.content import ReadRequest
 from openviking_mcp.contract.errors import InvalidArgumentError
 from openviking_mcp.contract.identity import RequestContext
@@ -31,7 +31,7 @@ from openviking_mcp.skills.stored import split_skill_md
 
 __all__ = ["parse_headers", "router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 
 def _may_run_commands(request: Request, caller: RequestContext) -> bool:

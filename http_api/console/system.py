@@ -18,10 +18,10 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from http_api.console._web import AnyCaller, ConsoleRoute, render, service_of
+from http_api.console._web import AnyCaller, page_router, render, service_of
 from openviking_mcp.config import redact_dsn
 from openviking_mcp.contract.base import Empty
 from openviking_mcp.contract.identity import RequestContext
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 _REQUESTS = "openviking_http_requests"
 _LATENCY = "openviking_http_request_duration_seconds"

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from http_api.console._web import (
     PREFIX,
     AnyCaller,
-    ConsoleRoute,
     is_htmx,
+    page_router,
     redirect,
     render,
     service_of,
@@ -33,7 +33,7 @@ from openviking_mcp.tasks.failures import scrub_paths
 
 __all__ = ["ACTIVE_STATUSES", "progress_fraction", "router"]
 
-router = APIRouter(route_class=ConsoleRoute)
+router = page_router()
 
 ACTIVE_STATUSES = frozenset({"pending", "running", "cancelling"})
 _CANCELLABLE = frozenset({"pending", "running"})

@@ -85,3 +85,11 @@ def test_pages_carry_a_strict_content_security_policy(workspace: Path) -> None:
         assert "<script>" not in page.text  # no inline script
         for asset in ("/console/static/vendor/htmx.min.js", "/console/static/console.css"):
             assert client.get(asset).status_code == 200
+
+
+def test_metrics_label_console_routes_with_their_whole_path(workspace: Path) -> None:
+    with console_client(workspace, root_key=None) as client:
+        assert client.get("/console/tasks/table").status_code == 200
+        metrics = client.get("/metrics").text
+        label = 'route="/console/tasks/table",status="200"'
+        assert any(label in line for line in metrics.splitlines())
