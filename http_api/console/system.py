@@ -39,9 +39,12 @@ _LATENCY = "openviking_http_request_duration_seconds"
 _NAMES = frozenset({_REQUESTS, _LATENCY})
 
 
-def _storage(request: Request) -> dict[str, Any]:
-    """Where the data lives; a DSN's password is never shown."""
+def _storage(request: Request, caller: RequestContext) -> dict[str, Any]:
+    """Where the data lives, for ROOT and ADMIN (a server path is not a user's business); a
+    DSN's password is never shown."""
     storage = service_of(request).config.storage
+    if not caller.is_admin:
+        return {"backend": storage.backend, "workspace": None, "dsn": None}
     dsn = redact_dsn(storage.postgres.dsn) if storage.backend == "postgres" else None
     return {"backend": storage.backend, "workspace": storage.workspace, "dsn": dsn}
 
@@ -73,7 +76,7 @@ async def _page_values(request: Request, caller: RequestContext) -> dict[str, An
         "model_errors": models.errors,
         "find_latency": retrieval.details.find_latency.wire(),
         "memories": memories,
-        "storage": _storage(request),
+        "storage": _storage(request, caller),
     }
 
 

@@ -67,6 +67,11 @@ def test_a_user_sees_health_models_and_index_but_no_secret(workspace: Path) -> N
         assert "<script>" not in html
         for secret in (VLM_KEY, ROOT_KEY, ann):
             assert secret not in html
+        bob = create_user(client, "acme", "bob")
+        sign_in(client, bob)
+        plain = client.get("/console/system").text
+        assert "hashing:v1-256" in plain
+        assert str(workspace) not in plain  # a server path is not a USER's business
 
 
 def test_root_sees_the_system_page_too(workspace: Path) -> None:
@@ -75,6 +80,7 @@ def test_root_sees_the_system_page_too(workspace: Path) -> None:
         page = client.get("/console/system")
         assert page.status_code == 200
         assert "The root key has no memories of its own" in page.text
+        assert str(workspace) in page.text  # ROOT and ADMIN see where the data lives
         assert "<td>api_key</td>" in page.text  # the auth mode
         assert ROOT_KEY not in page.text
         assert VLM_KEY not in page.text
