@@ -8,7 +8,6 @@ archive's ``memory_diff.json`` (adds, updates, deletes and the merge counts).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -24,8 +23,6 @@ from http_api.console._web import (
     service_of,
 )
 from openviking_mcp.contract.base import Empty
-from openviking_mcp.contract.content import ReadRequest
-from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.memory import CommitRequest
 from openviking_mcp.contract.sessions import (
@@ -37,7 +34,6 @@ from openviking_mcp.contract.sessions import (
     SessionRequest,
 )
 from openviking_mcp.service import ContextService
-from openviking_mcp.sessions.layout import DIFF_FILE, MESSAGES_FILE
 
 __all__ = ["router"]
 
@@ -48,26 +44,18 @@ _ROLES = ("user", "assistant", "system", "tool")
 _DIFF_KINDS = (("adds", "add"), ("updates", "update"), ("deletes", "delete"))
 
 
-async def _read_json_lines(service: ContextService, caller: RequestContext, uri: str) -> list[Any]:
-    """The JSON lines of a session file (``[]`` when it does not exist yet)."""
-    try:
-        text = await service.content.read(caller, ReadRequest(uri=uri))
-    except NotFoundError:
-        return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+async def _live(
+    service: ContextService, caller: RequestContext, session_id: str
+) -> list[dict[str, Any]]:
+    return await service.sessions.live_messages(caller, SessionRequest(session_id=session_id))
 
 
-async def _memory_diff(
-    service: ContextService, caller: RequestContext, archive_uri: str
-) -> dict[str, Any] | None:
-    """The archive's ``memory_diff.json`` as the diff template shows it (``None`` before
-    phase 2 wrote it): ``entries`` ``{kind, uri, memory_type, before, after}``, ``merged``
-    (operations merged into existing memories) and ``problems``."""
-    try:
-        text = await service.content.read(caller, ReadRequest(uri=f"{archive_uri}/{DIFF_FILE}"))
-    except NotFoundError:
+def _memory_diff(diff: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An archive's memory diff as the diff template shows it (``None`` before phase 2 wrote
+    it): ``entries`` ``{kind, uri, memory_type, before, after}``, ``merged`` (operations merged
+    into existing memories) and ``problems``."""
+    if diff is None:
         return None
-    diff = json.loads(text)
     operations = diff.get("operations") or {}
     entries = [
         {
@@ -98,7 +86,7 @@ async def _archive_view(
     detail: ArchiveDetail = await service.sessions.get_archive(
         caller, ArchiveRequest(session_id=session_id, archive=archive)
     )
-    diff = await _memory_diff(service, caller, detail.archive_uri)
+    diff = _memory_diff(detail.memory_diff)
     task = detail.task or {}
     return {"detail": detail, "diff": diff, "stage": task.get("stage") or task.get("status")}
 
@@ -141,7 +129,9 @@ async def session_page(session_id: str, request: Request, caller: TenantCaller) 
         "title": f"Session {session_id}",
         "active": "sessions",
         "session": view.model_dump(),
-        "messages": await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}"),
+        "messages": await service.sessions.live_messages(
+            caller, SessionRequest(session_id=session_id)
+        ),
         "archives": views,
         "roles": _ROLES,
     }
@@ -162,7 +152,7 @@ async def add_message(
     if not is_htmx(request):
         return redirect(request, f"{PREFIX}/sessions/{session_id}")
     view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
-    messages = await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}")
+    messages = await _live(service, caller, session_id)
     context = {"session": view.model_dump(), "messages": messages}
     return render(request, "_session_messages.html", context)
 
@@ -183,7 +173,9 @@ async def commit(session_id: str, request: Request, caller: TenantCaller) -> Res
         "a": archive,
         "live": True,
         "session": view.model_dump(),
-        "messages": await _read_json_lines(service, caller, f"{view.uri}/{MESSAGES_FILE}"),
+        "messages": await service.sessions.live_messages(
+            caller, SessionRequest(session_id=session_id)
+        ),
         "oob": True,
     }
     return render(request, "_session_commit.html", context)

@@ -259,8 +259,9 @@ class ArchiveRequest(Request):
 
 
 class ArchiveDetail(Result):
-    """One archive with its status (``failure``: the ``.failed.json`` of a failed one) and
-    the latest phase-2 task record."""
+    """One archive with its status (``failure``: the ``.failed.json`` of a failed one), the
+    latest phase-2 task record and, once phase 2 wrote it, its ``memory_diff.json``
+    (``operations: {adds, updates, deletes}``, ``dedup``, ``problems``, ``extractor``)."""
 
     archive_id: str
     archive_uri: str
@@ -271,6 +272,7 @@ class ArchiveDetail(Result):
     messages: list[dict[str, Any]]
     meta: dict[str, Any]
     task: dict[str, Any] | None
+    memory_diff: dict[str, Any] | None = None
 
 
 class ArchiveCounts(Result):

@@ -72,6 +72,7 @@ from openviking_mcp.sessions.context import check_budget, fit_messages, fit_over
 from openviking_mcp.sessions.files import SessionFiles
 from openviking_mcp.sessions.layout import (
     ARCHIVE_META,
+    DIFF_FILE,
     MESSAGES_FILE,
     SESSION_COMMIT_TASK,
     TOOL_RESULTS_DIR,
@@ -420,7 +421,8 @@ class SessionService:
 
     async def get_archive(self, ctx: RequestContext, req: ArchiveRequest) -> ArchiveDetail:
         """One archive: ``{archive_id, archive_uri, status: done|pending|failed, failure,
-        abstract, overview, messages, meta, task}`` (any status, unlike the original)."""
+        abstract, overview, messages, meta, task, memory_diff}`` (any status, unlike the
+        original)."""
         number = parse_archive(req.archive)
         store, files = self._store, self.files
         session, _, _ = await files.require_session(ctx, req.session_id)
@@ -442,7 +444,13 @@ class SessionService:
             messages=await files.messages_at(f"{archive_key}/{MESSAGES_FILE}"),
             meta=await store.read_json(f"{archive_key}/{ARCHIVE_META}") or {},
             task=tasks[0].to_dict() if tasks else None,
+            memory_diff=await store.read_json(f"{archive_key}/{DIFF_FILE}"),
         )
+
+    async def live_messages(self, ctx: RequestContext, req: SessionRequest) -> list[dict[str, Any]]:
+        """The session's messages not yet archived, oldest first."""
+        _, key, _ = await self.files.require_session(ctx, req.session_id)
+        return await self.files.messages_at(f"{key}/{MESSAGES_FILE}")
 
     # -- statistics --------------------------------------------------------------------------
 

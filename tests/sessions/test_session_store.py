@@ -445,8 +445,15 @@ async def test_a_failed_archive_does_not_block_and_can_be_retried(
     ] == "pending"  # the stub writes no .done
     assert phase2.payloads[-1]["archive"] == "archive_001"
 
+    assert got["memory_diff"] is None  # phase 2 has not written it
+    diff = {"operations": {"adds": [{"uri": "viking://user/u/memories/x.md"}]}}
+    await svc.store.content.write_bytes(
+        f"{archive_key}/memory_diff.json", json.dumps(diff).encode()
+    )
     await svc.store.content.write_bytes(f"{archive_key}/.done", b"x")
-    assert (await svc.get_archive(ctx, "f", 1))["status"] == "done"
+    done = await svc.get_archive(ctx, "f", 1)
+    assert done["status"] == "done"
+    assert done["memory_diff"] == diff
     with pytest.raises(FailedPreconditionError):
         await svc.retry_archive(ctx, "f", 1)
     with pytest.raises(NotFoundError):
