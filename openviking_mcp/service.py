@@ -124,8 +124,12 @@ class ContextService:
         self.observer = ObserverService(
             self.store, self.retrieval.latency, bot=lambda: self.chat_activity
         )
-        self.tasks.register(ADD_RESOURCE_TASK, self.resources.run_import)
-        self.tasks.register(SESSION_COMMIT_TASK, self.commits.run_phase2)
+        self.tasks.register(
+            ADD_RESOURCE_TASK, self.resources.run_import, retry=self.resources.retry_import
+        )
+        self.tasks.register(
+            SESSION_COMMIT_TASK, self.commits.run_phase2, retry=self.commits.retry_task
+        )
         self._init_lock = asyncio.Lock()
         #: The running or finished start (:meth:`start`); ``None`` before it.
         self.startup: Startup | None = None

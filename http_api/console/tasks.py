@@ -4,8 +4,9 @@
 every user's tasks of an account); its table (``/console/tasks/table``) is polled by htmx every
 two seconds. ``/console/tasks/{id}`` is one task; ``/console/tasks/{id}/card`` is a small
 fragment that follows one task (it polls itself until the task ends), for any page that starts
-one. Cancelling calls the same service method as ``POST /api/v1/tasks/{id}/cancel``; the queue
-has no retry of a failed task (transient failures are retried by the queue itself).
+one. Cancelling calls the same service method as ``POST /api/v1/tasks/{id}/cancel``, Retry
+(of a failed or cancelled task) the one of ``POST /api/v1/tasks/{id}/retry``: the new task's
+row or card replaces the old one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ router = page_router()
 
 ACTIVE_STATUSES = frozenset({"pending", "running", "cancelling"})
 _CANCELLABLE = frozenset({"pending", "running"})
+_RETRYABLE = frozenset({"failed", "cancelled"})
 # How far along a running task is, by stage, when its counters do not tell.
 _STAGE_FRACTION = {
     "fetching": 0.1,
@@ -84,6 +86,7 @@ def _view(request: Request, task: TaskInfo, *, mine: bool) -> dict[str, Any]:
         "result": task.result,
         "active": task.status in ACTIVE_STATUSES,
         "cancellable": mine and task.status in _CANCELLABLE,
+        "retryable": mine and task.status in _RETRYABLE,
     }
 
 
@@ -166,9 +169,21 @@ async def card(
 async def cancel(task_id: str, request: Request, caller: AnyCaller) -> Response:
     """Cancel a pending or running task; htmx gets the row or card it targets back."""
     cancelled = await service_of(request).tasks.cancel_task(caller, TaskRequest(task_id=task_id))
+    return _swapped(request, cancelled)
+
+
+@router.post("/tasks/{task_id}/retry")
+async def retry(task_id: str, request: Request, caller: AnyCaller) -> Response:
+    """Queue a failed or cancelled task again; htmx gets the new task's row or card."""
+    retried = await service_of(request).tasks.retry_task(caller, TaskRequest(task_id=task_id))
+    return _swapped(request, retried)
+
+
+def _swapped(request: Request, task: TaskInfo) -> Response:
+    """The answer of a task action: for htmx the row or card it targets (now showing
+    ``task``), else a redirect to ``task``'s page."""
     if not is_htmx(request):
-        return redirect(request, f"{PREFIX}/tasks/{task_id}")
-    task = _view(request, cancelled, mine=True)
+        return redirect(request, f"{PREFIX}/tasks/{task.task_id}")
     target = request.headers.get("hx-target", "")
     template = "_task_row.html" if target.startswith("task-row-") else "_task_card.html"
-    return render(request, template, {"task": task})
+    return render(request, template, {"task": _view(request, task, mine=True)})

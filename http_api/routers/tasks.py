@@ -4,7 +4,11 @@
   resource_id, result, error, attempts, created_at, updated_at, created_at_iso,
   updated_at_iso}``; another user's task (or an unknown one) is 404 "Task not found or expired";
 * ``GET ?task_type&status&resource_id&limit=50 (1..200)`` → records, newest first;
-* ``POST /{task_id}/cancel`` → the record (``cancelling`` or ``cancelled``).
+* ``POST /{task_id}/cancel`` → the record (``cancelling`` or ``cancelled``);
+* ``POST /{task_id}/retry`` → a failed or cancelled task queued again: the new task's record
+  (a new ``task_id``; the old record stays). 412 for a task in another status, one of a type
+  without retry, or an import that failed because of its input; 409 while another import of
+  the same target is pending or running.
 
 A user sees their own tasks; ROOT (and only ROOT) sees every user's tasks of an account: the
 default account, or the one named by ``account_id``.
@@ -72,3 +76,16 @@ async def cancel_task(
     task_id: str, request: Request, service: Service, caller: Caller
 ) -> JSONResponse:
     return envelope.ok(request, await service.cancel_task(caller, task_id))
+
+
+@router.post("/{task_id}/retry", summary="Retry a failed or cancelled task as a new task")
+async def retry_task(
+    task_id: str,
+    request: Request,
+    service: Service,
+    caller: Caller,
+    account_id: Annotated[str | None, Query(description="ROOT only: another account.")] = None,
+) -> JSONResponse:
+    return envelope.ok(
+        request, await service.retry_task(caller.in_account(account_id, "tasks"), task_id)
+    )

@@ -211,10 +211,16 @@ def tasks(
     task_id: Annotated[str | None, typer.Argument(help="Show one task.")] = None,
     status: Annotated[str | None, typer.Option(help="Filter by status.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 50,
+    retry: Annotated[
+        bool,
+        typer.Option("--retry", help="Queue the failed or cancelled task again; show the new one."),
+    ] = False,
 ) -> None:
-    """List background tasks, or show one."""
+    """List background tasks, show one, or retry one (``tasks ID --retry``)."""
+    if retry and not task_id:
+        raise typer.BadParameter("--retry needs a task id", param_hint="TASK_ID")
     if task_id:
-        emit(run(lambda s, c: s.get_task(c, task_id)))
+        emit(run(lambda s, c: s.retry_task(c, task_id) if retry else s.get_task(c, task_id)))
         return
     rows = run(lambda s, c: s.list_tasks(c, status=status, limit=limit))
     emit(

@@ -574,6 +574,10 @@ class AsyncOperations:
         """Cancel a pending or running task; the record (``cancelling`` or ``cancelled``)."""
         return cast("dict[str, Any]", await self._call("cancel_task", locals()))
 
+    async def retry_task(self, task_id: str) -> dict[str, Any]:
+        """Queue a failed or cancelled task again; the new task's record (a new task_id)."""
+        return cast("dict[str, Any]", await self._call("retry_task", locals()))
+
     async def wait_processing(self, timeout: float | None = None) -> dict[str, Any]:
         """Wait until no task is pending or running (every queue of the process idle)."""
         return cast("dict[str, Any]", await self._call("wait_processing", locals()))
@@ -841,6 +845,7 @@ class SyncOperations(SyncCaller):
     get_task = blocking(AsyncOperations.get_task)
     list_tasks = blocking(AsyncOperations.list_tasks)
     cancel_task = blocking(AsyncOperations.cancel_task)
+    retry_task = blocking(AsyncOperations.retry_task)
     wait_processing = blocking(AsyncOperations.wait_processing)
     add_skill = blocking(AsyncOperations.add_skill)
     update_skill = blocking(AsyncOperations.update_skill)
@@ -1603,6 +1608,17 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "retry_task": Route(
+        method="POST",
+        path="/api/v1/tasks/{task_id}/retry",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "wait_processing": Route(
         method="POST",
         path="/api/v1/system/wait",
@@ -2022,6 +2038,7 @@ NAMES: tuple[str, ...] = (
     "get_task",
     "list_tasks",
     "cancel_task",
+    "retry_task",
     "wait_processing",
     "add_skill",
     "update_skill",

@@ -1,9 +1,11 @@
-"""Background tasks: one record, filtered lists, cancelling, and waiting for the queues.
+"""Background tasks: one record, filtered lists, cancelling and retrying, waiting for queues.
 
 A task record is ``{task_id, task_type, status, stage, progress, resource_id, meta, result,
 error, attempts, created_at, updated_at, created_at_iso, updated_at_iso}``. A user sees their own
 tasks; ROOT sees every user's tasks of its account. Another user's task (or an unknown one)
-is ``NOT_FOUND`` "Task not found or expired".
+is ``NOT_FOUND`` "Task not found or expired". A failed or cancelled task is retried as a new
+task of the same owner (``retry_task``: the new record; the old one stays); what a retry does
+is up to the task's type, and a type without one answers ``FAILED_PRECONDITION``.
 """
 
 from __future__ import annotations
@@ -149,6 +151,15 @@ OPERATIONS = (
         ("task_id",),
         Route("POST", _T + "/{task_id}/cancel"),
         doc="Cancel a pending or running task; the record (``cancelling`` or ``cancelled``).",
+    ),
+    Operation(
+        "retry_task",
+        "tasks.retry_task",
+        TaskRequest,
+        TaskInfo,
+        ("task_id",),
+        Route("POST", _T + "/{task_id}/retry"),
+        doc="Queue a failed or cancelled task again; the new task's record (a new task_id).",
     ),
     Operation(
         "wait_processing",

@@ -7,7 +7,8 @@ archive ``.meta.json`` (``created_at``, ``message_count``, the ``used`` records,
 ``session_commit`` task (phase 2, :class:`~.phase2.ArchiveProcessor`, whose handler is
 :attr:`CommitService.run_phase2`) is queued for that archive with the archive URI as its
 ``resource_id``. Unlike the original, an archive whose phase 2 failed does not block later
-commits (no 412); :meth:`CommitService.retry` queues it again.
+commits (no 412); :meth:`CommitService.retry` queues it again (also reached by retrying the
+failed task, :meth:`CommitService.retry_task`).
 
 Auto-commit (off unless a session has a policy, see :mod:`openviking_mcp.sessions.policy`) is
 checked after each message write (:meth:`CommitService.on_messages_added`, subscribed to
@@ -327,6 +328,13 @@ class CommitService:
             record = await store.tasks.wait(task_id, req.timeout)
             return WaitedRetry(**result.model_dump(), **_waited(record))
         return result
+
+    async def retry_task(self, record: TaskRecord) -> str:
+        """The retry function of ``session_commit`` tasks: :meth:`retry` of the task's archive
+        for the task's owner; the new task's id."""
+        payload = record.payload
+        request = RetryRequest(session_id=str(payload["session_id"]), archive=payload["archive"])
+        return (await self.retry(record.context, request)).task_id
 
     async def _refuse_active(self, ctx: RequestContext, uri: VikingURI, number: int) -> None:
         """``CONFLICT`` if phase 2 of the archive is pending or running."""

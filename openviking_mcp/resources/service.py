@@ -65,6 +65,7 @@ from openviking_mcp.resources.fetch import (
 from openviking_mcp.resources.netguard import check_public_url
 from openviking_mcp.resources.placement import media_name, media_parent
 from openviking_mcp.resources.reindex import Reindexer
+from openviking_mcp.resources.retry import ImportRetry
 from openviking_mcp.resources.sources import SourceFilter, is_url, stage_local, target_name
 from openviking_mcp.resources.staging import drop_published, fetch_published, publish
 from openviking_mcp.resources.tree import (
@@ -132,6 +133,8 @@ class ResourceService:
     ) -> None:
         self._store, self._indexing, self._uploads, self._tags = store, indexing, uploads, tags
         self._reindexer = Reindexer(store, indexing, tags)
+        #: The retry function of ``add_resource`` tasks (see :mod:`.retry`).
+        self.retry_import = ImportRetry(store, ADD_RESOURCE_TASK, self._staging)
 
     def _staging(self, staging_id: str) -> Path:
         return self._store.config.workspace / "tmp" / "staging" / staging_id

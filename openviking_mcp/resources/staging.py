@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openviking_mcp.store import SYSTEM_KEY, Store
 
-__all__ = ["drop_published", "fetch_published", "publish"]
+__all__ = ["drop_published", "fetch_published", "is_published", "publish"]
 
 #: Files copied at once each way.
 _CONCURRENCY = 8
@@ -84,6 +84,11 @@ async def fetch_published(store: Store, staging_id: str, source: Path) -> bool:
 
     await asyncio.gather(*(copy(e.key) for e in entries if not e.is_dir))
     return True
+
+
+async def is_published(store: Store, staging_id: str) -> bool:
+    """Whether a staged tree is published (always ``False`` on a store that is not shared)."""
+    return store.shared and await store.content.exists(_key(staging_id))
 
 
 async def drop_published(store: Store, staging_id: str) -> None:

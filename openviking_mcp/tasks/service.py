@@ -4,13 +4,19 @@ Features queue their work as tasks on :attr:`Store.tasks <openviking_mcp.store.S
 and register the handler of each task type (:meth:`TaskService.register`). Callers read a task
 record, list their tasks, cancel one, or wait until every queue is idle. A user sees their own
 tasks; ROOT sees every user's tasks of its account.
+
+A failed or cancelled task can be retried (:meth:`TaskService.retry_task`) when its feature
+registered a *retry* function with its handler: the function queues the work again as a new
+task (of the same owner) and answers its id; the old record stays as it was. The service only
+checks who may see the task and its status, and dispatches on the task type.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
-from openviking_mcp.contract.errors import DeadlineExceededError
+from openviking_mcp.contract.errors import DeadlineExceededError, FailedPreconditionError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.tasks import (
     ListTasksRequest,
@@ -24,9 +30,14 @@ from openviking_mcp.storage.queue import Handler, TaskRecord
 from openviking_mcp.store import Store
 from openviking_mcp.tasks.failures import failure_summary, queue_counters
 
-__all__ = ["TaskService"]
+__all__ = ["Retry", "TaskService"]
+
+Retry = Callable[[TaskRecord], Awaitable[str]]
+"""Queue a failed or cancelled task's work again; the new task's id. It raises a typed error
+(e.g. ``FAILED_PRECONDITION``, ``CONFLICT``) when the task cannot be retried."""
 
 _IDLE_POLL_SECONDS = 0.1
+_RETRYABLE = frozenset({"failed", "cancelled"})
 
 
 def _info(record: TaskRecord) -> TaskInfo:
@@ -38,10 +49,14 @@ class TaskService:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._retries: dict[str, Retry] = {}
 
-    def register(self, task_type: str, handler: Handler) -> None:
-        """Run ``handler`` for tasks of ``task_type``."""
+    def register(self, task_type: str, handler: Handler, *, retry: Retry | None = None) -> None:
+        """Run ``handler`` for tasks of ``task_type``; ``retry`` queues a failed or cancelled
+        task of that type again (without it, such tasks cannot be retried)."""
         self._store.tasks.register(task_type, handler)
+        if retry is not None:
+            self._retries[task_type] = retry
 
     async def get_task(self, ctx: RequestContext, req: TaskRequest) -> TaskInfo:
         """One task record (``NOT_FOUND`` for another user's task or an unknown one)."""
@@ -65,6 +80,27 @@ class TaskService:
         running task stops, ``cancelled`` for a pending one)."""
         self._store.require_open()
         return _info(await self._store.tasks.cancel(req.task_id, ctx))
+
+    async def retry_task(self, ctx: RequestContext, req: TaskRequest) -> TaskInfo:
+        """Queue a failed or cancelled task again as a new task of its owner; the new task's
+        record. ``NOT_FOUND`` for a task the caller may not see; ``FAILED_PRECONDITION`` for a
+        task in another status or of a type that has no retry."""
+        store = self._store
+        store.require_open()
+        record = await store.tasks.get(req.task_id, ctx)
+        if record.status not in _RETRYABLE:
+            raise FailedPreconditionError(
+                f"Task {record.task_id} is {record.status}; only a failed or cancelled task "
+                "can be retried",
+                {"task_id": record.task_id, "status": record.status},
+            )
+        retry = self._retries.get(record.task_type)
+        if retry is None:
+            raise FailedPreconditionError(
+                f"Tasks of type {record.task_type} cannot be retried",
+                {"task_id": record.task_id, "task_type": record.task_type},
+            )
+        return _info(await store.tasks.get(await retry(record)))
 
     async def wait_processing(
         self, ctx: RequestContext, req: WaitProcessingRequest

@@ -1,4 +1,4 @@
-"""`/api/v1/tasks`: one task, filtered lists, cancel, ownership and ROOT's view."""
+"""`/api/v1/tasks`: one task, filtered lists, cancel, retry, ownership and ROOT's view."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from http_api import create_app
 from openviking_mcp import ContextService
 from openviking_mcp.contract.identity import RequestContext, Role
-from openviking_mcp.storage.queue import TaskHandle
+from openviking_mcp.storage.queue import TaskHandle, TaskRecord
 from tests.http_api._routes import config_for, error_of, result_of
 
 BASE = "/api/v1/tasks"
@@ -135,3 +135,60 @@ def test_root_sees_every_users_tasks(workspace: Path) -> None:
         error_of(client.get(f"{BASE}/{acme}", headers=ROOT), 404)
         error_of(client.get(BASE, params={"account_id": "bad/id"}, headers=ROOT), 400)
         error_of(client.get(BASE), 401)
+
+
+def _retry_probe(client: TestClient) -> Any:
+    """A retry for ``probe`` tasks: the same payload for the same owner, without ``fail``."""
+    queue = _service(client).store.tasks
+
+    async def retry(record: TaskRecord) -> str:
+        payload = {k: v for k, v in record.payload.items() if k != "fail"}
+        return await queue.submit("probe", record.context, payload, resource_id=record.resource_id)
+
+    return retry
+
+
+def _waited(client: TestClient, task_id: str) -> Any:
+    wait = functools.partial(_service(client).store.tasks.wait, task_id, 10)
+    return client.portal.call(wait)  # type: ignore[union-attr]
+
+
+def test_retry(client: TestClient) -> None:
+    _service(client).tasks.register("probe", _probe, retry=_retry_probe(client))
+    bob = RequestContext("default", "bob", Role.USER)
+    as_bob = {"X-OpenViking-User": "bob"}
+    failed = _submit(client, bob, 4, fail=True)
+    error_of(client.post(f"{BASE}/{failed}/retry"), 404)  # the default user does not see it
+    retried = result_of(client.post(f"{BASE}/{failed}/retry", headers=as_bob))
+    assert retried["task_id"] != failed
+    assert (retried["task_type"], retried["resource_id"]) == ("probe", "r4")
+    assert _waited(client, retried["task_id"]).result == {"echo": 4}
+    assert result_of(client.get(f"{BASE}/{failed}", headers=as_bob))["status"] == "failed"
+
+    done = retried["task_id"]
+    completed = error_of(client.post(f"{BASE}/{done}/retry", headers=as_bob), 412)
+    assert completed["code"] == "FAILED_PRECONDITION"
+    assert completed["details"]["status"] == "completed"
+    error_of(client.post(f"{BASE}/nope/retry"), 404)
+    # a failed task of a type that registered no retry
+    _service(client).tasks.register("plain", _probe)
+    submit = functools.partial(
+        _service(client).store.tasks.submit, "plain", DEFAULT, {"fail": True}, max_attempts=1
+    )
+    plain = client.portal.call(submit)  # type: ignore[union-attr]
+    assert _waited(client, plain).status == "failed"
+    no_retry = error_of(client.post(f"{BASE}/{plain}/retry"), 412)
+    assert no_retry["details"]["task_type"] == "plain"
+
+
+def test_root_retries_a_task_of_any_user_of_an_account(workspace: Path) -> None:
+    with TestClient(create_app(config_for(workspace, root_api_key=ROOT_KEY))) as client:
+        _service(client).tasks.register("probe", _probe, retry=_retry_probe(client))
+        acme = _submit(client, RequestContext("acme", "ann", Role.ADMIN), 6, fail=True)
+        error_of(client.post(f"{BASE}/{acme}/retry", headers=ROOT), 404)  # default account
+        again = client.post(f"{BASE}/{acme}/retry", params={"account_id": "acme"}, headers=ROOT)
+        retried = result_of(again)
+        assert retried["resource_id"] == "r6"
+        record = _waited(client, retried["task_id"])
+        assert (record.account_id, record.user_id, record.status) == ("acme", "ann", "completed")
+        error_of(client.post(f"{BASE}/{acme}/retry"), 401)
