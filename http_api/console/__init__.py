@@ -20,6 +20,7 @@ from starlette.routing import Route
 from http_api.console import (
     _explorer_actions,
     _explorer_upload,
+    _not_found,
     admin,
     explorer,
     login,
@@ -63,3 +64,5 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.router.routes.append(Route(PREFIX, endpoint=_to_home, methods=["GET"]))
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
+    # Last: any other path under /console is the console's 404 page.
+    app.include_router(_not_found.router)

@@ -63,6 +63,10 @@ async def _changed(request: Request, caller: RequestContext, uri: str) -> Respon
     if not is_htmx(request):
         return redirect(request, page_url(uri))
     response = await node_fragment(request, caller, uri)
+    # The forms target their status line (where an error shows); the new panel replaces
+    # the whole detail.
+    response.headers["HX-Retarget"] = "#detail"
+    response.headers["HX-Reswap"] = "innerHTML"
     response.headers["HX-Push-Url"] = page_url(uri)
     response.headers["HX-Trigger-After-Settle"] = REFRESH_EVENT
     return response

@@ -36,10 +36,17 @@ async def home(request: Request, caller: AnyCaller) -> Response:
     return redirect(request, f"{PREFIX}/admin" if caller.is_root else f"{PREFIX}/explorer")
 
 
+def _dev_identity(request: Request) -> str:
+    """Who every request is in dev mode (keys are not checked there)."""
+    ctx = service_of(request).auth.dev_context()
+    return f"{ctx.account_id}/{ctx.user_id}"
+
+
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
     check_host(request, service_of(request).config.server.host)
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    context = {"next": _safe_next(next), "error": None, "dev_identity": _dev_identity(request)}
+    return render(request, "login.html", context)
 
 
 @router.post("/login")
@@ -52,10 +59,16 @@ async def login(
     check_host(request, service.config.server.host)
     await check_csrf(request)
     target = _safe_next(next)
+    identity = _dev_identity(request)
+    if service.config.server.effective_auth_mode == "dev":
+        # Dev mode checks no key: a key's cookie would change nothing, so none is set.
+        error = f"This server runs in dev mode: keys are not checked, every page is {identity}."
+        context = {"next": target, "error": error, "dev_identity": identity}
+        return render(request, "login.html", context, status_code=400)
     try:
         caller = await service.auth.resolve_api_key(api_key)
     except UnauthenticatedError as exc:
-        context = {"next": target, "error": str(exc) or "Unknown API key"}
+        context = {"next": target, "error": str(exc) or "Unknown API key", "dev_identity": identity}
         return render(request, "login.html", context, status_code=401)
     response = redirect(request, f"{PREFIX}/admin" if caller.is_root else target)
     secure = request.url.scheme == "https"

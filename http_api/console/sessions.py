@@ -3,12 +3,15 @@ adding a message and committing, with each commit's memory diff.
 
 A commit is the API's ``POST /api/v1/sessions/{id}/commit`` (phase 1 here, phase 2 queued);
 the page then polls the archive's partial until phase 2 is done or failed and shows the
-archive's ``memory_diff.json`` (adds, updates, deletes and the merge counts).
+archive's ``memory_diff.json`` (adds, updates, deletes and the merge counts). The answer that
+shows a finished archive carries the ``HX-Trigger`` :data:`ARCHIVED_EVENT`, on which the
+session's facts (``/facts``) and its archives (``/archives``) redraw themselves.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.responses import Response
@@ -35,9 +38,12 @@ from openviking_mcp.contract.sessions import (
 )
 from openviking_mcp.service import ContextService
 
-__all__ = ["router"]
+__all__ = ["ARCHIVED_EVENT", "router"]
 
 router = page_router()
+
+ARCHIVED_EVENT = "session-archived"
+"""The event (``HX-Trigger``) of an answer showing an archive whose phase 2 has ended."""
 
 _MAX_LISTED = 200
 _ROLES = ("user", "assistant", "system", "tool")
@@ -119,23 +125,57 @@ async def create_session(
     return redirect(request, f"{PREFIX}/sessions/{view.session_id}")
 
 
-@router.get("/sessions/{session_id}")
-async def session_page(session_id: str, request: Request, caller: TenantCaller) -> Response:
-    service = service_of(request)
+async def _session_values(
+    service: ContextService, caller: RequestContext, session_id: str
+) -> dict[str, Any]:
+    """What the facts and the archives show: the session and its archives' views."""
     view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
     archives = await service.sessions.list_archives(caller, SessionRequest(session_id=session_id))
     views = [await _archive_view(service, caller, session_id, a.archive_id) for a in archives]
+    return {
+        "session_id": session_id,
+        "session": view.model_dump(),
+        "archives": views,
+        "archived_event": ARCHIVED_EVENT,
+    }
+
+
+def _finished(response: Response, archive: dict[str, Any] | None) -> Response:
+    """Announce an archive whose phase 2 has ended (done or failed)."""
+    if archive is not None and archive["detail"].status != "pending":
+        response.headers["HX-Trigger"] = ARCHIVED_EVENT
+    return response
+
+
+@router.get("/sessions/{session_id}")
+async def session_page(session_id: str, request: Request, caller: TenantCaller) -> Response:
+    service = service_of(request)
     context = {
         "title": f"Session {session_id}",
         "active": "sessions",
-        "session": view.model_dump(),
-        "messages": await service.sessions.live_messages(
-            caller, SessionRequest(session_id=session_id)
-        ),
-        "archives": views,
+        **await _session_values(service, caller, session_id),
+        "messages": await _live(service, caller, session_id),
         "roles": _ROLES,
     }
     return render(request, "session.html", context)
+
+
+@router.get("/sessions/{session_id}/facts")
+async def facts_partial(session_id: str, request: Request, caller: TenantCaller) -> Response:
+    """The session's facts (commit count, last commit, memories extracted)."""
+    if not is_htmx(request):
+        return redirect(request, f"{PREFIX}/sessions/{quote(session_id, safe='')}")
+    values = await _session_values(service_of(request), caller, session_id)
+    return render(request, "_session_facts.html", values)
+
+
+@router.get("/sessions/{session_id}/archives")
+async def archives_partial(session_id: str, request: Request, caller: TenantCaller) -> Response:
+    """The session's archives, newest first."""
+    if not is_htmx(request):
+        return redirect(request, f"{PREFIX}/sessions/{quote(session_id, safe='')}")
+    values = await _session_values(service_of(request), caller, session_id)
+    return render(request, "_session_archives.html", values)
 
 
 @router.post("/sessions/{session_id}/messages")
@@ -154,7 +194,12 @@ async def add_message(
     view = await service.sessions.get(caller, GetSessionRequest(session_id=session_id))
     messages = await _live(service, caller, session_id)
     context = {"session": view.model_dump(), "messages": messages}
-    return render(request, "_session_messages.html", context)
+    # The form's target is its status line (where an error shows, the messages staying in
+    # place); the messages themselves go to their box.
+    response = render(request, "_session_message_added.html", context)
+    response.headers["HX-Retarget"] = "#messages-box"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 @router.post("/sessions/{session_id}/commit")
@@ -178,7 +223,7 @@ async def commit(session_id: str, request: Request, caller: TenantCaller) -> Res
         ),
         "oob": True,
     }
-    return render(request, "_session_commit.html", context)
+    return _finished(render(request, "_session_commit.html", context), archive)
 
 
 @router.get("/sessions/{session_id}/archives/{archive_id}")
@@ -196,4 +241,4 @@ async def archive_partial(
     service = service_of(request)
     archive = await _archive_view(service, caller, session_id, archive_id)
     context = {"session_id": session_id, "a": archive, "live": live}
-    return render(request, "_session_archive.html", context)
+    return _finished(render(request, "_session_archive.html", context), archive)

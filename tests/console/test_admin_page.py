@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.console._console import ROOT_KEY, console_client, create_user, sign_in
+from tests.console._console import ROOT_KEY, console_client, create_user, csrf_of, sign_in
 from tests.http_api._routes import api_key
 
 _KEY = re.compile(r'<code id="new-key-value">([^<]+)</code>')
@@ -225,3 +225,15 @@ def test_dev_mode_shows_the_default_account(workspace: Path) -> None:
         assert page.status_code == 200
         assert 'id="users-table"' in page.text
         assert 'id="add-user"' in page.text
+        assert 'id="admin-dev-note"' in page.text  # keys take effect with a root key
+        # the default user has no key: nothing to revoke, a new key can be issued
+        assert 'id="revoke-key-default"' not in page.text
+        assert 'id="new-key-default"' in page.text
+        token = csrf_of(page.text)
+        added = client.post(
+            "/console/admin/accounts/default/users",
+            data={"user_id": "bob"},
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
+        assert added.status_code == 200
+        assert 'id="revoke-key-bob"' in added.text  # bob has a key

@@ -223,8 +223,15 @@ def test_rename_and_delete_need_the_csrf_token_and_work(workspace: Path) -> None
         moved = client.get("/console/explorer/children?uri=viking://resources/guide")
         assert "start.md" in moved.text
         assert "intro.md" not in moved.text
+        # The forms target their status line; a done change redraws the whole detail panel.
+        assert renamed.headers["hx-retarget"] == "#detail"
+        assert 'hx-target="#node-action-status"' in renamed.text
+        assert '<div id="node-action-status"' in renamed.text
         bad = {"uri": "viking://resources/guide/start.md", "name": "a/b"}
-        assert client.post("/console/explorer/rename", data=bad, headers=htmx).status_code == 400
+        refused_name = client.post("/console/explorer/rename", data=bad, headers=htmx)
+        assert refused_name.status_code == 400
+        assert "hx-retarget" not in refused_name.headers  # the error stays in the status line
+        assert 'role="alert"' in refused_name.text
         gone = {"uri": "viking://resources/guide"}
         assert client.post("/console/explorer/delete", data=gone).status_code == 403
         form = {**gone, "csrf_token": token}  # a plain form post: redirected to the parent

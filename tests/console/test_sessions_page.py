@@ -4,8 +4,9 @@ another user of the account sees none of it."""
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,11 @@ def extraction_chat(body: dict[str, Any]) -> str:
 
 
 @contextmanager
-def model_client(workspace: Path) -> Iterator[TestClient]:
-    """An api_key-mode app whose chat model is :func:`extraction_chat`."""
-    with FakeOpenAIServer(extraction_chat) as model:
+def model_client(
+    workspace: Path, chat: Callable[[dict[str, Any]], str] = extraction_chat
+) -> Iterator[TestClient]:
+    """An api_key-mode app whose chat model is ``chat`` (:func:`extraction_chat`)."""
+    with FakeOpenAIServer(chat) as model:
         config = OpenVikingConfig.from_dict(
             {
                 "storage": {"workspace": str(workspace)},
@@ -177,3 +180,128 @@ def test_a_commit_shows_its_memory_diff_and_stays_private(workspace: Path) -> No
         assert TEA not in archive.text
         commit = client.post("/console/sessions/tea/commit", headers=htmx(token))
         assert commit.status_code == 404
+
+
+def _poll_archive(client: TestClient, token: str, url: str) -> list[Any]:
+    """Every answer of the archive's partial, polled as the page does, until phase 2 ends."""
+    answers = []
+    deadline = time.monotonic() + 60
+    while True:
+        answer = client.get(url, headers=htmx(token))
+        assert answer.status_code == 200, answer.text
+        answers.append(answer)
+        if 'data-status="pending"' not in answer.text:
+            return answers
+        assert time.monotonic() < deadline, "phase 2 did not finish"
+        time.sleep(0.1)
+
+
+def test_a_finished_archive_redraws_the_facts_and_the_archives(workspace: Path) -> None:
+    with model_client(workspace) as client:
+        ann_key = create_user(client, "acme", "ann")
+        bob_key = create_user(client, "acme", "bob")
+        token = sign_in(client, ann_key)
+        page = client.get("/console/sessions/tea")
+        assert page.status_code == 404  # not made yet
+        client.post("/console/sessions", data={"session_id": "tea", "csrf_token": token})
+        page = client.get("/console/sessions/tea")
+        # both listen for the event of a finished archive
+        assert 'hx-get="/console/sessions/tea/facts"' in page.text
+        assert 'hx-get="/console/sessions/tea/archives"' in page.text
+        assert page.text.count('hx-trigger="session-archived from:body"') == 2
+        assert 'id="facts-commits" data-count="0"' in page.text
+        assert 'id="no-archives"' in page.text
+        client.post(
+            "/console/sessions/tea/messages",
+            data={"role": "user", "content": "I drink green tea every afternoon."},
+            headers=htmx(token),
+        )
+        committed = client.post("/console/sessions/tea/commit", headers=htmx(token))
+        finished = 'data-status="pending"' not in committed.text
+        assert (committed.headers.get("hx-trigger") == "session-archived") == finished
+        answers = _poll_archive(
+            client, token, "/console/sessions/tea/archives/archive_001?live=true"
+        )
+        assert answers[-1].headers["hx-trigger"] == "session-archived"
+        assert all("hx-trigger" not in a.headers for a in answers[:-1])  # only once it ends
+        facts = client.get("/console/sessions/tea/facts", headers=htmx(token))
+        assert facts.status_code == 200
+        assert 'id="facts-commits" data-count="1"' in facts.text
+        assert 'id="session-facts"' in facts.text
+        archives = client.get("/console/sessions/tea/archives", headers=htmx(token))
+        assert archives.status_code == 200
+        assert 'id="archive-archive_001"' in archives.text
+        assert 'data-status="done"' in archives.text
+        assert 'id="no-archives"' not in archives.text
+        plain = client.get("/console/sessions/tea/facts", follow_redirects=False)
+        assert plain.status_code == 303  # not htmx: the page
+        assert plain.headers["location"] == "/console/sessions/tea"
+
+        sign_in(client, bob_key)
+        for part in ("facts", "archives"):
+            theirs = client.get(f"/console/sessions/tea/{part}", headers=htmx(token))
+            assert theirs.status_code == 404
+            assert TEA not in theirs.text
+
+
+def test_a_failed_message_keeps_the_messages_in_place(workspace: Path) -> None:
+    with console_client(workspace) as client:
+        token = sign_in(client, create_user(client, "acme", "ann"))
+        client.post("/console/sessions", data={"session_id": "chat", "csrf_token": token})
+        page = client.get("/console/sessions/chat")
+        # the form answers into its status line; the messages are swapped into their box
+        assert 'hx-target="#message-status"' in page.text
+        assert '<div id="message-status"' in page.text
+        added = client.post(
+            "/console/sessions/chat/messages",
+            data={"role": "user", "content": "Hello"},
+            headers=htmx(token),
+        )
+        assert added.status_code == 200
+        assert added.headers["hx-retarget"] == "#messages-box"
+        assert '<div id="messages" data-count="1"' in added.text
+        assert '<div id="message-status" aria-live="polite" hx-swap-oob="true"></div>' in added.text
+        empty = client.post(
+            "/console/sessions/chat/messages",
+            data={"role": "user", "content": "   "},
+            headers=htmx(token),
+        )
+        assert empty.status_code == 400
+        assert "hx-retarget" not in empty.headers  # the error goes to the status line
+        assert 'role="alert"' in empty.text
+
+
+def test_the_page_shows_an_archive_whose_extraction_is_running(workspace: Path) -> None:
+    release = threading.Event()
+
+    def slow_chat(body: dict[str, Any]) -> str:
+        if "## Memory categories" in str(body["messages"][-1]["content"]):
+            release.wait(30)  # phase 2 waits here until the page has been read
+        return extraction_chat(body)
+
+    with model_client(workspace, slow_chat) as client:
+        token = sign_in(client, create_user(client, "acme", "ann"))
+        try:
+            committed = commit_started(client, token, "slow")
+            assert 'data-status="pending"' in committed.text
+            page = client.get("/console/sessions/slow")
+            assert page.status_code == 200, page.text
+            assert 'id="archive-archive_001"' in page.text
+            assert 'hx-get="/console/sessions/slow/archives/archive_001"' in page.text  # polls
+        finally:
+            release.set()
+        done = wait_for_archive(client, token, "slow", "archive_001")
+        assert 'data-status="done"' in done
+
+
+def commit_started(client: TestClient, token: str, session: str) -> Any:
+    """Make ``session`` with one message and commit it; the commit's answer."""
+    client.post("/console/sessions", data={"session_id": session, "csrf_token": token})
+    client.post(
+        f"/console/sessions/{session}/messages",
+        data={"role": "user", "content": "I drink green tea every afternoon."},
+        headers=htmx(token),
+    )
+    committed = client.post(f"/console/sessions/{session}/commit", headers=htmx(token))
+    assert committed.status_code == 200, committed.text
+    return committed

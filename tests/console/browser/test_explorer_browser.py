@@ -121,3 +121,33 @@ def test_dropped_files_are_imported(live_console: LiveConsole, new_page: Any) ->
     expect(page.locator("#task-status")).to_have_text(re.compile(r"completed$"), timeout=_IMPORT_MS)
     for name in ("otters", "beavers"):
         expect(page.locator(f'.tree a.node[data-uri="viking://resources/{name}"]')).to_be_visible()
+
+
+def test_a_refused_rename_keeps_the_panel_and_back_shows_no_deleted_node(
+    live_console: LiveConsole, new_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    key = live_console.create_user("acme", "dee")
+    folder = "viking://resources/drafts"
+    body = {"uri": f"{folder}/plan.md", "content": "# Plan\n\nShip it.\n", "wait": True}
+    live_console.api("POST", "/api/v1/content/write", key=key, json=body)
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, key)
+    page.goto(f"/console/explorer?uri={quote(folder, safe='')}")
+    page.fill("#rename-name", "a/b")
+    page.click("#rename")
+    expect(page.locator("#node-action-status [role=alert]")).to_contain_text("one path segment")
+    # the error is shown in the panel, which stays
+    expect(page.locator(f'#node[data-uri="{folder}"]')).to_be_visible()
+    expect(page.locator("#tier-l2")).to_contain_text("plan.md")
+    shot(page, "explorer-rename-refused")
+
+    page.click("#delete")
+    expect(page.locator('#node[data-uri="viking://resources"]')).to_be_visible()
+    page.go_back()  # to the deleted folder's URL: the page is asked again, not a snapshot
+    page.wait_for_url(f"**/console/explorer?uri={quote(folder, safe='')}")
+    expect(page.locator('#detail [role=alert][data-status="404"]')).to_be_visible()
+    expect(page.locator(f'#node[data-uri="{folder}"]')).to_have_count(0)
+    assert page.evaluate("window.localStorage.length") == 0  # no page snapshots kept

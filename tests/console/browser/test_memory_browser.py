@@ -39,6 +39,8 @@ def llm_chat() -> Callable[[dict[str, Any]], str]:
 def test_commit_shows_the_memory_diff_and_the_memory_stays_private(
     live_console: LiveConsole, new_page: Any
 ) -> None:
+    from playwright.sync_api import expect
+
     ann = live_console.create_user("tea-house", "ann")
     bob = live_console.create_user("tea-house", "bob")
     page = new_page()
@@ -52,14 +54,27 @@ def test_commit_shows_the_memory_diff_and_the_memory_stays_private(
         page.fill("#message-content", text)
         page.click("#send-message")
         page.locator("#messages .message", has_text=text).wait_for()
+        if role == "user":  # a refused message: the error shows, the messages stay
+            page.fill("#message-content", "   ")
+            page.click("#send-message")
+            expect(page.locator("#message-status [role=alert]")).to_contain_text("non-empty")
+            assert page.locator("#messages .message").count() == 1
     assert page.locator("#messages .message").count() == 2
     assert page.input_value("#message-content") == ""  # the form is cleared
+    assert page.locator("#message-status").inner_text() == ""  # the error went with it
+    expect(page.locator("#facts-commits")).to_have_text("0 commit(s)")
     page.click("#commit-session")
     added = page.locator('#memory-diff [data-kind="add"]')
     added.wait_for()
     assert TEA in added.inner_text()
     assert page.locator("#live-archive").get_attribute("data-status") == "done"
     assert page.locator("#messages .message").count() == 0  # archived
+    # without a reload: the facts and the archives follow the finished commit
+    expect(page.locator("#facts-commits")).to_have_text("1 commit(s)")
+    expect(page.locator("#facts-memories")).not_to_have_text("0 memories extracted")
+    expect(page.locator("#facts-last-commit")).not_to_have_text("Last commit —")
+    expect(page.locator("#archives .archive")).to_have_count(1)
+    expect(page.locator("#no-archives")).to_have_count(0)
     shot(page, "session-memory-diff")
 
     page.goto("/console/memories")
