@@ -22,6 +22,22 @@ from tests.fakes.quiet_http import QuietHTTPServer
 __all__ = ["clean_env", "exe", "free_port", "loopback_http", "server_log", "start_server"]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (the browser tests never download one)."""
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+)
+"""Headless Chromium on a closed machine: no background connections, and every host but
+127.0.0.1 unresolvable, so a page that needs another site fails visibly."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

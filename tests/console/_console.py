@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -15,10 +17,13 @@ from tests.http_api._routes import api_key, config_for, result_of
 
 __all__ = [
     "BASE_URL",
+    "GUIDES",
     "ROOT_KEY",
+    "TEA",
     "console_client",
     "create_user",
     "csrf_of",
+    "extraction_chat",
     "service_of",
     "sign_in",
 ]
@@ -26,6 +31,32 @@ __all__ = [
 ROOT_KEY = "root-secret-key-for-console-tests"
 BASE_URL = "http://127.0.0.1:1933"  # a loopback Host, as a browser on this machine sends
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+TEA = "The user drinks green tea every afternoon."
+GUIDES = {
+    "viking://resources/guides/python/venv.md": "# Virtual environments\n\n"
+    "Create a venv with python -m venv and activate it before installing packages.",
+    "viking://resources/guides/python/typing.md": "# Typing\n\n"
+    "Run mypy in strict mode to check the type hints of python code.",
+    "viking://resources/guides/rust/cargo.md": "# Cargo\n\n"
+    "Cargo builds rust crates and fetches their dependencies.",
+}
+"""Three small documents in two folders, for the search pages."""
+
+
+def extraction_chat(body: dict[str, Any]) -> str:
+    """A fake model: one preference (:data:`TEA`) from every conversation, a one-line
+    summary."""
+    prompt = str(body["messages"][-1]["content"])
+    if "## Memory categories" in prompt:
+        op = {
+            "op": "add",
+            "memory_type": "preferences",
+            "fields": {"topic": "tea", "content": TEA},
+            "reason": "stated",
+        }
+        return json.dumps({"operations": [op]})
+    return "# Session Summary\n\nThe user talked about tea."
 
 
 @contextmanager

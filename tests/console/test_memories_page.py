@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.console._console import ROOT_KEY, console_client, create_user, sign_in
-from tests.console.test_sessions_page import TEA, commit_through_the_page, model_client
+from tests.console._console import ROOT_KEY, TEA, console_client, create_user, sign_in
+from tests.console.test_sessions_page import commit_through_the_page, model_client
 from tests.http_api._routes import api_key, result_of
 
 

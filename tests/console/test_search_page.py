@@ -13,17 +13,16 @@ from fastapi.testclient import TestClient
 
 from http_api.console.search import trajectory_tree
 from openviking_mcp.contract.search import Hit, TrajectoryStep
-from tests.console._console import ROOT_KEY, console_client, create_user, service_of, sign_in
+from tests.console._console import (
+    GUIDES,
+    ROOT_KEY,
+    console_client,
+    create_user,
+    service_of,
+    sign_in,
+)
 
 HTMX = {"HX-Request": "true"}
-DOCS = {
-    "viking://resources/guides/python/venv.md": "# Virtual environments\n\n"
-    "Create a venv with python -m venv and activate it before installing packages.",
-    "viking://resources/guides/python/typing.md": "# Typing\n\n"
-    "Run mypy in strict mode to check the type hints of python code.",
-    "viking://resources/guides/rust/cargo.md": "# Cargo\n\n"
-    "Cargo builds rust crates and fetches their dependencies.",
-}
 MEMORY = "viking://user/ann/memories/preferences/editor.md"
 
 
@@ -39,7 +38,7 @@ def _signed_in(workspace: Path) -> Iterator[tuple[TestClient, str]]:
     """A client signed in as ann (acme) after the guides were written; and ann's key."""
     with console_client(workspace) as client:
         ann = create_user(client, "acme", "ann")
-        for uri, text in DOCS.items():
+        for uri, text in GUIDES.items():
             _write(client, ann, uri, text)
         sign_in(client, ann)
         yield client, ann

@@ -3,7 +3,6 @@ another user of the account sees none of it."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,24 +14,16 @@ from fastapi.testclient import TestClient
 
 from http_api import create_app
 from openviking_mcp import OpenVikingConfig
-from tests.console._console import BASE_URL, ROOT_KEY, console_client, create_user, sign_in
+from tests.console._console import (
+    BASE_URL,
+    ROOT_KEY,
+    TEA,
+    console_client,
+    create_user,
+    extraction_chat,
+    sign_in,
+)
 from tests.fakes import FakeOpenAIServer
-
-TEA = "The user drinks green tea every afternoon."
-
-
-def extraction_chat(body: dict[str, Any]) -> str:
-    """The fake model: one preference from every conversation, a one-line summary."""
-    prompt = str(body["messages"][-1]["content"])
-    if "## Memory categories" in prompt:
-        op = {
-            "op": "add",
-            "memory_type": "preferences",
-            "fields": {"topic": "tea", "content": TEA},
-            "reason": "stated",
-        }
-        return json.dumps({"operations": [op]})
-    return "# Session Summary\n\nThe user talked about tea."
 
 
 @contextmanager

@@ -24,11 +24,10 @@ from http_api.docs import DOCS_PATHS, FAVICON, REDOC_JS, SWAGGER_CSS, SWAGGER_JS
 from openviking_mcp import OpenVikingConfig
 from openviking_mcp.models.base import Embedder, Vectors
 from openviking_mcp.service import ContextService
-from tests.servers import free_port, start_server
+from tests.servers import CHROMIUM, CHROMIUM_FLAGS, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (not installed)"
 )
@@ -148,14 +147,7 @@ def _chromium(tmp_path: Path, url: str, *action: str) -> subprocess.CompletedPro
     command = [
         str(CHROMIUM),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         "--window-size=1280,900",
         "--virtual-time-budget=5000",

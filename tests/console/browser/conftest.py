@@ -20,20 +20,10 @@ import httpx
 import pytest
 
 from tests.fakes import FakeOpenAIServer
-from tests.servers import free_port, start_server
+from tests.servers import CHROMIUM, CHROMIUM_FLAGS, free_port, start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT_KEY = "root-key-of-the-console-browser-tests"
 TIMEOUT_MS = 30_000
-_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def screenshot_dir() -> Path:
@@ -119,7 +109,9 @@ def browser(live_console: LiveConsole) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_FLAGS)
+        )
         try:
             yield launched
         finally:

@@ -3,37 +3,21 @@ arrive, find the memory on the memories page; another user of the account sees n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from tests.console._console import TEA, extraction_chat
 from tests.console.browser.conftest import LiveConsole, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
-TEA = "The user drinks green tea."
-
-
-def _tea_chat(body: dict[str, Any]) -> str:
-    """Extraction finds one preference; summaries are one line."""
-    prompt = str(body["messages"][-1]["content"])
-    if "## Memory categories" in prompt:
-        op = {
-            "op": "add",
-            "memory_type": "preferences",
-            "fields": {"topic": "tea", "content": TEA},
-            "reason": "stated by the user",
-        }
-        return json.dumps({"operations": [op]})
-    return "# Session Summary\n\nThe user talked about what they drink."
-
 
 @pytest.fixture(scope="module")
 def llm_chat() -> Callable[[dict[str, Any]], str]:
-    return _tea_chat
+    return extraction_chat
 
 
 def test_commit_shows_the_memory_diff_and_the_memory_stays_private(

@@ -10,18 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.console._console import GUIDES
 from tests.console.browser.conftest import LiveConsole, default_chat, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
-DOCS = {
-    "viking://resources/guides/python/venv.md": "# Virtual environments\n\n"
-    "Create a venv with python -m venv and activate it before installing packages.",
-    "viking://resources/guides/python/typing.md": "# Typing\n\n"
-    "Run mypy in strict mode to check the type hints of python code.",
-    "viking://resources/guides/rust/cargo.md": "# Cargo\n\n"
-    "Cargo builds rust crates and fetches their dependencies.",
-}
 
 _CONTENT = re.compile(r"<content>\n(.*?)\n</content>", re.S)
 _FILE = re.compile(r"=== FILE: (.+?) ===.*?<content>\n(.*?)\n</content>", re.S)
@@ -56,7 +49,7 @@ def llm_chat() -> Callable[[dict[str, Any]], str]:
 
 def test_search_trajectory_and_context(live_console: LiveConsole, new_page: Any) -> None:
     key = live_console.create_user("acme", "ann")
-    for uri, text in DOCS.items():
+    for uri, text in GUIDES.items():
         body = {"uri": uri, "content": text, "wait": True}
         live_console.api("POST", "/api/v1/content/write", key, json=body)
     page = new_page()
