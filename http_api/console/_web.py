@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import jinja2
@@ -25,7 +25,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from http_api.console._security import CSRF_COOKIE, check_csrf, check_host, csrf_token
@@ -34,6 +33,9 @@ from openviking_mcp.auth.credentials import Credentials
 from openviking_mcp.contract.errors import OpenVikingError, UnauthenticatedError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.service import ContextService
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 __all__ = [
     "KEY_COOKIE",
@@ -90,6 +92,8 @@ def _when(value: Any) -> str:
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # loaded by the first page that renders Markdown
+
     # Raw HTML in stored text is escaped, never rendered.
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
