@@ -17,13 +17,18 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from http_api import bot, console, docs, envelope, metrics
+from http_api.audit_scope import AuditScopeMiddleware
 from http_api.console import explorer as console_explorer
+from http_api.idempotency import IdempotencyMiddleware
+from http_api.ratelimit import RateLimitMiddleware
 from http_api.routers import (
     admin,
     attrs,
+    audit,
     content,
     debug,
     fs,
+    keys,
     observer,
     pack,
     privacy,
@@ -66,8 +71,10 @@ _ROUTER_GROUPS = (
     debug,
     stats,
     admin,
+    keys,
     webdav,
     bot,
+    audit,
 )
 """The ``/api/v1`` router modules, in the order their routes are matched."""
 
@@ -107,6 +114,9 @@ def _install_middleware(app: FastAPI, svc: ContextService) -> None:
     server = svc.config.server
     upload_cap = resources.upload_body_cap(server.max_upload_mb)
     caps = {resources.TEMP_UPLOAD_PATH: upload_cap, console_explorer.UPLOAD_PATH: upload_cap}
+    app.add_middleware(AuditScopeMiddleware)  # innermost: surface and request id
+    app.add_middleware(IdempotencyMiddleware, service=svc)  # inside the gate and body limit
+    app.add_middleware(RateLimitMiddleware, service=svc)  # 429 before any work
     app.add_middleware(StartupGate, service=svc)  # innermost: its UNAVAILABLE is enveloped
     envelope.install(app, server.max_body_bytes, server.max_header_bytes, caps)
     metrics.install(app)
@@ -115,7 +125,7 @@ def _install_middleware(app: FastAPI, svc: ContextService) -> None:
         allow_origins=svc.config.server.cors_origins,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=[envelope.REQUEST_ID_HEADER, "X-Process-Time"],
+        expose_headers=[envelope.REQUEST_ID_HEADER, "X-Process-Time", "Idempotent-Replayed"],
     )
 
 

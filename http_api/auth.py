@@ -31,6 +31,7 @@ from openviking_mcp.contract.errors import (
     UnauthenticatedError,
 )
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.scopes import check_request_scope
 from openviking_mcp.service import ContextService
 
 __all__ = [
@@ -116,9 +117,11 @@ async def authenticate_headers(
     *,
     path: str = "",
     params: Mapping[str, str] | None = None,
+    method: str = "GET",
 ) -> RequestContext:
     """The caller of a request to ``path``, or the typed error (401/403/400) that explains why
-    not. ``params`` are the request's path and query parameters (checked in trusted mode)."""
+    not. ``params`` are the request's path and query parameters (checked in trusted mode); a
+    named key must carry the scope ``method path`` needs (:mod:`openviking_mcp.contract.scopes`)."""
     creds = Credentials.from_headers(headers, client_host)
     mode = service.config.server.effective_auth_mode
     if mode == "trusted":
@@ -129,4 +132,5 @@ async def authenticate_headers(
             return caller
     caller = await service.auth.authenticate(creds)
     check_root_path(caller, path)
+    check_request_scope(caller, method, path)
     return caller

@@ -41,6 +41,7 @@ async def get_caller(request: Request) -> RequestContext:
         client,
         path=request.url.path,
         params=params,
+        method=request.method,
     )
     request.state.caller = caller
     return caller

@@ -21,29 +21,38 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from openviking_mcp._config_base import Section
+from openviking_mcp._config_governance import (
+    AuditConfig,
+    IdempotencyConfig,
+    RateLimitRule,
+    RateLimitsConfig,
+)
 from openviking_mcp.contract.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
+    "AuditConfig",
     "BotConfig",
     "BotGatewayConfig",
     "EmbeddingConfig",
     "EmbeddingModelConfig",
+    "IdempotencyConfig",
     "IndexConfig",
     "MemoryConfig",
     "OpenVikingConfig",
     "PostgresConfig",
     "ProcessingConfig",
+    "RateLimitRule",
+    "RateLimitsConfig",
     "RerankConfig",
     "RetrievalConfig",
     "SemanticConfig",
@@ -61,8 +70,7 @@ ENV_PREFIX = "OPENVIKING__"
 DEFAULT_CONFIG_PATH = Path("~/.openviking/ov.conf")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+_Section = Section
 
 
 def redact_dsn(dsn: str) -> str:
@@ -337,6 +345,9 @@ class OpenVikingConfig(_Section):
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
+    rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._version import __version__
 from openviking_mcp.admin.service import AdminService
+from openviking_mcp.audit.service import AuditService
 from openviking_mcp.auth.service import AuthService
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.content.service import ContentService
 from openviking_mcp.contract import search as search_contract
+from openviking_mcp.contract.audit_scope import audit_kind
 from openviking_mcp.contract.base import parse_request, to_wire
 from openviking_mcp.contract.catalog import BY_NAME, OPERATIONS
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
+from openviking_mcp.contract.scopes import check_operation_scope
 from openviking_mcp.debug.service import DebugService
 from openviking_mcp.events import MessagesAdded, SessionDeleted, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
@@ -35,6 +38,7 @@ from openviking_mcp.models.base import Embedder
 from openviking_mcp.observer.service import ObserverService
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
+from openviking_mcp.ratelimit.service import RateLimitService
 from openviking_mcp.relations.service import RelationService
 from openviking_mcp.resources.netguard import check_public_url
 from openviking_mcp.resources.service import ADD_RESOURCE_TASK, ResourceService
@@ -103,11 +107,13 @@ class ContextService:
         self.tags = TagService(self.store, lambda text: parse_memory(text).fields)
         self.auth = AuthService(self.store)
         self.admin = AdminService(self.store)
+        self.audit = AuditService(self.store)
         self.webdav = WebDAVService(self.store, self.fs, self.content)
         self.debug = DebugService(self.store)
         self.uploads = UploadService(self.store)
         self.privacy = PrivacyService(self.store)
         self.relations = RelationService(self.store)
+        self.ratelimits = RateLimitService(self.config.rate_limits)
         self.skills = SkillService(
             self.store, self.privacy, self.uploads, self.indexing, self._find_skill_hits
         )
@@ -156,6 +162,7 @@ class ContextService:
         # tags before indexing: the refresh of a moved or copied path reads its tags
         self.tags.subscribe(events)
         self.indexing.subscribe(events)
+        self.audit.subscribe(events)
         events.subscribe_filter(TextRead, self.memory.for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
         events.subscribe_filter(TextIndexed, self.memory.for_index)
@@ -194,9 +201,11 @@ class ContextService:
         op = BY_NAME.get(name)
         if op is None:
             raise AttributeError(f"no operation {name!r}")
+        check_operation_scope(ctx, name)
         method = getattr(getattr(self, op.feature), op.method)
         request = parse_request(op.request, arguments)
-        return to_wire(await method(ctx, request, **trusted))
+        async with self.audit.track(ctx, op.name, audit_kind(op), request):
+            return to_wire(await method(ctx, request, **trusted))
 
     @property
     def initialized(self) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from openviking_mcp.config import OpenVikingConfig
 from openviking_mcp.contract.access import check_access, readable, readable_prefixes
+from openviking_mcp.contract.audit_scope import current_operation, current_scope
 from openviking_mcp.contract.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -51,6 +53,7 @@ from openviking_mcp.storage import (
     PathLocks,
 )
 from openviking_mcp.storage.accounts import AccountStore
+from openviking_mcp.storage.audit import AuditLog, AuditRecord
 from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.storage.on_demand import OnDemandIndex
 from openviking_mcp.storage.owners import PathOwners
@@ -124,6 +127,13 @@ class Store:
         self.owners = PathOwners(self.db, self.content.exists)
         #: The explicit ``k=v`` retrieval tags of paths, applied to their index rows.
         self.tags = PathTags(self.db)
+        #: The audit log (buffered; written in the background).
+        self.audit = AuditLog(
+            self.db,
+            retention_days=config.audit.retention_days,
+            flush_interval=config.audit.flush_interval_seconds,
+            buffer_max=config.audit.buffer_max,
+        )
         self._vectors: SearchIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)
@@ -193,6 +203,7 @@ class Store:
         self.opened = False
         self._index_pending = False
         await self.tasks.stop()
+        await self.audit.close()
         if self._vectors is not None:
             await self._vectors.close()
         await self.content.close()
@@ -302,8 +313,39 @@ class Store:
         """Resolve a caller's URI and check that the caller may read (or change) it."""
         self.require_open()
         uri = resolve_uri(raw, ctx, field=field)
-        check_access(ctx, uri, mutate=mutate)
+        foreign = ctx.is_admin and uri.scope == "user" and uri.parts[1:2] != (ctx.user_id,)
+        if not foreign or len(uri.parts) < 2:
+            check_access(ctx, uri, mutate=mutate)
+            return uri
+        try:  # a privileged caller in another user's space: recorded, allowed or not
+            check_access(ctx, uri, mutate=mutate)
+        except OpenVikingError as exc:
+            self.note_access(ctx, uri, exc.code)
+            raise
+        self.note_access(ctx, uri, "ok")
         return uri
+
+    def note_access(self, ctx: RequestContext, uri: VikingURI, outcome: str) -> None:
+        """Record an access to another user's space (once per path and request)."""
+        scope = current_scope()
+        if not self.config.audit.enabled or uri.uri in scope.noted:
+            return
+        scope.noted.add(uri.uri)
+        self.audit.add(
+            AuditRecord(
+                ts=time.time(),
+                account_id=ctx.account_id,
+                user_id=ctx.user_id,
+                role=ctx.role.value,
+                key_id=getattr(ctx, "key_id", None) or scope.key_id,
+                surface=scope.surface,
+                operation=current_operation() or "access",
+                kind="access",
+                uris=(uri.uri,),
+                outcome=outcome,
+                request_id=scope.request_id,
+            )
+        )
 
     def user_area(self, ctx: RequestContext, area: str) -> VikingURI:
         """``viking://user/{uid}/{area}`` of the caller (ROOT has no user space)."""

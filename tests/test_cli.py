@@ -100,6 +100,25 @@ def test_admin_commands(workspace: Path) -> None:
     assert run(workspace, "admin", "create-account", "acme", "--admin", "x")[0] == 1
 
 
+def test_named_key_commands(workspace: Path) -> None:
+    assert run(workspace, "admin", "create-account", "acme", "--admin", "ann")[0] == 0
+    args = ("--scope", "read", "--prefix", "viking://resources/project-x/")
+    code, out, _ = run(workspace, "-o", "json", "admin", "create-key", "acme", "ann", "ci", *args)
+    assert code == 0, out
+    created = json.loads(out)
+    secret = created["api_key"]
+    code, out, _ = run(workspace, "-o", "json", "admin", "list-keys", "acme", "ann")
+    listed = json.loads(out)
+    assert [(k["name"], k["scopes"], k["uri_prefix"]) for k in listed] == [
+        ("ci", ["read"], "viking://resources/project-x")
+    ]
+    assert secret not in out
+    key_id = listed[0]["key_id"]
+    assert run(workspace, "admin", "revoke-key", "acme", "ann", key_id)[0] == 0
+    code, out, _ = run(workspace, "-o", "json", "admin", "list-keys", "acme", "ann")
+    assert key_id not in out  # a revoked key is no longer listed
+
+
 def test_config_command_masks_secrets(tmp_path: Path) -> None:
     conf = tmp_path / "ov.conf"
     conf.write_text(json.dumps({"server": {"root_api_key": "topsecret"}}))

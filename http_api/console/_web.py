@@ -32,6 +32,7 @@ from openviking_mcp._version import __version__
 from openviking_mcp.auth.credentials import Credentials
 from openviking_mcp.contract.errors import OpenVikingError, UnauthenticatedError
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.contract.scopes import check_request_scope
 from openviking_mcp.service import ContextService
 
 if TYPE_CHECKING:
@@ -206,6 +207,7 @@ async def console_caller(request: Request) -> RequestContext:
         headers["x-api-key"] = key
     client = request.client.host if request.client else None
     caller = await service.auth.authenticate(Credentials.from_headers(headers, client))
+    check_request_scope(caller, request.method, request.url.path)
     request.state.console_caller = caller
     return caller
 

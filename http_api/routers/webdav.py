@@ -37,12 +37,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from http_api.auth import authenticate_headers
-from http_api.deps import Service, get_caller
+from http_api.deps import Service, get_caller, get_service
 from openviking_mcp.contract.errors import UnauthenticatedError, error_to_envelope
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.webdav.service import DavEntry
 
-__all__ = ["ALLOW", "router"]
+__all__ = ["ALLOW", "router", "webdav_caller"]
 
 logger = logging.getLogger("openviking_mcp.http")
 
@@ -80,16 +80,35 @@ async def _caller(request: Request) -> RequestContext:
     client = request.client.host if request.client else None
     params = {**request.query_params, **{k: str(v) for k, v in request.path_params.items()}}
     caller = await authenticate_headers(
-        request.app.state.service, headers, client, path=request.url.path, params=params
+        request.app.state.service,
+        headers,
+        client,
+        path=request.url.path,
+        params=params,
+        method=request.method,
     )
     request.state.caller = caller
     return caller
 
 
+webdav_caller = _caller
+"""The caller of a WebDAV request (Basic credentials accepted), for the rate limits."""
+
+
+#: The verbs that change content, recorded in the audit log.
+_AUDITED = frozenset({"PUT", "DELETE", "MKCOL", "MOVE"})
+
+
 async def _respond(request: Request, action: Action) -> Response:
     """Authenticate, run ``action``, and turn any failure into a plain-text error."""
     try:
-        return await action(await _caller(request))
+        caller = await _caller(request)
+        if request.method not in _AUDITED:
+            return await action(caller)
+        where = f"viking://resources/{request.path_params.get('path', '')}".rstrip("/")
+        track = get_service(request).audit.track
+        async with track(caller, f"webdav.{request.method.lower()}", "mutation", uris=[where]):
+            return await action(caller)
     except _DavError as exc:
         return Response(exc.message + "\n", status_code=exc.status, media_type="text/plain")
     except Exception as exc:

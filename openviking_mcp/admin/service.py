@@ -12,6 +12,7 @@ rule reads them, since this server has no access control lists.
 
 from __future__ import annotations
 
+from openviking_mcp.admin.keys import check_manager, create_key, key_info
 from openviking_mcp.contract.admin import (
     AccountInfo,
     AccountRequest,
@@ -42,6 +43,16 @@ from openviking_mcp.contract.errors import (
     PermissionDeniedError,
 )
 from openviking_mcp.contract.identity import RequestContext, Role, validate_identifier
+from openviking_mcp.contract.keys import (
+    ApiKeyInfo,
+    CreateApiKeyRequest,
+    CreatedApiKey,
+    CreateMyApiKeyRequest,
+    MyApiKeyRequest,
+    RevokedApiKey,
+    UserApiKeyRequest,
+    UserApiKeysRequest,
+)
 from openviking_mcp.contract.uri import VikingURI
 from openviking_mcp.storage.index import IndexFilter
 from openviking_mcp.store import Store
@@ -57,7 +68,7 @@ def _require_root(ctx: RequestContext) -> None:
 def _require_admin_of(ctx: RequestContext, account_id: str) -> None:
     if ctx.is_root:
         return
-    if ctx.role is Role.ADMIN and ctx.account_id == account_id:
+    if ctx.is_admin and ctx.account_id == account_id:
         return
     raise PermissionDeniedError(
         f"Only ROOT or an ADMIN of account '{account_id}' may do this",
@@ -244,3 +255,56 @@ class AdminService:
         groups = self._store.accounts.groups
         removed = await groups.remove_member(req.account_id, req.group_id, req.user_id)
         return GroupMemberRemoved(removed=removed)
+
+    # -- named API keys (scopes, URI prefix, expiry; see admin/keys.py) ----------------------
+
+    async def create_api_key(self, ctx: RequestContext, req: CreateApiKeyRequest) -> CreatedApiKey:
+        """A new named key for a user; the key is in the answer only."""
+        self._store.require_open()
+        return await create_key(self._store, ctx, req.account_id, req.user_id, req)
+
+    async def list_api_keys(self, ctx: RequestContext, req: UserApiKeysRequest) -> list[ApiKeyInfo]:
+        """A user's named keys, never their secrets."""
+        check_manager(ctx, req.account_id, req.user_id)
+        self._store.require_open()
+        await self._store.accounts.get_user(req.account_id, req.user_id)
+        records = await self._store.accounts.keys.list_keys(req.account_id, req.user_id)
+        return [key_info(r) for r in records]
+
+    async def revoke_api_key(self, ctx: RequestContext, req: UserApiKeyRequest) -> RevokedApiKey:
+        """Revoke a named key: it stops working at once."""
+        check_manager(ctx, req.account_id, req.user_id)
+        self._store.require_open()
+        await self._store.accounts.keys.revoke(req.account_id, req.user_id, req.key_id)
+        return RevokedApiKey(key_id=req.key_id, revoked=True)
+
+    async def create_my_api_key(
+        self, ctx: RequestContext, req: CreateMyApiKeyRequest
+    ) -> CreatedApiKey:
+        """A new named key for the caller."""
+        self._store.require_open()
+        _require_user(ctx)
+        return await create_key(self._store, ctx, ctx.account_id, ctx.user_id, req)
+
+    async def list_my_api_keys(self, ctx: RequestContext, req: Empty) -> list[ApiKeyInfo]:
+        """The caller's named keys."""
+        _require_user(ctx)
+        return await self.list_api_keys(
+            ctx, UserApiKeysRequest(account_id=ctx.account_id, user_id=ctx.user_id)
+        )
+
+    async def revoke_my_api_key(self, ctx: RequestContext, req: MyApiKeyRequest) -> RevokedApiKey:
+        """Revoke one of the caller's named keys."""
+        _require_user(ctx)
+        return await self.revoke_api_key(
+            ctx,
+            UserApiKeyRequest(account_id=ctx.account_id, user_id=ctx.user_id, key_id=req.key_id),
+        )
+
+
+def _require_user(ctx: RequestContext) -> None:
+    if ctx.is_root:
+        raise PermissionDeniedError(
+            "ROOT has no keys of its own; use the admin form with an account and user",
+            {"role": "root"},
+        )

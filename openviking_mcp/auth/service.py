@@ -17,6 +17,7 @@ Embedded callers (the Python client, the CLI, stdio MCP) take :meth:`dev_context
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 
 from openviking_mcp.auth.credentials import Credentials
@@ -69,11 +70,12 @@ class AuthService:
         else:
             ctx = await self._dev(creds)
         if peer is not None:
-            ctx = RequestContext(ctx.account_id, ctx.user_id, ctx.role, peer)
+            ctx = dataclasses.replace(ctx, actor_peer_id=peer)
         return ctx
 
     async def resolve_api_key(self, key: str) -> RequestContext:
-        """The identity behind an API key: the root key gives ROOT, user keys their user."""
+        """The identity behind an API key: the root key gives ROOT, user keys their user (a
+        named key with its scopes and URI prefix)."""
         self._store.require_open()
         if not key or not key.strip():
             raise UnauthenticatedError("Missing API Key")

@@ -104,7 +104,14 @@ class ChatService:
             return await service.local_context(ctx.account_id, user)
         record = await service.store.accounts.get_user(ctx.account_id, user)
         role = Role.USER if record.role is Role.ROOT else record.role
-        return RequestContext(ctx.account_id, user, role)
+        return RequestContext(
+            ctx.account_id,
+            user,
+            role,
+            scopes=ctx.scopes,
+            uri_prefix=ctx.uri_prefix,
+            key_id=ctx.key_id,
+        )
 
     # -- operations ------------------------------------------------------------------------
 

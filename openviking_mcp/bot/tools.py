@@ -15,6 +15,7 @@ from pydantic_ai import RunContext, Tool
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
+from openviking_mcp.contract.audit_scope import audit_scope
 from openviking_mcp.contract.errors import OpenVikingError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.search import render
@@ -50,7 +51,8 @@ class ChatDeps:
 
 async def _guarded(run: Callable[[], Awaitable[str]]) -> str:
     try:
-        return await run()
+        with audit_scope("bot"):
+            return await run()
     except OpenVikingError as exc:
         return render.error_text(exc)
 

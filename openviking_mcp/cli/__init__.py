@@ -16,6 +16,7 @@ import sys
 
 from openviking_mcp.cli import (  # noqa: F401  (register the commands)
     _admin,
+    _audit,
     _chat,
     _doctor,
     _migrate,

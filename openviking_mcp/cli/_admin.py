@@ -74,6 +74,49 @@ def get_user(account_id: str, user_id: str) -> None:
     emit(run(lambda s, c: s.get_user(c, account_id, user_id), as_root=True))
 
 
+# -- named keys (scopes, URI prefix, expiry) ---------------------------------------------
+
+
+@admin_app.command("create-key")
+def create_key(
+    account_id: str,
+    user_id: str,
+    name: str,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="read, write or admin; repeat for several (default read)."),
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Only this viking:// subtree is visible.")
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="When it stops working (ISO 8601).")
+    ] = None,
+) -> None:
+    """Create a named key for a user; prints the key once."""
+    options: dict[str, object] = {"scopes": scope or ["read"], "uri_prefix": prefix}
+    if expires:
+        options["expires_at"] = expires
+    emit(
+        run(
+            lambda s, c: s.create_api_key(c, account_id, user_id, name, options=options),
+            as_root=True,
+        )
+    )
+
+
+@admin_app.command("list-keys")
+def list_keys(account_id: str, user_id: str) -> None:
+    """A user's named keys (never their secrets)."""
+    emit(run(lambda s, c: s.list_api_keys(c, account_id, user_id), as_root=True))
+
+
+@admin_app.command("revoke-key")
+def revoke_key(account_id: str, user_id: str, key_id: str) -> None:
+    """Revoke a named key; it stops working at once."""
+    emit(run(lambda s, c: s.revoke_api_key(c, account_id, user_id, key_id), as_root=True))
+
+
 # -- user groups (kept and listed; they grant no access) ----------------------------------
 
 

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from openviking_mcp._version import __version__
+from openviking_mcp.contract.audit_scope import audit_scope
 from openviking_mcp.contract.errors import (
     ConfigError,
     OpenVikingError,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from openviking_mcp.service import ContextService
 
 __all__ = [
+    "IdempotencyKeyOpt",
     "T",
     "UriArg",
     "admin_app",
@@ -102,6 +104,8 @@ class _Options:
     user: str | None = None
     url: str | None = None
     api_key: str | None = None
+    idempotency_key: str | None = None
+    """Remote mode: the ``Idempotency-Key`` of the command's mutating requests."""
 
     def remote(self) -> bool:
         """Whether operations go to a server (see the module docs)."""
@@ -276,7 +280,8 @@ def run(
                 if as_root
                 else await service.local_context(opts.account, opts.user)
             )
-            return await fn(service, ctx)
+            with audit_scope("cli"):
+                return await fn(service, ctx)
         finally:
             await service.close()
 
@@ -352,6 +357,7 @@ def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
         async with AsyncHTTPClient(
             opts.url, opts.api_key, account=opts.account, user=opts.user
         ) as client:
+            client.idempotency_key = opts.idempotency_key
             placeholder = RequestContext(opts.account or "default", opts.user or "default")
             return await fn(_RemoteService(client), placeholder)
 
@@ -359,3 +365,10 @@ def _run_remote(fn: Callable[[Any, RequestContext], Awaitable[T]]) -> T:
 
 
 UriArg = Annotated[str, typer.Argument(help="A viking:// URI.")]
+IdempotencyKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key",
+        help="With --url: run this change at most once per key (docs/idempotency.md).",
+    ),
+]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from openviking_mcp.cli._core import app, emit, opts, run
+from openviking_mcp.cli._core import IdempotencyKeyOpt, app, emit, opts, run
 from openviking_mcp.contract.errors import ProcessingError
 from openviking_mcp.contract.progress import TaskProgress, task_progress
 
@@ -85,8 +85,10 @@ def add_resource(
             help="Show progress on stderr (default: when stderr is a terminal).",
         ),
     ] = None,
+    idempotency_key: IdempotencyKeyOpt = None,
 ) -> None:
     """Import a resource; waits and shows progress unless --no-wait."""
+    opts.idempotency_key = idempotency_key
 
     async def go(service: ContextService, ctx: RequestContext) -> dict[str, Any]:
         planned: dict[str, Any] = await service.add_resource(

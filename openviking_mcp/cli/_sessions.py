@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openviking_mcp.cli._core import app, emit, opts, run
+from openviking_mcp.cli._core import IdempotencyKeyOpt, app, emit, opts, run
 
 __all__ = ["session_app"]
 
@@ -124,8 +124,10 @@ def commit(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Seconds to wait at most.")
     ] = None,
+    idempotency_key: IdempotencyKeyOpt = None,
 ) -> None:
     """Archive the session's messages and extract memories from them."""
+    opts.idempotency_key = idempotency_key
     emit(
         run(
             lambda s, c: s.commit_session(

@@ -746,6 +746,46 @@ class AsyncOperations:
         """Take a user out of a group; ``removed`` is false if they were not in it."""
         return cast("dict[str, Any]", await self._call("remove_group_member", locals()))
 
+    async def create_api_key(
+        self,
+        account_id: str,
+        user_id: str,
+        name: str,
+        *,
+        scopes: list[str] | None = None,
+        uri_prefix: str | None = None,
+        expires_at: Any | None = None,
+    ) -> dict[str, Any]:
+        """A new named key for a user, with scopes, URI prefix and expiry; the key is shown once."""
+        return cast("dict[str, Any]", await self._call("create_api_key", locals()))
+
+    async def list_api_keys(self, account_id: str, user_id: str) -> list[dict[str, Any]]:
+        """A user's named keys (never their secrets)."""
+        return cast("list[dict[str, Any]]", await self._call("list_api_keys", locals()))
+
+    async def revoke_api_key(self, account_id: str, user_id: str, key_id: str) -> dict[str, Any]:
+        """Revoke a user's named key; it stops working at once."""
+        return cast("dict[str, Any]", await self._call("revoke_api_key", locals()))
+
+    async def create_my_api_key(
+        self,
+        name: str,
+        *,
+        scopes: list[str] | None = None,
+        uri_prefix: str | None = None,
+        expires_at: Any | None = None,
+    ) -> dict[str, Any]:
+        """A new named key for the caller; the key is shown once."""
+        return cast("dict[str, Any]", await self._call("create_my_api_key", locals()))
+
+    async def list_my_api_keys(self) -> list[dict[str, Any]]:
+        """The caller's named keys (never their secrets)."""
+        return cast("list[dict[str, Any]]", await self._call("list_my_api_keys", locals()))
+
+    async def revoke_my_api_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke one of the caller's named keys."""
+        return cast("dict[str, Any]", await self._call("revoke_my_api_key", locals()))
+
     async def vector_scroll(
         self,
         *,
@@ -769,6 +809,37 @@ class AsyncOperations:
     ) -> dict[str, Any]:
         """``{count}`` of the caller's index rows matching the filter."""
         return cast("dict[str, Any]", await self._call("vector_count", locals()))
+
+    async def audit_logs(
+        self,
+        *,
+        account_id: str | None = None,
+        user: str | None = None,
+        operation: str | None = None,
+        uri_prefix: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        outcome: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Audit log entries, newest first, filtered and paged."""
+        return cast("dict[str, Any]", await self._call("audit_logs", locals()))
+
+    async def export_audit_logs(
+        self,
+        *,
+        account_id: str | None = None,
+        user: str | None = None,
+        operation: str | None = None,
+        uri_prefix: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        outcome: str | None = None,
+        limit: int = 10000,
+    ) -> bytes:
+        """Audit log entries as CSV (UTF-8 bytes)."""
+        return cast("bytes", await self._call("export_audit_logs", locals()))
 
 
 class SyncOperations(SyncCaller):
@@ -872,8 +943,16 @@ class SyncOperations(SyncCaller):
     list_group_members = blocking(AsyncOperations.list_group_members)
     add_group_member = blocking(AsyncOperations.add_group_member)
     remove_group_member = blocking(AsyncOperations.remove_group_member)
+    create_api_key = blocking(AsyncOperations.create_api_key)
+    list_api_keys = blocking(AsyncOperations.list_api_keys)
+    revoke_api_key = blocking(AsyncOperations.revoke_api_key)
+    create_my_api_key = blocking(AsyncOperations.create_my_api_key)
+    list_my_api_keys = blocking(AsyncOperations.list_my_api_keys)
+    revoke_my_api_key = blocking(AsyncOperations.revoke_my_api_key)
     vector_scroll = blocking(AsyncOperations.vector_scroll)
     vector_count = blocking(AsyncOperations.vector_count)
+    audit_logs = blocking(AsyncOperations.audit_logs)
+    export_audit_logs = blocking(AsyncOperations.export_audit_logs)
 
 
 ROUTES: dict[str, Route | None] = {
@@ -1885,6 +1964,72 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "create_api_key": Route(
+        method="POST",
+        path="/api/v1/admin/accounts/{account_id}/users/{user_id}/keys",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_api_keys": Route(
+        method="GET",
+        path="/api/v1/admin/accounts/{account_id}/users/{user_id}/keys",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "revoke_api_key": Route(
+        method="DELETE",
+        path="/api/v1/admin/accounts/{account_id}/users/{user_id}/keys/{key_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "create_my_api_key": Route(
+        method="POST",
+        path="/api/v1/keys",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_my_api_keys": Route(
+        method="GET",
+        path="/api/v1/keys",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "revoke_my_api_key": Route(
+        method="DELETE",
+        path="/api/v1/keys/{key_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "vector_scroll": Route(
         method="GET",
         path="/api/v1/debug/vector/scroll",
@@ -1906,6 +2051,28 @@ ROUTES: dict[str, Route | None] = {
         convert=None,
         upload=None,
         names={"filter_json": "filter"},
+    ),
+    "audit_logs": Route(
+        method="GET",
+        path="/api/v1/audit/logs",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "export_audit_logs": Route(
+        method="GET",
+        path="/api/v1/audit/logs/export",
+        fields_in=None,
+        fixed={},
+        raw=True,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
     ),
     "chat": Route(
         method="POST",
@@ -2065,7 +2232,15 @@ NAMES: tuple[str, ...] = (
     "list_group_members",
     "add_group_member",
     "remove_group_member",
+    "create_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+    "create_my_api_key",
+    "list_my_api_keys",
+    "revoke_my_api_key",
     "vector_scroll",
     "vector_count",
+    "audit_logs",
+    "export_audit_logs",
 )
 """The operations the generated methods call, in the catalog's order."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import uuid
 from typing import Any, TypeVar, Unpack, cast
 
 import httpx
@@ -57,6 +58,11 @@ __all__ = ["AsyncHTTPClient", "HTTPClientOptions", "SyncHTTPClient"]
 T = TypeVar("T")
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DROPPED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""Transport failures after which a mutating call is sent again with its key."""
 
 
 def _plain_http(url: str) -> bool:
@@ -106,6 +112,9 @@ class AsyncHTTPClient(
         self._transport = options.get("transport")
         connect = cast(ConnectOptions, {k: v for k, v in options.items() if k != "transport"})
         self.settings: ClientSettings = resolve_settings(url, api_key, **connect)
+        self.idempotency_key: str | None = None
+        """Sent as the ``Idempotency-Key`` of every mutating call instead of a fresh key per
+        call: for a client that makes one logical change (the CLI's ``--idempotency-key``)."""
         self._http: httpx.AsyncClient | None = self._new_client()
 
     @property
@@ -140,14 +149,36 @@ class AsyncHTTPClient(
     def _fail(self, exc: httpx.TransportError) -> Exception:
         return transport_error(exc, self.settings.url, self.settings.timeout)
 
+    def _idempotency_headers(self, call: Call[Any]) -> dict[str, str] | None:
+        """The ``Idempotency-Key`` of a mutating call: :attr:`idempotency_key`, a key given in
+        ``extra_headers``, else a fresh one; ``None`` for reads and the temp upload."""
+        if call.method not in _MUTATING or call.path == TEMP_UPLOAD_PATH:
+            return None
+        given = self.idempotency_key or self._client().headers.get(IDEMPOTENCY_HEADER)
+        return {IDEMPOTENCY_HEADER: given or f"ovc-{uuid.uuid4().hex}"}
+
     async def _send(self, call: Call[Any], **extra: Any) -> httpx.Response:
+        """Send ``call``. A mutating call carries an ``Idempotency-Key`` and is sent once more,
+        with the same key, when the connection drops before its answer: the server then runs
+        it at most once."""
         timeout = request_timeout(call, self.settings.timeout)
-        try:
-            return await self._client().request(
-                call.method, call.path, params=call.params, timeout=timeout, **extra
-            )
-        except httpx.TransportError as exc:
-            raise self._fail(exc) from exc
+        headers = self._idempotency_headers(call)
+        for attempt in range(2):
+            try:
+                return await self._client().request(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    timeout=timeout,
+                    headers=headers,
+                    **extra,
+                )
+            except _DROPPED as exc:
+                if headers is None or attempt:
+                    raise self._fail(exc) from exc
+            except httpx.TransportError as exc:
+                raise self._fail(exc) from exc
+        raise InternalError("unreachable")  # pragma: no cover
 
     async def _upload(self, source: UploadSource) -> str:
         prepared = await asyncio.to_thread(prepare_upload, source)

@@ -16,11 +16,18 @@ Removing, moving or replacing a shared path (``viking://resources/...``,
 ``viking://agent/skills/...``) follows the owner rule (:func:`check_owner`): a USER may only
 remove what they created themselves, everything below it included; ADMIN and ROOT may remove
 anything. Writing into shared paths (creating, editing) stays open to every user.
+
+A named API key narrows all of this (``RequestContext.scopes``/``uri_prefix``): without the
+``write`` scope every change is refused (:func:`check_scope`, also applied per operation by
+the composition root and per request by the HTTP surfaces); with a URI prefix nothing outside
+it can be read, listed, searched or changed: :func:`can_read` and :func:`readable_roots`
+apply the prefix, so every check and filter above inherits it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 from openviking_mcp.contract.errors import OpenVikingError, PermissionDeniedError
@@ -35,9 +42,11 @@ __all__ = [
     "can_read_uri",
     "check_access",
     "check_owner",
+    "check_scope",
     "described_uri",
     "is_shared",
     "is_structural",
+    "key_prefix_uri",
     "readable",
     "readable_prefixes",
     "readable_roots",
@@ -69,15 +78,41 @@ def is_structural(uri: VikingURI) -> bool:
     )
 
 
+@lru_cache(maxsize=256)
+def _prefix_uri(text: str) -> VikingURI:
+    return parse_uri(text)
+
+
+def key_prefix_uri(ctx: RequestContext) -> VikingURI | None:
+    """The subtree a named key is restricted to, or ``None``."""
+    return _prefix_uri(ctx.uri_prefix) if ctx.uri_prefix else None
+
+
+def check_scope(ctx: RequestContext, scope: str, what: str = "this operation") -> None:
+    """:class:`PermissionDeniedError` unless the caller's key carries ``scope``."""
+    if not ctx.has_scope(scope):
+        raise PermissionDeniedError(
+            f"This API key lacks the '{scope}' scope needed for {what}",
+            {"reason": "missing_scope", "required": scope, "key_id": ctx.key_id},
+        )
+
+
 def can_read(ctx: RequestContext, uri: VikingURI) -> bool:
-    """Whether ``ctx`` may read ``uri``: everything but other users' spaces (ROOT reads all)."""
+    """Whether ``ctx`` may read ``uri``: everything but other users' spaces (ROOT reads all),
+    and for a key with a URI prefix only what is inside it."""
+    prefix = key_prefix_uri(ctx)
+    if prefix is not None and not prefix.is_ancestor_of(uri):
+        return False
     parts = uri.parts
     return ctx.is_root or not (len(parts) >= 2 and parts[0] == "user" and parts[1] != ctx.user_id)
 
 
 def readable_roots(ctx: RequestContext) -> tuple[VikingURI, ...]:
     """The subtrees ``ctx`` may read: everything for ROOT, else ``resources``, ``agent`` and
-    the caller's own user space."""
+    the caller's own user space; for a key with a URI prefix, only the prefix (when readable)."""
+    prefix = key_prefix_uri(ctx)
+    if prefix is not None:
+        return (prefix,) if can_read(ctx, prefix) else ()
     if ctx.is_root:
         return (VikingURI(""),)
     return (VikingURI("resources"), VikingURI("agent"), VikingURI("user", (ctx.user_id,)))
@@ -162,9 +197,11 @@ def check_access(ctx: RequestContext, uri: VikingURI, *, mutate: bool = False) -
     """Raise :class:`PermissionDeniedError` unless ``ctx`` may read (or ``mutate``) ``uri``."""
     parts = uri.parts
     if not can_read(ctx, uri):
-        raise _deny(uri, "another user's space")
+        outside = key_prefix_uri(ctx) is not None
+        raise _deny(uri, "outside this API key's URI prefix" if outside else "another user's space")
     if not mutate:
         return
+    check_scope(ctx, "write", f"changing {uri.uri}")
     if is_structural(uri):
         raise _deny(uri, "namespace roots cannot be changed")
     if parts[0] == "agent" and parts[1] != "skills":

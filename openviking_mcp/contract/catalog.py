@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from openviking_mcp.contract import (
     admin,
+    audit,
     content,
     debug,
     fs,
+    keys,
     memory,
     observer,
     pack,
@@ -41,6 +43,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *tasks.OPERATIONS,
     *skills.OPERATIONS,
     *admin.OPERATIONS,
+    *keys.OPERATIONS,
     *debug.OPERATIONS,
+    *audit.OPERATIONS,
 )
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

@@ -23,6 +23,8 @@ __all__ = [
     "DeadlineExceededError",
     "EmbeddingFailedError",
     "FailedPreconditionError",
+    "IdempotencyInProgressError",
+    "IdempotencyKeyReusedError",
     "InternalError",
     "InvalidArgumentError",
     "InvalidURIError",
@@ -182,6 +184,22 @@ class ConflictError(OpenVikingError):
     default_message = "Operation conflicts with an in-progress task or existing state"
 
 
+class IdempotencyKeyReusedError(ConflictError):
+    """An ``Idempotency-Key`` already used by the same caller for a different request (another
+    method, path, query or body): HTTP 409."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "Idempotency-Key already used for a different request"
+
+
+class IdempotencyInProgressError(ConflictError):
+    """The first request with this ``Idempotency-Key`` is still running after the wait for it
+    ran out (``details.waited``): HTTP 409; retry later to get its response."""
+
+    code = "IDEMPOTENCY_IN_PROGRESS"
+    default_message = "A request with this Idempotency-Key is still in progress"
+
+
 class DeadlineExceededError(OpenVikingError):
     code = "DEADLINE_EXCEEDED"
     http_status = 504
@@ -281,6 +299,8 @@ _BY_CODE: dict[str, type[OpenVikingError]] = {
         VLMFailedError,
         SessionExpiredError,
         NotInitializedError,
+        IdempotencyKeyReusedError,
+        IdempotencyInProgressError,
     )
 }
 # Codes the original also sends; mapped onto our classes so clients get a typed error.

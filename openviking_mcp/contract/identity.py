@@ -1,7 +1,9 @@
 """Who is asking: account, user and role of a request, and the API-key format.
 
 Keys have the shape ``b64url(account).b64url(user).b64url(secret)`` (no padding). Only a salted
-scrypt hash of the secret is stored; comparison is constant-time.
+scrypt hash of the secret is stored; comparison is constant-time. A user's main key has a
+64-hex-char secret; a named (scoped) key's secret is ``ak_<key_id>_<64 hex chars>``, so the key
+lookup finds its row by id without trying every key of the user.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from openviking_mcp.contract.errors import (
 __all__ = [
     "DEFAULT_ACCOUNT",
     "DEFAULT_USER",
+    "KEY_SCOPES",
     "KeyHash",
     "ParsedKey",
     "RequestContext",
     "Role",
     "format_key",
     "generate_key",
+    "generate_named_key",
     "hash_secret",
+    "named_key_id",
     "parse_key",
     "validate_identifier",
     "verify_secret",
@@ -38,6 +43,11 @@ __all__ = [
 
 DEFAULT_ACCOUNT = "default"
 DEFAULT_USER = "default"
+
+#: What a named key may be allowed: reading, writing and the ADMIN role's operations.
+KEY_SCOPES: tuple[str, ...] = ("read", "write", "admin")
+_NAMED_MARK = "ak_"
+_NAMED_RE = re.compile(r"^ak_([0-9a-f]{12})_[0-9a-f]{64}$")
 
 _IDENT_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
@@ -65,12 +75,18 @@ class RequestContext:
     """The identity every service call runs as.
 
     ``actor_peer_id`` is a view filter over the caller's ``peers/`` collection, not an identity.
+    ``scopes``, ``uri_prefix`` and ``key_id`` describe a named key: ``scopes`` ``None`` is
+    every scope (the main key, embedded callers, ROOT); ``uri_prefix`` a canonical
+    ``viking://`` URI outside which nothing is visible (:mod:`openviking_mcp.contract.access`).
     """
 
     account_id: str = DEFAULT_ACCOUNT
     user_id: str = DEFAULT_USER
     role: Role = Role.USER
     actor_peer_id: str | None = field(default=None)
+    scopes: frozenset[str] | None = field(default=None)
+    uri_prefix: str | None = field(default=None)
+    key_id: str | None = field(default=None)
 
     @property
     def is_root(self) -> bool:
@@ -78,7 +94,16 @@ class RequestContext:
 
     @property
     def is_admin(self) -> bool:
-        return self.role.rank >= Role.ADMIN.rank
+        """ADMIN or ROOT, through a key that carries the ``admin`` scope."""
+        return self.role.rank >= Role.ADMIN.rank and self.has_scope("admin")
+
+    @property
+    def is_scoped(self) -> bool:
+        """Whether the caller came with a named key (limited scopes or a prefix)."""
+        return self.scopes is not None or self.uri_prefix is not None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
     @classmethod
     def root(cls, account_id: str = DEFAULT_ACCOUNT) -> RequestContext:
@@ -142,6 +167,19 @@ def generate_key(account_id: str, user_id: str) -> tuple[str, str]:
     """A new random key for a user: ``(full_key, secret)``. The secret is 64 hex chars."""
     secret = secrets.token_hex(32)
     return format_key(account_id, user_id, secret), secret
+
+
+def generate_named_key(account_id: str, user_id: str) -> tuple[str, str, str]:
+    """A new named key: ``(full_key, key_id, secret)``; the secret names the key id."""
+    key_id = secrets.token_hex(6)
+    secret = f"{_NAMED_MARK}{key_id}_{secrets.token_hex(32)}"
+    return format_key(account_id, user_id, secret), key_id, secret
+
+
+def named_key_id(secret: str) -> str | None:
+    """The key id a named key's secret carries, or ``None`` for a main key's secret."""
+    match = _NAMED_RE.match(secret)
+    return match.group(1) if match else None
 
 
 def format_key(account_id: str, user_id: str, secret: str) -> str:

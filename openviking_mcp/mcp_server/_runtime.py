@@ -18,6 +18,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from openviking_mcp.contract.audit_scope import audit_scope
 from openviking_mcp.contract.errors import OpenVikingError, UnauthenticatedError
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.search.render import error_text
@@ -76,8 +77,9 @@ class Runtime:
     ) -> CallToolResult:
         """Run a tool body; errors become ``isError`` results whose text says what to do."""
         try:
-            caller = self.caller_of(ctx)
-            text, structured = await run(caller)
+            with audit_scope("mcp"):
+                caller = self.caller_of(ctx)
+                text, structured = await run(caller)
         except OpenVikingError as exc:
             return _error(error_text(exc))
         except Exception:

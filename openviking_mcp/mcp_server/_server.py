@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from openviking_mcp._logging import keep_root_logger
 from openviking_mcp._version import __version__
 from openviking_mcp.contract.identity import RequestContext
+from openviking_mcp.mcp_server._ratelimit import ratelimit_middleware
 from openviking_mcp.mcp_server._runtime import Runtime
 from openviking_mcp.mcp_server.prompts import catalog_middleware, register_prompts
 from openviking_mcp.mcp_server.resources import register_resources
@@ -51,6 +52,7 @@ def build_mcp_server(
     register_resources(server, runtime)
     register_prompts(server, runtime)
     server.middleware.append(catalog_middleware(runtime, _STATIC_PROMPTS))
+    server.middleware.append(ratelimit_middleware(runtime))
     return server
 
 

@@ -27,10 +27,12 @@ from openviking_mcp.contract.identity import (
     Role,
     generate_key,
     hash_secret,
+    named_key_id,
     parse_key,
     validate_identifier,
     verify_secret,
 )
+from openviking_mcp.storage.api_keys import ApiKeyStore
 from openviking_mcp.storage.groups import GroupStore
 from openviking_mcp.storage.metadata import Connection, IntegrityError, MetadataBackend
 
@@ -72,11 +74,13 @@ def _account_role(value: str | Role) -> Role:
 
 
 class AccountStore:
-    """Accounts and users; ``groups`` holds the accounts' user groups."""
+    """Accounts and users; ``groups`` holds the accounts' user groups, ``keys`` the users'
+    named API keys."""
 
     def __init__(self, db: MetadataBackend) -> None:
         self._db = db
         self.groups = GroupStore(db)
+        self.keys = ApiKeyStore(db)
         self._verified: dict[str, tuple[str, str, str]] = {}  # sha256(key) -> (acct, user, digest)
 
     # -- accounts --------------------------------------------------------------------------
@@ -235,6 +239,9 @@ class AccountStore:
         """The identity a user key stands for; :class:`UnauthenticatedError` if it is not valid."""
         fingerprint = hashlib.sha256(key.encode("utf-8")).hexdigest()
         parsed = parse_key(key)
+        key_id = named_key_id(parsed.secret)
+        if key_id is not None:
+            return await self.keys.resolve(key, parsed, key_id)
         row = await self._db.fetchone(
             "SELECT role, key_salt, key_digest, key_prefix FROM users "
             "WHERE account_id=? AND user_id=?",

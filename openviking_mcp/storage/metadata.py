@@ -245,6 +245,64 @@ MIGRATIONS: list[str] = [
             REFERENCES users(account_id, user_id) ON DELETE CASCADE
     )
     """,
+    # 8: the audit log: who changed what, through which surface (never content or secrets)
+    """
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        key_id TEXT,
+        surface TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        uris TEXT NOT NULL DEFAULT '[]',
+        outcome TEXT NOT NULL,
+        request_id TEXT,
+        duration_ms REAL
+    );
+    CREATE INDEX audit_log_account ON audit_log(account_id, seq);
+    CREATE INDEX audit_log_user ON audit_log(account_id, user_id, seq);
+    CREATE INDEX audit_log_ts ON audit_log(ts)
+    """,
+    # 9: Idempotency-Key records of the HTTP API: the first response to replay per key
+    """
+    CREATE TABLE idempotency_keys (
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done')),
+        claimed_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        status INTEGER,
+        headers TEXT,
+        body BLOB,
+        PRIMARY KEY (account_id, user_id, idem_key)
+    );
+    CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at)
+    """,
+    # 10: users' named API keys (scopes, URI prefix, expiry; only salted scrypt hashes)
+    """
+    CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        uri_prefix TEXT,
+        expires_at TEXT,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        key_salt TEXT NOT NULL,
+        key_digest TEXT NOT NULL,
+        key_prefix TEXT NOT NULL,
+        UNIQUE (account_id, user_id, name),
+        FOREIGN KEY (account_id, user_id)
+            REFERENCES users(account_id, user_id) ON DELETE CASCADE
+    )
+    """,
 ]
 
 

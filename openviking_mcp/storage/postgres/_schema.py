@@ -3,7 +3,14 @@ N-1 to N. Append only; never edit one that has shipped."""
 
 from __future__ import annotations
 
-from openviking_mcp.storage.postgres import _schema_index, _schema_metadata, _schema_streams
+from openviking_mcp.storage.postgres import (
+    _schema_audit,
+    _schema_idempotency,
+    _schema_index,
+    _schema_keys,
+    _schema_metadata,
+    _schema_streams,
+)
 
 __all__ = ["MIGRATIONS"]
 
@@ -36,4 +43,10 @@ MIGRATIONS: list[str] = [
     _schema_index.DDL,
     # 4: the bot's turn streams and their events
     _schema_streams.DDL,
+    # the audit log: who changed what, through which surface
+    _schema_audit.DDL,
+    # the HTTP API's Idempotency-Key records
+    _schema_idempotency.DDL,
+    # users' named API keys
+    _schema_keys.DDL,
 ]

@@ -1,0 +1,1 @@
+"""The audit log feature: recording calls and answering who changed what."""
