@@ -113,7 +113,9 @@ async def test_doctor_checks_the_database_without_changing_it(tmp_path: Path, pg
     await service.close()
     report = await DoctorService(overrides=storage(pg_dsn), environ={}).run()
     checks = {c.name: c for c in report.checks}
-    assert checks["database"].detail.endswith("schema 4")
+    from openviking_mcp.storage.postgres._schema import MIGRATIONS
+
+    assert checks["database"].detail.endswith(f"schema {len(MIGRATIONS)}")
     assert checks["search index"].status == "ok", checks["search index"].detail
     other = storage(pg_dsn)
     other["embedding"]["dense"]["dimension"] = 32
