@@ -23,10 +23,12 @@ from http_api.idempotency import IdempotencyMiddleware
 from http_api.ratelimit import RateLimitMiddleware
 from http_api.routers import (
     admin,
+    analytics,
     attrs,
     audit,
     content,
     debug,
+    events,
     fs,
     keys,
     observer,
@@ -75,6 +77,8 @@ _ROUTER_GROUPS = (
     webdav,
     bot,
     audit,
+    analytics,
+    events,
 )
 """The ``/api/v1`` router modules, in the order their routes are matched."""
 

@@ -27,7 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+from openviking_mcp._config_analytics import AnalyticsConfig
 from openviking_mcp._config_base import Section
+from openviking_mcp._config_events import EventsConfig
 from openviking_mcp._config_governance import (
     AuditConfig,
     IdempotencyConfig,
@@ -40,11 +42,13 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
+    "AnalyticsConfig",
     "AuditConfig",
     "BotConfig",
     "BotGatewayConfig",
     "EmbeddingConfig",
     "EmbeddingModelConfig",
+    "EventsConfig",
     "IdempotencyConfig",
     "IndexConfig",
     "MemoryConfig",
@@ -348,6 +352,8 @@ class OpenVikingConfig(_Section):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openviking_mcp._version import __version__
 from openviking_mcp.admin.service import AdminService
+from openviking_mcp.analytics.service import AnalyticsService
 from openviking_mcp.audit.service import AuditService
 from openviking_mcp.auth.service import AuthService
 from openviking_mcp.config import OpenVikingConfig
@@ -28,6 +29,7 @@ from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.contract.operations import Operation
 from openviking_mcp.contract.scopes import check_operation_scope
 from openviking_mcp.debug.service import DebugService
+from openviking_mcp.eventlog.service import EventLogService
 from openviking_mcp.events import MessagesAdded, SessionDeleted, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
@@ -108,6 +110,9 @@ class ContextService:
         self.auth = AuthService(self.store)
         self.admin = AdminService(self.store)
         self.audit = AuditService(self.store)
+        self.eventlog = EventLogService(self.store)
+        self.store.tasks.finish_listeners.append(self.eventlog.on_task_finished)
+        self.analytics = AnalyticsService(self.store)
         self.webdav = WebDAVService(self.store, self.fs, self.content)
         self.debug = DebugService(self.store)
         self.uploads = UploadService(self.store)
@@ -163,6 +168,7 @@ class ContextService:
         self.tags.subscribe(events)
         self.indexing.subscribe(events)
         self.audit.subscribe(events)
+        self.eventlog.subscribe(events)
         events.subscribe_filter(TextRead, self.memory.for_reader)
         events.subscribe_filter(TextRead, self.skills.restore_for_reader)
         events.subscribe_filter(TextIndexed, self.memory.for_index)
@@ -205,7 +211,10 @@ class ContextService:
         method = getattr(getattr(self, op.feature), op.method)
         request = parse_request(op.request, arguments)
         async with self.audit.track(ctx, op.name, audit_kind(op), request):
-            return to_wire(await method(ctx, request, **trusted))
+            result = await method(ctx, request, **trusted)
+            self.analytics.observe(ctx, op.name, request, result)
+            await self.eventlog.after_operation(ctx, op.name, request, result)
+            return to_wire(result)
 
     @property
     def initialized(self) -> bool:

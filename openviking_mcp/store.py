@@ -54,6 +54,7 @@ from openviking_mcp.storage import (
 )
 from openviking_mcp.storage.accounts import AccountStore
 from openviking_mcp.storage.audit import AuditLog, AuditRecord
+from openviking_mcp.storage.event_log import EventLog
 from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.storage.on_demand import OnDemandIndex
 from openviking_mcp.storage.owners import PathOwners
@@ -65,6 +66,7 @@ from openviking_mcp.storage.sidecar import (
     sidecar_body,
 )
 from openviking_mcp.storage.tags import PathTags
+from openviking_mcp.storage.usage import UsageLog
 
 if TYPE_CHECKING:
     # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``);
@@ -134,6 +136,15 @@ class Store:
             flush_interval=config.audit.flush_interval_seconds,
             buffer_max=config.audit.buffer_max,
         )
+        #: The usage log of analytics (buffered; written in the background).
+        self.usage = UsageLog(
+            self.db,
+            retention_days=config.analytics.retention_days,
+            flush_interval=config.analytics.flush_interval_seconds,
+            buffer_max=config.analytics.buffer_max,
+        )
+        #: The event log (written in the flow of each change; docs/events.md).
+        self.event_log = EventLog(self.db, retention_days=config.events.retention_days)
         self._vectors: SearchIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)
@@ -204,6 +215,7 @@ class Store:
         self._index_pending = False
         await self.tasks.stop()
         await self.audit.close()
+        await self.usage.close()
         if self._vectors is not None:
             await self._vectors.close()
         await self.content.close()

@@ -106,6 +106,7 @@ def test_markers_are_read() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # two runs of about 30 CLI processes each (about 1 min per run)
 def test_readme_runs_twice(runner: DocRunner) -> None:
     """Both runs pass and print what the README promises; the second adds no duplicates."""
     for out in _run_doc(runner, README, times=2):

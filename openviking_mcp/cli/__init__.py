@@ -16,9 +16,11 @@ import sys
 
 from openviking_mcp.cli import (  # noqa: F401  (register the commands)
     _admin,
+    _analytics,
     _audit,
     _chat,
     _doctor,
+    _events,
     _migrate,
     _search,
     _server,

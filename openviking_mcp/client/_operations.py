@@ -841,6 +841,57 @@ class AsyncOperations:
         """Audit log entries as CSV (UTF-8 bytes)."""
         return cast("bytes", await self._call("export_audit_logs", locals()))
 
+    async def analytics_top_accessed(
+        self,
+        *,
+        account_id: str | None = None,
+        days: float = 30.0,
+        limit: int = 20,
+        by: str = "total",
+    ) -> dict[str, Any]:
+        """Contexts read or found most in the window (by total, reads or hits)."""
+        return cast("dict[str, Any]", await self._call("analytics_top_accessed", locals()))
+
+    async def analytics_stale(
+        self, *, account_id: str | None = None, days: float = 30.0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Resources not read or found in the last ``days`` days, the longest unused first."""
+        return cast("dict[str, Any]", await self._call("analytics_stale", locals()))
+
+    async def analytics_queries(
+        self, *, account_id: str | None = None, days: float = 30.0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Recent searches with their hit counts and best scores, newest first."""
+        return cast("dict[str, Any]", await self._call("analytics_queries", locals()))
+
+    async def analytics_gaps(
+        self,
+        *,
+        account_id: str | None = None,
+        days: float = 30.0,
+        limit: int = 20,
+        threshold: float = 0.3,
+    ) -> dict[str, Any]:
+        """Searches whose best score stayed under ``threshold``, similar ones grouped."""
+        return cast("dict[str, Any]", await self._call("analytics_gaps", locals()))
+
+    async def analytics_by_channel(
+        self, *, account_id: str | None = None, days: float = 30.0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Reads, searches and changes per surface (mcp, http, cli, webdav, bot, python)."""
+        return cast("dict[str, Any]", await self._call("analytics_by_channel", locals()))
+
+    async def list_events(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        types: str | None = None,
+        account_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Events the caller may see after an id, oldest first (the stream's log)."""
+        return cast("dict[str, Any]", await self._call("list_events", locals()))
+
 
 class SyncOperations(SyncCaller):
     """The same methods, blocking; a client implements ``_call_sync``."""
@@ -953,6 +1004,12 @@ class SyncOperations(SyncCaller):
     vector_count = blocking(AsyncOperations.vector_count)
     audit_logs = blocking(AsyncOperations.audit_logs)
     export_audit_logs = blocking(AsyncOperations.export_audit_logs)
+    analytics_top_accessed = blocking(AsyncOperations.analytics_top_accessed)
+    analytics_stale = blocking(AsyncOperations.analytics_stale)
+    analytics_queries = blocking(AsyncOperations.analytics_queries)
+    analytics_gaps = blocking(AsyncOperations.analytics_gaps)
+    analytics_by_channel = blocking(AsyncOperations.analytics_by_channel)
+    list_events = blocking(AsyncOperations.list_events)
 
 
 ROUTES: dict[str, Route | None] = {
@@ -2074,6 +2131,72 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "analytics_top_accessed": Route(
+        method="GET",
+        path="/api/v1/analytics/top-accessed",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "analytics_stale": Route(
+        method="GET",
+        path="/api/v1/analytics/stale",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "analytics_queries": Route(
+        method="GET",
+        path="/api/v1/analytics/queries",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "analytics_gaps": Route(
+        method="GET",
+        path="/api/v1/analytics/gaps",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "analytics_by_channel": Route(
+        method="GET",
+        path="/api/v1/analytics/by-channel",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_events": Route(
+        method="GET",
+        path="/api/v1/events/log",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "chat": Route(
         method="POST",
         path="/chat",
@@ -2242,5 +2365,11 @@ NAMES: tuple[str, ...] = (
     "vector_count",
     "audit_logs",
     "export_audit_logs",
+    "analytics_top_accessed",
+    "analytics_stale",
+    "analytics_queries",
+    "analytics_gaps",
+    "analytics_by_channel",
+    "list_events",
 )
 """The operations the generated methods call, in the catalog's order."""

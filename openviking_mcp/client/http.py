@@ -23,6 +23,7 @@ import asyncio
 import os
 import ssl
 import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, Unpack, cast
 
 import httpx
@@ -39,8 +40,10 @@ from openviking_mcp.client._http_base import (
     unwrap,
 )
 from openviking_mcp.client._http_chat import AsyncChatStreams
+from openviking_mcp.client._http_events import AsyncEventStream
 from openviking_mcp.client._http_ops import operation_call
 from openviking_mcp.client._lifecycle import AsyncLifecycle
+from openviking_mcp.client._loop import blocking_iter
 from openviking_mcp.client._ovcli import (
     ClientSettings,
     ConnectOptions,
@@ -92,6 +95,7 @@ def _temp_file_id(result: Any) -> str:
 
 class AsyncHTTPClient(
     AsyncChatStreams,
+    AsyncEventStream,
     AsyncUpstreamNames,
     AsyncProgressOperations,
     AsyncChatOperations,
@@ -240,3 +244,15 @@ class SyncHTTPClient(SyncUpstreamNames, BlockingClient[AsyncHTTPClient]):
         """Upload a local file (``POST /api/v1/resources/temp_upload``); returns its
         ``temp_file_id`` for ``import_pack``, ``restore``..."""
         return self._run(self._async.upload_temp_file(path))
+
+    def events(
+        self,
+        *,
+        after: int | None = None,
+        types: Sequence[str] | None = None,
+        account_id: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The event stream as a plain iterator (same arguments as
+        :meth:`AsyncHTTPClient.events`); ``close()`` it to stop following."""
+        stream = self._async.events(after=after, types=types, account_id=account_id)
+        return blocking_iter(self._loop, stream)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from openviking_mcp.contract import (
     admin,
+    analytics,
     audit,
     content,
     debug,
+    eventlog,
     fs,
     keys,
     memory,
@@ -46,5 +48,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *keys.OPERATIONS,
     *debug.OPERATIONS,
     *audit.OPERATIONS,
+    *analytics.OPERATIONS,
+    *eventlog.OPERATIONS,
 )
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

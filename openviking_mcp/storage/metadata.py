@@ -303,6 +303,39 @@ MIGRATIONS: list[str] = [
             REFERENCES users(account_id, user_id) ON DELETE CASCADE
     )
     """,
+    # 11: usage analytics: reads, searches (query text, hit count, best score) and their hits
+    """
+    CREATE TABLE usage_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        surface TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        uri TEXT,
+        query TEXT,
+        hit_count INTEGER,
+        best_score REAL
+    );
+    CREATE INDEX usage_log_account ON usage_log(account_id, kind, ts);
+    CREATE INDEX usage_log_uri ON usage_log(account_id, uri, ts);
+    CREATE INDEX usage_log_ts ON usage_log(ts)
+    """,
+    # 12: the event log: what happened (resource.indexed, memory.changed...), never content
+    """
+    CREATE TABLE event_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        event_type TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        user_id TEXT,
+        uris TEXT NOT NULL DEFAULT '[]',
+        payload TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX event_log_account ON event_log(account_id, id);
+    CREATE INDEX event_log_ts ON event_log(ts)
+    """,
 ]
 
 

@@ -44,6 +44,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.storage._queue_batch import BatchHandler, Batching, batch_key, gather_batch
+from openviking_mcp.storage._queue_listeners import FinishListeners
 from openviking_mcp.storage._queue_policy import (
     TaskCancelled,
     TransientError,
@@ -157,6 +158,7 @@ class TaskQueue:
         self.owner = new_owner_id()
         self._stopping = False
         self.stats: dict[str, int] = {"processed": 0, "failed": 0, "retried": 0}
+        self.finish_listeners = FinishListeners()  # told when a task ends
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -454,10 +456,8 @@ class TaskQueue:
         error: str | None,
         progress: dict[str, Any] | None = None,
     ) -> None:
-        if status == "completed":
-            self.stats["processed"] += 1
-        elif status == "failed":
-            self.stats["failed"] += 1
+        if status in ("completed", "failed"):
+            self.stats["processed" if status == "completed" else "failed"] += 1
         await self._tasks.finish(
             record.task_id,
             status,
@@ -466,6 +466,7 @@ class TaskQueue:
             stage="done" if status == "completed" else record.stage,
             progress=progress if progress is not None else record.progress,
         )
+        await self.finish_listeners.notify(record, status, result)
         event = self._done.get(record.task_id)
         if event is not None:
             event.set()

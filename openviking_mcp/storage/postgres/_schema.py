@@ -4,7 +4,9 @@ N-1 to N. Append only; never edit one that has shipped."""
 from __future__ import annotations
 
 from openviking_mcp.storage.postgres import (
+    _schema_analytics,
     _schema_audit,
+    _schema_events,
     _schema_idempotency,
     _schema_index,
     _schema_keys,
@@ -49,4 +51,8 @@ MIGRATIONS: list[str] = [
     _schema_idempotency.DDL,
     # users' named API keys
     _schema_keys.DDL,
+    # usage analytics: reads, searches and their hits
+    _schema_analytics.DDL,
+    # the event log (resource.indexed, memory.changed...)
+    _schema_events.DDL,
 ]

@@ -1,0 +1,1 @@
+"""The event log feature: what happened, for streams, pollers and webhooks."""

@@ -1,0 +1,158 @@
+"""The event log table: an append-only record of what happened, for streams and webhooks.
+
+Every event has an ``id`` that increases with each event of the database (SQLite
+``AUTOINCREMENT``, a PostgreSQL ``BIGSERIAL``), its type, the account, the owning user
+(``None`` for account-wide events), the URIs it names and a small JSON payload: never content
+or secrets. :meth:`EventLog.append` writes the row at once, in the flow of the change it
+reports, so an event is stored once its change is done; readers in the same process are woken
+(:meth:`EventLog.changed`), readers in other processes find it when they poll. Events older
+than ``retention_days`` are deleted after a write, at most once an hour, a bounded batch at a
+time. The same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
+
+__all__ = ["EventLog", "EventRecord", "StoredEvent"]
+
+_PRUNE_EVERY_S = 3600.0
+_PRUNE_BATCH = 1000
+_INSERT = (
+    "INSERT INTO event_log (ts, event_type, account_id, user_id, uris, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event as it is written."""
+
+    event_type: str
+    account_id: str
+    user_id: str | None
+    uris: tuple[str, ...] = ()
+    payload: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.ts,
+            self.event_type,
+            self.account_id,
+            self.user_id,
+            json.dumps(list(self.uris), ensure_ascii=False),
+            json.dumps(self.payload, ensure_ascii=False, sort_keys=True),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event as it is read back, with its ``id``."""
+
+    id: int
+    ts: float
+    event_type: str
+    account_id: str
+    user_id: str | None
+    uris: tuple[str, ...]
+    payload: dict[str, Any]
+
+
+class EventLog:
+    """The writer and the queries of the ``event_log`` table (module docs)."""
+
+    def __init__(self, db: MetadataBackend, *, retention_days: float = 7.0) -> None:
+        self._db = db
+        self.retention_days = retention_days
+        self._last_prune = 0.0
+        self._changed: asyncio.Event | None = None
+
+    def changed(self) -> asyncio.Event:
+        """An event set by the next :meth:`append` of this process."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    async def append(self, records: Sequence[EventRecord]) -> None:
+        """Write ``records`` (one transaction), wake this process's readers, prune when due."""
+        if not records:
+            return
+        rows = [r.row() for r in records]
+        await self._db.transaction(lambda conn: conn.executemany(_INSERT, rows))
+        waiting, self._changed = self._changed, None
+        if waiting is not None:
+            waiting.set()
+        if self.retention_days > 0 and time.time() - self._last_prune > _PRUNE_EVERY_S:
+            await self.prune()
+
+    async def after(
+        self,
+        account_id: str,
+        after_id: int,
+        *,
+        types: Sequence[str] = (),
+        user_id: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        """The account's events with an id above ``after_id``, oldest first. ``user_id``: only
+        that user's events and account-wide ones (the rest of the read check is the caller's)."""
+        clauses = ["account_id = ?", "id > ?"]
+        params: list[Any] = [account_id, after_id]
+        if types:
+            clauses.append(f"event_type IN ({', '.join('?' * len(types))})")
+            params.extend(types)
+        if user_id is not None:
+            clauses.append("(user_id = ? OR user_id IS NULL)")
+            params.append(user_id)
+        sql = (
+            "SELECT id, ts, event_type, account_id, user_id, uris, payload FROM event_log "
+            f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
+        )
+        rows = await self._db.fetchall(sql, (*params, limit))
+        return [
+            StoredEvent(
+                id=int(row["id"]),
+                ts=float(row["ts"]),
+                event_type=str(row["event_type"]),
+                account_id=str(row["account_id"]),
+                user_id=row["user_id"],
+                uris=tuple(json.loads(row["uris"] or "[]")),
+                payload=json.loads(row["payload"] or "{}"),
+            )
+            for row in rows
+        ]
+
+    async def last_id(self) -> int:
+        """The highest id written so far (0 when the log is empty)."""
+        rows = await self._db.fetchall("SELECT MAX(id) AS top FROM event_log", ())
+        top = rows[0]["top"] if rows else None
+        return int(top) if top is not None else 0
+
+    async def prune(self, now: float | None = None) -> int:
+        """Delete events older than the retention, a bounded batch at a time; the count."""
+        self._last_prune = time.time()
+        if self.retention_days <= 0:
+            return 0
+        cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
+        sql = (
+            "DELETE FROM event_log WHERE id IN "
+            "(SELECT id FROM event_log WHERE ts < ? ORDER BY id LIMIT ?)"
+        )
+
+        def delete(conn: Connection) -> int:
+            return conn.execute(sql, (cutoff, _PRUNE_BATCH)).rowcount
+
+        total = 0
+        while (count := await self._db.transaction(delete)) > 0:
+            total += count
+            if count < _PRUNE_BATCH:
+                break
+        return total

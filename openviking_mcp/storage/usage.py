@@ -1,0 +1,249 @@
+"""The usage log of analytics: reads, searches and their hits, written in batches.
+
+:meth:`UsageLog.add` only queues rows in memory; a background task writes the queue in one
+transaction every ``flush_interval`` seconds, or at once when ``buffer_max`` rows wait. The
+queue is bounded: beyond ten times ``buffer_max`` (a database that stopped answering) new rows
+are counted in :attr:`UsageLog.dropped` rather than held. :meth:`flush` writes what waits
+(the queries call it first) and :meth:`close` writes the rest. Rows older than
+``retention_days`` are deleted after a flush, at most once an hour, a bounded batch at a time.
+
+A row is a ``read`` of ``uri``, a ``query`` (its text, hit count and best score) or a ``hit``
+(one of a query's best URIs). No content is stored; the query text is. The aggregations are
+plain SQL over a time window with a ``LIMIT``, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
+
+__all__ = ["UsageLog", "UsageRecord"]
+
+_log = logging.getLogger(__name__)
+
+_PRUNE_EVERY_S = 3600.0
+_PRUNE_BATCH = 1000
+_IN_CHUNK = 500
+_COLUMNS = (
+    "ts",
+    "account_id",
+    "user_id",
+    "surface",
+    "kind",
+    "operation",
+    "uri",
+    "query",
+    "hit_count",
+    "best_score",
+)
+_INSERT = f"INSERT INTO usage_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_READS = "SUM(CASE WHEN kind = 'read' THEN 1 ELSE 0 END)"
+_HITS = "SUM(CASE WHEN kind = 'hit' THEN 1 ELSE 0 END)"
+_ORDER = {
+    "total": f"COUNT(*) DESC, {_READS} DESC",
+    "reads": f"{_READS} DESC, {_HITS} DESC",
+    "hits": f"{_HITS} DESC, {_READS} DESC",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """One row as it is written (``kind``: ``read``, ``query`` or ``hit``)."""
+
+    ts: float
+    account_id: str
+    user_id: str
+    surface: str
+    kind: str
+    operation: str
+    uri: str | None = None
+    query: str | None = None
+    hit_count: int | None = None
+    best_score: float | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, c) for c in _COLUMNS)
+
+
+def _dicts(rows: list[Any]) -> list[dict[str, Any]]:
+    return [dict(zip(r.keys(), r, strict=True)) for r in rows]
+
+
+class UsageLog:
+    """The buffered writer and the aggregations of the ``usage_log`` table (module docs)."""
+
+    def __init__(
+        self,
+        db: MetadataBackend,
+        *,
+        retention_days: float = 30.0,
+        flush_interval: float = 2.0,
+        buffer_max: int = 1000,
+    ) -> None:
+        self._db = db
+        self.retention_days = retention_days
+        self._interval = flush_interval
+        self._max = buffer_max
+        self._pending: list[UsageRecord] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._write_lock: asyncio.Lock | None = None
+        self._last_prune = 0.0
+        #: Rows not recorded because the queue was full.
+        self.dropped = 0
+
+    def add(self, *records: UsageRecord) -> None:
+        """Queue ``records``; they are written in the background (module docs)."""
+        if len(self._pending) >= self._max * 10:
+            self.dropped += len(records)
+            _log.warning("usage log queue full; %d rows not recorded", self.dropped)
+            return
+        self._pending.extend(records)
+        self._ensure_writer()
+        if len(self._pending) >= self._max and self._wake is not None:
+            self._wake.set()
+
+    def _ensure_writer(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: written by the next flush or close
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._writer(), name="usage-log-writer")
+
+    async def _writer(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                _log.exception("usage log write failed")
+
+    def _lock(self) -> asyncio.Lock:
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
+    async def flush(self) -> None:
+        """Write every queued row (one transaction), then prune when it is time."""
+        async with self._lock():
+            batch, self._pending = self._pending, []
+            if batch:
+                rows = [r.row() for r in batch]
+                await self._db.transaction(lambda conn: conn.executemany(_INSERT, rows))
+        if self.retention_days > 0 and time.time() - self._last_prune > _PRUNE_EVERY_S:
+            await self.prune()
+
+    async def close(self) -> None:
+        """Stop the writer and write what waits."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                _log.exception("usage log writer failed")
+        if self._pending:
+            await self.flush()
+        self._write_lock = None
+
+    async def prune(self, now: float | None = None) -> int:
+        """Delete rows older than the retention, a bounded batch at a time; the number."""
+        self._last_prune = time.time()
+        if self.retention_days <= 0:
+            return 0
+        cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
+        sql = (
+            "DELETE FROM usage_log WHERE seq IN "
+            "(SELECT seq FROM usage_log WHERE ts < ? ORDER BY seq LIMIT ?)"
+        )
+
+        def delete(conn: Connection) -> int:
+            return conn.execute(sql, (cutoff, _PRUNE_BATCH)).rowcount
+
+        total = 0
+        while (count := await self._db.transaction(delete)) > 0:
+            total += count
+            if count < _PRUNE_BATCH:
+                break
+        return total
+
+    # -- aggregations ------------------------------------------------------------------------
+
+    async def top(self, account: str, since: float, limit: int, by: str) -> list[dict[str, Any]]:
+        """URIs by reads and hits since ``since``: ``{uri, reads, hits, last}``."""
+        await self.flush()
+        sql = (
+            f"SELECT uri, {_READS} AS reads, {_HITS} AS hits, MAX(ts) AS last "
+            "FROM usage_log WHERE account_id = ? AND kind IN ('read', 'hit') AND ts >= ? "
+            f"GROUP BY uri ORDER BY {_ORDER[by]}, uri LIMIT ?"
+        )
+        return _dicts(await self._db.fetchall(sql, (account, since, limit)))
+
+    async def last_access(self, account: str, uris: list[str]) -> dict[str, float]:
+        """The last read or hit of each of ``uris`` (absent: never, within the retention)."""
+        await self.flush()
+        out: dict[str, float] = {}
+        for start in range(0, len(uris), _IN_CHUNK):
+            chunk = uris[start : start + _IN_CHUNK]
+            sql = (
+                "SELECT uri, MAX(ts) AS last FROM usage_log WHERE account_id = ? "
+                f"AND kind IN ('read', 'hit') AND uri IN ({', '.join('?' * len(chunk))}) "
+                "GROUP BY uri"
+            )
+            for row in await self._db.fetchall(sql, (account, *chunk)):
+                out[row["uri"]] = float(row["last"])
+        return out
+
+    async def queries(self, account: str, since: float, limit: int) -> list[dict[str, Any]]:
+        """The latest searches since ``since``, newest first."""
+        await self.flush()
+        sql = (
+            "SELECT ts, user_id, surface, operation, query, hit_count, best_score "
+            "FROM usage_log WHERE account_id = ? AND kind = 'query' AND ts >= ? "
+            "ORDER BY seq DESC LIMIT ?"
+        )
+        return _dicts(await self._db.fetchall(sql, (account, since, limit)))
+
+    async def misses(
+        self, account: str, since: float, threshold: float, limit: int
+    ) -> list[dict[str, Any]]:
+        """Distinct query texts whose best score stayed under ``threshold`` every time they
+        ran since ``since``: ``{query, count, best, last}``, the most asked first."""
+        await self.flush()
+        sql = (
+            "SELECT query, COUNT(*) AS count, MAX(COALESCE(best_score, 0)) AS best, "
+            "MAX(ts) AS last FROM usage_log WHERE account_id = ? AND kind = 'query' "
+            "AND ts >= ? GROUP BY query HAVING MAX(COALESCE(best_score, 0)) < ? "
+            "ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT ?"
+        )
+        return _dicts(await self._db.fetchall(sql, (account, since, threshold, limit)))
+
+    async def by_surface(self, account: str, since: float) -> list[dict[str, Any]]:
+        """Reads and searches per surface since ``since`` (``{surface, kind, count}``), and
+        the audit log's changes per surface (``kind`` ``change``)."""
+        await self.flush()
+        usage = (
+            "SELECT surface, kind, COUNT(*) AS count FROM usage_log WHERE account_id = ? "
+            "AND kind IN ('read', 'query') AND ts >= ? GROUP BY surface, kind"
+        )
+        audit = (
+            "SELECT surface, 'change' AS kind, COUNT(*) AS count FROM audit_log "
+            "WHERE account_id = ? AND kind = 'mutation' AND ts >= ? GROUP BY surface"
+        )
+        rows = await self._db.fetchall(usage, (account, since))
+        rows += await self._db.fetchall(audit, (account, since))
+        return _dicts(rows)
