@@ -13,8 +13,10 @@ given = $(filter command line,$(origin $(1)))
 SERVE_ARGS := $(strip $(if $(call given,HOST),--host $(HOST)) \
 	$(if $(call given,PORT),--port $(PORT)) $(if $(call given,DATA),--path "$(DATA)"))
 DATA_NOTE := $(if $(call given,DATA),data in $(DATA),data folder: see the next line)
-# Test modules spread over every core; a module's tests (and its server fixtures) share one.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# Test modules spread over one worker per core plus one (the tests spend much of their time
+# waiting on servers and subprocesses); a module's tests (and its server fixtures) share one.
+WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+PYTEST_ARGS ?= -n $(WORKERS) --dist loadfile
 # This machine's pip.conf names local indexes that may be absent; pip warns about each one.
 PIP_FILTER := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on

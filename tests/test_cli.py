@@ -100,6 +100,35 @@ def test_admin_commands(workspace: Path) -> None:
     assert run(workspace, "admin", "create-account", "acme", "--admin", "x")[0] == 1
 
 
+def test_wait_runs_the_queued_work(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from openviking_mcp import ContextService
+    from tests.conftest import hashing_config
+
+    monkeypatch.setenv("OPENVIKING__EMBEDDING__DENSE__PROVIDER", "hashing")
+    monkeypatch.setenv("OPENVIKING__EMBEDDING__DENSE__DIMENSION", "256")
+
+    async def statuses(write: bool) -> list[str]:
+        service = ContextService(hashing_config(workspace), background_tasks=False)
+        await service.initialize()
+        try:
+            ctx = service.dev_context()
+            if write:
+                await service.write(ctx, "viking://resources/a.md", "queued", mode="create")
+            return [t["status"] for t in await service.list_tasks(ctx)]
+        finally:
+            await service.close()
+
+    assert "pending" in asyncio.run(statuses(write=True))  # queued, not run
+    code, out, _ = run(workspace, "-o", "json", "wait", "--timeout", "60")
+    assert code == 0, out
+    assert json.loads(out)["tasks"].get("pending", 0) == 0
+    after = asyncio.run(statuses(write=False))
+    assert after
+    assert set(after) == {"completed"}
+
+
 def test_named_key_commands(workspace: Path) -> None:
     assert run(workspace, "admin", "create-account", "acme", "--admin", "ann")[0] == 0
     args = ("--scope", "read", "--prefix", "viking://resources/project-x/")

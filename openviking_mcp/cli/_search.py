@@ -243,3 +243,13 @@ def tasks(
         if opts.output == "table"
         else rows
     )
+
+
+@app.command("wait")
+def wait(
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait at most (default: no limit).")
+    ] = None,
+) -> None:
+    """Wait until no background task is pending or running (locally: run them now)."""
+    emit(run(lambda s, c: s.wait_processing(c, timeout=timeout)))

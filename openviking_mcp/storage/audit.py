@@ -15,22 +15,18 @@ The same SQL runs on SQLite and PostgreSQL (``uris`` is a JSON list as text).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from openviking_mcp.storage.metadata import Connection, MetadataBackend
+from openviking_mcp.storage._log_tables import BatchedWriter
+from openviking_mcp.storage.metadata import MetadataBackend
 
 __all__ = ["AuditFilter", "AuditLog", "AuditRecord"]
 
 _log = logging.getLogger(__name__)
 
-_PRUNE_EVERY_S = 3600.0
-_PRUNE_BATCH = 1000
 _COLUMNS = (
     "ts",
     "account_id",
@@ -45,7 +41,7 @@ _COLUMNS = (
     "request_id",
     "duration_ms",
 )
-_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_TABLE = "audit_log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,100 +107,39 @@ class AuditLog:
         buffer_max: int = 1000,
     ) -> None:
         self._db = db
-        self.retention_days = retention_days
-        self._interval = flush_interval
-        self._max = buffer_max
-        self._pending: list[AuditRecord] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._write_lock: asyncio.Lock | None = None
-        self._last_prune = 0.0
-        #: Entries not recorded because the queue was full.
-        self.dropped = 0
-
-    def add(self, record: AuditRecord) -> None:
-        """Queue ``record``; it is written in the background (module docs)."""
-        if len(self._pending) >= self._max * 10:
-            self.dropped += 1
-            _log.warning("audit log queue full; %d entries not recorded", self.dropped)
-            return
-        self._pending.append(record)
-        self._ensure_writer()
-        if len(self._pending) >= self._max and self._wake is not None:
-            self._wake.set()
-
-    def _ensure_writer(self) -> None:
-        if self._task is not None and not self._task.done():
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop: written by the next flush or close
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._writer(), name="audit-log-writer")
-
-    async def _writer(self) -> None:
-        assert self._wake is not None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                _log.exception("audit log write failed")
-
-    def _lock(self) -> asyncio.Lock:
-        if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
-        return self._write_lock
-
-    async def flush(self) -> None:
-        """Write every queued entry (one transaction), then prune when it is time."""
-        async with self._lock():
-            batch, self._pending = self._pending, []
-            if batch:
-                rows = [r.row() for r in batch]
-                await self._db.transaction(lambda conn: conn.executemany(_INSERT, rows))
-        if self.retention_days > 0 and time.time() - self._last_prune > _PRUNE_EVERY_S:
-            await self.prune()
-
-    async def close(self) -> None:
-        """Stop the writer and write what waits."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                _log.exception("audit log writer failed")
-        if self._pending:
-            await self.flush()
-        self._write_lock = None
-
-    async def prune(self, now: float | None = None) -> int:
-        """Delete entries older than the retention, a bounded batch at a time (all of them
-        when called directly); the number deleted."""
-        self._last_prune = time.time()
-        if self.retention_days <= 0:
-            return 0
-        cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
-        sql = (
-            "DELETE FROM audit_log WHERE seq IN "
-            "(SELECT seq FROM audit_log WHERE ts < ? ORDER BY seq LIMIT ?)"
+        self._writer: BatchedWriter[AuditRecord] = BatchedWriter(
+            db,
+            _TABLE,
+            _COLUMNS,
+            retention_days=retention_days,
+            flush_interval=flush_interval,
+            buffer_max=buffer_max,
         )
 
-        def delete(conn: Connection) -> int:
-            return conn.execute(sql, (cutoff, _PRUNE_BATCH)).rowcount
+    @property
+    def retention_days(self) -> float:
+        return self._writer.retention_days
 
-        total = 0
-        while (count := await self._db.transaction(delete)) > 0:
-            total += count
-            if count < _PRUNE_BATCH:
-                break
-        return total
+    @property
+    def dropped(self) -> int:
+        """Entries not recorded because too many were waiting."""
+        return self._writer.dropped
+
+    def add(self, *records: AuditRecord) -> None:
+        """Queue ``records``; they are written in the background (module docs)."""
+        self._writer.add(*records)
+
+    async def flush(self) -> None:
+        """Write what waits, then prune when it is time."""
+        await self._writer.flush()
+
+    async def close(self) -> None:
+        """Stop the background writer and write what waits."""
+        await self._writer.close()
+
+    async def prune(self, now: float | None = None) -> int:
+        """Delete rows older than the retention, a bounded batch at a time; the number."""
+        return await self._writer.prune(now)
 
     async def query(self, where: AuditFilter) -> list[dict[str, Any]]:
         """The entries ``where`` selects, newest first (``seq`` included for paging)."""

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openviking_mcp.storage.metadata import Connection, MetadataBackend
+from openviking_mcp.storage._log_tables import prune_older_than
+from openviking_mcp.storage.metadata import MetadataBackend
 
 __all__ = ["EventLog", "EventRecord", "StoredEvent"]
 
 _PRUNE_EVERY_S = 3600.0
-_PRUNE_BATCH = 1000
 _INSERT = (
     "INSERT INTO event_log (ts, event_type, account_id, user_id, uris, payload) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -142,17 +142,4 @@ class EventLog:
         if self.retention_days <= 0:
             return 0
         cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
-        sql = (
-            "DELETE FROM event_log WHERE id IN "
-            "(SELECT id FROM event_log WHERE ts < ? ORDER BY id LIMIT ?)"
-        )
-
-        def delete(conn: Connection) -> int:
-            return conn.execute(sql, (cutoff, _PRUNE_BATCH)).rowcount
-
-        total = 0
-        while (count := await self._db.transaction(delete)) > 0:
-            total += count
-            if count < _PRUNE_BATCH:
-                break
-        return total
+        return await prune_older_than(self._db, "event_log", "id", cutoff)

@@ -14,21 +14,17 @@ plain SQL over a time window with a ``LIMIT``, the same on SQLite and PostgreSQL
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from openviking_mcp.storage.metadata import Connection, MetadataBackend
+from openviking_mcp.storage._log_tables import BatchedWriter
+from openviking_mcp.storage.metadata import MetadataBackend
 
 __all__ = ["UsageLog", "UsageRecord"]
 
 _log = logging.getLogger(__name__)
 
-_PRUNE_EVERY_S = 3600.0
-_PRUNE_BATCH = 1000
 _IN_CHUNK = 500
 _COLUMNS = (
     "ts",
@@ -42,7 +38,7 @@ _COLUMNS = (
     "hit_count",
     "best_score",
 )
-_INSERT = f"INSERT INTO usage_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_TABLE = "usage_log"
 _READS = "SUM(CASE WHEN kind = 'read' THEN 1 ELSE 0 END)"
 _HITS = "SUM(CASE WHEN kind = 'hit' THEN 1 ELSE 0 END)"
 _ORDER = {
@@ -87,99 +83,39 @@ class UsageLog:
         buffer_max: int = 1000,
     ) -> None:
         self._db = db
-        self.retention_days = retention_days
-        self._interval = flush_interval
-        self._max = buffer_max
-        self._pending: list[UsageRecord] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._write_lock: asyncio.Lock | None = None
-        self._last_prune = 0.0
-        #: Rows not recorded because the queue was full.
-        self.dropped = 0
+        self._writer: BatchedWriter[UsageRecord] = BatchedWriter(
+            db,
+            _TABLE,
+            _COLUMNS,
+            retention_days=retention_days,
+            flush_interval=flush_interval,
+            buffer_max=buffer_max,
+        )
+
+    @property
+    def retention_days(self) -> float:
+        return self._writer.retention_days
+
+    @property
+    def dropped(self) -> int:
+        """Rows not recorded because too many were waiting."""
+        return self._writer.dropped
 
     def add(self, *records: UsageRecord) -> None:
         """Queue ``records``; they are written in the background (module docs)."""
-        if len(self._pending) >= self._max * 10:
-            self.dropped += len(records)
-            _log.warning("usage log queue full; %d rows not recorded", self.dropped)
-            return
-        self._pending.extend(records)
-        self._ensure_writer()
-        if len(self._pending) >= self._max and self._wake is not None:
-            self._wake.set()
-
-    def _ensure_writer(self) -> None:
-        if self._task is not None and not self._task.done():
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop: written by the next flush or close
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._writer(), name="usage-log-writer")
-
-    async def _writer(self) -> None:
-        assert self._wake is not None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                _log.exception("usage log write failed")
-
-    def _lock(self) -> asyncio.Lock:
-        if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
-        return self._write_lock
+        self._writer.add(*records)
 
     async def flush(self) -> None:
-        """Write every queued row (one transaction), then prune when it is time."""
-        async with self._lock():
-            batch, self._pending = self._pending, []
-            if batch:
-                rows = [r.row() for r in batch]
-                await self._db.transaction(lambda conn: conn.executemany(_INSERT, rows))
-        if self.retention_days > 0 and time.time() - self._last_prune > _PRUNE_EVERY_S:
-            await self.prune()
+        """Write what waits, then prune when it is time."""
+        await self._writer.flush()
 
     async def close(self) -> None:
-        """Stop the writer and write what waits."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                _log.exception("usage log writer failed")
-        if self._pending:
-            await self.flush()
-        self._write_lock = None
+        """Stop the background writer and write what waits."""
+        await self._writer.close()
 
     async def prune(self, now: float | None = None) -> int:
         """Delete rows older than the retention, a bounded batch at a time; the number."""
-        self._last_prune = time.time()
-        if self.retention_days <= 0:
-            return 0
-        cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
-        sql = (
-            "DELETE FROM usage_log WHERE seq IN "
-            "(SELECT seq FROM usage_log WHERE ts < ? ORDER BY seq LIMIT ?)"
-        )
-
-        def delete(conn: Connection) -> int:
-            return conn.execute(sql, (cutoff, _PRUNE_BATCH)).rowcount
-
-        total = 0
-        while (count := await self._db.transaction(delete)) > 0:
-            total += count
-            if count < _PRUNE_BATCH:
-                break
-        return total
+        return await self._writer.prune(now)
 
     # -- aggregations ------------------------------------------------------------------------
 
