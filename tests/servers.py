@@ -10,16 +10,30 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tests.fakes.quiet_http import QuietHTTPServer
 
-__all__ = ["clean_env", "exe", "free_port", "loopback_http", "server_log", "start_server"]
+if TYPE_CHECKING:
+    from openviking_mcp.service import ContextService
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_FLAGS",
+    "clean_env",
+    "exe",
+    "free_port",
+    "loopback_http",
+    "server_log",
+    "serving",
+    "start_server",
+]
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -111,3 +125,41 @@ def start_server(
             out = server_log(tmp_path).read_text(errors="replace")
             pytest.fail(f"server did not start: {out[-4000:]}")
         time.sleep(0.1)
+
+
+@contextmanager
+def serving(service: ContextService) -> Iterator[str]:
+    """The app of ``service`` on a real uvicorn in a thread (127.0.0.1, a free port); its base
+    URL. The service is closed when the server stops."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from http_api import create_app
+
+    app: FastAPI = create_app(service=service)
+    served = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with served(a):
+            yield
+        await service.close()  # create_app leaves a given service open
+
+    app.router.lifespan_context = lifespan
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

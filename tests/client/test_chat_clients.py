@@ -4,20 +4,14 @@ resume of a stream whose connection drops mid-turn."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import GeneratorType
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from http_api import create_app
 from openviking_mcp import (
     AsyncHTTPClient,
     AsyncOpenViking,
@@ -34,7 +28,7 @@ from openviking_mcp.contract.errors import (
     UnavailableError,
 )
 from tests.bot.conftest import Script, bot_config
-from tests.servers import free_port
+from tests.servers import serving
 
 DEPLOY = "viking://resources/ops/deploy.md"
 DEPLOY_TEXT = "# Deploying\n\nTo deploy the shop run `make ship` from the release branch."
@@ -131,38 +125,6 @@ async def test_embedded_async_client(workspace: Path) -> None:
 
 
 # -- HTTP clients against the real app ---------------------------------------------------------
-
-
-@contextmanager
-def serving(service: ContextService) -> Iterator[str]:
-    """The app on a real uvicorn in a thread (127.0.0.1, a free port); its base URL."""
-    app: FastAPI = create_app(service=service)
-    served = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with served(a):
-            yield
-        await service.close()  # create_app leaves a given service open
-
-    app.router.lifespan_context = lifespan
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -4,22 +4,15 @@ mode with a tiny keep-alive interval, and a raw reader of its server-sent events
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from http_api import create_app
-from openviking_mcp import ContextService, OpenVikingConfig
-from tests.servers import free_port
+from openviking_mcp import OpenVikingConfig
+from tests.servers import serving
 
 __all__ = ["KEEPALIVE", "ROOT_KEY", "Frames", "config_for", "serving"]
 
@@ -37,38 +30,6 @@ def config_for(workspace: Path, **sections: Any) -> OpenVikingConfig:
             **sections,
         }
     )
-
-
-@contextmanager
-def serving(service: ContextService) -> Iterator[str]:
-    """The app on a real uvicorn in a thread (127.0.0.1, a free port); its base URL."""
-    app: FastAPI = create_app(service=service)
-    served = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with served(a):
-            yield
-        await service.close()  # create_app leaves a given service open
-
-    app.router.lifespan_context = lifespan
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @dataclass
