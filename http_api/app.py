@@ -44,6 +44,7 @@ from http_api.routers import (
     system,
     tasks,
     webdav,
+    webhooks,
 )
 from http_api.startup_gate import StartupGate
 from openviking_mcp._version import __version__
@@ -79,6 +80,7 @@ _ROUTER_GROUPS = (
     audit,
     analytics,
     events,
+    webhooks,
 )
 """The ``/api/v1`` router modules, in the order their routes are matched."""
 

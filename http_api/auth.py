@@ -55,14 +55,20 @@ ROOT_PATHS: frozenset[str] = frozenset(
         "/api/v1/skills/import-mcp",
     }
 )
-ROOT_PREFIXES: tuple[str, ...] = (ADMIN_PREFIX, "/api/v1/observer", "/api/v1/tasks")
+ROOT_PREFIXES: tuple[str, ...] = (
+    ADMIN_PREFIX,
+    "/api/v1/observer",
+    "/api/v1/tasks",
+    # ours: ROOT manages any account's webhooks (naming it with account_id)
+    "/api/v1/webhooks",
+)
 
 _ROOT_DENIED = (
     "ROOT API keys cannot access tenant-scoped data APIs; use a user key (create one with "
     "POST /api/v1/admin/accounts or /api/v1/admin/accounts/{account_id}/users). ROOT may call "
     "/api/v1/system/status, /api/v1/system/wait, /api/v1/debug/health, "
     "/api/v1/skills/import-mcp and the routes under "
-    "/api/v1/admin, /api/v1/observer and /api/v1/tasks"
+    "/api/v1/admin, /api/v1/observer, /api/v1/tasks and /api/v1/webhooks"
 )
 
 

@@ -29,7 +29,7 @@ from pydantic import (
 
 from openviking_mcp._config_analytics import AnalyticsConfig
 from openviking_mcp._config_base import Section
-from openviking_mcp._config_events import EventsConfig
+from openviking_mcp._config_events import EventsConfig, WebhooksConfig
 from openviking_mcp._config_governance import (
     AuditConfig,
     IdempotencyConfig,
@@ -63,6 +63,7 @@ __all__ = [
     "ServerConfig",
     "StorageConfig",
     "VLMConfig",
+    "WebhooksConfig",
     "find_config_file",
     "is_loopback_host",
     "load_config",
@@ -354,6 +355,7 @@ class OpenVikingConfig(_Section):
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

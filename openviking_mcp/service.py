@@ -56,6 +56,8 @@ from openviking_mcp.tags.service import TagService
 from openviking_mcp.tasks.service import TaskService
 from openviking_mcp.uploads.service import UploadService
 from openviking_mcp.webdav.service import WebDAVService
+from openviking_mcp.webhooks.dispatcher import WEBHOOK_DELIVERY_TASK
+from openviking_mcp.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -140,6 +142,11 @@ class ContextService:
         )
         self.tasks.register(
             SESSION_COMMIT_TASK, self.commits.run_phase2, retry=self.commits.retry_task
+        )
+        self.webhooks = WebhookService(self.store)
+        dispatcher = self.webhooks.dispatcher
+        self.tasks.register(
+            WEBHOOK_DELIVERY_TASK, dispatcher.run_delivery, retry=dispatcher.retry_delivery
         )
         self._init_lock = asyncio.Lock()
         #: The running or finished start (:meth:`start`); ``None`` before it.
@@ -234,6 +241,7 @@ class ContextService:
                 if self._background_tasks:
                     await self.store.tasks.start()
                     self.commits.start_scanner()
+                    self.webhooks.dispatcher.start()
             except BaseException:
                 await self.store.close()
                 raise
@@ -266,6 +274,7 @@ class ContextService:
             if not self.store.opened:
                 return
             await self.commits.stop_scanner()
+            await self.webhooks.dispatcher.stop()
             await self.store.close()
 
     async def ensure_bundled_skills(self) -> dict[str, Any] | None:

@@ -67,6 +67,7 @@ from openviking_mcp.storage.sidecar import (
 )
 from openviking_mcp.storage.tags import PathTags
 from openviking_mcp.storage.usage import UsageLog
+from openviking_mcp.storage.webhooks import WebhookStore
 
 if TYPE_CHECKING:
     # LanceDB and Arrow load with the index, on first use (see ``index_on_demand``);
@@ -145,6 +146,7 @@ class Store:
         )
         #: The event log (written in the flow of each change; docs/events.md).
         self.event_log = EventLog(self.db, retention_days=config.events.retention_days)
+        self.webhooks = WebhookStore(self.db)
         self._vectors: SearchIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)

@@ -4,10 +4,10 @@
 tree, read, write, ...) and ``admin`` work directly on a local workspace (``--path`` or
 ``storage.workspace`` from ``ov.conf``).
 
-Output follows seed 000: ``-o table`` (default) renders lists as tables and other results as
-JSON, strings are printed as they are, empty results print nothing; ``-o json`` prints JSON and
-``--compact`` wraps it as ``{"ok": true, "result": ...}``. Exit codes: 0 success, 1 error,
-2 configuration error, 3 connection error.
+Output follows the OpenViking CLI's conventions: ``-o table`` (default) renders lists as tables
+and other results as JSON, strings are printed as they are, empty results print nothing;
+``-o json`` prints JSON and ``--compact`` wraps it as ``{"ok": true, "result": ...}``. Exit
+codes: 0 success, 1 error, 2 configuration error, 3 connection error.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from openviking_mcp.cli import (  # noqa: F401  (register the commands)
     _sessions,
     _skills,
     _store,
+    _webhooks,
 )
 from openviking_mcp.cli._core import app
 from openviking_mcp.cli._dispatch import app_for

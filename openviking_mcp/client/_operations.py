@@ -892,6 +892,77 @@ class AsyncOperations:
         """Events the caller may see after an id, oldest first (the stream's log)."""
         return cast("dict[str, Any]", await self._call("list_events", locals()))
 
+    async def create_webhook(
+        self,
+        url: str,
+        *,
+        account_id: str | None = None,
+        events: list[str] | None = None,
+        description: str = "",
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        """Register an endpoint for the account's events; its signing secret is shown once."""
+        return cast("dict[str, Any]", await self._call("create_webhook", locals()))
+
+    async def list_webhooks(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
+        """The account's webhooks (never their secrets)."""
+        return cast("list[dict[str, Any]]", await self._call("list_webhooks", locals()))
+
+    async def get_webhook(
+        self, webhook_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """One webhook, with how its last delivery went."""
+        return cast("dict[str, Any]", await self._call("get_webhook", locals()))
+
+    async def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        account_id: str | None = None,
+        url: str | None = None,
+        events: list[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        rotate_secret: bool = False,
+    ) -> dict[str, Any]:
+        """Change a webhook's URL, events, description or state, or rotate its secret."""
+        return cast("dict[str, Any]", await self._call("update_webhook", locals()))
+
+    async def delete_webhook(
+        self, webhook_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Remove a webhook; its pending deliveries are dropped."""
+        return cast("dict[str, Any]", await self._call("delete_webhook", locals()))
+
+    async def enable_webhook(
+        self, webhook_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send events to a webhook again (from now on)."""
+        return cast("dict[str, Any]", await self._call("enable_webhook", locals()))
+
+    async def disable_webhook(
+        self, webhook_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Stop sending events to a webhook; events meanwhile are not sent later."""
+        return cast("dict[str, Any]", await self._call("disable_webhook", locals()))
+
+    async def ping_webhook(
+        self, webhook_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send a signed webhook.ping event now and answer how the receiver replied."""
+        return cast("dict[str, Any]", await self._call("ping_webhook", locals()))
+
+    async def list_webhook_deliveries(
+        self,
+        webhook_id: str,
+        *,
+        account_id: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """A webhook's delivery attempts, newest first."""
+        return cast("dict[str, Any]", await self._call("list_webhook_deliveries", locals()))
+
 
 class SyncOperations(SyncCaller):
     """The same methods, blocking; a client implements ``_call_sync``."""
@@ -1010,6 +1081,15 @@ class SyncOperations(SyncCaller):
     analytics_gaps = blocking(AsyncOperations.analytics_gaps)
     analytics_by_channel = blocking(AsyncOperations.analytics_by_channel)
     list_events = blocking(AsyncOperations.list_events)
+    create_webhook = blocking(AsyncOperations.create_webhook)
+    list_webhooks = blocking(AsyncOperations.list_webhooks)
+    get_webhook = blocking(AsyncOperations.get_webhook)
+    update_webhook = blocking(AsyncOperations.update_webhook)
+    delete_webhook = blocking(AsyncOperations.delete_webhook)
+    enable_webhook = blocking(AsyncOperations.enable_webhook)
+    disable_webhook = blocking(AsyncOperations.disable_webhook)
+    ping_webhook = blocking(AsyncOperations.ping_webhook)
+    list_webhook_deliveries = blocking(AsyncOperations.list_webhook_deliveries)
 
 
 ROUTES: dict[str, Route | None] = {
@@ -2197,6 +2277,105 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "create_webhook": Route(
+        method="POST",
+        path="/api/v1/webhooks",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_webhooks": Route(
+        method="GET",
+        path="/api/v1/webhooks",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "get_webhook": Route(
+        method="GET",
+        path="/api/v1/webhooks/{webhook_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "update_webhook": Route(
+        method="PATCH",
+        path="/api/v1/webhooks/{webhook_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "delete_webhook": Route(
+        method="DELETE",
+        path="/api/v1/webhooks/{webhook_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "enable_webhook": Route(
+        method="POST",
+        path="/api/v1/webhooks/{webhook_id}/enable",
+        fields_in="query",
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "disable_webhook": Route(
+        method="POST",
+        path="/api/v1/webhooks/{webhook_id}/disable",
+        fields_in="query",
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "ping_webhook": Route(
+        method="POST",
+        path="/api/v1/webhooks/{webhook_id}/ping",
+        fields_in="query",
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_webhook_deliveries": Route(
+        method="GET",
+        path="/api/v1/webhooks/{webhook_id}/deliveries",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "chat": Route(
         method="POST",
         path="/chat",
@@ -2371,5 +2550,14 @@ NAMES: tuple[str, ...] = (
     "analytics_gaps",
     "analytics_by_channel",
     "list_events",
+    "create_webhook",
+    "list_webhooks",
+    "get_webhook",
+    "update_webhook",
+    "delete_webhook",
+    "enable_webhook",
+    "disable_webhook",
+    "ping_webhook",
+    "list_webhook_deliveries",
 )
 """The operations the generated methods call, in the catalog's order."""

@@ -24,6 +24,7 @@ from openviking_mcp.contract import (
     tags,
     tasks,
     uploads,
+    webhooks,
 )
 from openviking_mcp.contract.operations import Operation
 
@@ -50,5 +51,6 @@ OPERATIONS: tuple[Operation, ...] = (
     *audit.OPERATIONS,
     *analytics.OPERATIONS,
     *eventlog.OPERATIONS,
+    *webhooks.OPERATIONS,
 )
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

@@ -2,7 +2,8 @@
 
 Derived from the operation catalog: an operation served by ``GET`` reads, any other method
 writes, except the operations listed in :data:`READ_OPERATIONS` (searches and checks sent as
-``POST`` because of their bodies); the ADMIN role's operations need ``admin``. HTTP requests
+``POST`` because of their bodies); the ADMIN role's operations and the webhooks' (which see
+every event of the account) need ``admin``. HTTP requests
 that are not an operation (WebDAV verbs, uploads, chat, console forms) follow their method:
 ``GET``, ``HEAD``, ``OPTIONS`` and ``PROPFIND`` read, everything else writes, except the
 paths in :data:`READ_PATHS`. The checks themselves are :func:`check_operation_scope` and
@@ -54,7 +55,7 @@ READ_PATHS = frozenset({"/api/v1/search/recall", "/console/login", "/console/log
 
 def operation_scope(op: Operation) -> str:
     """The scope ``op`` needs."""
-    if op.feature == "admin" and op.name not in KEY_OPERATIONS:
+    if op.feature in ("admin", "webhooks") and op.name not in KEY_OPERATIONS:
         return "admin"
     if op.name in READ_OPERATIONS:
         return "read"

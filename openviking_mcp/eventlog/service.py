@@ -50,6 +50,8 @@ _COMMIT_TASK = "session_commit"
 _SKILL_FILE = "SKILL.md"
 _KEY_OPS = ("revoke_api_key", "revoke_my_api_key", "regenerate_user_key")
 _MAX_PENDING = 10_000
+#: Tasks whose end is no event: a failed webhook delivery would otherwise be sent as one.
+_QUIET_TASKS = frozenset({"webhook_delivery"})
 
 
 def owner_of(uri: str) -> str | None:
@@ -174,6 +176,8 @@ class EventLogService:
     async def on_task_finished(self, record: TaskRecord, status: str, result: Any) -> None:
         """The events of a task that finished (module docs)."""
         account, user = record.account_id, record.user_id
+        if record.task_type in _QUIET_TASKS:
+            return
         if status == "failed":
             target = record.payload.get("target") or record.payload.get("archive_uri")
             uris = (str(target),) if str(target or "").startswith("viking://") else ()

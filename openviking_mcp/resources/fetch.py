@@ -25,9 +25,7 @@ Failures are typed, with ``details.cause``:
 from __future__ import annotations
 
 import asyncio
-import ssl
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -49,6 +47,8 @@ from openviking_mcp.resources.netguard import (
     TransientUpstreamError,
     UpstreamError,
     check_public_url,
+    pinned_send,
+    tls_failure,
 )
 from openviking_mcp.storage.queue import TaskRecord, TransientError
 
@@ -142,7 +142,7 @@ async def _follow(url: str, dest_dir: Path, guard: _Guard, max_bytes: int, timeo
         for _ in range(MAX_REDIRECTS + 1):
             checked = await guard.check(current)
             try:
-                async with _get(client, checked) as response:
+                async with pinned_send(client, checked, "GET") as response:
                     if response.has_redirect_location:
                         current = _redirect_target(url, checked, response)
                         continue
@@ -154,36 +154,6 @@ async def _follow(url: str, dest_dir: Path, guard: _Guard, max_bytes: int, timeo
         f"Fetching {url} failed: more than {MAX_REDIRECTS} redirects",
         {"url": url, "cause": "too_many_redirects", "limit": MAX_REDIRECTS},
     )
-
-
-@asynccontextmanager
-async def _get(client: httpx.AsyncClient, checked: CheckedURL) -> AsyncIterator[httpx.Response]:
-    """A streamed GET of ``checked.url`` sent to the first of its checked addresses that
-    accepts the connection."""
-    url = checked.url
-    extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
-    last: httpx.ConnectError | None = None
-    for address in checked.addresses:
-        try:
-            pinned = url.copy_with(host=address)
-        except httpx.InvalidURL:  # an address the URL cannot carry (a scoped link-local)
-            continue
-        request = client.build_request(
-            "GET", pinned, headers={"Host": url.netloc.decode("ascii")}, extensions=extensions
-        )
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            if _tls_failure(exc) is not None:
-                raise
-            last = exc
-            continue
-        try:
-            yield response
-        finally:
-            await response.aclose()
-        return
-    raise last or httpx.ConnectError(f"No usable address for {url.host}")
 
 
 def _redirect_target(url: str, checked: CheckedURL, response: httpx.Response) -> str:
@@ -240,16 +210,6 @@ async def _save(
     return target
 
 
-def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS error behind an httpx error, if any."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def _refused(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -266,7 +226,7 @@ def _network_error(url: str, current: str, exc: httpx.HTTPError) -> OpenVikingEr
     if current != url:
         details["fetched_url"] = current
     host = httpx.URL(current).host
-    tls = _tls_failure(exc)
+    tls = tls_failure(exc)
     if isinstance(exc, httpx.TimeoutException):
         return TransientUpstreamError(f"Fetching {url} timed out", {**details, "cause": "timeout"})
     if tls is not None:

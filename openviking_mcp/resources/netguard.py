@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable, Collection
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
@@ -41,8 +43,10 @@ __all__ = [
     "UpstreamError",
     "address_refusal",
     "check_public_url",
+    "pinned_send",
     "resolve_host",
     "system_resolver",
+    "tls_failure",
 ]
 
 DNS_TIMEOUT = 10.0
@@ -231,10 +235,12 @@ async def check_public_url(
     allow_private: bool,
     allow_networks: Collection[IPNetwork] = (),
     resolver: Resolver | None = None,
+    action: str = "fetch",
 ) -> CheckedURL:
     """Parse ``url``, resolve its host and refuse it when any address is not public (unless
     ``allow_private``, or the address is in one of ``allow_networks``). Raises 400 for a bad
-    URL or an unknown host, 403 for a non-public address, 502 when resolution failed."""
+    URL or an unknown host, 403 for a non-public address, 502 when resolution failed.
+    ``action`` names what the URL is for in the refusal ("Refusing to <action> <url>")."""
     parsed = _parse(url)
     host = parsed.raw_host.decode("ascii")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -244,7 +250,7 @@ async def check_public_url(
             why = address_refusal(address)
             if why is not None and not _allowed(address, allow_networks):
                 raise PermissionDeniedError(
-                    f"Refusing to fetch {url}: {host} resolves to {address}, a non-public "
+                    f"Refusing to {action} {url}: {host} resolves to {address}, a non-public "
                     f"address in {why} (set allow_private_networks to allow it)",
                     {
                         "url": url,
@@ -255,3 +261,52 @@ async def check_public_url(
                     },
                 )
     return CheckedURL(parsed, tuple(addresses))
+
+
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an httpx error, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@asynccontextmanager
+async def pinned_send(
+    client: httpx.AsyncClient,
+    checked: CheckedURL,
+    method: str,
+    *,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """A streamed request to ``checked.url`` sent to the first of its checked addresses that
+    accepts the connection (never to an address resolved again later), with the URL's own
+    ``Host`` header and TLS server name."""
+    url = checked.url
+    extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+    last: httpx.ConnectError | None = None
+    for address in checked.addresses:
+        try:
+            pinned = url.copy_with(host=address)
+        except httpx.InvalidURL:  # an address the URL cannot carry (a scoped link-local)
+            continue
+        sent = {**(headers or {}), "Host": url.netloc.decode("ascii")}
+        request = client.build_request(
+            method, pinned, headers=sent, content=content, extensions=extensions
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            if tls_failure(exc) is not None:
+                raise
+            last = exc
+            continue
+        try:
+            yield response
+        finally:
+            await response.aclose()
+        return
+    raise last or httpx.ConnectError(f"No usable address for {url.host}")

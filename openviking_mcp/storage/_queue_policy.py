@@ -37,7 +37,12 @@ __all__ = [
 
 
 class TransientError(Exception):
-    """Raise from a handler for a failure worth retrying later."""
+    """Raise from a handler for a failure worth retrying later; ``retry_after`` (seconds)
+    replaces the queue's own backoff for the next attempt."""
+
+    def __init__(self, *args: object, retry_after: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class TaskCancelled(Exception):

@@ -23,7 +23,49 @@ from openviking_mcp.storage._queue_policy import owner_dead
 from openviking_mcp.storage._queue_records import TaskRecord, record_from_row
 from openviking_mcp.storage.metadata import Connection, MetadataBackend, Row
 
-__all__ = ["TaskTable"]
+__all__ = ["INSERT_TASK", "TaskTable", "task_row"]
+
+#: Adds one task row; its values are :func:`task_row`'s.
+INSERT_TASK = (
+    "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, role, "
+    "resource_id, payload, state, max_attempts, lease_owner, lease_until, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def task_row(
+    task_id: str,
+    task_type: str,
+    ctx: RequestContext,
+    payload: str,
+    *,
+    priority: int,
+    resource_id: str | None,
+    max_attempts: int,
+    now: float,
+    lease: tuple[str, float] | None = None,
+    state: str = "{}",
+) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_TASK` for a ``pending`` task (``running`` under ``lease``,
+    an ``(owner, until)`` pair, when given); ``payload`` and ``state`` are already JSON."""
+    owner, until = lease if lease is not None else (None, None)
+    return (
+        task_id,
+        task_type,
+        "running" if lease is not None else "pending",
+        priority,
+        ctx.account_id,
+        ctx.user_id,
+        ctx.role.value,
+        resource_id,
+        payload,
+        state,
+        max_attempts,
+        owner,
+        until,
+        now,
+        now,
+    )
 
 
 class TaskTable:
@@ -128,34 +170,19 @@ class TaskTable:
     ) -> None:
         """Add a ``pending`` task; ``payload`` and ``state`` are already JSON. With ``lease``
         (owner, until) the task is added as ``running`` under that lease instead (held)."""
-        owner, until = lease if lease is not None else (None, None)
-        values = (
+        values = task_row(
             task_id,
             task_type,
-            "running" if lease is not None else "pending",
-            priority,
-            ctx.account_id,
-            ctx.user_id,
-            ctx.role.value,
-            resource_id,
+            ctx,
             payload,
-            state,
-            max_attempts,
-            owner,
-            until,
-            now,
-            now,
+            priority=priority,
+            resource_id=resource_id,
+            max_attempts=max_attempts,
+            now=now,
+            lease=lease,
+            state=state,
         )
-
-        def insert(conn: Connection) -> None:
-            conn.execute(
-                "INSERT INTO tasks(task_id, task_type, status, priority, account_id, user_id, "
-                "role, resource_id, payload, state, max_attempts, lease_owner, lease_until, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
-            )
-
-        await self._db.transaction(insert)
+        await self._db.transaction(lambda conn: conn.execute(INSERT_TASK, values))
 
     async def fetch(self, task_id: str) -> TaskRecord | None:
         row = await self._db.fetchone("SELECT * FROM tasks WHERE task_id=?", (task_id,))

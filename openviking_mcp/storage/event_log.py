@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openviking_mcp.storage._log_tables import prune_older_than
-from openviking_mcp.storage.metadata import MetadataBackend
+from openviking_mcp.storage.metadata import MetadataBackend, Row
 
 __all__ = ["EventLog", "EventRecord", "StoredEvent"]
 
 _PRUNE_EVERY_S = 3600.0
+_SELECT = "SELECT id, ts, event_type, account_id, user_id, uris, payload FROM event_log"
 _INSERT = (
     "INSERT INTO event_log (ts, event_type, account_id, user_id, uris, payload) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -64,6 +65,18 @@ class StoredEvent:
     user_id: str | None
     uris: tuple[str, ...]
     payload: dict[str, Any]
+
+
+def _stored(row: Row) -> StoredEvent:
+    return StoredEvent(
+        id=int(row["id"]),
+        ts=float(row["ts"]),
+        event_type=str(row["event_type"]),
+        account_id=str(row["account_id"]),
+        user_id=row["user_id"],
+        uris=tuple(json.loads(row["uris"] or "[]")),
+        payload=json.loads(row["payload"] or "{}"),
+    )
 
 
 class EventLog:
@@ -112,23 +125,14 @@ class EventLog:
         if user_id is not None:
             clauses.append("(user_id = ? OR user_id IS NULL)")
             params.append(user_id)
-        sql = (
-            "SELECT id, ts, event_type, account_id, user_id, uris, payload FROM event_log "
-            f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
-        )
+        sql = f"{_SELECT} WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
         rows = await self._db.fetchall(sql, (*params, limit))
-        return [
-            StoredEvent(
-                id=int(row["id"]),
-                ts=float(row["ts"]),
-                event_type=str(row["event_type"]),
-                account_id=str(row["account_id"]),
-                user_id=row["user_id"],
-                uris=tuple(json.loads(row["uris"] or "[]")),
-                payload=json.loads(row["payload"] or "{}"),
-            )
-            for row in rows
-        ]
+        return [_stored(row) for row in rows]
+
+    async def get(self, event_id: int) -> StoredEvent | None:
+        """One event by id (``None`` once pruned)."""
+        rows = await self._db.fetchall(f"{_SELECT} WHERE id = ?", (event_id,))
+        return _stored(rows[0]) if rows else None
 
     async def last_id(self) -> int:
         """The highest id written so far (0 when the log is empty)."""

@@ -336,6 +336,48 @@ MIGRATIONS: list[str] = [
     CREATE INDEX event_log_account ON event_log(account_id, id);
     CREATE INDEX event_log_ts ON event_log(ts)
     """,
+    # 13: webhooks, their delivery attempts and the dispatcher's place in the event log
+    """
+    CREATE TABLE webhooks (
+        webhook_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL DEFAULT '[]',
+        description TEXT NOT NULL DEFAULT '',
+        secret TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        since_event_id INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_role TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        last_delivery_at REAL,
+        last_status TEXT
+    );
+    CREATE INDEX webhooks_account ON webhooks(account_id);
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        webhook_id TEXT NOT NULL REFERENCES webhooks(webhook_id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        event_id INTEGER,
+        event_type TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms REAL NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+    CREATE INDEX webhook_deliveries_ts ON webhook_deliveries(ts);
+    CREATE TABLE webhook_cursor (
+        name TEXT PRIMARY KEY,
+        last_event_id INTEGER NOT NULL
+    );
+    INSERT INTO webhook_cursor(name, last_event_id)
+        SELECT 'dispatch', COALESCE(MAX(id), 0) FROM event_log
+    """,
 ]
 
 

@@ -30,7 +30,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from openviking_mcp import faults
@@ -44,6 +43,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.storage._queue_batch import BatchHandler, Batching, batch_key, gather_batch
+from openviking_mcp.storage._queue_handle import TaskHandle
 from openviking_mcp.storage._queue_listeners import FinishListeners
 from openviking_mcp.storage._queue_policy import (
     TaskCancelled,
@@ -55,8 +55,8 @@ from openviking_mcp.storage._queue_policy import (
     wait_event,
 )
 from openviking_mcp.storage._queue_records import TaskRecord, visible_to
-from openviking_mcp.storage._queue_table import TaskTable
-from openviking_mcp.storage.metadata import MetadataBackend
+from openviking_mcp.storage._queue_table import INSERT_TASK, TaskTable, task_row
+from openviking_mcp.storage.metadata import Connection, MetadataBackend
 
 __all__ = [
     "BULK",
@@ -86,53 +86,6 @@ _POLL_SECONDS = 1.0
 _BACKOFF_MAX_SECONDS = 300.0
 _COMPLETED_TTL = 24 * 3600.0
 _FAILED_TTL = 7 * 24 * 3600.0
-
-
-@dataclass
-class TaskHandle:
-    """What a handler gets: its record and ways to report and checkpoint."""
-
-    record: TaskRecord
-    _queue: TaskQueue
-    _progress: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.record.payload
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """Saved by :meth:`checkpoint`; survives a crash and a retry."""
-        return self.record.state
-
-    @property
-    def context(self) -> RequestContext:
-        return self.record.context
-
-    async def checkpoint(self, stage: str | None = None, **state: Any) -> None:
-        """Persist ``state`` (merged) and the current stage; raise if the task was cancelled."""
-        self.record.state.update(state)
-        if stage:
-            self._enter(stage)
-        cancelled = await self._queue._save(self.record, progress=self._progress)
-        if cancelled:
-            raise TaskCancelled()
-
-    async def report(self, stage: str | None = None, **progress: Any) -> None:
-        """Update progress counters (persisted at most every 0.5 s unless the stage changes)."""
-        self._progress.update(progress)
-        changed = stage is not None and stage != self.record.stage
-        if stage:
-            self._enter(stage)
-        if changed or time.monotonic() - self._queue._last_report.get(self.record.task_id, 0) > 0.5:
-            self._queue._last_report[self.record.task_id] = time.monotonic()
-            if await self._queue._save(self.record, progress=self._progress):
-                raise TaskCancelled()
-
-    def _enter(self, stage: str) -> None:
-        if stage != self.record.stage:
-            faults.point(f"{self.record.task_type}:{stage}")
-        self.record.stage = stage
 
 
 Handler = Callable[[TaskHandle], Awaitable[Any]]
@@ -248,6 +201,41 @@ class TaskQueue:
         else:
             self._wake.set()
         return task_id
+
+    def stage(
+        self,
+        conn: Connection,
+        task_type: str,
+        ctx: RequestContext,
+        payload: Mapping[str, Any],
+        *,
+        priority: int = NORMAL,
+        resource_id: str | None = None,
+        max_attempts: int = 4,
+    ) -> str:
+        """Queue a task inside the caller's open transaction ``conn``: it exists once that
+        transaction commits, together with whatever else it wrote. Call :meth:`wake` after
+        the commit so this process's workers look at once. Returns the task's id."""
+        if task_type not in self._handlers:
+            raise InvalidArgumentError(f"Unknown task type: {task_type}")
+        task_id = uuid.uuid4().hex
+        body = json.dumps(dict(payload), ensure_ascii=False)
+        values = task_row(
+            task_id,
+            task_type,
+            ctx,
+            body,
+            priority=priority,
+            resource_id=resource_id,
+            max_attempts=max_attempts,
+            now=time.time(),
+        )
+        conn.execute(INSERT_TASK, values)
+        return task_id
+
+    def wake(self) -> None:
+        """Have this process's idle workers look for pending tasks now."""
+        self._wake.set()
 
     async def release(self, task_id: str) -> bool:
         """Let workers run a task submitted with ``hold``. ``False``: it was no longer held
@@ -427,7 +415,10 @@ class TaskQueue:
     async def _failed(self, record: TaskRecord, exc: Exception, handle: TaskHandle) -> None:
         message = failure_message(exc)
         if is_transient(exc) and record.attempts < record.max_attempts:
-            delay = retry_delay(record.attempts, _BACKOFF_MAX_SECONDS)
+            wanted = exc.retry_after if isinstance(exc, TransientError) else None
+            delay = (
+                wanted if wanted is not None else retry_delay(record.attempts, _BACKOFF_MAX_SECONDS)
+            )
             self.stats["retried"] += 1
             logger.warning(
                 "task %s (%s) failed transiently, retry in %.0fs: %s",

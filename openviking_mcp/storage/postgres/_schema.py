@@ -12,6 +12,7 @@ from openviking_mcp.storage.postgres import (
     _schema_keys,
     _schema_metadata,
     _schema_streams,
+    _schema_webhooks,
 )
 
 __all__ = ["MIGRATIONS"]
@@ -55,4 +56,6 @@ MIGRATIONS: list[str] = [
     _schema_analytics.DDL,
     # the event log (resource.indexed, memory.changed...)
     _schema_events.DDL,
+    # webhooks, their delivery attempts and the dispatcher's cursor
+    _schema_webhooks.DDL,
 ]

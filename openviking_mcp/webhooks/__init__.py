@@ -1,0 +1,1 @@
+"""Webhooks: the accounts' endpoints that receive their events as signed POSTs."""
