@@ -1,5 +1,7 @@
 """Browser tests of the console: a live ``openviking-mcp serve`` (api_key mode, hashing
 embedder, a fake OpenAI-compatible model) driven by Playwright in Debian's headless Chromium.
+The server and the browser are started once per test process; each module scripts the fake
+model and works in accounts of its own.
 
 Nothing downloads a browser: Playwright launches ``/usr/bin/chromium``. The tests skip, saying
 why, when Chromium or the ``playwright`` package is missing. Screenshots go to
@@ -77,16 +79,16 @@ def llm_chat() -> Callable[[dict[str, Any]], str]:
     return default_chat
 
 
-@pytest.fixture(scope="module")
-def live_console(
-    tmp_path_factory: pytest.TempPathFactory, llm_chat: Callable[[dict[str, Any]], str]
-) -> Iterator[LiveConsole]:
+@pytest.fixture(scope="session")
+def _console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    """One live server per test process, shared by the modules (each uses its own accounts):
+    starting a server and a browser costs seconds, a module's tests a few more."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     pytest.importorskip("playwright", reason="needs the playwright package (pip install .[dev])")
     tmp = tmp_path_factory.mktemp("console")
     port = free_port()
-    with FakeOpenAIServer(llm_chat) as model:
+    with FakeOpenAIServer(default_chat) as model:
         env = {
             "OPENVIKING__SERVER__ROOT_API_KEY": ROOT_KEY,
             "OPENVIKING__EMBEDDING__DENSE__PROVIDER": "hashing",
@@ -105,7 +107,19 @@ def live_console(
 
 
 @pytest.fixture(scope="module")
-def browser(live_console: LiveConsole) -> Iterator[Any]:
+def live_console(
+    _console_server: LiveConsole, llm_chat: Callable[[dict[str, Any]], str]
+) -> Iterator[LiveConsole]:
+    """The shared server, its fake model answering with the module's ``llm_chat``."""
+    _console_server.model.chat = llm_chat
+    try:
+        yield _console_server
+    finally:
+        _console_server.model.chat = default_chat
+
+
+@pytest.fixture(scope="session")
+def browser(_console_server: LiveConsole) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -46,7 +46,7 @@ def test_upload_a_folder_then_read_a_files_tiers(
 ) -> None:
     from playwright.sync_api import expect
 
-    key = live_console.create_user("acme", "ann")
+    key = live_console.create_user("explorer", "ann")
     page = new_page()
     sign_in(page, key)
     page.goto("/console/explorer")
@@ -105,7 +105,7 @@ def test_upload_a_folder_then_read_a_files_tiers(
 def test_dropped_files_are_imported(live_console: LiveConsole, new_page: Any) -> None:
     from playwright.sync_api import expect
 
-    key = live_console.create_user("acme", "cid")
+    key = live_console.create_user("explorer", "cid")
     page = new_page()
     sign_in(page, key)
     page.goto("/console/explorer")
@@ -128,7 +128,7 @@ def test_a_refused_rename_keeps_the_panel_and_back_shows_no_deleted_node(
 ) -> None:
     from playwright.sync_api import expect
 
-    key = live_console.create_user("acme", "dee")
+    key = live_console.create_user("explorer", "dee")
     folder = "viking://resources/drafts"
     body = {"uri": f"{folder}/plan.md", "content": "# Plan\n\nShip it.\n", "wait": True}
     live_console.api("POST", "/api/v1/content/write", key=key, json=body)

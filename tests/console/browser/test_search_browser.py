@@ -48,7 +48,7 @@ def llm_chat() -> Callable[[dict[str, Any]], str]:
 
 
 def test_search_trajectory_and_context(live_console: LiveConsole, new_page: Any) -> None:
-    key = live_console.create_user("acme", "ann")
+    key = live_console.create_user("search", "ann")
     for uri, text in GUIDES.items():
         body = {"uri": uri, "content": text, "wait": True}
         live_console.api("POST", "/api/v1/content/write", key, json=body)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_sign_in_with_a_user_key(live_console: LiveConsole, new_page: Any) -> None:
-    key = live_console.create_user("acme", "ann")
+    key = live_console.create_user("signin", "ann")
     page = new_page()
     page.goto("/console/explorer")
     page.wait_for_url("**/console/login**")  # not signed in yet
@@ -20,7 +20,7 @@ def test_sign_in_with_a_user_key(live_console: LiveConsole, new_page: Any) -> No
     page.click("#sign-in")
     assert page.locator("#login-error").is_visible()
     sign_in(page, key)
-    assert page.locator("#identity").inner_text().startswith("acme/ann")
+    assert page.locator("#identity").inner_text().startswith("signin/ann")
     assert key not in page.content()
     shot(page, "sign-in")
     page.click("#sign-out")
