@@ -241,3 +241,18 @@ def test_sync_client_iterator(live: tuple[str, str, str]) -> None:
         assert isinstance(stream, GeneratorType)
         stream.close()  # stops following
         assert got == logged[1:]
+
+
+def test_bad_stream_requests_get_the_envelope_at_once(live: tuple[str, str, str]) -> None:
+    url, ann, ben = live
+    with httpx.Client(base_url=url, timeout=10) as http:
+        for params, key, status, code in (
+            ({"types": "memory.changed,nope"}, ann, 400, "INVALID_ARGUMENT"),
+            ({"after": "-1"}, ann, 400, "INVALID_ARGUMENT"),
+            ({"after": "x"}, ann, 400, "INVALID_ARGUMENT"),
+            ({"account_id": "globex"}, ben, 403, "PERMISSION_DENIED"),
+            ({}, "not-a-key", 401, "UNAUTHENTICATED"),
+        ):
+            answer = http.get(EVENTS, params=params, headers={"X-API-Key": key})
+            assert answer.status_code == status, answer.text
+            assert answer.json()["error"]["code"] == code
