@@ -104,7 +104,13 @@ async def _check_within_creator(
 async def create_key(
     store: Store, ctx: RequestContext, account_id: str, user_id: str, req: CreateMyApiKeyRequest
 ) -> CreatedApiKey:
-    """Check the request and store a new named key for ``account_id/user_id``."""
+    """Check the request and store a new named key for ``account_id/user_id``. An OAuth
+    access token may not create keys: a key would outlive the token and its client's grant."""
+    if ctx.oauth_token:
+        raise PermissionDeniedError(
+            "An OAuth access token cannot create API keys; use an API key",
+            {"reason": "oauth_token"},
+        )
     check_manager(ctx, account_id, user_id)
     user = await store.accounts.get_user(account_id, user_id)
     name = req.name.strip()

@@ -78,6 +78,7 @@ class RequestContext:
     ``scopes``, ``uri_prefix`` and ``key_id`` describe a named key: ``scopes`` ``None`` is
     every scope (the main key, embedded callers, ROOT); ``uri_prefix`` a canonical
     ``viking://`` URI outside which nothing is visible (:mod:`openviking_mcp.contract.access`).
+    ``oauth_token``: the caller came with an OAuth access token (which may not create keys).
     """
 
     account_id: str = DEFAULT_ACCOUNT
@@ -87,6 +88,7 @@ class RequestContext:
     scopes: frozenset[str] | None = field(default=None)
     uri_prefix: str | None = field(default=None)
     key_id: str | None = field(default=None)
+    oauth_token: bool = field(default=False)
 
     @property
     def is_root(self) -> bool:

@@ -9,7 +9,10 @@ framing (``benchmarks/mcp_overhead.py``). Clients still send
 
 **Auth.** Requests are authenticated with the same keys and rules as the REST API
 (``X-API-Key`` or ``Authorization: Bearer``; dev mode on loopback needs none). A failure is a
-JSON-RPC error with the real HTTP status (401, 403 or 400). When the server is bound to
+JSON-RPC error with the real HTTP status (401, 403 or 400). ``/mcp`` is also an OAuth 2.1
+protected resource (docs/oauth.md): an access token of the built-in authorization server is
+accepted as the bearer, and a 401 carries ``WWW-Authenticate: Bearer resource_metadata=...``
+so MCP clients can discover how to sign in. When the server is bound to
 loopback, DNS-rebinding protection is on: only ``localhost``/``127.0.0.1``/``[::1]`` Host and
 Origin headers are accepted, so a web page cannot drive a local dev-mode server.
 """
@@ -33,6 +36,7 @@ from openviking_mcp.config import is_loopback_host
 from openviking_mcp.contract.errors import OpenVikingError, error_to_envelope
 from openviking_mcp.mcp_server._runtime import BASE_URL_SCOPE_KEY, CALLER_SCOPE_KEY
 from openviking_mcp.mcp_server._server import build_mcp_server
+from openviking_mcp.oauth.service import is_access_token
 from openviking_mcp.service import ContextService
 
 if TYPE_CHECKING:
@@ -45,6 +49,8 @@ logger = logging.getLogger("openviking_mcp.mcp")
 #: JSON-RPC error code of an authentication failure (the original's choice).
 AUTH_ERROR_CODE = -32001
 _LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
+#: Where the protected-resource metadata of ``/mcp`` is served (RFC 9728, http_api/oauth.py).
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
 _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
 
@@ -105,10 +111,20 @@ class MCPEndpoint:
         headers = Headers(scope=scope)
         client = scope.get("client")
         creds = Credentials.from_headers(headers, client[0] if client else None)
+        oauth = self.service.oauth
         try:
-            caller = await self.service.auth.authenticate(creds)
+            if is_access_token(creds.api_key) and oauth.active:
+                caller = await oauth.resolve(creds.api_key or "")
+            else:
+                caller = await self.service.auth.authenticate(creds)
         except OpenVikingError as exc:
-            await _auth_error(exc, send)
+            challenge = None
+            if oauth.active and exc.http_status == 401:
+                base = public_base_url(self.service, headers)
+                challenge = f'Bearer resource_metadata="{base}{RESOURCE_METADATA_PATH}"'
+                if creds.api_key:
+                    challenge += ', error="invalid_token"'
+            await _auth_error(exc, send, challenge)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         state[CALLER_SCOPE_KEY] = caller
@@ -116,7 +132,7 @@ class MCPEndpoint:
         await self._app(scope, receive, send)
 
 
-async def _auth_error(exc: OpenVikingError, send: Send) -> None:
+async def _auth_error(exc: OpenVikingError, send: Send, challenge: str | None) -> None:
     status, _ = error_to_envelope(exc)
     body = json.dumps(
         {
@@ -136,6 +152,7 @@ async def _auth_error(exc: OpenVikingError, send: Send) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *([(b"www-authenticate", challenge.encode())] if challenge else []),
             ],
         }
     )
