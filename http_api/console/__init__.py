@@ -1,10 +1,10 @@
 """The web console at ``/console``: server-rendered pages (Jinja2 + htmx) over the same feature
 services and the same authentication as the API.
 
-Pages: explorer (with uploads), search playground, sessions, memories, skills, tasks, admin and
-system. The front-end helpers (htmx, uPlot) are shipped in ``static/vendor`` with their
-licences; nothing is loaded from another site. ``install(app)`` adds the routes and the static
-files.
+Pages: explorer (with uploads), search playground, sessions, memories, skills, MCP servers,
+tasks, admin and system. The front-end helpers (htmx, uPlot) are shipped in ``static/vendor``
+with their licences; nothing is loaded from another site. ``install(app)`` adds the routes and
+the static files.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from http_api.console import (
     admin,
     explorer,
     login,
+    mcp_servers,
     memories,
     search,
     sessions,
@@ -44,6 +45,7 @@ PAGES = (
     sessions,
     memories,
     skills,
+    mcp_servers,
     tasks,
     admin,
     system,

@@ -64,6 +64,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("sessions", "Sessions", False),
     ("memories", "Memories", False),
     ("skills", "Skills", True),
+    ("mcp-servers", "MCP servers", True),
     ("tasks", "Tasks", True),
     ("admin", "Admin", True),
     ("system", "System", True),

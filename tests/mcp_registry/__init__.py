@@ -1,0 +1,1 @@
+"""Tests of the registry of MCP servers whose tools are imported as skills."""
