@@ -33,6 +33,8 @@ HEAVY = (
     "uvicorn",
     "mcp",
     "mcp_types",
+    "langchain_core",
+    "agents",
 )
 
 # What a local store command that lists or reads files must not import: the model runtimes, the
@@ -50,6 +52,8 @@ LOCAL_READ_HEAVY = (
     "mcp_types",
     "bs4",
     "markdownify",
+    "langchain_core",
+    "agents",
 )
 
 # Runs the snippet given on the command line, then prints the heavy modules that got loaded
