@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
-from http_api import bot, console, docs, envelope, metrics
+from http_api import bot, console, docs, envelope, metrics, oauth
 from http_api.audit_scope import AuditScopeMiddleware
 from http_api.console import explorer as console_explorer
 from http_api.idempotency import IdempotencyMiddleware
@@ -31,6 +31,7 @@ from http_api.routers import (
     events,
     fs,
     keys,
+    mcp_servers,
     observer,
     pack,
     privacy,
@@ -81,6 +82,7 @@ _ROUTER_GROUPS = (
     analytics,
     events,
     webhooks,
+    mcp_servers,
 )
 """The ``/api/v1`` router modules, in the order their routes are matched."""
 
@@ -158,6 +160,8 @@ def _include_routes(app: FastAPI, mcp: MCPEndpoint) -> None:
     console.install(app)
     # MCP (streamable HTTP, stateless) at exactly /mcp: a plain route, so no /mcp/ redirect.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
+    # OAuth for /mcp: well-known metadata, the authorization server, its approval page
+    app.router.routes.extend(oauth.oauth_routes(mcp.service))
 
 
 def create_app(

@@ -32,6 +32,7 @@ from openviking_mcp.contract.errors import (
 )
 from openviking_mcp.contract.identity import RequestContext
 from openviking_mcp.contract.scopes import check_request_scope
+from openviking_mcp.oauth.service import is_access_token
 from openviking_mcp.service import ContextService
 
 __all__ = [
@@ -61,6 +62,8 @@ ROOT_PREFIXES: tuple[str, ...] = (
     "/api/v1/tasks",
     # ours: ROOT manages any account's webhooks (naming it with account_id)
     "/api/v1/webhooks",
+    # ours: only ROOT may register an MCP server command, so ROOT manages the registry too
+    "/api/v1/mcp-servers",
 )
 
 _ROOT_DENIED = (
@@ -68,7 +71,7 @@ _ROOT_DENIED = (
     "POST /api/v1/admin/accounts or /api/v1/admin/accounts/{account_id}/users). ROOT may call "
     "/api/v1/system/status, /api/v1/system/wait, /api/v1/debug/health, "
     "/api/v1/skills/import-mcp and the routes under "
-    "/api/v1/admin, /api/v1/observer, /api/v1/tasks and /api/v1/webhooks"
+    "/api/v1/admin, /api/v1/observer, /api/v1/tasks, /api/v1/webhooks and /api/v1/mcp-servers"
 )
 
 
@@ -136,7 +139,11 @@ async def authenticate_headers(
             caller = RequestContext.root(service.config.default_account)
             check_root_path(caller, path)
             return caller
-    caller = await service.auth.authenticate(creds)
+    if is_access_token(creds.api_key) and service.oauth.active:
+        # an OAuth access token (docs/oauth.md): its approving key's identity and scopes
+        caller = await service.oauth.resolve(creds.api_key or "")
+    else:
+        caller = await service.auth.authenticate(creds)
     check_root_path(caller, path)
     check_request_scope(caller, method, path)
     return caller

@@ -36,6 +36,8 @@ from openviking_mcp._config_governance import (
     RateLimitRule,
     RateLimitsConfig,
 )
+from openviking_mcp._config_mcp_registry import McpRegistryConfig
+from openviking_mcp._config_oauth import OAuthConfig
 from openviking_mcp.contract.errors import ConfigError
 
 __all__ = [
@@ -51,7 +53,9 @@ __all__ = [
     "EventsConfig",
     "IdempotencyConfig",
     "IndexConfig",
+    "McpRegistryConfig",
     "MemoryConfig",
+    "OAuthConfig",
     "OpenVikingConfig",
     "PostgresConfig",
     "ProcessingConfig",
@@ -356,6 +360,8 @@ class OpenVikingConfig(_Section):
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    mcp_registry: McpRegistryConfig = Field(default_factory=McpRegistryConfig)
+    oauth: OAuthConfig = Field(default_factory=OAuthConfig)
 
     source_path: str | None = Field(default=None, exclude=True)
     """Where this configuration was read from (``None`` for defaults)."""

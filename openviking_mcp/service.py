@@ -33,10 +33,12 @@ from openviking_mcp.eventlog.service import EventLogService
 from openviking_mcp.events import MessagesAdded, SessionDeleted, TextIndexed, TextRead
 from openviking_mcp.fs.service import FilesystemService
 from openviking_mcp.indexing.service import IndexingService
+from openviking_mcp.mcp_registry.service import McpRegistryService
 from openviking_mcp.memory.commit import CommitService
 from openviking_mcp.memory.memory_file import parse_memory
 from openviking_mcp.memory.service import MemoryService
 from openviking_mcp.models.base import Embedder
+from openviking_mcp.oauth.service import OAuthService
 from openviking_mcp.observer.service import ObserverService
 from openviking_mcp.pack.service import PackService
 from openviking_mcp.privacy.service import PrivacyService
@@ -110,6 +112,7 @@ class ContextService:
         self.content = ContentService(self.store, self.fs, self.indexing)
         self.tags = TagService(self.store, lambda text: parse_memory(text).fields)
         self.auth = AuthService(self.store)
+        self.oauth = OAuthService(self.store, self.config.oauth, self.auth.resolve_api_key)
         self.admin = AdminService(self.store)
         self.audit = AuditService(self.store)
         self.eventlog = EventLogService(self.store)
@@ -125,6 +128,9 @@ class ContextService:
             self.store, self.privacy, self.uploads, self.indexing, self._find_skill_hits
         )
         self.skill_import = SkillImporter(self.store, self.skills, _public_url_check)
+        self.mcp_registry = McpRegistryService(
+            self.store, self.skills, self.skill_import, self.privacy
+        )
         self.sessions = SessionService(self.store)
         self.pack = PackService(self.store, self.indexing, self.uploads)
         self.tasks = TaskService(self.store)
@@ -242,6 +248,7 @@ class ContextService:
                     await self.store.tasks.start()
                     self.commits.start_scanner()
                     self.webhooks.dispatcher.start()
+                    self.mcp_registry.scheduler.start()
             except BaseException:
                 await self.store.close()
                 raise
@@ -275,6 +282,7 @@ class ContextService:
                 return
             await self.commits.stop_scanner()
             await self.webhooks.dispatcher.stop()
+            await self.mcp_registry.scheduler.stop()
             await self.store.close()
 
     async def ensure_bundled_skills(self) -> dict[str, Any] | None:

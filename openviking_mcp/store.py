@@ -55,6 +55,7 @@ from openviking_mcp.storage import (
 from openviking_mcp.storage.accounts import AccountStore
 from openviking_mcp.storage.audit import AuditLog, AuditRecord
 from openviking_mcp.storage.event_log import EventLog
+from openviking_mcp.storage.mcp_servers import McpServerStore
 from openviking_mcp.storage.metadata import MetadataBackend
 from openviking_mcp.storage.on_demand import OnDemandIndex
 from openviking_mcp.storage.owners import PathOwners
@@ -145,8 +146,14 @@ class Store:
             buffer_max=config.analytics.buffer_max,
         )
         #: The event log (written in the flow of each change; docs/events.md).
-        self.event_log = EventLog(self.db, retention_days=config.events.retention_days)
+        self.event_log = EventLog(
+            self.db,
+            retention_days=config.events.retention_days,
+            gap_wait=config.webhooks.gap_wait_seconds,
+        )
         self.webhooks = WebhookStore(self.db)
+        #: The registered MCP servers whose tools are imported as skills.
+        self.mcp_servers = McpServerStore(self.db)
         self._vectors: SearchIndex | None = None
         self._on_demand = (
             OnDemandIndex(self._vector_index, self._open_on_demand, self._may_open)

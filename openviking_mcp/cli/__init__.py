@@ -21,6 +21,7 @@ from openviking_mcp.cli import (  # noqa: F401  (register the commands)
     _chat,
     _doctor,
     _events,
+    _mcp_servers,
     _migrate,
     _search,
     _server,

@@ -963,6 +963,58 @@ class AsyncOperations:
         """A webhook's delivery attempts, newest first."""
         return cast("dict[str, Any]", await self._call("list_webhook_deliveries", locals()))
 
+    async def register_mcp_server(
+        self,
+        name: str,
+        *,
+        account_id: str | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        target_uri: str | None = None,
+        refresh_interval_seconds: float | None = None,
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        """Register an MCP server and import its tools as skills."""
+        return cast("dict[str, Any]", await self._call("register_mcp_server", locals()))
+
+    async def list_mcp_servers(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
+        """The MCP servers you may manage, with their health."""
+        return cast("list[dict[str, Any]]", await self._call("list_mcp_servers", locals()))
+
+    async def get_mcp_server(
+        self, server_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """One registered MCP server and its health."""
+        return cast("dict[str, Any]", await self._call("get_mcp_server", locals()))
+
+    async def update_mcp_server(
+        self,
+        server_id: str,
+        *,
+        account_id: str | None = None,
+        name: str | None = None,
+        headers: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+        refresh_interval_seconds: float | None = None,
+        enabled: bool | None = None,
+    ) -> dict[str, Any]:
+        """Rename, re-schedule, enable or disable a server, or replace its headers or env."""
+        return cast("dict[str, Any]", await self._call("update_mcp_server", locals()))
+
+    async def delete_mcp_server(
+        self, server_id: str, *, account_id: str | None = None, remove_skills: bool = False
+    ) -> dict[str, Any]:
+        """Unregister a server (its skills stay unless remove_skills)."""
+        return cast("dict[str, Any]", await self._call("delete_mcp_server", locals()))
+
+    async def refresh_mcp_server(
+        self, server_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Refresh a server's skills now; reports added, updated and removed tools."""
+        return cast("dict[str, Any]", await self._call("refresh_mcp_server", locals()))
+
 
 class SyncOperations(SyncCaller):
     """The same methods, blocking; a client implements ``_call_sync``."""
@@ -1090,6 +1142,12 @@ class SyncOperations(SyncCaller):
     disable_webhook = blocking(AsyncOperations.disable_webhook)
     ping_webhook = blocking(AsyncOperations.ping_webhook)
     list_webhook_deliveries = blocking(AsyncOperations.list_webhook_deliveries)
+    register_mcp_server = blocking(AsyncOperations.register_mcp_server)
+    list_mcp_servers = blocking(AsyncOperations.list_mcp_servers)
+    get_mcp_server = blocking(AsyncOperations.get_mcp_server)
+    update_mcp_server = blocking(AsyncOperations.update_mcp_server)
+    delete_mcp_server = blocking(AsyncOperations.delete_mcp_server)
+    refresh_mcp_server = blocking(AsyncOperations.refresh_mcp_server)
 
 
 ROUTES: dict[str, Route | None] = {
@@ -2376,6 +2434,72 @@ ROUTES: dict[str, Route | None] = {
         upload=None,
         names={},
     ),
+    "register_mcp_server": Route(
+        method="POST",
+        path="/api/v1/mcp-servers",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "list_mcp_servers": Route(
+        method="GET",
+        path="/api/v1/mcp-servers",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "get_mcp_server": Route(
+        method="GET",
+        path="/api/v1/mcp-servers/{server_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "update_mcp_server": Route(
+        method="PATCH",
+        path="/api/v1/mcp-servers/{server_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "delete_mcp_server": Route(
+        method="DELETE",
+        path="/api/v1/mcp-servers/{server_id}",
+        fields_in=None,
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
+    "refresh_mcp_server": Route(
+        method="POST",
+        path="/api/v1/mcp-servers/{server_id}/refresh",
+        fields_in="query",
+        fixed={},
+        raw=False,
+        waits=False,
+        convert=None,
+        upload=None,
+        names={},
+    ),
     "chat": Route(
         method="POST",
         path="/chat",
@@ -2559,5 +2683,11 @@ NAMES: tuple[str, ...] = (
     "disable_webhook",
     "ping_webhook",
     "list_webhook_deliveries",
+    "register_mcp_server",
+    "list_mcp_servers",
+    "get_mcp_server",
+    "update_mcp_server",
+    "delete_mcp_server",
+    "refresh_mcp_server",
 )
 """The operations the generated methods call, in the catalog's order."""

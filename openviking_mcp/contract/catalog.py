@@ -12,6 +12,7 @@ from openviking_mcp.contract import (
     eventlog,
     fs,
     keys,
+    mcp_servers,
     memory,
     observer,
     pack,
@@ -52,5 +53,6 @@ OPERATIONS: tuple[Operation, ...] = (
     *analytics.OPERATIONS,
     *eventlog.OPERATIONS,
     *webhooks.OPERATIONS,
+    *mcp_servers.OPERATIONS,
 )
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

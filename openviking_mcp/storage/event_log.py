@@ -22,7 +22,7 @@ from typing import Any
 from openviking_mcp.storage._log_tables import prune_older_than
 from openviking_mcp.storage.metadata import MetadataBackend, Row
 
-__all__ = ["EventLog", "EventRecord", "StoredEvent"]
+__all__ = ["EventLog", "EventRecord", "StoredEvent", "settled_events"]
 
 _PRUNE_EVERY_S = 3600.0
 _SELECT = "SELECT id, ts, event_type, account_id, user_id, uris, payload FROM event_log"
@@ -67,6 +67,20 @@ class StoredEvent:
     payload: dict[str, Any]
 
 
+def settled_events(
+    rows: Sequence[tuple[int, float]], cursor: int, now: float, gap_wait: float
+) -> tuple[int, bool]:
+    """How far the cursor may move over ``rows`` (``(id, ts)``, ascending): to the end, or to
+    just before an id gap whose next event is younger than ``gap_wait`` seconds (the missing
+    id may be a transaction still committing; an older gap is a rolled-back one). Returns the
+    new cursor and whether it stopped at a gap."""
+    for event_id, ts in rows:
+        if event_id != cursor + 1 and now - ts < gap_wait:
+            return cursor, True
+        cursor = event_id
+    return cursor, False
+
+
 def _stored(row: Row) -> StoredEvent:
     return StoredEvent(
         id=int(row["id"]),
@@ -82,8 +96,13 @@ def _stored(row: Row) -> StoredEvent:
 class EventLog:
     """The writer and the queries of the ``event_log`` table (module docs)."""
 
-    def __init__(self, db: MetadataBackend, *, retention_days: float = 7.0) -> None:
+    def __init__(
+        self, db: MetadataBackend, *, retention_days: float = 7.0, gap_wait: float = 2.0
+    ) -> None:
         self._db = db
+        #: On PostgreSQL, ids are taken before their transactions commit, so a reader may see
+        #: id N+1 before N: readers stop short of such a gap for up to this many seconds.
+        self.gap_wait = gap_wait if db.dialect == "postgres" else 0.0
         self.retention_days = retention_days
         self._last_prune = 0.0
         self._changed: asyncio.Event | None = None
@@ -116,9 +135,14 @@ class EventLog:
         limit: int = 100,
     ) -> list[StoredEvent]:
         """The account's events with an id above ``after_id``, oldest first. ``user_id``: only
-        that user's events and account-wide ones (the rest of the read check is the caller's)."""
+        that user's events and account-wide ones (the rest of the read check is the caller's).
+        Never past a recent gap in the ids (:attr:`gap_wait`), so that an event committed late
+        is not skipped by a reader that resumes after a later id."""
         clauses = ["account_id = ?", "id > ?"]
         params: list[Any] = [account_id, after_id]
+        if self.gap_wait > 0:
+            clauses.append("id <= ?")
+            params.append(await self._settled_up_to(after_id))
         if types:
             clauses.append(f"event_type IN ({', '.join('?' * len(types))})")
             params.extend(types)
@@ -128,6 +152,15 @@ class EventLog:
         sql = f"{_SELECT} WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
         rows = await self._db.fetchall(sql, (*params, limit))
         return [_stored(row) for row in rows]
+
+    async def _settled_up_to(self, after_id: int) -> int:
+        """The highest id up to which every id is present or long past (module docs)."""
+        rows = await self._db.fetchall(
+            "SELECT id, ts FROM event_log WHERE id > ? ORDER BY id LIMIT 1000", (after_id,)
+        )
+        ids = [(int(r["id"]), float(r["ts"])) for r in rows]
+        horizon, _ = settled_events(ids, after_id, time.time(), self.gap_wait)
+        return horizon
 
     async def get(self, event_id: int) -> StoredEvent | None:
         """One event by id (``None`` once pruned)."""

@@ -378,6 +378,74 @@ MIGRATIONS: list[str] = [
     INSERT INTO webhook_cursor(name, last_event_id)
         SELECT 'dispatch', COALESCE(MAX(id), 0) FROM event_log
     """,
+    # 14: the OAuth authorization server: clients, approval requests and codes, tokens
+    # (only SHA-256 hashes of client secrets, codes and tokens are stored)
+    """
+    CREATE TABLE oauth_clients (
+        client_id TEXT PRIMARY KEY,
+        secret_hash TEXT,
+        metadata TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE oauth_grants (
+        grant_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        client_id TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+        payload TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX oauth_grants_expiry ON oauth_grants(expires_at);
+    CREATE TABLE oauth_tokens (
+        token_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        client_id TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key_id TEXT,
+        key_digest TEXT,
+        scopes TEXT NOT NULL,
+        uri_prefix TEXT,
+        resource TEXT,
+        expires_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        FOREIGN KEY (account_id, user_id)
+            REFERENCES users(account_id, user_id) ON DELETE CASCADE
+    );
+    CREATE INDEX oauth_tokens_family ON oauth_tokens(family_id);
+    CREATE INDEX oauth_tokens_expiry ON oauth_tokens(expires_at)
+    """,
+    # 15: the registry of MCP servers imported as skills (secret headers live in privacy configs)
+    """
+    CREATE TABLE mcp_servers (
+        server_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        url TEXT,
+        command TEXT,
+        secret_names TEXT NOT NULL DEFAULT '{}',
+        skills_root TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        refresh_seconds REAL NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        trusted INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_role TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        next_refresh_at REAL,
+        last_refresh_at REAL,
+        last_status TEXT NOT NULL DEFAULT 'pending',
+        last_error TEXT,
+        tool_count INTEGER,
+        duration_ms REAL,
+        last_changes TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (account_id, skills_root, name),
+        UNIQUE (account_id, skills_root, source_id)
+    );
+    CREATE INDEX mcp_servers_due ON mcp_servers(enabled, next_refresh_at)
+    """,
 ]
 
 

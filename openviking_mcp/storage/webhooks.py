@@ -23,6 +23,7 @@ from typing import Any
 
 from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.storage._log_tables import prune_older_than
+from openviking_mcp.storage.event_log import settled_events
 from openviking_mcp.storage.metadata import Connection, MetadataBackend, Row
 
 __all__ = [
@@ -168,20 +169,6 @@ def _skip_idle_cursor(conn: Connection, newest: int) -> None:
         "AND last_event_id < ? AND NOT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1)",
         (newest, newest),
     )
-
-
-def settled_events(
-    rows: Sequence[tuple[int, float]], cursor: int, now: float, gap_wait: float
-) -> tuple[int, bool]:
-    """How far the cursor may move over ``rows`` (``(id, ts)``, ascending): to the end, or to
-    just before an id gap whose next event is younger than ``gap_wait`` seconds (the missing
-    id may be a transaction still committing; an older gap is a rolled-back one). Returns the
-    new cursor and whether it stopped at a gap."""
-    for event_id, ts in rows:
-        if event_id != cursor + 1 and now - ts < gap_wait:
-            return cursor, True
-        cursor = event_id
-    return cursor, False
 
 
 class WebhookStore:

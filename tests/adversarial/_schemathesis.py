@@ -5,9 +5,9 @@ server, so that the test workers share the work.
 
 A real server (a subprocess on loopback, ``--with-bot`` without a model: retrieval only)
 with an account ``acme`` whose ADMIN ``ann`` wrote shared and private data, and whose USER
-``ben`` sends every generated request. Every operation is included except the one that
-spawns commands or reaches generated URLs (``skills/import-mcp``) and the endless event
-stream (``GET /api/v1/events``); a generated
+``ben`` sends every generated request. Every operation is included except the ones that
+spawn commands or reach generated URLs (``skills/import-mcp``, ``POST /mcp-servers``) and the
+endless event stream (``GET /api/v1/events``); a generated
 ``add_resource`` URL is pointed at a closed loopback port, which the SSRF guard refuses
 before any connection, so nothing leaves the host.
 
@@ -37,7 +37,11 @@ from tests.servers import free_port, start_server
 ROOT_KEY = "schemathesis-root-key"
 #: spawns generated commands or connects to generated URLs; or streams without end by design
 #: (the event stream: tests/events covers it)
-_NETWORK = {("POST", "/api/v1/skills/import-mcp"), ("GET", "/api/v1/events")}
+_NETWORK = {
+    ("POST", "/api/v1/skills/import-mcp"),
+    ("POST", "/api/v1/mcp-servers"),
+    ("GET", "/api/v1/events"),
+}
 #: where a generated URL would be fetched: pointed at a closed loopback port instead
 _URL_FIELDS = {("POST", "/api/v1/resources"): "path"}
 _CLOSED = "http://127.0.0.1:9/"

@@ -27,6 +27,7 @@ _SKIP = (
     "/api/v1/system/wait",  # waits for background work by design
     "/api/v1/pack/backup",  # a whole-account archive per example: slow, not interesting here
     "/api/v1/skills/import-mcp",  # would spawn generated commands / reach generated URLs
+    "/api/v1/mcp-servers",  # registering would spawn generated commands / reach URLs
     "/api/v1/events",  # an endless event stream by design (tests/events covers it)
 )
 

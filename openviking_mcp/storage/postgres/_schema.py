@@ -10,7 +10,9 @@ from openviking_mcp.storage.postgres import (
     _schema_idempotency,
     _schema_index,
     _schema_keys,
+    _schema_mcp_servers,
     _schema_metadata,
+    _schema_oauth,
     _schema_streams,
     _schema_webhooks,
 )
@@ -58,4 +60,8 @@ MIGRATIONS: list[str] = [
     _schema_events.DDL,
     # webhooks, their delivery attempts and the dispatcher's cursor
     _schema_webhooks.DDL,
+    # the OAuth authorization server: clients, approval requests, codes, tokens
+    _schema_oauth.DDL,
+    # the registry of MCP servers whose tools are imported as skills
+    _schema_mcp_servers.DDL,
 ]

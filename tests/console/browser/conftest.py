@@ -1,7 +1,7 @@
 """Browser tests of the console: a live ``openviking-mcp serve`` (api_key mode, hashing
 embedder, a fake OpenAI-compatible model) driven by Playwright in Debian's headless Chromium.
-The server and the browser are started once per test process; each module scripts the fake
-model and works in accounts of its own.
+The server is started once per test process (Chromium once per module); each module scripts
+the fake model and works in accounts of its own.
 
 Nothing downloads a browser: Playwright launches ``/usr/bin/chromium``. The tests skip, saying
 why, when Chromium or the ``playwright`` package is missing. Screenshots go to
@@ -118,10 +118,13 @@ def live_console(
         _console_server.model.chat = default_chat
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_console_server: LiveConsole) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    """Chromium for one module. Not for the session: Playwright's sync API holds an event loop
+    running in this thread while it is open, and later modules' ``asyncio.run`` would fail."""
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)  # assertions wait as long as actions (a busy host)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_FLAGS)
