@@ -13,13 +13,13 @@ shutdown, and its failure is only logged. This module imports nothing heavy.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp._logging import log_failure
 from openviking_mcp._version import __version__
 
@@ -82,8 +82,7 @@ class StartingApp:
     async def _held(self, scope: Scope, receive: Receive, send: Send, arrived: float) -> None:
         """Wait for the real app, then let it answer; UNAVAILABLE past the bound."""
         left = self.wait_seconds - (time.monotonic() - arrived)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._settled.wait(), max(left, 0.0))
+        await wait_event(self._settled, left)
         if self.app is not None:
             await self.app(scope, receive, send)
             return

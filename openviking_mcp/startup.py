@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp._logging import log_failure
 from openviking_mcp.contract.errors import OpenVikingError, UnavailableError
 
@@ -88,9 +89,7 @@ class Startup:
         :attr:`wait_seconds`) or when the start failed."""
         if not self._serving.is_set():
             bound = self.wait_seconds if timeout is None else timeout
-            try:
-                await asyncio.wait_for(self._serving.wait(), max(bound, 0.0))
-            except TimeoutError:
+            if not await wait_event(self._serving, bound):
                 raise UnavailableError(
                     f"The server is still starting (loading: {', '.join(self.loading)}); "
                     f"gave up after {bound:g} s",

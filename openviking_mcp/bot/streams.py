@@ -150,8 +150,9 @@ class LocalTurnStream:
         while True:
             async with self._changed:
                 if position >= len(self.events) and not self.done:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), heartbeat)
+                    with contextlib.suppress(TimeoutError):  # not wait_for: see _aio.wait_event
+                        async with asyncio.timeout(heartbeat):
+                            await self._changed.wait()
                 pending = self.events[position:]
                 finished = self.done
             if not pending and not finished:

@@ -18,13 +18,12 @@ event_log.EventLog`); a failure to record one is logged and never fails the chan
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp.contract.access import can_read_uri, described_uri, key_prefix_uri
 from openviking_mcp.contract.base import to_wire
 from openviking_mcp.contract.errors import InvalidArgumentError
@@ -316,5 +315,4 @@ class EventLogService:
                 quiet_since = time.monotonic()
                 yield None
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(settings.poll_seconds, left))
+            await wait_event(changed, min(settings.poll_seconds, left))

@@ -10,12 +10,12 @@ write, rows older than the retention are pruned, at most once an hour.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp.storage.metadata import Connection, MetadataBackend
 
 __all__ = ["BatchedWriter", "Row", "prune_older_than"]
@@ -116,8 +116,7 @@ class BatchedWriter(Generic[R]):
     async def _write_loop(self) -> None:
         assert self._wake is not None
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             try:
                 await self.flush()

@@ -6,14 +6,13 @@ failure is worded in the task record, and how a lease owner id is formed and jud
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import socket
 import uuid
 
 import httpx
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp.contract.errors import (
     DeadlineExceededError,
     EmbeddingFailedError,
@@ -105,12 +104,3 @@ def owner_dead(owner: str | None, host: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-async def wait_event(event: asyncio.Event, seconds: float) -> None:
-    """Wait until ``event`` is set, at most ``seconds``. ``asyncio.timeout``, not
-    ``asyncio.wait_for``: on Python 3.11 the latter can swallow a cancellation that arrives as
-    the event is set, and a worker would then never stop (``asyncio.run`` would hang)."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await event.wait()

@@ -22,6 +22,7 @@ import logging
 import time
 from typing import Any
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp.contract.errors import FailedPreconditionError
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.eventlog.service import EventLogService
@@ -110,8 +111,7 @@ class WebhookDispatcher:
                 raise
             except Exception:
                 _log.exception("webhook dispatch failed; trying again shortly")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), self._settings.poll_seconds)
+            await wait_event(changed, self._settings.poll_seconds)
 
     async def _prune(self) -> None:
         if time.time() - self._last_prune > _PRUNE_EVERY_S:

@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Json
 
+from openviking_mcp._aio import wait_event
 from openviking_mcp.contract.chat_events import ChatEvent, EventType, now_iso, turn_conflict
 from openviking_mcp.contract.errors import NotFoundError
 from openviking_mcp.storage.postgres._db import PgDatabase, Row
@@ -243,9 +244,7 @@ class PgTurnStream:
                 if rows[0]["state"] != "running" and rows[0]["result"] is not None:
                     result: dict[str, Any] = rows[0]["result"]
                     return result
-                try:
-                    await asyncio.wait_for(signal.wait(), registry.stale_after)
-                except TimeoutError:
+                if not await wait_event(signal, registry.stale_after):
                     await registry.expire_stale(response_id=self.response_id)
 
     async def history(self) -> list[ChatEvent]:
@@ -281,11 +280,9 @@ class PgTurnStream:
                     return
                 if events:
                     continue
-                try:
-                    await asyncio.wait_for(signal.wait(), heartbeat)
-                except TimeoutError:
-                    if not await registry.expire_stale(response_id=self.response_id):
-                        yield None
+                woken = await wait_event(signal, heartbeat)
+                if not woken and not await registry.expire_stale(response_id=self.response_id):
+                    yield None
 
     def _start_heartbeat(self, every: float) -> None:
         self._beating = asyncio.create_task(self._heartbeat(every))
