@@ -163,9 +163,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving_http(tool_set: str = "v1", *, require_header: str | None = None) -> Iterator[str]:
-    """Run the server over streamable HTTP in a subprocess; yields its ``/mcp`` URL."""
-    port = _free_port()
+def serving_http(
+    tool_set: str = "v1", *, require_header: str | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Run the server over streamable HTTP in a subprocess (on ``port``, or a free one);
+    yields its ``/mcp`` URL."""
+    port = port or _free_port()
     command = [sys.executable, "-m", "tests.fakes.mcp_tools_server", "--tools", tool_set]
     command += ["--port", str(port)]
     if require_header:

@@ -15,11 +15,13 @@ from openviking_mcp.service import ContextService
 from tests.conftest import hashing_config
 from tests.servers import clean_env, serving
 
-__all__ = ["EXAMPLES", "NOTE_URI", "live_server", "requests_tool_results", "run_example"]
+__all__ = ["EXAMPLES", "NOTE", "NOTE_URI", "live_server", "requests_tool_results", "run_example"]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTE_URI = "viking://resources/examples/releases.md"
 """The note every example writes before asking its question."""
+NOTE = "# Releases\n\nTo roll back a release, redeploy the previous tag.\n"
+"""What the tests' store holds there."""
 
 
 @contextmanager

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ from openai import AsyncOpenAI
 
 from openviking_mcp import AsyncOpenViking, SyncHTTPClient
 from openviking_mcp.integrations.openai_agents import TOOL_NAMES, openviking_tools
-from tests.conftest import hashing_config
 from tests.fakes import FakeOpenAIServer, chat_reply, scripted, tool_call
 from tests.integrations._toolkits import (
+    NOTE,
     NOTE_URI,
     live_server,
     requests_tool_results,
@@ -27,15 +26,6 @@ from tests.integrations._toolkits import (
 )
 
 pytestmark = pytest.mark.anyio
-
-NOTE = "# Releases\n\nTo roll back a release, redeploy the previous tag.\n"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[AsyncOpenViking]:
-    async with AsyncOpenViking(config=hashing_config(tmp_path / "data")) as ov:
-        await ov.write(NOTE_URI, NOTE, mode="create", wait=True)
-        yield ov
 
 
 async def _run(tools: list[Any], llm: FakeOpenAIServer) -> str:

@@ -5,7 +5,6 @@ OpenAI-compatible model."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from openviking_mcp.integrations.pydantic_ai import TOOL_NAMES, openviking_tools
 from tests.conftest import hashing_config
 from tests.fakes import FakeOpenAIServer, chat_reply, scripted, tool_call
 from tests.integrations._toolkits import (
+    NOTE,
     NOTE_URI,
     live_server,
     requests_tool_results,
@@ -33,15 +33,6 @@ from tests.integrations._toolkits import (
 )
 
 pytestmark = pytest.mark.anyio
-
-NOTE = "# Releases\n\nTo roll back a release, redeploy the previous tag.\n"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[AsyncOpenViking]:
-    async with AsyncOpenViking(config=hashing_config(tmp_path / "data")) as ov:
-        await ov.write(NOTE_URI, NOTE, mode="create", wait=True)
-        yield ov
 
 
 def _script(*calls: ToolCallPart) -> FunctionModel:
