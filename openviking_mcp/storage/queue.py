@@ -126,6 +126,9 @@ class TaskQueue:
         self._batching[task_type] = Batching(handler, max(1, max_tasks), max(0.0, linger))
 
     async def start(self) -> None:
+        """Start the workers (once: a second call while they run changes nothing)."""
+        if any(not task.done() for task in self._workers):
+            return
         await self.recover()
         now = time.time()
         await self._tasks.expire(now - _COMPLETED_TTL, now - _FAILED_TTL)
@@ -343,10 +346,16 @@ class TaskQueue:
                 self._wake.clear()
                 await wait_event(self._wake, _POLL_SECONDS)
                 continue
-            batching = self._batching.get(record.task_type)
-            if batching is None:
-                await self._execute(record)
-                continue
+            try:
+                await self._run(record)
+            except Exception:  # its record could not be saved (the database closed at shutdown)
+                logger.exception("task %s could not be finished", record.task_id)
+
+    async def _run(self, record: TaskRecord) -> None:
+        batching = self._batching.get(record.task_type)
+        if batching is None:
+            await self._execute(record)
+        else:
             await self._run_batches(batching, record)
 
     async def _run_batches(self, batching: Batching, record: TaskRecord) -> None:

@@ -58,20 +58,16 @@ async def test_import_and_failed_import(service: ContextService, tmp_path: Path)
     ann, _ = await _accounts(service)
     doc = tmp_path / "guide.md"
     doc.write_text("# Guide\n\nHow to brew tea.\n")
-    await service.store.tasks.start()
-    try:
-        result = await service.add_resource(
-            ann, str(doc), to="viking://resources/guide", wait=True, allow_local_paths=True
+    result = await service.add_resource(
+        ann, str(doc), to="viking://resources/guide", wait=True, allow_local_paths=True
+    )
+    assert result["root_uri"] == "viking://resources/guide"
+    bad = tmp_path / "broken.zip"
+    bad.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(OpenVikingError):
+        await service.add_resource(
+            ann, str(bad), to="viking://resources/broken", wait=True, allow_local_paths=True
         )
-        assert result["root_uri"] == "viking://resources/guide"
-        bad = tmp_path / "broken.zip"
-        bad.write_bytes(b"PK\x03\x04 not a zip")
-        with pytest.raises(OpenVikingError):
-            await service.add_resource(
-                ann, str(bad), to="viking://resources/broken", wait=True, allow_local_paths=True
-            )
-    finally:
-        await service.store.tasks.stop()
     events = await _types(service, ann)
     indexed = [e for t, e in events if t == "resource.indexed"]
     assert len(indexed) == 1
