@@ -95,7 +95,7 @@ class AuditFilter:
     limit: int = 100
 
 
-class AuditLog:
+class AuditLog(BatchedWriter[AuditRecord]):
     """The buffered writer and the queries of the ``audit_log`` table (module docs)."""
 
     def __init__(
@@ -106,8 +106,7 @@ class AuditLog:
         flush_interval: float = 1.0,
         buffer_max: int = 1000,
     ) -> None:
-        self._db = db
-        self._writer: BatchedWriter[AuditRecord] = BatchedWriter(
+        super().__init__(
             db,
             _TABLE,
             _COLUMNS,
@@ -115,31 +114,6 @@ class AuditLog:
             flush_interval=flush_interval,
             buffer_max=buffer_max,
         )
-
-    @property
-    def retention_days(self) -> float:
-        return self._writer.retention_days
-
-    @property
-    def dropped(self) -> int:
-        """Entries not recorded because too many were waiting."""
-        return self._writer.dropped
-
-    def add(self, *records: AuditRecord) -> None:
-        """Queue ``records``; they are written in the background (module docs)."""
-        self._writer.add(*records)
-
-    async def flush(self) -> None:
-        """Write what waits, then prune when it is time."""
-        await self._writer.flush()
-
-    async def close(self) -> None:
-        """Stop the background writer and write what waits."""
-        await self._writer.close()
-
-    async def prune(self, now: float | None = None) -> int:
-        """Delete rows older than the retention, a bounded batch at a time; the number."""
-        return await self._writer.prune(now)
 
     async def query(self, where: AuditFilter) -> list[dict[str, Any]]:
         """The entries ``where`` selects, newest first (``seq`` included for paging)."""

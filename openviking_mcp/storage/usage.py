@@ -71,7 +71,7 @@ def _dicts(rows: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(r.keys(), r, strict=True)) for r in rows]
 
 
-class UsageLog:
+class UsageLog(BatchedWriter[UsageRecord]):
     """The buffered writer and the aggregations of the ``usage_log`` table (module docs)."""
 
     def __init__(
@@ -82,8 +82,7 @@ class UsageLog:
         flush_interval: float = 2.0,
         buffer_max: int = 1000,
     ) -> None:
-        self._db = db
-        self._writer: BatchedWriter[UsageRecord] = BatchedWriter(
+        super().__init__(
             db,
             _TABLE,
             _COLUMNS,
@@ -91,31 +90,6 @@ class UsageLog:
             flush_interval=flush_interval,
             buffer_max=buffer_max,
         )
-
-    @property
-    def retention_days(self) -> float:
-        return self._writer.retention_days
-
-    @property
-    def dropped(self) -> int:
-        """Rows not recorded because too many were waiting."""
-        return self._writer.dropped
-
-    def add(self, *records: UsageRecord) -> None:
-        """Queue ``records``; they are written in the background (module docs)."""
-        self._writer.add(*records)
-
-    async def flush(self) -> None:
-        """Write what waits, then prune when it is time."""
-        await self._writer.flush()
-
-    async def close(self) -> None:
-        """Stop the background writer and write what waits."""
-        await self._writer.close()
-
-    async def prune(self, now: float | None = None) -> int:
-        """Delete rows older than the retention, a bounded batch at a time; the number."""
-        return await self._writer.prune(now)
 
     # -- aggregations ------------------------------------------------------------------------
 
