@@ -47,6 +47,7 @@ from openviking_mcp.resources.netguard import (
     TransientUpstreamError,
     UpstreamError,
     check_public_url,
+    guarded_client,
     pinned_send,
     tls_failure,
 )
@@ -129,15 +130,7 @@ class _Guard:
 
 async def _follow(url: str, dest_dir: Path, guard: _Guard, max_bytes: int, timeout: float) -> Path:
     headers = {"User-Agent": f"openviking-mcp/{__version__}"}
-    # the explicit transport keeps SSL_CERT_FILE/SSL_CERT_DIR and drops the proxy variables
-    transport = httpx.AsyncHTTPTransport(trust_env=True)
-    async with httpx.AsyncClient(
-        timeout=timeout,
-        follow_redirects=False,
-        headers=headers,
-        trust_env=False,
-        transport=transport,
-    ) as client:
+    async with guarded_client(timeout, headers) as client:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             checked = await guard.check(current)

@@ -43,6 +43,7 @@ __all__ = [
     "UpstreamError",
     "address_refusal",
     "check_public_url",
+    "guarded_client",
     "pinned_send",
     "resolve_host",
     "system_resolver",
@@ -261,6 +262,19 @@ async def check_public_url(
                     },
                 )
     return CheckedURL(parsed, tuple(addresses))
+
+
+def guarded_client(timeout: float, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
+    """A client for requests to checked addresses (:func:`pinned_send`): no redirects
+    followed, no proxies from the environment (the transport still honours ``SSL_CERT_FILE``
+    and ``SSL_CERT_DIR``)."""
+    return httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        headers=headers,
+        trust_env=False,
+        transport=httpx.AsyncHTTPTransport(trust_env=True),
+    )
 
 
 def tls_failure(exc: BaseException) -> ssl.SSLError | None:

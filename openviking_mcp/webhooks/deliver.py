@@ -28,7 +28,6 @@ __all__ = [
     "Delivery",
     "backoff_seconds",
     "delivery_body",
-    "new_client",
     "send_delivery",
 ]
 
@@ -132,14 +131,3 @@ async def send_delivery(
             return result(False, response.status_code, error)
     except httpx.HTTPError as exc:
         return result(False, None, f"{type(exc).__name__}: {exc}"[:_ANSWER_BYTES])
-
-
-def new_client(timeout: float) -> httpx.AsyncClient:
-    """The client of one attempt: no redirects, no proxies from the environment (the
-    transport still honours ``SSL_CERT_FILE``/``SSL_CERT_DIR``)."""
-    return httpx.AsyncClient(
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-        transport=httpx.AsyncHTTPTransport(trust_env=True),
-    )

@@ -26,6 +26,7 @@ from openviking_mcp._aio import wait_event
 from openviking_mcp.contract.errors import FailedPreconditionError
 from openviking_mcp.contract.identity import RequestContext, Role
 from openviking_mcp.eventlog.service import EventLogService
+from openviking_mcp.resources.netguard import guarded_client
 from openviking_mcp.storage.metadata import Connection
 from openviking_mcp.storage.queue import NORMAL, TaskHandle, TaskRecord, TransientError
 from openviking_mcp.storage.webhooks import DeliveryAttempt, WebhookRecord
@@ -35,7 +36,6 @@ from openviking_mcp.webhooks.deliver import (
     Delivery,
     backoff_seconds,
     delivery_body,
-    new_client,
     send_delivery,
 )
 
@@ -122,7 +122,7 @@ class WebhookDispatcher:
 
     async def attempt(self, hook: WebhookRecord, delivery: Delivery) -> AttemptResult:
         """Send one attempt and log it."""
-        async with new_client(self._settings.timeout_seconds) as client:
+        async with guarded_client(self._settings.timeout_seconds) as client:
             result = await send_delivery(
                 client, delivery, allow_private=self._store.config.allow_private_networks
             )
